@@ -1,0 +1,21 @@
+// Command firebreak is the incident console for software-signing incidents.
+//
+// With no arguments it opens the console; with a command it runs that command
+// (see "firebreak help").
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/firebreak-dev/firebreak/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

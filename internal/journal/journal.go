@@ -1,0 +1,473 @@
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// fsyncs counts the fsync calls the package makes; benchmarks report it per
+// event.
+var fsyncs atomic.Int64
+
+// Ext is the extension of an actor's journal file.
+const Ext = ".jsonl"
+
+// Journal is the journal directory of one incident.
+type Journal struct {
+	dir string
+	// Now is the clock for logged times; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns the journal kept in dir (incidents/<id>/journal). The directory
+// is created by the first Append.
+func New(dir string) *Journal { return &Journal{dir: dir} }
+
+// Dir returns the journal directory.
+func (j *Journal) Dir() string { return j.dir }
+
+func (j *Journal) now() time.Time {
+	if j.Now != nil {
+		return j.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Path returns the file of actor.
+func (j *Journal) Path(actor string) string { return filepath.Join(j.dir, actor+Ext) }
+
+// TornError reports bytes after the last complete line of a file: the mark of
+// a write cut short by a crash.
+type TornError struct {
+	File   string
+	Offset int64 // where the torn bytes start
+	Len    int64
+}
+
+func (e *TornError) Error() string {
+	return fmt.Sprintf("%s: torn final line at byte offset %d (%d bytes without a newline)", e.File, e.Offset, e.Len)
+}
+
+// ErrTorn matches any *TornError with errors.Is.
+var ErrTorn = errors.New("torn final line")
+
+// Is lets errors.Is(err, ErrTorn) match.
+func (e *TornError) Is(target error) bool { return target == ErrTorn }
+
+// Actors lists the actors that have a journal file, sorted.
+func (j *Journal) Actors() ([]string, error) {
+	ents, err := os.ReadDir(j.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, Ext) || !e.Type().IsRegular() {
+			continue
+		}
+		actor := strings.TrimSuffix(name, Ext)
+		if ValidActor(actor) {
+			out = append(out, actor)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Append writes e to its actor's file as one whole line, fsyncs it, and
+// returns the stored event. It holds an exclusive lock on the file for the
+// whole read-head, write, sync sequence, so concurrent appenders (threads or
+// processes) never interleave or fork the chain. It refuses to write after a
+// torn final line (see Repair).
+func (j *Journal) Append(ctx context.Context, in Entry) (Event, error) {
+	if !ValidActor(in.Actor) {
+		return Event{}, fmt.Errorf("append: actor %q is not a valid name (letters, digits, . _ @ -; at most 64)", in.Actor)
+	}
+	if !validKind(in.Kind) {
+		return Event{}, fmt.Errorf("append: kind %q is not a dotted lowercase name", in.Kind)
+	}
+	if strings.ContainsAny(in.Summary, "\n\r") {
+		return Event{}, errors.New("append: summary must be one line")
+	}
+	var raw []byte
+	if in.Data != nil {
+		var err error
+		if raw, err = json.Marshal(in.Data); err != nil {
+			return Event{}, fmt.Errorf("append: encode data: %w", err)
+		}
+		if string(raw) == "null" {
+			raw = nil
+		}
+	}
+	if err := os.MkdirAll(j.dir, 0o700); err != nil {
+		return Event{}, fmt.Errorf("append: %w", err)
+	}
+	path := j.Path(in.Actor)
+	f, created, err := openAppend(path)
+	if err != nil {
+		return Event{}, fmt.Errorf("append: %w", err)
+	}
+	defer f.Close()
+	if created {
+		if err := syncDir(j.dir); err != nil {
+			return Event{}, fmt.Errorf("append: %w", err)
+		}
+	}
+	if err := lockFile(ctx, f); err != nil {
+		return Event{}, fmt.Errorf("append: lock %s: %w", path, err)
+	}
+	defer unlockFile(f)
+
+	head, size, err := readHead(f, path)
+	if err != nil {
+		return Event{}, fmt.Errorf("append: %w", err)
+	}
+	e := Event{
+		Seq: 1, Logged: j.now(), Actor: in.Actor, Kind: in.Kind, Step: in.Step,
+		Summary: in.Summary, Data: raw,
+	}
+	if head != nil {
+		e.Seq = head.Seq + 1
+		e.Prev = head.ID
+		// Keep logged strictly increasing within a file even if the clock
+		// steps back.
+		if !e.Logged.After(head.Logged) {
+			e.Logged = head.Logged.Add(time.Nanosecond)
+		}
+	}
+	e.At = in.At.UTC()
+	if in.At.IsZero() {
+		e.At = e.Logged
+	}
+	line, err := encodeLine(&e)
+	if err != nil {
+		return Event{}, fmt.Errorf("append: %w", err)
+	}
+	if len(line) > MaxLine {
+		return Event{}, fmt.Errorf("append: event is %d bytes, more than the %d a line may hold", len(line), MaxLine)
+	}
+	if n, err := f.Write(line); err != nil {
+		// Never leave a partial line behind when the failure is ours to see
+		// (ENOSPC, EIO): cut the file back to where it was.
+		if n > 0 {
+			_ = f.Truncate(size)
+		}
+		return Event{}, fmt.Errorf("append: write %s: %w", path, err)
+	}
+	fsyncs.Add(1)
+	if err := f.Sync(); err != nil {
+		return Event{}, fmt.Errorf("append: sync %s: %w", path, err)
+	}
+	return e, nil
+}
+
+func openAppend(path string) (*os.File, bool, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f, true, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, false, err
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, false, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	return f, false, err
+}
+
+// readHead returns the last event of the file and its size. A file that does
+// not end in a newline has a torn tail: that is an error here.
+func readHead(f *os.File, path string) (*Event, int64, error) {
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, 0, err
+	}
+	if size == 0 {
+		return nil, 0, nil
+	}
+	line, start, err := lastLine(f, size)
+	if err != nil {
+		return nil, size, fmt.Errorf("%s: %w", path, err)
+	}
+	if start+int64(len(line)) != size {
+		// The last byte is not a newline.
+		return nil, size, &TornError{File: path, Offset: start + int64(len(line)), Len: size - start - int64(len(line))}
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	e, err := parseAny(line)
+	if err != nil {
+		return nil, size, fmt.Errorf("%s: last line (byte offset %d) is unreadable: %v; run \"firebreak timeline verify\"", path, start, err)
+	}
+	return &e, size, nil
+}
+
+// lastLine returns the last newline-terminated line of the file (newline
+// included) and its offset. When the file does not end in a newline, it
+// returns the last complete line and the caller sees the gap to size.
+func lastLine(r io.ReaderAt, size int64) ([]byte, int64, error) {
+	// Find the last newline, then the one before it.
+	const chunk = 8192
+	var buf []byte // bytes from pos to the end we have read
+	pos := size
+	lastNL := int64(-1)
+	for pos > 0 {
+		n := int64(chunk)
+		if n > pos {
+			n = pos
+		}
+		pos -= n
+		b := make([]byte, n)
+		if _, err := r.ReadAt(b, pos); err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, err
+		}
+		buf = append(b, buf...)
+		if size-pos > MaxLine*2 {
+			return nil, 0, fmt.Errorf("no line end in the last %d bytes", size-pos)
+		}
+		for i := len(b) - 1; i >= 0; i-- {
+			if b[i] != '\n' {
+				continue
+			}
+			at := pos + int64(i)
+			if lastNL < 0 {
+				lastNL = at
+				continue
+			}
+			return buf[at-pos+1 : lastNL-pos+1], at + 1, nil
+		}
+	}
+	if lastNL < 0 {
+		return nil, 0, nil // no complete line at all: everything is torn
+	}
+	return buf[:lastNL+1], 0, nil
+}
+
+// Reader streams the events of one actor file with memory bounded by one
+// line.
+type Reader struct {
+	path   string
+	c      io.Closer
+	br     *bufio.Reader
+	off    int64 // offset of the next line
+	lineNo int
+	long   []byte
+	torn   *TornError
+	err    error // sticky: a line too long ends the read
+}
+
+// OpenFile opens an actor file for reading.
+func OpenFile(path string) (*Reader, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r := NewReader(path, f)
+	r.c = f
+	return r, nil
+}
+
+// NewReader reads the lines of an actor file from rd; name is used in
+// reports.
+func NewReader(name string, rd io.Reader) *Reader {
+	return &Reader{path: name, br: bufio.NewReaderSize(rd, 64<<10)}
+}
+
+// Close closes the file, if the Reader opened one.
+func (r *Reader) Close() error {
+	if r.c == nil {
+		return nil
+	}
+	return r.c.Close()
+}
+
+// Torn reports a torn tail once Next has returned io.EOF, or nil.
+func (r *Reader) Torn() *TornError { return r.torn }
+
+// Next returns the next complete line without its newline, its 1-based line
+// number and byte offset. The slice is valid until the next call. At the end
+// it returns io.EOF; bytes after the last newline are reported by Torn.
+func (r *Reader) Next() (line []byte, lineNo int, off int64, err error) {
+	if r.err != nil {
+		return nil, r.lineNo + 1, r.off, r.err
+	}
+	r.long = r.long[:0]
+	for {
+		b, err := r.br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(r.long)+len(b) > MaxLine {
+				r.err = &lineTooLongError{}
+				return nil, r.lineNo + 1, r.off, r.err
+			}
+			r.long = append(r.long, b...)
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				rest := int64(len(r.long) + len(b))
+				if rest > 0 {
+					r.torn = &TornError{File: r.path, Offset: r.off, Len: rest}
+				}
+				return nil, 0, 0, io.EOF
+			}
+			return nil, 0, 0, err
+		}
+		if len(r.long) > 0 {
+			if len(r.long)+len(b) > MaxLine {
+				r.err = &lineTooLongError{}
+				return nil, r.lineNo + 1, r.off, r.err
+			}
+			r.long = append(r.long, b...)
+			b = r.long
+		}
+		r.lineNo++
+		off = r.off
+		r.off += int64(len(b))
+		return b[:len(b)-1], r.lineNo, off, nil
+	}
+}
+
+type lineTooLongError struct{}
+
+func (*lineTooLongError) Error() string { return fmt.Sprintf("line longer than %d bytes", MaxLine) }
+
+// ReadAll reads every event of every actor file, in file order, and reports
+// torn tails. It stops at the first unreadable line with an error naming it;
+// use Verify to check the chains.
+func (j *Journal) ReadAll() (map[string][]Event, []*TornError, error) {
+	actors, err := j.Actors()
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(map[string][]Event, len(actors))
+	var torn []*TornError
+	for _, a := range actors {
+		evs, t, err := j.readActor(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[a] = evs
+		if t != nil {
+			torn = append(torn, t)
+		}
+	}
+	return out, torn, nil
+}
+
+func (j *Journal) readActor(actor string) ([]Event, *TornError, error) {
+	path := j.Path(actor)
+	r, err := OpenFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read journal: %w", err)
+	}
+	defer r.Close()
+	var evs []Event
+	for {
+		line, n, off, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d (byte %d): %w", path, n, off, err)
+		}
+		e, err := parseAny(line)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d (byte %d): %w", path, n, off, err)
+		}
+		e.Data = append(json.RawMessage(nil), e.Data...)
+		evs = append(evs, e)
+	}
+	return evs, r.Torn(), nil
+}
+
+// Timeline returns every event of every actor, merged in timeline order: by
+// at, then logged, then actor and seq. Torn tails are reported, not read.
+func (j *Journal) Timeline() ([]Event, []*TornError, error) {
+	byActor, torn, err := j.ReadAll()
+	if err != nil {
+		return nil, nil, err
+	}
+	n := 0
+	for _, evs := range byActor {
+		n += len(evs)
+	}
+	all := make([]Event, 0, n)
+	for _, evs := range byActor {
+		all = append(all, evs...)
+	}
+	SortTimeline(all)
+	return all, torn, nil
+}
+
+// SortTimeline orders events by at, then logged, then actor, then seq.
+func SortTimeline(evs []Event) {
+	sort.SliceStable(evs, func(a, b int) bool { return timelineLess(&evs[a], &evs[b]) })
+}
+
+func timelineLess(x, y *Event) bool {
+	if !x.At.Equal(y.At) {
+		return x.At.Before(y.At)
+	}
+	if !x.Logged.Equal(y.Logged) {
+		return x.Logged.Before(y.Logged)
+	}
+	if x.Actor != y.Actor {
+		return x.Actor < y.Actor
+	}
+	return x.Seq < y.Seq
+}
+
+// SortLogged orders events by the time they were written: the order in which
+// responders made their decisions, which is how state is derived.
+func SortLogged(evs []Event) {
+	sort.SliceStable(evs, func(a, b int) bool {
+		x, y := &evs[a], &evs[b]
+		if !x.Logged.Equal(y.Logged) {
+			return x.Logged.Before(y.Logged)
+		}
+		if x.Actor != y.Actor {
+			return x.Actor < y.Actor
+		}
+		return x.Seq < y.Seq
+	})
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fsyncs.Add(1)
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package journal
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Repaired describes one torn tail set aside by Repair.
+type Repaired struct {
+	Actor    string `json:"actor"`
+	File     string `json:"file"`
+	TornFile string `json:"torn_file"`
+	Offset   int64  `json:"offset"`
+	Len      int64  `json:"len"`
+	SHA256   string `json:"sha256"`
+}
+
+// Repair sets aside the torn final line of every actor file: the bytes after
+// the last newline are written to <actor>.jsonl.torn (or .torn.2, .torn.3 …,
+// never overwriting), synced, and only then cut from the journal file. Each
+// file is locked while it is repaired. Complete lines are never touched.
+func (j *Journal) Repair(ctx context.Context) ([]Repaired, error) {
+	actors, err := j.Actors()
+	if err != nil {
+		return nil, err
+	}
+	var out []Repaired
+	for _, a := range actors {
+		r, err := j.repairFile(ctx, a)
+		if err != nil {
+			return out, err
+		}
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out, nil
+}
+
+func (j *Journal) repairFile(ctx context.Context, actor string) (*Repaired, error) {
+	path := j.Path(actor)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("repair: %w", err)
+	}
+	defer f.Close()
+	if err := lockFile(ctx, f); err != nil {
+		return nil, fmt.Errorf("repair: lock %s: %w", path, err)
+	}
+	defer unlockFile(f)
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil || size == 0 {
+		return nil, err
+	}
+	line, start, err := lastLine(f, size)
+	if err != nil {
+		return nil, fmt.Errorf("repair %s: %w", path, err)
+	}
+	cut := start + int64(len(line))
+	if cut == size {
+		return nil, nil // ends with a newline: nothing torn
+	}
+	torn := make([]byte, size-cut)
+	if _, err := f.ReadAt(torn, cut); err != nil {
+		return nil, fmt.Errorf("repair: read %s: %w", path, err)
+	}
+	tornPath, err := writeAside(path, torn)
+	if err != nil {
+		return nil, fmt.Errorf("repair: %w", err)
+	}
+	if err := f.Truncate(cut); err != nil {
+		return nil, fmt.Errorf("repair: truncate %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("repair: sync %s: %w", path, err)
+	}
+	sum := sha256.Sum256(torn)
+	return &Repaired{
+		Actor: actor, File: filepath.Base(path), TornFile: filepath.Base(tornPath),
+		Offset: cut, Len: int64(len(torn)), SHA256: hex.EncodeToString(sum[:]),
+	}, nil
+}
+
+// writeAside writes b to a new file next to path named path+".torn" (or with
+// a numeric suffix when that exists), syncs it and its directory.
+func writeAside(path string, b []byte) (string, error) {
+	for i := 1; i < 1000; i++ {
+		name := path + ".torn"
+		if i > 1 {
+			name += "." + strconv.Itoa(i)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o400)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if _, err := f.Write(b); err != nil {
+			f.Close()
+			return "", fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return "", fmt.Errorf("sync %s: %w", name, err)
+		}
+		if err := f.Close(); err != nil {
+			return "", err
+		}
+		return name, syncDir(filepath.Dir(name))
+	}
+	return "", fmt.Errorf("too many .torn files beside %s", path)
+}

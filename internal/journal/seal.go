@@ -1,0 +1,252 @@
+package journal
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// KindCheckpoint is the kind of a signed checkpoint event.
+const KindCheckpoint = "checkpoint"
+
+// checkpointData is the data of a checkpoint event. The signature covers
+// SealMessage(scope, heads).
+type checkpointData struct {
+	Scope     string          `json:"scope"`
+	Heads     map[string]Head `json:"heads"`
+	Alg       string          `json:"alg"`
+	Key       string          `json:"key"` // SHA-256 of the signer's SPKI DER, hex
+	Signature string          `json:"signature"`
+}
+
+type checkpoint struct {
+	file string
+	line int
+	seq  int64
+	data checkpointData
+}
+
+// SealMessage is the exact byte string a checkpoint signs:
+//
+//	firebreak-checkpoint-v1\n
+//	scope <scope>\n
+//	head <actor> <seq> <id>\n   (one per actor, sorted by actor)
+func SealMessage(scope string, heads map[string]Head) []byte {
+	actors := make([]string, 0, len(heads))
+	for a := range heads {
+		actors = append(actors, a)
+	}
+	sort.Strings(actors)
+	var b strings.Builder
+	b.WriteString("firebreak-checkpoint-v1\nscope ")
+	b.WriteString(scope)
+	b.WriteByte('\n')
+	for _, a := range actors {
+		h := heads[a]
+		b.WriteString("head " + a + " " + strconv.FormatInt(h.Seq, 10) + " " + h.ID + "\n")
+	}
+	return []byte(b.String())
+}
+
+// KeyFingerprint is the SHA-256 of the public key's SPKI DER, in hex: the
+// same value as `openssl pkey -pubin -outform DER | sha256sum`.
+func KeyFingerprint(pub ed25519.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+// Seal appends a checkpoint event to actor's file carrying an Ed25519
+// signature over the head ids of all actor files. It refuses to seal a
+// journal whose chains do not verify or that has a torn tail.
+func (j *Journal) Seal(ctx context.Context, actor, scope string, key ed25519.PrivateKey) (Event, error) {
+	rep, err := j.Verify(ctx, VerifyOptions{})
+	if err != nil {
+		return Event{}, err
+	}
+	if len(rep.Problems) > 0 {
+		return Event{}, fmt.Errorf("seal: the journal does not verify: %w", rep.Problems[0])
+	}
+	for _, f := range rep.Files {
+		if f.Torn != nil {
+			return Event{}, fmt.Errorf("seal: %w", f.Torn)
+		}
+	}
+	if rep.Events == 0 {
+		return Event{}, errors.New("seal: the journal is empty")
+	}
+	heads := rep.Heads()
+	pub := key.Public().(ed25519.PublicKey)
+	sig := ed25519.Sign(key, SealMessage(scope, heads))
+	fp := KeyFingerprint(pub)
+	data := checkpointData{
+		Scope: scope, Heads: heads, Alg: "ed25519", Key: fp,
+		Signature: base64.StdEncoding.EncodeToString(sig),
+	}
+	summary := fmt.Sprintf("checkpoint over %d events in %d files, signed by key %s", rep.Events, len(heads), fp[:16])
+	// The seal covers the heads it read; a concurrent append after the read
+	// is simply not covered, which verification reports as unsealed events.
+	return j.Append(ctx, Entry{Actor: actor, Kind: KindCheckpoint, Summary: summary, Data: data})
+}
+
+func parseCheckpoint(e *Event) (checkpoint, error) {
+	var d checkpointData
+	dec := json.NewDecoder(strings.NewReader(string(e.Data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return checkpoint{}, fmt.Errorf("checkpoint data is malformed: %v", err)
+	}
+	if d.Alg != "ed25519" {
+		return checkpoint{}, fmt.Errorf("checkpoint algorithm %q is not ed25519", d.Alg)
+	}
+	if len(d.Heads) == 0 {
+		return checkpoint{}, errors.New("checkpoint names no heads")
+	}
+	for a, h := range d.Heads {
+		if !ValidActor(a) || h.Seq < 1 || !isHexID(h.ID) {
+			return checkpoint{}, fmt.Errorf("checkpoint head %q is malformed", a)
+		}
+	}
+	if own, ok := d.Heads[e.Actor]; ok && own.Seq != e.Seq-1 {
+		return checkpoint{}, fmt.Errorf("checkpoint at seq %d names its own file's head as seq %d", e.Seq, own.Seq)
+	}
+	return checkpoint{seq: e.Seq, data: d}, nil
+}
+
+// SealReport is the outcome of checking every checkpoint with a key.
+type SealReport struct {
+	Key      string     `json:"key"` // fingerprint of the key checked against
+	Checked  int        `json:"checked"`
+	Failures []*Problem `json:"failures,omitempty"`
+	// Unsealed counts events after the last checkpoint's heads: intact as a
+	// chain but not covered by a signature.
+	Unsealed int64 `json:"unsealed"`
+}
+
+// OK reports whether at least one seal was checked and all held.
+func (s *SealReport) OK() bool { return s.Checked > 0 && len(s.Failures) == 0 }
+
+func (j *Journal) checkSeals(rep *Report, opts VerifyOptions) (*SealReport, error) {
+	sr := &SealReport{Key: KeyFingerprint(opts.PublicKey)}
+	// The ids each checkpoint claims, to look up in a second streaming pass.
+	want := map[string]map[int64]string{} // actor -> seq -> id found
+	var all []checkpoint
+	for _, f := range rep.Files {
+		all = append(all, f.checkpoints...)
+	}
+	fail := func(cp checkpoint, detail string) {
+		sr.Failures = append(sr.Failures, &Problem{File: cp.file, Line: cp.line, Seq: cp.seq, Kind: ProblemSeal, Detail: detail})
+	}
+	for _, cp := range all {
+		sr.Checked++
+		if cp.data.Key != sr.Key {
+			fail(cp, fmt.Sprintf("signed by key %s, not by the given key %s", short(cp.data.Key), short(sr.Key)))
+			continue
+		}
+		if opts.Scope != "" && cp.data.Scope != opts.Scope {
+			fail(cp, fmt.Sprintf("sealed for %q, not for %q", cp.data.Scope, opts.Scope))
+			continue
+		}
+		sig, err := base64.StdEncoding.DecodeString(cp.data.Signature)
+		if err != nil || len(sig) != ed25519.SignatureSize {
+			fail(cp, "signature is not 64 bytes of base64")
+			continue
+		}
+		if !ed25519.Verify(opts.PublicKey, SealMessage(cp.data.Scope, cp.data.Heads), sig) {
+			fail(cp, "signature does not verify")
+			continue
+		}
+		for a, h := range cp.data.Heads {
+			if want[a] == nil {
+				want[a] = map[int64]string{}
+			}
+			want[a][h.Seq] = ""
+		}
+	}
+	if len(all) == 0 {
+		return sr, nil
+	}
+	// Second pass: the id each file holds at every claimed seq.
+	for actor, seqs := range want {
+		if err := j.collectIDs(actor, seqs); err != nil {
+			return nil, err
+		}
+	}
+	for _, cp := range all {
+		if cp.data.Key != sr.Key {
+			continue
+		}
+		for _, a := range sortedKeys(cp.data.Heads) {
+			h := cp.data.Heads[a]
+			got, ok := want[a][h.Seq]
+			switch {
+			case !ok:
+				// Signature failed above; already reported.
+			case got == "":
+				fail(cp, fmt.Sprintf("sealed head %s seq %d is no longer in the journal", a, h.Seq))
+			case got != h.ID:
+				fail(cp, fmt.Sprintf("sealed head %s seq %d was %s, the journal now holds %s (rewritten)", a, h.Seq, short(h.ID), short(got)))
+			}
+		}
+	}
+	// Events after the newest sealed head of each file.
+	for _, f := range rep.Files {
+		var last int64
+		for _, cp := range all {
+			if h, ok := cp.data.Heads[f.Actor]; ok && h.Seq > last {
+				last = h.Seq
+			}
+			if cp.file == f.File && cp.seq > last {
+				last = cp.seq
+			}
+		}
+		sr.Unsealed += f.HeadSeq - last
+	}
+	return sr, nil
+}
+
+func (j *Journal) collectIDs(actor string, seqs map[int64]string) error {
+	r, err := OpenFile(j.Path(actor))
+	if err != nil {
+		return nil // a sealed actor whose file is gone: reported as missing
+	}
+	defer r.Close()
+	for {
+		line, _, _, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return nil // the chain problem is reported by Verify
+		}
+		e, perr := parseAny(line)
+		if perr != nil {
+			continue
+		}
+		if _, ok := seqs[e.Seq]; ok {
+			seqs[e.Seq] = e.ID
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
