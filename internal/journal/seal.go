@@ -3,10 +3,7 @@ package journal
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/signing"
 )
 
 // KindCheckpoint is the kind of a signed checkpoint event.
@@ -58,17 +57,6 @@ func SealMessage(scope string, heads map[string]Head) []byte {
 	return []byte(b.String())
 }
 
-// KeyFingerprint is the SHA-256 of the public key's SPKI DER, in hex: the
-// same value as `openssl pkey -pubin -outform DER | sha256sum`.
-func KeyFingerprint(pub ed25519.PublicKey) string {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:])
-}
-
 // Seal appends a checkpoint event to actor's file carrying an Ed25519
 // signature over the head ids of all actor files. It refuses to seal a
 // journal whose chains do not verify or that has a torn tail.
@@ -91,7 +79,7 @@ func (j *Journal) Seal(ctx context.Context, actor, scope string, key ed25519.Pri
 	heads := rep.Heads()
 	pub := key.Public().(ed25519.PublicKey)
 	sig := ed25519.Sign(key, SealMessage(scope, heads))
-	fp := KeyFingerprint(pub)
+	fp := signing.Fingerprint(pub)
 	data := checkpointData{
 		Scope: scope, Heads: heads, Alg: "ed25519", Key: fp,
 		Signature: base64.StdEncoding.EncodeToString(sig),
@@ -140,7 +128,7 @@ type SealReport struct {
 func (s *SealReport) OK() bool { return s.Checked > 0 && len(s.Failures) == 0 }
 
 func (j *Journal) checkSeals(rep *Report, opts VerifyOptions) (*SealReport, error) {
-	sr := &SealReport{Key: KeyFingerprint(opts.PublicKey)}
+	sr := &SealReport{Key: signing.Fingerprint(opts.PublicKey)}
 	// The ids each checkpoint claims, to look up in a second streaming pass.
 	want := map[string]map[int64]string{} // actor -> seq -> id found
 	var all []checkpoint
