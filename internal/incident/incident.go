@@ -1,0 +1,326 @@
+package incident
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/redact"
+	"github.com/firebreak-dev/firebreak/internal/severity"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// Journal kinds the incident writes and reads.
+const (
+	KindOpened    = "incident.opened"
+	KindClosed    = "incident.closed"
+	KindSeverity  = "severity.changed"
+	KindFact      = "fact.set"
+	KindMilestone = "milestone"
+	KindNote      = "note"
+	KindExport    = "export.made"
+	KindRepaired  = "journal.repaired"
+)
+
+// Milestones, in the order an incident reaches them.
+const (
+	MilestoneCompromised = "compromised"
+	MilestoneDetected    = "detected"
+	MilestoneContained   = "contained"
+	MilestoneEradicated  = "eradicated"
+	MilestoneRecovered   = "recovered"
+	MilestoneReviewed    = "reviewed"
+)
+
+// Milestones lists the milestone names in order.
+var Milestones = []string{MilestoneCompromised, MilestoneDetected, MilestoneContained, MilestoneEradicated, MilestoneRecovered, MilestoneReviewed}
+
+// MaxFuture is how far in the future a responder-given time may be (clock
+// skew between machines); anything later is a typo.
+const MaxFuture = 5 * time.Minute
+
+// Incident is one loaded incident.
+type Incident struct {
+	Header   Header
+	Dir      string
+	Playbook *playbooks.Playbook
+	Journal  *journal.Journal
+	now      func() time.Time
+}
+
+// Now is the incident's clock.
+func (inc *Incident) Now() time.Time { return inc.now() }
+
+// record appends to the journal after refusing secrets in what is written.
+func (inc *Incident) record(ctx context.Context, e journal.Entry) (journal.Event, error) {
+	if err := redact.Check(e.Kind+" summary", []byte(e.Summary)); err != nil {
+		return journal.Event{}, err
+	}
+	if e.Data != nil {
+		b, err := json.Marshal(e.Data)
+		if err != nil {
+			return journal.Event{}, err
+		}
+		if err := redact.Check(e.Kind+" data", b); err != nil {
+			return journal.Event{}, err
+		}
+	}
+	if !e.At.IsZero() && e.At.After(inc.now().Add(MaxFuture)) {
+		return journal.Event{}, fmt.Errorf("%s is in the future", journal.FormatTime(e.At))
+	}
+	ev, err := inc.Journal.Append(ctx, e)
+	if err != nil {
+		return ev, fmt.Errorf("incident %s: %w", inc.Header.ID, err)
+	}
+	return ev, nil
+}
+
+// Record appends any event (used by actions and exports), refusing secrets.
+func (inc *Incident) Record(ctx context.Context, e journal.Entry) (journal.Event, error) {
+	return inc.record(ctx, e)
+}
+
+// State derives the incident's current state from its journal.
+func (inc *Incident) State() (*State, error) {
+	byActor, torn, err := inc.Journal.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("incident %s: %w", inc.Header.ID, err)
+	}
+	var all []journal.Event
+	for _, evs := range byActor {
+		all = append(all, evs...)
+	}
+	st := Derive(inc.Header, inc.Playbook, all)
+	st.Torn = torn
+	return st, nil
+}
+
+// SetFact records a fact (a playbook input's value).
+func (inc *Incident) SetFact(ctx context.Context, actor, name, value string, at time.Time) error {
+	facts, err := CheckFacts(inc.Playbook, map[string]string{name: value})
+	if err != nil {
+		return err
+	}
+	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindFact,
+		Summary: fmt.Sprintf("fact %s = %s", name, oneLine(facts[name], 120)),
+		Data:    map[string]any{"name": name, "value": facts[name]}})
+	return err
+}
+
+// Step applies a verb (start, done, skip, fail, reopen) to a step. Skip,
+// fail and reopen need a reason.
+func (inc *Incident) Step(ctx context.Context, actor, ref, verb, reason string, at time.Time) (playbooks.Step, playbooks.State, error) {
+	step, ok := inc.Playbook.Step(ref)
+	if !ok {
+		return step, "", &UnknownStepError{Step: ref, Playbook: inc.Playbook.ID, Known: inc.Playbook.StepIDs()}
+	}
+	if playbooks.KindOf(verb) == "" {
+		return step, "", fmt.Errorf("unknown step verb %q (use start, done, skip, fail or reopen)", verb)
+	}
+	reason = strings.TrimSpace(reason)
+	if playbooks.NeedsReason(verb) && reason == "" {
+		return step, "", fmt.Errorf("a reason is required to %s step %s (--reason TEXT)", verb, step.ID)
+	}
+	st, err := inc.State()
+	if err != nil {
+		return step, "", err
+	}
+	from := st.Steps[step.ID].State
+	to, err := playbooks.Transition(step.ID, from, verb)
+	if err != nil {
+		return step, from, err
+	}
+	summary := fmt.Sprintf("step %s %s: %s", step.Number, to, step.Title)
+	if verb == playbooks.VerbReopen {
+		summary = fmt.Sprintf("step %s reopened: %s", step.Number, step.Title)
+	}
+	if reason != "" {
+		summary += " — " + oneLine(reason, 200)
+	}
+	data := map[string]any{"from": string(from), "to": string(to)}
+	if reason != "" {
+		data["reason"] = reason
+	}
+	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: playbooks.KindOf(verb), Step: step.ID, Summary: summary, Data: data})
+	return step, to, err
+}
+
+// UnknownStepError names a step the playbook does not have.
+type UnknownStepError struct {
+	Step     string
+	Playbook string
+	Known    []string
+}
+
+func (e *UnknownStepError) Error() string {
+	return fmt.Sprintf("playbook %s has no step %q", e.Playbook, e.Step)
+}
+
+// Note records a free-text note.
+func (inc *Incident) Note(ctx context.Context, actor, text, step string, at time.Time) error {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return errors.New("the note is empty")
+	}
+	if step != "" {
+		s, ok := inc.Playbook.Step(step)
+		if !ok {
+			return &UnknownStepError{Step: step, Playbook: inc.Playbook.ID, Known: inc.Playbook.StepIDs()}
+		}
+		step = s.ID
+	}
+	data := map[string]any{}
+	summary := text
+	if strings.ContainsAny(text, "\r\n") || len(text) > 200 {
+		data["text"] = text
+		summary = oneLine(text, 200)
+	}
+	_, err := inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindNote, Step: step, Summary: summary, Data: data})
+	return err
+}
+
+// SetMilestone records when a milestone was reached; a later record of the
+// same milestone corrects the earlier one.
+func (inc *Incident) SetMilestone(ctx context.Context, actor, name string, at time.Time) error {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if !contains(Milestones, name) {
+		return fmt.Errorf("unknown milestone %q (use %s)", name, strings.Join(Milestones, ", "))
+	}
+	if at.IsZero() {
+		at = inc.now()
+	}
+	_, err := inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindMilestone,
+		Summary: fmt.Sprintf("milestone %s at %s", name, journal.FormatTime(at)[:19]+"Z"),
+		Data:    map[string]any{"name": name}})
+	return err
+}
+
+// SetSeverity changes the severity; a reason is required.
+func (inc *Incident) SetSeverity(ctx context.Context, actor string, to severity.Level, reason string, at time.Time) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return errors.New("a reason is required to change severity (--reason TEXT)")
+	}
+	st, err := inc.State()
+	if err != nil {
+		return err
+	}
+	if st.Severity == to {
+		return fmt.Errorf("severity is already %s", to.Both())
+	}
+	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindSeverity,
+		Summary: fmt.Sprintf("severity %s → %s — %s", st.Severity.Both(), to.Both(), oneLine(reason, 200)),
+		Data:    map[string]any{"from": st.Severity.String(), "to": to.String(), "sev": to.SEV(), "reason": reason}})
+	return err
+}
+
+// Close records that the incident is closed.
+func (inc *Incident) Close(ctx context.Context, actor, reason string, at time.Time) error {
+	st, err := inc.State()
+	if err != nil {
+		return err
+	}
+	if st.Closed {
+		return errors.New("the incident is already closed")
+	}
+	data := map[string]any{}
+	summary := "incident closed"
+	if r := strings.TrimSpace(reason); r != "" {
+		data["reason"] = r
+		summary += " — " + oneLine(r, 200)
+	}
+	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindClosed, Summary: summary, Data: data})
+	return err
+}
+
+// FactError says a fact does not fit its input.
+type FactError struct {
+	Name   string
+	Reason string
+	Known  []string
+}
+
+func (e *FactError) Error() string { return fmt.Sprintf("fact %s: %s", e.Name, e.Reason) }
+
+var repoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+
+// CheckFacts checks facts against the playbook's inputs and returns them
+// normalized (times in UTC RFC 3339).
+func CheckFacts(p *playbooks.Playbook, facts map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, name := range sortedKeys(facts) {
+		v := strings.TrimSpace(facts[name])
+		in, ok := p.Input(name)
+		if !ok {
+			return nil, &FactError{Name: name, Reason: fmt.Sprintf("%s has no input %q", p.ID, name), Known: p.InputNames()}
+		}
+		if v == "" {
+			return nil, &FactError{Name: name, Reason: "empty value"}
+		}
+		if in.Type != playbooks.TypeText && strings.ContainsAny(v, "\r\n") {
+			return nil, &FactError{Name: name, Reason: "must be one line"}
+		}
+		if err := redact.Check("fact "+name, []byte(v)); err != nil {
+			return nil, err
+		}
+		switch in.Type {
+		case playbooks.TypeHex:
+			if _, err := hex.DecodeString(v); err != nil {
+				return nil, &FactError{Name: name, Reason: fmt.Sprintf("%q is not hex", v)}
+			}
+			v = strings.ToLower(v)
+		case playbooks.TypeRepo:
+			if !repoRe.MatchString(v) {
+				return nil, &FactError{Name: name, Reason: fmt.Sprintf("%q is not owner/name", v)}
+			}
+		case playbooks.TypeURL:
+			u, err := url.Parse(v)
+			if err != nil || u.Scheme == "" || u.Host == "" {
+				return nil, &FactError{Name: name, Reason: fmt.Sprintf("%q is not an absolute URL", v)}
+			}
+		case playbooks.TypeTime:
+			t, err := ParseTime(v, time.Now())
+			if err != nil {
+				return nil, &FactError{Name: name, Reason: err.Error()}
+			}
+			v = t.UTC().Format(time.RFC3339)
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+// MissingFacts lists the required inputs that have no value yet.
+func MissingFacts(p *playbooks.Playbook, facts map[string]string) []string {
+	var out []string
+	for _, in := range p.Inputs {
+		if in.Required && facts[in.Name] == "" && in.Default == "" {
+			out = append(out, in.Name)
+		}
+	}
+	return out
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

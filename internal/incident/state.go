@@ -1,0 +1,167 @@
+package incident
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/severity"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// State is everything derived from the journal.
+type State struct {
+	Header          Header
+	Severity        severity.Level
+	SeverityHistory []SeverityChange
+	Facts           map[string]string
+	Steps           map[string]StepStatus
+	Milestones      map[string]Milestone
+	Closed          bool
+	ClosedAt        time.Time
+	Events          int
+	LastEvent       time.Time // logged time of the newest event
+	Actors          []string
+	Torn            []*journal.TornError
+}
+
+// SeverityChange is one entry of the severity history (the first is the
+// opening severity).
+type SeverityChange struct {
+	At     time.Time      `json:"at"`
+	Actor  string         `json:"actor"`
+	From   severity.Level `json:"from,omitempty"`
+	To     severity.Level `json:"to"`
+	Reason string         `json:"reason,omitempty"`
+}
+
+// StepStatus is a step's derived state and its history.
+type StepStatus struct {
+	State   playbooks.State `json:"state"`
+	Actor   string          `json:"actor,omitempty"` // who made the last change
+	At      time.Time       `json:"at,omitempty"`    // when the last change happened
+	Reason  string          `json:"reason,omitempty"`
+	History []StepChange    `json:"history,omitempty"`
+}
+
+// StepChange is one transition of a step.
+type StepChange struct {
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Verb   string          `json:"verb"`
+	To     playbooks.State `json:"to"`
+	Reason string          `json:"reason,omitempty"`
+}
+
+// Milestone is when a milestone was reached, as the responder gave it.
+type Milestone struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Logged time.Time `json:"logged"`
+}
+
+// Derive computes the state from events. Events are applied in the order they
+// were logged (the order decisions were made), so a back-dated event does not
+// reorder step transitions; times shown are the responders' "at" times.
+func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
+	evs := append([]journal.Event(nil), events...)
+	journal.SortLogged(evs)
+	st := &State{
+		Header:     h,
+		Severity:   h.Severity,
+		Facts:      map[string]string{},
+		Steps:      map[string]StepStatus{},
+		Milestones: map[string]Milestone{},
+		Events:     len(evs),
+	}
+	st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: h.Created, Actor: h.CreatedBy, To: h.Severity})
+	for _, in := range p.Inputs {
+		if in.Default != "" {
+			st.Facts[in.Name] = in.Default
+		}
+	}
+	for _, s := range p.Steps() {
+		st.Steps[s.ID] = StepStatus{State: playbooks.Pending}
+	}
+	actors := map[string]bool{}
+	for _, e := range evs {
+		actors[e.Actor] = true
+		if e.Logged.After(st.LastEvent) {
+			st.LastEvent = e.Logged
+		}
+		var d map[string]any
+		_ = json.Unmarshal(e.Data, &d)
+		str := func(k string) string { s, _ := d[k].(string); return s }
+		switch e.Kind {
+		case KindSeverity:
+			to, err := severity.Parse(str("to"))
+			if err != nil {
+				continue
+			}
+			st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: e.At, Actor: e.Actor, From: st.Severity, To: to, Reason: str("reason")})
+			st.Severity = to
+		case KindFact:
+			if name := str("name"); name != "" {
+				st.Facts[name] = str("value")
+			}
+		case KindMilestone:
+			if name := str("name"); name != "" {
+				st.Milestones[name] = Milestone{At: e.At, Actor: e.Actor, Logged: e.Logged}
+			}
+		case KindClosed:
+			st.Closed, st.ClosedAt = true, e.At
+		default:
+			verb := playbooks.VerbOf(e.Kind)
+			if verb == "" || e.Step == "" {
+				continue
+			}
+			ss, ok := st.Steps[e.Step]
+			if !ok {
+				continue // a step the playbook does not have: kept in the timeline only
+			}
+			to, err := playbooks.Transition(e.Step, ss.State, verb)
+			if err != nil {
+				// Two responders raced; the journal keeps both, the first wins.
+				continue
+			}
+			ss.State, ss.Actor, ss.At, ss.Reason = to, e.Actor, e.At, str("reason")
+			ss.History = append(ss.History, StepChange{At: e.At, Actor: e.Actor, Verb: verb, To: to, Reason: str("reason")})
+			st.Steps[e.Step] = ss
+		}
+	}
+	for a := range actors {
+		st.Actors = append(st.Actors, a)
+	}
+	sort.Strings(st.Actors)
+	return st
+}
+
+// ResponseDeadline is when the response is due at the current severity,
+// counted from the opening.
+func (st *State) ResponseDeadline() time.Time { return st.Severity.Deadline(st.Header.Created) }
+
+// StepDeadline is when a step is due, or zero when it has no deadline.
+func (st *State) StepDeadline(s playbooks.Step) time.Time {
+	if s.Deadline == 0 {
+		return time.Time{}
+	}
+	return st.Header.Created.Add(s.Deadline)
+}
+
+// Overdue reports whether a step is open past its deadline at now.
+func (st *State) Overdue(s playbooks.Step, now time.Time) bool {
+	d := st.StepDeadline(s)
+	return !d.IsZero() && !st.Steps[s.ID].State.Closed() && now.After(d)
+}
+
+// Progress counts closed (done or skipped) steps and all steps.
+func (st *State) Progress() (closed, total int) {
+	for _, s := range st.Steps {
+		total++
+		if s.State.Closed() {
+			closed++
+		}
+	}
+	return closed, total
+}

@@ -1,0 +1,402 @@
+// Package incident is the incident workspace: a directory per incident
+// holding its immutable header (incident.json), a snapshot of its playbook,
+// its journal and its evidence, keys, comms and exports. Everything that
+// changes — severity, facts, step states, milestones — is derived from the
+// journal.
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/severity"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// HeaderSchema names the incident.json format.
+const HeaderSchema = "firebreak.incident/v1"
+
+// Files and directories of an incident.
+const (
+	HeaderFile   = "incident.json"
+	PlaybookFile = "playbook.yaml"
+)
+
+// Subdirs are created with every incident, mode 0700.
+var Subdirs = []string{"journal", "evidence", "keys", "comms", "exports"}
+
+// Header is incident.json: written once when the incident opens, never
+// changed.
+type Header struct {
+	Schema    string         `json:"schema"`
+	ID        string         `json:"id"`
+	Title     string         `json:"title"`
+	Playbook  PlaybookRef    `json:"playbook"`
+	Severity  severity.Level `json:"severity"` // at opening; see State for the current one
+	Drill     bool           `json:"drill"`
+	Created   time.Time      `json:"created"`
+	CreatedBy string         `json:"created_by"`
+}
+
+// PlaybookRef pins the playbook an incident follows.
+type PlaybookRef struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Title   string `json:"title"`
+	Digest  string `json:"digest"` // SHA-256 of the playbook.yaml snapshot
+}
+
+// Workspace is the directory holding all incidents.
+type Workspace struct {
+	Home string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultHome is $FIREBREAK_HOME, else $XDG_STATE_HOME/firebreak, else
+// ~/.local/state/firebreak.
+func DefaultHome(getenv func(string) string) (string, error) {
+	if h := getenv("FIREBREAK_HOME"); h != "" {
+		return h, nil
+	}
+	if x := getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "firebreak"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", errors.New("cannot find a home directory: set --home or FIREBREAK_HOME")
+		}
+	}
+	return filepath.Join(home, ".local", "state", "firebreak"), nil
+}
+
+func (w *Workspace) now() time.Time {
+	if w.Now != nil {
+		return w.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (w *Workspace) incidentsDir() string { return filepath.Join(w.Home, "incidents") }
+
+// Dir is the directory of incident id.
+func (w *Workspace) Dir(id string) string { return filepath.Join(w.incidentsDir(), id) }
+
+// NotFoundError is returned for an unknown incident id.
+type NotFoundError struct {
+	ID      string
+	Known   []string
+	Partial []string // ids the reference is a prefix of, when more than one
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Partial) > 1 {
+		return fmt.Sprintf("incident %q is ambiguous: it starts %d incident ids", e.ID, len(e.Partial))
+	}
+	return fmt.Sprintf("no incident %q", e.ID)
+}
+
+// Resolve turns an incident reference — a full id or a unique prefix of
+// one — into the id.
+func (w *Workspace) Resolve(ref string) (string, error) {
+	if ref == "" || strings.ContainsAny(ref, `/\`) || ref == "." || ref == ".." {
+		return "", &NotFoundError{ID: ref}
+	}
+	if fi, err := os.Stat(filepath.Join(w.Dir(ref), HeaderFile)); err == nil && fi.Mode().IsRegular() {
+		return ref, nil
+	}
+	ids, err := w.IDs()
+	if err != nil {
+		return "", err
+	}
+	var match []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, ref) {
+			match = append(match, id)
+		}
+	}
+	if len(match) == 1 {
+		return match[0], nil
+	}
+	return "", &NotFoundError{ID: ref, Known: ids, Partial: match}
+}
+
+// IDs lists every incident id, newest first.
+func (w *Workspace) IDs() ([]string, error) {
+	ents, err := os.ReadDir(w.incidentsDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read workspace: %w", err)
+	}
+	var ids []string
+	for _, e := range ents {
+		if e.IsDir() {
+			if _, err := os.Stat(filepath.Join(w.incidentsDir(), e.Name(), HeaderFile)); err == nil {
+				ids = append(ids, e.Name())
+			}
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(ids)))
+	return ids, nil
+}
+
+// OpenOptions describes a new incident.
+type OpenOptions struct {
+	Playbook *playbooks.Playbook
+	Title    string
+	Severity severity.Level // zero: the playbook's default
+	Drill    bool
+	Actor    string
+	Facts    map[string]string
+	// Optional milestone times known at opening.
+	DetectedAt    time.Time
+	CompromisedAt time.Time
+}
+
+var slugRe = regexp.MustCompile(`[^a-z0-9]+`)
+
+// Slug makes the readable part of an id from a title: lowercase words joined
+// by '-', at most 40 characters, cut at a word.
+func Slug(title string) string {
+	s := strings.Trim(slugRe.ReplaceAllString(strings.ToLower(title), "-"), "-")
+	if len(s) > 40 {
+		s = s[:40]
+		if i := strings.LastIndexByte(s, '-'); i > 10 {
+			s = s[:i]
+		}
+		s = strings.Trim(s, "-")
+	}
+	if s == "" {
+		s = "incident"
+	}
+	return s
+}
+
+// Open creates a new incident: its directory (0700) and subdirectories, the
+// header and playbook snapshot (read-only), and the journal's first events
+// (incident.opened, then any facts and milestones given). It returns the
+// loaded incident.
+func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) {
+	if o.Playbook == nil {
+		return nil, errors.New("open incident: no playbook")
+	}
+	title := strings.TrimSpace(o.Title)
+	switch {
+	case title == "":
+		return nil, errors.New("open incident: the title is empty")
+	case strings.ContainsAny(title, "\r\n"):
+		return nil, errors.New("open incident: the title must be one line")
+	case len(title) > 200:
+		return nil, fmt.Errorf("open incident: the title is %d characters; keep it under 200", len(title))
+	}
+	if !journal.ValidActor(o.Actor) {
+		return nil, fmt.Errorf("open incident: actor %q is not a valid name", o.Actor)
+	}
+	sev := o.Severity
+	if sev == 0 {
+		sev = o.Playbook.Severity
+	}
+	facts, err := CheckFacts(o.Playbook, o.Facts)
+	if err != nil {
+		return nil, fmt.Errorf("open incident: %w", err)
+	}
+	now := w.now()
+	for name, t := range map[string]time.Time{"detected": o.DetectedAt, "compromised": o.CompromisedAt} {
+		if !t.IsZero() && t.After(now.Add(MaxFuture)) {
+			return nil, fmt.Errorf("open incident: %s time %s is in the future", name, journal.FormatTime(t))
+		}
+	}
+	if err := os.MkdirAll(w.incidentsDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("open incident: workspace %s: %w", w.Home, err)
+	}
+	base := now.Format("2006-01-02") + "-" + strings.ToLower(strings.ReplaceAll(o.Playbook.ID, "-", "")) + "-" + Slug(title)
+	id, dir, err := w.claim(base)
+	if err != nil {
+		return nil, fmt.Errorf("open incident: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(dir) // only what this call created
+		}
+	}()
+	for _, sub := range Subdirs {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("open incident: %w", err)
+		}
+	}
+	if err := writeFileSync(filepath.Join(dir, PlaybookFile), o.Playbook.Raw, 0o400); err != nil {
+		return nil, fmt.Errorf("open incident: %w", err)
+	}
+	h := Header{
+		Schema: HeaderSchema, ID: id, Title: title,
+		Playbook: PlaybookRef{ID: o.Playbook.ID, Version: o.Playbook.Version, Title: o.Playbook.Title, Digest: o.Playbook.Digest},
+		Severity: sev, Drill: o.Drill, Created: now, CreatedBy: o.Actor,
+	}
+	hb, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(dir, HeaderFile), append(hb, '\n'), 0o400); err != nil {
+		return nil, fmt.Errorf("open incident: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, fmt.Errorf("open incident: %w", err)
+	}
+	inc, err := w.load(id)
+	if err != nil {
+		return nil, err
+	}
+	drill := ""
+	if o.Drill {
+		drill = " (drill)"
+	}
+	if _, err := inc.record(ctx, journal.Entry{
+		At: now, Actor: o.Actor, Kind: KindOpened,
+		Summary: fmt.Sprintf("incident opened%s: %s — %s, %s", drill, title, o.Playbook.ID, sev.Both()),
+		Data: map[string]any{
+			"title": title, "playbook": o.Playbook.ID, "playbook_version": o.Playbook.Version,
+			"severity": sev.String(), "sev": sev.SEV(), "drill": o.Drill,
+		},
+	}); err != nil {
+		return nil, err
+	}
+	ok = true // from here on the incident exists; later failures are reported, not undone
+	for _, name := range sortedKeys(facts) {
+		if err := inc.SetFact(ctx, o.Actor, name, facts[name], time.Time{}); err != nil {
+			return inc, err
+		}
+	}
+	if !o.CompromisedAt.IsZero() {
+		if err := inc.SetMilestone(ctx, o.Actor, MilestoneCompromised, o.CompromisedAt); err != nil {
+			return inc, err
+		}
+	}
+	if !o.DetectedAt.IsZero() {
+		if err := inc.SetMilestone(ctx, o.Actor, MilestoneDetected, o.DetectedAt); err != nil {
+			return inc, err
+		}
+	}
+	return inc, nil
+}
+
+// claim creates the incident directory under a unique id: base, base-2, …
+func (w *Workspace) claim(base string) (string, string, error) {
+	for i := 1; i < 1000; i++ {
+		id := base
+		if i > 1 {
+			id += "-" + strconv.Itoa(i)
+		}
+		dir := w.Dir(id)
+		err := os.Mkdir(dir, 0o700)
+		if err == nil {
+			return id, dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", "", err
+		}
+	}
+	return "", "", fmt.Errorf("too many incidents named %s", base)
+}
+
+// Load reads an incident by reference (id or unique prefix).
+func (w *Workspace) Load(ref string) (*Incident, error) {
+	id, err := w.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	return w.load(id)
+}
+
+func (w *Workspace) load(id string) (*Incident, error) {
+	dir := w.Dir(id)
+	hb, err := os.ReadFile(filepath.Join(dir, HeaderFile))
+	if err != nil {
+		return nil, fmt.Errorf("incident %s: %w", id, err)
+	}
+	var h Header
+	if err := json.Unmarshal(hb, &h); err != nil {
+		return nil, fmt.Errorf("incident %s: %s is malformed: %v", id, HeaderFile, err)
+	}
+	if h.Schema != HeaderSchema || h.ID != id {
+		return nil, fmt.Errorf("incident %s: %s is not a %s header for this incident", id, HeaderFile, HeaderSchema)
+	}
+	pbPath := filepath.Join(dir, PlaybookFile)
+	pb, err := playbooks.ReadFile(pbPath)
+	if err != nil {
+		return nil, fmt.Errorf("incident %s: playbook snapshot: %w", id, err)
+	}
+	p, err := playbooks.Parse(pbPath, pb, playbooks.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("incident %s: playbook snapshot does not parse:\n%w", id, err)
+	}
+	if p.Digest != h.Playbook.Digest {
+		return nil, fmt.Errorf("incident %s: playbook snapshot was changed (digest %.12s…, header pins %.12s…)", id, p.Digest, h.Playbook.Digest)
+	}
+	j := journal.New(filepath.Join(dir, "journal"))
+	j.Now = w.Now
+	return &Incident{Header: h, Dir: dir, Playbook: p, Journal: j, now: w.now}, nil
+}
+
+func writeFileSync(path string, b []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
