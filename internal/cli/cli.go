@@ -1,0 +1,316 @@
+// Package cli is firebreak's command line: every thing the console does also
+// exists here as a command, with --json where it prints data. Run is the
+// whole program; main only wires the signal context and the process's
+// streams to it.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/redact"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// app is one invocation: streams, environment and global options.
+type app struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	now    func() time.Time
+
+	home         string
+	actor        string
+	playbookDirs multiFlag
+	noColor      bool
+	json         bool
+
+	ws  *incident.Workspace
+	lib *playbooks.Library
+}
+
+// Run runs firebreak with args (without the program name) and returns the
+// process exit status: 0 success, 1 failure, 2 usage error.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
+	return a.run(args)
+}
+
+func (a *app) run(args []string) int {
+	err := a.dispatch(args)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err == errSilent {
+		return 1
+	}
+	msg := textutil.Clean(err.Error(), true)
+	for _, line := range strings.Split(msg, "\n") {
+		fmt.Fprintf(a.stderr, "firebreak: error: %s\n", line)
+	}
+	if h := hintFor(err); h != "" {
+		fmt.Fprintf(a.stderr, "firebreak: hint: %s\n", textutil.Clean(h, false))
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{
+		cmdIncidentOpen, cmdIncidentList, cmdIncidentShow, cmdIncidentClose,
+		cmdStep, cmdNote, cmdFact, cmdMilestone, cmdSeverity,
+		cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal,
+		cmdExport, cmdMetrics,
+		cmdPlaybooksList, cmdPlaybooksShow, cmdPlaybooksValidate,
+		cmdVersion,
+	}
+}
+
+// find returns the command named by the leading arguments.
+func find(args []string) (*command, []string) {
+	var best *command
+	bestLen := 0
+	for _, c := range commands {
+		words := strings.Fields(c.name)
+		if len(words) > len(args) || len(words) <= bestLen {
+			continue
+		}
+		match := true
+		for i, w := range words {
+			if args[i] != w {
+				match = false
+				break
+			}
+		}
+		if match {
+			best, bestLen = c, len(words)
+		}
+	}
+	if best == nil {
+		return nil, args
+	}
+	return best, args[bestLen:]
+}
+
+func (a *app) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&a.home, "home", a.home, "workspace `DIR` (env FIREBREAK_HOME)")
+	fs.StringVar(&a.actor, "actor", a.actor, "who is acting, for the journal (env FIREBREAK_ACTOR; default: login name)")
+	fs.Var(&a.playbookDirs, "playbooks", "extra playbook `DIR` (repeatable)")
+	fs.BoolVar(&a.noColor, "no-color", a.noColor, "no colour (also NO_COLOR)")
+}
+
+func (a *app) dispatch(args []string) error {
+	// Global flags may come before the command.
+	pre := flag.NewFlagSet("firebreak", flag.ContinueOnError)
+	a.globalFlags(pre)
+	help := pre.Bool("help", false, "")
+	pre.BoolVar(help, "h", false, "")
+	pre.SetOutput(io.Discard)
+	if err := pre.Parse(args); err != nil {
+		return usagef("firebreak help", "%v", err)
+	}
+	args = pre.Args()
+	if *help || (len(args) > 0 && args[0] == "help") {
+		if len(args) > 1 {
+			return a.helpFor(args[1:])
+		}
+		a.usage(a.stdout)
+		return nil
+	}
+	if len(args) == 0 {
+		return a.console()
+	}
+	cmd, rest := find(args)
+	if cmd == nil {
+		return usagef(suggest(args), "unknown command %q", strings.Join(args[:min(2, len(args))], " "))
+	}
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	a.globalFlags(fs)
+	run := cmd.bind(a, fs)
+	cmdHelp := fs.Bool("help", false, "")
+	pos, err := parse(fs, rest)
+	if errors.Is(err, flag.ErrHelp) || *cmdHelp {
+		a.commandHelp(a.stdout, cmd, fs)
+		return nil
+	}
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			ue.hint = "firebreak " + cmd.name + " " + cmd.args
+		}
+		return err
+	}
+	if len(pos) < cmd.minArgs || (cmd.maxArgs >= 0 && len(pos) > cmd.maxArgs) {
+		return usagef("firebreak "+cmd.name+" "+cmd.args, "wrong number of arguments for %q", cmd.name)
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	return run(pos)
+}
+
+var actorClean = regexp.MustCompile(`[^A-Za-z0-9._@-]+`)
+
+// setup resolves the workspace, actor and playbook library.
+func (a *app) setup() error {
+	if a.home == "" {
+		h, err := incident.DefaultHome(a.getenv)
+		if err != nil {
+			return err
+		}
+		a.home = h
+	}
+	if a.actor == "" {
+		a.actor = a.getenv("FIREBREAK_ACTOR")
+	}
+	if a.actor == "" {
+		name := a.getenv("USER")
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			name = u.Username
+		}
+		name = strings.Trim(actorClean.ReplaceAllString(name, "-"), "-._@")
+		if !journal.ValidActor(name) {
+			name = "responder"
+		}
+		a.actor = name
+	}
+	if !journal.ValidActor(a.actor) {
+		return usagef("use letters, digits, '.', '_', '@' and '-' (at most 64)", "actor %q is not a valid name", a.actor)
+	}
+	if a.getenv("NO_COLOR") != "" {
+		a.noColor = true
+	}
+	a.ws = &incident.Workspace{Home: a.home, Now: a.now}
+	return nil
+}
+
+// library loads the playbooks once.
+func (a *app) library() (*playbooks.Library, error) {
+	if a.lib != nil {
+		return a.lib, nil
+	}
+	lib, err := playbooks.Load(a.playbookDirs, playbooks.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a.lib = lib
+	return lib, nil
+}
+
+func (a *app) load(ref string) (*incident.Incident, error) {
+	return a.ws.Load(ref)
+}
+
+// parseAt reads an --at value; empty means now.
+func (a *app) parseAt(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := incident.ParseTime(s, a.now())
+	if err != nil {
+		return time.Time{}, usagef("", "--at: %v", err)
+	}
+	return t, nil
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printf writes to stdout; user-derived text must already be cleaned.
+func (a *app) printf(format string, args ...any) {
+	fmt.Fprintf(a.stdout, format, args...)
+}
+
+// hintFor gives the hint line for an error.
+func hintFor(err error) string {
+	var (
+		he  *hintError
+		ue  *usageError
+		nf  *incident.NotFoundError
+		us  *incident.UnknownStepError
+		fe  *incident.FactError
+		te  *playbooks.TransitionError
+		tor *journal.TornError
+		se  *redact.SecretError
+	)
+	switch {
+	case errors.As(err, &he):
+		return he.hint
+	case errors.As(err, &ue):
+		return ue.hint
+	case errors.As(err, &nf):
+		if len(nf.Partial) > 1 {
+			return "matches: " + strings.Join(first(nf.Partial, 5), ", ")
+		}
+		if len(nf.Known) == 0 {
+			return "there are no incidents yet: firebreak incident open --playbook INC-1 --title TEXT"
+		}
+		return "recent incidents: " + strings.Join(first(nf.Known, 5), ", ") + " (firebreak incident list)"
+	case errors.As(err, &us):
+		return "steps of " + us.Playbook + ": " + strings.Join(us.Known, ", ")
+	case errors.As(err, &fe):
+		if len(fe.Known) > 0 {
+			return "inputs: " + strings.Join(fe.Known, ", ")
+		}
+	case errors.As(err, &te):
+		return te.Hint
+	case errors.As(err, &tor):
+		return "a write was cut short; set the torn bytes aside with: firebreak timeline repair ID"
+	case errors.As(err, &se):
+		return "record where the secret is (a path, a fingerprint), never the secret itself"
+	case errors.Is(err, os.ErrPermission):
+		return "check the permissions of the workspace (--home, FIREBREAK_HOME)"
+	}
+	return ""
+}
+
+func first(s []string, n int) []string {
+	if len(s) > n {
+		return append(append([]string{}, s[:n]...), "…")
+	}
+	return s
+}
+
+func suggest(args []string) string {
+	var names []string
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, args[0]) {
+			names = append(names, "firebreak "+c.name)
+		}
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		return strings.Join(first(names, 6), ", ")
+	}
+	return "firebreak help"
+}

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const usageText = `firebreak — the incident console for software-signing incidents
+
+Usage:
+  firebreak                         open the console (prints the incident list when not on a terminal)
+  firebreak COMMAND [ARGS] [FLAGS]
+
+Incidents:
+  incident open --playbook ID --title TEXT [--severity LEVEL] [--drill] [--fact NAME=VALUE]... [--detected TIME] [--compromised TIME]
+  incident list [--all] [--json]
+  incident show ID [--json]
+  incident close ID [--reason TEXT]
+  step ID STEP start|done|skip|fail|reopen [--reason TEXT] [--at TIME]
+  note ID TEXT [--step STEP] [--at TIME]
+  fact ID NAME=VALUE... [--at TIME]
+  milestone ID NAME [--at TIME]       compromised, detected, contained, eradicated, recovered, reviewed
+  severity ID LEVEL --reason TEXT     Critical, High, Medium, Low or SEV-1, SEV-2, SEV-3
+  metrics [--json]                    response metrics over all incidents (drills excluded)
+
+Timeline:
+  timeline ID [--kind K] [--by ACTOR] [--step S] [--json]
+  timeline verify ID [--pubkey PUB] [--json]
+  timeline repair ID
+  timeline seal ID --key KEY
+  export ID [--format md|json|html] [-o FILE|-]
+
+Playbooks:
+  playbooks list [--json]
+  playbooks show ID
+  playbooks validate FILE...
+
+Global flags:
+  --home DIR       workspace (env FIREBREAK_HOME; default $XDG_STATE_HOME/firebreak or ~/.local/state/firebreak)
+  --actor NAME     who is acting (env FIREBREAK_ACTOR; default: your login name)
+  --playbooks DIR  load extra playbooks from DIR (repeatable)
+  --no-color       no colour (also NO_COLOR)
+
+ID is an incident id or a unique prefix of one. TIME is RFC 3339, "YYYY-MM-DD HH:MM" (UTC),
+or relative: -90m, -2h, -1d. Run "firebreak COMMAND --help" for a command's flags.
+`
+
+func (a *app) usage(w io.Writer) { fmt.Fprint(w, usageText) }
+
+func (a *app) helpFor(args []string) error {
+	cmd, _ := find(args)
+	if cmd == nil {
+		return usagef("firebreak help", "no command %q", strings.Join(args, " "))
+	}
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	a.globalFlags(fs)
+	cmd.bind(a, fs)
+	a.commandHelp(a.stdout, cmd, fs)
+	return nil
+}
+
+func (a *app) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: firebreak %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+	fs.SetOutput(w)
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "help" {
+			return
+		}
+		name, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  --%s %s\n      %s\n", f.Name, name, usage)
+	})
+}
+
+// console is what firebreak does with no command. Until the TUI lands it
+// shows the incidents and how to work with them.
+func (a *app) console() error {
+	if err := a.setup(); err != nil {
+		return err
+	}
+	if err := a.listIncidents(false); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout)
+	a.usage(a.stdout)
+	return nil
+}

@@ -1,0 +1,472 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/severity"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+var cmdIncidentOpen = &command{
+	name:    "incident open",
+	args:    "--playbook ID --title TEXT [--severity LEVEL] [--drill] [--fact NAME=VALUE]... [--detected TIME] [--compromised TIME] [--json]",
+	summary: "Open a new incident following a playbook and print its id.",
+	maxArgs: 0,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		var o openArgs
+		fs.StringVar(&o.playbook, "playbook", "", "playbook `ID` to follow (firebreak playbooks list)")
+		fs.StringVar(&o.title, "title", "", "one-line `TEXT` saying what happened")
+		fs.StringVar(&o.sev, "severity", "", "`LEVEL`: Critical, High, Medium, Low or SEV-1, SEV-2, SEV-3 (default: the playbook's)")
+		fs.BoolVar(&o.drill, "drill", false, "this is a drill: flagged everywhere, never counted in metrics")
+		fs.Var(&o.facts, "fact", "a playbook input, `NAME=VALUE` (repeatable)")
+		fs.StringVar(&o.detected, "detected", "", "when the incident was detected (`TIME`)")
+		fs.StringVar(&o.compromised, "compromised", "", "when the compromise happened, best estimate (`TIME`)")
+		jsonFlag(a, fs)
+		return func([]string) error { return a.openIncident(o) }
+	},
+}
+
+type openArgs struct {
+	playbook, title, sev, detected, compromised string
+	drill                                       bool
+	facts                                       multiFlag
+}
+
+func (a *app) openIncident(o openArgs) error {
+	if o.playbook == "" || strings.TrimSpace(o.title) == "" {
+		return usagef("firebreak incident open --playbook INC-1 --title \"Signing key leaked\"", "--playbook and --title are required")
+	}
+	lib, err := a.library()
+	if err != nil {
+		return err
+	}
+	p, ok := lib.Get(o.playbook)
+	if !ok {
+		return withHint(fmt.Errorf("no playbook %q", o.playbook), "playbooks: %s", strings.Join(lib.IDs(), ", "))
+	}
+	opts := incident.OpenOptions{Playbook: p, Title: o.title, Drill: o.drill, Actor: a.actor, Facts: map[string]string{}}
+	if o.sev != "" {
+		if opts.Severity, err = severity.Parse(o.sev); err != nil {
+			return usagef("", "--severity: %v", err)
+		}
+	}
+	for _, f := range o.facts {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" {
+			return usagef("--fact key_path=/keys/prod.sec", "--fact %q is not NAME=VALUE", f)
+		}
+		opts.Facts[k] = v
+	}
+	if opts.DetectedAt, err = a.parseFlagTime("--detected", o.detected); err != nil {
+		return err
+	}
+	if opts.CompromisedAt, err = a.parseFlagTime("--compromised", o.compromised); err != nil {
+		return err
+	}
+	inc, err := a.ws.Open(a.ctx, opts)
+	if err != nil {
+		return err
+	}
+	st, err := inc.State()
+	if err != nil {
+		return err
+	}
+	missing := incident.MissingFacts(p, st.Facts)
+	for _, m := range missing {
+		fmt.Fprintf(a.stderr, "firebreak: note: %s needs fact %s: firebreak fact %s %s=VALUE\n", p.ID, m, inc.Header.ID, m)
+	}
+	if a.json {
+		return a.printJSON(map[string]any{
+			"id": inc.Header.ID, "dir": inc.Dir, "playbook": p.ID, "title": inc.Header.Title,
+			"severity": st.Severity.String(), "sev": st.Severity.SEV(), "drill": inc.Header.Drill,
+			"created": inc.Header.Created, "response_deadline": st.ResponseDeadline(), "missing_facts": orEmpty(missing),
+		})
+	}
+	a.printf("%s\n", inc.Header.ID)
+	return nil
+}
+
+func (a *app) parseFlagTime(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := incident.ParseTime(v, a.now())
+	if err != nil {
+		return time.Time{}, usagef("", "%s: %v", name, err)
+	}
+	return t, nil
+}
+
+// jsonFlag registers --json for a command that prints data.
+func jsonFlag(a *app, fs *flag.FlagSet) {
+	fs.BoolVar(&a.json, "json", false, "machine-readable output (see README: JSON output)")
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// incidentSummary is one row of "incident list --json".
+type incidentSummary struct {
+	ID               string    `json:"id"`
+	Title            string    `json:"title"`
+	Playbook         string    `json:"playbook"`
+	Severity         string    `json:"severity"`
+	SEV              string    `json:"sev"`
+	Drill            bool      `json:"drill"`
+	Status           string    `json:"status"`
+	Created          time.Time `json:"created"`
+	ResponseDeadline time.Time `json:"response_deadline"`
+	StepsClosed      int       `json:"steps_closed"`
+	StepsTotal       int       `json:"steps_total"`
+	Overdue          int       `json:"steps_overdue"`
+	LastEvent        time.Time `json:"last_event"`
+	Error            string    `json:"error,omitempty"`
+}
+
+var cmdIncidentList = &command{
+	name:    "incident list",
+	args:    "[--all] [--json]",
+	summary: "List incidents: open ones first, newest first. Closed ones only with --all.",
+	maxArgs: 0,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		all := fs.Bool("all", false, "include closed incidents")
+		jsonFlag(a, fs)
+		return func([]string) error { return a.listIncidents(*all) }
+	},
+}
+
+func (a *app) summaries(all bool) ([]incidentSummary, error) {
+	ids, err := a.ws.IDs()
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	out := []incidentSummary{}
+	for _, id := range ids {
+		inc, err := a.ws.Load(id)
+		if err != nil {
+			out = append(out, incidentSummary{ID: id, Status: "unreadable", Error: err.Error()})
+			continue
+		}
+		st, err := inc.State()
+		if err != nil {
+			out = append(out, incidentSummary{ID: id, Title: inc.Header.Title, Status: "unreadable", Error: err.Error()})
+			continue
+		}
+		if st.Closed && !all {
+			continue
+		}
+		s := incidentSummary{
+			ID: id, Title: inc.Header.Title, Playbook: inc.Header.Playbook.ID, Severity: st.Severity.String(),
+			SEV: st.Severity.SEV(), Drill: inc.Header.Drill, Status: "open", Created: inc.Header.Created,
+			ResponseDeadline: st.ResponseDeadline(), LastEvent: st.LastEvent,
+		}
+		if st.Closed {
+			s.Status = "closed"
+		}
+		s.StepsClosed, s.StepsTotal = st.Progress()
+		for _, step := range inc.Playbook.Steps() {
+			if st.Overdue(step, now) {
+				s.Overdue++
+			}
+		}
+		out = append(out, s)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if (out[i].Status == "open") != (out[j].Status == "open") {
+			return out[i].Status == "open"
+		}
+		return out[i].Created.After(out[j].Created)
+	})
+	return out, nil
+}
+
+func (a *app) listIncidents(all bool) error {
+	rows, err := a.summaries(all)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(rows)
+	}
+	if len(rows) == 0 {
+		a.printf("No incidents in %s.\n", textutil.Clean(a.home, false))
+		return nil
+	}
+	now := a.now()
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tPLAYBOOK\tSTEPS\tAGE\tSTATUS\tTITLE")
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\tUNREADABLE\t%s\n", textutil.Clean(r.ID, false), textutil.Line(r.Error))
+			continue
+		}
+		status := strings.ToUpper(r.Status)
+		if r.Drill {
+			status += " (DRILL)"
+		}
+		if r.Overdue > 0 {
+			status += fmt.Sprintf(", %d OVERDUE", r.Overdue)
+		}
+		fmt.Fprintf(tw, "%s\t%s / %s\t%s\t%d/%d\t%s\t%s\t%s\n", r.ID, r.Severity, r.SEV, r.Playbook,
+			r.StepsClosed, r.StepsTotal, incident.FormatSpan(now.Sub(r.Created)), status, textutil.Line(r.Title))
+	}
+	return tw.Flush()
+}
+
+// incidentView is "incident show --json".
+type incidentView struct {
+	incident.Header
+	Status           string                    `json:"status"`
+	CurrentSeverity  string                    `json:"current_severity"`
+	CurrentSEV       string                    `json:"current_sev"`
+	Response         string                    `json:"response"`
+	ResponseDeadline time.Time                 `json:"response_deadline"`
+	SeverityHistory  []incident.SeverityChange `json:"severity_history"`
+	Facts            map[string]string         `json:"facts"`
+	MissingFacts     []string                  `json:"missing_facts"`
+	Steps            []stepView                `json:"steps"`
+	Milestones       map[string]time.Time      `json:"milestones"`
+	Metrics          []metricView              `json:"metrics"`
+	Events           int                       `json:"events"`
+	Actors           []string                  `json:"actors"`
+	Torn             []string                  `json:"torn,omitempty"`
+}
+
+type stepView struct {
+	Number   string          `json:"number"`
+	ID       string          `json:"id"`
+	Phase    string          `json:"phase"`
+	Title    string          `json:"title"`
+	State    playbooks.State `json:"state"`
+	RACI     string          `json:"raci"`
+	Deadline *time.Time      `json:"deadline,omitempty"`
+	Overdue  bool            `json:"overdue"`
+	By       string          `json:"by,omitempty"`
+	At       *time.Time      `json:"at,omitempty"`
+	Reason   string          `json:"reason,omitempty"`
+	Action   string          `json:"action,omitempty"`
+}
+
+type metricView struct {
+	incident.Metric
+	Seconds *int64     `json:"seconds,omitempty"`
+	Due     *time.Time `json:"due,omitempty"`
+}
+
+var cmdIncidentShow = &command{
+	name:    "incident show",
+	args:    "ID [--json]",
+	summary: "Show an incident: severity and deadline, steps with state, milestones and metrics.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := inc.State()
+			if err != nil {
+				return err
+			}
+			v := a.view(inc, st)
+			if a.json {
+				return a.printJSON(v)
+			}
+			a.printIncident(inc, st, v)
+			return nil
+		}
+	},
+}
+
+func (a *app) view(inc *incident.Incident, st *incident.State) incidentView {
+	now := a.now()
+	v := incidentView{
+		Header: inc.Header, Status: "open", CurrentSeverity: st.Severity.String(), CurrentSEV: st.Severity.SEV(),
+		Response: st.Severity.ResponseText(), ResponseDeadline: st.ResponseDeadline(), SeverityHistory: st.SeverityHistory,
+		Facts: st.Facts, MissingFacts: orEmpty(incident.MissingFacts(inc.Playbook, st.Facts)),
+		Milestones: map[string]time.Time{}, Events: st.Events, Actors: orEmpty(st.Actors),
+	}
+	if st.Closed {
+		v.Status = "closed"
+	}
+	for _, s := range inc.Playbook.Steps() {
+		ss := st.Steps[s.ID]
+		sv := stepView{Number: s.Number, ID: s.ID, Phase: s.Phase, Title: s.Title, State: ss.State, RACI: s.RACI.String(),
+			Overdue: st.Overdue(s, now), By: ss.Actor, Reason: ss.Reason}
+		if d := st.StepDeadline(s); !d.IsZero() {
+			sv.Deadline = &d
+		}
+		if !ss.At.IsZero() {
+			t := ss.At
+			sv.At = &t
+		}
+		if s.Action != nil {
+			sv.Action = s.Action.Name
+		}
+		v.Steps = append(v.Steps, sv)
+	}
+	for name, m := range st.Milestones {
+		v.Milestones[name] = m.At
+	}
+	for _, m := range st.Metrics() {
+		mv := metricView{Metric: m}
+		if m.Known {
+			s := int64(m.Value / time.Second)
+			mv.Seconds = &s
+		}
+		if !m.Due.IsZero() {
+			d := m.Due
+			mv.Due = &d
+		}
+		v.Metrics = append(v.Metrics, mv)
+	}
+	for _, t := range st.Torn {
+		v.Torn = append(v.Torn, t.Error())
+	}
+	return v
+}
+
+func stampUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+
+func (a *app) printIncident(inc *incident.Incident, st *incident.State, v incidentView) {
+	now := a.now()
+	h := inc.Header
+	drill := ""
+	if h.Drill {
+		drill = "  [DRILL — excluded from metrics]"
+	}
+	a.printf("%s%s\n", h.ID, drill)
+	a.printf("  %s\n", textutil.Line(h.Title))
+	a.printf("  playbook  %s v%s — %s\n", h.Playbook.ID, textutil.Line(h.Playbook.Version), textutil.Line(inc.Playbook.Title))
+	left := st.ResponseDeadline().Sub(now)
+	due := "due " + stampUTC(st.ResponseDeadline())
+	if st.Severity == severity.Critical {
+		due = "immediate"
+	} else if left < 0 {
+		due += fmt.Sprintf(" (PASSED %s ago)", incident.FormatSpan(-left))
+	} else {
+		due += fmt.Sprintf(" (%s left)", incident.FormatSpan(left))
+	}
+	a.printf("  severity  %s — response %s\n", st.Severity.Both(), due)
+	a.printf("  opened    %s by %s (%s ago)\n", stampUTC(h.Created), textutil.Line(h.CreatedBy), incident.FormatSpan(now.Sub(h.Created)))
+	status := "open"
+	if st.Closed {
+		status = "closed at " + stampUTC(st.ClosedAt)
+	}
+	a.printf("  status    %s; %d events by %s\n", status, st.Events, strings.Join(st.Actors, ", "))
+	for _, t := range v.Torn {
+		a.printf("  WARNING   %s (firebreak timeline repair %s)\n", textutil.Line(t), h.ID)
+	}
+	if len(v.Facts) > 0 || len(v.MissingFacts) > 0 {
+		a.printf("\nFacts\n")
+		for _, k := range sortedKeys(v.Facts) {
+			a.printf("  %-14s %s\n", k, textutil.Line(v.Facts[k]))
+		}
+		for _, k := range v.MissingFacts {
+			a.printf("  %-14s MISSING (required: firebreak fact %s %s=VALUE)\n", k, h.ID, k)
+		}
+	}
+	a.printf("\nSteps\n")
+	steps := inc.Playbook.Steps()
+	idw, raciw := 0, 0
+	for _, s := range steps {
+		idw = max(idw, len(s.ID))
+		raciw = max(raciw, len(textutil.Line(s.RACI.String())))
+	}
+	phase := ""
+	for i, s := range steps {
+		sv := v.Steps[i]
+		if s.Phase != phase {
+			phase = s.Phase
+			for _, ph := range inc.Playbook.Phases {
+				if ph.ID == phase {
+					a.printf("  %s\n", textutil.Line(ph.Title))
+				}
+			}
+		}
+		due := ""
+		if sv.Deadline != nil {
+			due = "due " + sv.Deadline.UTC().Format("2006-01-02 15:04Z")
+			if sv.Overdue {
+				due += " OVERDUE"
+			}
+		}
+		who := ""
+		if sv.By != "" {
+			who = string(sv.State) + " by " + textutil.Line(sv.By)
+			if sv.At != nil {
+				who += " " + sv.At.UTC().Format("2006-01-02 15:04Z")
+			}
+			if sv.Reason != "" {
+				who += " — " + textutil.Line(sv.Reason)
+			}
+		}
+		line := fmt.Sprintf("    %s %-4s %-*s  %-29s  %-*s  %s", sv.State.Icon(), sv.Number, idw, s.ID, due, raciw, textutil.Line(s.RACI.String()), who)
+		a.printf("%s\n", strings.TrimRight(line, " "))
+	}
+	a.printf("  [ ] pending  [>] started  [x] done  [-] skipped  [!] failed\n")
+	a.printf("\nMilestones\n")
+	for _, name := range incident.Milestones {
+		if m, ok := st.Milestones[name]; ok {
+			a.printf("  %-12s %s by %s\n", name, stampUTC(m.At), textutil.Line(m.Actor))
+		} else {
+			a.printf("  %-12s —\n", name)
+		}
+	}
+	a.printf("\nMetrics (WSC targets)\n")
+	for _, m := range st.Metrics() {
+		val := "not yet"
+		switch {
+		case m.Known && m.Met:
+			val = incident.FormatSpan(m.Value) + " — met"
+		case m.Known:
+			val = incident.FormatSpan(m.Value) + " — MISSED"
+		case !m.Due.IsZero():
+			val = "not yet, due " + stampUTC(m.Due)
+		}
+		a.printf("  %-21s %-36s target %-13s %s\n", m.Name, val, m.TargetText, m.Definition)
+	}
+}
+
+var cmdIncidentClose = &command{
+	name:    "incident close",
+	args:    "ID [--reason TEXT]",
+	summary: "Close an incident. The journal stays writable for the post-incident review.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		reason := fs.String("reason", "", "why it is closed")
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			if err := inc.Close(a.ctx, a.actor, *reason, time.Time{}); err != nil {
+				return err
+			}
+			a.printf("%s closed\n", inc.Header.ID)
+			return nil
+		}
+	},
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

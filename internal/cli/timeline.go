@@ -1,0 +1,336 @@
+package cli
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/export"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+)
+
+var cmdTimeline = &command{
+	name:    "timeline",
+	args:    "ID [--kind K] [--by ACTOR] [--step S] [--json]",
+	summary: "Print the timeline: every actor's journal merged by when things happened, with full UTC dates.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		kind := fs.String("kind", "", "only events of this `KIND` (prefix: step matches step.done)")
+		actor := fs.String("by", "", "only events by this `ACTOR`")
+		step := fs.String("step", "", "only events about this `STEP`")
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			evs, torn, err := inc.Journal.Timeline()
+			if err != nil {
+				return err
+			}
+			stepID := *step
+			if stepID != "" {
+				s, ok := inc.Playbook.Step(stepID)
+				if !ok {
+					return &incident.UnknownStepError{Step: stepID, Playbook: inc.Playbook.ID, Known: inc.Playbook.StepIDs()}
+				}
+				stepID = s.ID
+			}
+			out := evs[:0]
+			for _, e := range evs {
+				if (*kind == "" || e.Kind == *kind || strings.HasPrefix(e.Kind, *kind+".")) &&
+					(*actor == "" || e.Actor == *actor) && (stepID == "" || e.Step == stepID) {
+					out = append(out, e)
+				}
+			}
+			for _, t := range torn {
+				fmt.Fprintf(a.stderr, "firebreak: warning: %s (firebreak timeline repair %s)\n", textutil.Line(t.Error()), inc.Header.ID)
+			}
+			if a.json {
+				if out == nil {
+					out = []journal.Event{}
+				}
+				return a.printJSON(out)
+			}
+			w := bufio.NewWriter(a.stdout)
+			for _, e := range out {
+				step := ""
+				if e.Step != "" {
+					step = " [" + e.Step + "]"
+				}
+				backdated := ""
+				if e.Logged.Sub(e.At) > time.Minute {
+					backdated = " (logged " + stampUTC(e.Logged) + ")"
+				}
+				fmt.Fprintf(w, "%s  %-10s %-17s %s%s%s\n", stampUTC(e.At), textutil.Line(e.Actor), e.Kind, textutil.Line(e.Summary), textutil.Line(step), backdated)
+			}
+			return w.Flush()
+		}
+	},
+}
+
+var cmdTimelineVerify = &command{
+	name:    "timeline verify",
+	args:    "ID [--pubkey PUB] [--json]",
+	summary: "Recompute every actor file's hash chain. Exit 0 with a one-line summary when intact;\nexit 1 naming the file, seq and what differs for the first bad event.\nWith --pubkey, also check every signed checkpoint (firebreak timeline seal).",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		pubPath := fs.String("pubkey", "", "Ed25519 public key `PUB` (SPKI PEM, or the private key) to check seals with")
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			opts := journal.VerifyOptions{Scope: inc.Header.ID}
+			if *pubPath != "" {
+				if opts.PublicKey, err = signing.LoadPublicKey(*pubPath); err != nil {
+					return err
+				}
+			}
+			rep, err := inc.Journal.Verify(a.ctx, opts)
+			if err != nil {
+				return err
+			}
+			if a.json {
+				if err := a.printJSON(struct {
+					Intact bool `json:"intact"`
+					*journal.Report
+				}{rep.Intact(), rep}); err != nil {
+					return err
+				}
+				if !rep.Intact() {
+					return errSilent
+				}
+				return nil
+			}
+			return a.reportVerify(inc, rep)
+		}
+	},
+}
+
+// errSilent fails the command without a message: the output said it.
+var errSilent = errors.New("")
+
+func (a *app) reportVerify(inc *incident.Incident, rep *journal.Report) error {
+	var problems []string
+	for _, p := range rep.Problems {
+		problems = append(problems, p.Error())
+	}
+	for _, f := range rep.Files {
+		if f.Torn != nil {
+			problems = append(problems, f.Torn.Error()+" — set it aside with: firebreak timeline repair "+inc.Header.ID)
+		}
+	}
+	if rep.Seals != nil {
+		for _, p := range rep.Seals.Failures {
+			problems = append(problems, p.Error())
+		}
+		if rep.Seals.Checked == 0 {
+			problems = append(problems, "no signed checkpoints to check (firebreak timeline seal "+inc.Header.ID+" --key KEY)")
+		}
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintf(a.stdout, "FAIL %s\n", textutil.Line(p))
+		}
+		return fmt.Errorf("journal of %s does not verify: %d problem(s)", inc.Header.ID, len(problems))
+	}
+	seals := ""
+	if rep.Seals != nil {
+		seals = fmt.Sprintf("; %d seal(s) verified with key %.16s…", rep.Seals.Checked, rep.Seals.Key)
+		if rep.Seals.Unsealed > 0 {
+			seals += fmt.Sprintf(", %d event(s) after the last seal", rep.Seals.Unsealed)
+		}
+	}
+	a.printf("OK %s: %d events in %d actor file(s), every chain intact%s\n", inc.Header.ID, rep.Events, len(rep.Files), seals)
+	return nil
+}
+
+var cmdTimelineRepair = &command{
+	name:    "timeline repair",
+	args:    "ID",
+	summary: "Set aside torn final lines (left by a crash mid-write) into <actor>.jsonl.torn files,\nthen record the repair. Complete lines are never touched.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			rs, err := inc.Journal.Repair(a.ctx)
+			if err != nil {
+				return err
+			}
+			if len(rs) == 0 {
+				a.printf("nothing to repair: no torn lines in %s\n", inc.Header.ID)
+				return nil
+			}
+			for _, r := range rs {
+				a.printf("set aside %d byte(s) from %s at offset %d into %s (sha256 %s)\n", r.Len, r.File, r.Offset, r.TornFile, r.SHA256)
+				if _, err := inc.Record(a.ctx, journal.Entry{Actor: a.actor, Kind: incident.KindRepaired,
+					Summary: fmt.Sprintf("torn line of %s (%d bytes at offset %d) set aside into %s", r.File, r.Len, r.Offset, r.TornFile),
+					Data:    r}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	},
+}
+
+var cmdTimelineSeal = &command{
+	name:    "timeline seal",
+	args:    "ID --key KEY",
+	summary: "Append a checkpoint signed with an Ed25519 key over the head of every actor file, so that\na rewritten chain is detected too (firebreak timeline verify ID --pubkey PUB).",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		keyPath := fs.String("key", "", "Ed25519 private `KEY` (PKCS#8 PEM, as openssl genpkey -algorithm Ed25519 writes)")
+		return func(args []string) error {
+			if *keyPath == "" {
+				return usagef("firebreak timeline seal ID --key responder.pem", "--key is required")
+			}
+			key, err := signing.LoadPrivateKey(*keyPath)
+			if err != nil {
+				return err
+			}
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			e, err := inc.Journal.Seal(a.ctx, a.actor, inc.Header.ID, key)
+			if err != nil {
+				return err
+			}
+			a.printf("sealed: %s (seq %d of %s.jsonl)\n", e.Summary, e.Seq, e.Actor)
+			return nil
+		}
+	},
+}
+
+var cmdExport = &command{
+	name:    "export",
+	args:    "ID [--format md|json|html] [-o FILE|-]",
+	summary: "Write the post-incident record: header, severity history, steps with who did what when,\nmilestones and metrics with definitions, the full timeline, and the journal head ids.\nBy default it goes to the incident's exports/ directory; -o - writes to stdout.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		format := fs.String("format", "md", "`FORMAT`: md, json or html")
+		out := fs.String("o", "", "output `FILE` (- for stdout)")
+		return func(args []string) error {
+			f := strings.ToLower(*format)
+			if f == "markdown" {
+				f = "md"
+			}
+			if !contains(export.Formats, f) {
+				return usagef("formats: md, json, html", "unknown export format %q", *format)
+			}
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			return a.export(inc, f, *out)
+		}
+	},
+}
+
+func (a *app) export(inc *incident.Incident, format, out string) error {
+	st, err := inc.State()
+	if err != nil {
+		return err
+	}
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		return err
+	}
+	rep, err := inc.Journal.Verify(a.ctx, journal.VerifyOptions{})
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	rec := export.Build(inc, st, evs, rep, now)
+	if out == "-" {
+		return export.Write(a.stdout, format, rec)
+	}
+	if out == "" {
+		out = filepath.Join(inc.Dir, "exports", inc.Header.ID+"-"+now.UTC().Format("20060102T150405Z")+"."+format)
+	}
+	sum, err := writeExport(out, func(w io.Writer) error { return export.Write(w, format, rec) })
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	heads := map[string]journal.Head{}
+	for _, f := range rep.Files {
+		heads[f.Actor] = journal.Head{Seq: f.HeadSeq, ID: f.HeadID}
+	}
+	if _, err := inc.Record(a.ctx, journal.Entry{Actor: a.actor, Kind: incident.KindExport,
+		Summary: fmt.Sprintf("exported %s record to %s", format, filepath.Base(out)),
+		Data:    map[string]any{"format": format, "path": out, "sha256": sum, "events": rep.Events, "heads": heads, "intact": rep.Intact()},
+	}); err != nil {
+		return err
+	}
+	a.printf("%s\n", textutil.Clean(out, false))
+	if !rep.Intact() {
+		fmt.Fprintf(a.stderr, "firebreak: warning: the journal does not verify; the record says so (firebreak timeline verify %s)\n", inc.Header.ID)
+	}
+	return nil
+}
+
+// writeExport writes a file atomically (temp file, fsync, rename) with mode
+// 0600 and returns the SHA-256 of what it wrote. It refuses to replace
+// anything but a regular file.
+func writeExport(path string, write func(io.Writer) error) (string, error) {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s exists and is not a regular file", path)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 256<<10)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,199 @@
+// Package export writes the post-incident record: the header, severity
+// history, every step with who did what when, milestones and metrics with
+// their definitions, the full timeline with full UTC dates, and the journal
+// head ids so a reader can check the record against the journal. Formats:
+// Markdown, JSON (schema firebreak.export/v1) and a single self-contained
+// HTML file.
+package export
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// Schema names the JSON export format.
+const Schema = "firebreak.export/v1"
+
+// Formats are the export formats.
+var Formats = []string{"md", "json", "html"}
+
+// Record is the post-incident record. Its JSON form is the documented
+// export schema; consumers must ignore fields they do not know.
+type Record struct {
+	Schema          string                    `json:"schema"`
+	Generated       time.Time                 `json:"generated"`
+	Incident        incident.Header           `json:"incident"`
+	Status          string                    `json:"status"` // open | closed
+	ClosedAt        *time.Time                `json:"closed_at,omitempty"`
+	Severity        Severity                  `json:"severity"`
+	SeverityHistory []incident.SeverityChange `json:"severity_history"`
+	Facts           map[string]string         `json:"facts"`
+	Steps           []StepRecord              `json:"steps"`
+	Milestones      []MilestoneRecord         `json:"milestones"`
+	Metrics         []MetricRecord            `json:"metrics"`
+	Timeline        []journal.Event           `json:"timeline"`
+	Journal         JournalRecord             `json:"journal"`
+}
+
+// Severity is the current severity on both scales.
+type Severity struct {
+	Level            string    `json:"level"`
+	SEV              string    `json:"sev"`
+	Response         string    `json:"response"`
+	ResponseDeadline time.Time `json:"response_deadline"`
+}
+
+// StepRecord is one step and its history.
+type StepRecord struct {
+	Number     string                `json:"number"`
+	ID         string                `json:"id"`
+	Phase      string                `json:"phase"`
+	PhaseTitle string                `json:"phase_title"`
+	Title      string                `json:"title"`
+	RACI       playbooks.RACI        `json:"raci"`
+	Deadline   *time.Time            `json:"deadline,omitempty"`
+	State      playbooks.State       `json:"state"`
+	History    []incident.StepChange `json:"history"`
+}
+
+// MilestoneRecord is one milestone reached.
+type MilestoneRecord struct {
+	Name  string    `json:"name"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+}
+
+// MetricRecord is one metric with its definition and target.
+type MetricRecord struct {
+	incident.Metric
+	Seconds       *int64     `json:"seconds,omitempty"` // value, when known
+	TargetSeconds int64      `json:"target_seconds"`
+	Due           *time.Time `json:"due,omitempty"`
+}
+
+// JournalRecord ties the export to the journal: verification status and
+// each actor file's head.
+type JournalRecord struct {
+	Intact   bool                 `json:"intact"`
+	Events   int64                `json:"events"`
+	Files    []journal.FileReport `json:"files"`
+	Problems []*journal.Problem   `json:"problems,omitempty"`
+}
+
+// Build assembles the record from an incident, its state, its timeline (in
+// timeline order) and a verification report.
+func Build(inc *incident.Incident, st *incident.State, timeline []journal.Event, rep *journal.Report, now time.Time) *Record {
+	r := &Record{
+		Schema: Schema, Generated: now.UTC(), Incident: inc.Header, Status: "open",
+		Severity: Severity{
+			Level: st.Severity.String(), SEV: st.Severity.SEV(), Response: st.Severity.ResponseText(),
+			ResponseDeadline: st.ResponseDeadline(),
+		},
+		SeverityHistory: st.SeverityHistory,
+		Facts:           st.Facts,
+		Timeline:        timeline,
+		Journal:         JournalRecord{Intact: rep.Intact(), Events: rep.Events, Files: rep.Files, Problems: rep.Problems},
+	}
+	if st.Closed {
+		r.Status = "closed"
+		t := st.ClosedAt
+		r.ClosedAt = &t
+	}
+	phaseTitle := map[string]string{}
+	for _, ph := range inc.Playbook.Phases {
+		phaseTitle[ph.ID] = ph.Title
+	}
+	for _, s := range inc.Playbook.Steps() {
+		ss := st.Steps[s.ID]
+		sr := StepRecord{Number: s.Number, ID: s.ID, Phase: s.Phase, PhaseTitle: phaseTitle[s.Phase], Title: s.Title, RACI: s.RACI, State: ss.State, History: ss.History}
+		if d := st.StepDeadline(s); !d.IsZero() {
+			sr.Deadline = &d
+		}
+		if sr.History == nil {
+			sr.History = []incident.StepChange{}
+		}
+		r.Steps = append(r.Steps, sr)
+	}
+	r.Milestones = []MilestoneRecord{}
+	for _, name := range incident.Milestones {
+		if m, ok := st.Milestones[name]; ok {
+			r.Milestones = append(r.Milestones, MilestoneRecord{Name: name, At: m.At, Actor: m.Actor})
+		}
+	}
+	for _, m := range st.Metrics() {
+		mr := MetricRecord{Metric: m, TargetSeconds: int64(m.Target / time.Second)}
+		if m.Known {
+			s := int64(m.Value / time.Second)
+			mr.Seconds = &s
+		}
+		if !m.Due.IsZero() {
+			d := m.Due
+			mr.Due = &d
+		}
+		r.Metrics = append(r.Metrics, mr)
+	}
+	if r.Timeline == nil {
+		r.Timeline = []journal.Event{}
+	}
+	return r
+}
+
+// Write writes the record in a format: md, json or html.
+func Write(w io.Writer, format string, r *Record) error {
+	switch format {
+	case "md", "markdown":
+		return WriteMarkdown(w, r)
+	case "json":
+		return WriteJSON(w, r)
+	case "html":
+		return WriteHTML(w, r)
+	}
+	return fmt.Errorf("unknown export format %q (use md, json or html)", format)
+}
+
+// WriteJSON writes the record as indented JSON.
+func WriteJSON(w io.Writer, r *Record) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// stamp is how every export writes a time: full UTC date and time, never a
+// time alone.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+func sortedFacts(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func metricValue(m MetricRecord) string {
+	if !m.Known {
+		if m.Due != nil {
+			return "not yet (due " + stamp(*m.Due) + ")"
+		}
+		return "not yet measurable"
+	}
+	verdict := "MISSED"
+	if m.Met {
+		verdict = "met"
+	}
+	return incident.FormatSpan(m.Value) + " — " + verdict
+}
