@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -65,11 +66,12 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			pos = append(pos, args[i+1:]...)
 			break
 		}
-		if len(a) < 2 || a[0] != '-' || isNegativeDuration(a) {
+		name := strings.TrimLeft(a, "-")
+		if len(a) < 2 || a[0] != '-' || isNegativeDuration(a) || len(a)-len(name) > 2 || !flagNameRe.MatchString(name) {
+			// Not a flag: "-90m", "-----BEGIN …", "- item".
 			pos = append(pos, a)
 			continue
 		}
-		name := strings.TrimLeft(a, "-")
 		if k := strings.IndexByte(name, '='); k >= 0 {
 			flags = append(flags, a)
 			continue
@@ -98,6 +100,8 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 	return pos, nil
 }
+
+var flagNameRe = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*(=.*)?$`)
 
 // isNegativeDuration lets "-90m" and "-2h" be values, not flags.
 func isNegativeDuration(a string) bool {

@@ -67,13 +67,13 @@ var cmdTimeline = &command{
 			for _, e := range out {
 				step := ""
 				if e.Step != "" {
-					step = " [" + e.Step + "]"
+					step = " [" + textutil.Line(e.Step) + "]"
 				}
 				backdated := ""
 				if e.Logged.Sub(e.At) > time.Minute {
 					backdated = " (logged " + stampUTC(e.Logged) + ")"
 				}
-				fmt.Fprintf(w, "%s  %-10s %-17s %s%s%s\n", stampUTC(e.At), textutil.Line(e.Actor), e.Kind, textutil.Line(e.Summary), textutil.Line(step), backdated)
+				fmt.Fprintf(w, "%s  %-10s %-17s %s%s%s\n", stampUTC(e.At), textutil.Line(e.Actor), e.Kind, textutil.Line(e.Summary), step, backdated)
 			}
 			return w.Flush()
 		}
@@ -145,7 +145,11 @@ func (a *app) reportVerify(inc *incident.Incident, rep *journal.Report) error {
 		for _, p := range problems {
 			fmt.Fprintf(a.stdout, "FAIL %s\n", textutil.Line(p))
 		}
-		return fmt.Errorf("journal of %s does not verify: %d problem(s)", inc.Header.ID, len(problems))
+		more := ""
+		if len(problems) > 1 {
+			more = fmt.Sprintf(" (and %d more problem(s))", len(problems)-1)
+		}
+		return fmt.Errorf("journal of %s does not verify: %s%s", inc.Header.ID, problems[0], more)
 	}
 	seals := ""
 	if rep.Seals != nil {

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/<test>/<name>.golden.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", t.Name(), name+".golden")
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -run %s -update)", err, t.Name())
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+// TestGoldenOutput pins what a responder reads: the incident view, the
+// timeline and the Markdown record, with hostile text in the title.
+func TestGoldenOutput(t *testing.T) {
+	e := newEnv(t)
+	id := e.open("--fact", "key_path=/keys/prod.sec", "--compromised", "2026-11-21 22:00", "--detected", "-30m")
+	e.ok("step", id, "isolate-key", "done", "--reason", "moved | offline <now>", "--at", "2026-11-22 03:05")
+	e.ok("step", id, "identify-scope", "start")
+	e.ok("step", id, "notify-stakeholders", "fail", "--reason", "mail relay down")
+	e.ok("note", id, "title had \x1b[31mred\x1b[0m in it")
+	e.ok("milestone", id, "contained")
+	e.ok("--actor", "bob", "severity", id, "high", "--reason", "scope smaller than feared")
+	golden(t, "show", e.ok("incident", "show", id))
+	golden(t, "timeline", e.ok("timeline", id))
+	md := e.ok("export", id, "--format", "md", "-o", "-")
+	// The generated time changes with each call of the clock; pin the rest.
+	golden(t, "export.md", md)
+	if strings.Contains(md, "\x1b") || strings.Contains(e.ok("timeline", id), "\x1b") {
+		t.Fatal("a raw escape sequence reached the output")
+	}
+}
