@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -35,12 +36,16 @@ func golden(t *testing.T, name, got string) {
 func TestGoldenOutput(t *testing.T) {
 	e := newEnv(t)
 	id := e.open("--fact", "key_path=/keys/prod.sec", "--compromised", "2026-11-21 22:00", "--detected", "-30m")
-	e.ok("step", id, "isolate-key", "done", "--reason", "moved | offline <now>", "--at", "2026-11-22 03:05")
+	e.advance(4 * time.Minute)
+	e.ok("step", id, "isolate-key", "done", "--reason", "moved | offline <now>", "--at", "2026-11-22 03:12")
 	e.ok("step", id, "identify-scope", "start")
+	e.advance(7 * time.Minute)
 	e.ok("step", id, "notify-stakeholders", "fail", "--reason", "mail relay down")
 	e.ok("note", id, "title had \x1b[31mred\x1b[0m in it")
+	e.advance(15 * time.Minute)
 	e.ok("milestone", id, "contained")
 	e.ok("--actor", "bob", "severity", id, "high", "--reason", "scope smaller than feared")
+	e.advance(20 * time.Minute) // past the first deadline: 1.2 and 1.3 are overdue
 	golden(t, "show", e.ok("incident", "show", id))
 	golden(t, "timeline", e.ok("timeline", id))
 	md := e.ok("export", id, "--format", "md", "-o", "-")

@@ -98,7 +98,7 @@ var cmdFact = &command{
 				facts[k] = v
 			}
 			// Check them all before writing any.
-			if _, err := incident.CheckFacts(inc.Playbook, facts); err != nil {
+			if _, err := incident.CheckFacts(inc.Playbook, facts, inc.Now()); err != nil {
 				return err
 			}
 			for _, k := range sortedKeys(facts) {

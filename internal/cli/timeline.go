@@ -249,14 +249,11 @@ var cmdExport = &command{
 }
 
 func (a *app) export(inc *incident.Incident, format, out string) error {
-	st, err := inc.State()
-	if err != nil {
-		return err
-	}
 	evs, _, err := inc.Journal.Timeline()
 	if err != nil {
 		return err
 	}
+	st := incident.Derive(inc.Header, inc.Playbook, evs)
 	rep, err := inc.Journal.Verify(a.ctx, journal.VerifyOptions{})
 	if err != nil {
 		return err

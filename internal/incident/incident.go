@@ -104,7 +104,7 @@ func (inc *Incident) State() (*State, error) {
 
 // SetFact records a fact (a playbook input's value).
 func (inc *Incident) SetFact(ctx context.Context, actor, name, value string, at time.Time) error {
-	facts, err := CheckFacts(inc.Playbook, map[string]string{name: value})
+	facts, err := CheckFacts(inc.Playbook, map[string]string{name: value}, inc.now())
 	if err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ var repoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 // CheckFacts checks facts against the playbook's inputs and returns them
 // normalized (times in UTC RFC 3339).
-func CheckFacts(p *playbooks.Playbook, facts map[string]string) (map[string]string, error) {
+func CheckFacts(p *playbooks.Playbook, facts map[string]string, now time.Time) (map[string]string, error) {
 	out := map[string]string{}
 	for _, name := range sortedKeys(facts) {
 		v := strings.TrimSpace(facts[name])
@@ -286,7 +286,7 @@ func CheckFacts(p *playbooks.Playbook, facts map[string]string) (map[string]stri
 				return nil, &FactError{Name: name, Reason: fmt.Sprintf("%q is not an absolute URL", v)}
 			}
 		case playbooks.TypeTime:
-			t, err := ParseTime(v, time.Now())
+			t, err := ParseTime(v, now)
 			if err != nil {
 				return nil, &FactError{Name: name, Reason: err.Error()}
 			}

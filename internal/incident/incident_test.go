@@ -282,3 +282,20 @@ func TestSlugAndSpan(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseTime: never panics; a time it accepts is UTC and not in the
+// future beyond the allowed skew.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-11-22T01:00:00Z", "2026-11-22 01:00", "-90m", "-1d", "now", "-1h30m", "2026-02-30 00:00", "-9999999999d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseTime(s, t0)
+		if err != nil {
+			return
+		}
+		if got.Location() != time.UTC || got.After(t0.Add(MaxFuture)) {
+			t.Fatalf("%q -> %v", s, got)
+		}
+	})
+}

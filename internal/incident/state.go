@@ -90,6 +90,13 @@ func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
 		if e.Logged.After(st.LastEvent) {
 			st.LastEvent = e.Logged
 		}
+		verb := playbooks.VerbOf(e.Kind)
+		switch {
+		case e.Kind == KindSeverity, e.Kind == KindFact, e.Kind == KindMilestone, e.Kind == KindClosed:
+		case verb != "" && e.Step != "":
+		default:
+			continue // notes, actions, exports: timeline only
+		}
 		var d map[string]any
 		_ = json.Unmarshal(e.Data, &d)
 		str := func(k string) string { s, _ := d[k].(string); return s }
@@ -112,10 +119,6 @@ func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
 		case KindClosed:
 			st.Closed, st.ClosedAt = true, e.At
 		default:
-			verb := playbooks.VerbOf(e.Kind)
-			if verb == "" || e.Step == "" {
-				continue
-			}
 			ss, ok := st.Steps[e.Step]
 			if !ok {
 				continue // a step the playbook does not have: kept in the timeline only

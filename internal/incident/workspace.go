@@ -211,7 +211,7 @@ func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) 
 	if sev == 0 {
 		sev = o.Playbook.Severity
 	}
-	facts, err := CheckFacts(o.Playbook, o.Facts)
+	facts, err := CheckFacts(o.Playbook, o.Facts, w.now())
 	if err != nil {
 		return nil, fmt.Errorf("open incident: %w", err)
 	}

@@ -162,8 +162,12 @@ func ComputeID(e *Event) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// encodeLine seals e (sets its id and canonical data) and returns the stored
-// line, newline included.
+// EncodeLine seals e — sets its canonical data and its id — and returns the
+// line to store, newline included. It does not check the chain: Append does
+// that; EncodeLine serves importers and benchmarks that build a journal in
+// bulk.
+func EncodeLine(e *Event) ([]byte, error) { return encodeLine(e) }
+
 func encodeLine(e *Event) ([]byte, error) {
 	data, err := canonicalData(e.Data)
 	if err != nil {
