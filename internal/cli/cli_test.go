@@ -210,7 +210,9 @@ func TestIncidentLifecycle(t *testing.T) {
 				Schema  string
 				Journal struct {
 					Intact bool
-					Files  []struct{ HeadID string `json:"head_id"` }
+					Files  []struct {
+						HeadID string `json:"head_id"`
+					}
 				}
 				Timeline []json.RawMessage
 			}

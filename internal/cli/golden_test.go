@@ -55,3 +55,21 @@ func TestGoldenOutput(t *testing.T) {
 		t.Fatal("a raw escape sequence reached the output")
 	}
 }
+
+// TestREADMEUsageMatchesHelp keeps the README's usage block and
+// "firebreak help" identical.
+func TestREADMEUsageMatchesHelp(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "<!-- usage -->\n```\n")
+	end := strings.Index(s, "```\n<!-- /usage -->")
+	if start < 0 || end < start {
+		t.Fatal("README has no <!-- usage --> block")
+	}
+	if got := s[start+len("<!-- usage -->\n```\n") : end]; got != usageText {
+		t.Errorf("README usage differs from firebreak help; paste the output of `go run ./cmd/firebreak help`")
+	}
+}

@@ -1,0 +1,29 @@
+.DEFAULT_GOAL := help
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+help: ## show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+test: ## vet and test (what CI runs)
+	go vet ./...
+	go test ./...
+
+race: ## test with the race detector
+	go test -race ./...
+
+fuzz: ## run every fuzz target for 30 s
+	go test -run '^$$' -fuzz FuzzParseLine -fuzztime 30s ./internal/journal
+	go test -run '^$$' -fuzz FuzzVerify -fuzztime 30s ./internal/journal
+	go test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./playbooks
+	go test -run '^$$' -fuzz FuzzParseTime -fuzztime 30s ./internal/incident
+
+bench: ## run the benchmarks (see bench/README.md)
+	bash bench/run.sh
+
+golden: ## rewrite golden files
+	go test ./internal/cli -run TestGoldenOutput -update
+
+build: ## build ./firebreak with the version stamped in
+	go build -ldflags "-X github.com/firebreak-dev/firebreak/internal/cli.Version=$(VERSION)" -o firebreak ./cmd/firebreak
+
+.PHONY: help test race fuzz bench golden build

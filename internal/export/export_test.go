@@ -1,0 +1,97 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// hostile opens an incident whose text tries to break out of every format.
+func hostile(t *testing.T) *Record {
+	t.Helper()
+	lib, err := playbooks.Load(nil, playbooks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := lib.Get("INC-1")
+	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	n := 0
+	ws := &incident.Workspace{Home: filepath.Join(t.TempDir(), "h"), Now: func() time.Time { n++; return t0.Add(time.Duration(n) * time.Second) }}
+	ctx := context.Background()
+	inc, err := ws.Open(ctx, incident.OpenOptions{Playbook: p, Title: "<script>alert(1)</script> | *x*", Actor: "alice", Drill: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inc.Note(ctx, "alice", "esc \x1b]52;c;Zm9v\x07 and \u202eevil", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := inc.Step(ctx, "alice", "1.1", "skip", "</td><img src=x onerror=alert(1)>", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := inc.Journal.Verify(ctx, journal.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Build(inc, incident.Derive(inc.Header, inc.Playbook, evs), evs, rep, t0.Add(time.Hour))
+}
+
+func TestFormatsEscapeIncidentText(t *testing.T) {
+	r := hostile(t)
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := Write(&b, f, r); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		// JSON carries the data faithfully (encoding/json escapes control
+		// characters); the human formats show them as visible escapes.
+		if strings.Contains(out, "\x1b") || (f != "json" && strings.Contains(out, "\u202e")) {
+			t.Errorf("%s: raw escape or bidi override in the output", f)
+		}
+		if f != "json" && (strings.Contains(out, "<script>") || strings.Contains(out, "<img")) {
+			t.Errorf("%s: markup from incident text is live", f)
+		}
+		if !strings.Contains(out, "DRILL") && f != "json" {
+			t.Errorf("%s: drill not flagged", f)
+		}
+		if f == "json" {
+			var back map[string]any
+			if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["schema"] != Schema {
+				t.Fatalf("json: %v", err)
+			}
+		}
+	}
+	if err := Write(&bytes.Buffer{}, "pdf", r); err == nil {
+		t.Fatal("unknown format accepted")
+	}
+}
+
+func TestRecordContents(t *testing.T) {
+	r := hostile(t)
+	if len(r.Steps) != 12 || r.Steps[0].State != playbooks.Skipped || r.Steps[0].PhaseTitle != "Immediate actions (first 30 minutes)" {
+		t.Fatalf("steps: %+v", r.Steps[0])
+	}
+	if r.Steps[0].Deadline == nil || !r.Steps[0].Deadline.Equal(r.Incident.Created.Add(30*time.Minute)) {
+		t.Fatalf("deadline: %v", r.Steps[0].Deadline)
+	}
+	if !r.Journal.Intact || len(r.Journal.Files) != 1 || r.Journal.Files[0].HeadSeq != 3 || len(r.Metrics) != 4 {
+		t.Fatalf("journal/metrics: %+v %d", r.Journal, len(r.Metrics))
+	}
+	var md bytes.Buffer
+	WriteMarkdown(&md, r)
+	if !strings.Contains(md.String(), r.Journal.Files[0].HeadID) {
+		t.Fatal("markdown lacks the journal head id")
+	}
+}
