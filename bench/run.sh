@@ -1,7 +1,47 @@
 #!/usr/bin/env bash
-# Runs firebreak's benchmarks. Each builds its own 100,000-event journal in a
-# temporary directory first (not timed).
+# firebreak's benchmarks: the Go benchmarks, then the real binary on a
+# 100,000-event incident beside sha256sum reading the same journal files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== Go benchmarks"
 go test -run '^$' -bench 'BenchmarkAppend|BenchmarkVerify100k|BenchmarkTimeline100k' -benchtime 3x -benchmem ./internal/journal
 go test -run '^$' -bench 'Export' -benchtime 3x -benchmem ./internal/export
+
+echo
+echo "== The binary on a 100,000-event incident"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+FIREBREAK_BENCH_HOME="$work/home" go test -count=1 -run '^TestWriteBenchIncident$' ./internal/export >/dev/null
+go build -o "$work/firebreak" ./cmd/firebreak
+id=$(ls "$work/home/incidents")
+journal="$work/home/incidents/$id/journal"
+echo "journal: $(cat "$journal"/*.jsonl | wc -l) lines, $(du -sh "$journal" | cut -f1)"
+
+# measure LABEL CMD...: wall seconds and peak RSS of one run (after a warm-up run).
+measure() {
+  local label=$1; shift
+  "$@" >/dev/null 2>&1 || true
+  local start end
+  start=$(date +%s.%N)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f "%M" -o "$work/rss" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; return 1; }
+  else
+    "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; return 1; }
+    echo "?" >"$work/rss"
+  fi
+  end=$(date +%s.%N)
+  local secs
+  secs=$(echo "$end - $start" | bc -l)
+  printf '%-34s %7.3f s  peak RSS %s KB\n' "$label" "$secs" "$(tail -1 "$work/rss")"
+  echo "$secs" >"$work/last"
+}
+
+measure "sha256sum of the journal files" sha256sum "$journal"/alice.jsonl "$journal"/bob.jsonl "$journal"/carol.jsonl
+base=$(cat "$work/last")
+measure "firebreak timeline verify" "$work/firebreak" --home "$work/home" timeline verify "$id"
+verify=$(cat "$work/last")
+measure "firebreak export --format md" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format md -o "$work/out.md"
+measure "firebreak export --format html" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format html -o "$work/out.html"
+measure "firebreak export --format json" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format json -o "$work/out.json"
+printf 'verify / sha256sum time ratio: %.1f\n' "$(echo "$verify / $base" | bc -l)"

@@ -22,11 +22,14 @@ var (
 
 // bigIncident opens an INC-1 incident and fills its journal with n events
 // from three responders (written in bulk, not fsynced one by one).
-func bigIncident(b *testing.B, n int) *incident.Incident {
+func bigIncident(b testing.TB, n int) *incident.Incident {
 	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "firebreak-export-bench-*")
-		if err != nil {
-			b.Fatal(err)
+		dir := os.Getenv("FIREBREAK_BENCH_HOME")
+		if dir == "" {
+			var err error
+			if dir, err = os.MkdirTemp("", "firebreak-export-bench-*"); err != nil {
+				b.Fatal(err)
+			}
 		}
 		lib, err := playbooks.Load(nil, playbooks.Options{})
 		if err != nil {
@@ -116,3 +119,14 @@ func BenchmarkExportJSON100k(b *testing.B) { benchExport(b, "json") }
 
 // BenchmarkExportHTML100k is the same with --format html.
 func BenchmarkExportHTML100k(b *testing.B) { benchExport(b, "html") }
+
+// TestWriteBenchIncident writes the 100,000-event incident into
+// $FIREBREAK_BENCH_HOME for bench/run.sh, which then measures the real
+// binary on it beside sha256sum. Skipped unless that variable is set.
+func TestWriteBenchIncident(t *testing.T) {
+	if os.Getenv("FIREBREAK_BENCH_HOME") == "" {
+		t.Skip("FIREBREAK_BENCH_HOME not set: only bench/run.sh uses this")
+	}
+	inc := bigIncident(t, 100_000)
+	t.Logf("wrote %s", inc.Dir)
+}
