@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,7 +156,7 @@ func (d *decoder) fields(n *yaml.Node, what string, handlers map[string]func(*ya
 		case seen[k.Value]:
 			d.errf(k, "duplicate field %q in %s", k.Value, what)
 		case !ok:
-			d.errf(k, "unknown field %q in %s (known: %s)", k.Value, what, strings.Join(sortedNames(handlers), ", "))
+			d.errf(k, "unknown field %q in %s (known: %s)", k.Value, what, strings.Join(slices.Sorted(maps.Keys(handlers)), ", "))
 		default:
 			h(v)
 		}
@@ -165,15 +167,6 @@ func (d *decoder) fields(n *yaml.Node, what string, handlers map[string]func(*ya
 			d.errf(n, "%s is missing %q", what, r)
 		}
 	}
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func kindName(n *yaml.Node) string {
@@ -471,7 +464,7 @@ func (d *decoder) validate(p *Playbook, opts Options) {
 			if !actionRe.MatchString(s.Action.Name) {
 				d.errf(apos, "action name %q must be dotted lowercase words (key.isolate)", s.Action.Name)
 			}
-			for _, arg := range sortedNames(s.Action.Args) {
+			for _, arg := range slices.Sorted(maps.Keys(s.Action.Args)) {
 				for _, ref := range refs(s.Action.Args[arg]) {
 					if !inputs[ref] {
 						d.errf(orNode(sp.args[arg], apos), "action argument %q refers to unknown input ${%s} (inputs: %s)", arg, ref, strings.Join(p.InputNames(), ", "))

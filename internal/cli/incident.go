@@ -3,11 +3,14 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/export"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/severity"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -238,7 +241,7 @@ type incidentView struct {
 	MissingFacts     []string                  `json:"missing_facts"`
 	Steps            []stepView                `json:"steps"`
 	Milestones       map[string]time.Time      `json:"milestones"`
-	Metrics          []metricView              `json:"metrics"`
+	Metrics          []export.MetricRecord     `json:"metrics"`
 	Events           int                       `json:"events"`
 	Actors           []string                  `json:"actors"`
 	Torn             []string                  `json:"torn,omitempty"`
@@ -257,12 +260,6 @@ type stepView struct {
 	At       *time.Time      `json:"at,omitempty"`
 	Reason   string          `json:"reason,omitempty"`
 	Action   string          `json:"action,omitempty"`
-}
-
-type metricView struct {
-	incident.Metric
-	Seconds *int64     `json:"seconds,omitempty"`
-	Due     *time.Time `json:"due,omitempty"`
 }
 
 var cmdIncidentShow = &command{
@@ -321,18 +318,7 @@ func (a *app) view(inc *incident.Incident, st *incident.State) incidentView {
 	for name, m := range st.Milestones {
 		v.Milestones[name] = m.At
 	}
-	for _, m := range st.Metrics() {
-		mv := metricView{Metric: m}
-		if m.Known {
-			s := int64(m.Value / time.Second)
-			mv.Seconds = &s
-		}
-		if !m.Due.IsZero() {
-			d := m.Due
-			mv.Due = &d
-		}
-		v.Metrics = append(v.Metrics, mv)
-	}
+	v.Metrics = export.MetricRecords(st)
 	for _, t := range st.Torn {
 		v.Torn = append(v.Torn, t.Error())
 	}
@@ -372,7 +358,7 @@ func (a *app) printIncident(inc *incident.Incident, st *incident.State, v incide
 	}
 	if len(v.Facts) > 0 || len(v.MissingFacts) > 0 {
 		a.printf("\nFacts\n")
-		for _, k := range sortedKeys(v.Facts) {
+		for _, k := range slices.Sorted(maps.Keys(v.Facts)) {
 			a.printf("  %-14s %s\n", k, textutil.Line(v.Facts[k]))
 		}
 		for _, k := range v.MissingFacts {
@@ -460,13 +446,4 @@ var cmdIncidentClose = &command{
 			return nil
 		}
 	},
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

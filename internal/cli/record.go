@@ -3,6 +3,8 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +13,17 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
 )
+
+// loadAt parses an --at value, then loads the incident: a bad time is
+// reported before anything is read.
+func (a *app) loadAt(ref, at string) (*incident.Incident, time.Time, error) {
+	when, err := a.parseAt(at)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	inc, err := a.load(ref)
+	return inc, when, err
+}
 
 func atFlag(fs *flag.FlagSet) *string {
 	return fs.String("at", "", "when it happened, if not now (`TIME`: RFC 3339, \"YYYY-MM-DD HH:MM\" UTC, -90m)")
@@ -29,11 +42,7 @@ var cmdStep = &command{
 			if playbooks.KindOf(verb) == "" {
 				return usagef("verbs: start, done, skip, fail, reopen", "unknown step verb %q", args[2])
 			}
-			when, err := a.parseAt(*at)
-			if err != nil {
-				return err
-			}
-			inc, err := a.load(args[0])
+			inc, when, err := a.loadAt(args[0], *at)
 			if err != nil {
 				return err
 			}
@@ -56,11 +65,7 @@ var cmdNote = &command{
 		step := fs.String("step", "", "the `STEP` the note is about")
 		at := atFlag(fs)
 		return func(args []string) error {
-			when, err := a.parseAt(*at)
-			if err != nil {
-				return err
-			}
-			inc, err := a.load(args[0])
+			inc, when, err := a.loadAt(args[0], *at)
 			if err != nil {
 				return err
 			}
@@ -81,11 +86,7 @@ var cmdFact = &command{
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		at := atFlag(fs)
 		return func(args []string) error {
-			when, err := a.parseAt(*at)
-			if err != nil {
-				return err
-			}
-			inc, err := a.load(args[0])
+			inc, when, err := a.loadAt(args[0], *at)
 			if err != nil {
 				return err
 			}
@@ -101,7 +102,7 @@ var cmdFact = &command{
 			if _, err := incident.CheckFacts(inc.Playbook, facts, inc.Now()); err != nil {
 				return err
 			}
-			for _, k := range sortedKeys(facts) {
+			for _, k := range slices.Sorted(maps.Keys(facts)) {
 				if err := inc.SetFact(a.ctx, a.actor, k, facts[k], when); err != nil {
 					return err
 				}
@@ -120,11 +121,7 @@ var cmdMilestone = &command{
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		at := atFlag(fs)
 		return func(args []string) error {
-			when, err := a.parseAt(*at)
-			if err != nil {
-				return err
-			}
-			inc, err := a.load(args[0])
+			inc, when, err := a.loadAt(args[0], *at)
 			if err != nil {
 				return err
 			}
@@ -153,11 +150,7 @@ var cmdSeverity = &command{
 			if err != nil {
 				return usagef("", "%v", err)
 			}
-			when, err := a.parseAt(*at)
-			if err != nil {
-				return err
-			}
-			inc, err := a.load(args[0])
+			inc, when, err := a.loadAt(args[0], *at)
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,16 @@ import (
 var (
 	benchOnce sync.Once
 	benchInc  *incident.Incident
+	benchTemp string // removed after the run; empty when bench/run.sh chose the place
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchTemp != "" {
+		os.RemoveAll(benchTemp)
+	}
+	os.Exit(code)
+}
 
 // bigIncident opens an INC-1 incident and fills its journal with n events
 // from three responders (written in bulk, not fsynced one by one).
@@ -30,6 +39,7 @@ func bigIncident(b testing.TB, n int) *incident.Incident {
 			if dir, err = os.MkdirTemp("", "firebreak-export-bench-*"); err != nil {
 				b.Fatal(err)
 			}
+			benchTemp = dir
 		}
 		lib, err := playbooks.Load(nil, playbooks.Options{})
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -127,6 +126,17 @@ func Build(inc *incident.Incident, st *incident.State, timeline []journal.Event,
 			r.Milestones = append(r.Milestones, MilestoneRecord{Name: name, At: m.At, Actor: m.Actor})
 		}
 	}
+	r.Metrics = MetricRecords(st)
+	if r.Timeline == nil {
+		r.Timeline = []journal.Event{}
+	}
+	return r
+}
+
+// MetricRecords is the state's metrics in their JSON form, durations in
+// seconds.
+func MetricRecords(st *incident.State) []MetricRecord {
+	var out []MetricRecord
 	for _, m := range st.Metrics() {
 		mr := MetricRecord{Metric: m, TargetSeconds: int64(m.Target / time.Second)}
 		if m.Known {
@@ -137,12 +147,9 @@ func Build(inc *incident.Incident, st *incident.State, timeline []journal.Event,
 			d := m.Due
 			mr.Due = &d
 		}
-		r.Metrics = append(r.Metrics, mr)
+		out = append(out, mr)
 	}
-	if r.Timeline == nil {
-		r.Timeline = []journal.Event{}
-	}
-	return r
+	return out
 }
 
 // Write writes the record in a format: md, json or html.
@@ -173,15 +180,6 @@ func stamp(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
-func sortedFacts(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func metricValue(m MetricRecord) string {

@@ -3,6 +3,8 @@ package export
 import (
 	"bufio"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +60,7 @@ func WriteMarkdown(out io.Writer, r *Record) error {
 		p()
 		p("| Fact | Value |")
 		p("|---|---|")
-		for _, k := range sortedFacts(r.Facts) {
+		for _, k := range slices.Sorted(maps.Keys(r.Facts)) {
 			p("| ", md(k), " | ", md(r.Facts[k]), " |")
 		}
 		p()

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -255,7 +257,7 @@ var repoRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 // normalized (times in UTC RFC 3339).
 func CheckFacts(p *playbooks.Playbook, facts map[string]string, now time.Time) (map[string]string, error) {
 	out := map[string]string{}
-	for _, name := range sortedKeys(facts) {
+	for _, name := range slices.Sorted(maps.Keys(facts)) {
 		v := strings.TrimSpace(facts[name])
 		in, ok := p.Input(name)
 		if !ok {

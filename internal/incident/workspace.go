@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -277,7 +279,7 @@ func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) 
 		return nil, err
 	}
 	ok = true // from here on the incident exists; later failures are reported, not undone
-	for _, name := range sortedKeys(facts) {
+	for _, name := range slices.Sorted(maps.Keys(facts)) {
 		if err := inc.SetFact(ctx, o.Actor, name, facts[name], time.Time{}); err != nil {
 			return inc, err
 		}
@@ -390,13 +392,4 @@ func syncDir(dir string) error {
 		return err
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -22,7 +22,11 @@ func TestMain(m *testing.M) {
 		crashHelper(dir)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if bigDir != "" {
+		os.RemoveAll(filepath.Dir(bigDir)) // the benchmarks' 100k journal
+	}
+	os.Exit(code)
 }
 
 // crashHelper appends forever and prints each seq once Append has returned,

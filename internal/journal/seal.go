@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,7 +179,7 @@ func (j *Journal) checkSeals(rep *Report, opts VerifyOptions) (*SealReport, erro
 		if cp.data.Key != sr.Key {
 			continue
 		}
-		for _, a := range sortedKeys(cp.data.Heads) {
+		for _, a := range slices.Sorted(maps.Keys(cp.data.Heads)) {
 			h := cp.data.Heads[a]
 			got, ok := want[a][h.Seq]
 			switch {
@@ -228,13 +230,4 @@ func (j *Journal) collectIDs(actor string, seqs map[int64]string) error {
 			seqs[e.Seq] = e.ID
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
