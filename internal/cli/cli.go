@@ -42,6 +42,7 @@ type app struct {
 	playbookDirs multiFlag
 	noColor      bool
 	json         bool
+	noTTY        bool // never prompt on the terminal (tests, CI)
 
 	ws  *incident.Workspace
 	lib *playbooks.Library

@@ -56,7 +56,7 @@ func (e *env) run(args ...string) (string, string, int) {
 				return e.home
 			}
 			return e.vars[k]
-		}, now: e.now}
+		}, now: e.now, noTTY: true}
 	code := a.run(args)
 	return out.String(), errb.String(), code
 }

@@ -86,7 +86,8 @@ var cmdTimelineVerify = &command{
 	summary: "Recompute every actor file's hash chain. Exit 0 with a one-line summary when intact;\nexit 1 naming the file, seq and what differs for the first bad event.\nWith --pubkey, also check every signed checkpoint (firebreak timeline seal).",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
-		pubPath := fs.String("pubkey", "", "Ed25519 public key `PUB` (SPKI PEM, or the private key) to check seals with")
+		pubPath := fs.String("pubkey", "", "Ed25519 public key `PUB` (any supported form, or the private key) to check seals with")
+		passFile := passFlag(fs)
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			inc, err := a.load(args[0])
@@ -95,7 +96,7 @@ var cmdTimelineVerify = &command{
 			}
 			opts := journal.VerifyOptions{Scope: inc.Header.ID}
 			if *pubPath != "" {
-				if opts.PublicKey, err = signing.LoadPublicKey(*pubPath); err != nil {
+				if opts.PublicKey, err = signing.LoadPublicKey(*pubPath, a.passphrase(*passFile, *pubPath)); err != nil {
 					return err
 				}
 			}
@@ -200,12 +201,13 @@ var cmdTimelineSeal = &command{
 	summary: "Append a checkpoint signed with an Ed25519 key over the head of every actor file, so that\na rewritten chain is detected too (firebreak timeline verify ID --pubkey PUB).",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
-		keyPath := fs.String("key", "", "Ed25519 private `KEY` (PKCS#8 PEM, as openssl genpkey -algorithm Ed25519 writes)")
+		keyPath := fs.String("key", "", "Ed25519 private `KEY` (PKCS#8 PEM as openssl genpkey writes, encrypted PKCS#8, raw wsc .sec, OpenSSH)")
+		passFile := passFlag(fs)
 		return func(args []string) error {
 			if *keyPath == "" {
 				return usagef("firebreak timeline seal ID --key responder.pem", "--key is required")
 			}
-			key, err := signing.LoadPrivateKey(*keyPath)
+			key, err := signing.LoadPrivateKey(*keyPath, a.passphrase(*passFile, *keyPath))
 			if err != nil {
 				return err
 			}
