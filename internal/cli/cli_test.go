@@ -268,7 +268,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{1, "broken.yaml:2:1: YAML:", []string{"--playbooks", badYAML, "playbooks", "list"}},
 		{1, `no playbook "INC-9"`, []string{"incident", "open", "--playbook", "INC-9", "--title", "x"}},
 		{2, `unknown export format "pdf"`, []string{"export", id, "--format", "pdf"}},
-		{1, "no PEM block found", []string{"timeline", "seal", id, "--key", filepath.Join(badYAML, "broken.yaml")}},
+		{1, "not a key in a supported form", []string{"timeline", "seal", id, "--key", filepath.Join(badYAML, "broken.yaml")}},
 	} {
 		errs := e.fail(tc.code, tc.want, tc.args...)
 		if n := strings.Count(errs, "firebreak: error:"); n != 1 {
