@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/severity"
 	"github.com/firebreak-dev/firebreak/playbooks"
@@ -242,7 +243,7 @@ func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) 
 			return nil, fmt.Errorf("open incident: %w", err)
 		}
 	}
-	if err := writeFileSync(filepath.Join(dir, PlaybookFile), o.Playbook.Raw, 0o400); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, PlaybookFile), o.Playbook.Raw, 0o400); err != nil {
 		return nil, fmt.Errorf("open incident: %w", err)
 	}
 	h := Header{
@@ -254,10 +255,10 @@ func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileSync(filepath.Join(dir, HeaderFile), append(hb, '\n'), 0o400); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, HeaderFile), append(hb, '\n'), 0o400); err != nil {
 		return nil, fmt.Errorf("open incident: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := fsutil.SyncDir(dir); err != nil {
 		return nil, fmt.Errorf("open incident: %w", err)
 	}
 	inc, err := w.load(id)
@@ -353,43 +354,4 @@ func (w *Workspace) load(id string) (*Incident, error) {
 	j := journal.New(filepath.Join(dir, "journal"))
 	j.Now = w.Now
 	return &Incident{Header: h, Dir: dir, Playbook: p, Journal: j, now: w.now}, nil
-}
-
-func writeFileSync(path string, b []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // fsyncs counts the fsync calls the package makes; benchmarks report it per
@@ -125,14 +127,14 @@ func (j *Journal) Append(ctx context.Context, in Entry) (Event, error) {
 	}
 	defer f.Close()
 	if created {
-		if err := syncDir(j.dir); err != nil {
+		if err := fsutil.SyncDir(j.dir); err != nil {
 			return Event{}, fmt.Errorf("append: %w", err)
 		}
 	}
-	if err := lockFile(ctx, f); err != nil {
+	if err := fsutil.Lock(ctx, f); err != nil {
 		return Event{}, fmt.Errorf("append: lock %s: %w", path, err)
 	}
-	defer unlockFile(f)
+	defer fsutil.Unlock(f)
 
 	head, size, err := readHead(f, path)
 	if err != nil {
@@ -457,17 +459,4 @@ func SortLogged(evs []Event) {
 		}
 		return x.Seq < y.Seq
 	})
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	fsyncs.Add(1)
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }

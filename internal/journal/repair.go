@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // Repaired describes one torn tail set aside by Repair.
@@ -52,10 +54,10 @@ func (j *Journal) repairFile(ctx context.Context, actor string) (*Repaired, erro
 		return nil, fmt.Errorf("repair: %w", err)
 	}
 	defer f.Close()
-	if err := lockFile(ctx, f); err != nil {
+	if err := fsutil.Lock(ctx, f); err != nil {
 		return nil, fmt.Errorf("repair: lock %s: %w", path, err)
 	}
-	defer unlockFile(f)
+	defer fsutil.Unlock(f)
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil || size == 0 {
 		return nil, err
@@ -115,7 +117,7 @@ func writeAside(path string, b []byte) (string, error) {
 		if err := f.Close(); err != nil {
 			return "", err
 		}
-		return name, syncDir(filepath.Dir(name))
+		return name, fsutil.SyncDir(filepath.Dir(name))
 	}
 	return "", fmt.Errorf("too many .torn files beside %s", path)
 }

@@ -1,6 +1,6 @@
 //go:build windows
 
-package journal
+package fsutil
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// lockFile takes an exclusive LockFileEx lock on f, waiting until it is free
+// Lock takes an exclusive LockFileEx lock on f, waiting until it is free
 // or ctx ends.
-func lockFile(ctx context.Context, f *os.File) error {
+func Lock(ctx context.Context, f *os.File) error {
 	delay := time.Millisecond
 	for {
 		ol := new(windows.Overlapped)
@@ -36,6 +36,7 @@ func lockFile(ctx context.Context, f *os.File) error {
 	}
 }
 
-func unlockFile(f *os.File) {
+// Unlock releases a lock taken with Lock.
+func Unlock(f *os.File) {
 	_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped))
 }

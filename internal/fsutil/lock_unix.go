@@ -1,6 +1,6 @@
 //go:build unix
 
-package journal
+package fsutil
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockFile takes an exclusive flock on f, waiting until it is free or ctx
+// Lock takes an exclusive flock on f, waiting until it is free or ctx
 // ends.
-func lockFile(ctx context.Context, f *os.File) error {
+func Lock(ctx context.Context, f *os.File) error {
 	delay := time.Millisecond
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
@@ -34,4 +34,5 @@ func lockFile(ctx context.Context, f *os.File) error {
 	}
 }
 
-func unlockFile(f *os.File) { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN) }
+// Unlock releases a lock taken with Lock.
+func Unlock(f *os.File) { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN) }
