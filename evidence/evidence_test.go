@@ -1,0 +1,346 @@
+package evidence
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+func write(t testing.TB, path string, b []byte) string {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	if err := os.WriteFile(path, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func newStore(t *testing.T) (*Store, string) {
+	root := t.TempDir()
+	s := NewEvidenceStore(filepath.Join(root, "evidence"))
+	return s, root
+}
+
+func TestQuarantineMovesVerifiesAndRecords(t *testing.T) {
+	s, root := newStore(t)
+	ctx := context.Background()
+	a := write(t, filepath.Join(root, "src", "malicious.wasm"), []byte("\x00asm evil"))
+	b := write(t, filepath.Join(root, "other", "malicious.wasm"), []byte("\x00asm evil 2"))
+	odd := write(t, filepath.Join(root, "src", "name with spaces\nand a newline\\.txt"), []byte("odd"))
+	empty := write(t, filepath.Join(root, "src", "empty"), nil)
+	mt := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	os.Chtimes(a, mt, mt)
+	es, err := s.Take(ctx, []string{a, b, odd, empty}, Options{Move: true, Actor: "alice", Operation: "quarantine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 4 || es[0].Name != "malicious.wasm" || es[1].Name != "malicious-2.wasm" {
+		t.Fatalf("names: %+v", es)
+	}
+	for _, p := range []string{a, b, odd, empty} {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("original %s still there", p)
+		}
+	}
+	e := es[0]
+	if e.SHA256 != sha([]byte("\x00asm evil")) || e.Size != 9 || !e.SourceRemoved || e.Original.Path != a || e.Original.Perm != "0640" || !e.Original.MTime.Equal(mt) || e.AddedBy != "alice" {
+		t.Fatalf("entry: %+v", e)
+	}
+	fi, _ := os.Stat(filepath.Join(s.Dir, "malicious.wasm"))
+	if fi.Mode().Perm() != 0o400 || !fi.ModTime().Equal(mt) {
+		t.Fatalf("stored mode %v mtime %v", fi.Mode().Perm(), fi.ModTime())
+	}
+	if es[3].SHA256 != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" {
+		t.Fatal("empty file hash")
+	}
+	m, _ := s.ReadManifest()
+	if len(m.Files) != 4 {
+		t.Fatalf("manifest has %d files", len(m.Files))
+	}
+	// sha256sum -c passes in the evidence directory, odd names included.
+	if sum, err := exec.LookPath("sha256sum"); err == nil {
+		cmd := exec.Command(sum, "-c", HashesFile)
+		cmd.Dir = s.Dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sha256sum -c: %v\n%s", err, out)
+		}
+	}
+	rep, err := s.Verify(ctx, nil)
+	if err != nil || !rep.OK() || rep.Checked != 4 {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+}
+
+func TestAddCopiesAndKeepsTheOriginal(t *testing.T) {
+	s, root := newStore(t)
+	src := write(t, filepath.Join(root, "log.txt"), []byte("workflow log"))
+	es, err := s.Take(context.Background(), []string{src}, Options{Actor: "bob", Operation: "add"})
+	if err != nil || len(es) != 1 || es[0].SourceRemoved {
+		t.Fatalf("%v %+v", err, es)
+	}
+	if b, _ := os.ReadFile(src); string(b) != "workflow log" {
+		t.Fatal("original changed")
+	}
+}
+
+func TestRefusalsChangeNothing(t *testing.T) {
+	s, root := newStore(t)
+	ctx := context.Background()
+	good := write(t, filepath.Join(root, "good"), []byte("g"))
+	dir := filepath.Join(root, "dir")
+	write(t, filepath.Join(dir, "x"), []byte("x"))
+	fifo := filepath.Join(root, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(s.Dir, 0o700)
+	inside := write(t, filepath.Join(s.Dir, "already"), []byte("a"))
+	into := filepath.Join(root, "link-into")
+	os.Symlink(inside, into)
+	for _, tc := range []struct {
+		path string
+		want error
+	}{
+		{dir, ErrDirectory},
+		{fifo, ErrSpecial},
+		{inside, ErrInStore},
+		{into, ErrIntoStore},
+		{filepath.Join(root, "missing"), os.ErrNotExist},
+		{"/dev/null", ErrSpecial},
+	} {
+		// A good file first: the bad one must stop the batch before anything moves.
+		_, err := s.Take(ctx, []string{good, tc.path}, Options{Move: true, Operation: "quarantine"})
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("%s: err = %v, want %v", tc.path, err, tc.want)
+		}
+		if _, err := os.Stat(good); err != nil {
+			t.Fatalf("%s: the good file moved although the batch was refused", tc.path)
+		}
+	}
+	if m, _ := s.ReadManifest(); len(m.Files) != 0 {
+		t.Fatal("manifest changed")
+	}
+}
+
+func TestSymlinksAndRecursive(t *testing.T) {
+	s, root := newStore(t)
+	ctx := context.Background()
+	tree := filepath.Join(root, "drop")
+	write(t, filepath.Join(tree, "a.wasm"), []byte("a"))
+	write(t, filepath.Join(tree, "sub", "b.wasm"), []byte("b"))
+	os.Symlink("/etc/passwd", filepath.Join(tree, "sub", "link"))
+	es, err := s.Take(ctx, []string{tree}, Options{Move: true, Recursive: true, Operation: "quarantine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]Entry{}
+	for _, e := range es {
+		names[e.Name] = e
+	}
+	if len(es) != 3 || names["drop/sub/b.wasm"].SHA256 != sha([]byte("b")) || names["drop/sub/link"].Type != TypeSymlink || names["drop/sub/link"].LinkTarget != "/etc/passwd" {
+		t.Fatalf("entries: %+v", es)
+	}
+	if _, err := os.Stat(tree); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("emptied tree not removed")
+	}
+	if got, _ := os.Readlink(filepath.Join(s.Dir, "drop", "sub", "link")); got != "/etc/passwd" {
+		t.Fatalf("link stored as %q", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.Dir, HashesFile)); bytes.Contains(b, []byte("link")) {
+		t.Fatal("a symlink in hashes.txt would make sha256sum -c follow it")
+	}
+	if rep, _ := s.Verify(ctx, nil); !rep.OK() {
+		t.Fatalf("verify: %+v", rep.Problems)
+	}
+}
+
+func TestVerifyFindsTampering(t *testing.T) {
+	s, root := newStore(t)
+	ctx := context.Background()
+	var paths []string
+	for _, n := range []string{"a", "b", "c"} {
+		paths = append(paths, write(t, filepath.Join(root, n), []byte(n)))
+	}
+	if _, err := s.Take(ctx, paths, Options{Move: true}); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(s.Dir, "a"), 0o600)
+	os.WriteFile(filepath.Join(s.Dir, "a"), []byte("A"), 0o600)
+	os.Remove(filepath.Join(s.Dir, "b"))
+	os.WriteFile(filepath.Join(s.Dir, "planted"), []byte("p"), 0o600)
+	os.WriteFile(filepath.Join(s.Dir, incomingPfx+"0000-c"), []byte("half"), 0o600)
+	rep, err := s.Verify(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, p := range rep.Problems {
+		kinds[p.Name] = p.Kind
+	}
+	want := map[string]string{"a": ProblemMismatch, "b": ProblemMissing, "planted": ProblemUnlisted, incomingPfx + "0000-c": ProblemIncomplete}
+	for k, v := range want {
+		if kinds[k] != v {
+			t.Errorf("%s: %q, want %q (all: %v)", k, kinds[k], v, kinds)
+		}
+	}
+	if len(rep.Problems) != 4 {
+		t.Fatalf("problems: %+v", rep.Problems)
+	}
+}
+
+func TestSumLineMatchesSha256sum(t *testing.T) {
+	for name, want := range map[string]string{
+		"plain.txt":  "x  plain.txt\n",
+		"a\nb":       `\x  a\nb` + "\n",
+		`c\d`:        `\x  c\\d` + "\n",
+		"with space": "x  with space\n",
+	} {
+		if got := SumLine("x", name); got != want {
+			t.Errorf("%q: %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestHashFilesMatchesSha256sum(t *testing.T) {
+	sum, err := exec.LookPath("sha256sum")
+	if err != nil {
+		t.Skip("sha256sum not installed")
+	}
+	dir := t.TempDir()
+	var paths []string
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 40; i++ {
+		b := make([]byte, rng.Intn(3*BufSize))
+		rng.Read(b)
+		paths = append(paths, write(t, filepath.Join(dir, fmt.Sprintf("f%02d", i)), b))
+	}
+	paths = append(paths, write(t, filepath.Join(dir, "odd\nname"), []byte("odd")))
+	var ours strings.Builder
+	err = HashFiles(context.Background(), paths, 3, func(r HashResult) error {
+		if r.Err != nil {
+			return r.Err
+		}
+		ours.WriteString(SumLine(r.Sum, r.Path))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := exec.Command(sum, paths...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours.String() != string(theirs) {
+		t.Fatal("output differs from sha256sum's")
+	}
+}
+
+const crashEnv = "FIREBREAK_EVIDENCE_CRASH_HELPER"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashEnv); dir != "" {
+		crashHelper(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// crashHelper quarantines fresh files forever, announcing each file's hash
+// before it starts.
+func crashHelper(dir string) {
+	s := NewEvidenceStore(filepath.Join(dir, "evidence"))
+	w := bufio.NewWriter(os.Stdout)
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	for i := 0; ; i++ {
+		b := make([]byte, BufSize/2+rng.Intn(4*BufSize))
+		rng.Read(b)
+		p := filepath.Join(dir, "src", fmt.Sprintf("f%d-%d", os.Getpid(), i))
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			os.Exit(3)
+		}
+		fmt.Fprintf(w, "%s %s\n", p, sha(b))
+		w.Flush()
+		if _, err := s.Take(context.Background(), []string{p}, Options{Move: true, Operation: "quarantine"}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(4)
+		}
+	}
+}
+
+// TestKillDuringQuarantine kills a quarantining process at random moments:
+// every file announced is afterwards at its source, intact, or in the
+// evidence directory with its hash — never neither.
+func TestKillDuringQuarantine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	exe, _ := os.Executable()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(2))
+	files := map[string]string{}
+	rounds := 20
+	for round := 0; round < rounds; round++ {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+		out, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(10+rng.Intn(60)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if p, h, ok := strings.Cut(sc.Text(), " "); ok {
+				files[p] = h
+			}
+		}
+		cmd.Wait()
+	}
+	if len(files) < rounds {
+		t.Fatalf("only %d files announced in %d rounds: the test proved little", len(files), rounds)
+	}
+	// What the evidence directory holds, by hash (finished copies only).
+	held := map[string]bool{}
+	ents, _ := os.ReadDir(filepath.Join(dir, "evidence"))
+	incomplete := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), incomingPfx) {
+			incomplete++
+			continue
+		}
+		if h, _, err := HashFile(context.Background(), filepath.Join(dir, "evidence", e.Name())); err == nil {
+			held[h] = true
+		}
+	}
+	moved, stayed := 0, 0
+	for p, h := range files {
+		b, err := os.ReadFile(p)
+		switch {
+		case err == nil && sha(b) == h:
+			stayed++
+		case err == nil:
+			t.Errorf("%s changed at its source", p)
+		case held[h]:
+			moved++
+		default:
+			t.Errorf("%s (sha256 %s…) is neither at its source nor in evidence", p, h[:12])
+		}
+	}
+	t.Logf("%d files: %d moved, %d still at the source, %d interrupted copies left (reported by verify)", len(files), moved, stayed, incomplete)
+}
