@@ -342,8 +342,9 @@ func typeWord(m fs.FileMode) string {
 	return m.Type().String()
 }
 
-// uniqueName returns a name in the store not yet taken: name, name-2.ext …
-func (s *Store) uniqueName(rel string) (string, error) {
+// uniqueName returns a name in the store not yet taken — name, name-2.ext …
+// — avoiding also the names in taken (a preview's earlier picks).
+func (s *Store) uniqueName(rel string, taken map[string]bool) (string, error) {
 	dir, file := filepath.Split(filepath.FromSlash(rel))
 	ext := filepath.Ext(file)
 	stem := strings.TrimSuffix(file, ext)
@@ -356,8 +357,9 @@ func (s *Store) uniqueName(rel string) (string, error) {
 			cand = stem + "-" + strconv.Itoa(i) + ext
 		}
 		full := filepath.Join(s.Dir, dir, cand)
-		if _, err := os.Lstat(full); errors.Is(err, fs.ErrNotExist) {
-			return filepath.ToSlash(filepath.Join(dir, cand)), nil
+		name := filepath.ToSlash(filepath.Join(dir, cand))
+		if _, err := os.Lstat(full); errors.Is(err, fs.ErrNotExist) && !taken[name] {
+			return name, nil
 		}
 	}
 	return "", fmt.Errorf("no free name for %s", rel)
@@ -369,7 +371,7 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options) (*Entry, error)
 		return nil, err
 	}
 	orig := originalOf(it.path, fi)
-	name, err := s.uniqueName(it.rel)
+	name, err := s.uniqueName(it.rel, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -538,4 +540,46 @@ func removeEmptyDirs(items []item) {
 			_ = fsutil.SyncDir(filepath.Dir(d))
 		}
 	}
+}
+
+// Planned is one thing Take would do, as Preview sees it.
+type Planned struct {
+	Path string `json:"path"`
+	Name string `json:"name"` // the name it would get in the store
+	Type string `json:"type"`
+	Size int64  `json:"size"`
+}
+
+// Preview checks paths as Take would and lists what it would take and the
+// names it would get, changing nothing.
+func (s *Store) Preview(paths []string, recursive bool) ([]Planned, error) {
+	abs, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Planned
+	taken := map[string]bool{}
+	for _, p := range paths {
+		items, err := s.expand(p, abs, recursive)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			fi, err := os.Lstat(it.path)
+			if err != nil {
+				return nil, &Error{Path: it.path, Err: err}
+			}
+			name, err := s.uniqueName(it.rel, taken)
+			if err != nil {
+				return nil, err
+			}
+			taken[name] = true
+			typ := TypeFile
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				typ = TypeSymlink
+			}
+			out = append(out, Planned{Path: it.path, Name: name, Type: typ, Size: fi.Size()})
+		}
+	}
+	return out, nil
 }

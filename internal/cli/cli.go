@@ -89,6 +89,9 @@ func init() {
 		cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal,
 		cmdExport, cmdMetrics,
 		cmdPlaybooksList, cmdPlaybooksShow, cmdPlaybooksValidate,
+		cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceList, cmdHash,
+		cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyCheck,
+		cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify,
 		cmdVersion,
 	}
 }

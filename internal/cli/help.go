@@ -32,6 +32,23 @@ Timeline:
   timeline seal ID --key KEY
   export ID [--format md|json|html] [-o FILE|-]
 
+Evidence and keys (changes go through plan -> confirm -> execute -> verify -> record):
+  evidence quarantine ID PATH... [--recursive] [--yes] [--dry-run] [--step STEP]
+  evidence add ID PATH... [--recursive] [--yes] [--dry-run] [--step STEP]
+  evidence verify ID [--json]
+  evidence list ID [--json]
+  key isolate ID PATH [--to DIR] [--yes] [--dry-run] [--passphrase-file F]
+  key generate --out PREFIX [--format pem|wsc] [--passphrase-file F | --encrypt] [--incident ID]
+  key fingerprint FILE [--json]
+  key check-consistency --pin HEX FILE... [--json]
+  hash PATH...                        sha256sum-identical output, files hashed in parallel
+
+Signatures and checksums (ClawSec formats):
+  sign FILE --key KEY [-o SIG] [--passphrase-file F] [--incident ID]
+  verify FILE --sig SIG --pubkey PUB [--fingerprint HEX] [--json]
+  checksums make FILE... -o checksums.json [--sign KEY [--sig SIG]]
+  checksums verify checksums.json [--sig SIG --pubkey PUB [--fingerprint HEX]] [--json]
+
 Playbooks:
   playbooks list [--json]
   playbooks show ID

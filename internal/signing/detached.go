@@ -31,9 +31,14 @@ func SignDetached(priv ed25519.PrivateKey, data []byte) []byte {
 // SignatureError says why a signature does not verify or cannot be read.
 type SignatureError struct {
 	Reason string
+	bad    bool // well-formed but does not verify
 }
 
 func (e *SignatureError) Error() string { return e.Reason }
+
+// Is lets errors.Is(err, ErrBadSignature) match a signature that is well
+// formed but does not verify.
+func (e *SignatureError) Is(target error) bool { return target == ErrBadSignature && e.bad }
 
 // ParseSignature reads a detached signature file as ClawSec's consumers do:
 // surrounding whitespace and a trailing newline are ignored, a JSON object's
@@ -101,7 +106,7 @@ func VerifyDetached(pub ed25519.PublicKey, data, sigText []byte, pin string) (*V
 		return nil, err
 	}
 	if !ed25519.Verify(pub, data, sig) {
-		return nil, fmt.Errorf("%w: %w", &SignatureError{Reason: "the signature does not verify with this key over these bytes"}, ErrBadSignature)
+		return nil, &SignatureError{Reason: "the signature does not verify with this key over these bytes", bad: true}
 	}
 	return &VerifyResult{Fingerprint: fp, KeyID: fmt.Sprintf("%x", WscKeyID(pub)), Size: len(data)}, nil
 }

@@ -1,0 +1,229 @@
+// Package actions is the one pipeline every change firebreak makes goes
+// through, whether the CLI, the console or a drill asks for it:
+//
+//	plan    a dry-run description of exactly what will change
+//	confirm an explicit yes (interactive, or --yes); --dry-run stops here
+//	execute with progress for long work, cancellable through ctx
+//	verify  re-read what was written
+//	record  action.done or action.failed in the incident's journal, with
+//	        the plan, the result and the verification
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+)
+
+// Journal kinds the pipeline records.
+const (
+	KindPlanned = "action.planned"
+	KindDone    = "action.done"
+	KindFailed  = "action.failed"
+)
+
+// Plan says exactly what an action will change.
+type Plan struct {
+	Action      string   `json:"action"`
+	Summary     string   `json:"summary"`
+	Changes     []string `json:"changes"`
+	Destructive bool     `json:"destructive"`
+	// Confirm, for destructive actions, is the text a person must type to
+	// confirm (the console asks for it).
+	Confirm string `json:"confirm,omitempty"`
+}
+
+// Progress reports long work.
+type Progress struct {
+	Item  string `json:"item"`
+	Done  int64  `json:"done"`
+	Total int64  `json:"total"`
+}
+
+// Result is what an action did. Events are recorded in the journal along
+// with the action (evidence.added for each file, say).
+type Result struct {
+	Summary string          `json:"summary"`
+	Data    any             `json:"data,omitempty"`
+	Events  []journal.Entry `json:"-"`
+}
+
+// Check is one verification.
+type Check struct {
+	What   string `json:"what"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Verification is the re-read of what an action wrote.
+type Verification struct {
+	Checks []Check `json:"checks"`
+}
+
+// OK reports whether every check passed (and there was at least one).
+func (v *Verification) OK() bool {
+	if v == nil || len(v.Checks) == 0 {
+		return false
+	}
+	for _, c := range v.Checks {
+		if !c.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// Failed lists the checks that did not pass.
+func (v *Verification) Failed() []Check {
+	var out []Check
+	for _, c := range v.Checks {
+		if !c.OK {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Action is one kind of change.
+type Action interface {
+	// Plan inspects the world and says what Execute would change, changing
+	// nothing. An error means the action cannot run as asked.
+	Plan(ctx context.Context) (*Plan, error)
+	// Execute makes the change.
+	Execute(ctx context.Context, progress func(Progress)) (*Result, error)
+	// Verify re-reads what Execute wrote.
+	Verify(ctx context.Context, r *Result) (*Verification, error)
+}
+
+// Runner drives actions through the pipeline.
+type Runner struct {
+	// Incident, when set, receives the record; without one (firebreak
+	// hash, key generate outside an incident) nothing is recorded.
+	Incident *incident.Incident
+	Actor    string
+	Step     string // the playbook step the action does, if any
+	DryRun   bool
+	Yes      bool
+	// Confirm asks a person before a destructive action; nil with Yes
+	// false refuses to run one. Actions that only add files (they never
+	// overwrite) run without asking.
+	Confirm  func(*Plan) (bool, error)
+	Progress func(Progress)
+}
+
+// Outcome is what happened.
+type Outcome struct {
+	Plan         *Plan         `json:"plan"`
+	DryRun       bool          `json:"dry_run,omitempty"`
+	Result       *Result       `json:"result,omitempty"`
+	Verification *Verification `json:"verification,omitempty"`
+}
+
+// ErrNotConfirmed is returned when no one said yes.
+var ErrNotConfirmed = errors.New("not confirmed")
+
+// VerifyError is returned when an action ran but its verification failed.
+type VerifyError struct{ Failed []Check }
+
+func (e *VerifyError) Error() string {
+	var parts []string
+	for _, c := range e.Failed {
+		parts = append(parts, c.What+": "+c.Detail)
+	}
+	return "verification failed: " + strings.Join(parts, "; ")
+}
+
+// Run takes a through plan, confirm, execute, verify and record.
+func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
+	plan, err := a.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{Plan: plan}
+	if r.DryRun {
+		out.DryRun = true
+		return out, nil
+	}
+	if !r.Yes && plan.Destructive {
+		if r.Confirm == nil {
+			return out, fmt.Errorf("%w: %s changes things; confirm with --yes (or --dry-run to see the plan)", ErrNotConfirmed, plan.Action)
+		}
+		ok, err := r.Confirm(plan)
+		if err != nil {
+			return out, err
+		}
+		if !ok {
+			return out, ErrNotConfirmed
+		}
+	}
+	progress := r.Progress
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	res, err := a.Execute(ctx, progress)
+	if err != nil {
+		out.Result = res
+		r.record(ctx, KindFailed, plan.Action+" failed: "+err.Error(), map[string]any{"action": plan.Action, "plan": plan, "error": err.Error(), "result": resultData(res)}, res)
+		return out, err
+	}
+	out.Result = res
+	ver, verr := a.Verify(ctx, res)
+	if verr != nil {
+		ver = &Verification{Checks: []Check{{What: "verification", OK: false, Detail: verr.Error()}}}
+	}
+	out.Verification = ver
+	data := map[string]any{"action": plan.Action, "plan": plan, "result": resultData(res), "verification": ver}
+	if !ver.OK() {
+		failed := ver.Failed()
+		if len(failed) == 0 {
+			failed = []Check{{What: "verification", Detail: "nothing was checked"}}
+		}
+		ve := &VerifyError{Failed: failed}
+		if err := r.record(ctx, KindFailed, plan.Action+": "+ve.Error(), data, res); err != nil {
+			return out, err
+		}
+		return out, ve
+	}
+	if err := r.record(ctx, KindDone, res.Summary, data, res); err != nil {
+		return out, fmt.Errorf("%s was done but could not be recorded: %w", plan.Action, err)
+	}
+	return out, nil
+}
+
+func resultData(r *Result) any {
+	if r == nil {
+		return nil
+	}
+	return map[string]any{"summary": r.Summary, "data": r.Data}
+}
+
+func (r *Runner) record(ctx context.Context, kind, summary string, data map[string]any, res *Result) error {
+	if r.Incident == nil {
+		return nil
+	}
+	if res != nil {
+		for _, e := range res.Events {
+			e.Actor = r.Actor
+			if e.Step == "" {
+				e.Step = r.Step
+			}
+			if _, err := r.Incident.Record(ctx, e); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := r.Incident.Record(ctx, journal.Entry{Actor: r.Actor, Kind: kind, Step: r.Step, Summary: oneLine(summary), Data: data})
+	return err
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:299] + "…"
+	}
+	return s
+}

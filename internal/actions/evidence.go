@@ -1,0 +1,219 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+)
+
+// Take moves (quarantine) or copies (add) files into an evidence store.
+type Take struct {
+	Store     *evidence.Store
+	Paths     []string
+	Recursive bool
+	Move      bool
+	Actor     string
+
+	entries []evidence.Entry
+}
+
+func (t *Take) name() string {
+	if t.Move {
+		return "evidence.quarantine"
+	}
+	return "evidence.add"
+}
+
+// Plan lists every file, the name it will get, and whether its original
+// goes.
+func (t *Take) Plan(ctx context.Context) (*Plan, error) {
+	items, err := t.Store.Preview(t.Paths, t.Recursive)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Action: t.name(), Destructive: t.Move}
+	var total int64
+	for _, it := range items {
+		verb := "copy"
+		if t.Move {
+			verb = "move"
+		}
+		what := fmt.Sprintf("%d bytes", it.Size)
+		if it.Type == evidence.TypeSymlink {
+			what = "a symlink, taken as a link"
+		}
+		p.Changes = append(p.Changes, fmt.Sprintf("%s %s (%s) to %s", verb, it.Path, what, filepath.Join(t.Store.Dir, filepath.FromSlash(it.Name))))
+		total += it.Size
+	}
+	if t.Move {
+		p.Summary = fmt.Sprintf("quarantine %d file(s), %d bytes: copy with SHA-256, sync, re-read, then remove the originals", len(items), total)
+		p.Confirm = "quarantine"
+	} else {
+		p.Summary = fmt.Sprintf("add %d file(s), %d bytes, to the evidence (originals kept)", len(items), total)
+	}
+	return p, nil
+}
+
+// Execute takes the files.
+func (t *Take) Execute(ctx context.Context, progress func(Progress)) (*Result, error) {
+	op := "add"
+	if t.Move {
+		op = "quarantine"
+	}
+	es, err := t.Store.Take(ctx, t.Paths, evidence.Options{
+		Move: t.Move, Recursive: t.Recursive, Actor: t.Actor, Operation: op,
+		Progress: func(p string, done, total int64) { progress(Progress{Item: p, Done: done, Total: total}) },
+	})
+	t.entries = es
+	res := &Result{Data: map[string]any{"entries": es}}
+	for _, e := range es {
+		summary := fmt.Sprintf("evidence %s: %s sha256 %s (%d bytes) from %s", op, e.Name, e.SHA256, e.Size, e.Original.Path)
+		if e.Type == evidence.TypeSymlink {
+			summary = fmt.Sprintf("evidence %s: symlink %s -> %s from %s", op, e.Name, e.LinkTarget, e.Original.Path)
+		}
+		res.Events = append(res.Events, journal.Entry{Kind: "evidence.added", Summary: summary, Data: e})
+	}
+	res.Summary = fmt.Sprintf("%s: %d file(s) into %s", op, len(es), t.Store.Dir)
+	return res, err
+}
+
+// Verify re-hashes what was stored and checks the originals are gone (for
+// a quarantine).
+func (t *Take) Verify(ctx context.Context, _ *Result) (*Verification, error) {
+	return verifyEntries(ctx, t.Store, t.entries, t.Move)
+}
+
+func verifyEntries(ctx context.Context, st *evidence.Store, es []evidence.Entry, moved bool) (*Verification, error) {
+	v := &Verification{}
+	for _, e := range es {
+		p := filepath.Join(st.Dir, filepath.FromSlash(e.Name))
+		switch e.Type {
+		case evidence.TypeSymlink:
+			target, err := os.Readlink(p)
+			v.Checks = append(v.Checks, Check{What: "link " + e.Name, OK: err == nil && target == e.LinkTarget, Detail: "target " + target})
+		default:
+			fi, err := os.Lstat(p)
+			if err != nil {
+				v.Checks = append(v.Checks, Check{What: "stored " + e.Name, Detail: err.Error()})
+				continue
+			}
+			if fi.Mode().Perm() != st.Mode {
+				v.Checks = append(v.Checks, Check{What: "mode of " + e.Name, Detail: fmt.Sprintf("%04o, want %04o", fi.Mode().Perm(), st.Mode)})
+				continue
+			}
+			sum, n, err := evidence.HashFile(ctx, p)
+			switch {
+			case errors.Is(err, fs.ErrPermission):
+				// Mode 0000 and not root: size only.
+				v.Checks = append(v.Checks, Check{What: "stored " + e.Name, OK: fi.Size() == e.Size, Detail: fmt.Sprintf("mode %04o, %d bytes (not re-read: no permission)", st.Mode, fi.Size())})
+			case err != nil:
+				v.Checks = append(v.Checks, Check{What: "re-hash " + e.Name, Detail: err.Error()})
+			default:
+				v.Checks = append(v.Checks, Check{What: "re-hash " + e.Name, OK: sum == e.SHA256 && n == e.Size, Detail: "sha256 " + sum})
+			}
+		}
+		if moved {
+			_, err := os.Lstat(e.Original.Path)
+			gone := errors.Is(err, fs.ErrNotExist)
+			detail := "removed"
+			if !gone {
+				detail = "still present"
+				if e.RemoveError != "" {
+					detail += ": " + e.RemoveError
+				}
+			}
+			v.Checks = append(v.Checks, Check{What: "original " + e.Original.Path, OK: gone, Detail: detail})
+		}
+	}
+	return v, nil
+}
+
+// IsolateKey moves a private key out of service into a key store (mode
+// 0000), recording its file hash and public key fingerprint — never its
+// contents.
+type IsolateKey struct {
+	Store *evidence.Store
+	Path  string
+	Pass  signing.Passphrase
+	Actor string
+
+	fingerprint, keyID, note string
+	entries                  []evidence.Entry
+}
+
+// Plan reads the key to name it and says where it goes.
+func (k *IsolateKey) Plan(ctx context.Context) (*Plan, error) {
+	fi, err := os.Lstat(k.Path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &evidence.Error{Path: k.Path, Err: evidence.ErrSpecial}
+	}
+	k.describe()
+	items, err := k.Store.Preview([]string{k.Path}, false)
+	if err != nil {
+		return nil, err
+	}
+	dest := filepath.Join(k.Store.Dir, filepath.FromSlash(items[0].Name))
+	who := "fingerprint " + k.fingerprint
+	if k.fingerprint == "" {
+		who = k.note
+	}
+	return &Plan{
+		Action:      "key.isolate",
+		Summary:     fmt.Sprintf("isolate key %s (%s): move to %s, mode 0000", k.Path, who, dest),
+		Changes:     []string{"move " + k.Path + " to " + dest + " (copy with SHA-256, sync, re-read, remove the original)", "set " + dest + " to mode 0000"},
+		Destructive: true,
+		Confirm:     "isolate",
+	}, nil
+}
+
+// describe derives the public key fingerprint from the key, if it can.
+func (k *IsolateKey) describe() {
+	key, err := signing.LoadKey(k.Path, k.Pass)
+	switch {
+	case err == nil:
+		k.fingerprint, k.keyID = key.Fingerprint(), key.KeyID()
+		k.note = "key form " + key.Form
+	case errors.Is(err, signing.ErrEncrypted):
+		k.note = "fingerprint not derived: the key is encrypted and no passphrase was given"
+	default:
+		k.note = "fingerprint not derived: " + err.Error()
+	}
+}
+
+// Execute moves the key.
+func (k *IsolateKey) Execute(ctx context.Context, progress func(Progress)) (*Result, error) {
+	es, err := k.Store.Take(ctx, []string{k.Path}, evidence.Options{
+		Move: true, Actor: k.Actor, Operation: "isolate",
+		Fingerprint: func(string) (string, string) { return k.fingerprint, k.note },
+	})
+	k.entries = es
+	if err != nil {
+		return &Result{Data: map[string]any{"entries": es}}, err
+	}
+	e := es[0]
+	data := map[string]any{"entry": e, "fingerprint": k.fingerprint, "key_id": k.keyID}
+	summary := fmt.Sprintf("key %s isolated to %s (file sha256 %s, public key fingerprint %s)", k.Path, filepath.Join(k.Store.Dir, e.Name), e.SHA256, orNone(k.fingerprint))
+	return &Result{Summary: summary, Data: data, Events: []journal.Entry{{Kind: "evidence.added", Summary: summary, Data: e}}}, nil
+}
+
+// Verify checks the stored key and that the original is gone.
+func (k *IsolateKey) Verify(ctx context.Context, _ *Result) (*Verification, error) {
+	return verifyEntries(ctx, k.Store, k.entries, true)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

@@ -1,0 +1,312 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+)
+
+// pipeFlags are the flags of every command that changes something.
+type pipeFlags struct {
+	yes, dryRun bool
+	step        string
+}
+
+func pipelineFlags(fs *flag.FlagSet) *pipeFlags {
+	p := &pipeFlags{}
+	fs.BoolVar(&p.yes, "yes", false, "do it without asking (for scripts)")
+	fs.BoolVar(&p.dryRun, "dry-run", false, "print the plan and change nothing")
+	fs.StringVar(&p.step, "step", "", "the playbook `STEP` this does (recorded with it)")
+	return p
+}
+
+// runAction runs an action through the pipeline, printing the plan,
+// asking when needed, then the result and the verification.
+func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Action) (*actions.Outcome, error) {
+	r := &actions.Runner{Incident: inc, Actor: a.actor, DryRun: pf.dryRun, Yes: pf.yes}
+	if pf.step != "" && inc != nil {
+		s, ok := inc.Playbook.Step(pf.step)
+		if !ok {
+			return nil, &incident.UnknownStepError{Step: pf.step, Playbook: inc.Playbook.ID, Known: inc.Playbook.StepIDs()}
+		}
+		r.Step = s.ID
+	}
+	if !a.json {
+		r.Progress = a.progressPrinter()
+	}
+	if !a.noTTY {
+		if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil && term.IsTerminal(int(tty.Fd())) {
+			defer tty.Close()
+			r.Confirm = func(p *actions.Plan) (bool, error) { return confirmOnTTY(tty, p) }
+		}
+	}
+	showPlan := func(p *actions.Plan) {
+		if a.json || p == nil {
+			return
+		}
+		a.printf("plan: %s\n", textutil.Line(p.Summary))
+		for _, c := range p.Changes {
+			a.printf("  - %s\n", textutil.Line(c))
+		}
+	}
+	out, err := r.Run(a.ctx, act)
+	if out != nil {
+		showPlan(out.Plan)
+	}
+	if err != nil {
+		if errors.Is(err, actions.ErrNotConfirmed) && out != nil && out.Plan != nil {
+			return out, withHint(err, "nothing was changed; add --yes to go ahead, or run it on a terminal to be asked")
+		}
+		if out != nil && out.Verification != nil {
+			a.printVerification(out.Verification)
+		}
+		return out, err
+	}
+	if out.DryRun {
+		if !a.json {
+			a.printf("dry run: nothing was changed\n")
+		}
+		return out, nil
+	}
+	if !a.json {
+		a.printf("done: %s\n", textutil.Line(out.Result.Summary))
+		a.printVerification(out.Verification)
+	}
+	return out, nil
+}
+
+func (a *app) printVerification(v *actions.Verification) {
+	for _, c := range v.Checks {
+		mark := "ok  "
+		if !c.OK {
+			mark = "FAIL"
+		}
+		d := ""
+		if c.Detail != "" {
+			d = " — " + textutil.Line(c.Detail)
+		}
+		a.printf("  %s %s%s\n", mark, textutil.Line(c.What), d)
+	}
+}
+
+// progressPrinter shows progress of long copies on stderr when it is a
+// terminal; otherwise it stays quiet.
+func (a *app) progressPrinter() func(actions.Progress) {
+	f, ok := a.stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	last := -1
+	return func(p actions.Progress) {
+		if p.Total < 64<<20 {
+			return
+		}
+		pct := int(p.Done * 100 / p.Total)
+		if pct != last {
+			last = pct
+			fmt.Fprintf(f, "\r%3d%% %s", pct, textutil.Line(filepath.Base(p.Item)))
+			if p.Done == p.Total {
+				fmt.Fprintln(f)
+			}
+		}
+	}
+}
+
+// confirmOnTTY asks on the terminal; a plan with a confirmation word must
+// be answered with that word.
+func confirmOnTTY(tty *os.File, p *actions.Plan) (bool, error) {
+	fmt.Fprintf(tty, "%s\n", textutil.Line(p.Summary))
+	for _, c := range p.Changes {
+		fmt.Fprintf(tty, "  - %s\n", textutil.Line(c))
+	}
+	want := "y"
+	if p.Confirm != "" {
+		want = p.Confirm
+		fmt.Fprintf(tty, "Type %q to go ahead: ", want)
+	} else {
+		fmt.Fprintf(tty, "Go ahead? [y/N] ")
+	}
+	line, err := bufio.NewReader(tty).ReadString('\n')
+	if err != nil {
+		return false, err
+	}
+	return strings.EqualFold(strings.TrimSpace(line), want), nil
+}
+
+func takeCommand(move bool) *command {
+	name, verb := "evidence add", "Copy files into the incident's evidence (the originals stay)"
+	if move {
+		name, verb = "evidence quarantine", "Move files into the incident's evidence: copy with SHA-256, sync, re-read and compare,\nthen remove the originals"
+	}
+	return &command{
+		name:    name,
+		args:    "ID PATH... [--recursive] [--yes] [--dry-run] [--step STEP] [--json]",
+		summary: verb + ". Files become read-only (0400), names never collide, symlinks are taken as\nlinks (never followed), and evidence/hashes.txt stays sha256sum -c compatible.",
+		minArgs: 2, maxArgs: -1,
+		bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+			recursive := fs.Bool("recursive", false, "take directories' contents")
+			pf := pipelineFlags(fs)
+			jsonFlag(a, fs)
+			return func(args []string) error {
+				inc, err := a.load(args[0])
+				if err != nil {
+					return err
+				}
+				store := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
+				store.Now = a.now
+				out, err := a.runAction(inc, pf, &actions.Take{Store: store, Paths: args[1:], Recursive: *recursive, Move: move, Actor: a.actor})
+				if a.json && out != nil {
+					if jerr := a.printJSON(out); jerr != nil {
+						return jerr
+					}
+				}
+				return err
+			}
+		},
+	}
+}
+
+var (
+	cmdEvidenceQuarantine = takeCommand(true)
+	cmdEvidenceAdd        = takeCommand(false)
+)
+
+var cmdEvidenceVerify = &command{
+	name:    "evidence verify",
+	args:    "ID [--json]",
+	summary: "Re-hash every file of the incident's evidence and isolated keys against their manifests.\nExit 1 naming each mismatch, missing file, unlisted file or interrupted copy.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			type storeReport struct {
+				Dir string `json:"dir"`
+				*evidence.VerifyReport
+			}
+			var reps []storeReport
+			bad := 0
+			for _, st := range []*evidence.Store{evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence")), evidence.NewKeyStore(filepath.Join(inc.Dir, "keys"))} {
+				rep, err := st.Verify(a.ctx, nil)
+				if err != nil {
+					return err
+				}
+				bad += len(rep.Problems)
+				reps = append(reps, storeReport{st.Dir, rep})
+			}
+			if a.json {
+				if err := a.printJSON(map[string]any{"ok": bad == 0, "stores": reps}); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range reps {
+					for _, p := range r.Problems {
+						a.printf("FAIL %s: %s — %s\n", textutil.Line(filepath.Join(filepath.Base(r.Dir), p.Name)), p.Kind, textutil.Line(p.Detail))
+					}
+				}
+			}
+			if bad > 0 {
+				if a.json {
+					return errSilent
+				}
+				return fmt.Errorf("evidence of %s does not verify: %d problem(s)", inc.Header.ID, bad)
+			}
+			if !a.json {
+				a.printf("OK %s: %d evidence file(s) (%d bytes) and %d isolated key(s) match their manifests\n", inc.Header.ID, reps[0].Checked, reps[0].Bytes, reps[1].Checked)
+			}
+			return nil
+		}
+	},
+}
+
+var cmdEvidenceList = &command{
+	name:    "evidence list",
+	args:    "ID [--json]",
+	summary: "List the incident's evidence and isolated keys with hashes, origins and fingerprints.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			ev, err := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence")).ReadManifest()
+			if err != nil {
+				return err
+			}
+			keys, err := evidence.NewKeyStore(filepath.Join(inc.Dir, "keys")).ReadManifest()
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(map[string]any{"evidence": ev.Files, "keys": keys.Files})
+			}
+			for _, e := range ev.Files {
+				a.printf("%s  %s  (%s from %s, %s)\n", e.SHA256, textutil.Line(e.Name), e.Operation, textutil.Line(e.Original.Path), stampUTC(e.Added))
+			}
+			for _, e := range keys.Files {
+				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Line(e.Name), orUnknown(e.Fingerprint), e.SHA256, textutil.Line(e.Original.Path))
+			}
+			if len(ev.Files)+len(keys.Files) == 0 {
+				a.printf("no evidence in %s yet\n", inc.Header.ID)
+			}
+			return nil
+		}
+	},
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+var cmdHash = &command{
+	name:    "hash",
+	args:    "PATH...",
+	summary: "Print SHA-256 sums exactly as sha256sum does, hashing files in parallel with streaming reads.",
+	minArgs: 1, maxArgs: -1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		workers := fs.Int("jobs", 0, "files hashed at once (`N`; default twice the CPUs)")
+		return func(args []string) error {
+			w := bufio.NewWriterSize(a.stdout, 64<<10)
+			failed := 0
+			err := evidence.HashFiles(a.ctx, args, *workers, func(r evidence.HashResult) error {
+				if r.Err != nil {
+					w.Flush()
+					fmt.Fprintf(a.stderr, "firebreak: %s\n", textutil.Line(strings.TrimPrefix(r.Err.Error(), "open ")))
+					failed++
+					return nil
+				}
+				_, err := w.WriteString(evidence.SumLine(r.Sum, r.Path))
+				return err
+			})
+			if ferr := w.Flush(); err == nil {
+				err = ferr
+			}
+			if err != nil {
+				return err
+			}
+			if failed > 0 {
+				return errSilent
+			}
+			return nil
+		}
+	},
+}
