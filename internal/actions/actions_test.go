@@ -1,0 +1,137 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// fake is an action whose every phase is observable.
+type fake struct {
+	destructive bool
+	execErr     error
+	checks      []Check
+	executed    bool
+}
+
+func (f *fake) Plan(context.Context) (*Plan, error) {
+	return &Plan{Action: "test.fake", Summary: "change one thing", Changes: []string{"change it"}, Destructive: f.destructive}, nil
+}
+
+func (f *fake) Execute(context.Context, func(Progress)) (*Result, error) {
+	f.executed = true
+	return &Result{Summary: "changed it", Events: []journal.Entry{{Kind: "note", Summary: "side event"}}}, f.execErr
+}
+
+func (f *fake) Verify(context.Context, *Result) (*Verification, error) {
+	return &Verification{Checks: f.checks}, nil
+}
+
+func testIncident(t *testing.T) *incident.Incident {
+	t.Helper()
+	lib, err := playbooks.Load(nil, playbooks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := lib.Get("INC-1")
+	ws := &incident.Workspace{Home: filepath.Join(t.TempDir(), "h"), Now: func() time.Time { return time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC) }}
+	inc, err := ws.Open(context.Background(), incident.OpenOptions{Playbook: p, Title: "t", Actor: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inc
+}
+
+func kinds(t *testing.T, inc *incident.Incident) []string {
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs[1:] { // skip incident.opened
+		out = append(out, e.Kind+"@"+e.Step)
+	}
+	return out
+}
+
+func TestPipeline(t *testing.T) {
+	ok := []Check{{What: "re-read", OK: true}}
+	for _, tc := range []struct {
+		name     string
+		runner   Runner
+		act      *fake
+		wantErr  error
+		executed bool
+		recorded string
+	}{
+		{"dry run stops after the plan", Runner{DryRun: true, Yes: true}, &fake{checks: ok}, nil, false, ""},
+		{"destructive without yes is refused", Runner{}, &fake{destructive: true, checks: ok}, ErrNotConfirmed, false, ""},
+		{"destructive, declined", Runner{Confirm: func(*Plan) (bool, error) { return false, nil }}, &fake{destructive: true, checks: ok}, ErrNotConfirmed, false, ""},
+		{"destructive, confirmed", Runner{Confirm: func(*Plan) (bool, error) { return true, nil }, Step: "isolate-key"}, &fake{destructive: true, checks: ok}, nil, true, "note@isolate-key action.done@isolate-key"},
+		{"additive runs without asking", Runner{}, &fake{checks: ok}, nil, true, "note@ action.done@"},
+		{"execution fails", Runner{Yes: true}, &fake{execErr: errors.New("disk full"), checks: ok}, errors.New("disk full"), true, "note@ action.failed@"},
+		{"verification fails", Runner{Yes: true}, &fake{checks: []Check{{What: "re-read", OK: false, Detail: "differs"}}}, &VerifyError{}, true, "note@ action.failed@"},
+		{"nothing verified is a failure", Runner{Yes: true}, &fake{}, &VerifyError{}, true, "note@ action.failed@"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inc := testIncident(t)
+			r := tc.runner
+			r.Incident, r.Actor = inc, "alice"
+			out, err := r.Run(context.Background(), tc.act)
+			switch want := tc.wantErr.(type) {
+			case nil:
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+			case *VerifyError:
+				var ve *VerifyError
+				if !errors.As(err, &ve) {
+					t.Fatalf("err = %v, want a VerifyError", err)
+				}
+			default:
+				if err == nil || (!errors.Is(err, want) && err.Error() != want.Error()) {
+					t.Fatalf("err = %v, want %v", err, want)
+				}
+			}
+			if tc.act.executed != tc.executed {
+				t.Fatalf("executed = %v", tc.act.executed)
+			}
+			if out == nil || out.Plan == nil || out.Plan.Action != "test.fake" {
+				t.Fatalf("outcome without a plan: %+v", out)
+			}
+			if got := strings.Join(kinds(t, inc), " "); got != tc.recorded {
+				t.Fatalf("recorded %q, want %q", got, tc.recorded)
+			}
+		})
+	}
+}
+
+func TestQuarantineActionEndToEnd(t *testing.T) {
+	inc := testIncident(t)
+	src := filepath.Join(t.TempDir(), "bad.wasm")
+	os.WriteFile(src, []byte("\x00asm"), 0o644)
+	store := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
+	r := &Runner{Incident: inc, Actor: "alice", Yes: true, Step: "identify-scope"}
+	out, err := r.Run(context.Background(), &Take{Store: store, Paths: []string{src}, Move: true, Actor: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Verification.OK() || len(out.Verification.Checks) != 2 {
+		t.Fatalf("verification: %+v", out.Verification)
+	}
+	if got := strings.Join(kinds(t, inc), " "); got != "evidence.added@identify-scope action.done@identify-scope" {
+		t.Fatalf("recorded %q", got)
+	}
+	if _, err := os.Stat(src); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("original kept")
+	}
+}
