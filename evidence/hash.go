@@ -12,13 +12,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"hash"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // BufSize is the read size for hashing and copying: large enough that the
@@ -71,24 +70,6 @@ func HashReader(ctx context.Context, r io.Reader) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// HashFile returns the hex SHA-256 and size of a regular file, streaming it
-// with constant memory. It follows a symlink, as sha256sum does.
-func HashFile(ctx context.Context, path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	if fi.IsDir() {
-		return "", 0, fmt.Errorf("%s: Is a directory", path)
-	}
-	return HashReader(ctx, f)
-}
-
 // SumLine formats one line as sha256sum prints it. A name holding a
 // backslash, newline or carriage return is escaped and the line starts with
 // a backslash, as GNU coreutils does.
@@ -108,61 +89,64 @@ type HashResult struct {
 	Err  error
 }
 
+// hashChunk is how many consecutive files a worker takes at once: handing
+// out files one by one costs more in wake-ups than hashing a small file.
+const hashChunk = 32
+
 // HashFiles hashes paths with workers goroutines (0: twice the CPUs, since
 // small files wait on the disk as much as on the hash) and calls emit with
 // each result in the order of paths, as soon as it and all before it are
 // done. Memory is one buffer per worker plus the results not yet emitted.
 func HashFiles(ctx context.Context, paths []string, workers int, emit func(HashResult) error) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	chunks := (len(paths) + hashChunk - 1) / hashChunk
 	if workers <= 0 {
 		workers = 2 * runtime.GOMAXPROCS(0)
 	}
-	if workers > len(paths) {
-		workers = len(paths)
-	}
+	workers = min(workers, chunks)
 	results := make([]HashResult, len(paths))
-	done := make([]chan struct{}, len(paths))
+	done := make([]chan struct{}, chunks)
 	for i := range done {
 		done[i] = make(chan struct{})
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	next := make(chan int)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				sum, n, err := HashFile(ctx, paths[i])
-				results[i] = HashResult{Path: paths[i], Sum: sum, Size: n, Err: err}
-				close(done[i])
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks || ctx.Err() != nil {
+					return
+				}
+				for i := c * hashChunk; i < min((c+1)*hashChunk, len(paths)); i++ {
+					sum, n, err := HashFile(ctx, paths[i])
+					results[i] = HashResult{Path: paths[i], Sum: sum, Size: n, Err: err}
+				}
+				close(done[c])
 			}
 		}()
 	}
-	go func() {
-		defer close(next)
-		for i := range paths {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	var err error
-	for i := range paths {
+emitLoop:
+	for c := 0; c < chunks; c++ {
 		select {
-		case <-done[i]:
+		case <-done[c]:
 		case <-ctx.Done():
 			err = ctx.Err()
+			break emitLoop
 		}
-		if err != nil {
-			break
+		for i := c * hashChunk; i < min((c+1)*hashChunk, len(paths)); i++ {
+			if err = emit(results[i]); err != nil {
+				break emitLoop
+			}
+			results[i] = HashResult{} // let it go
 		}
-		if err = emit(results[i]); err != nil {
-			break
-		}
-		results[i] = HashResult{} // let it go
 	}
 	cancel()
 	wg.Wait()
