@@ -344,3 +344,18 @@ func TestKillDuringQuarantine(t *testing.T) {
 	}
 	t.Logf("%d files: %d moved, %d still at the source, %d interrupted copies left (reported by verify)", len(files), moved, stayed, incomplete)
 }
+
+// BenchmarkHashFile64MiB is the streaming hash of one file (see bench/hash.sh
+// for the comparison with openssl and sha256sum).
+func BenchmarkHashFile64MiB(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "f")
+	buf := make([]byte, 64<<20)
+	rand.New(rand.NewSource(3)).Read(buf)
+	os.WriteFile(p, buf, 0o600)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		if _, _, err := HashFile(context.Background(), p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
