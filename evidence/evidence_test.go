@@ -302,9 +302,16 @@ func TestKillDuringQuarantine(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(10+rng.Intn(60)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
+		// Wait for the first announcement (a slow start, under -race say,
+		// must not make the round empty), then kill at a random moment.
 		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			if p, h, ok := strings.Cut(sc.Text(), " "); ok {
+				files[p] = h
+			}
+		}
+		time.Sleep(time.Duration(rng.Intn(60)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
 		for sc.Scan() {
 			if p, h, ok := strings.Cut(sc.Text(), " "); ok {
 				files[p] = h
