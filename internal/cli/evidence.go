@@ -209,25 +209,17 @@ var cmdEvidenceVerify = &command{
 				reps = append(reps, storeReport{st.Dir, rep})
 			}
 			if a.json {
-				if err := a.printJSON(map[string]any{"ok": bad == 0, "stores": reps}); err != nil {
-					return err
-				}
-			} else {
-				for _, r := range reps {
-					for _, p := range r.Problems {
-						a.printf("FAIL %s: %s — %s\n", textutil.Line(filepath.Join(filepath.Base(r.Dir), p.Name)), p.Kind, textutil.Line(p.Detail))
-					}
+				return a.jsonVerdict(map[string]any{"ok": bad == 0, "stores": reps}, bad == 0)
+			}
+			for _, r := range reps {
+				for _, p := range r.Problems {
+					a.printf("FAIL %s: %s — %s\n", textutil.Line(filepath.Join(filepath.Base(r.Dir), p.Name)), p.Kind, textutil.Line(p.Detail))
 				}
 			}
 			if bad > 0 {
-				if a.json {
-					return errSilent
-				}
 				return fmt.Errorf("evidence of %s does not verify: %d problem(s)", inc.Header.ID, bad)
 			}
-			if !a.json {
-				a.printf("OK %s: %d evidence file(s) (%d bytes) and %d isolated key(s) match their manifests\n", inc.Header.ID, reps[0].Checked, reps[0].Bytes, reps[1].Checked)
-			}
+			a.printf("OK %s: %d evidence file(s) (%d bytes) and %d isolated key(s) match their manifests\n", inc.Header.ID, reps[0].Checked, reps[0].Bytes, reps[1].Checked)
 			return nil
 		}
 	},

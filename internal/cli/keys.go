@@ -182,27 +182,19 @@ var cmdKeyCheck = &command{
 				}
 			}
 			if a.json {
-				if err := a.printJSON(map[string]any{"ok": bad == 0, "pin": strings.ToLower(*pin), "findings": found}); err != nil {
-					return err
+				return a.jsonVerdict(map[string]any{"ok": bad == 0, "pin": strings.ToLower(*pin), "findings": found}, bad == 0)
+			}
+			for _, f := range found {
+				mark, d := "ok  ", ""
+				if !f.OK {
+					mark, d = "FAIL", " — "+textutil.Line(f.Problem)
 				}
-			} else {
-				for _, f := range found {
-					mark, d := "ok  ", ""
-					if !f.OK {
-						mark, d = "FAIL", " — "+textutil.Line(f.Problem)
-					}
-					a.printf("%s %s:%d %s%s\n", mark, textutil.Line(f.File), f.Line, f.What, d)
-				}
+				a.printf("%s %s:%d %s%s\n", mark, textutil.Line(f.File), f.Line, f.What, d)
 			}
 			if bad > 0 {
-				if a.json {
-					return errSilent
-				}
 				return fmt.Errorf("%d of %d key references do not match the pinned fingerprint", bad, len(found))
 			}
-			if !a.json {
-				a.printf("All %d key references are consistent: %s\n", len(found), strings.ToLower(*pin))
-			}
+			a.printf("All %d key references are consistent: %s\n", len(found), strings.ToLower(*pin))
 			return nil
 		}
 	},
@@ -264,27 +256,13 @@ var cmdVerify = &command{
 			if err != nil {
 				return err
 			}
-			data, err := signing.ReadSignedFile(args[0])
-			if err != nil {
-				return err
-			}
-			sig, err := os.ReadFile(sp)
-			if err != nil {
-				return fmt.Errorf("signature: %w", err)
-			}
-			res, err := signing.VerifyDetached(pub, data, sig, *pin)
+			res, err := signing.VerifyFile(args[0], sp, pub, *pin)
 			if a.json {
 				out := map[string]any{"valid": err == nil, "file": args[0], "signature": sp, "fingerprint": signing.Fingerprint(pub)}
 				if err != nil {
 					out["reason"] = err.Error()
 				}
-				if jerr := a.printJSON(out); jerr != nil {
-					return jerr
-				}
-				if err != nil {
-					return errSilent
-				}
-				return nil
+				return a.jsonVerdict(out, err == nil)
 			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
@@ -357,15 +335,7 @@ var cmdChecksumsVerify = &command{
 				if err != nil {
 					return err
 				}
-				data, err := signing.ReadSignedFile(args[0])
-				if err != nil {
-					return err
-				}
-				sig, err := os.ReadFile(*sigPath)
-				if err != nil {
-					return fmt.Errorf("signature: %w", err)
-				}
-				if _, err := signing.VerifyDetached(pub, data, sig, *pin); err != nil {
+				if _, err := signing.VerifyFile(args[0], *sigPath, pub, *pin); err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 				sigOK = signing.Fingerprint(pub)
@@ -381,13 +351,7 @@ var cmdChecksumsVerify = &command{
 				}
 			}
 			if a.json {
-				if err := a.printJSON(map[string]any{"ok": bad == 0, "signed_by": sigOK, "files": res}); err != nil {
-					return err
-				}
-				if bad > 0 {
-					return errSilent
-				}
-				return nil
+				return a.jsonVerdict(map[string]any{"ok": bad == 0, "signed_by": sigOK, "files": res}, bad == 0)
 			}
 			for _, r := range res {
 				if r.OK {

@@ -105,16 +105,10 @@ var cmdTimelineVerify = &command{
 				return err
 			}
 			if a.json {
-				if err := a.printJSON(struct {
+				return a.jsonVerdict(struct {
 					Intact bool `json:"intact"`
 					*journal.Report
-				}{rep.Intact(), rep}); err != nil {
-					return err
-				}
-				if !rep.Intact() {
-					return errSilent
-				}
-				return nil
+				}{rep.Intact(), rep}, rep.Intact())
 			}
 			return a.reportVerify(inc, rep)
 		}
@@ -123,6 +117,18 @@ var cmdTimelineVerify = &command{
 
 // errSilent fails the command without a message: the output said it.
 var errSilent = errors.New("")
+
+// jsonVerdict prints a --json verdict and fails silently when it is
+// negative: the JSON says why, and the exit status says it failed.
+func (a *app) jsonVerdict(v any, ok bool) error {
+	if err := a.printJSON(v); err != nil {
+		return err
+	}
+	if !ok {
+		return errSilent
+	}
+	return nil
+}
 
 func (a *app) reportVerify(inc *incident.Incident, rep *journal.Report) error {
 	var problems []string

@@ -126,3 +126,17 @@ func ReadSignedFile(path string) ([]byte, error) {
 	}
 	return os.ReadFile(path)
 }
+
+// VerifyFile checks the detached signature in sigPath over the file at
+// path, as VerifyDetached does.
+func VerifyFile(path, sigPath string, pub ed25519.PublicKey, pin string) (*VerifyResult, error) {
+	data, err := ReadSignedFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := os.ReadFile(sigPath)
+	if err != nil {
+		return nil, fmt.Errorf("signature: %w", err)
+	}
+	return VerifyDetached(pub, data, sig, pin)
+}
