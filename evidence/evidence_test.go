@@ -366,3 +366,27 @@ func BenchmarkHashFile64MiB(b *testing.B) {
 		}
 	}
 }
+
+// TestQuarantineAcrossFilesystems moves a file from tmpfs (/dev/shm) into a
+// store on the disk: a rename cannot do that, the copy must.
+func TestQuarantineAcrossFilesystems(t *testing.T) {
+	shm, err := os.MkdirTemp("/dev/shm", "firebreak-*")
+	if err != nil {
+		t.Skip("no writable /dev/shm")
+	}
+	defer os.RemoveAll(shm)
+	var a, b syscall.Statfs_t
+	s, _ := newStore(t)
+	os.MkdirAll(s.Dir, 0o700)
+	if syscall.Statfs(shm, &a) != nil || syscall.Statfs(s.Dir, &b) != nil || a.Type == b.Type {
+		t.Skip("/dev/shm is not a different filesystem here")
+	}
+	src := write(t, filepath.Join(shm, "payload.bin"), bytes.Repeat([]byte("x"), 3*BufSize+7))
+	es, err := s.Take(context.Background(), []string{src}, Options{Move: true})
+	if err != nil || len(es) != 1 || !es[0].SourceRemoved {
+		t.Fatalf("%v %+v", err, es)
+	}
+	if rep, _ := s.Verify(context.Background(), nil); !rep.OK() {
+		t.Fatalf("%+v", rep.Problems)
+	}
+}

@@ -135,3 +135,22 @@ func TestQuarantineActionEndToEnd(t *testing.T) {
 		t.Fatal("original kept")
 	}
 }
+
+func TestCheckArgs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args map[string]string
+		want string
+	}{
+		{"key.isolate", map[string]string{"path": "${key_path}"}, ""},
+		{"key.isolate", map[string]string{"path": "x", "to": "y"}, ""},
+		{"key.isolate", map[string]string{}, `needs argument "path"`},
+		{"key.isolate", map[string]string{"path": "x", "mode": "0"}, `has no argument "mode"`},
+		{"key.shred", nil, `unknown action "key.shred"`},
+	} {
+		got := strings.Join(CheckArgs(tc.name, tc.args), "; ")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s %v: %q, want %q", tc.name, tc.args, got, tc.want)
+		}
+	}
+}

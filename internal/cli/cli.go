@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/redact"
@@ -219,7 +220,7 @@ func (a *app) library() (*playbooks.Library, error) {
 	if a.lib != nil {
 		return a.lib, nil
 	}
-	lib, err := playbooks.Load(a.playbookDirs, playbooks.Options{})
+	lib, err := playbooks.Load(a.playbookDirs, playbooks.Options{Actions: actions.CheckArgs})
 	if err != nil {
 		return nil, err
 	}

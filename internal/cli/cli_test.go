@@ -407,3 +407,34 @@ func TestNoSecretsInTheRecord(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestPlaybooksValidateChecksActions(t *testing.T) {
+	e := newEnv(t)
+	p := filepath.Join(t.TempDir(), "x.yaml")
+	os.WriteFile(p, []byte(`id: X-1
+version: "1"
+title: X
+kind: procedure
+severity: low
+inputs: [{name: key_path, type: file, title: K}]
+phases:
+  - id: one
+    title: One
+    steps:
+      - id: a
+        title: A
+        raci: {responsible: R, accountable: R}
+        action: {name: key.shred, args: {path: "${key_path}"}}
+      - id: b
+        title: B
+        raci: {responsible: R, accountable: R}
+        action: {name: key.isolate, args: {where: "${key_path}"}}
+`), 0o600)
+	out, _, code := e.run("playbooks", "validate", p)
+	if code != 1 || !strings.Contains(out, `x.yaml:14:24: step "a": unknown action "key.shred"`) || !strings.Contains(out, `step "b": action key.isolate needs argument "path"`) || !strings.Contains(out, `has no argument "where"`) {
+		t.Fatalf("%d %s", code, out)
+	}
+	if out := e.ok("playbooks", "validate", filepath.Join("..", "..", "playbooks", "inc-1.yaml")); !strings.Contains(out, "ok: INC-1") {
+		t.Fatalf("INC-1: %s", out)
+	}
+}

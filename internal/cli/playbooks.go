@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
@@ -167,7 +168,7 @@ var cmdPlaybooksValidate = &command{
 					bad++
 					continue
 				}
-				p, err := playbooks.Parse(path, b, playbooks.Options{})
+				p, err := playbooks.Parse(path, b, playbooks.Options{Actions: actions.CheckArgs})
 				var es playbooks.Errors
 				if errors.As(err, &es) {
 					for _, e := range es {

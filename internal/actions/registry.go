@@ -1,0 +1,61 @@
+package actions
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Spec describes an action a playbook step can name: its arguments.
+type Spec struct {
+	Name     string
+	Summary  string
+	Required []string
+	Optional []string
+}
+
+// Specs is every action a playbook may name, by name.
+var Specs = map[string]Spec{
+	"evidence.quarantine": {Name: "evidence.quarantine", Summary: "move files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
+	"evidence.add":        {Name: "evidence.add", Summary: "copy files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
+	"key.isolate":         {Name: "key.isolate", Summary: "move a private key out of service, mode 0000", Required: []string{"path"}, Optional: []string{"to"}},
+	"key.generate":        {Name: "key.generate", Summary: "generate an Ed25519 key pair", Required: []string{"out"}, Optional: []string{"format"}},
+	"sign":                {Name: "sign", Summary: "write a detached Ed25519 signature", Required: []string{"file", "key"}, Optional: []string{"out"}},
+	"checksums.make":      {Name: "checksums.make", Summary: "write a checksums manifest", Required: []string{"files", "out"}, Optional: []string{"sign"}},
+}
+
+// CheckArgs checks a playbook step's action against Specs: the name exists,
+// every required argument is given, and no argument is unknown. It has the
+// shape playbooks.Options.Actions wants.
+func CheckArgs(name string, args map[string]string) []string {
+	spec, ok := Specs[name]
+	if !ok {
+		names := make([]string, 0, len(Specs))
+		for n := range Specs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return []string{fmt.Sprintf("unknown action %q (known: %s)", name, strings.Join(names, ", "))}
+	}
+	var out []string
+	for _, r := range spec.Required {
+		if _, ok := args[r]; !ok {
+			out = append(out, fmt.Sprintf("action %s needs argument %q", name, r))
+		}
+	}
+	known := map[string]bool{}
+	for _, a := range append(append([]string{}, spec.Required...), spec.Optional...) {
+		known[a] = true
+	}
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !known[k] {
+			out = append(out, fmt.Sprintf("action %s has no argument %q (arguments: %s)", name, k, strings.Join(append(append([]string{}, spec.Required...), spec.Optional...), ", ")))
+		}
+	}
+	return out
+}
