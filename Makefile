@@ -16,9 +16,13 @@ fuzz: ## run every fuzz target for 30 s
 	go test -run '^$$' -fuzz FuzzVerify -fuzztime 30s ./internal/journal
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./playbooks
 	go test -run '^$$' -fuzz FuzzParseTime -fuzztime 30s ./internal/incident
+	go test -run '^$$' -fuzz FuzzParseKey -fuzztime 30s ./internal/signing
+	go test -run '^$$' -fuzz FuzzParseSignature -fuzztime 30s ./internal/signing
+	go test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./internal/signing
 
 bench: ## run the benchmarks (see bench/README.md)
 	bash bench/run.sh
+	bash bench/hash.sh
 
 golden: ## rewrite golden files
 	go test ./internal/cli -run TestGoldenOutput -update
