@@ -22,6 +22,9 @@ var Specs = map[string]Spec{
 	"key.generate":        {Name: "key.generate", Summary: "generate an Ed25519 key pair", Required: []string{"out"}, Optional: []string{"format"}},
 	"sign":                {Name: "sign", Summary: "write a detached Ed25519 signature", Required: []string{"file", "key"}, Optional: []string{"out"}},
 	"checksums.make":      {Name: "checksums.make", Summary: "write a checksums manifest", Required: []string{"files", "out"}, Optional: []string{"sign"}},
+	"wasm.sign":           {Name: "wasm.sign", Summary: "add an Ed25519 signature to a module", Required: []string{"file", "key"}, Optional: []string{"out", "pubkey"}},
+	"wasm.scan":           {Name: "wasm.scan", Summary: "find the modules a key signed", Required: []string{"paths"}, Optional: []string{"key_id", "pubkey"}},
+	"wasm.resign":         {Name: "wasm.resign", Summary: "drop a key's signatures from modules and add a new one", Required: []string{"paths", "key"}, Optional: []string{"drop_key_id", "drop_pubkey", "pubkey", "out_dir"}},
 }
 
 // CheckArgs checks a playbook step's action against Specs: the name exists,

@@ -93,6 +93,7 @@ func init() {
 		cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceList, cmdHash,
 		cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyCheck,
 		cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify,
+		cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign,
 		cmdVersion,
 	}
 }

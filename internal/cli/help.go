@@ -49,6 +49,13 @@ Signatures and checksums (ClawSec formats):
   checksums make FILE... -o checksums.json [--sign KEY [--sig SIG]]
   checksums verify checksums.json [--sig SIG --pubkey PUB [--fingerprint HEX]] [--json]
 
+WebAssembly module signatures (byte-compatible with wsc and wasmsign2):
+  wasm show FILE [--json]
+  wasm verify FILE --pubkey PUB [--strict] [--detached SIG]
+  wasm sign FILE --key SEC [--pubkey PUB] [-o OUT] [--detached SIG] [--layout wsc|wasmsign2]
+  wasm scan PATH... (--key-id HEX | --pubkey PUB) [--json]
+  wasm resign PATH... (--drop-key-id HEX | --drop-pubkey PUB) --key NEWSEC [--pubkey NEWPUB] [--out-dir DIR] [--incident ID]
+
 Playbooks:
   playbooks list [--json]
   playbooks show ID

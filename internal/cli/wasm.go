@@ -1,0 +1,363 @@
+package cli
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+	"github.com/firebreak-dev/firebreak/internal/wasmsig"
+)
+
+var cmdWasmShow = &command{
+	name:    "wasm show",
+	args:    "FILE [--json]",
+	summary: "Show a WebAssembly module's sections and signatures: signed-hash sets, records (key id, algorithm,\nlayout, certificates), keyless details (certificate subjects, Rekor entry, module hash checked), and\nwhich sections a current signature covers. Replaces the runbook's non-existent `wsc info`.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			raw, err := readWasm(args[0])
+			if err != nil {
+				return err
+			}
+			inf, err := wasmsig.Describe(raw)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if a.json {
+				return a.printJSON(inf)
+			}
+			a.printWasmInfo(args[0], inf)
+			return nil
+		}
+	},
+}
+
+func readWasm(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > wasmsig.MaxModule {
+		return nil, fmt.Errorf("%s is %d bytes; modules up to %d are read", path, fi.Size(), wasmsig.MaxModule)
+	}
+	return os.ReadFile(path)
+}
+
+func (a *app) printWasmInfo(path string, inf *wasmsig.Info) {
+	canon := ""
+	if !inf.Canonical {
+		canon = ", non-canonical LEB128 encodings (wsc re-encodes them when signing)"
+	}
+	a.printf("%s: WebAssembly %s, %d bytes, %d sections%s\n", textutil.Line(path), inf.Kind, inf.Size, len(inf.Sections), canon)
+	for _, s := range inf.Sections {
+		mark := "  "
+		if s.Signed {
+			mark = "S "
+		}
+		a.printf("  %s%3d  %-40s %8d bytes at %d\n", mark, s.Index, textutil.Line(s.Kind), s.Size, s.Offset)
+	}
+	a.printf("  (S = covered by a signature that matches the content)\n\nSignature: %s\n", inf.Signature)
+	if inf.Problem != "" {
+		a.printf("  PROBLEM: %s\n", textutil.Line(inf.Problem))
+	}
+	for _, i := range inf.LateSignatureSections {
+		a.printf("  WARNING: section %d is a signature section that is not first: verifiers ignore it, signers drop it\n", i)
+	}
+	for i, set := range inf.Sets {
+		cur := "does NOT match the content now"
+		if set.Current {
+			cur = "matches the content"
+		}
+		a.printf("  set %d: %d hash(es), %d signature(s); %s\n", i, len(set.Hashes), len(set.Records), cur)
+		for _, h := range set.Hashes {
+			a.printf("    hash %s\n", h)
+		}
+		for _, r := range set.Records {
+			kid := "no key id"
+			if r.KeyID != "" {
+				kid = "key id " + r.KeyID
+			}
+			certs := ""
+			if r.Certs > 0 {
+				certs = fmt.Sprintf(", %d certificate(s)", r.Certs)
+			}
+			a.printf("    %s, %s, %s layout%s\n      signature %s\n", kid, r.Alg, r.Layout, certs, r.Signature)
+		}
+		if set.Dropped > 0 {
+			a.printf("    %d record(s) that do not parse (wsc ignores them)\n", set.Dropped)
+		}
+	}
+	if k := inf.Keyless; k != nil {
+		for i, c := range k.Certs {
+			a.printf("  certificate %d: subject %s; issuer %s; SAN %s; expires %s\n", i, textutil.Line(c.Subject), textutil.Line(c.Issuer), textutil.Line(strings.Join(c.SANs, ", ")), c.NotAfter)
+		}
+		for _, e := range k.CertErrors {
+			a.printf("  PROBLEM: %s\n", textutil.Line(e))
+		}
+		a.printf("  rekor: uuid %s, log index %d, integrated %s\n", textutil.Line(k.Rekor.UUID), k.Rekor.LogIndex, textutil.Line(k.Rekor.IntegratedTime))
+		a.printf("  module hash %x\n", k.ModuleHash)
+		if c := inf.KeylessOK; c != nil {
+			a.printf("  module hash matches the module: %v; P-256 signature verifies with the leaf: %v\n", c.ModuleHashOK, c.SignatureOK)
+			a.printf("  (not checked here: the chain to the Sigstore root and the Rekor SET)\n")
+		}
+	}
+	a.printf("  content sha256 (after the signature section): %s\n", inf.ContentSHA256)
+}
+
+var cmdWasmVerify = &command{
+	name:    "wasm verify",
+	args:    "FILE --pubkey PUB [--strict] [--detached SIG]",
+	summary: "Verify a module's signature with a public key exactly as wsc does (records naming another key id are\nskipped; the raw bytes after the signature section must match a signed hash). --strict also refuses\nnon-canonical encodings and extra signature sections. Exit 0 valid, 1 invalid with the reason.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		pubPath := fs.String("pubkey", "", "public key `PUB` (raw wsc .pub or any supported form)")
+		strict := fs.Bool("strict", false, "refuse non-canonical encodings")
+		detached := fs.String("detached", "", "detached signature `FILE` (wsc sign -S)")
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			if *pubPath == "" {
+				return usagef("firebreak wasm verify module.wasm --pubkey signer.pub", "--pubkey is required")
+			}
+			pub, err := signing.LoadPublicKey(*pubPath, nil)
+			if err != nil {
+				return err
+			}
+			raw, err := readWasm(args[0])
+			if err != nil {
+				return err
+			}
+			o := wasmsig.VerifyOptions{Strict: *strict}
+			if *detached != "" {
+				if o.Detached, err = os.ReadFile(*detached); err != nil {
+					return fmt.Errorf("detached signature: %w", err)
+				}
+			}
+			res, err := wasmsig.Verify(raw, pub, o)
+			if a.json {
+				out := map[string]any{"valid": err == nil, "file": args[0], "key_id": hex.EncodeToString(signing.WscKeyID(pub)), "result": res}
+				if err != nil {
+					out["reason"] = err.Error()
+				}
+				return a.jsonVerdict(out, err == nil)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			how := "a record without a key id"
+			if res.ByKeyID {
+				how = "the record naming key id " + res.KeyID
+			}
+			a.printf("OK %s: signature is valid (set %d, %s)\n", textutil.Line(args[0]), res.Set, how)
+			return nil
+		}
+	},
+}
+
+var cmdWasmSign = &command{
+	name:    "wasm sign",
+	args:    "FILE --key SEC [--pubkey PUB] [-o OUT] [--detached SIG] [--layout wsc|wasmsign2] [--yes]",
+	summary: "Sign a module exactly as wsc does; the signature is added to any existing ones. The record carries the\nkey id (as wsc sign -K) when --pubkey is given or the key file holds the public key (wsc .sec, OpenSSH).\nWithout -o the module is replaced in place (atomically; asks first).",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		keyPath := fs.String("key", "", "private `KEY` (raw wsc .sec or any supported form)")
+		pubPath := fs.String("pubkey", "", "the signer's public key `PUB`: store its key id")
+		out := fs.String("o", "", "output `FILE` (default: FILE itself)")
+		detached := fs.String("detached", "", "write the signature to `SIG` instead of into the module")
+		layout := fs.String("layout", wasmsig.LayoutWsc, "record `LAYOUT`: wsc (trailing certificate count) or wasmsign2")
+		passFile := passFlag(fs)
+		incRef := incidentFlag(fs)
+		pf := pipelineFlags(fs)
+		return func(args []string) error {
+			if *keyPath == "" {
+				return usagef("firebreak wasm sign module.wasm --key new-signing-key.sec", "--key is required")
+			}
+			k, err := signing.LoadKey(*keyPath, a.passphrase(*passFile, *keyPath))
+			if err != nil {
+				return err
+			}
+			if k.Private == nil {
+				return &signing.KeyError{Path: *keyPath, Reason: "is a public key; a private key is needed"}
+			}
+			defer clear(k.Private)
+			withKID := k.Form == signing.FormWscSecret || k.Form == signing.FormOpenSSHPriv
+			if *pubPath != "" {
+				pub, err := signing.LoadPublicKey(*pubPath, nil)
+				if err != nil {
+					return err
+				}
+				if !pub.Equal(k.Public) {
+					return fmt.Errorf("--pubkey %s is not the public half of --key %s", *pubPath, *keyPath)
+				}
+				withKID = true
+			}
+			inc, err := a.optionalIncident(*incRef)
+			if err != nil {
+				return err
+			}
+			o := *out
+			if o == "" {
+				o = args[0]
+			}
+			_, err = a.runAction(inc, pf, &actions.SignModule{File: args[0], Out: o, Detached: *detached, Key: k.Private,
+				Opts: wasmsig.SignOptions{KeyID: withKID, Layout: *layout}})
+			return err
+		}
+	},
+}
+
+// keySelector reads --key-id / --pubkey into a key id and optional key.
+func keySelector(kidHex, pubPath, what string) ([]byte, ed25519.PublicKey, error) {
+	switch {
+	case kidHex != "" && pubPath != "":
+		return nil, nil, usagef("", "give --%skey-id or --%spubkey, not both", what, what)
+	case pubPath != "":
+		pub, err := signing.LoadPublicKey(pubPath, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return signing.WscKeyID(pub), pub, nil
+	case kidHex != "":
+		kid, err := hex.DecodeString(strings.TrimSpace(kidHex))
+		if err != nil || len(kid) == 0 {
+			return nil, nil, usagef("a wsc key id is 24 hex digits, e.g. 5a64496e13b2692d0cee20b2", "--%skey-id %q is not hex", what, kidHex)
+		}
+		return kid, nil, nil
+	}
+	return nil, nil, usagef("", "give --%skey-id HEX or --%spubkey PUB", what, what)
+}
+
+var cmdWasmScan = &command{
+	name:    "wasm scan",
+	args:    "PATH... (--key-id HEX | --pubkey PUB) [--json]",
+	summary: "Find every module signed by a key: walks directories (*.wasm; symlinks to directories skipped), parses\nmodules in parallel, matches records by key id and, with --pubkey, records without a key id by trial\nverification. Lists the matches and counts the rest. Exit 0 when the scan completed, whatever it found.",
+	minArgs: 1, maxArgs: -1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		kidHex := fs.String("key-id", "", "the key id `HEX` (24 hex digits)")
+		pubPath := fs.String("pubkey", "", "the key `PUB`: also finds records without a key id")
+		jobs := fs.Int("jobs", 0, "modules read at once (`N`; default twice the CPUs)")
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			kid, pub, err := keySelector(*kidHex, *pubPath, "")
+			if err != nil {
+				return err
+			}
+			files, bad := wasmsig.Walk(args)
+			sc := &wasmsig.Scanner{KeyID: kid, Pub: pub, Jobs: *jobs}
+			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.json {
+				sc.Report = func(done, total int) { fmt.Fprintf(f, "\rscanned %d/%d", done, total) }
+				defer fmt.Fprint(f, "\r\033[K")
+			}
+			res, err := sc.Scan(a.ctx, files)
+			if err != nil {
+				return err
+			}
+			res = append(res, bad...)
+			if a.json {
+				for _, r := range res {
+					if err := a.printJSON(r); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			for _, r := range res {
+				if r.Status != wasmsig.StatusSignedByKey {
+					continue
+				}
+				state := "signature VALID for the content"
+				if !r.Valid {
+					state = "signature does not match the content"
+				}
+				a.printf("%s  %s  (by %s; %s)\n", r.SHA256, textutil.Line(r.Path), r.MatchedBy, state)
+			}
+			for _, r := range res {
+				if r.Status == wasmsig.StatusUnreadable || r.Status == wasmsig.StatusUnparseable {
+					a.printf("%s: %s: %s\n", r.Status, textutil.Line(r.Path), textutil.Line(r.Error))
+				}
+			}
+			c := wasmsig.Summary(res)
+			a.printf("%d module(s) scanned for key %x: %d signed by the key, %d signed by other keys only, %d unsigned, %d keyless, %d unparseable, %d unreadable\n",
+				len(res), kid, c[wasmsig.StatusSignedByKey], c[wasmsig.StatusOthers], c[wasmsig.StatusUnsigned], c[wasmsig.StatusKeyless], c[wasmsig.StatusUnparseable], c[wasmsig.StatusUnreadable])
+			return nil
+		}
+	},
+}
+
+var cmdWasmResign = &command{
+	name:    "wasm resign",
+	args:    "PATH... (--drop-key-id HEX | --drop-pubkey PUB) --key NEWSEC [--pubkey NEWPUB] [--out-dir DIR] [--incident ID] [--yes] [--dry-run]",
+	summary: "Remove only the compromised key's signatures from modules, keep every other signer, add a signature\nwith the new key, write atomically, and verify that the new key verifies and the dropped key no longer\ndoes. Inside an incident each original is first copied into the evidence and old and new SHA-256 are\nrecorded. Without --out-dir the modules are replaced in place (asks first).",
+	minArgs: 1, maxArgs: -1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		dropKID := fs.String("drop-key-id", "", "key id `HEX` of the compromised key")
+		dropPub := fs.String("drop-pubkey", "", "public key `PUB` of the compromised key (also finds records without a key id)")
+		keyPath := fs.String("key", "", "the new private `KEY`")
+		pubPath := fs.String("pubkey", "", "the new public key `PUB`: store its key id")
+		outDir := fs.String("out-dir", "", "write the re-signed modules into `DIR` instead of in place")
+		layout := fs.String("layout", wasmsig.LayoutWsc, "record `LAYOUT`: wsc or wasmsign2")
+		passFile := passFlag(fs)
+		incRef := incidentFlag(fs)
+		pf := pipelineFlags(fs)
+		return func(args []string) error {
+			kid, dpub, err := keySelector(*dropKID, *dropPub, "drop-")
+			if err != nil {
+				return err
+			}
+			if *keyPath == "" {
+				return usagef("", "--key (the new signing key) is required")
+			}
+			k, err := signing.LoadKey(*keyPath, a.passphrase(*passFile, *keyPath))
+			if err != nil {
+				return err
+			}
+			if k.Private == nil {
+				return &signing.KeyError{Path: *keyPath, Reason: "is a public key; a private key is needed"}
+			}
+			defer clear(k.Private)
+			if dpub != nil && dpub.Equal(k.Public) {
+				return fmt.Errorf("the new key is the key being dropped")
+			}
+			withKID := k.Form == signing.FormWscSecret || k.Form == signing.FormOpenSSHPriv
+			if *pubPath != "" {
+				pub, err := signing.LoadPublicKey(*pubPath, nil)
+				if err != nil {
+					return err
+				}
+				if !pub.Equal(k.Public) {
+					return fmt.Errorf("--pubkey %s is not the public half of --key %s", *pubPath, *keyPath)
+				}
+				withKID = true
+			}
+			inc, err := a.optionalIncident(*incRef)
+			if err != nil {
+				return err
+			}
+			files, bad := wasmsig.Walk(args)
+			if len(bad) > 0 {
+				return fmt.Errorf("%s: %s", bad[0].Path, bad[0].Error)
+			}
+			act := &actions.ResignModules{Files: files, DropKID: kid, DropPub: dpub, Key: k.Private, OutDir: *outDir, Actor: a.actor,
+				Opts: wasmsig.SignOptions{KeyID: withKID, Layout: *layout}}
+			if inc != nil {
+				act.Keep = evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
+				act.Keep.Now = a.now
+			}
+			_, err = a.runAction(inc, pf, act)
+			return err
+		}
+	},
+}
