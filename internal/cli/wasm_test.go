@@ -40,7 +40,9 @@ func TestWasmCommands(t *testing.T) {
 		Signature string
 		Sets      []struct {
 			Current bool
-			Records []struct{ KeyID string `json:"key_id"` }
+			Records []struct {
+				KeyID string `json:"key_id"`
+			}
 		}
 	}
 	json.Unmarshal([]byte(e.ok("wasm", "show", m, "--json")), &info)

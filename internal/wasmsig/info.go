@@ -56,8 +56,8 @@ type Info struct {
 	Problem     string        `json:"problem,omitempty"`
 	// LateSignatureSections lists signature sections that are not first:
 	// verifiers ignore them and signers drop them.
-	LateSignatureSections []int `json:"late_signature_sections,omitempty"`
-	Canonical             bool  `json:"canonical"`
+	LateSignatureSections []int  `json:"late_signature_sections,omitempty"`
+	Canonical             bool   `json:"canonical"`
 	ContentSHA256         string `json:"content_sha256"` // raw bytes after the signature section
 }
 

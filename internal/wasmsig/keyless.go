@@ -13,13 +13,13 @@ import (
 
 // Keyless is wsc's keyless (Sigstore) signature section, format version 2.
 type Keyless struct {
-	Signature  []byte      `json:"signature"` // P-256 r||s, 64 bytes
-	CertsPEM   []string    `json:"certs_pem"` // leaf first
-	Rekor      RekorEntry  `json:"rekor"`
-	RekorRaw   []byte      `json:"-"`
-	ModuleHash []byte      `json:"module_hash"`
-	Certs      []CertInfo  `json:"certs"`
-	CertErrors []string    `json:"cert_errors,omitempty"`
+	Signature  []byte     `json:"signature"` // P-256 r||s, 64 bytes
+	CertsPEM   []string   `json:"certs_pem"` // leaf first
+	Rekor      RekorEntry `json:"rekor"`
+	RekorRaw   []byte     `json:"-"`
+	ModuleHash []byte     `json:"module_hash"`
+	Certs      []CertInfo `json:"certs"`
+	CertErrors []string   `json:"cert_errors,omitempty"`
 }
 
 // RekorEntry is the transparency-log entry wsc stores (snake_case fields).
