@@ -53,7 +53,7 @@ WebAssembly module signatures (byte-compatible with wsc and wasmsign2):
   wasm show FILE [--json]
   wasm verify FILE --pubkey PUB [--strict] [--detached SIG]
   wasm sign FILE --key SEC [--pubkey PUB] [-o OUT] [--detached SIG] [--layout wsc|wasmsign2]
-  wasm scan PATH... (--key-id HEX | --pubkey PUB) [--json]
+  wasm scan PATH... (--key-id HEX | --pubkey PUB) [--sha256] [--json]
   wasm resign PATH... (--drop-key-id HEX | --drop-pubkey PUB) --key NEWSEC [--pubkey NEWPUB] [--out-dir DIR] [--incident ID]
 
 Playbooks:

@@ -242,13 +242,14 @@ func keySelector(kidHex, pubPath, what string) ([]byte, ed25519.PublicKey, error
 
 var cmdWasmScan = &command{
 	name:    "wasm scan",
-	args:    "PATH... (--key-id HEX | --pubkey PUB) [--json]",
+	args:    "PATH... (--key-id HEX | --pubkey PUB) [--sha256] [--json]",
 	summary: "Find every module signed by a key: walks directories (*.wasm; symlinks to directories skipped), parses\nmodules in parallel, matches records by key id and, with --pubkey, records without a key id by trial\nverification. Lists the matches and counts the rest. Exit 0 when the scan completed, whatever it found.",
 	minArgs: 1, maxArgs: -1,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		kidHex := fs.String("key-id", "", "the key id `HEX` (24 hex digits)")
 		pubPath := fs.String("pubkey", "", "the key `PUB`: also finds records without a key id")
 		jobs := fs.Int("jobs", 0, "modules read at once (`N`; default twice the CPUs)")
+		fileHash := fs.Bool("sha256", false, "also print each matching module's SHA-256 (hashes those files twice)")
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			kid, pub, err := keySelector(*kidHex, *pubPath, "")
@@ -256,7 +257,7 @@ var cmdWasmScan = &command{
 				return err
 			}
 			files, bad := wasmsig.Walk(args)
-			sc := &wasmsig.Scanner{KeyID: kid, Pub: pub, Jobs: *jobs}
+			sc := &wasmsig.Scanner{KeyID: kid, Pub: pub, Jobs: *jobs, FileHash: *fileHash}
 			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !a.json {
 				sc.Report = func(done, total int) { fmt.Fprintf(f, "\rscanned %d/%d", done, total) }
 				defer fmt.Fprint(f, "\r\033[K")
@@ -282,7 +283,11 @@ var cmdWasmScan = &command{
 				if !r.Valid {
 					state = "signature does not match the content"
 				}
-				a.printf("%s  %s  (by %s; %s)\n", r.SHA256, textutil.Line(r.Path), r.MatchedBy, state)
+				sum := ""
+				if r.SHA256 != "" {
+					sum = r.SHA256 + "  "
+				}
+				a.printf("%s%s  (by %s; %s)\n", sum, textutil.Line(r.Path), r.MatchedBy, state)
 			}
 			for _, r := range res {
 				if r.Status == wasmsig.StatusUnreadable || r.Status == wasmsig.StatusUnparseable {

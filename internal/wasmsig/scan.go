@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Scan statuses.
@@ -42,35 +44,66 @@ type ScanResult struct {
 	// Valid says, for signed-by-key, whether the key's signature still
 	// covers the module's content.
 	Valid  bool     `json:"valid,omitempty"`
-	SHA256 string   `json:"sha256,omitempty"` // of the whole file, for signed-by-key
+	SHA256 string   `json:"sha256,omitempty"` // of the whole file, for signed-by-key with --sha256
 	KeyIDs []string `json:"key_ids,omitempty"`
 	Error  string   `json:"error,omitempty"`
 }
 
 // Scanner finds modules signed by one key.
 type Scanner struct {
-	KeyID  []byte
-	Pub    ed25519.PublicKey // optional: enables trial verification
-	Jobs   int
-	Report func(done, total int)
+	KeyID []byte
+	Pub   ed25519.PublicKey // optional: enables trial verification
+	Jobs  int
+	// FileHash adds each matching module's whole-file SHA-256.
+	FileHash bool
+	Report   func(done, total int)
 }
 
-// ScanFile classifies one file.
+// scanPrefix is how much of a module ScanFile reads up front: the header
+// and a signature section fit in it nearly always.
+const scanPrefix = 64 << 10
+
+var scanBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// ScanFile classifies one file. It reads the header and the signature
+// section, walks the other sections' headers without reading their
+// contents, and reads the rest only to hash it when the key's signature is
+// there (to say whether it still matches the content).
 func (sc *Scanner) ScanFile(path string) ScanResult {
 	r := ScanResult{Path: path}
-	raw, err := readModule(path)
+	f, err := os.Open(path)
 	if err != nil {
 		r.Status, r.Error = StatusUnreadable, err.Error()
 		return r
 	}
-	r.Size = int64(len(raw))
-	m, err := Parse(raw)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		r.Status, r.Error = StatusUnreadable, "not a regular file"
+		if err != nil {
+			r.Error = err.Error()
+		}
+		return r
+	}
+	r.Size = fi.Size()
+	bp := scanBufs.Get().(*[]byte)
+	defer scanBufs.Put(bp)
+	buf := *bp
+	n, err := io.ReadFull(f, buf[:min(int64(scanPrefix), r.Size)])
+	if err != nil {
+		r.Status, r.Error = StatusUnreadable, err.Error()
+		return r
+	}
+	prefix := buf[:n]
+	sec, contentStart, err := firstSection(f, prefix, r.Size)
+	if err == nil {
+		err = walkHeaders(f, contentStart, r.Size)
+	}
 	if err != nil {
 		r.Status, r.Error = StatusUnparseable, err.Error()
 		return r
 	}
-	sec := m.SignatureSectionOf()
-	if sec == nil {
+	if sec == nil || !sec.IsCustom(SignatureSection) {
 		r.Status = StatusUnsigned
 		return r
 	}
@@ -110,15 +143,153 @@ func (sc *Scanner) ScanFile(path string) ScanResult {
 		return r
 	}
 	r.Status = StatusSignedByKey
-	content := sha256.Sum256(raw[sec.Offset+sec.Size:])
+	// One pass over the file: the content hash (after the signature
+	// section) and, when asked, the whole file's.
+	content := sha256.New()
+	var whole hash.Hash
+	if sc.FileHash {
+		whole = sha256.New()
+		whole.Write(prefix[:min(int64(len(prefix)), contentStart)])
+	}
+	if err := hashFrom(f, contentStart, prefix, buf, content, whole); err != nil {
+		r.Status, r.Error = StatusUnreadable, err.Error()
+		return r
+	}
+	var c [32]byte
+	content.Sum(c[:0])
 	for _, set := range matched {
 		for _, h := range set.Hashes {
-			r.Valid = r.Valid || h == content
+			r.Valid = r.Valid || h == c
 		}
 	}
-	whole := sha256.Sum256(raw)
-	r.SHA256 = hex.EncodeToString(whole[:])
+	if whole != nil {
+		r.SHA256 = hex.EncodeToString(whole.Sum(nil))
+	}
 	return r
+}
+
+// firstSection checks the header and reads the first section in full (the
+// signature section, when there is one). It returns where the content after
+// it starts.
+func firstSection(f *os.File, prefix []byte, size int64) (*Section, int64, error) {
+	if len(prefix) < 8 {
+		_, err := Parse(prefix)
+		return nil, 0, err
+	}
+	if size == 8 {
+		_, err := Parse(prefix)
+		return nil, 8, err
+	}
+	id := prefix[8]
+	if id >= 0x80 {
+		return nil, 0, &ParseError{8, fmt.Sprintf("section id 0x%02x is not a 1-byte LEB128", id)}
+	}
+	if _, err := Parse(prefix[:8]); err != nil {
+		return nil, 0, err
+	}
+	sz, k, _, err := readLEB(prefix[9:], 9)
+	if err != nil {
+		if int64(len(prefix)) < size {
+			return nil, 0, &ParseError{9, "section size runs past the data read"}
+		}
+		return nil, 0, err
+	}
+	end := int64(9+k) + int64(sz)
+	if end > size {
+		return nil, 0, &ParseError{8, fmt.Sprintf("section 0 says it is %d bytes but only %d remain", sz, size-int64(9+k))}
+	}
+	if id != 0 {
+		return nil, 8, nil // not a custom section, so not a signature: walked with the rest
+	}
+	head := prefix
+	if end > int64(len(prefix)) {
+		if end > 8+MaxSlice+16 {
+			return nil, 8, nil // far too large for a signature section: walk it as content
+		}
+		head = make([]byte, end)
+		if _, err := f.ReadAt(head, 0); err != nil {
+			return nil, 0, err
+		}
+	}
+	m, err := Parse(head[:end])
+	if err != nil {
+		return nil, 0, err
+	}
+	if !m.Sections[0].IsCustom(SignatureSection) {
+		return nil, 8, nil
+	}
+	return &m.Sections[0], end, nil
+}
+
+// walkHeaders checks the sections from off to size by their headers alone:
+// ids, sizes within the file, custom names as UTF-8.
+func walkHeaders(f *os.File, off, size int64) error {
+	var hdr [16]byte
+	for off < size {
+		n, err := f.ReadAt(hdr[:min(int64(len(hdr)), size-off)], off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		b := hdr[:n]
+		if b[0] >= 0x80 {
+			return &ParseError{off, fmt.Sprintf("section id 0x%02x is not a 1-byte LEB128", b[0])}
+		}
+		sz, k, _, err := readLEB(b[1:], off+1)
+		if err != nil {
+			return err
+		}
+		payload := off + 1 + int64(k)
+		if int64(sz) > size-payload {
+			return &ParseError{off, fmt.Sprintf("section says it is %d bytes but only %d remain", sz, size-payload)}
+		}
+		if b[0] == 0 {
+			nl, nk, _, err := readLEB(b[1+k:], payload)
+			if err != nil {
+				return err
+			}
+			if uint64(nl)+uint64(nk) > uint64(sz) {
+				return &ParseError{payload, fmt.Sprintf("custom section name of %d bytes runs past its section", nl)}
+			}
+			name := make([]byte, nl)
+			if _, err := f.ReadAt(name, payload+int64(nk)); err != nil {
+				return err
+			}
+			if !utf8.Valid(name) {
+				return &ParseError{payload + int64(nk), "custom section name is not valid UTF-8"}
+			}
+		}
+		off = payload + int64(sz)
+	}
+	return nil
+}
+
+// hashFrom feeds the file from off to the end into content (and the whole
+// file, from where the prefix left off, into whole), reusing buf.
+func hashFrom(f *os.File, off int64, prefix, buf []byte, content, whole hash.Hash) error {
+	// What the prefix already holds past off.
+	if off < int64(len(prefix)) {
+		content.Write(prefix[off:])
+		if whole != nil {
+			whole.Write(prefix[off:])
+		}
+		off = int64(len(prefix))
+	}
+	for {
+		n, err := f.ReadAt(buf, off)
+		if n > 0 {
+			content.Write(buf[:n])
+			if whole != nil {
+				whole.Write(buf[:n])
+			}
+			off += int64(n)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func appendUnique(s []string, v string) []string {
@@ -128,30 +299,6 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
-}
-
-func readModule(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file")
-	}
-	if fi.Size() > MaxModule {
-		return nil, fmt.Errorf("%d bytes is more than the %d a module may be", fi.Size(), MaxModule)
-	}
-	b := make([]byte, fi.Size())
-	n, err := io.ReadFull(f, b)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, err
-	}
-	return b[:n], nil // a file that shrank while read: what is there
 }
 
 // Walk lists the files to scan under roots: every *.wasm in directories

@@ -4,6 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,7 +54,7 @@ func TestScanClassifies(t *testing.T) {
 		{"with the public key", target.Public().(ed25519.PublicKey), map[string]string{"kid": StatusSignedByKey, "nokid": StatusSignedByKey}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sc := &Scanner{KeyID: signing.WscKeyID(target.Public().(ed25519.PublicKey)), Pub: tc.pub}
+			sc := &Scanner{KeyID: signing.WscKeyID(target.Public().(ed25519.PublicKey)), Pub: tc.pub, FileHash: true}
 			rs, err := sc.Scan(context.Background(), files)
 			if err != nil {
 				t.Fatal(err)
@@ -74,7 +79,7 @@ func TestScanClassifies(t *testing.T) {
 			if r := got["stale.wasm"]; r.Valid {
 				t.Error("stale module reported valid")
 			}
-			if r := got["kid.wasm"]; !r.Valid || r.MatchedBy != "key-id" || len(r.SHA256) != 64 {
+			if r := got["kid.wasm"]; !r.Valid || r.MatchedBy != "key-id" || r.SHA256 != hex.EncodeToString(sha256Of(byKID)) {
 				t.Errorf("kid: %+v", r)
 			}
 			if tc.pub != nil && got["nokid.wasm"].MatchedBy != "trial" {
@@ -126,6 +131,83 @@ func BenchmarkScan(b *testing.B) {
 		rs, err := sc.Scan(context.Background(), files)
 		if err != nil || Summary(rs)[StatusSignedByKey] != 200 {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestWriteScanCorpus writes bench/scan.sh's corpus into
+// $FIREBREAK_BENCH_WASM_DIR: 10,000 modules of 1 KiB to 1 MiB (log-uniform),
+// 30% signed by the target key, 20% by it and another, 30% by another key
+// only, 20% unsigned. The target key id goes to key-id.txt beside it.
+func TestWriteScanCorpus(t *testing.T) {
+	dir := os.Getenv("FIREBREAK_BENCH_WASM_DIR")
+	if dir == "" {
+		t.Skip("FIREBREAK_BENCH_WASM_DIR not set: only bench/scan.sh uses this")
+	}
+	target := key1(t)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, 32))
+	rng := rand.New(rand.NewSource(7))
+	for i := 0; i < 10000; i++ {
+		size := int(math.Exp(rng.Float64()*math.Log(1024)) * 1024)
+		pad := make([]byte, size)
+		rng.Read(pad)
+		mod := unhex(t, unsignedHex)
+		sec := CustomSection("payload", pad)
+		mod = AppendSection(mod, &sec)
+		var err error
+		switch p := rng.Intn(10); {
+		case p < 3:
+			mod, _, err = Sign(mod, target, SignOptions{KeyID: true})
+		case p < 5:
+			mod, _, err = Sign(mod, other, SignOptions{KeyID: true})
+			if err == nil {
+				mod, _, err = Sign(mod, target, SignOptions{KeyID: true})
+			}
+		case p < 8:
+			mod, _, err = Sign(mod, other, SignOptions{KeyID: true})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := filepath.Join(dir, "modules", fmt.Sprintf("d%02d", i%50))
+		os.MkdirAll(sub, 0o755)
+		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("m%05d.wasm", i)), mod, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "key-id.txt"), []byte(hex.EncodeToString(signing.WscKeyID(target.Public().(ed25519.PublicKey)))), 0o644)
+}
+
+func sha256Of(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+// TestScanFileMatchesParse: the header walk finds exactly the problems the
+// full parse finds, on broken modules.
+func TestScanFileMatchesParse(t *testing.T) {
+	dir := t.TempDir()
+	unsigned := unhex(t, unsignedHex)
+	signed, _, _ := Sign(unsigned, key1(t), SignOptions{KeyID: true})
+	big := append(append([]byte{}, signed...), 0)
+	big = append(big, appendLEB(nil, 200000)...)
+	big = append(big, 4, 'b', 'u', 'l', 'k')
+	big = append(big, make([]byte, 200000-5)...)
+	for name, b := range map[string][]byte{
+		"truncated":   signed[:len(signed)-3],
+		"bad-utf8":    append(append([]byte{}, signed...), 0, 3, 2, 0xff, 0xfe),
+		"past-end":    append(append([]byte{}, signed...), 1, 0x7f),
+		"long-leb":    append(append([]byte{}, signed...), 1, 0x80, 0x80, 0x80, 0x80, 0x80),
+		"ok":          signed,
+		"ok-big":      big,
+		"header-only": HeaderCore,
+	} {
+		p := filepath.Join(dir, name+".wasm")
+		os.WriteFile(p, b, 0o644)
+		_, perr := Parse(b)
+		r := (&Scanner{KeyID: signing.WscKeyID(key1(t).Public().(ed25519.PublicKey))}).ScanFile(p)
+		if (perr != nil) != (r.Status == StatusUnparseable) {
+			t.Errorf("%s: parse %v, scan %s %s", name, perr, r.Status, r.Error)
+		}
+		if name == "ok-big" && (r.Valid || r.Status != StatusSignedByKey) {
+			t.Errorf("ok-big: a section added after signing must make the signature stale: %+v", r)
 		}
 	}
 }
