@@ -28,7 +28,7 @@ type SignModule struct {
 
 // Plan reads the module and says what will be written.
 func (s *SignModule) Plan(ctx context.Context) (*Plan, error) {
-	raw, err := readModuleFile(s.File)
+	raw, err := wasmsig.ReadFile(s.File)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func orDefault(s, d string) string {
 
 // Execute signs and writes atomically.
 func (s *SignModule) Execute(ctx context.Context, _ func(Progress)) (*Result, error) {
-	raw, err := readModuleFile(s.File)
+	raw, err := wasmsig.ReadFile(s.File)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (s *SignModule) Execute(ctx context.Context, _ func(Progress)) (*Result, er
 
 // Verify re-reads the output and verifies it with the key, strictly.
 func (s *SignModule) Verify(ctx context.Context, _ *Result) (*Verification, error) {
-	raw, err := readModuleFile(s.Out)
+	raw, err := wasmsig.ReadFile(s.Out)
 	if err != nil {
 		return nil, err
 	}
@@ -109,20 +109,6 @@ func modeOf(path string) os.FileMode {
 		return fi.Mode().Perm() | 0o200
 	}
 	return 0o644
-}
-
-func readModuleFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if fi.Size() > wasmsig.MaxModule {
-		return nil, fmt.Errorf("%s is %d bytes; modules up to %d are handled", path, fi.Size(), wasmsig.MaxModule)
-	}
-	return os.ReadFile(path)
 }
 
 // ResignModules drops one key's signatures from modules, keeps every other
@@ -204,7 +190,7 @@ func (r *ResignModules) Plan(ctx context.Context) (*Plan, error) {
 func (r *ResignModules) Execute(ctx context.Context, progress func(Progress)) (*Result, error) {
 	res := &Result{}
 	for i, t := range r.todo {
-		raw, err := readModuleFile(t.File)
+		raw, err := wasmsig.ReadFile(t.File)
 		if err != nil {
 			return res, err
 		}
@@ -246,7 +232,7 @@ func (r *ResignModules) Verify(ctx context.Context, _ *Result) (*Verification, e
 	newPub := r.Key.Public().(ed25519.PublicKey)
 	sc := &wasmsig.Scanner{KeyID: r.DropKID, Pub: r.DropPub}
 	for _, t := range r.done {
-		raw, err := readModuleFile(t.Out)
+		raw, err := wasmsig.ReadFile(t.Out)
 		if err != nil {
 			v.Checks = append(v.Checks, check("read "+t.Out, false, err))
 			continue

@@ -26,7 +26,7 @@ var cmdWasmShow = &command{
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func(args []string) error {
-			raw, err := readWasm(args[0])
+			raw, err := wasmsig.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
@@ -41,20 +41,6 @@ var cmdWasmShow = &command{
 			return nil
 		}
 	},
-}
-
-func readWasm(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if fi.Size() > wasmsig.MaxModule {
-		return nil, fmt.Errorf("%s is %d bytes; modules up to %d are read", path, fi.Size(), wasmsig.MaxModule)
-	}
-	return os.ReadFile(path)
 }
 
 func (a *app) printWasmInfo(path string, inf *wasmsig.Info) {
@@ -136,7 +122,7 @@ var cmdWasmVerify = &command{
 			if err != nil {
 				return err
 			}
-			raw, err := readWasm(args[0])
+			raw, err := wasmsig.ReadFile(args[0])
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"unicode/utf8"
 )
 
@@ -236,4 +237,19 @@ func (m *Module) WriteAll() []byte {
 		out = AppendSection(out, &m.Sections[i])
 	}
 	return out
+}
+
+// ReadFile reads a module file: a regular file of at most MaxModule bytes.
+func ReadFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > MaxModule {
+		return nil, fmt.Errorf("%s is %d bytes; modules up to %d are read", path, fi.Size(), MaxModule)
+	}
+	return os.ReadFile(path)
 }

@@ -337,3 +337,45 @@ func FuzzSignatureData(f *testing.F) {
 		}
 	})
 }
+
+// TestDelimiters: a module split by a signature_delimiter gets one hash per
+// part; the whole verifies, and so does a copy cut right after the
+// delimiter (wsc's partial verification, by design).
+func TestDelimiters(t *testing.T) {
+	unsigned := unhex(t, unsignedHex)
+	m, _ := Parse(unsigned)
+	delim := CustomSection(DelimiterSection, bytes.Repeat([]byte{0xd1}, 16))
+	tail := CustomSection("producers", []byte("firebreak test"))
+	mod := append([]byte{}, m.Header...)
+	for i := range m.Sections {
+		mod = AppendSection(mod, &m.Sections[i])
+	}
+	mod = AppendSection(mod, &delim)
+	cut := len(mod)
+	mod = AppendSection(mod, &tail)
+	mm, _ := Parse(mod)
+	if hs := mm.SignedHashes(); len(hs) != 2 {
+		t.Fatalf("%d hashes, want 2", len(hs))
+	}
+	priv := key1(t)
+	signed, data, err := Sign(mod, priv, SignOptions{KeyID: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := priv.Public().(ed25519.PublicKey)
+	if _, err := Verify(signed, pub, VerifyOptions{Strict: true}); err != nil {
+		t.Fatal(err)
+	}
+	sigLen := len(signed) - len(mod)
+	if _, err := Verify(signed[:sigLen+cut], pub, VerifyOptions{}); err != nil {
+		t.Fatalf("prefix up to the delimiter: %v", err)
+	}
+	if sd, _ := ParseSignatureData(data, 0); len(sd.Sets[0].Hashes) != 2 {
+		t.Fatalf("set hashes: %d", len(sd.Sets[0].Hashes))
+	}
+	late := CustomSection("late", nil)
+	inf, _ := Describe(append(signed[:sigLen+cut:sigLen+cut], AppendSection(nil, &late)...))
+	if !inf.Sections[len(inf.Sections)-2].Signed || inf.Sections[len(inf.Sections)-1].Signed {
+		t.Fatalf("a section after the signed delimiter is shown as signed: %+v", inf.Sections)
+	}
+}
