@@ -171,25 +171,11 @@ var cmdWasmSign = &command{
 			if *keyPath == "" {
 				return usagef("firebreak wasm sign module.wasm --key new-signing-key.sec", "--key is required")
 			}
-			k, err := signing.LoadKey(*keyPath, a.passphrase(*passFile, *keyPath))
+			k, withKID, err := a.moduleSigningKey(*keyPath, *pubPath, *passFile)
 			if err != nil {
 				return err
 			}
-			if k.Private == nil {
-				return &signing.KeyError{Path: *keyPath, Reason: "is a public key; a private key is needed"}
-			}
 			defer clear(k.Private)
-			withKID := k.Form == signing.FormWscSecret || k.Form == signing.FormOpenSSHPriv
-			if *pubPath != "" {
-				pub, err := signing.LoadPublicKey(*pubPath, nil)
-				if err != nil {
-					return err
-				}
-				if !pub.Equal(k.Public) {
-					return fmt.Errorf("--pubkey %s is not the public half of --key %s", *pubPath, *keyPath)
-				}
-				withKID = true
-			}
 			inc, err := a.optionalIncident(*incRef)
 			if err != nil {
 				return err
@@ -203,6 +189,31 @@ var cmdWasmSign = &command{
 			return err
 		}
 	},
+}
+
+// moduleSigningKey loads a private key for module signing and says whether
+// the record should carry its key id: when the public key is given (and
+// matches), or the key file holds it (wsc .sec, OpenSSH), as wsc sign -K.
+func (a *app) moduleSigningKey(keyPath, pubPath, passFile string) (*signing.Key, bool, error) {
+	k, err := signing.LoadKey(keyPath, a.passphrase(passFile, keyPath))
+	if err != nil {
+		return nil, false, err
+	}
+	if k.Private == nil {
+		return nil, false, &signing.KeyError{Path: keyPath, Reason: "is a public key; a private key is needed"}
+	}
+	withKID := k.Form == signing.FormWscSecret || k.Form == signing.FormOpenSSHPriv
+	if pubPath != "" {
+		pub, err := signing.LoadPublicKey(pubPath, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		if !pub.Equal(k.Public) {
+			return nil, false, fmt.Errorf("--pubkey %s is not the public half of --key %s", pubPath, keyPath)
+		}
+		withKID = true
+	}
+	return k, withKID, nil
 }
 
 // keySelector reads --key-id / --pubkey into a key id and optional key.
@@ -311,27 +322,13 @@ var cmdWasmResign = &command{
 			if *keyPath == "" {
 				return usagef("", "--key (the new signing key) is required")
 			}
-			k, err := signing.LoadKey(*keyPath, a.passphrase(*passFile, *keyPath))
+			k, withKID, err := a.moduleSigningKey(*keyPath, *pubPath, *passFile)
 			if err != nil {
 				return err
-			}
-			if k.Private == nil {
-				return &signing.KeyError{Path: *keyPath, Reason: "is a public key; a private key is needed"}
 			}
 			defer clear(k.Private)
 			if dpub != nil && dpub.Equal(k.Public) {
 				return fmt.Errorf("the new key is the key being dropped")
-			}
-			withKID := k.Form == signing.FormWscSecret || k.Form == signing.FormOpenSSHPriv
-			if *pubPath != "" {
-				pub, err := signing.LoadPublicKey(*pubPath, nil)
-				if err != nil {
-					return err
-				}
-				if !pub.Equal(k.Public) {
-					return fmt.Errorf("--pubkey %s is not the public half of --key %s", *pubPath, *keyPath)
-				}
-				withKID = true
 			}
 			inc, err := a.optionalIncident(*incRef)
 			if err != nil {
