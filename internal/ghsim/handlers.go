@@ -1,0 +1,605 @@
+package ghsim
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type route struct {
+	method, pattern, op string
+	h                   func(s *Sim, w http.ResponseWriter, r *http.Request, rp *repo)
+}
+
+var routes = []route{
+	{"GET", "/rate_limit", "rate-limit/get", (*Sim).rateLimit},
+	{"GET", "/user", "users/get-authenticated", (*Sim).user},
+	{"GET", "/repos/{owner}/{repo}", "repos/get", (*Sim).getRepo},
+	{"GET", "/repos/{owner}/{repo}/actions/workflows", "actions/list-repo-workflows", (*Sim).listWorkflows},
+	{"GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}", "actions/get-workflow", (*Sim).getWorkflow},
+	{"PUT", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable", "actions/disable-workflow", setWorkflow("disabled_manually")},
+	{"PUT", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable", "actions/enable-workflow", setWorkflow("active")},
+	{"GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", "actions/list-workflow-runs", (*Sim).listRuns},
+	{"GET", "/repos/{owner}/{repo}/actions/runs", "actions/list-workflow-runs-for-repo", (*Sim).listRuns},
+	{"GET", "/repos/{owner}/{repo}/actions/runs/{run_id}", "actions/get-workflow-run", (*Sim).getRun},
+	{"POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel", "actions/cancel-workflow-run", cancelRun(false)},
+	{"POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel", "actions/force-cancel-workflow-run", cancelRun(true)},
+	{"GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", "actions/list-jobs-for-workflow-run", (*Sim).listJobs},
+	{"GET", "/repos/{owner}/{repo}/actions/secrets", "actions/list-repo-secrets", (*Sim).listSecrets},
+	{"GET", "/repos/{owner}/{repo}/actions/secrets/public-key", "actions/get-repo-public-key", (*Sim).publicKey},
+	{"GET", "/repos/{owner}/{repo}/actions/secrets/{secret_name}", "actions/get-repo-secret", (*Sim).getSecret},
+	{"PUT", "/repos/{owner}/{repo}/actions/secrets/{secret_name}", "actions/create-or-update-repo-secret", (*Sim).putSecret},
+	{"DELETE", "/repos/{owner}/{repo}/actions/secrets/{secret_name}", "actions/delete-repo-secret", (*Sim).deleteSecret},
+	{"GET", "/repos/{owner}/{repo}/environments", "repos/get-all-environments", (*Sim).listEnvironments},
+	{"GET", "/repos/{owner}/{repo}/environments/{environment_name}/secrets", "actions/list-environment-secrets", (*Sim).listSecrets},
+	{"GET", "/repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key", "actions/get-environment-public-key", (*Sim).publicKey},
+	{"PUT", "/repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}", "actions/create-or-update-environment-secret", (*Sim).putSecret},
+	{"DELETE", "/repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}", "actions/delete-environment-secret", (*Sim).deleteSecret},
+	{"GET", "/repos/{owner}/{repo}/commits", "repos/list-commits", (*Sim).listCommits},
+	{"GET", "/repos/{owner}/{repo}/commits/{ref}", "repos/get-commit", (*Sim).getCommit},
+	{"GET", "/repos/{owner}/{repo}/contents/{path...}", "repos/get-content", (*Sim).getContent},
+	{"POST", "/repos/{owner}/{repo}/issues", "issues/create", (*Sim).createIssue},
+	{"POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "issues/create-comment", (*Sim).createComment},
+	{"POST", "/repos/{owner}/{repo}/security-advisories", "security-advisories/create-repository-advisory", (*Sim).createAdvisory},
+}
+
+var (
+	mux     = http.NewServeMux()
+	opOf    = map[string]route{}
+	noMatch = route{op: "unknown"}
+)
+
+func init() {
+	for _, rt := range routes {
+		key := rt.method + " " + rt.pattern
+		opOf[key] = rt
+		mux.HandleFunc(key, func(http.ResponseWriter, *http.Request) {})
+	}
+}
+
+// Ops lists the operationIds the simulator serves.
+func Ops() []string {
+	out := make([]string, 0, len(routes))
+	for _, r := range routes {
+		out = append(out, r.op)
+	}
+	return out
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+
+// ServeHTTP answers like GitHub. A /api/v3 prefix (GitHub Enterprise) is
+// accepted.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if strings.HasPrefix(req.URL.Path, "/api/v3/") {
+		req.URL.Path = strings.TrimPrefix(req.URL.Path, "/api/v3")
+		req.URL.RawPath = ""
+	}
+	rec := &recorder{ResponseWriter: w, status: 200}
+	defer func() {
+		s.mu.Lock()
+		s.Log = append(s.Log, fmt.Sprintf("%s %s -> %d", req.Method, req.URL.Path, rec.status))
+		s.mu.Unlock()
+	}()
+	_, pattern := mux.Handler(req)
+	rt, ok := opOf[pattern]
+	if !ok {
+		rt = noMatch
+	}
+	s.mu.Lock()
+	s.Requests[rt.op]++
+	var fault *Fault
+	for i, f := range s.faults {
+		if f.Op == "" || f.Op == rt.op {
+			fault = f
+			f.Count--
+			if f.Count <= 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			break
+		}
+	}
+	authOK := len(s.tokens) == 0 || s.tokens[strings.TrimPrefix(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "), "token ")]
+	s.mu.Unlock()
+	if fault != nil {
+		if fault.Latency > 0 {
+			time.Sleep(fault.Latency)
+		}
+		if fault.Status != 0 {
+			for k, v := range fault.Headers {
+				rec.Header().Set(k, v)
+			}
+			msg := fault.Message
+			if msg == "" {
+				msg = http.StatusText(fault.Status)
+			}
+			writeError(rec, fault.Status, msg)
+			return
+		}
+	}
+	if !authOK {
+		writeError(rec, http.StatusUnauthorized, "Bad credentials")
+		return
+	}
+	if !ok {
+		writeError(rec, http.StatusNotFound, "Not Found")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Copy the path values the mux found.
+	for _, name := range []string{"owner", "repo", "workflow_id", "run_id", "secret_name", "environment_name", "ref", "path", "issue_number"} {
+		req.SetPathValue(name, pathValue(pattern, req.URL.Path, name))
+	}
+	var rp *repo
+	if strings.HasPrefix(rt.pattern, "/repos/") {
+		rp = s.repos[req.PathValue("owner")+"/"+req.PathValue("repo")]
+		if rp == nil {
+			writeError(rec, http.StatusNotFound, "Not Found")
+			return
+		}
+	}
+	rt.h(s, rec, req, rp)
+}
+
+// pathValue extracts a named segment of a ServeMux pattern from a path.
+func pathValue(pattern, p, name string) string {
+	_, pat, _ := strings.Cut(pattern, " ")
+	ps, xs := strings.Split(strings.Trim(pat, "/"), "/"), strings.Split(strings.Trim(p, "/"), "/")
+	for i, seg := range ps {
+		if i >= len(xs) {
+			return ""
+		}
+		switch seg {
+		case "{" + name + "}":
+			return xs[i]
+		case "{" + name + "...}":
+			return strings.Join(xs[i:], "/")
+		}
+	}
+	return ""
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, obj{"message": msg, "documentation_url": "https://docs.github.com/rest", "status": strconv.Itoa(status)})
+}
+
+func noContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }
+
+// page slices a list by per_page/page and sets the Link header.
+func page[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
+	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+	if per <= 0 || per > 100 {
+		per = 30
+	}
+	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	if pg <= 0 {
+		pg = 1
+	}
+	last := (len(items) + per - 1) / per
+	if pg < last {
+		q := r.URL.Query()
+		link := func(n int) string {
+			q.Set("page", strconv.Itoa(n))
+			q.Set("per_page", strconv.Itoa(per))
+			return "<http://" + r.Host + r.URL.Path + "?" + q.Encode() + ">"
+		}
+		w.Header().Set("Link", link(pg+1)+`; rel="next", `+link(last)+`; rel="last"`)
+	}
+	start := (pg - 1) * per
+	if start >= len(items) {
+		return nil
+	}
+	return items[start:min(start+per, len(items))]
+}
+
+func (s *Sim) rateLimit(w http.ResponseWriter, r *http.Request, _ *repo) {
+	core := obj{"limit": 5000, "remaining": 4999, "reset": s.now().Add(time.Hour).Unix(), "used": 1}
+	writeJSON(w, 200, obj{"resources": obj{"core": core, "search": core}, "rate": core})
+}
+
+func (s *Sim) user(w http.ResponseWriter, r *http.Request, _ *repo) {
+	writeJSON(w, 200, s.privateUserJSON(s.login, 1))
+}
+
+func (s *Sim) getRepo(w http.ResponseWriter, r *http.Request, rp *repo) {
+	writeJSON(w, 200, s.fullRepoJSON(rp))
+}
+
+func (s *Sim) listWorkflows(w http.ResponseWriter, r *http.Request, rp *repo) {
+	items := []any{}
+	for _, wf := range page(w, r, rp.workflows) {
+		items = append(items, s.workflowJSON(rp, wf))
+	}
+	writeJSON(w, 200, obj{"total_count": len(rp.workflows), "workflows": items})
+}
+
+func (s *Sim) getWorkflow(w http.ResponseWriter, r *http.Request, rp *repo) {
+	wf := rp.workflowByRef(r.PathValue("workflow_id"))
+	if wf == nil {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	writeJSON(w, 200, s.workflowJSON(rp, wf))
+}
+
+// setWorkflow disables or enables a workflow. Disabling one that is already
+// disabled is a 204 no-op (GitHub does not document it; firebreak checks
+// the state first anyway).
+func setWorkflow(state string) func(*Sim, http.ResponseWriter, *http.Request, *repo) {
+	return func(s *Sim, w http.ResponseWriter, r *http.Request, rp *repo) {
+		wf := rp.workflowByRef(r.PathValue("workflow_id"))
+		if wf == nil {
+			writeError(w, 404, "Not Found")
+			return
+		}
+		if state == "active" || wf.state == "active" {
+			wf.state = state
+			wf.updated = s.now()
+		}
+		noContent(w)
+	}
+}
+
+// progress moves runs on: a cancel request completes the run as cancelled
+// the next time it is read.
+func (s *Sim) progress(rp *repo) {
+	for _, run := range rp.runs {
+		if run.cancelRequested && run.status != "completed" {
+			run.status, run.conclusion, run.updated = "completed", "cancelled", s.now()
+		}
+	}
+}
+
+func (s *Sim) listRuns(w http.ResponseWriter, r *http.Request, rp *repo) {
+	s.progress(rp)
+	var wfID int64
+	if ref := r.PathValue("workflow_id"); ref != "" {
+		wf := rp.workflowByRef(ref)
+		if wf == nil {
+			writeError(w, 404, "Not Found")
+			return
+		}
+		wfID = wf.id
+	}
+	status := r.URL.Query().Get("status")
+	created := r.URL.Query().Get("created")
+	var sel []*run
+	for i := len(rp.runs) - 1; i >= 0; i-- {
+		run := rp.runs[i]
+		if wfID != 0 && run.workflowID != wfID {
+			continue
+		}
+		if status != "" && run.status != status && run.conclusion != status {
+			continue
+		}
+		if since, ok := strings.CutPrefix(created, ">="); ok {
+			if t, err := time.Parse(time.RFC3339, since); err == nil && run.created.Before(t) {
+				continue
+			}
+		}
+		sel = append(sel, run)
+	}
+	items := []any{}
+	for _, run := range page(w, r, sel) {
+		items = append(items, s.runJSON(rp, run))
+	}
+	writeJSON(w, 200, obj{"total_count": len(sel), "workflow_runs": items})
+}
+
+func (s *Sim) findRun(rp *repo, id string) *run {
+	for _, run := range rp.runs {
+		if strconv.FormatInt(run.id, 10) == id {
+			return run
+		}
+	}
+	return nil
+}
+
+func (s *Sim) getRun(w http.ResponseWriter, r *http.Request, rp *repo) {
+	s.progress(rp)
+	run := s.findRun(rp, r.PathValue("run_id"))
+	if run == nil {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	writeJSON(w, 200, s.runJSON(rp, run))
+}
+
+func cancelRun(force bool) func(*Sim, http.ResponseWriter, *http.Request, *repo) {
+	return func(s *Sim, w http.ResponseWriter, r *http.Request, rp *repo) {
+		run := s.findRun(rp, r.PathValue("run_id"))
+		if run == nil {
+			writeError(w, 404, "Not Found")
+			return
+		}
+		if run.status == "completed" {
+			writeError(w, 409, "Cannot cancel a workflow run that is completed.")
+			return
+		}
+		run.cancelRequested = true
+		if force {
+			run.status, run.conclusion, run.updated = "completed", "cancelled", s.now()
+		}
+		writeJSON(w, 202, obj{})
+	}
+}
+
+func (s *Sim) listJobs(w http.ResponseWriter, r *http.Request, rp *repo) {
+	run := s.findRun(rp, r.PathValue("run_id"))
+	if run == nil {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	writeJSON(w, 200, obj{"total_count": 1, "jobs": []any{s.jobJSON(rp, run)}})
+}
+
+// secretsOf picks the repository's or the environment's secrets.
+func (s *Sim) secretsOf(w http.ResponseWriter, r *http.Request, rp *repo) (map[string]*secret, *[32]byte, *[32]byte, string, bool) {
+	if env := r.PathValue("environment_name"); env != "" {
+		e, ok := rp.envs[env]
+		if !ok {
+			writeError(w, 404, "Not Found")
+			return nil, nil, nil, "", false
+		}
+		return e.secrets, e.pub, e.priv, e.keyID, true
+	}
+	return rp.secrets, rp.pub, rp.priv, rp.keyID, true
+}
+
+func (s *Sim) listSecrets(w http.ResponseWriter, r *http.Request, rp *repo) {
+	m, _, _, _, ok := s.secretsOf(w, r, rp)
+	if !ok {
+		return
+	}
+	items := []any{}
+	for _, n := range page(w, r, sortedNames(m)) {
+		items = append(items, secretJSON(n, m[n]))
+	}
+	writeJSON(w, 200, obj{"total_count": len(m), "secrets": items})
+}
+
+func (s *Sim) publicKey(w http.ResponseWriter, r *http.Request, rp *repo) {
+	_, pub, _, kid, ok := s.secretsOf(w, r, rp)
+	if ok {
+		writeJSON(w, 200, keyJSON(pub, kid))
+	}
+}
+
+func (s *Sim) getSecret(w http.ResponseWriter, r *http.Request, rp *repo) {
+	sec, ok := rp.secrets[r.PathValue("secret_name")]
+	if !ok {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	writeJSON(w, 200, secretJSON(r.PathValue("secret_name"), sec))
+}
+
+func (s *Sim) putSecret(w http.ResponseWriter, r *http.Request, rp *repo) {
+	m, pub, priv, kid, ok := s.secretsOf(w, r, rp)
+	if !ok {
+		return
+	}
+	var body struct {
+		EncryptedValue string `json:"encrypted_value"`
+		KeyID          string `json:"key_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.EncryptedValue == "" || body.KeyID == "" {
+		writeError(w, 422, "Invalid request: encrypted_value and key_id are required")
+		return
+	}
+	if body.KeyID != kid {
+		writeError(w, 422, "Invalid request: key_id does not match the current public key")
+		return
+	}
+	value, err := decryptUpload(body.EncryptedValue, pub, priv)
+	if err != nil {
+		writeError(w, 422, "Invalid request: encrypted_value does not decrypt with the public key")
+		return
+	}
+	name := r.PathValue("secret_name")
+	now := s.now()
+	if old, exists := m[name]; exists {
+		old.value, old.updated = value, now
+		noContent(w)
+		return
+	}
+	m[name] = &secret{value: value, created: now, updated: now}
+	writeJSON(w, 201, obj{})
+}
+
+func (s *Sim) deleteSecret(w http.ResponseWriter, r *http.Request, rp *repo) {
+	m, _, _, _, ok := s.secretsOf(w, r, rp)
+	if !ok {
+		return
+	}
+	name := r.PathValue("secret_name")
+	if _, exists := m[name]; !exists {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	delete(m, name)
+	noContent(w)
+}
+
+func (s *Sim) listEnvironments(w http.ResponseWriter, r *http.Request, rp *repo) {
+	items := []any{}
+	for _, n := range sortedNames(rp.envs) {
+		e := rp.envs[n]
+		items = append(items, obj{"id": e.id, "node_id": fmt.Sprintf("EN_%d", e.id), "name": e.name,
+			"url": s.api("repos/%s/environments/%s", rp.full, e.name), "html_url": s.web("%s/deployments/activity_log?environments_filter=%s", rp.full, e.name),
+			"created_at": stamp(e.created), "updated_at": stamp(e.created)})
+	}
+	writeJSON(w, 200, obj{"total_count": len(items), "environments": items})
+}
+
+func (s *Sim) listCommits(w http.ResponseWriter, r *http.Request, rp *repo) {
+	q := r.URL.Query()
+	p := strings.TrimSuffix(q.Get("path"), "/")
+	var since, until time.Time
+	if v := q.Get("since"); v != "" {
+		since, _ = time.Parse(time.RFC3339, v)
+	}
+	if v := q.Get("until"); v != "" {
+		until, _ = time.Parse(time.RFC3339, v)
+	}
+	var sel []*commit
+	for _, c := range rp.commits {
+		if !since.IsZero() && c.date.Before(since) || !until.IsZero() && c.date.After(until) {
+			continue
+		}
+		if p != "" {
+			hit := false
+			for _, f := range c.files {
+				hit = hit || f == p || strings.HasPrefix(f, p+"/")
+			}
+			if !hit {
+				continue
+			}
+		}
+		sel = append(sel, c)
+	}
+	items := []any{}
+	for _, c := range page(w, r, sel) {
+		j := s.commitJSON(rp, c)
+		delete(j, "files")
+		delete(j, "stats")
+		items = append(items, j)
+	}
+	writeJSON(w, 200, items)
+}
+
+func (s *Sim) getCommit(w http.ResponseWriter, r *http.Request, rp *repo) {
+	ref := r.PathValue("ref")
+	for _, c := range rp.commits {
+		if c.sha == ref || strings.HasPrefix(c.sha, ref) && len(ref) >= 7 {
+			writeJSON(w, 200, s.commitJSON(rp, c))
+			return
+		}
+	}
+	writeError(w, 404, "No commit found for SHA: "+ref)
+}
+
+func (s *Sim) getContent(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p := r.PathValue("path")
+	b, ok := rp.files[p]
+	if !ok {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	u := s.api("repos/%s/contents/%s", rp.full, p)
+	sha := fmt.Sprintf("%040x", len(b)*31+len(p))
+	writeJSON(w, 200, obj{"type": "file", "encoding": "base64", "size": len(b), "name": p[strings.LastIndex(p, "/")+1:], "path": p,
+		"content": base64.StdEncoding.EncodeToString(b), "sha": sha, "url": u, "git_url": s.api("repos/%s/git/blobs/%s", rp.full, sha),
+		"html_url": s.web("%s/blob/main/%s", rp.full, p), "download_url": s.web("%s/raw/main/%s", rp.full, p),
+		"_links": obj{"self": u, "git": s.api("repos/%s/git/blobs/%s", rp.full, sha), "html": s.web("%s/blob/main/%s", rp.full, p)}})
+}
+
+func (s *Sim) createIssue(w http.ResponseWriter, r *http.Request, rp *repo) {
+	if !rp.hasIssues {
+		writeError(w, 410, "Issues are disabled for this repo")
+		return
+	}
+	var body struct {
+		Title any    `json:"title"`
+		Body  string `json:"body"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Title == nil || fmt.Sprint(body.Title) == "" {
+		writeJSON(w, 422, obj{"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest",
+			"errors": []any{obj{"resource": "Issue", "field": "title", "code": "missing_field"}}})
+		return
+	}
+	is := &issue{id: s.id(), number: len(rp.issues) + 1, title: fmt.Sprint(body.Title), body: body.Body, created: s.now()}
+	rp.issues = append(rp.issues, is)
+	w.Header().Set("Location", s.api("repos/%s/issues/%d", rp.full, is.number))
+	writeJSON(w, 201, s.issueJSON(rp, is))
+}
+
+func (s *Sim) createComment(w http.ResponseWriter, r *http.Request, rp *repo) {
+	n, _ := strconv.Atoi(r.PathValue("issue_number"))
+	if n < 1 || n > len(rp.issues) {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	var body struct {
+		Body string `json:"body"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Body == "" {
+		writeError(w, 422, "Validation Failed: body is required")
+		return
+	}
+	is := rp.issues[n-1]
+	c := &comment{id: s.id(), body: body.Body, created: s.now()}
+	is.comments = append(is.comments, c)
+	w.Header().Set("Location", s.api("repos/%s/issues/comments/%d", rp.full, c.id))
+	writeJSON(w, 201, s.commentJSON(rp, is, c))
+}
+
+func (s *Sim) createAdvisory(w http.ResponseWriter, r *http.Request, rp *repo) {
+	if !rp.advisoryEnabled {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	var body map[string]any
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, 400, "Problems parsing JSON")
+		return
+	}
+	allowed := map[string]bool{"summary": true, "description": true, "cve_id": true, "vulnerabilities": true, "cwe_ids": true,
+		"credits": true, "severity": true, "cvss_vector_string": true, "start_private_fork": true}
+	for k := range body {
+		if !allowed[k] {
+			writeError(w, 422, "Validation Failed: property "+strconv.Quote(k)+" is not allowed")
+			return
+		}
+	}
+	summary, _ := body["summary"].(string)
+	desc, _ := body["description"].(string)
+	if summary == "" || desc == "" || body["vulnerabilities"] == nil {
+		writeError(w, 422, "Validation Failed: summary, description and vulnerabilities are required")
+		return
+	}
+	rp.advisories = append(rp.advisories, body)
+	ghsa := fmt.Sprintf("GHSA-%04x-%04x-%04x", s.id()%65536, len(rp.advisories), 0xf1b)
+	now := stamp(s.now())
+	sev := body["severity"]
+	vulns := []any{}
+	if vs, ok := body["vulnerabilities"].([]any); ok {
+		for _, v := range vs {
+			vm, _ := v.(map[string]any)
+			pkg, _ := vm["package"].(map[string]any)
+			vulns = append(vulns, obj{"package": obj{"ecosystem": pkg["ecosystem"], "name": pkg["name"]},
+				"vulnerable_version_range": vm["vulnerable_version_range"], "patched_versions": vm["patched_versions"], "vulnerable_functions": vm["vulnerable_functions"]})
+		}
+	}
+	repoJSON := s.minimalRepoJSON(rp)
+	writeJSON(w, 201, obj{
+		"ghsa_id": ghsa, "cve_id": nil, "url": s.api("repos/%s/security-advisories/%s", rp.full, ghsa),
+		"html_url": s.web("%s/security/advisories/%s", rp.full, ghsa), "summary": summary, "description": desc, "severity": sev,
+		"author": s.userJSON(s.login, 1), "publisher": nil, "identifiers": []any{obj{"type": "GHSA", "value": ghsa}},
+		"state": "draft", "created_at": now, "updated_at": now, "published_at": nil, "closed_at": nil, "withdrawn_at": nil,
+		"submission": nil, "vulnerabilities": vulns, "cvss": nil, "cwes": []any{}, "cwe_ids": []any{}, "credits": []any{},
+		"credits_detailed": []any{}, "collaborating_users": []any{}, "collaborating_teams": []any{}, "private_fork": repoJSON,
+	})
+}
