@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/redact"
@@ -44,6 +45,8 @@ type app struct {
 	noColor      bool
 	json         bool
 	noTTY        bool // never prompt on the terminal (tests, CI)
+	// ghSleep waits between GitHub polls and retries; nil is a real wait.
+	ghSleep func(context.Context, time.Duration) error
 
 	ws  *incident.Workspace
 	lib *playbooks.Library
@@ -94,6 +97,8 @@ func init() {
 		cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyCheck,
 		cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify,
 		cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign,
+		cmdGhWorkflows, cmdGhPause, cmdGhResume, cmdGhCancel, cmdGhSecrets, cmdGhSecretSet, cmdGhSecretDelete,
+		cmdGhAudit, cmdGhPublish, cmdGhSim,
 		cmdVersion,
 	}
 }
@@ -268,8 +273,11 @@ func hintFor(err error) string {
 		te  *playbooks.TransitionError
 		tor *journal.TornError
 		se  *redact.SecretError
+		ge  *github.APIError
 	)
 	switch {
+	case errors.As(err, &ge):
+		return ge.Hint
 	case errors.As(err, &he):
 		return he.hint
 	case errors.As(err, &ue):

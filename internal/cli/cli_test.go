@@ -56,7 +56,7 @@ func (e *env) run(args ...string) (string, string, int) {
 				return e.home
 			}
 			return e.vars[k]
-		}, now: e.now, noTTY: true}
+		}, now: e.now, noTTY: true, ghSleep: func(context.Context, time.Duration) error { return nil }}
 	code := a.run(args)
 	return out.String(), errb.String(), code
 }

@@ -56,6 +56,18 @@ WebAssembly module signatures (byte-compatible with wsc and wasmsign2):
   wasm scan PATH... (--key-id HEX | --pubkey PUB) [--sha256] [--json]
   wasm resign PATH... (--drop-key-id HEX | --drop-pubkey PUB) --key NEWSEC [--pubkey NEWPUB] [--out-dir DIR] [--incident ID]
 
+GitHub (token from GITHUB_TOKEN or GH_TOKEN; --api-url or GITHUB_API_URL for GitHub Enterprise):
+  gh workflows --repo OWNER/REPO [--json]
+  gh pause ID --repo OWNER/REPO [--workflow FILE]... [--yes] [--dry-run]
+  gh resume ID --repo OWNER/REPO [--yes] [--dry-run]
+  gh cancel-runs ID --repo OWNER/REPO [--force] [--deadline 2m] [--yes]
+  gh secrets --repo OWNER/REPO [--env NAME] [--json]
+  gh secret-set ID --repo OWNER/REPO --name NAME --from-file FILE [--env NAME] [--yes]
+  gh secret-delete ID --repo OWNER/REPO --name NAME [--env NAME] [--yes]
+  gh audit ID --repo OWNER/REPO --since TIME [--path P]...
+  gh publish ID --repo OWNER/REPO (--issue | --comment N | --advisory) [--yes]
+  gh sim [--addr 127.0.0.1:PORT] [--repo OWNER/REPO] [--workflows DIR] [--secret NAME]...
+
 Playbooks:
   playbooks list [--json]
   playbooks show ID

@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-dev/firebreak/internal/ghsim"
+	"github.com/firebreak-dev/firebreak/internal/ghsim/ghcontract"
+)
+
+const simToken = "ghp_clitest00000000000000000000000000000"
+
+// ghEnv starts the simulator (held to GitHub's description when ../shared
+// is there) and points the environment at it.
+func ghEnv(t *testing.T) (*env, *ghsim.Sim, *ghcontract.Checker) {
+	t.Helper()
+	e := newEnv(t)
+	s := ghsim.New(simToken)
+	var chk *ghcontract.Checker
+	var srv *httptest.Server
+	spec := filepath.Join("..", "..", "..", "shared", "github", "openapi-subset.json")
+	if _, err := os.Stat(spec); err == nil {
+		if chk, err = ghcontract.Load(spec); err != nil {
+			t.Fatal(err)
+		}
+		srv = httptest.NewServer(chk.Wrap(s))
+	} else {
+		srv = httptest.NewServer(s)
+	}
+	t.Cleanup(srv.Close)
+	s.SetBase(srv.URL + "/api/v3")
+	e.vars["GITHUB_TOKEN"] = simToken
+	e.vars["GITHUB_API_URL"] = srv.URL
+	return e, s, chk
+}
+
+func contractOK(t *testing.T, chk *ghcontract.Checker) {
+	t.Helper()
+	if chk == nil {
+		return
+	}
+	for _, f := range chk.Failures {
+		t.Error(f)
+	}
+}
+
+func TestGitHubContainmentRoundTrip(t *testing.T) {
+	e, s, chk := ghEnv(t)
+	s.AddRepo("org/tools")
+	release := s.AddWorkflow("org/tools", "release.yml", []byte("name: release\njobs:\n  sign:\n    steps:\n      - env:\n          KEY: ${{ secrets.SIGNING_PRIVATE_KEY }}\n"))
+	s.AddWorkflow("org/tools", "ci.yml", []byte("name: ci\njobs:\n  test:\n    steps:\n      - run: go test ./...\n"))
+	legacy := s.AddWorkflow("org/tools", "legacy-sign.yml", []byte("name: legacy\njobs:\n  s:\n    env:\n      K: ${{ secrets['OLD_SIGNING_KEY'] }}\n"))
+	s.SetWorkflowState("org/tools", legacy, "disabled_inactivity")
+	run := s.AddRun("org/tools", release, "in_progress", "mallory")
+	s.AddSecret("org/tools", "", "SIGNING_PRIVATE_KEY", []byte("old key"))
+	id := e.open()
+
+	var wfs []struct {
+		File, State string
+		Secrets     struct{ Signing []string }
+	}
+	json.Unmarshal([]byte(e.ok("gh", "workflows", "--repo", "org/tools", "--json")), &wfs)
+	signing := 0
+	for _, w := range wfs {
+		if len(w.Secrets.Signing) > 0 {
+			signing++
+		}
+	}
+	if len(wfs) != 3 || signing != 2 {
+		t.Fatalf("workflows: %+v", wfs)
+	}
+
+	e.fail(1, "not confirmed", "gh", "pause", id, "--repo", "org/tools")
+	out := e.ok("gh", "pause", id, "--repo", "org/tools", "--yes")
+	if !strings.Contains(out, "skip legacy-sign.yml: already disabled_inactivity") || !strings.Contains(out, "ok   release.yml is disabled_manually") {
+		t.Fatalf("pause: %s", out)
+	}
+	if s.WorkflowState("org/tools", release) != "disabled_manually" || s.WorkflowState("org/tools", legacy) != "disabled_inactivity" {
+		t.Fatal("wrong states after pause")
+	}
+	if out := e.ok("gh", "cancel-runs", id, "--repo", "org/tools", "--yes"); !strings.Contains(out, "has stopped") {
+		t.Fatalf("cancel: %s", out)
+	}
+	if st, concl := s.RunStatus("org/tools", run); st != "completed" || concl != "cancelled" {
+		t.Fatalf("run %s/%s", st, concl)
+	}
+
+	key := filepath.Join(t.TempDir(), "new.pem")
+	os.WriteFile(key, []byte("-----BEGIN PRIVATE KEY-----\nnew key for the test\n-----END PRIVATE KEY-----\n"), 0o600)
+	e.ok("gh", "secret-set", id, "--repo", "org/tools", "--name", "SIGNING_PRIVATE_KEY_V2", "--from-file", key, "--yes")
+	want, _ := os.ReadFile(key)
+	if got, ok := s.Secret("org/tools", "", "SIGNING_PRIVATE_KEY_V2"); !ok || string(got) != string(want) {
+		t.Fatalf("the simulator decrypted %q", got)
+	}
+	e.fail(1, "not confirmed", "gh", "secret-delete", id, "--repo", "org/tools", "--name", "SIGNING_PRIVATE_KEY")
+	e.ok("gh", "secret-delete", id, "--repo", "org/tools", "--name", "SIGNING_PRIVATE_KEY", "--yes")
+	if _, ok := s.Secret("org/tools", "", "SIGNING_PRIVATE_KEY"); ok {
+		t.Fatal("secret still there")
+	}
+	e.fail(1, "has no secret SIGNING_PRIVATE_KEY", "gh", "secret-delete", id, "--repo", "org/tools", "--name", "SIGNING_PRIVATE_KEY", "--yes")
+
+	s.AddCommit("org/tools", "mallory", "tweak release", t0.Add(-3*3600e9), ".github/workflows/release.yml")
+	if out := e.ok("gh", "audit", id, "--repo", "org/tools", "--since", "-1d"); !strings.Contains(out, "1 commit(s)") {
+		t.Fatalf("audit: %s", out)
+	}
+	if out := e.ok("evidence", "verify", id); !strings.Contains(out, "1 evidence file(s)") {
+		t.Fatalf("audit evidence: %s", out)
+	}
+	e.ok("gh", "publish", id, "--repo", "org/tools", "--issue", "--yes")
+	if is := s.Issues("org/tools"); len(is) != 1 || !strings.Contains(is[0], "## Timeline") {
+		t.Fatalf("issue: %v", is)
+	}
+	e.ok("gh", "publish", id, "--repo", "org/tools", "--comment", "1", "--yes")
+	e.ok("gh", "publish", id, "--repo", "org/tools", "--advisory", "--yes")
+	if adv := s.Advisories("org/tools"); len(adv) != 1 || adv[0]["severity"] != "critical" {
+		t.Fatalf("advisory: %v", adv)
+	}
+
+	out = e.ok("gh", "resume", id, "--repo", "org/tools", "--yes")
+	if s.WorkflowState("org/tools", release) != "active" || s.WorkflowState("org/tools", legacy) != "disabled_inactivity" {
+		t.Fatalf("resume re-enabled the wrong set: %s", out)
+	}
+	e.fail(1, "nothing to resume", "gh", "resume", id, "--repo", "org/tools", "--yes")
+
+	// The record names what was done and never holds the token or the key.
+	jdir := filepath.Join(e.home, "incidents", id, "journal")
+	b, _ := os.ReadFile(filepath.Join(jdir, "alice.jsonl"))
+	for _, bad := range []string{simToken, "new key for the test"} {
+		if strings.Contains(string(b), bad) {
+			t.Fatalf("the journal holds %q", bad)
+		}
+	}
+	for _, kind := range []string{"gh.pause", "gh.cancel-runs", "gh.secret-set", "gh.secret-delete", "gh.audit", "gh.publish", "gh.resume"} {
+		if !strings.Contains(string(b), `"action":"`+kind+`"`) {
+			t.Errorf("%s not recorded", kind)
+		}
+	}
+	contractOK(t, chk)
+}
+
+func TestGitHubFaults(t *testing.T) {
+	e, s, chk := ghEnv(t)
+	s.AddRepo("org/tools")
+	s.AddWorkflow("org/tools", "release.yml", []byte("name: release\n"))
+	for _, tc := range []struct {
+		fault ghsim.Fault
+		want  string
+	}{
+		{ghsim.Fault{Op: "actions/list-repo-workflows", Status: 403, Headers: map[string]string{"X-Accepted-GitHub-Permissions": "actions=read"}, Message: "Resource not accessible by personal access token"}, "GitHub accepts: actions=read"},
+		{ghsim.Fault{Op: "actions/list-repo-workflows", Status: 403, Message: "Resource not accessible by integration"}, "this needs Actions: read"},
+		{ghsim.Fault{Op: "actions/list-repo-workflows", Status: 429, Headers: map[string]string{"Retry-After": "7200"}}, "rate limited: GitHub asks to wait 2h0m0s"},
+		{ghsim.Fault{Op: "actions/list-repo-workflows", Status: 500, Count: 4}, "GitHub is failing"},
+	} {
+		s.Inject(tc.fault)
+		errs := e.fail(1, tc.want, "gh", "workflows", "--repo", "org/tools")
+		if strings.Contains(errs, simToken) {
+			t.Fatal("token in an error")
+		}
+	}
+	e.fail(1, "cannot see it", "gh", "workflows", "--repo", "org/missing")
+	e.vars["GITHUB_TOKEN"] = "ghp_wrong"
+	e.fail(1, "the token was refused", "gh", "workflows", "--repo", "org/tools")
+	delete(e.vars, "GITHUB_TOKEN")
+	e.fail(1, "no GitHub token", "gh", "workflows", "--repo", "org/tools")
+	e.fail(2, "--repo is required", "gh", "workflows")
+	contractOK(t, chk)
+}
+
+// TestClawSecSigningWorkflows loads ClawSec's real workflow files into the
+// simulator: the four that use the signing secret, and only those, are found.
+func TestClawSecSigningWorkflows(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "vectors", "clawsec", "workflows")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+	if len(files) == 0 {
+		t.Skip("../shared is absent")
+	}
+	e, s, chk := ghEnv(t)
+	s.AddRepo("prompt-security/clawsec")
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		s.AddWorkflow("prompt-security/clawsec", filepath.Base(f), b)
+	}
+	var wfs []struct {
+		File    string
+		Secrets struct{ Signing []string }
+	}
+	json.Unmarshal([]byte(e.ok("gh", "workflows", "--repo", "prompt-security/clawsec", "--json")), &wfs)
+	var got []string
+	for _, w := range wfs {
+		if len(w.Secrets.Signing) > 0 {
+			got = append(got, w.File)
+		}
+	}
+	if strings.Join(got, ",") != "community-advisory.yml,deploy-pages.yml,poll-nvd-cves.yml,skill-release.yml" {
+		t.Fatalf("signing workflows: %v", got)
+	}
+	contractOK(t, chk)
+}
