@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -398,43 +397,46 @@ func advisorySeverity(l severity.Level) string {
 }
 
 var cmdGhSim = &command{
-	name: "gh sim", args: "[--addr 127.0.0.1:PORT] [--repo OWNER/REPO] [--workflows DIR] [--secret NAME]... [--token T]",
-	summary: "Run the GitHub simulator on loopback (for demos and drills) until interrupted, and print its URL and\ntoken. --workflows loads a directory of workflow files into the repository.",
+	name: "gh sim", args: "[--addr 127.0.0.1:PORT] [--state FILE | --repo OWNER/REPO [--workflows DIR] [--secret NAME]...] [--token T]",
+	summary: "Run the GitHub simulator on loopback (for demos and drills) until interrupted, and print its URL and\ntoken. --state FILE seeds it from JSON (repositories, workflow files, disabled workflows, runs,\nsecrets, environments); otherwise --repo, --workflows DIR and --secret seed one repository.",
 	maxArgs: 0,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		addr := fs.String("addr", "127.0.0.1:0", "loopback `ADDR` to listen on")
+		stateFile := fs.String("state", "", "JSON `FILE` to seed the simulator from")
 		repo := fs.String("repo", "demo/signing", "`OWNER/REPO` to create")
 		wfDir := fs.String("workflows", "", "`DIR` of workflow files to load")
 		token := fs.String("token", "ghp_firebreaksimulator000000000000000000", "the `TOKEN` the simulator accepts")
 		var secrets multiFlag
 		fs.Var(&secrets, "secret", "a repository secret `NAME` to create (repeatable)")
 		return func([]string) error {
-			if _, err := github.ParseRepo(*repo); err != nil {
-				return usagef("", "%v", err)
-			}
-			s := ghsim.New(*token)
-			s.AddRepo(*repo)
-			if *wfDir != "" {
-				files, _ := filepath.Glob(filepath.Join(*wfDir, "*.y*ml"))
-				for _, f := range files {
-					b, err := os.ReadFile(f)
-					if err != nil {
-						return err
-					}
-					id := s.AddWorkflow(*repo, filepath.Base(f), b)
-					s.AddRun(*repo, id, "completed", "ci-bot")
+			st := &ghsim.State{Token: *token, Repos: []ghsim.RepoState{{Name: *repo, WorkflowsDir: *wfDir, Secrets: secrets}}}
+			if *stateFile != "" {
+				var err error
+				if st, err = ghsim.LoadState(*stateFile); err != nil {
+					return err
+				}
+				if st.Token == "" {
+					st.Token = *token
 				}
 			}
-			for _, n := range secrets {
-				s.AddSecret(*repo, "", n, []byte("simulated"))
+			for _, r := range st.Repos {
+				if _, err := github.ParseRepo(r.Name); err != nil {
+					return usagef("", "%v", err)
+				}
+			}
+			s := ghsim.New(st.Token)
+			if err := s.Apply(st); err != nil {
+				return err
 			}
 			url, stop, err := s.Listen(*addr)
 			if err != nil {
 				return err
 			}
 			defer stop()
-			a.printf("GitHub simulator at %s, repository %s\n", url, *repo)
-			a.printf("export GITHUB_API_URL=%s GITHUB_TOKEN=%s\n", url, *token)
+			for _, r := range st.Repos {
+				a.printf("GitHub simulator at %s, repository %s\n", url, r.Name)
+			}
+			a.printf("export GITHUB_API_URL=%s GITHUB_TOKEN=%s\n", url, st.Token)
 			<-a.ctx.Done()
 			return nil
 		}

@@ -200,3 +200,23 @@ func TestClawSecSigningWorkflows(t *testing.T) {
 	}
 	contractOK(t, chk)
 }
+
+// TestCancelStuckRunNeedsForce: a run that ignores cancel is reported still
+// running, and --force force-cancels it.
+func TestCancelStuckRunNeedsForce(t *testing.T) {
+	e, s, chk := ghEnv(t)
+	s.AddRepo("org/tools")
+	wf := s.AddWorkflow("org/tools", "release.yml", []byte("name: release\nenv:\n  K: ${{ secrets.SIGNING_KEY }}\n"))
+	run := s.AddRun("org/tools", wf, "in_progress", "ci-bot")
+	s.SetStuck("org/tools", run)
+	id := e.open()
+	out, _, code := e.run("gh", "cancel-runs", id, "--repo", "org/tools", "--deadline", "1s", "--yes")
+	if code != 1 || !strings.Contains(out, "FAIL run") {
+		t.Fatalf("a stuck run passed verification: %d %s", code, out)
+	}
+	out = e.ok("gh", "cancel-runs", id, "--repo", "org/tools", "--deadline", "1s", "--force", "--yes")
+	if st, concl := s.RunStatus("org/tools", run); st != "completed" || concl != "cancelled" || !strings.Contains(out, "has stopped") {
+		t.Fatalf("force: %s/%s %s", st, concl, out)
+	}
+	contractOK(t, chk)
+}

@@ -66,7 +66,7 @@ GitHub (token from GITHUB_TOKEN or GH_TOKEN; --api-url or GITHUB_API_URL for Git
   gh secret-delete ID --repo OWNER/REPO --name NAME [--env NAME] [--yes]
   gh audit ID --repo OWNER/REPO --since TIME [--path P]...
   gh publish ID --repo OWNER/REPO (--issue | --comment N | --advisory) [--yes]
-  gh sim [--addr 127.0.0.1:PORT] [--repo OWNER/REPO] [--workflows DIR] [--secret NAME]...
+  gh sim [--addr 127.0.0.1:PORT] [--state FILE | --repo OWNER/REPO --workflows DIR --secret NAME...]
 
 Playbooks:
   playbooks list [--json]

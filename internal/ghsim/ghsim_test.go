@@ -247,3 +247,30 @@ func asAPI(err error, target **github.APIError) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestStateFile(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "wf"), 0o755)
+	os.WriteFile(filepath.Join(dir, "wf", "release.yml"), []byte("name: release\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "state.json"), []byte(`{"token":"t1","repos":[{"name":"org/x","workflows_dir":"wf",
+		"workflows":{"old.yml":"name: old\n"},"disabled":["old.yml"],"runs":[{"workflow":"release.yml","status":"in_progress"}],
+		"secrets":["SIGNING_KEY"],"environments":{"prod":["PROD_KEY"]}}]}`), 0o644)
+	st, err := LoadState(filepath.Join(dir, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(st.Token)
+	if err := s.Apply(st); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Secret("org/x", "prod", "PROD_KEY"); !ok {
+		t.Fatal("environment secret missing")
+	}
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{"repos":[{"name":"org/x","colour":"red"}]}`), 0o644)
+	if _, err := LoadState(filepath.Join(dir, "bad.json")); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Fatalf("unknown field: %v", err)
+	}
+	if err := New().Apply(&State{Repos: []RepoState{{Name: "o/r", Disabled: []string{"nope.yml"}}}}); err == nil {
+		t.Fatal("disabling a missing workflow accepted")
+	}
+}

@@ -265,7 +265,7 @@ func setWorkflow(state string) func(*Sim, http.ResponseWriter, *http.Request, *r
 // the next time it is read.
 func (s *Sim) progress(rp *repo) {
 	for _, run := range rp.runs {
-		if run.cancelRequested && run.status != "completed" {
+		if run.cancelRequested && !run.stuck && run.status != "completed" {
 			run.status, run.conclusion, run.updated = "completed", "cancelled", s.now()
 		}
 	}

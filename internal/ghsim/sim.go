@@ -62,6 +62,7 @@ type run struct {
 	status           string // queued, in_progress, completed
 	conclusion       string
 	cancelRequested  bool
+	stuck            bool // ignores a plain cancel (only force-cancel stops it)
 	created, updated time.Time
 }
 
@@ -211,6 +212,18 @@ func (s *Sim) AddRun(full string, workflowID int64, status, actor string) int64 
 	}
 	r.runs = append(r.runs, run)
 	return run.id
+}
+
+// SetStuck makes a run ignore plain cancel requests, as a run stuck in a
+// step does; only force-cancel stops it.
+func (s *Sim) SetStuck(full string, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, run := range s.repos[full].runs {
+		if run.id == id {
+			run.stuck = true
+		}
+	}
 }
 
 // RunStatus reads a run's status and conclusion.
