@@ -25,6 +25,7 @@ var Specs = map[string]Spec{
 	"wasm.sign":           {Name: "wasm.sign", Summary: "add an Ed25519 signature to a module", Required: []string{"file", "key"}, Optional: []string{"out", "pubkey"}},
 	"wasm.scan":           {Name: "wasm.scan", Summary: "find the modules a key signed", Required: []string{"paths"}, Optional: []string{"key_id", "pubkey"}},
 	"wasm.resign":         {Name: "wasm.resign", Summary: "drop a key's signatures from modules and add a new one", Required: []string{"paths", "key"}, Optional: []string{"drop_key_id", "drop_pubkey", "pubkey", "out_dir"}},
+	// List arguments (paths, files) hold one item per line.
 }
 
 // CheckArgs checks a playbook step's action against Specs: the name exists,

@@ -89,7 +89,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		cmdIncidentOpen, cmdIncidentList, cmdIncidentShow, cmdIncidentClose,
-		cmdStep, cmdNote, cmdFact, cmdMilestone, cmdSeverity,
+		cmdStep, cmdRun, cmdNote, cmdFact, cmdMilestone, cmdSeverity,
 		cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal,
 		cmdExport, cmdMetrics,
 		cmdPlaybooksList, cmdPlaybooksShow, cmdPlaybooksValidate,

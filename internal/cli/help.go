@@ -19,6 +19,7 @@ Incidents:
   incident show ID [--json]
   incident close ID [--reason TEXT]
   step ID STEP start|done|skip|fail|reopen [--reason TEXT] [--at TIME]
+  run ID STEP [--set NAME=VALUE]... [--yes] [--dry-run]   do the step's action, then mark it done or failed
   note ID TEXT [--step STEP] [--at TIME]
   fact ID NAME=VALUE... [--at TIME]
   milestone ID NAME [--at TIME]       compromised, detected, contained, eradicated, recovered, reviewed

@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/internal/wasmsig"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+var cmdRun = &command{
+	name: "run", args: "ID STEP [--set input=value]... [--yes] [--dry-run]",
+	summary: "Do a step's work: run the action the playbook binds to STEP through the pipeline with the incident's\nfacts (--set adds facts first), then mark the step done, or failed with the error. A missing fact is\nasked for on a terminal; with --yes (or off a terminal) the command fails naming every missing one.",
+	minArgs: 2, maxArgs: 2,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		var sets multiFlag
+		fs.Var(&sets, "set", "set a fact first, `NAME=VALUE` (repeatable)")
+		passFile := passFlag(fs)
+		pf := pipelineFlags(fs)
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			step, ok := inc.Playbook.Step(args[1])
+			if !ok {
+				return &incident.UnknownStepError{Step: args[1], Playbook: inc.Playbook.ID, Known: inc.Playbook.StepIDs()}
+			}
+			if step.Action == nil {
+				return withHint(fmt.Errorf("step %s (%s) is done by hand: it has no action", step.Number, step.Title),
+					"follow its guidance (firebreak playbooks show %s), then: firebreak step %s %s done", inc.Playbook.ID, inc.Header.ID, step.ID)
+			}
+			facts := map[string]string{}
+			for _, kv := range sets {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usagef("--set key_path=/keys/prod.sec", "--set %q is not NAME=VALUE", kv)
+				}
+				facts[k] = v
+			}
+			if len(facts) > 0 {
+				if _, err := incident.CheckFacts(inc.Playbook, facts, a.now()); err != nil {
+					return err
+				}
+				for _, k := range slices.Sorted(maps.Keys(facts)) {
+					if err := inc.SetFact(a.ctx, a.actor, k, facts[k], zeroTime); err != nil {
+						return err
+					}
+				}
+			}
+			st, err := inc.State()
+			if err != nil {
+				return err
+			}
+			if cur := st.Steps[step.ID].State; cur.Closed() {
+				return withHint(fmt.Errorf("step %s is %s", step.ID, cur), "reopen it first: firebreak step %s %s reopen --reason TEXT", inc.Header.ID, step.ID)
+			}
+			vals, err := a.stepArgs(inc, step, st.Facts, pf.yes)
+			if err != nil {
+				return err
+			}
+			act, err := a.buildAction(inc, step.Action.Name, vals, *passFile)
+			if err != nil {
+				return err
+			}
+			pf.step = step.ID
+			_, runErr := a.runAction(inc, pf, act)
+			if pf.dryRun {
+				return runErr
+			}
+			switch {
+			case runErr == nil:
+				_, _, err = inc.Step(a.ctx, a.actor, step.ID, playbooks.VerbDone, "", zeroTime)
+				if err == nil {
+					a.printf("step %s %s: done\n", step.Number, step.ID)
+				}
+				return err
+			case errors.Is(runErr, actions.ErrNotConfirmed):
+				return runErr
+			default:
+				if _, _, serr := inc.Step(a.ctx, a.actor, step.ID, playbooks.VerbFail, "action "+step.Action.Name+" failed: "+runErr.Error(), zeroTime); serr != nil {
+					return errors.Join(runErr, serr)
+				}
+				return runErr
+			}
+		}
+	},
+}
+
+var zeroTime time.Time
+
+// stepArgs fills the action's arguments from the facts. A required argument
+// whose facts are missing is asked for on a terminal (and recorded as a
+// fact), or named in the error; an optional one is left out.
+func (a *app) stepArgs(inc *incident.Incident, step playbooks.Step, facts map[string]string, yes bool) (map[string]string, error) {
+	spec := actions.Specs[step.Action.Name]
+	required := map[string]bool{}
+	for _, r := range spec.Required {
+		required[r] = true
+	}
+	for {
+		out := map[string]string{}
+		var missing []string
+		for k, tmpl := range step.Action.Args {
+			v, err := playbooks.Expand(tmpl, facts)
+			var me *playbooks.MissingError
+			if errors.As(err, &me) {
+				if required[k] {
+					missing = append(missing, me.Names...)
+				}
+				continue
+			}
+			out[k] = v
+		}
+		if len(missing) == 0 {
+			return out, nil
+		}
+		sort.Strings(missing)
+		missing = uniq(missing)
+		if yes || a.noTTY {
+			return nil, withHint(fmt.Errorf("step %s needs fact(s) %s", step.ID, strings.Join(missing, ", ")),
+				"set them: firebreak run %s %s --set %s=VALUE", inc.Header.ID, step.ID, missing[0])
+		}
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return nil, fmt.Errorf("step %s needs fact(s) %s (no terminal to ask on; use --set)", step.ID, strings.Join(missing, ", "))
+		}
+		rd := bufio.NewReader(tty)
+		for _, name := range missing {
+			in, _ := inc.Playbook.Input(name)
+			fmt.Fprintf(tty, "%s (%s): ", in.Title, name)
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				tty.Close()
+				return nil, err
+			}
+			v := strings.TrimSpace(line)
+			if err := inc.SetFact(a.ctx, a.actor, name, v, zeroTime); err != nil {
+				tty.Close()
+				return nil, err
+			}
+			facts[name] = v
+		}
+		tty.Close()
+	}
+}
+
+func uniq(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// listArg splits a list argument: one item per line.
+func listArg(v string) []string {
+	var out []string
+	for _, l := range strings.Split(v, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// buildAction makes the action a step names from its arguments.
+func (a *app) buildAction(inc *incident.Incident, name string, args map[string]string, passFile string) (actions.Action, error) {
+	evStore := func() *evidence.Store {
+		st := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
+		st.Now = a.now
+		return st
+	}
+	switch name {
+	case "evidence.quarantine", "evidence.add":
+		return &actions.Take{Store: evStore(), Paths: listArg(args["paths"]), Recursive: args["recursive"] == "true", Move: name == "evidence.quarantine", Actor: a.actor}, nil
+	case "key.isolate":
+		dir := filepath.Join(inc.Dir, "keys")
+		if args["to"] != "" {
+			dir = args["to"]
+		}
+		st := evidence.NewKeyStore(dir)
+		st.Now = a.now
+		var pass signing.Passphrase
+		if passFile != "" {
+			pass = a.passphrase(passFile, args["path"])
+		}
+		return &actions.IsolateKey{Store: st, Path: args["path"], Pass: pass, Actor: a.actor}, nil
+	case "key.generate":
+		f := args["format"]
+		if f == "" {
+			f = "pem"
+		}
+		return &actions.GenerateKey{Prefix: args["out"], Format: f}, nil
+	case "wasm.scan":
+		kid, pub, err := keySelector(args["key_id"], args["pubkey"], "")
+		if err != nil {
+			return nil, fmt.Errorf("step action wasm.scan needs the fact key_id or public_key: %w", err)
+		}
+		return &actions.ScanModules{Paths: listArg(args["paths"]), KeyID: kid, Pub: pub, Store: evStore(), Scratch: filepath.Join(inc.Dir, "exports"), Actor: a.actor}, nil
+	case "wasm.resign":
+		kid, dpub, err := keySelector(args["drop_key_id"], args["drop_pubkey"], "drop-")
+		if err != nil {
+			return nil, fmt.Errorf("step action wasm.resign needs the fact key_id or public_key: %w", err)
+		}
+		k, withKID, err := a.moduleSigningKey(args["key"], args["pubkey"], passFile)
+		if err != nil {
+			return nil, err
+		}
+		files, bad := wasmsig.Walk(listArg(args["paths"]))
+		if len(bad) > 0 {
+			return nil, fmt.Errorf("%s: %s", bad[0].Path, bad[0].Error)
+		}
+		return &actions.ResignModules{Files: files, DropKID: kid, DropPub: dpub, Key: k.Private, OutDir: args["out_dir"], Actor: a.actor,
+			Keep: evStore(), Opts: wasmsig.SignOptions{KeyID: withKID}}, nil
+	}
+	return nil, fmt.Errorf("action %s cannot be run from a step yet", name)
+}
