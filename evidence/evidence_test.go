@@ -85,6 +85,19 @@ func TestQuarantineMovesVerifiesAndRecords(t *testing.T) {
 	}
 }
 
+func TestSameFileTwiceIsTakenOnce(t *testing.T) {
+	s, root := newStore(t)
+	p := write(t, filepath.Join(root, "dup.bin"), []byte("d"))
+	plan, err := s.Preview([]string{p, p}, false)
+	if err != nil || len(plan) != 1 {
+		t.Fatalf("preview: %v %+v", err, plan)
+	}
+	es, err := s.Take(context.Background(), []string{p, filepath.Join(root, ".", "dup.bin")}, Options{Move: true})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("take: %v %+v", err, es)
+	}
+}
+
 func TestAddCopiesAndKeepsTheOriginal(t *testing.T) {
 	s, root := newStore(t)
 	src := write(t, filepath.Join(root, "log.txt"), []byte("workflow log"))

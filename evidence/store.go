@@ -205,12 +205,23 @@ func (s *Store) Take(ctx context.Context, paths []string, o Options) ([]Entry, e
 		return nil, err
 	}
 	var items []item
+	seen := map[string]bool{}
 	for _, p := range paths {
 		found, err := s.expand(p, abs, o.Recursive)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, found...)
+		for _, it := range found {
+			// The same file named twice (or inside a directory also named)
+			// is taken once.
+			if ap, err := filepath.Abs(it.path); err == nil {
+				if seen[ap] {
+					continue
+				}
+				seen[ap] = true
+			}
+			items = append(items, it)
+		}
 	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
@@ -559,12 +570,19 @@ func (s *Store) Preview(paths []string, recursive bool) ([]Planned, error) {
 	}
 	var out []Planned
 	taken := map[string]bool{}
+	seen := map[string]bool{}
 	for _, p := range paths {
 		items, err := s.expand(p, abs, recursive)
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range items {
+			if ap, err := filepath.Abs(it.path); err == nil {
+				if seen[ap] {
+					continue
+				}
+				seen[ap] = true
+			}
 			fi, err := os.Lstat(it.path)
 			if err != nil {
 				return nil, &Error{Path: it.path, Err: err}
