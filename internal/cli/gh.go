@@ -99,13 +99,31 @@ var cmdGhWorkflows = &command{
 	},
 }
 
-func (a *app) ghIncident(ref string) (*incident.Incident, []journal.Event, error) {
+// ghTarget is what a gh command that acts for an incident works with.
+type ghTarget struct {
+	inc  *incident.Incident
+	evs  []journal.Event // the incident's timeline
+	c    *github.Client
+	repo github.Repo
+	pat  *regexp.Regexp
+}
+
+// ghFor loads the incident (first, so an unknown id is reported before
+// anything about GitHub) and builds the client.
+func (a *app) ghFor(ref string, g *ghFlags) (*ghTarget, error) {
 	inc, err := a.load(ref)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	evs, _, err := inc.Journal.Timeline()
-	return inc, evs, err
+	if err != nil {
+		return nil, err
+	}
+	c, repo, pat, err := a.ghClient(g)
+	if err != nil {
+		return nil, err
+	}
+	return &ghTarget{inc: inc, evs: evs, c: c, repo: repo, pat: pat}, nil
 }
 
 var cmdGhPause = &command{
@@ -118,15 +136,11 @@ var cmdGhPause = &command{
 		fs.Var(&files, "workflow", "workflow `FILE` to pause (repeatable; default: every signing workflow)")
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			inc, err := a.load(args[0])
+			x, err := a.ghFor(args[0], g)
 			if err != nil {
 				return err
 			}
-			c, repo, pat, err := a.ghClient(g)
-			if err != nil {
-				return err
-			}
-			_, err = a.runAction(inc, pf, &actions.PauseWorkflows{Client: c, Repo: repo, Files: files, Pattern: pat})
+			_, err = a.runAction(x.inc, pf, &actions.PauseWorkflows{Client: x.c, Repo: x.repo, Files: files, Pattern: x.pat})
 			return err
 		}
 	},
@@ -140,15 +154,11 @@ var cmdGhResume = &command{
 		g := ghFlagSet(fs)
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			inc, evs, err := a.ghIncident(args[0])
+			x, err := a.ghFor(args[0], g)
 			if err != nil {
 				return err
 			}
-			c, repo, _, err := a.ghClient(g)
-			if err != nil {
-				return err
-			}
-			_, err = a.runAction(inc, pf, &actions.ResumeWorkflows{Client: c, Repo: repo, Paused: actions.PausedBy(evs, repo.String())})
+			_, err = a.runAction(x.inc, pf, &actions.ResumeWorkflows{Client: x.c, Repo: x.repo, Paused: actions.PausedBy(x.evs, x.repo.String())})
 			return err
 		}
 	},
@@ -164,17 +174,13 @@ var cmdGhCancel = &command{
 		deadline := fs.Duration("deadline", 2*time.Minute, "how long to wait for each run to stop")
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			inc, evs, err := a.ghIncident(args[0])
+			x, err := a.ghFor(args[0], g)
 			if err != nil {
 				return err
 			}
-			c, repo, pat, err := a.ghClient(g)
-			if err != nil {
-				return err
-			}
-			wfs := actions.PausedBy(evs, repo.String())
+			wfs := actions.PausedBy(x.evs, x.repo.String())
 			if len(wfs) == 0 {
-				all, err := c.Workflows(a.ctx, repo, pat)
+				all, err := x.c.Workflows(a.ctx, x.repo, x.pat)
 				if err != nil {
 					return err
 				}
@@ -184,7 +190,7 @@ var cmdGhCancel = &command{
 					}
 				}
 			}
-			_, err = a.runAction(inc, pf, &actions.CancelRuns{Client: c, Repo: repo, Workflows: wfs, Force: *force, Deadline: *deadline, Sleep: a.ghSleep})
+			_, err = a.runAction(x.inc, pf, &actions.CancelRuns{Client: x.c, Repo: x.repo, Workflows: wfs, Force: *force, Deadline: *deadline, Sleep: a.ghSleep})
 			return err
 		}
 	},
@@ -241,15 +247,11 @@ var cmdGhSecretSet = &command{
 			if *name == "" || *file == "" {
 				return usagef("firebreak gh secret-set ID --repo org/repo --name SIGNING_KEY --from-file new-signing-key.pem", "--name and --from-file are required")
 			}
-			inc, err := a.load(args[0])
+			x, err := a.ghFor(args[0], g)
 			if err != nil {
 				return err
 			}
-			c, repo, _, err := a.ghClient(g)
-			if err != nil {
-				return err
-			}
-			_, err = a.runAction(inc, pf, &actions.SetSecret{Client: c, Repo: repo, Env: *env, Name: *name, File: *file})
+			_, err = a.runAction(x.inc, pf, &actions.SetSecret{Client: x.c, Repo: x.repo, Env: *env, Name: *name, File: *file})
 			return err
 		}
 	},
@@ -268,15 +270,11 @@ var cmdGhSecretDelete = &command{
 			if *name == "" {
 				return usagef("", "--name is required")
 			}
-			inc, err := a.load(args[0])
+			x, err := a.ghFor(args[0], g)
 			if err != nil {
 				return err
 			}
-			c, repo, _, err := a.ghClient(g)
-			if err != nil {
-				return err
-			}
-			_, err = a.runAction(inc, pf, &actions.DeleteSecret{Client: c, Repo: repo, Env: *env, Name: *name})
+			_, err = a.runAction(x.inc, pf, &actions.DeleteSecret{Client: x.c, Repo: x.repo, Env: *env, Name: *name})
 			return err
 		}
 	},
@@ -300,14 +298,11 @@ var cmdGhAudit = &command{
 			if err != nil {
 				return usagef("", "--since: %v", err)
 			}
-			inc, err := a.load(args[0])
+			x, err := a.ghFor(args[0], g)
 			if err != nil {
 				return err
 			}
-			c, repo, _, err := a.ghClient(g)
-			if err != nil {
-				return err
-			}
+			inc := x.inc
 			ps := []string(paths)
 			if len(ps) == 0 {
 				ps = []string{".github/workflows", "advisories", "clawsec-signing-public.pem", ".github/actions"}
@@ -315,7 +310,7 @@ var cmdGhAudit = &command{
 			store := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
 			store.Now = a.now
 			pf.yes = true // it only adds to the evidence
-			_, err = a.runAction(inc, pf, &actions.Audit{Client: c, Repo: repo, Since: t, Paths: ps, Store: store, Scratch: filepath.Join(inc.Dir, "exports"), Actor: a.actor, Now: a.now})
+			_, err = a.runAction(inc, pf, &actions.Audit{Client: x.c, Repo: x.repo, Since: t, Paths: ps, Store: store, Scratch: filepath.Join(inc.Dir, "exports"), Actor: a.actor, Now: a.now})
 			return err
 		}
 	},
@@ -341,14 +336,11 @@ var cmdGhPublish = &command{
 			if n != 1 {
 				return usagef("", "give exactly one of --issue, --comment N, --advisory")
 			}
-			inc, evs, err := a.ghIncident(args[0])
+			x, err := a.ghFor(args[0], g)
 			if err != nil {
 				return err
 			}
-			c, repo, _, err := a.ghClient(g)
-			if err != nil {
-				return err
-			}
+			inc, evs, c, repo := x.inc, x.evs, x.c, x.repo
 			st := incident.Derive(inc.Header, inc.Playbook, evs)
 			rep, err := inc.Journal.Verify(a.ctx, journal.VerifyOptions{})
 			if err != nil {
