@@ -99,6 +99,7 @@ func init() {
 		cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign,
 		cmdGhWorkflows, cmdGhPause, cmdGhResume, cmdGhCancel, cmdGhSecrets, cmdGhSecretSet, cmdGhSecretDelete,
 		cmdGhAudit, cmdGhPublish, cmdGhSim,
+		cmdCommsList, cmdCommsRender, cmdContacts,
 		cmdVersion,
 	}
 }

@@ -69,6 +69,11 @@ GitHub (token from GITHUB_TOKEN or GH_TOKEN; --api-url or GITHUB_API_URL for Git
   gh publish ID --repo OWNER/REPO (--issue | --comment N | --advisory) [--yes]
   gh sim [--addr 127.0.0.1:PORT] [--state FILE | --repo OWNER/REPO --workflows DIR --secret NAME...]
 
+Communications:
+  comms list [--templates DIR] [--json]
+  comms render ID TEMPLATE [-o FILE|-] [--set FIELD=VALUE]... [--allow-missing]
+  contacts [--init] [--contacts FILE] [--json]
+
 Playbooks:
   playbooks list [--json]
   playbooks show ID

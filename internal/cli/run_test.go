@@ -75,6 +75,30 @@ func TestRunINC1(t *testing.T) {
 		}
 	}
 
+	// The key compromise notification, filled from what the actions did.
+	e.ok("milestone", id, "compromised", "--at", "2026-11-21 22:00")
+	e.ok("milestone", id, "detected", "--at", "2026-11-22 01:00")
+	errs := e.fail(1, "template key-compromise is missing", "comms", "render", id, "key-compromise")
+	if !strings.Contains(errs, "missing security_contact\n") {
+		t.Fatalf("missing fields (the key ids come from the scan and the new key): %s", errs)
+	}
+	fp := e.ok("key", "fingerprint", filepath.Join(dir, "old.pub"))
+	oldKID := strings.Fields(fp[strings.Index(fp, "wsc key id ")+len("wsc key id "):])[0]
+	oldKID = strings.TrimSuffix(oldKID, ",")
+	notice := e.ok("comms", "render", id, "key-compromise", "-o", "-", "--set", "security_contact=security@example.com")
+	for _, want := range []string{"Affected Key ID: " + oldKID, "Compromise Date: 2026-11-21 22:00 UTC", "a.wasm (sha256 ", "New Key ID: ", "Affected modules re-signed"} {
+		if !strings.Contains(notice, want) {
+			t.Errorf("notice lacks %q:\n%s", want, notice)
+		}
+	}
+	path := strings.TrimSpace(e.ok("comms", "render", id, "post-incident-summary", "--allow-missing"))
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), "[MISSING: root_cause]") || filepath.Dir(path) != filepath.Join(e.home, "incidents", id, "comms") {
+		t.Fatalf("summary at %s: %v", path, err)
+	}
+	if out := e.ok("timeline", id, "--kind", "comms.rendered"); !strings.Contains(out, "post-incident-summary") {
+		t.Fatalf("not recorded: %s", out)
+	}
+
 	// A missing fact, off a terminal: named, nothing done.
 	id2 := e.open()
 	e.fail(1, "step isolate-key needs fact(s) key_path", "run", id2, "isolate-key", "--yes")

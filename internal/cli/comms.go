@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/firebreak-dev/firebreak/internal/comms"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+)
+
+func (a *app) contactsPath(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return filepath.Join(a.home, "contacts.yaml")
+}
+
+var cmdCommsList = &command{
+	name: "comms list", args: "[--templates DIR] [--json]",
+	summary: "List the communication templates and the fields each needs.",
+	maxArgs: 0,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		var dirs multiFlag
+		fs.Var(&dirs, "templates", "extra templates `DIR` (repeatable)")
+		jsonFlag(a, fs)
+		return func([]string) error {
+			lib, err := comms.Load(dirs)
+			if err != nil {
+				return err
+			}
+			if a.json {
+				type row struct {
+					Name   string   `json:"name"`
+					Title  string   `json:"title"`
+					Fields []string `json:"fields"`
+				}
+				rows := []row{}
+				for _, t := range lib.All() {
+					rows = append(rows, row{t.Name, t.Title, t.Fields})
+				}
+				return a.printJSON(rows)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TEMPLATE\tTITLE\tFIELDS")
+			for _, t := range lib.All() {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Name, textutil.Line(t.Title), strings.Join(t.Fields, ", "))
+			}
+			return tw.Flush()
+		}
+	},
+}
+
+var cmdCommsRender = &command{
+	name: "comms render", args: "ID TEMPLATE [-o FILE|-] [--set field=value]... [--allow-missing] [--templates DIR] [--contacts FILE]",
+	summary: "Fill a template from the incident (facts, milestones, what its actions did, the timeline, contacts)\nand write it into the incident's comms/ (or -o). Refuses, naming every missing field, unless\n--allow-missing, which marks them [MISSING: name]. Records comms.rendered with the output's hash.",
+	minArgs: 2, maxArgs: 2,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		out := fs.String("o", "", "output `FILE` (- for stdout; default comms/TEMPLATE-TIME.txt)")
+		var sets, dirs multiFlag
+		fs.Var(&sets, "set", "a field's value, `FIELD=VALUE` (repeatable)")
+		fs.Var(&dirs, "templates", "extra templates `DIR` (repeatable)")
+		allow := fs.Bool("allow-missing", false, "render anyway, marking missing fields [MISSING: name]")
+		contactsFile := fs.String("contacts", "", "contacts `FILE` (default: contacts.yaml in the workspace)")
+		return func(args []string) error {
+			lib, err := comms.Load(dirs)
+			if err != nil {
+				return err
+			}
+			t, ok := lib.Get(args[1])
+			if !ok {
+				var names []string
+				for _, t := range lib.All() {
+					names = append(names, t.Name)
+				}
+				return withHint(fmt.Errorf("no template %q", args[1]), "templates: %s", strings.Join(names, ", "))
+			}
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			evs, _, err := inc.Journal.Timeline()
+			if err != nil {
+				return err
+			}
+			cs, err := comms.LoadContacts(a.contactsPath(*contactsFile))
+			if err != nil {
+				return err
+			}
+			data := comms.Data(inc, incident.Derive(inc.Header, inc.Playbook, evs), evs, cs, a.now())
+			for _, kv := range sets {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usagef("--set cve_id=CVE-2026-1234", "--set %q is not FIELD=VALUE", kv)
+				}
+				data[k] = v
+			}
+			missing := t.Missing(data)
+			text, err := t.Render(data, *allow)
+			if err != nil {
+				if len(missing) > 0 {
+					return withHint(err, "give them with --set FIELD=VALUE (or record the facts and milestones they come from), or use --allow-missing")
+				}
+				return err
+			}
+			if *out == "-" {
+				_, err := io.WriteString(a.stdout, textutil.Clean(text, true))
+				return err
+			}
+			path := *out
+			if path == "" {
+				path = filepath.Join(inc.Dir, "comms", t.Name+"-"+a.now().UTC().Format("20060102T150405Z")+".txt")
+			}
+			sum, err := writeExport(path, func(w io.Writer) error { _, err := io.WriteString(w, text); return err })
+			if err != nil {
+				return err
+			}
+			if _, err := inc.Record(a.ctx, journal.Entry{Actor: a.actor, Kind: "comms.rendered",
+				Summary: fmt.Sprintf("rendered %s into %s", t.Name, filepath.Base(path)),
+				Data:    map[string]any{"template": t.Name, "path": path, "sha256": sum, "missing": orEmpty(missing)}}); err != nil {
+				return err
+			}
+			a.printf("%s\n", textutil.Clean(path, false))
+			if len(missing) > 0 {
+				fmt.Fprintf(a.stderr, "firebreak: warning: marked missing: %s\n", strings.Join(missing, ", "))
+			}
+			return nil
+		}
+	},
+}
+
+var cmdContacts = &command{
+	name: "contacts", args: "[--init] [--contacts FILE] [--json]",
+	summary: "Show the contacts the templates use (the runbook's \"Fill In Your Contacts\" table). --init writes the\nrunbook's table to the workspace's contacts.yaml for you to fill in (never over an existing file).",
+	maxArgs: 0,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		initFile := fs.Bool("init", false, "write the default table to fill in")
+		file := fs.String("contacts", "", "contacts `FILE` (default: contacts.yaml in the workspace)")
+		jsonFlag(a, fs)
+		return func([]string) error {
+			path := a.contactsPath(*file)
+			if *initFile {
+				if _, err := os.Stat(path); err == nil {
+					return fmt.Errorf("%s already exists", path)
+				}
+				b, err := yaml.Marshal(comms.DefaultContacts)
+				if err != nil {
+					return err
+				}
+				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+					return err
+				}
+				if err := os.WriteFile(path, append([]byte("# firebreak contacts: fill in your own (role, contact, notes)\n"), b...), 0o600); err != nil {
+					return err
+				}
+				a.printf("%s\n", path)
+				return nil
+			}
+			cs, err := comms.LoadContacts(path)
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(cs)
+			}
+			a.printf("%s\n", textutil.Clean(comms.FormatContacts(cs), true))
+			return nil
+		}
+	},
+}
