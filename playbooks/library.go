@@ -7,12 +7,48 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
 
-//go:embed *.yaml
+//go:embed *.yaml fragments/*.yaml
 var embedded embed.FS
+
+// includeRe matches a phase written as "- include: NAME": the phase comes
+// from fragments/NAME.yaml (the shared post-incident actions, say).
+var includeRe = regexp.MustCompile(`(?m)^(\s*)- include:\s*([a-z][a-z0-9-]*)\s*$`)
+
+// ExpandIncludes replaces include lines with their fragment, indented, so
+// that a playbook's bytes — and the snapshot an incident keeps of it — are
+// self-contained.
+func ExpandIncludes(file string, b []byte) ([]byte, error) {
+	var err error
+	out := includeRe.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := includeRe.FindSubmatch(m)
+		indent, name := string(sub[1]), string(sub[2])
+		frag, ferr := embedded.ReadFile("fragments/" + name + ".yaml")
+		if ferr != nil {
+			err = Errors{{File: file, Msg: fmt.Sprintf("include %q: no such fragment", name)}}
+			return m
+		}
+		var lines []string
+		for i, l := range strings.Split(strings.TrimRight(string(frag), "\n"), "\n") {
+			switch {
+			case strings.HasPrefix(strings.TrimSpace(l), "#"):
+				continue
+			case i == 0 || len(lines) == 0:
+				lines = append(lines, indent+"- "+l)
+			case l == "":
+				lines = append(lines, "")
+			default:
+				lines = append(lines, indent+"  "+l)
+			}
+		}
+		return []byte(strings.Join(lines, "\n"))
+	})
+	return out, err
+}
 
 // Library is the set of playbooks available: the shipped ones, overridden
 // by those in extra directories with the same id.
@@ -28,7 +64,7 @@ type Library struct {
 func Load(dirs []string, opts Options) (*Library, error) {
 	lib := &Library{byID: map[string]*Playbook{}}
 	var errs Errors
-	names, _ := fs.Glob(embedded, "*.yaml")
+	names, _ := fs.Glob(embedded, "*.yaml") // fragments/ are not playbooks
 	sort.Strings(names)
 	srcIDs := map[string]string{}
 	for _, n := range names {
@@ -77,6 +113,11 @@ func ReadFile(path string) ([]byte, error) {
 }
 
 func (lib *Library) add(file string, b []byte, opts Options, srcIDs map[string]string, errs *Errors) {
+	b, err := ExpandIncludes(file, b)
+	if err != nil {
+		*errs = append(*errs, err.(Errors)...)
+		return
+	}
 	p, err := Parse(file, b, opts)
 	if err != nil {
 		var pe Errors

@@ -16,15 +16,26 @@ type Spec struct {
 
 // Specs is every action a playbook may name, by name.
 var Specs = map[string]Spec{
-	"evidence.quarantine": {Name: "evidence.quarantine", Summary: "move files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
-	"evidence.add":        {Name: "evidence.add", Summary: "copy files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
-	"key.isolate":         {Name: "key.isolate", Summary: "move a private key out of service, mode 0000", Required: []string{"path"}, Optional: []string{"to"}},
-	"key.generate":        {Name: "key.generate", Summary: "generate an Ed25519 key pair", Required: []string{"out"}, Optional: []string{"format"}},
-	"sign":                {Name: "sign", Summary: "write a detached Ed25519 signature", Required: []string{"file", "key"}, Optional: []string{"out"}},
-	"checksums.make":      {Name: "checksums.make", Summary: "write a checksums manifest", Required: []string{"files", "out"}, Optional: []string{"sign"}},
-	"wasm.sign":           {Name: "wasm.sign", Summary: "add an Ed25519 signature to a module", Required: []string{"file", "key"}, Optional: []string{"out", "pubkey"}},
-	"wasm.scan":           {Name: "wasm.scan", Summary: "find the modules a key signed", Required: []string{"paths"}, Optional: []string{"key_id", "pubkey"}},
-	"wasm.resign":         {Name: "wasm.resign", Summary: "drop a key's signatures from modules and add a new one", Required: []string{"paths", "key"}, Optional: []string{"drop_key_id", "drop_pubkey", "pubkey", "out_dir"}},
+	"evidence.quarantine":   {Name: "evidence.quarantine", Summary: "move files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
+	"evidence.add":          {Name: "evidence.add", Summary: "copy files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
+	"key.isolate":           {Name: "key.isolate", Summary: "move a private key out of service, mode 0000", Required: []string{"path"}, Optional: []string{"to"}},
+	"key.generate":          {Name: "key.generate", Summary: "generate an Ed25519 key pair", Required: []string{"out"}, Optional: []string{"format"}},
+	"file.sign":             {Name: "file.sign", Summary: "write a detached Ed25519 signature", Required: []string{"file", "key"}, Optional: []string{"out"}},
+	"checksums.make":        {Name: "checksums.make", Summary: "write a checksums manifest", Required: []string{"files", "out"}, Optional: []string{"sign"}},
+	"wasm.sign":             {Name: "wasm.sign", Summary: "add an Ed25519 signature to a module", Required: []string{"file", "key"}, Optional: []string{"out", "pubkey"}},
+	"wasm.scan":             {Name: "wasm.scan", Summary: "find the modules a key signed", Required: []string{"paths"}, Optional: []string{"key_id", "pubkey"}},
+	"wasm.resign":           {Name: "wasm.resign", Summary: "drop a key's signatures from modules and add a new one", Required: []string{"paths", "key"}, Optional: []string{"drop_key_id", "drop_pubkey", "pubkey", "out_dir"}},
+	"wasm.show":             {Name: "wasm.show", Summary: "save a module's signature information into the evidence", Required: []string{"file"}},
+	"key.check-consistency": {Name: "key.check-consistency", Summary: "check every key reference against the pinned fingerprint", Required: []string{"pin", "files"}},
+	"gh.pause":              {Name: "gh.pause", Summary: "disable the signing workflows", Required: []string{"repo"}, Optional: []string{"workflows"}},
+	"gh.resume":             {Name: "gh.resume", Summary: "re-enable the workflows this incident paused", Required: []string{"repo"}},
+	"gh.cancel-runs":        {Name: "gh.cancel-runs", Summary: "cancel queued and running runs of the paused or signing workflows", Required: []string{"repo"}},
+	"gh.secret-set":         {Name: "gh.secret-set", Summary: "set a GitHub Actions secret from a file", Required: []string{"repo", "name", "file"}, Optional: []string{"env"}},
+	"gh.secret-delete":      {Name: "gh.secret-delete", Summary: "delete a GitHub Actions secret", Required: []string{"repo", "name"}, Optional: []string{"env"}},
+	"gh.audit":              {Name: "gh.audit", Summary: "save commits touching signing paths and workflow runs into the evidence", Required: []string{"repo", "since"}, Optional: []string{"paths"}},
+	"gh.publish":            {Name: "gh.publish", Summary: "publish the record as an issue or a draft advisory", Required: []string{"repo", "kind"}},
+	"comms.render":          {Name: "comms.render", Summary: "render a communication template into comms/", Required: []string{"template"}},
+	"record.export":         {Name: "record.export", Summary: "export the post-incident record", Optional: []string{"format"}},
 	// List arguments (paths, files) hold one item per line.
 }
 

@@ -164,7 +164,7 @@ func (s *SignFile) Plan(ctx context.Context) (*Plan, error) {
 	if _, err := os.Lstat(s.Out); err == nil {
 		verb = "replace"
 	}
-	return &Plan{Action: "sign", Summary: fmt.Sprintf("sign %s with key %s into %s", s.File, signing.Fingerprint(s.Key.Public().(ed25519.PublicKey)), s.Out),
+	return &Plan{Action: "file.sign", Summary: fmt.Sprintf("sign %s with key %s into %s", s.File, signing.Fingerprint(s.Key.Public().(ed25519.PublicKey)), s.Out),
 		Changes:     []string{verb + " " + s.Out + " (base64 Ed25519 signature, 88 bytes, no newline)"},
 		Destructive: verb == "replace", Confirm: "replace"}, nil
 }

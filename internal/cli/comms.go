@@ -87,45 +87,27 @@ var cmdCommsRender = &command{
 			if err != nil {
 				return err
 			}
-			evs, _, err := inc.Journal.Timeline()
-			if err != nil {
-				return err
-			}
-			cs, err := comms.LoadContacts(a.contactsPath(*contactsFile))
-			if err != nil {
-				return err
-			}
-			data := comms.Data(inc, incident.Derive(inc.Header, inc.Playbook, evs), evs, cs, a.now())
+			overrides := map[string]string{}
 			for _, kv := range sets {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok || k == "" {
 					return usagef("--set cve_id=CVE-2026-1234", "--set %q is not FIELD=VALUE", kv)
 				}
-				data[k] = v
+				overrides[k] = v
 			}
-			missing := t.Missing(data)
-			text, err := t.Render(data, *allow)
+			text, missing, err := a.renderTemplate(inc, t, overrides, *allow, *contactsFile)
 			if err != nil {
-				if len(missing) > 0 {
-					return withHint(err, "give them with --set FIELD=VALUE (or record the facts and milestones they come from), or use --allow-missing")
-				}
 				return err
 			}
 			if *out == "-" {
 				_, err := io.WriteString(a.stdout, textutil.Clean(text, true))
 				return err
 			}
-			path := *out
-			if path == "" {
-				path = filepath.Join(inc.Dir, "comms", t.Name+"-"+a.now().UTC().Format("20060102T150405Z")+".txt")
-			}
-			sum, err := writeExport(path, func(w io.Writer) error { _, err := io.WriteString(w, text); return err })
+			path, entry, err := a.writeComms(inc, t, text, missing, *out)
 			if err != nil {
 				return err
 			}
-			if _, err := inc.Record(a.ctx, journal.Entry{Actor: a.actor, Kind: "comms.rendered",
-				Summary: fmt.Sprintf("rendered %s into %s", t.Name, filepath.Base(path)),
-				Data:    map[string]any{"template": t.Name, "path": path, "sha256": sum, "missing": orEmpty(missing)}}); err != nil {
+			if _, err := inc.Record(a.ctx, entry); err != nil {
 				return err
 			}
 			a.printf("%s\n", textutil.Clean(path, false))
@@ -135,6 +117,43 @@ var cmdCommsRender = &command{
 			return nil
 		}
 	},
+}
+
+// renderTemplate fills a template from the incident and overrides.
+func (a *app) renderTemplate(inc *incident.Incident, t *comms.Template, overrides map[string]string, allow bool, contactsFile string) (string, []string, error) {
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		return "", nil, err
+	}
+	cs, err := comms.LoadContacts(a.contactsPath(contactsFile))
+	if err != nil {
+		return "", nil, err
+	}
+	data := comms.Data(inc, incident.Derive(inc.Header, inc.Playbook, evs), evs, cs, a.now())
+	for k, v := range overrides {
+		data[k] = v
+	}
+	missing := t.Missing(data)
+	text, err := t.Render(data, allow)
+	if err != nil && len(missing) > 0 {
+		return "", missing, withHint(err, "give them with --set FIELD=VALUE (or record the facts and milestones they come from), or use --allow-missing")
+	}
+	return text, missing, err
+}
+
+// writeComms writes a rendered message into the incident's comms/ (or out)
+// and returns the comms.rendered event to record.
+func (a *app) writeComms(inc *incident.Incident, t *comms.Template, text string, missing []string, out string) (string, journal.Entry, error) {
+	path := out
+	if path == "" {
+		path = filepath.Join(inc.Dir, "comms", t.Name+"-"+a.now().UTC().Format("20060102T150405Z")+".txt")
+	}
+	sum, err := writeExport(path, func(w io.Writer) error { _, err := io.WriteString(w, text); return err })
+	if err != nil {
+		return "", journal.Entry{}, err
+	}
+	return path, journal.Entry{Actor: a.actor, Kind: "comms.rendered", Summary: fmt.Sprintf("rendered %s into %s", t.Name, filepath.Base(path)),
+		Data: map[string]any{"template": t.Name, "path": path, "sha256": sum, "missing": orEmpty(missing)}}, nil
 }
 
 var cmdContacts = &command{

@@ -168,7 +168,11 @@ var cmdPlaybooksValidate = &command{
 					bad++
 					continue
 				}
-				p, err := playbooks.Parse(path, b, playbooks.Options{Actions: actions.CheckArgs})
+				b, err = playbooks.ExpandIncludes(path, b)
+				var p *playbooks.Playbook
+				if err == nil {
+					p, err = playbooks.Parse(path, b, playbooks.Options{Actions: actions.CheckArgs})
+				}
 				var es playbooks.Errors
 				if errors.As(err, &es) {
 					for _, e := range es {

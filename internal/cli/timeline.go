@@ -257,42 +257,63 @@ var cmdExport = &command{
 }
 
 func (a *app) export(inc *incident.Incident, format, out string) error {
-	evs, _, err := inc.Journal.Timeline()
+	if out == "-" {
+		rec, _, err := a.record(inc)
+		if err != nil {
+			return err
+		}
+		return export.Write(a.stdout, format, rec)
+	}
+	path, entry, intact, err := a.writeRecord(inc, format, out)
 	if err != nil {
 		return err
+	}
+	if _, err := inc.Record(a.ctx, entry); err != nil {
+		return err
+	}
+	a.printf("%s\n", textutil.Clean(path, false))
+	if !intact {
+		fmt.Fprintf(a.stderr, "firebreak: warning: the journal does not verify; the record says so (firebreak timeline verify %s)\n", inc.Header.ID)
+	}
+	return nil
+}
+
+// record builds the post-incident record of an incident as it is now.
+func (a *app) record(inc *incident.Incident) (*export.Record, *journal.Report, error) {
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		return nil, nil, err
 	}
 	st := incident.Derive(inc.Header, inc.Playbook, evs)
 	rep, err := inc.Journal.Verify(a.ctx, journal.VerifyOptions{})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	now := a.now()
-	rec := export.Build(inc, st, evs, rep, now)
-	if out == "-" {
-		return export.Write(a.stdout, format, rec)
+	return export.Build(inc, st, evs, rep, a.now()), rep, nil
+}
+
+// writeRecord writes the record to out (default: the incident's exports/)
+// and returns the path and the export.made event to record.
+func (a *app) writeRecord(inc *incident.Incident, format, out string) (string, journal.Entry, bool, error) {
+	rec, rep, err := a.record(inc)
+	if err != nil {
+		return "", journal.Entry{}, false, err
 	}
 	if out == "" {
-		out = filepath.Join(inc.Dir, "exports", inc.Header.ID+"-"+now.UTC().Format("20060102T150405Z")+"."+format)
+		out = filepath.Join(inc.Dir, "exports", inc.Header.ID+"-"+a.now().UTC().Format("20060102T150405Z")+"."+format)
 	}
 	sum, err := writeExport(out, func(w io.Writer) error { return export.Write(w, format, rec) })
 	if err != nil {
-		return fmt.Errorf("export: %w", err)
+		return "", journal.Entry{}, false, fmt.Errorf("export: %w", err)
 	}
 	heads := map[string]journal.Head{}
 	for _, f := range rep.Files {
 		heads[f.Actor] = journal.Head{Seq: f.HeadSeq, ID: f.HeadID}
 	}
-	if _, err := inc.Record(a.ctx, journal.Entry{Actor: a.actor, Kind: incident.KindExport,
+	e := journal.Entry{Actor: a.actor, Kind: incident.KindExport,
 		Summary: fmt.Sprintf("exported %s record to %s", format, filepath.Base(out)),
-		Data:    map[string]any{"format": format, "path": out, "sha256": sum, "events": rep.Events, "heads": heads, "intact": rep.Intact()},
-	}); err != nil {
-		return err
-	}
-	a.printf("%s\n", textutil.Clean(out, false))
-	if !rep.Intact() {
-		fmt.Fprintf(a.stderr, "firebreak: warning: the journal does not verify; the record says so (firebreak timeline verify %s)\n", inc.Header.ID)
-	}
-	return nil
+		Data:    map[string]any{"format": format, "path": out, "sha256": sum, "events": rep.Events, "heads": heads, "intact": rep.Intact()}}
+	return out, e, rep.Intact(), nil
 }
 
 // writeExport writes a file atomically (temp file, fsync, rename) with mode
