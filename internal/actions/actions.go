@@ -119,6 +119,7 @@ type Runner struct {
 type Outcome struct {
 	Plan         *Plan         `json:"plan"`
 	DryRun       bool          `json:"dry_run,omitempty"`
+	Executed     bool          `json:"executed"` // Execute ran (whatever it returned)
 	Result       *Result       `json:"result,omitempty"`
 	Verification *Verification `json:"verification,omitempty"`
 }
@@ -164,6 +165,7 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 	if progress == nil {
 		progress = func(Progress) {}
 	}
+	out.Executed = true
 	res, err := a.Execute(ctx, progress)
 	if err != nil {
 		out.Result = res

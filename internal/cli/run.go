@@ -15,6 +15,9 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/comms"
+	"github.com/firebreak-dev/firebreak/internal/export"
+	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
@@ -77,7 +80,7 @@ var cmdRun = &command{
 				return err
 			}
 			pf.step = step.ID
-			_, runErr := a.runAction(inc, pf, act)
+			out, runErr := a.runAction(inc, pf, act)
 			if pf.dryRun {
 				return runErr
 			}
@@ -88,7 +91,8 @@ var cmdRun = &command{
 					a.printf("step %s %s: done\n", step.Number, step.ID)
 				}
 				return err
-			case errors.Is(runErr, actions.ErrNotConfirmed):
+			case out == nil || !out.Executed:
+				// Planned or refused, never executed: the step is unchanged.
 				return runErr
 			default:
 				if _, _, serr := inc.Step(a.ctx, a.actor, step.ID, playbooks.VerbFail, "action "+step.Action.Name+" failed: "+runErr.Error(), zeroTime); serr != nil {
@@ -228,6 +232,115 @@ func (a *app) buildAction(inc *incident.Incident, name string, args map[string]s
 		}
 		return &actions.ResignModules{Files: files, DropKID: kid, DropPub: dpub, Key: k.Private, OutDir: args["out_dir"], Actor: a.actor,
 			Keep: evStore(), Opts: wasmsig.SignOptions{KeyID: withKID}}, nil
+	case "wasm.show":
+		return &actions.ShowModule{File: args["file"], Store: evStore(), Scratch: filepath.Join(inc.Dir, "exports"), Actor: a.actor}, nil
+	case "key.check-consistency":
+		return &consistencyAction{pin: args["pin"], files: listArg(args["files"])}, nil
+	case "file.sign":
+		priv, err := signing.LoadPrivateKey(args["key"], a.passphrase(passFile, args["key"]))
+		if err != nil {
+			return nil, err
+		}
+		out := args["out"]
+		if out == "" {
+			out = args["file"] + ".sig"
+		}
+		return &actions.SignFile{File: args["file"], Out: out, Key: priv}, nil
+	case "checksums.make":
+		files := listArg(args["files"])
+		m := &actions.MakeChecksums{Files: files, Out: args["out"], Now: a.now}
+		if k := args["sign"]; k != "" {
+			priv, err := signing.LoadPrivateKey(k, a.passphrase(passFile, k))
+			if err != nil {
+				return nil, err
+			}
+			m.SignKey, m.SigOut = priv, filepath.Join(filepath.Dir(args["out"]), "checksums.sig")
+		}
+		return m, nil
+	case "record.export":
+		f := args["format"]
+		if f == "" {
+			f = "md"
+		}
+		return &exportAction{a: a, inc: inc, format: f}, nil
+	case "comms.render":
+		lib, err := comms.Load(nil)
+		if err != nil {
+			return nil, err
+		}
+		t, ok := lib.Get(args["template"])
+		if !ok {
+			return nil, fmt.Errorf("no template %q", args["template"])
+		}
+		return &commsAction{a: a, inc: inc, tmpl: t}, nil
 	}
-	return nil, fmt.Errorf("action %s cannot be run from a step yet", name)
+	if strings.HasPrefix(name, "gh.") {
+		return a.ghStepAction(inc, name, args)
+	}
+	return nil, fmt.Errorf("action %s cannot be run from a step", name)
+}
+
+// ghStepAction builds the GitHub actions a step can name.
+func (a *app) ghStepAction(inc *incident.Incident, name string, args map[string]string) (actions.Action, error) {
+	c, repo, pat, err := a.ghClient(&ghFlags{repo: args["repo"], pattern: github.DefaultSecretPattern.String()})
+	if err != nil {
+		return nil, err
+	}
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case "gh.pause":
+		return &actions.PauseWorkflows{Client: c, Repo: repo, Files: listArg(args["workflows"]), Pattern: pat}, nil
+	case "gh.resume":
+		return &actions.ResumeWorkflows{Client: c, Repo: repo, Paused: actions.PausedBy(evs, repo.String())}, nil
+	case "gh.cancel-runs":
+		wfs := actions.PausedBy(evs, repo.String())
+		if len(wfs) == 0 {
+			all, err := c.Workflows(a.ctx, repo, pat)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range all {
+				if w.Uses.IsSigning() {
+					wfs = append(wfs, actions.PausedWorkflow{ID: w.ID, File: w.File, Name: w.Name, Prior: w.State})
+				}
+			}
+		}
+		return &actions.CancelRuns{Client: c, Repo: repo, Workflows: wfs, Sleep: a.ghSleep}, nil
+	case "gh.secret-set":
+		return &actions.SetSecret{Client: c, Repo: repo, Env: args["env"], Name: args["name"], File: args["file"]}, nil
+	case "gh.secret-delete":
+		return &actions.DeleteSecret{Client: c, Repo: repo, Env: args["env"], Name: args["name"]}, nil
+	case "gh.audit":
+		since, err := incident.ParseTime(args["since"], a.now())
+		if err != nil {
+			return nil, fmt.Errorf("gh.audit since: %w", err)
+		}
+		paths := listArg(args["paths"])
+		if len(paths) == 0 {
+			paths = []string{".github/workflows", "advisories", "clawsec-signing-public.pem", ".github/actions"}
+		}
+		st := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
+		st.Now = a.now
+		return &actions.Audit{Client: c, Repo: repo, Since: since, Paths: paths, Store: st, Scratch: filepath.Join(inc.Dir, "exports"), Actor: a.actor, Now: a.now}, nil
+	case "gh.publish":
+		rec, _, err := a.record(inc)
+		if err != nil {
+			return nil, err
+		}
+		var md strings.Builder
+		if err := export.WriteMarkdown(&md, rec); err != nil {
+			return nil, err
+		}
+		p := &actions.Publish{Client: c, Repo: repo, Kind: args["kind"], Title: "Incident " + inc.Header.ID + ": " + inc.Header.Title, Body: md.String()}
+		if p.Kind == "advisory" {
+			st := incident.Derive(inc.Header, inc.Playbook, evs)
+			p.Advisory = github.AdvisoryRequest{Summary: inc.Header.Title, Description: "Incident " + inc.Header.ID + " (" + inc.Playbook.Title + ").",
+				Severity: advisorySeverity(st.Severity), Vulnerabilities: []github.AdvisoryVulnerability{{Package: github.AdvisoryPackage{Ecosystem: "other", Name: repo.Name}}}}
+		}
+		return p, nil
+	}
+	return nil, fmt.Errorf("action %s cannot be run from a step", name)
 }

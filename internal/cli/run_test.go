@@ -99,6 +99,15 @@ func TestRunINC1(t *testing.T) {
 		t.Fatalf("not recorded: %s", out)
 	}
 
+	// The shared post-incident phase: the export is an action; the summary
+	// refuses while the root cause is unknown and leaves the step alone.
+	e.ok("run", id, "document-timeline", "--yes")
+	e.fail(1, "root_cause", "run", id, "post-incident-review", "--yes")
+	show = e.ok("incident", "show", id)
+	if !strings.Contains(show, "[x] 3.1") || !strings.Contains(show, "[ ] 3.5") {
+		t.Fatalf("post-incident steps:\n%s", show)
+	}
+
 	// A missing fact, off a terminal: named, nothing done.
 	id2 := e.open()
 	e.fail(1, "step isolate-key needs fact(s) key_path", "run", id2, "isolate-key", "--yes")

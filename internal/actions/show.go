@@ -1,0 +1,70 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/wasmsig"
+)
+
+// ShowModule saves a module's signature information — what `firebreak
+// wasm show --json` prints — into the evidence (the runbook's "extract
+// signature information").
+type ShowModule struct {
+	File    string
+	Store   *evidence.Store
+	Scratch string
+	Actor   string
+	entry   *evidence.Entry
+}
+
+// Plan names the file.
+func (s *ShowModule) Plan(context.Context) (*Plan, error) {
+	return &Plan{Action: "wasm.show", Summary: "save the signature information of " + s.File + " into the evidence",
+		Changes: []string{"add signature-info-" + filepath.Base(s.File) + ".json to the evidence"}}, nil
+}
+
+// Execute describes the module and stores the JSON.
+func (s *ShowModule) Execute(ctx context.Context, _ func(Progress)) (*Result, error) {
+	raw, err := wasmsig.ReadFile(s.File)
+	if err != nil {
+		return nil, err
+	}
+	inf, err := wasmsig.Describe(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	b, err := json.MarshalIndent(map[string]any{"file": s.File, "info": inf}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(s.Scratch, "signature-info-"+strings.TrimSuffix(filepath.Base(s.File), ".wasm")+".json")
+	if err := fsutil.WriteFileAtomic(tmp, append(b, '\n'), 0o600); err != nil {
+		return nil, err
+	}
+	es, err := s.Store.Take(ctx, []string{tmp}, evidence.Options{Move: true, Actor: s.Actor, Operation: "add"})
+	if err != nil {
+		return nil, err
+	}
+	s.entry = &es[0]
+	var kids []string
+	for _, set := range inf.Sets {
+		for _, r := range set.Records {
+			kids = append(kids, r.KeyID)
+		}
+	}
+	summary := fmt.Sprintf("signature information of %s (%s; key ids %s) saved as %s", s.File, inf.Signature, strings.Join(kids, ", "), es[0].Name)
+	return &Result{Summary: summary, Data: map[string]any{"file": s.File, "signature": inf.Signature, "key_ids": kids, "evidence": es[0].Name},
+		Events: []journal.Entry{{Kind: "evidence.added", Summary: "signature information saved: " + es[0].Name + " sha256 " + es[0].SHA256, Data: es[0]}}}, nil
+}
+
+// Verify re-hashes the saved file.
+func (s *ShowModule) Verify(ctx context.Context, _ *Result) (*Verification, error) {
+	return verifyEntries(ctx, s.Store, []evidence.Entry{*s.entry}, false)
+}
