@@ -232,6 +232,16 @@ func (a *app) buildAction(inc *incident.Incident, name string, args map[string]s
 		}
 		return &actions.ResignModules{Files: files, DropKID: kid, DropPub: dpub, Key: k.Private, OutDir: args["out_dir"], Actor: a.actor,
 			Keep: evStore(), Opts: wasmsig.SignOptions{KeyID: withKID}}, nil
+	case "wasm.sign":
+		k, withKID, err := a.moduleSigningKey(args["key"], args["pubkey"], passFile)
+		if err != nil {
+			return nil, err
+		}
+		out := args["out"]
+		if out == "" {
+			out = args["file"]
+		}
+		return &actions.SignModule{File: args["file"], Out: out, Key: k.Private, Opts: wasmsig.SignOptions{KeyID: withKID}}, nil
 	case "wasm.show":
 		return &actions.ShowModule{File: args["file"], Store: evStore(), Scratch: filepath.Join(inc.Dir, "exports"), Actor: a.actor}, nil
 	case "key.check-consistency":

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/comms"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// TestShippedPlaybooksBindRealActions: every shipped playbook validates
+// with the action registry, and every registered action can be built from a
+// step.
+func TestShippedPlaybooksBindRealActions(t *testing.T) {
+	lib, err := playbooks.Load(nil, playbooks.Options{Actions: actions.CheckArgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"INC-1", "INC-2", "INC-3", "INC-4", "SIGNING", "ROTATION", "REVOCATION", "ROLLBACK"}
+	if got := lib.IDs(); len(got) != len(want) {
+		t.Fatalf("playbooks %v", got)
+	}
+	bound := 0
+	for _, p := range lib.All() {
+		for _, s := range p.Steps() {
+			if s.Action != nil {
+				bound++
+			}
+		}
+	}
+	if bound < 20 {
+		t.Fatalf("only %d steps bound to actions", bound)
+	}
+	e := newEnv(t)
+	id := e.open()
+	a := &app{ctx: t.Context(), stdout: os.Stdout, stderr: os.Stderr, getenv: func(string) string { return "" }, now: e.now, noTTY: true, home: e.home, actor: "alice"}
+	a.setup()
+	inc, err := a.load(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range actions.Specs {
+		_, err := a.buildAction(inc, name, map[string]string{"repo": "o/r", "template": "incident-advisory", "since": "-1d", "kind": "issue"}, "")
+		if err != nil && strings.Contains(err.Error(), "cannot be run from a step") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestTemplatesForEveryPlaybook: every template renders for an incident of
+// every playbook once its fields are given, and refuses (naming them)
+// before.
+func TestTemplatesForEveryPlaybook(t *testing.T) {
+	lib, _ := playbooks.Load(nil, playbooks.Options{})
+	tl, _ := comms.Load(nil)
+	e := newEnv(t)
+	for _, p := range lib.All() {
+		id := strings.TrimSpace(e.ok("incident", "open", "--playbook", p.ID, "--title", "t "+p.ID))
+		for _, tm := range tl.All() {
+			args := []string{"comms", "render", id, tm.Name, "-o", "-"}
+			for _, f := range tm.Fields {
+				args = append(args, "--set", f+"=v-"+f)
+			}
+			if out := e.ok(args...); strings.Contains(out, "MISSING") || strings.Contains(out, "<no value>") {
+				t.Errorf("%s/%s: %s", p.ID, tm.Name, out)
+			}
+			e.fail(1, "template "+tm.Name+" is missing", "comms", "render", id, tm.Name)
+		}
+	}
+}
+
+// TestSigningPlaybookAgainstTheSimulator runs the ClawSec signing playbook's
+// GitHub and signing steps through `firebreak run`.
+func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
+	e, s, chk := ghEnv(t)
+	s.AddRepo("org/clawsec")
+	wf := s.AddWorkflow("org/clawsec", "deploy-pages.yml", []byte("name: Deploy\njobs:\n  d:\n    env:\n      K: ${{ secrets.CLAWSEC_SIGNING_PRIVATE_KEY }}\n"))
+	s.AddWorkflow("org/clawsec", "ci.yml", []byte("name: CI\n"))
+	s.AddRun("org/clawsec", wf, "in_progress", "mallory")
+	s.AddSecret("org/clawsec", "", "CLAWSEC_SIGNING_PRIVATE_KEY", []byte("leaked"))
+	s.AddCommit("org/clawsec", "mallory", "edit deploy", t0.Add(-2*3600e9), ".github/workflows/deploy-pages.yml")
+	dir := t.TempDir()
+	e.ok("key", "generate", "--out", filepath.Join(dir, "new"))
+	feed := filepath.Join(dir, "feed.json")
+	os.WriteFile(feed, []byte(`{"advisories":[]}`), 0o644)
+	id := strings.TrimSpace(e.ok("incident", "open", "--playbook", "SIGNING", "--title", "key leaked in logs",
+		"--fact", "repo=org/clawsec", "--fact", "since=2026-11-21 00:00", "--fact", "feed="+feed,
+		"--fact", "new_key="+filepath.Join(dir, "new.pem"), "--fact", "public_key="+filepath.Join(dir, "new.pub.pem")))
+	for _, step := range []string{"pause-signing-workflows", "cancel-signing-runs", "review-workflow-runs", "revoke-compromised-secret",
+		"re-sign-artifacts", "set-new-secret", "redeploy", "publish-timeline"} {
+		e.ok("run", id, step, "--yes")
+	}
+	if s.WorkflowState("org/clawsec", wf) != "active" {
+		t.Fatal("deploy not resumed")
+	}
+	got, ok := s.Secret("org/clawsec", "", "CLAWSEC_SIGNING_PRIVATE_KEY")
+	want, _ := os.ReadFile(filepath.Join(dir, "new.pem"))
+	if !ok || string(got) != string(want) {
+		t.Fatal("the secret does not hold the new key")
+	}
+	e.ok("verify", feed, "--pubkey", filepath.Join(dir, "new.pub.pem"))
+	if is := s.Issues("org/clawsec"); len(is) != 1 || !strings.Contains(is[0], "pause-signing-workflows") {
+		t.Fatalf("published: %v", is)
+	}
+	show := e.ok("incident", "show", id)
+	if strings.Count(show, "    [x] ") != 8 {
+		t.Fatalf("steps done:\n%s", show)
+	}
+	if out := e.ok("evidence", "verify", id); !strings.Contains(out, "1 evidence file(s)") {
+		t.Fatalf("audit evidence: %s", out)
+	}
+	contractOK(t, chk)
+}
