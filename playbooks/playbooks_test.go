@@ -281,3 +281,21 @@ func filepathGlob() ([]string, error) {
 	}
 	return out, err
 }
+
+func TestTransitionErrorsReadAsSentences(t *testing.T) {
+	for _, tc := range []struct {
+		from State
+		verb string
+		want string
+	}{
+		{Done, VerbDone, "step s1 is done: cannot mark it done"},
+		{Done, VerbStart, "step s1 is done: cannot start it"},
+		{Skipped, VerbFail, "step s1 is skipped: cannot mark it failed"},
+		{Pending, VerbReopen, "step s1 is pending: cannot reopen it"},
+	} {
+		_, err := Transition("s1", tc.from, tc.verb)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s on %s: %v, want %q", tc.verb, tc.from, err, tc.want)
+		}
+	}
+}

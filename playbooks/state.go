@@ -87,7 +87,18 @@ type TransitionError struct {
 }
 
 func (e *TransitionError) Error() string {
-	return fmt.Sprintf("step %s is %s: cannot %s it", e.Step, e.From, e.Verb)
+	return fmt.Sprintf("step %s is %s: cannot %s", e.Step, e.From, verbPhrase(e.Verb))
+}
+
+// verbPhrase is how an error names what was attempted.
+func verbPhrase(verb string) string {
+	switch verb {
+	case VerbDone:
+		return "mark it done"
+	case VerbFail:
+		return "mark it failed"
+	}
+	return verb + " it"
 }
 
 // Transition returns the state a verb moves a step to. Marking a pending
