@@ -4,7 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/firebreak-dev/firebreak/tui"
 )
 
 const usageText = `firebreak — the incident console for software-signing incidents
@@ -115,11 +120,17 @@ func (a *app) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
 	})
 }
 
-// console is what firebreak does with no command. Until the TUI lands it
-// shows the incidents and how to work with them.
+// console is what firebreak does with no command: the full-screen console
+// on a terminal; otherwise (a pipe, a script, TERM=dumb) the incident list
+// and the usage.
 func (a *app) console() error {
 	if err := a.setup(); err != nil {
 		return err
+	}
+	out, okOut := a.stdout.(*os.File)
+	in, okIn := a.stdin.(*os.File)
+	if okOut && okIn && !a.noTTY && term.IsTerminal(int(out.Fd())) && term.IsTerminal(int(in.Fd())) && a.getenv("TERM") != "dumb" {
+		return tui.Run(a.ctx, tui.Options{Workspace: a.ws, Actor: a.actor, NoColor: a.noColor, Now: a.now})
 	}
 	if err := a.listIncidents(false); err != nil {
 		return err

@@ -1,0 +1,194 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/tui/keys"
+	"github.com/firebreak-dev/firebreak/tui/styles"
+)
+
+// incidentRow is one line of the home screen.
+type incidentRow struct {
+	ID, Title, Playbook, Severity string
+	Drill, Closed                 bool
+	Created, Deadline             time.Time
+	Done, Total, Overdue          int
+	Unreadable                    string
+}
+
+func loadRows(ws *incident.Workspace, now time.Time) ([]incidentRow, error) {
+	ids, err := ws.IDs()
+	if err != nil {
+		return nil, err
+	}
+	var rows []incidentRow
+	for _, id := range ids {
+		inc, err := ws.Load(id)
+		if err != nil {
+			rows = append(rows, incidentRow{ID: id, Unreadable: err.Error()})
+			continue
+		}
+		st, err := inc.State()
+		if err != nil {
+			rows = append(rows, incidentRow{ID: id, Unreadable: err.Error()})
+			continue
+		}
+		r := incidentRow{ID: id, Title: inc.Header.Title, Playbook: inc.Header.Playbook.ID, Severity: st.Severity.Both(),
+			Drill: inc.Header.Drill, Closed: st.Closed, Created: inc.Header.Created, Deadline: st.ResponseDeadline()}
+		r.Done, r.Total = st.Progress()
+		for _, s := range inc.Playbook.Steps() {
+			if st.Overdue(s, now) {
+				r.Overdue++
+			}
+		}
+		rows = append(rows, r)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Closed != rows[j].Closed {
+			return !rows[i].Closed
+		}
+		return rows[i].Created.After(rows[j].Created)
+	})
+	return rows, nil
+}
+
+type openMsg struct{ id string }
+
+type homeModel struct {
+	st     styles.Styles
+	nav    keys.Nav
+	now    func() time.Time
+	rows   []incidentRow
+	cursor int
+	filter textinput.Model
+	typing bool
+	w, h   int
+}
+
+func newHome(st styles.Styles, now func() time.Time) homeModel {
+	ti := newInput("/ ", "filter by id, title, playbook")
+	return homeModel{st: st, nav: keys.NewNav(), now: now, filter: ti}
+}
+
+func (h *homeModel) setSize(w, ht int) { h.w, h.h = w, ht }
+
+func (h *homeModel) setRows(rows []incidentRow) {
+	h.rows = rows
+	h.cursor = min(h.cursor, max(len(h.visible())-1, 0))
+}
+
+func (h homeModel) filtering() bool { return h.typing }
+
+func (h homeModel) visible() []incidentRow {
+	q := strings.ToLower(strings.TrimSpace(h.filter.Value()))
+	if q == "" {
+		return h.rows
+	}
+	var out []incidentRow
+	for _, r := range h.rows {
+		if strings.Contains(strings.ToLower(r.ID+" "+r.Title+" "+r.Playbook), q) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return h, nil
+	}
+	if h.typing {
+		switch km.Type {
+		case tea.KeyEnter:
+			h.typing = false
+			h.filter.Blur()
+			return h, nil
+		case tea.KeyEsc:
+			h.typing = false
+			h.filter.Blur()
+			h.filter.SetValue("")
+			return h, nil
+		}
+		var cmd tea.Cmd
+		h.filter, cmd = h.filter.Update(msg)
+		h.cursor = 0
+		return h, cmd
+	}
+	vis := h.visible()
+	switch {
+	case key.Matches(km, h.nav.Up):
+		h.cursor = max(h.cursor-1, 0)
+	case key.Matches(km, h.nav.Down):
+		h.cursor = min(h.cursor+1, max(len(vis)-1, 0))
+	case key.Matches(km, h.nav.Top):
+		h.cursor = 0
+	case key.Matches(km, h.nav.Bottom):
+		h.cursor = max(len(vis)-1, 0)
+	case key.Matches(km, h.nav.Filter):
+		h.typing = true
+		return h, h.filter.Focus()
+	case key.Matches(km, h.nav.Open):
+		if h.cursor < len(vis) && vis[h.cursor].Unreadable == "" {
+			id := vis[h.cursor].ID
+			return h, func() tea.Msg { return openMsg{id: id} }
+		}
+	}
+	return h, nil
+}
+
+func (h homeModel) view() string {
+	var b strings.Builder
+	vis := h.visible()
+	b.WriteString(h.st.Title.Render(fmt.Sprintf("Incidents (%d)", len(vis))))
+	b.WriteString("\n")
+	if h.typing || h.filter.Value() != "" {
+		b.WriteString(h.filter.View() + "\n")
+	}
+	if len(vis) == 0 {
+		b.WriteString(h.st.Muted.Render("No incidents. Open one with: firebreak incident open --playbook INC-1 --title TEXT") + "\n")
+		return b.String()
+	}
+	// The id column gives way first on a narrow terminal: severity, steps
+	// and status matter more at a glance.
+	idW := min(max(h.w-62, 16), 44)
+	b.WriteString(h.st.Header.Render(fmt.Sprintf("  %-*s %-18s %-10s %-6s %-7s %s", idW, "ID", "SEVERITY", "PLAYBOOK", "STEPS", "AGE", "STATUS")) + "\n")
+	now := h.now()
+	for i, r := range vis {
+		var line string
+		if r.Unreadable != "" {
+			line = fmt.Sprintf("  %-*s %s", idW, truncate(r.ID, idW), "UNREADABLE: "+clean(r.Unreadable))
+		} else {
+			status := "OPEN"
+			if r.Closed {
+				status = "closed"
+			}
+			if r.Drill {
+				status += " DRILL"
+			}
+			if r.Overdue > 0 {
+				status += fmt.Sprintf(" %d OVERDUE", r.Overdue)
+			}
+			line = fmt.Sprintf("  %-*s %-18s %-10s %-6s %-7s %s  %s", idW, truncate(r.ID, idW), r.Severity, r.Playbook,
+				fmt.Sprintf("%d/%d", r.Done, r.Total), incident.FormatSpan(now.Sub(r.Created)), status, clean(r.Title))
+		}
+		line = truncate(line, h.w)
+		if i == h.cursor {
+			line = h.st.Selected.Render(pad("> "+strings.TrimPrefix(line, "  "), h.w))
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func (h homeModel) shortHelp() []key.Binding {
+	return []key.Binding{h.nav.Up, h.nav.Down, h.nav.Open, h.nav.Filter}
+}

@@ -1,0 +1,57 @@
+// Package keys holds the console's key bindings. Each screen's KeyMap
+// doubles as its help: the short help in the footer and the full help on ?.
+package keys
+
+import "github.com/charmbracelet/bubbles/key"
+
+// Global are the keys every screen has.
+type Global struct {
+	Quit, ForceQuit, Help, Back key.Binding
+}
+
+// NewGlobal returns the global keys.
+func NewGlobal() Global {
+	return Global{
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+	}
+}
+
+// Nav are the movement keys (arrows and vim).
+type Nav struct {
+	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter key.Binding
+}
+
+// NewNav returns the movement keys.
+func NewNav() Nav {
+	return Nav{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+	}
+}
+
+// Runner are the incident runner's keys.
+type Runner struct {
+	Start, Done, Skip, Fail, Note, Timeline, Refresh key.Binding
+}
+
+// NewRunner returns the runner's keys.
+func NewRunner() Runner {
+	return Runner{
+		Start:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start step")),
+		Done:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "mark done")),
+		Skip:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip (reason)")),
+		Fail:     key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail (reason)")),
+		Note:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
+		Timeline: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+	}
+}

@@ -1,0 +1,361 @@
+// Package tui is firebreak's console: a Bubble Tea program over the same
+// incident record the CLI writes (one code path: every change is the same
+// journal event). The root model routes between screens; all I/O happens in
+// commands, never in Update or View.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/tui/keys"
+	"github.com/firebreak-dev/firebreak/tui/styles"
+)
+
+// Options configure the console.
+type Options struct {
+	Workspace *incident.Workspace
+	Actor     string
+	NoColor   bool
+	Now       func() time.Time
+}
+
+type screen int
+
+const (
+	screenHome screen = iota
+	screenRunner
+	screenTimeline
+)
+
+func (s screen) String() string {
+	switch s {
+	case screenRunner:
+		return "runner"
+	case screenTimeline:
+		return "timeline"
+	}
+	return "home"
+}
+
+// Model is the root model.
+type Model struct {
+	ctx     context.Context
+	opts    Options
+	st      styles.Styles
+	gk      keys.Global
+	help    help.Model
+	screen  screen
+	width   int
+	height  int
+	showAll bool // full help
+	err     error
+
+	home     homeModel
+	runner   runnerModel
+	timeline timelineModel
+
+	// tick schedules the clock and journal-watch ticks; tests replace it
+	// so that driving the model never sleeps.
+	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+}
+
+var _ tea.Model = Model{}
+
+// New returns the root model.
+func New(ctx context.Context, o Options) Model {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	st := styles.New(o.NoColor)
+	m := Model{ctx: ctx, opts: o, st: st, gk: keys.NewGlobal(), help: help.New(), width: 80, height: 24, tick: tea.Tick}
+	m.home = newHome(st, o.Now)
+	m.runner = newRunner(st, o.Now)
+	m.timeline = newTimeline(st)
+	return m
+}
+
+// Run starts the console on the terminal and returns when it quits.
+func Run(ctx context.Context, o Options) error {
+	p := tea.NewProgram(New(ctx, o), tea.WithAltScreen(), tea.WithContext(ctx))
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, tea.ErrInterrupted) {
+		return nil
+	}
+	return err
+}
+
+// Messages.
+type (
+	incidentsLoadedMsg struct {
+		rows []incidentRow
+		err  error
+	}
+	incidentLoadedMsg struct {
+		inc    *incident.Incident
+		st     *incident.State
+		events []journal.Event
+		stamp  string // the journal files' sizes and times, to notice changes
+		err    error
+	}
+	changedMsg struct {
+		id  string
+		err error
+	}
+	tickMsg    time.Time
+	journalMsg struct {
+		id    string
+		stamp string
+	}
+)
+
+func (m Model) tickCmd() tea.Cmd {
+	return m.tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+func loadIncidentsCmd(ws *incident.Workspace, now time.Time) tea.Cmd {
+	return func() tea.Msg {
+		rows, err := loadRows(ws, now)
+		return incidentsLoadedMsg{rows: rows, err: err}
+	}
+}
+
+func loadIncidentCmd(ws *incident.Workspace, id string) tea.Cmd {
+	return func() tea.Msg {
+		inc, err := ws.Load(id)
+		if err != nil {
+			return incidentLoadedMsg{err: err}
+		}
+		evs, _, err := inc.Journal.Timeline()
+		if err != nil {
+			return incidentLoadedMsg{err: err}
+		}
+		return incidentLoadedMsg{inc: inc, st: incident.Derive(inc.Header, inc.Playbook, evs), events: evs, stamp: journalStamp(inc.Journal.Dir())}
+	}
+}
+
+// watchCmd checks, once a second, whether another process (the CLI, a
+// second responder) wrote to the journal.
+func (m Model) watchCmd(dir, id string) tea.Cmd {
+	return m.tick(time.Second, func(time.Time) tea.Msg { return journalMsg{id: id, stamp: journalStamp(dir)} })
+}
+
+func journalStamp(dir string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, e := range ents {
+		if fi, err := os.Stat(filepath.Join(dir, e.Name())); err == nil {
+			fmt.Fprintf(&b, "%s:%d:%d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return b.String()
+}
+
+// Init loads the incidents.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(loadIncidentsCmd(m.opts.Workspace, m.opts.Now()), m.tickCmd())
+}
+
+// Update routes: sizes, the focus guard, global keys, domain messages, then
+// the active screen.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		body := m.bodyHeight()
+		m.home.setSize(msg.Width, body)
+		m.runner.setSize(msg.Width, body)
+		m.timeline.setSize(msg.Width, body)
+		return m, nil
+	case tea.KeyMsg:
+		if key.Matches(msg, m.gk.ForceQuit) {
+			return m, tea.Quit
+		}
+		// Focus guard: a text field gets every key.
+		if m.typing() {
+			return m.updateActive(msg)
+		}
+		switch {
+		case key.Matches(msg, m.gk.Quit):
+			return m, tea.Quit
+		case key.Matches(msg, m.gk.Help):
+			m.showAll = !m.showAll
+			return m, nil
+		case key.Matches(msg, m.gk.Back):
+			if m.err != nil {
+				m.err = nil
+				return m, nil
+			}
+			switch m.screen {
+			case screenTimeline:
+				m.screen = screenRunner
+				return m, nil
+			case screenRunner:
+				m.screen = screenHome
+				return m, loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
+			}
+		}
+	case tickMsg:
+		return m, m.tickCmd()
+	case incidentsLoadedMsg:
+		if msg.err != nil {
+			m.err = msg.err
+			return m, nil
+		}
+		m.home.setRows(msg.rows)
+		return m, nil
+	case incidentLoadedMsg:
+		if msg.err != nil {
+			m.err = msg.err
+			return m, nil
+		}
+		first := m.runner.inc == nil || m.runner.inc.Header.ID != msg.inc.Header.ID
+		m.runner.set(msg.inc, msg.st, msg.events, msg.stamp)
+		m.timeline.set(msg.events, m.opts.Now())
+		if m.screen == screenHome {
+			m.screen = screenRunner
+		}
+		if first {
+			return m, m.watchCmd(msg.inc.Journal.Dir(), msg.inc.Header.ID)
+		}
+		return m, nil
+	case journalMsg:
+		if m.runner.inc == nil || m.runner.inc.Header.ID != msg.id || m.screen == screenHome {
+			return m, nil
+		}
+		next := m.watchCmd(m.runner.inc.Journal.Dir(), msg.id)
+		if msg.stamp != m.runner.stamp {
+			return m, tea.Batch(next, loadIncidentCmd(m.opts.Workspace, msg.id))
+		}
+		return m, next
+	case openMsg:
+		return m, loadIncidentCmd(m.opts.Workspace, msg.id)
+	case changedMsg:
+		if msg.err != nil {
+			m.err = msg.err
+		}
+		return m, loadIncidentCmd(m.opts.Workspace, msg.id)
+	}
+	return m.updateActive(msg)
+}
+
+func (m Model) typing() bool {
+	switch m.screen {
+	case screenHome:
+		return m.home.filtering()
+	case screenRunner:
+		return m.runner.prompting()
+	case screenTimeline:
+		return m.timeline.filtering
+	}
+	return false
+}
+
+func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch m.screen {
+	case screenHome:
+		m.home, cmd = m.home.update(msg)
+	case screenRunner:
+		var toTimeline bool
+		m.runner, cmd, toTimeline = m.runner.update(msg, m.opts.Actor, m.ctx)
+		if toTimeline {
+			m.screen = screenTimeline
+		}
+	case screenTimeline:
+		m.timeline, cmd = m.timeline.update(msg)
+	}
+	return m, cmd
+}
+
+func (m Model) bodyHeight() int { return max(m.height-2, 1) }
+
+// View draws the status bar, the active screen and the help footer.
+func (m Model) View() string {
+	var b strings.Builder
+	b.WriteString(m.statusBar())
+	b.WriteByte('\n')
+	body := ""
+	switch m.screen {
+	case screenHome:
+		body = m.home.view()
+	case screenRunner:
+		body = m.runner.view()
+	case screenTimeline:
+		body = m.timeline.view()
+	}
+	if m.err != nil {
+		body = m.st.Bad.Render("ERROR: "+clean(m.err.Error())) + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
+	}
+	if m.showAll {
+		body = m.help.FullHelpView(m.fullHelp())
+	}
+	b.WriteString(fitLines(body, m.bodyHeight(), m.width))
+	b.WriteByte('\n')
+	// help.ShortHelpView can overrun its width when even "…" does not fit.
+	b.WriteString(truncate(m.help.ShortHelpView(m.shortHelp()), m.width))
+	return b.String()
+}
+
+func (m Model) statusBar() string {
+	left := " firebreak"
+	if inc := m.runner.inc; inc != nil && m.screen != screenHome {
+		st := m.runner.state
+		now := m.opts.Now()
+		left = fmt.Sprintf(" %s · %s · open %s", inc.Header.ID, st.Severity.Both(), incident.FormatSpan(now.Sub(inc.Header.Created)))
+		if d := st.ResponseDeadline(); st.Severity.Response() > 0 {
+			if left2 := d.Sub(now); left2 > 0 {
+				left += " · response due in " + incident.FormatSpan(left2)
+			} else {
+				left += " · response deadline PASSED"
+			}
+		} else {
+			left += " · response: immediate"
+		}
+		if inc.Header.Drill {
+			left += " · DRILL"
+		}
+	}
+	return m.st.Status.Render(pad(truncate(left, m.width), m.width))
+}
+
+func (m Model) shortHelp() []key.Binding {
+	g := []key.Binding{m.gk.Help, m.gk.Quit}
+	switch m.screen {
+	case screenHome:
+		return append(m.home.shortHelp(), g...)
+	case screenRunner:
+		return append(m.runner.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
+	case screenTimeline:
+		return append(m.timeline.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
+	}
+	return g
+}
+
+func (m Model) fullHelp() [][]key.Binding {
+	g := []key.Binding{m.gk.Help, m.gk.Back, m.gk.Quit, m.gk.ForceQuit}
+	switch m.screen {
+	case screenHome:
+		return [][]key.Binding{m.home.shortHelp(), g}
+	case screenRunner:
+		return [][]key.Binding{m.runner.fullHelp(), g}
+	case screenTimeline:
+		return [][]key.Binding{m.timeline.shortHelp(), g}
+	}
+	return [][]key.Binding{g}
+}

@@ -1,0 +1,279 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/playbooks"
+	"github.com/firebreak-dev/firebreak/tui/keys"
+	"github.com/firebreak-dev/firebreak/tui/styles"
+)
+
+// promptKind is what the runner's text field is asking for.
+type promptKind int
+
+const (
+	promptNone promptKind = iota
+	promptSkip
+	promptFail
+	promptNote
+)
+
+func (p promptKind) String() string {
+	switch p {
+	case promptSkip:
+		return "reason to skip"
+	case promptFail:
+		return "reason it failed"
+	case promptNote:
+		return "note"
+	}
+	return ""
+}
+
+type runnerModel struct {
+	st      styles.Styles
+	nav     keys.Nav
+	keys    keys.Runner
+	now     func() time.Time
+	inc     *incident.Incident
+	state   *incident.State
+	events  []journal.Event
+	stamp   string
+	steps   []playbooks.Step
+	cursor  int
+	scroll  int // guidance scroll
+	prompt  promptKind
+	input   textinput.Model
+	w, h    int
+	message string
+}
+
+func newRunner(st styles.Styles, now func() time.Time) runnerModel {
+	ti := newInput("", "")
+	ti.CharLimit = 500
+	return runnerModel{st: st, nav: keys.NewNav(), keys: keys.NewRunner(), now: now, input: ti}
+}
+
+func (r *runnerModel) setSize(w, h int) { r.w, r.h = w, h }
+
+func (r *runnerModel) set(inc *incident.Incident, st *incident.State, evs []journal.Event, stamp string) {
+	if r.inc == nil || r.inc.Header.ID != inc.Header.ID {
+		r.cursor, r.scroll, r.message = 0, 0, ""
+	}
+	r.inc, r.state, r.events, r.stamp = inc, st, evs, stamp
+	r.steps = inc.Playbook.Steps()
+	r.cursor = min(r.cursor, max(len(r.steps)-1, 0))
+}
+
+func (r runnerModel) prompting() bool { return r.prompt != promptNone }
+
+// stepCmd applies a verb through the same code path as `firebreak step`.
+func stepCmd(ctx context.Context, inc *incident.Incident, actor, step, verb, reason string) tea.Cmd {
+	return func() tea.Msg {
+		_, _, err := inc.Step(ctx, actor, step, verb, reason, time.Time{})
+		return changedMsg{id: inc.Header.ID, err: err}
+	}
+}
+
+func noteCmd(ctx context.Context, inc *incident.Incident, actor, step, text string) tea.Cmd {
+	return func() tea.Msg {
+		return changedMsg{id: inc.Header.ID, err: inc.Note(ctx, actor, text, step, time.Time{})}
+	}
+}
+
+func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (runnerModel, tea.Cmd, bool) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok || r.inc == nil {
+		return r, nil, false
+	}
+	if r.prompt != promptNone {
+		switch km.Type {
+		case tea.KeyEsc:
+			r.prompt = promptNone
+			r.input.Blur()
+			return r, nil, false
+		case tea.KeyEnter:
+			text := strings.TrimSpace(r.input.Value())
+			kind := r.prompt
+			r.prompt = promptNone
+			r.input.Blur()
+			if text == "" {
+				r.message = "nothing entered: nothing recorded"
+				return r, nil, false
+			}
+			step := r.steps[r.cursor].ID
+			switch kind {
+			case promptSkip:
+				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbSkip, text), false
+			case promptFail:
+				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbFail, text), false
+			default:
+				return r, noteCmd(ctx, r.inc, actor, step, text), false
+			}
+		}
+		var cmd tea.Cmd
+		r.input, cmd = r.input.Update(msg)
+		return r, cmd, false
+	}
+	if len(r.steps) == 0 {
+		return r, nil, false
+	}
+	step := r.steps[r.cursor].ID
+	ask := func(p promptKind) (runnerModel, tea.Cmd, bool) {
+		r.prompt = p
+		r.input.SetValue("")
+		r.input.Prompt = p.String() + ": "
+		return r, r.input.Focus(), false
+	}
+	switch {
+	case key.Matches(km, r.nav.Up):
+		r.cursor, r.scroll = max(r.cursor-1, 0), 0
+	case key.Matches(km, r.nav.Down):
+		r.cursor, r.scroll = min(r.cursor+1, len(r.steps)-1), 0
+	case key.Matches(km, r.nav.PageDown):
+		r.scroll += max(r.h/2, 1)
+	case key.Matches(km, r.nav.PageUp):
+		r.scroll = max(r.scroll-max(r.h/2, 1), 0)
+	case key.Matches(km, r.keys.Start):
+		return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbStart, ""), false
+	case key.Matches(km, r.keys.Done):
+		return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbDone, ""), false
+	case key.Matches(km, r.keys.Skip):
+		return ask(promptSkip)
+	case key.Matches(km, r.keys.Fail):
+		return ask(promptFail)
+	case key.Matches(km, r.keys.Note):
+		return ask(promptNote)
+	case key.Matches(km, r.keys.Timeline):
+		return r, nil, true
+	case key.Matches(km, r.keys.Refresh):
+		id := r.inc.Header.ID
+		return r, func() tea.Msg { return changedMsg{id: id} }, false
+	}
+	return r, nil, false
+}
+
+func (r runnerModel) view() string {
+	if r.inc == nil {
+		return r.st.Muted.Render("Loading…")
+	}
+	leftW := min(max(r.w*2/5, 30), 60)
+	rightW := max(r.w-leftW-3, 20)
+	left := r.stepList(leftW)
+	right := r.detail(rightW)
+	h := max(r.h-2, 1)
+	if r.prompt != promptNone {
+		h--
+	}
+	var b strings.Builder
+	b.WriteString(r.st.Title.Render(truncate(clean(r.inc.Header.Title)+" — "+r.inc.Playbook.ID+" "+r.inc.Playbook.Title, r.w)) + "\n")
+	for i := 0; i < h; i++ {
+		l, rr := "", ""
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			rr = right[i]
+		}
+		b.WriteString(pad(truncate(l, leftW), leftW) + r.st.Border.Render(" │ ") + truncate(rr, rightW) + "\n")
+	}
+	if r.prompt != promptNone {
+		b.WriteString(r.input.View() + "\n")
+	} else if r.message != "" {
+		b.WriteString(r.st.Muted.Render(r.message) + "\n")
+	}
+	return b.String()
+}
+
+func (r runnerModel) stepList(w int) []string {
+	var out []string
+	now := r.now()
+	phase := ""
+	for i, s := range r.steps {
+		if s.Phase != phase {
+			phase = s.Phase
+			for _, ph := range r.inc.Playbook.Phases {
+				if ph.ID == phase {
+					out = append(out, r.st.Header.Render(truncate(clean(ph.Title), w)))
+				}
+			}
+		}
+		ss := r.state.Steps[s.ID]
+		mark := "  "
+		if i == r.cursor {
+			mark = "> "
+		}
+		due := ""
+		if r.state.Overdue(s, now) {
+			due = " OVERDUE"
+		}
+		line := fmt.Sprintf("%s%s %-4s %s%s", mark, ss.State.Icon(), s.Number, clean(s.Title), due)
+		line = truncate(line, w)
+		switch {
+		case i == r.cursor:
+			line = r.st.Selected.Render(pad(line, w))
+		case due != "" || ss.State == playbooks.Failed:
+			line = r.st.Bad.Render(line)
+		case ss.State.Closed():
+			line = r.st.Muted.Render(line)
+		}
+		out = append(out, line)
+	}
+	out = append(out, "", r.st.Muted.Render("[ ] pending [>] started [x] done [-] skipped [!] failed"))
+	return out
+}
+
+func (r runnerModel) detail(w int) []string {
+	s := r.steps[r.cursor]
+	ss := r.state.Steps[s.ID]
+	out := []string{r.st.Header.Render(fmt.Sprintf("%s %s (%s)", s.Number, clean(s.Title), s.ID))}
+	status := strings.ToUpper(string(ss.State))
+	if ss.Actor != "" {
+		status += " by " + clean(ss.Actor) + " at " + ss.At.UTC().Format("2006-01-02 15:04Z")
+		if ss.Reason != "" {
+			status += " — " + clean(ss.Reason)
+		}
+	}
+	out = append(out, "State: "+status, "RACI: "+clean(s.RACI.String()))
+	if d := r.state.StepDeadline(s); !d.IsZero() {
+		left := d.Sub(r.now())
+		when := "due " + d.UTC().Format("2006-01-02 15:04Z")
+		if left > 0 {
+			when += " (" + incident.FormatSpan(left) + " left)"
+		} else if !ss.State.Closed() {
+			when += " (OVERDUE by " + incident.FormatSpan(-left) + ")"
+		}
+		out = append(out, "Deadline: "+when)
+	}
+	if s.Action != nil {
+		out = append(out, "Action: "+s.Action.Name+" — run it with: firebreak run "+r.inc.Header.ID+" "+s.ID)
+	}
+	out = append(out, "")
+	body := wrap(playbooks.Render(s.Guidance, r.state.Facts), w)
+	for _, c := range s.Checklist {
+		body = append(body, "[ ] "+clean(c))
+	}
+	if r.scroll < len(body) {
+		body = body[r.scroll:]
+	} else {
+		body = nil
+	}
+	return append(out, body...)
+}
+
+func (r runnerModel) shortHelp() []key.Binding {
+	return []key.Binding{r.nav.Up, r.nav.Down, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Fail, r.keys.Note, r.keys.Timeline}
+}
+
+func (r runnerModel) fullHelp() []key.Binding {
+	return append(r.shortHelp(), r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)
+}

@@ -1,0 +1,82 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+)
+
+// clean makes incident text safe to draw: escape sequences and control
+// characters become visible, lines fold.
+func clean(s string) string { return textutil.Line(s) }
+
+func truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+func pad(s string, w int) string {
+	if n := ansi.StringWidth(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// fitLines cuts or pads text to exactly h lines of at most w cells.
+func fitLines(s string, h, w int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = truncate(l, w)
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrap folds text to width w, keeping blank lines.
+func wrap(s string, w int) []string {
+	if w < 10 {
+		w = 10
+	}
+	var out []string
+	for _, para := range strings.Split(textutil.Clean(s, true), "\n") {
+		if strings.TrimSpace(para) == "" {
+			out = append(out, "")
+			continue
+		}
+		indent := para[:len(para)-len(strings.TrimLeft(para, " "))]
+		line := indent
+		for _, word := range strings.Fields(para) {
+			if ansi.StringWidth(line)+1+ansi.StringWidth(word) > w && strings.TrimSpace(line) != "" {
+				out = append(out, line)
+				line = indent
+			}
+			if strings.TrimSpace(line) != "" {
+				line += " "
+			}
+			line += word
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// newInput returns a text field with a steady cursor: nothing on screen
+// moves unless the responder or the incident does.
+func newInput(prompt, placeholder string) textinput.Model {
+	ti := textinput.New()
+	ti.Prompt = prompt
+	ti.Placeholder = placeholder
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	return ti
+}

@@ -1,0 +1,129 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/tui/keys"
+	"github.com/firebreak-dev/firebreak/tui/styles"
+)
+
+// timelineModel shows the merged journal. It renders only the lines on
+// screen, so 10,000 events draw as fast as 20.
+type timelineModel struct {
+	st        styles.Styles
+	nav       keys.Nav
+	events    []journal.Event
+	shown     []int // indexes into events that pass the filter
+	top       int
+	filter    textinput.Model
+	filtering bool
+	w, h      int
+	loaded    time.Time
+}
+
+func newTimeline(st styles.Styles) timelineModel {
+	ti := newInput("/ ", "filter by kind, actor, step or text")
+	return timelineModel{st: st, nav: keys.NewNav(), filter: ti}
+}
+
+func (t *timelineModel) setSize(w, h int) { t.w, t.h = w, h }
+
+func (t *timelineModel) set(evs []journal.Event, now time.Time) {
+	t.events, t.loaded = evs, now
+	t.apply()
+	// Follow the end, as a log does.
+	t.top = max(len(t.shown)-t.rows(), 0)
+}
+
+func (t *timelineModel) apply() {
+	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
+	t.shown = t.shown[:0]
+	for i, e := range t.events {
+		if q == "" || strings.Contains(strings.ToLower(e.Kind+" "+e.Actor+" "+e.Step+" "+e.Summary), q) {
+			t.shown = append(t.shown, i)
+		}
+	}
+	t.top = min(t.top, max(len(t.shown)-t.rows(), 0))
+}
+
+func (t timelineModel) rows() int {
+	n := t.h - 2
+	if t.filtering || t.filter.Value() != "" {
+		n--
+	}
+	return max(n, 1)
+}
+
+func (t timelineModel) update(msg tea.Msg) (timelineModel, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return t, nil
+	}
+	if t.filtering {
+		switch km.Type {
+		case tea.KeyEnter:
+			t.filtering = false
+			t.filter.Blur()
+			return t, nil
+		case tea.KeyEsc:
+			t.filtering = false
+			t.filter.Blur()
+			t.filter.SetValue("")
+			t.apply()
+			return t, nil
+		}
+		var cmd tea.Cmd
+		t.filter, cmd = t.filter.Update(msg)
+		t.apply()
+		return t, cmd
+	}
+	last := max(len(t.shown)-t.rows(), 0)
+	switch {
+	case key.Matches(km, t.nav.Up):
+		t.top = max(t.top-1, 0)
+	case key.Matches(km, t.nav.Down):
+		t.top = min(t.top+1, last)
+	case key.Matches(km, t.nav.PageUp):
+		t.top = max(t.top-t.rows(), 0)
+	case key.Matches(km, t.nav.PageDown):
+		t.top = min(t.top+t.rows(), last)
+	case key.Matches(km, t.nav.Top):
+		t.top = 0
+	case key.Matches(km, t.nav.Bottom):
+		t.top = last
+	case key.Matches(km, t.nav.Filter):
+		t.filtering = true
+		return t, t.filter.Focus()
+	}
+	return t, nil
+}
+
+func (t timelineModel) view() string {
+	var b strings.Builder
+	b.WriteString(t.st.Title.Render(fmt.Sprintf("Timeline: %d of %d events (UTC)", len(t.shown), len(t.events))) + "\n")
+	if t.filtering || t.filter.Value() != "" {
+		b.WriteString(t.filter.View() + "\n")
+	}
+	end := min(t.top+t.rows(), len(t.shown))
+	for _, i := range t.shown[t.top:end] {
+		e := &t.events[i]
+		step := ""
+		if e.Step != "" {
+			step = " [" + clean(e.Step) + "]"
+		}
+		line := fmt.Sprintf("%s  %-10s %-17s %s%s", e.At.UTC().Format("2006-01-02 15:04:05Z"), truncate(clean(e.Actor), 10), e.Kind, clean(e.Summary), step)
+		b.WriteString(truncate(line, t.w) + "\n")
+	}
+	return b.String()
+}
+
+func (t timelineModel) shortHelp() []key.Binding {
+	return []key.Binding{t.nav.Up, t.nav.Down, t.nav.PageDown, t.nav.Filter}
+}
