@@ -20,7 +20,12 @@ import (
 	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden View() files")
+// updating reports -update: rewrite the golden View() files. The flag is
+// defined by charmbracelet/x/exp/golden, which teatest brings in.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 func TestMain(m *testing.M) {
 	// Golden files hold plain text: no colour, no bold, whatever terminal
@@ -130,7 +135,7 @@ var (
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
