@@ -299,3 +299,57 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+func TestPlaybookSnapshotsAreParsedOncePerContent(t *testing.T) {
+	ctx := context.Background()
+	w := newWorkspace(t)
+	facts := map[string]string{"key_path": "/keys/prod.sec"}
+	a, err := w.Open(ctx, OpenOptions{Playbook: inc1(t), Title: "first", Actor: "alice", Facts: facts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := w.Open(ctx, OpenOptions{Playbook: inc1(t), Title: "second", Actor: "alice", Facts: facts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	la, _ := w.Load(a.Header.ID)
+	lb, _ := w.Load(b.Header.ID)
+	if la.Playbook == lb.Playbook {
+		t.Fatal("two incidents share one *Playbook value")
+	}
+	if la.Playbook.File == lb.Playbook.File || !strings.HasPrefix(lb.Playbook.File, b.Dir) {
+		t.Fatalf("cached playbook names the wrong file: %s, %s", la.Playbook.File, lb.Playbook.File)
+	}
+	if &la.Playbook.Phases[0] != &lb.Playbook.Phases[0] {
+		t.Fatal("the same snapshot was parsed twice")
+	}
+	if len(w.parsed) != 1 {
+		t.Fatalf("%d cache entries for one playbook", len(w.parsed))
+	}
+}
+
+func TestEditedPlaybookSnapshotIsRefusedEvenWhenCached(t *testing.T) {
+	ctx := context.Background()
+	w := newWorkspace(t)
+	inc, err := w.Open(ctx, OpenOptions{Playbook: inc1(t), Title: "first", Actor: "alice", Facts: map[string]string{"key_path": "/k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Load(inc.Header.ID); err != nil { // now cached
+		t.Fatal(err)
+	}
+	path := filepath.Join(inc.Dir, PlaybookFile)
+	b, _ := os.ReadFile(path)
+	os.Chmod(path, 0o600)
+	edited := strings.Replace(string(b), "Isolate the key", "Ignore the key", 1)
+	if edited == string(b) {
+		t.Fatal("test edit did not apply")
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.Load(inc.Header.ID)
+	if err == nil || !strings.Contains(err.Error(), "playbook snapshot was changed") {
+		t.Fatalf("edited snapshot: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ package incident
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
@@ -65,6 +67,12 @@ type Workspace struct {
 	Home string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// parsed caches playbook snapshots by the SHA-256 of their bytes: a
+	// workspace of 200 incidents holds a handful of distinct playbooks, and
+	// parsing dominated listing them. Entries are never modified.
+	mu     sync.Mutex
+	parsed map[[32]byte]*playbooks.Playbook
 }
 
 // DefaultHome is $FIREBREAK_HOME, else $XDG_STATE_HOME/firebreak, else
@@ -326,6 +334,31 @@ func (w *Workspace) Load(ref string) (*Incident, error) {
 	return w.load(id)
 }
 
+// parse parses a playbook snapshot, once per distinct content. The
+// result is a copy naming this file; its phases and steps are shared and
+// read-only, as every parsed playbook's are.
+func (w *Workspace) parse(path string, b []byte) (*playbooks.Playbook, error) {
+	sum := sha256.Sum256(b)
+	w.mu.Lock()
+	p, ok := w.parsed[sum]
+	w.mu.Unlock()
+	if !ok {
+		var err error
+		if p, err = playbooks.Parse(path, b, playbooks.Options{}); err != nil {
+			return nil, err
+		}
+		w.mu.Lock()
+		if w.parsed == nil {
+			w.parsed = make(map[[32]byte]*playbooks.Playbook)
+		}
+		w.parsed[sum] = p
+		w.mu.Unlock()
+	}
+	c := *p
+	c.File = path
+	return &c, nil
+}
+
 func (w *Workspace) load(id string) (*Incident, error) {
 	dir := w.Dir(id)
 	hb, err := os.ReadFile(filepath.Join(dir, HeaderFile))
@@ -344,7 +377,7 @@ func (w *Workspace) load(id string) (*Incident, error) {
 	if err != nil {
 		return nil, fmt.Errorf("incident %s: playbook snapshot: %w", id, err)
 	}
-	p, err := playbooks.Parse(pbPath, pb, playbooks.Options{})
+	p, err := w.parse(pbPath, pb)
 	if err != nil {
 		return nil, fmt.Errorf("incident %s: playbook snapshot does not parse:\n%w", id, err)
 	}
