@@ -107,6 +107,7 @@ type (
 		st     *incident.State
 		events []journal.Event
 		stamp  string // the journal files' sizes and times, to notice changes
+		chain  string // the journal's verification, in words
 		err    error
 	}
 	changedMsg struct {
@@ -131,7 +132,7 @@ func loadIncidentsCmd(ws *incident.Workspace, now time.Time) tea.Cmd {
 	}
 }
 
-func loadIncidentCmd(ws *incident.Workspace, id string) tea.Cmd {
+func loadIncidentCmd(ctx context.Context, ws *incident.Workspace, id string) tea.Cmd {
 	return func() tea.Msg {
 		inc, err := ws.Load(id)
 		if err != nil {
@@ -141,8 +142,28 @@ func loadIncidentCmd(ws *incident.Workspace, id string) tea.Cmd {
 		if err != nil {
 			return incidentLoadedMsg{err: err}
 		}
-		return incidentLoadedMsg{inc: inc, st: incident.Derive(inc.Header, inc.Playbook, evs), events: evs, stamp: journalStamp(inc.Journal.Dir())}
+		return incidentLoadedMsg{inc: inc, st: incident.Derive(inc.Header, inc.Playbook, evs), events: evs,
+			stamp: journalStamp(inc.Journal.Dir()), chain: chainStatus(ctx, inc)}
 	}
+}
+
+// chainStatus verifies the journal's hash chains (streaming, one line in
+// memory) and says what it found.
+func chainStatus(ctx context.Context, inc *incident.Incident) string {
+	rep, err := inc.Journal.Verify(ctx, journal.VerifyOptions{})
+	switch {
+	case err != nil:
+		return "journal NOT VERIFIED: " + err.Error()
+	case len(rep.Problems) > 0:
+		return fmt.Sprintf("journal BROKEN: %s (run firebreak verify %s)", rep.Problems[0].Error(), inc.Header.ID)
+	case !rep.Intact():
+		return "journal has a torn last line (a crash mid-write); firebreak repairs it on the next write"
+	}
+	chains := "chains"
+	if len(rep.Files) == 1 {
+		chains = "chain"
+	}
+	return fmt.Sprintf("journal verified: %d events, %d hash %s intact", rep.Events, len(rep.Files), chains)
 }
 
 // watchCmd checks, once a second, whether another process (the CLI, a
@@ -226,7 +247,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		first := m.runner.inc == nil || m.runner.inc.Header.ID != msg.inc.Header.ID
 		m.runner.set(msg.inc, msg.st, msg.events, msg.stamp)
-		m.timeline.set(msg.events, m.opts.Now())
+		m.timeline.set(msg.events, msg.chain)
 		if m.screen == screenHome {
 			m.screen = screenRunner
 		}
@@ -240,16 +261,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		next := m.watchCmd(m.runner.inc.Journal.Dir(), msg.id)
 		if msg.stamp != m.runner.stamp {
-			return m, tea.Batch(next, loadIncidentCmd(m.opts.Workspace, msg.id))
+			return m, tea.Batch(next, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id))
 		}
 		return m, next
 	case openMsg:
-		return m, loadIncidentCmd(m.opts.Workspace, msg.id)
+		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	case changedMsg:
 		if msg.err != nil {
 			m.err = msg.err
 		}
-		return m, loadIncidentCmd(m.opts.Workspace, msg.id)
+		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	}
 	return m.updateActive(msg)
 }
@@ -285,8 +306,15 @@ func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m Model) bodyHeight() int { return max(m.height-2, 1) }
 
+// Smallest terminal the console lays out for.
+const minWidth, minHeight = 80, 24
+
 // View draws the status bar, the active screen and the help footer.
 func (m Model) View() string {
+	if m.width < minWidth || m.height < minHeight {
+		msg := fmt.Sprintf("firebreak needs a terminal of at least %dx%d; this one is %dx%d.\nEnlarge the window or reduce the font size. q quits.", minWidth, minHeight, m.width, m.height)
+		return fitLines(strings.Join(wrap(msg, m.width), "\n"), m.height, m.width)
+	}
 	var b strings.Builder
 	b.WriteString(m.statusBar())
 	b.WriteByte('\n')

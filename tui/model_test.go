@@ -340,7 +340,7 @@ func TestHomeFilter(t *testing.T) {
 	f.open("INC-1", "Release key leaked")
 	f.now = t0.Add(time.Minute)
 	f.open("INC-4", "libwasm CVE")
-	m := f.model(120, 20)
+	m := f.model(120, 24)
 	m = drive(t, m, typed("/libwasm")...)
 	if got := len(m.home.visible()); got != 1 {
 		t.Fatalf("filter libwasm: %d rows, want 1", got)
@@ -387,7 +387,7 @@ func TestUnreadableIncidentIsListedNotFatal(t *testing.T) {
 	if err := os.WriteFile(hdr, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m := f.model(120, 20)
+	m := f.model(120, 24)
 	if m.err != nil {
 		t.Fatalf("one broken incident broke the list: %v", m.err)
 	}
@@ -435,12 +435,101 @@ func TestTinyAndResizedTerminals(t *testing.T) {
 
 func TestEmptyWorkspace(t *testing.T) {
 	f := newFixture(t)
-	m := f.model(100, 20)
+	m := f.model(100, 24)
 	if !strings.Contains(m.View(), "No incidents") {
 		t.Fatalf("empty workspace:\n%s", m.View())
 	}
 	m = drive(t, m, enter, down, typed("k")[0])
 	if m.screen != screenHome || m.err != nil {
 		t.Fatalf("keys on an empty list: screen %v err %v", m.screen, m.err)
+	}
+}
+
+func TestTooSmallTerminalSaysSo(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key leak")
+	m := f.model(79, 24)
+	if !strings.Contains(m.View(), "at least 80x24; this one is 79x24") {
+		t.Fatalf("no size message at 79x24:\n%s", m.View())
+	}
+	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	if strings.Contains(m.View(), "at least 80x24") || !strings.Contains(m.View(), "Incidents (1)") {
+		t.Fatalf("80x24 should draw the console:\n%s", m.View())
+	}
+}
+
+func TestMilestoneAndSeverityFromTheRunner(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	m := drive(t, f.model(120, 40), enter)
+	if !strings.Contains(m.View(), "TTC — (< 4 hours)") {
+		t.Fatalf("metrics line before any milestone:\n%s", m.View())
+	}
+	f.now = t0.Add(10 * time.Minute)
+	m = drive(t, m, typed("m")...)
+	m = drive(t, m, typed("detected")...)
+	m = drive(t, m, enter)
+	f.now = t0.Add(70 * time.Minute)
+	m = drive(t, m, typed("m")...)
+	m = drive(t, m, typed("contained")...)
+	m = drive(t, m, enter)
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	if v := m.View(); !strings.Contains(v, "TTC 1h00m MET (< 4 hours)") || !strings.Contains(v, "TTR — 1d23h left") {
+		t.Fatalf("metrics after detected+contained:\n%s", v)
+	}
+
+	// A milestone that does not exist is an error on screen, not a write.
+	m = drive(t, m, typed("m")...)
+	m = drive(t, m, typed("fixed")...)
+	m = drive(t, m, enter)
+	if m.err == nil || !strings.Contains(m.View(), `unknown milestone "fixed"`) {
+		t.Fatalf("bad milestone: err %v\n%s", m.err, m.View())
+	}
+	m = drive(t, m, esc)
+
+	m = drive(t, m, typed("v")...)
+	m = drive(t, m, typed("SEV-2 scope limited to one repo")...)
+	m = drive(t, m, enter)
+	st, err := inc.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Severity.SEV() != "SEV-2" || len(st.SeverityHistory) != 2 || st.SeverityHistory[1].Reason != "scope limited to one repo" {
+		t.Fatalf("severity %s history %+v", st.Severity.Both(), st.SeverityHistory)
+	}
+	if !strings.Contains(m.View(), "SEV-2") {
+		t.Errorf("status bar does not show the new severity:\n%s", m.View())
+	}
+	// No reason: refused, with the reason why.
+	m = drive(t, m, typed("v")...)
+	m = drive(t, m, typed("SEV-1")...)
+	m = drive(t, m, enter)
+	if m.err == nil || !strings.Contains(m.err.Error(), "reason is required") {
+		t.Fatalf("severity without a reason: %v", m.err)
+	}
+}
+
+func TestTimelineShowsABrokenChain(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	m := drive(t, f.model(120, 40), enter, typed("t")[0])
+	if !strings.Contains(m.View(), "journal verified: 2 events, 1 hash chain intact") {
+		t.Fatalf("intact chain not reported:\n%s", m.View())
+	}
+	// Someone edits a logged event by hand.
+	path := inc.Journal.Path("alice")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "Key leak", "Key lake", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = drive(t, m, typed("r")...) // r is the runner's; on the timeline, go back and reload
+	m = drive(t, m, esc, typed("r")[0], typed("t")[0])
+	if !strings.Contains(m.View(), "journal BROKEN") {
+		t.Fatalf("tampered journal not reported:\n%s", m.View())
 	}
 }

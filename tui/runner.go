@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/severity"
 	"github.com/firebreak-dev/firebreak/playbooks"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
@@ -25,6 +26,8 @@ const (
 	promptSkip
 	promptFail
 	promptNote
+	promptMilestone
+	promptSeverity
 )
 
 func (p promptKind) String() string {
@@ -35,6 +38,10 @@ func (p promptKind) String() string {
 		return "reason it failed"
 	case promptNote:
 		return "note"
+	case promptMilestone:
+		return "milestone reached now (" + strings.Join(incident.Milestones, ", ") + ")"
+	case promptSeverity:
+		return "new severity and why (e.g. SEV-1 key confirmed public)"
 	}
 	return ""
 }
@@ -84,6 +91,24 @@ func stepCmd(ctx context.Context, inc *incident.Incident, actor, step, verb, rea
 	}
 }
 
+func milestoneCmd(ctx context.Context, inc *incident.Incident, actor, name string) tea.Cmd {
+	return func() tea.Msg {
+		return changedMsg{id: inc.Header.ID, err: inc.SetMilestone(ctx, actor, name, time.Time{})}
+	}
+}
+
+// severityCmd reads "LEVEL reason…" and changes the severity.
+func severityCmd(ctx context.Context, inc *incident.Incident, actor, text string) tea.Cmd {
+	return func() tea.Msg {
+		level, reason, _ := strings.Cut(text, " ")
+		to, err := severity.Parse(level)
+		if err == nil {
+			err = inc.SetSeverity(ctx, actor, to, reason, time.Time{})
+		}
+		return changedMsg{id: inc.Header.ID, err: err}
+	}
+}
+
 func noteCmd(ctx context.Context, inc *incident.Incident, actor, step, text string) tea.Cmd {
 	return func() tea.Msg {
 		return changedMsg{id: inc.Header.ID, err: inc.Note(ctx, actor, text, step, time.Time{})}
@@ -116,6 +141,10 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbSkip, text), false
 			case promptFail:
 				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbFail, text), false
+			case promptMilestone:
+				return r, milestoneCmd(ctx, r.inc, actor, text), false
+			case promptSeverity:
+				return r, severityCmd(ctx, r.inc, actor, text), false
 			default:
 				return r, noteCmd(ctx, r.inc, actor, step, text), false
 			}
@@ -153,6 +182,10 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		return ask(promptFail)
 	case key.Matches(km, r.keys.Note):
 		return ask(promptNote)
+	case key.Matches(km, r.keys.Milestone):
+		return ask(promptMilestone)
+	case key.Matches(km, r.keys.Severity):
+		return ask(promptSeverity)
 	case key.Matches(km, r.keys.Timeline):
 		return r, nil, true
 	case key.Matches(km, r.keys.Refresh):
@@ -170,12 +203,13 @@ func (r runnerModel) view() string {
 	rightW := max(r.w-leftW-3, 20)
 	left := r.stepList(leftW)
 	right := r.detail(rightW)
-	h := max(r.h-2, 1)
+	h := max(r.h-3, 1)
 	if r.prompt != promptNone {
 		h--
 	}
 	var b strings.Builder
 	b.WriteString(r.st.Title.Render(truncate(clean(r.inc.Header.Title)+" — "+r.inc.Playbook.ID+" "+r.inc.Playbook.Title, r.w)) + "\n")
+	b.WriteString(truncate(r.metricsLine(), r.w) + "\n")
 	for i := 0; i < h; i++ {
 		l, rr := "", ""
 		if i < len(left) {
@@ -192,6 +226,33 @@ func (r runnerModel) view() string {
 		b.WriteString(r.st.Muted.Render(r.message) + "\n")
 	}
 	return b.String()
+}
+
+// metricsLine shows the runbook's response metrics against their targets:
+// the value with MET or MISSED once both milestones are set, else the time
+// left until the target passes.
+func (r runnerModel) metricsLine() string {
+	short := map[string]string{incident.MetricDetect: "TTD", incident.MetricContain: "TTC",
+		incident.MetricRecover: "TTR", incident.MetricReview: "review"}
+	now := r.now()
+	var parts []string
+	for _, m := range r.state.Metrics() {
+		p := short[m.Name] + " "
+		switch {
+		case m.Known && m.Met:
+			p += incident.FormatSpan(m.Value) + " MET (" + m.TargetText + ")"
+		case m.Known:
+			p += r.st.Bad.Render(incident.FormatSpan(m.Value) + " MISSED (" + m.TargetText + ")")
+		case !m.Due.IsZero() && m.Due.After(now):
+			p += "— " + incident.FormatSpan(m.Due.Sub(now)) + " left (" + m.TargetText + ")"
+		case !m.Due.IsZero():
+			p += r.st.Bad.Render("— OVER by " + incident.FormatSpan(now.Sub(m.Due)) + " (" + m.TargetText + ")")
+		default:
+			p += "— (" + m.TargetText + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (r runnerModel) stepList(w int) []string {
@@ -275,5 +336,5 @@ func (r runnerModel) shortHelp() []key.Binding {
 }
 
 func (r runnerModel) fullHelp() []key.Binding {
-	return append(r.shortHelp(), r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)
+	return append(r.shortHelp(), r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)
 }

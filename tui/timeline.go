@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -25,7 +24,7 @@ type timelineModel struct {
 	filter    textinput.Model
 	filtering bool
 	w, h      int
-	loaded    time.Time
+	chain     string // journal verification status
 }
 
 func newTimeline(st styles.Styles) timelineModel {
@@ -35,8 +34,8 @@ func newTimeline(st styles.Styles) timelineModel {
 
 func (t *timelineModel) setSize(w, h int) { t.w, t.h = w, h }
 
-func (t *timelineModel) set(evs []journal.Event, now time.Time) {
-	t.events, t.loaded = evs, now
+func (t *timelineModel) set(evs []journal.Event, chain string) {
+	t.events, t.chain = evs, chain
 	t.apply()
 	// Follow the end, as a log does.
 	t.top = max(len(t.shown)-t.rows(), 0)
@@ -108,6 +107,11 @@ func (t timelineModel) update(msg tea.Msg) (timelineModel, tea.Cmd) {
 func (t timelineModel) view() string {
 	var b strings.Builder
 	b.WriteString(t.st.Title.Render(fmt.Sprintf("Timeline: %d of %d events (UTC)", len(t.shown), len(t.events))) + "\n")
+	chain := truncate(clean(t.chain), t.w)
+	if !strings.HasPrefix(t.chain, "journal verified") {
+		chain = t.st.Bad.Render(chain)
+	}
+	b.WriteString(chain + "\n")
 	if t.filtering || t.filter.Value() != "" {
 		b.WriteString(t.filter.View() + "\n")
 	}

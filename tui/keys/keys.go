@@ -40,18 +40,20 @@ func NewNav() Nav {
 
 // Runner are the incident runner's keys.
 type Runner struct {
-	Start, Done, Skip, Fail, Note, Timeline, Refresh key.Binding
+	Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Refresh key.Binding
 }
 
 // NewRunner returns the runner's keys.
 func NewRunner() Runner {
 	return Runner{
-		Start:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start step")),
-		Done:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "mark done")),
-		Skip:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip (reason)")),
-		Fail:     key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail (reason)")),
-		Note:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
-		Timeline: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
-		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Start:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start step")),
+		Done:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "mark done")),
+		Skip:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip (reason)")),
+		Fail:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail (reason)")),
+		Note:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
+		Milestone: key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "milestone")),
+		Severity:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "severity")),
+		Timeline:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 	}
 }
