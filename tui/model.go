@@ -29,6 +29,9 @@ type Options struct {
 	Actor     string
 	NoColor   bool
 	Now       func() time.Time
+	// Executable is the firebreak binary, run as `firebreak run ID STEP`
+	// for a step's action; empty turns the run key off.
+	Executable string
 }
 
 type screen int
@@ -82,6 +85,7 @@ func New(ctx context.Context, o Options) Model {
 	m := Model{ctx: ctx, opts: o, st: st, gk: keys.NewGlobal(), help: help.New(), width: 80, height: 24, tick: tea.Tick}
 	m.home = newHome(st, o.Now)
 	m.runner = newRunner(st, o.Now)
+	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
 	m.timeline = newTimeline(st)
 	return m
 }
@@ -265,6 +269,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, next
 	case openMsg:
+		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
+	case actionDoneMsg:
+		if msg.err != nil {
+			m.err = fmt.Errorf("the action for %s did not complete (%v): the terminal showed why; the timeline has the record", msg.step, msg.err)
+		}
 		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	case changedMsg:
 		if msg.err != nil {

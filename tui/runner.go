@@ -2,7 +2,10 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +65,8 @@ type runnerModel struct {
 	input   textinput.Model
 	w, h    int
 	message string
+
+	exe, home, actor string // for running a step's action (see actionExec)
 }
 
 func newRunner(st styles.Styles, now func() time.Time) runnerModel {
@@ -186,6 +191,19 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		return ask(promptMilestone)
 	case key.Matches(km, r.keys.Severity):
 		return ask(promptSeverity)
+	case key.Matches(km, r.keys.Run):
+		s := r.steps[r.cursor]
+		switch {
+		case s.Action == nil:
+			r.message = "step " + s.Number + " is done by hand: follow the guidance, then d to mark it done"
+		case r.exe == "":
+			r.message = "running actions is not available here; use: firebreak run " + r.inc.Header.ID + " " + s.ID
+		case r.state.Steps[s.ID].State.Closed():
+			r.message = "step " + s.Number + " is " + string(r.state.Steps[s.ID].State) + "; reopen it from the command line to run it again"
+		default:
+			r.message = ""
+			return r, runActionCmd(r.exe, r.home, r.actor, r.inc.Header.ID, s.ID), false
+		}
 	case key.Matches(km, r.keys.Timeline):
 		return r, nil, true
 	case key.Matches(km, r.keys.Refresh):
@@ -316,7 +334,17 @@ func (r runnerModel) detail(w int) []string {
 		out = append(out, "Deadline: "+when)
 	}
 	if s.Action != nil {
-		out = append(out, "Action: "+s.Action.Name+" — run it with: firebreak run "+r.inc.Header.ID+" "+s.ID)
+		out = append(out, "Action: "+s.Action.Name+" — a runs it (plan, confirm, do, verify)")
+		for _, k := range slices.Sorted(maps.Keys(s.Action.Args)) {
+			v, err := playbooks.Expand(s.Action.Args[k], r.state.Facts)
+			var me *playbooks.MissingError
+			if errors.As(err, &me) {
+				v = "(not set: needs fact " + strings.Join(me.Names, ", ") + "; a asks for a required one)"
+			} else if err != nil {
+				v = "(" + err.Error() + ")"
+			}
+			out = append(out, "  "+k+" = "+clean(v))
+		}
 	}
 	out = append(out, "")
 	body := wrap(playbooks.Render(s.Guidance, r.state.Facts), w)
@@ -332,7 +360,7 @@ func (r runnerModel) detail(w int) []string {
 }
 
 func (r runnerModel) shortHelp() []key.Binding {
-	return []key.Binding{r.nav.Up, r.nav.Down, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Fail, r.keys.Note, r.keys.Timeline}
+	return []key.Binding{r.nav.Up, r.nav.Down, r.keys.Run, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Fail, r.keys.Note, r.keys.Timeline}
 }
 
 func (r runnerModel) fullHelp() []key.Binding {

@@ -40,12 +40,13 @@ func NewNav() Nav {
 
 // Runner are the incident runner's keys.
 type Runner struct {
-	Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Refresh key.Binding
+	Run, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Refresh key.Binding
 }
 
 // NewRunner returns the runner's keys.
 func NewRunner() Runner {
 	return Runner{
+		Run:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "run action")),
 		Start:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start step")),
 		Done:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "mark done")),
 		Skip:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip (reason)")),

@@ -1,0 +1,62 @@
+package tui
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// actionExec runs `firebreak run ID STEP` on the terminal, the console
+// suspended: the action's plan, its confirmation (typed, for destructive
+// ones), any missing facts, progress and verification are the CLI's own,
+// so the console and the command line are one code path. When the command
+// ends it waits for enter, so the responder can read the result before the
+// console comes back.
+type actionExec struct {
+	exe  string   // the firebreak binary
+	args []string // global flags, then run ID STEP
+
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+var _ tea.ExecCommand = (*actionExec)(nil)
+
+func (e *actionExec) SetStdin(r io.Reader)  { e.stdin = r }
+func (e *actionExec) SetStdout(w io.Writer) { e.stdout = w }
+func (e *actionExec) SetStderr(w io.Writer) { e.stderr = w }
+
+// Run runs the command and then waits for enter. The error is the
+// command's: an exit status when the action was refused or failed.
+func (e *actionExec) Run() error {
+	cmd := exec.Command(e.exe, e.args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
+	err := cmd.Run()
+	status := "finished"
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		status = fmt.Sprintf("exited with status %d", xe.ExitCode())
+	} else if err != nil {
+		status = "could not start: " + err.Error()
+	}
+	fmt.Fprintf(e.stdout, "\n── firebreak run %s. Press enter to return to the console. ", status)
+	if e.stdin != nil {
+		bufio.NewReader(e.stdin).ReadString('\n')
+	}
+	return err
+}
+
+// actionDoneMsg reports the end of a step's action.
+type actionDoneMsg struct {
+	id, step string
+	err      error
+}
+
+func runActionCmd(exe, home, actor, id, step string) tea.Cmd {
+	e := &actionExec{exe: exe, args: []string{"--home", home, "--actor", actor, "run", id, step}}
+	return tea.Exec(e, func(err error) tea.Msg { return actionDoneMsg{id: id, step: step, err: err} })
+}
