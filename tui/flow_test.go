@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/firebreak-dev/firebreak/playbooks"
@@ -20,7 +20,7 @@ import (
 
 func waitFor(t *testing.T, tm *teatest.TestModel, want string) {
 	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), want) },
 		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
@@ -75,5 +75,111 @@ func TestFlowSeesAnotherRespondersChange(t *testing.T) {
 	out, _ := io.ReadAll(tm.FinalOutput(t))
 	if strings.Contains(string(out), "ERROR") {
 		t.Errorf("the flow showed an error:\n%s", out)
+	}
+}
+
+func TestFlowOpenAnIncidentFromTheWizard(t *testing.T) {
+	f := newFixture(t)
+	lib, err := playbooks.Load(nil, playbooks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := lib.Get("INC-1")
+	m := New(context.Background(), Options{Workspace: f.ws, Library: lib, Actor: "bob", NoColor: true, Now: func() time.Time { return f.now }})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(110, 40))
+	enter := func() { tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) }
+
+	// huh moves focus in a command, so each key waits for the field it
+	// is meant for.
+	field := func(title string) { waitFor(t, tm, "┃ "+title) }
+
+	waitFor(t, tm, "n opens one")
+	tm.Type("n")
+	waitFor(t, tm, "which playbook?")
+	enter() // INC-1 is first
+	field("Title")
+	enter() // an empty title is refused where it is typed
+	waitFor(t, tm, "a title is required")
+	tm.Type("Key in a public gist")
+	enter()
+	field("Severity")
+	enter() // the playbook's
+	field("Compromised private key file (key_path)")
+	tm.Type("/keys/prod.sec")
+	enter()
+	field("Key id of the compromised key (key_id)")
+	tm.Type("zz")
+	enter()
+	waitFor(t, tm, `"zz" is not hex`)
+	tm.Send(tea.KeyMsg{Type: tea.KeyBackspace})
+	tm.Send(tea.KeyMsg{Type: tea.KeyBackspace})
+	enter()
+	for _, in := range p.Inputs[2:] {
+		field(in.Title)
+		enter()
+	}
+	field("Detected at")
+	enter()
+	field("Compromise estimated at")
+	tm.Type("-40m")
+	enter()
+	waitFor(t, tm, "Isolate the key (isolate-key)")
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+
+	ids, err := f.ws.IDs()
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("incidents %v %v", ids, err)
+	}
+	inc, err := f.ws.Load(ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := inc.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Header.Title != "Key in a public gist" || inc.Header.CreatedBy != "bob" || st.Facts["key_path"] != "/keys/prod.sec" {
+		t.Fatalf("header %+v facts %v", inc.Header, st.Facts)
+	}
+	if _, ok := st.Facts["key_id"]; ok {
+		t.Errorf("the cleared key_id was recorded: %q", st.Facts["key_id"])
+	}
+	if c := st.Milestones["compromised"]; !c.At.Equal(t0.Add(-40 * time.Minute)) {
+		t.Errorf("compromised at %v, want 40m before %v", c.At, t0)
+	}
+}
+
+func TestWizardEscCancels(t *testing.T) {
+	f := newFixture(t)
+	lib, err := playbooks.Load(nil, playbooks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(context.Background(), Options{Workspace: f.ws, Library: lib, Actor: "bob", NoColor: true, Now: func() time.Time { return f.now }})
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	next, _ = next.Update(newMsg{drill: true})
+	if got := next.(Model).screen; got != screenNew {
+		t.Fatalf("screen %v, want the wizard", got)
+	}
+	if v := next.View(); !strings.Contains(v, "Start a drill") {
+		t.Fatalf("drill wizard:\n%s", v)
+	}
+	next, _ = next.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	if next.(Model).screen != screenNew {
+		t.Fatal("q in the wizard left it")
+	}
+	next, _ = next.Update(tea.KeyMsg{Type: tea.KeyEsc})
+	if got := next.(Model).screen; got != screenHome {
+		t.Fatalf("esc: screen %v, want home", got)
+	}
+	if ids, _ := f.ws.IDs(); len(ids) != 0 {
+		t.Fatalf("cancelled wizard created %v", ids)
+	}
+	// Without a library the keys explain themselves.
+	m.opts.Library = nil
+	next, _ = m.Update(newMsg{})
+	if next.(Model).err == nil {
+		t.Fatal("no library: no error")
 	}
 }

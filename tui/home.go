@@ -62,6 +62,9 @@ func loadRows(ws *incident.Workspace, now time.Time) ([]incidentRow, error) {
 
 type openMsg struct{ id string }
 
+// newMsg asks for the new-incident wizard.
+type newMsg struct{ drill bool }
+
 type homeModel struct {
 	st     styles.Styles
 	nav    keys.Nav
@@ -136,6 +139,10 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 	case key.Matches(km, h.nav.Filter):
 		h.typing = true
 		return h, h.filter.Focus()
+	case key.Matches(km, h.nav.New):
+		return h, func() tea.Msg { return newMsg{} }
+	case key.Matches(km, h.nav.Drill):
+		return h, func() tea.Msg { return newMsg{drill: true} }
 	case key.Matches(km, h.nav.Open):
 		if h.cursor < len(vis) && vis[h.cursor].Unreadable == "" {
 			id := vis[h.cursor].ID
@@ -154,7 +161,7 @@ func (h homeModel) view() string {
 		b.WriteString(h.filter.View() + "\n")
 	}
 	if len(vis) == 0 {
-		b.WriteString(h.st.Muted.Render("No incidents. Open one with: firebreak incident open --playbook INC-1 --title TEXT") + "\n")
+		b.WriteString(h.st.Muted.Render("No incidents. n opens one; D starts a drill.") + "\n")
 		return b.String()
 	}
 	// The id column gives way first on a narrow terminal: severity, steps
@@ -190,5 +197,6 @@ func (h homeModel) view() string {
 }
 
 func (h homeModel) shortHelp() []key.Binding {
-	return []key.Binding{h.nav.Up, h.nav.Down, h.nav.Open, h.nav.Filter}
+	// Arrows need no introduction; what is on screen must fit 80 columns.
+	return []key.Binding{h.nav.Open, h.nav.New, h.nav.Drill, h.nav.Filter}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/playbooks"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
 )
@@ -26,9 +27,12 @@ import (
 // Options configure the console.
 type Options struct {
 	Workspace *incident.Workspace
-	Actor     string
-	NoColor   bool
-	Now       func() time.Time
+	// Library is the playbook library new incidents and drills start
+	// from; nil turns the new-incident keys off.
+	Library *playbooks.Library
+	Actor   string
+	NoColor bool
+	Now     func() time.Time
 	// Executable is the firebreak binary, run as `firebreak run ID STEP`
 	// for a step's action; empty turns the run key off.
 	Executable string
@@ -40,6 +44,7 @@ const (
 	screenHome screen = iota
 	screenRunner
 	screenTimeline
+	screenNew
 )
 
 func (s screen) String() string {
@@ -48,6 +53,8 @@ func (s screen) String() string {
 		return "runner"
 	case screenTimeline:
 		return "timeline"
+	case screenNew:
+		return "new incident"
 	}
 	return "home"
 }
@@ -68,6 +75,7 @@ type Model struct {
 	home     homeModel
 	runner   runnerModel
 	timeline timelineModel
+	newinc   newIncidentModel
 
 	// tick schedules the clock and journal-watch ticks; tests replace it
 	// so that driving the model never sleeps.
@@ -275,9 +283,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = fmt.Errorf("the action for %s did not complete (%v): the terminal showed why; the timeline has the record", msg.step, msg.err)
 		}
 		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
+	case newMsg:
+		if m.opts.Library == nil {
+			m.err = errors.New("no playbook library loaded; open incidents with: firebreak incident open")
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.newinc, cmd = newNewIncident(m.opts.Library, m.opts.Now, m.opts.NoColor, m.width, m.bodyHeight(), msg.drill)
+		m.screen = screenNew
+		return m, cmd
 	case changedMsg:
 		if msg.err != nil {
 			m.err = msg.err
+		}
+		if msg.id == "" {
+			return m, loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
 		}
 		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	}
@@ -292,6 +312,8 @@ func (m Model) typing() bool {
 		return m.runner.prompting()
 	case screenTimeline:
 		return m.timeline.filtering
+	case screenNew:
+		return true // the form gets every key; esc cancels it
 	}
 	return false
 }
@@ -309,6 +331,15 @@ func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case screenTimeline:
 		m.timeline, cmd = m.timeline.update(msg)
+	case screenNew:
+		var done bool
+		m.newinc, cmd, done = m.newinc.update(msg, m.ctx, m.opts.Workspace, m.opts.Actor)
+		if done {
+			m.screen = screenHome
+			if cmd == nil {
+				cmd = loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
+			}
+		}
 	}
 	return m, cmd
 }
@@ -335,6 +366,8 @@ func (m Model) View() string {
 		body = m.runner.view()
 	case screenTimeline:
 		body = m.timeline.view()
+	case screenNew:
+		body = m.newinc.view()
 	}
 	if m.err != nil {
 		body = m.st.Bad.Render("ERROR: "+clean(m.err.Error())) + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
@@ -377,9 +410,11 @@ func (m Model) shortHelp() []key.Binding {
 	case screenHome:
 		return append(m.home.shortHelp(), g...)
 	case screenRunner:
-		return append(m.runner.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
+		return append(m.runner.shortHelp(), g...)
 	case screenTimeline:
 		return append(m.timeline.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
+	case screenNew:
+		return []key.Binding{m.gk.Cancel, m.gk.ForceQuit}
 	}
 	return g
 }

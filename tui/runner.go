@@ -360,9 +360,9 @@ func (r runnerModel) detail(w int) []string {
 }
 
 func (r runnerModel) shortHelp() []key.Binding {
-	return []key.Binding{r.nav.Up, r.nav.Down, r.keys.Run, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Fail, r.keys.Note, r.keys.Timeline}
+	return []key.Binding{r.keys.Run, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Note, r.keys.Timeline}
 }
 
 func (r runnerModel) fullHelp() []key.Binding {
-	return append(r.shortHelp(), r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)
+	return append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.Fail, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...)
 }

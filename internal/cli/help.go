@@ -130,8 +130,12 @@ func (a *app) console() error {
 	out, okOut := a.stdout.(*os.File)
 	in, okIn := a.stdin.(*os.File)
 	if okOut && okIn && !a.noTTY && term.IsTerminal(int(out.Fd())) && term.IsTerminal(int(in.Fd())) && a.getenv("TERM") != "dumb" {
+		lib, err := a.library()
+		if err != nil {
+			return err
+		}
 		exe, _ := os.Executable() // empty: the console says to use firebreak run
-		return tui.Run(a.ctx, tui.Options{Workspace: a.ws, Actor: a.actor, NoColor: a.noColor, Now: a.now, Executable: exe})
+		return tui.Run(a.ctx, tui.Options{Workspace: a.ws, Library: lib, Actor: a.actor, NoColor: a.noColor, Now: a.now, Executable: exe})
 	}
 	if err := a.listIncidents(false); err != nil {
 		return err

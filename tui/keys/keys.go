@@ -6,7 +6,7 @@ import "github.com/charmbracelet/bubbles/key"
 
 // Global are the keys every screen has.
 type Global struct {
-	Quit, ForceQuit, Help, Back key.Binding
+	Quit, ForceQuit, Help, Back, Cancel key.Binding
 }
 
 // NewGlobal returns the global keys.
@@ -16,12 +16,13 @@ func NewGlobal() Global {
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 	}
 }
 
 // Nav are the movement keys (arrows and vim).
 type Nav struct {
-	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter, New, Drill key.Binding
 }
 
 // NewNav returns the movement keys.
@@ -35,6 +36,8 @@ func NewNav() Nav {
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		New:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new incident")),
+		Drill:    key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "start a drill")),
 	}
 }
 
@@ -46,12 +49,12 @@ type Runner struct {
 // NewRunner returns the runner's keys.
 func NewRunner() Runner {
 	return Runner{
-		Run:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "run action")),
-		Start:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start step")),
-		Done:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "mark done")),
-		Skip:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip (reason)")),
-		Fail:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail (reason)")),
-		Note:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
+		Run:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "run")),
+		Start:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start")),
+		Done:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "done")),
+		Skip:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip")),
+		Fail:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail")),
+		Note:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
 		Milestone: key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "milestone")),
 		Severity:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "severity")),
 		Timeline:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
