@@ -45,6 +45,7 @@ const (
 	screenRunner
 	screenTimeline
 	screenNew
+	screenEvidence
 )
 
 func (s screen) String() string {
@@ -55,6 +56,8 @@ func (s screen) String() string {
 		return "timeline"
 	case screenNew:
 		return "new incident"
+	case screenEvidence:
+		return "evidence"
 	}
 	return "home"
 }
@@ -76,6 +79,7 @@ type Model struct {
 	runner   runnerModel
 	timeline timelineModel
 	newinc   newIncidentModel
+	evidence evidenceModel
 
 	// tick schedules the clock and journal-watch ticks; tests replace it
 	// so that driving the model never sleeps.
@@ -95,6 +99,7 @@ func New(ctx context.Context, o Options) Model {
 	m.runner = newRunner(st, o.Now)
 	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
 	m.timeline = newTimeline(st)
+	m.evidence = newEvidence(st)
 	return m
 }
 
@@ -214,6 +219,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.home.setSize(msg.Width, body)
 		m.runner.setSize(msg.Width, body)
 		m.timeline.setSize(msg.Width, body)
+		m.evidence.setSize(msg.Width, body)
 		return m, nil
 	case tea.KeyMsg:
 		if key.Matches(msg, m.gk.ForceQuit) {
@@ -235,7 +241,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m, nil
 			}
 			switch m.screen {
-			case screenTimeline:
+			case screenTimeline, screenEvidence:
 				m.screen = screenRunner
 				return m, nil
 			case screenRunner:
@@ -283,6 +289,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = fmt.Errorf("the action for %s did not complete (%v): the terminal showed why; the timeline has the record", msg.step, msg.err)
 		}
 		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
+	case evidenceLoadedMsg, evidenceVerifiedMsg:
+		var cmd tea.Cmd
+		m.evidence, cmd = m.evidence.update(msg, m.ctx, m.runner.inc)
+		return m, cmd
 	case newMsg:
 		if m.opts.Library == nil {
 			m.err = errors.New("no playbook library loaded; open incidents with: firebreak incident open")
@@ -324,13 +334,19 @@ func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case screenHome:
 		m.home, cmd = m.home.update(msg)
 	case screenRunner:
-		var toTimeline bool
-		m.runner, cmd, toTimeline = m.runner.update(msg, m.opts.Actor, m.ctx)
-		if toTimeline {
+		var to screen
+		m.runner, cmd, to = m.runner.update(msg, m.opts.Actor, m.ctx)
+		switch to {
+		case screenTimeline:
 			m.screen = screenTimeline
+		case screenEvidence:
+			m.screen = screenEvidence
+			cmd = m.evidence.open(m.ctx, m.runner.inc)
 		}
 	case screenTimeline:
 		m.timeline, cmd = m.timeline.update(msg)
+	case screenEvidence:
+		m.evidence, cmd = m.evidence.update(msg, m.ctx, m.runner.inc)
 	case screenNew:
 		var done bool
 		m.newinc, cmd, done = m.newinc.update(msg, m.ctx, m.opts.Workspace, m.opts.Actor)
@@ -368,6 +384,8 @@ func (m Model) View() string {
 		body = m.timeline.view()
 	case screenNew:
 		body = m.newinc.view()
+	case screenEvidence:
+		body = m.evidence.view()
 	}
 	if m.err != nil {
 		body = m.st.Bad.Render("ERROR: "+clean(m.err.Error())) + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
@@ -415,6 +433,8 @@ func (m Model) shortHelp() []key.Binding {
 		return append(m.timeline.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
 	case screenNew:
 		return []key.Binding{m.gk.Cancel, m.gk.ForceQuit}
+	case screenEvidence:
+		return append(m.evidence.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
 	}
 	return g
 }
@@ -428,6 +448,8 @@ func (m Model) fullHelp() [][]key.Binding {
 		return [][]key.Binding{m.runner.fullHelp(), g}
 	case screenTimeline:
 		return [][]key.Binding{m.timeline.shortHelp(), g}
+	case screenEvidence:
+		return [][]key.Binding{m.evidence.shortHelp(), g}
 	}
 	return [][]key.Binding{g}
 }

@@ -120,17 +120,17 @@ func noteCmd(ctx context.Context, inc *incident.Incident, actor, step, text stri
 	}
 }
 
-func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (runnerModel, tea.Cmd, bool) {
+func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (runnerModel, tea.Cmd, screen) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok || r.inc == nil {
-		return r, nil, false
+		return r, nil, screenRunner
 	}
 	if r.prompt != promptNone {
 		switch km.Type {
 		case tea.KeyEsc:
 			r.prompt = promptNone
 			r.input.Blur()
-			return r, nil, false
+			return r, nil, screenRunner
 		case tea.KeyEnter:
 			text := strings.TrimSpace(r.input.Value())
 			kind := r.prompt
@@ -138,35 +138,35 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 			r.input.Blur()
 			if text == "" {
 				r.message = "nothing entered: nothing recorded"
-				return r, nil, false
+				return r, nil, screenRunner
 			}
 			step := r.steps[r.cursor].ID
 			switch kind {
 			case promptSkip:
-				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbSkip, text), false
+				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbSkip, text), screenRunner
 			case promptFail:
-				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbFail, text), false
+				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbFail, text), screenRunner
 			case promptMilestone:
-				return r, milestoneCmd(ctx, r.inc, actor, text), false
+				return r, milestoneCmd(ctx, r.inc, actor, text), screenRunner
 			case promptSeverity:
-				return r, severityCmd(ctx, r.inc, actor, text), false
+				return r, severityCmd(ctx, r.inc, actor, text), screenRunner
 			default:
-				return r, noteCmd(ctx, r.inc, actor, step, text), false
+				return r, noteCmd(ctx, r.inc, actor, step, text), screenRunner
 			}
 		}
 		var cmd tea.Cmd
 		r.input, cmd = r.input.Update(msg)
-		return r, cmd, false
+		return r, cmd, screenRunner
 	}
 	if len(r.steps) == 0 {
-		return r, nil, false
+		return r, nil, screenRunner
 	}
 	step := r.steps[r.cursor].ID
-	ask := func(p promptKind) (runnerModel, tea.Cmd, bool) {
+	ask := func(p promptKind) (runnerModel, tea.Cmd, screen) {
 		r.prompt = p
 		r.input.SetValue("")
 		r.input.Prompt = p.String() + ": "
-		return r, r.input.Focus(), false
+		return r, r.input.Focus(), screenRunner
 	}
 	switch {
 	case key.Matches(km, r.nav.Up):
@@ -178,9 +178,9 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 	case key.Matches(km, r.nav.PageUp):
 		r.scroll = max(r.scroll-max(r.h/2, 1), 0)
 	case key.Matches(km, r.keys.Start):
-		return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbStart, ""), false
+		return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbStart, ""), screenRunner
 	case key.Matches(km, r.keys.Done):
-		return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbDone, ""), false
+		return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbDone, ""), screenRunner
 	case key.Matches(km, r.keys.Skip):
 		return ask(promptSkip)
 	case key.Matches(km, r.keys.Fail):
@@ -202,15 +202,17 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 			r.message = "step " + s.Number + " is " + string(r.state.Steps[s.ID].State) + "; reopen it from the command line to run it again"
 		default:
 			r.message = ""
-			return r, runActionCmd(r.exe, r.home, r.actor, r.inc.Header.ID, s.ID), false
+			return r, runActionCmd(r.exe, r.home, r.actor, r.inc.Header.ID, s.ID), screenRunner
 		}
 	case key.Matches(km, r.keys.Timeline):
-		return r, nil, true
+		return r, nil, screenTimeline
+	case key.Matches(km, r.keys.Evidence):
+		return r, nil, screenEvidence
 	case key.Matches(km, r.keys.Refresh):
 		id := r.inc.Header.ID
-		return r, func() tea.Msg { return changedMsg{id: id} }, false
+		return r, func() tea.Msg { return changedMsg{id: id} }, screenRunner
 	}
-	return r, nil, false
+	return r, nil, screenRunner
 }
 
 func (r runnerModel) view() string {
@@ -364,5 +366,5 @@ func (r runnerModel) shortHelp() []key.Binding {
 }
 
 func (r runnerModel) fullHelp() []key.Binding {
-	return append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.Fail, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...)
+	return append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.Fail, r.keys.Evidence, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...)
 }

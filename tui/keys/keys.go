@@ -43,7 +43,7 @@ func NewNav() Nav {
 
 // Runner are the incident runner's keys.
 type Runner struct {
-	Run, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Refresh key.Binding
+	Run, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Refresh key.Binding
 }
 
 // NewRunner returns the runner's keys.
@@ -58,6 +58,7 @@ func NewRunner() Runner {
 		Milestone: key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "milestone")),
 		Severity:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "severity")),
 		Timeline:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Evidence:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 	}
 }

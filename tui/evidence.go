@@ -1,0 +1,206 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/tui/keys"
+	"github.com/firebreak-dev/firebreak/tui/styles"
+)
+
+// evidenceModel lists the incident's evidence and isolated keys with their
+// hashes, and re-hashes both stores against their manifests.
+type evidenceModel struct {
+	st   styles.Styles
+	nav  keys.Nav
+	w, h int
+	top  int
+
+	id        string
+	files     []evidence.Entry
+	keys      []evidence.Entry
+	verifying bool
+	verified  bool
+	problems  map[string]evidence.Problem // by store/name
+	checked   int
+	bytes     int64
+	err       error
+}
+
+type evidenceLoadedMsg struct {
+	id          string
+	files, keys []evidence.Entry
+	err         error
+}
+
+type evidenceVerifiedMsg struct {
+	id       string
+	problems map[string]evidence.Problem
+	checked  int
+	bytes    int64
+	err      error
+}
+
+func stores(inc *incident.Incident) (*evidence.Store, *evidence.Store) {
+	return evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence")), evidence.NewKeyStore(filepath.Join(inc.Dir, "keys"))
+}
+
+func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
+	return func() tea.Msg {
+		ev, ks := stores(inc)
+		m := evidenceLoadedMsg{id: inc.Header.ID}
+		em, err := ev.ReadManifest()
+		if err != nil {
+			m.err = err
+			return m
+		}
+		km, err := ks.ReadManifest()
+		if err != nil {
+			m.err = err
+			return m
+		}
+		m.files, m.keys = em.Files, km.Files
+		return m
+	}
+}
+
+// verifyEvidenceCmd re-hashes everything: streaming, in a command, so the
+// screen stays live however large the evidence is.
+func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident) tea.Cmd {
+	return func() tea.Msg {
+		out := evidenceVerifiedMsg{id: inc.Header.ID, problems: map[string]evidence.Problem{}}
+		ev, ks := stores(inc)
+		for _, s := range []*evidence.Store{ev, ks} {
+			rep, err := s.Verify(ctx, nil)
+			if err != nil {
+				out.err = err
+				return out
+			}
+			out.checked += rep.Checked
+			out.bytes += rep.Bytes
+			for _, p := range rep.Problems {
+				out.problems[filepath.Base(s.Dir)+"/"+p.Name] = p
+			}
+		}
+		return out
+	}
+}
+
+func newEvidence(st styles.Styles) evidenceModel {
+	return evidenceModel{st: st, nav: keys.NewNav()}
+}
+
+func (e *evidenceModel) setSize(w, h int) { e.w, e.h = w, h }
+
+// open resets the screen for an incident and starts loading and verifying.
+func (e *evidenceModel) open(ctx context.Context, inc *incident.Incident) tea.Cmd {
+	*e = evidenceModel{st: e.st, nav: e.nav, w: e.w, h: e.h, id: inc.Header.ID, verifying: true}
+	return tea.Batch(loadEvidenceCmd(inc), verifyEvidenceCmd(ctx, inc))
+}
+
+func (e evidenceModel) update(msg tea.Msg, ctx context.Context, inc *incident.Incident) (evidenceModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case evidenceLoadedMsg:
+		if msg.id == e.id {
+			e.files, e.keys, e.err = msg.files, msg.keys, msg.err
+		}
+	case evidenceVerifiedMsg:
+		if msg.id == e.id {
+			e.verifying, e.verified = false, msg.err == nil
+			e.problems, e.checked, e.bytes = msg.problems, msg.checked, msg.bytes
+			if msg.err != nil {
+				e.err = msg.err
+			}
+		}
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, e.nav.Up):
+			e.top = max(e.top-1, 0)
+		case key.Matches(msg, e.nav.Down):
+			e.top = min(e.top+1, max(len(e.lines())-1, 0))
+		case msg.String() == "v" && !e.verifying && inc != nil:
+			e.verifying = true
+			return e, verifyEvidenceCmd(ctx, inc)
+		}
+	}
+	return e, nil
+}
+
+func (e evidenceModel) status(store, name string) string {
+	switch {
+	case e.verifying:
+		return "…"
+	case !e.verified:
+		return "?"
+	}
+	if p, ok := e.problems[store+"/"+name]; ok {
+		return e.st.Bad.Render("FAIL " + p.Kind)
+	}
+	return "ok"
+}
+
+func (e evidenceModel) lines() []string {
+	var out []string
+	out = append(out, e.st.Header.Render(fmt.Sprintf("Evidence (%d)", len(e.files))))
+	for _, f := range e.files {
+		out = append(out, fmt.Sprintf("  %-4s %.16s…  %9d  %-10s %s  ← %s", e.status("evidence", f.Name), f.SHA256, f.Size, f.Operation,
+			clean(f.Name), clean(f.Original.Path)))
+	}
+	out = append(out, "", e.st.Header.Render(fmt.Sprintf("Isolated keys (%d)", len(e.keys))))
+	for _, k := range e.keys {
+		fp := k.Fingerprint
+		if fp == "" {
+			fp = "unknown"
+		}
+		out = append(out, fmt.Sprintf("  %-4s %s  fingerprint %.16s…  ← %s", e.status("keys", k.Name), clean(k.Name), fp, clean(k.Original.Path)))
+	}
+	// Problems with no manifest entry: unlisted files, interrupted copies.
+	for _, name := range slices.Sorted(maps.Keys(e.problems)) {
+		p := e.problems[name]
+		store, n, _ := strings.Cut(name, "/")
+		listed := false
+		for _, f := range append(append([]evidence.Entry{}, e.files...), e.keys...) {
+			if f.Name == n {
+				listed = true
+			}
+		}
+		if !listed {
+			out = append(out, e.st.Bad.Render(fmt.Sprintf("  FAIL %s/%s: %s — %s", store, clean(n), p.Kind, clean(p.Detail))))
+		}
+	}
+	return out
+}
+
+func (e evidenceModel) view() string {
+	var b strings.Builder
+	head := "verifying: re-hashing every file against its manifest…"
+	switch {
+	case e.err != nil:
+		head = e.st.Bad.Render("cannot read the evidence: " + clean(e.err.Error()))
+	case e.verifying:
+	case len(e.problems) == 0:
+		head = fmt.Sprintf("verified: %d file(s), %d bytes, all match their manifests", e.checked, e.bytes)
+	default:
+		head = e.st.Bad.Render(fmt.Sprintf("NOT VERIFIED: %d problem(s) in %d file(s)", len(e.problems), e.checked))
+	}
+	b.WriteString(e.st.Title.Render("Evidence and isolated keys") + "\n" + head + "\n")
+	ls := e.lines()
+	end := min(e.top+max(e.h-2, 1), len(ls))
+	for _, l := range ls[min(e.top, len(ls)):end] {
+		b.WriteString(truncate(l, e.w) + "\n")
+	}
+	return b.String()
+}
+
+func (e evidenceModel) shortHelp() []key.Binding {
+	return []key.Binding{e.nav.Up, e.nav.Down, key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verify again"))}
+}
