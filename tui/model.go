@@ -46,6 +46,7 @@ const (
 	screenTimeline
 	screenNew
 	screenEvidence
+	screenComms
 )
 
 func (s screen) String() string {
@@ -58,6 +59,8 @@ func (s screen) String() string {
 		return "new incident"
 	case screenEvidence:
 		return "evidence"
+	case screenComms:
+		return "comms"
 	}
 	return "home"
 }
@@ -80,6 +83,7 @@ type Model struct {
 	timeline timelineModel
 	newinc   newIncidentModel
 	evidence evidenceModel
+	comms    commsModel
 
 	// tick schedules the clock and journal-watch ticks; tests replace it
 	// so that driving the model never sleeps.
@@ -100,6 +104,7 @@ func New(ctx context.Context, o Options) Model {
 	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
 	m.timeline = newTimeline(st)
 	m.evidence = newEvidence(st)
+	m.comms = newComms(st)
 	return m
 }
 
@@ -220,6 +225,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.runner.setSize(msg.Width, body)
 		m.timeline.setSize(msg.Width, body)
 		m.evidence.setSize(msg.Width, body)
+		m.comms.setSize(msg.Width, body)
 		return m, nil
 	case tea.KeyMsg:
 		if key.Matches(msg, m.gk.ForceQuit) {
@@ -241,7 +247,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m, nil
 			}
 			switch m.screen {
-			case screenTimeline, screenEvidence:
+			case screenTimeline, screenEvidence, screenComms:
 				m.screen = screenRunner
 				return m, nil
 			case screenRunner:
@@ -289,6 +295,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = fmt.Errorf("the action for %s did not complete (%v): the terminal showed why; the timeline has the record", msg.step, msg.err)
 		}
 		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
+	case commsLoadedMsg, commsWrittenMsg:
+		var cmd tea.Cmd
+		m.comms, cmd = m.comms.update(msg, m.ctx, m.runner.inc, m.opts.Actor, m.opts.Now())
+		return m, cmd
 	case evidenceLoadedMsg, evidenceVerifiedMsg:
 		var cmd tea.Cmd
 		m.evidence, cmd = m.evidence.update(msg, m.ctx, m.runner.inc)
@@ -342,11 +352,16 @@ func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case screenEvidence:
 			m.screen = screenEvidence
 			cmd = m.evidence.open(m.ctx, m.runner.inc)
+		case screenComms:
+			m.screen = screenComms
+			cmd = m.comms.open(m.runner.inc, m.opts.Workspace.Home, m.opts.Now())
 		}
 	case screenTimeline:
 		m.timeline, cmd = m.timeline.update(msg)
 	case screenEvidence:
 		m.evidence, cmd = m.evidence.update(msg, m.ctx, m.runner.inc)
+	case screenComms:
+		m.comms, cmd = m.comms.update(msg, m.ctx, m.runner.inc, m.opts.Actor, m.opts.Now())
 	case screenNew:
 		var done bool
 		m.newinc, cmd, done = m.newinc.update(msg, m.ctx, m.opts.Workspace, m.opts.Actor)
@@ -386,6 +401,8 @@ func (m Model) View() string {
 		body = m.newinc.view()
 	case screenEvidence:
 		body = m.evidence.view()
+	case screenComms:
+		body = m.comms.view()
 	}
 	if m.err != nil {
 		body = m.st.Bad.Render("ERROR: "+clean(m.err.Error())) + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
@@ -435,6 +452,8 @@ func (m Model) shortHelp() []key.Binding {
 		return []key.Binding{m.gk.Cancel, m.gk.ForceQuit}
 	case screenEvidence:
 		return append(m.evidence.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
+	case screenComms:
+		return append(m.comms.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
 	}
 	return g
 }
@@ -450,6 +469,8 @@ func (m Model) fullHelp() [][]key.Binding {
 		return [][]key.Binding{m.timeline.shortHelp(), g}
 	case screenEvidence:
 		return [][]key.Binding{m.evidence.shortHelp(), g}
+	case screenComms:
+		return [][]key.Binding{m.comms.shortHelp(), g}
 	}
 	return [][]key.Binding{g}
 }

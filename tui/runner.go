@@ -208,6 +208,8 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		return r, nil, screenTimeline
 	case key.Matches(km, r.keys.Evidence):
 		return r, nil, screenEvidence
+	case key.Matches(km, r.keys.Comms):
+		return r, nil, screenComms
 	case key.Matches(km, r.keys.Refresh):
 		id := r.inc.Header.ID
 		return r, func() tea.Msg { return changedMsg{id: id} }, screenRunner
@@ -366,5 +368,5 @@ func (r runnerModel) shortHelp() []key.Binding {
 }
 
 func (r runnerModel) fullHelp() []key.Binding {
-	return append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.Fail, r.keys.Evidence, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...)
+	return append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...)
 }

@@ -146,14 +146,13 @@ func (a *app) renderTemplate(inc *incident.Incident, t *comms.Template, override
 func (a *app) writeComms(inc *incident.Incident, t *comms.Template, text string, missing []string, out string) (string, journal.Entry, error) {
 	path := out
 	if path == "" {
-		path = filepath.Join(inc.Dir, "comms", t.Name+"-"+a.now().UTC().Format("20060102T150405Z")+".txt")
+		path = comms.DefaultPath(inc.Dir, t.Name, a.now())
 	}
 	sum, err := writeExport(path, func(w io.Writer) error { _, err := io.WriteString(w, text); return err })
 	if err != nil {
 		return "", journal.Entry{}, err
 	}
-	return path, journal.Entry{Actor: a.actor, Kind: "comms.rendered", Summary: fmt.Sprintf("rendered %s into %s", t.Name, filepath.Base(path)),
-		Data: map[string]any{"template": t.Name, "path": path, "sha256": sum, "missing": orEmpty(missing)}}, nil
+	return path, comms.RenderedEntry(a.actor, t.Name, path, sum, missing), nil
 }
 
 var cmdContacts = &command{

@@ -43,7 +43,7 @@ func NewNav() Nav {
 
 // Runner are the incident runner's keys.
 type Runner struct {
-	Run, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Refresh key.Binding
+	Run, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Comms, Refresh key.Binding
 }
 
 // NewRunner returns the runner's keys.
@@ -59,6 +59,7 @@ func NewRunner() Runner {
 		Severity:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "severity")),
 		Timeline:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
 		Evidence:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
+		Comms:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "comms")),
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 	}
 }

@@ -1,0 +1,199 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/internal/comms"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/tui/keys"
+	"github.com/firebreak-dev/firebreak/tui/styles"
+)
+
+// commsModel picks a communication template, shows which fields the
+// incident cannot fill yet and a preview, and writes it into comms/ with
+// the same comms.rendered event `firebreak comms render` records.
+type commsModel struct {
+	st     styles.Styles
+	nav    keys.Nav
+	write  key.Binding
+	w, h   int
+	id     string
+	tmpls  []*comms.Template
+	data   map[string]string
+	cursor int
+	scroll int
+	msg    string
+	err    error
+}
+
+type commsLoadedMsg struct {
+	id    string
+	tmpls []*comms.Template
+	data  map[string]string
+	err   error
+}
+
+type commsWrittenMsg struct {
+	id, path string
+	missing  []string
+	err      error
+}
+
+func newComms(st styles.Styles) commsModel {
+	return commsModel{st: st, nav: keys.NewNav(), write: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write to comms/"))}
+}
+
+func (c *commsModel) setSize(w, h int) { c.w, c.h = w, h }
+
+// open loads the templates and the incident's data (facts, milestones,
+// what its actions did, contacts) in a command.
+func (c *commsModel) open(inc *incident.Incident, home string, now time.Time) tea.Cmd {
+	*c = commsModel{st: c.st, nav: c.nav, write: c.write, w: c.w, h: c.h, id: inc.Header.ID}
+	return func() tea.Msg {
+		out := commsLoadedMsg{id: inc.Header.ID}
+		lib, err := comms.Load(nil)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		evs, _, err := inc.Journal.Timeline()
+		if err != nil {
+			out.err = err
+			return out
+		}
+		cs, err := comms.LoadContacts(filepath.Join(home, "contacts.yaml"))
+		if err != nil {
+			out.err = err
+			return out
+		}
+		out.tmpls = lib.All()
+		out.data = comms.Data(inc, incident.Derive(inc.Header, inc.Playbook, evs), evs, cs, now)
+		return out
+	}
+}
+
+func writeCommsCmd(ctx context.Context, inc *incident.Incident, actor string, t *comms.Template, text string, missing []string, now time.Time) tea.Cmd {
+	return func() tea.Msg {
+		path := comms.DefaultPath(inc.Dir, t.Name, now)
+		if err := fsutil.WriteFileAtomic(path, []byte(text), 0o600); err != nil {
+			return commsWrittenMsg{id: inc.Header.ID, err: err}
+		}
+		_, err := inc.Record(ctx, comms.RenderedEntry(actor, t.Name, path, comms.Sum(text), missing))
+		return commsWrittenMsg{id: inc.Header.ID, path: path, missing: missing, err: err}
+	}
+}
+
+func (c commsModel) selected() (*comms.Template, string, []string) {
+	if c.cursor >= len(c.tmpls) {
+		return nil, "", nil
+	}
+	t := c.tmpls[c.cursor]
+	text, err := t.Render(c.data, true)
+	if err != nil {
+		text = "cannot render: " + err.Error()
+	}
+	return t, text, t.Missing(c.data)
+}
+
+func (c commsModel) update(msg tea.Msg, ctx context.Context, inc *incident.Incident, actor string, now time.Time) (commsModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case commsLoadedMsg:
+		if msg.id == c.id {
+			c.tmpls, c.data, c.err = msg.tmpls, msg.data, msg.err
+		}
+	case commsWrittenMsg:
+		if msg.id == c.id {
+			c.err = msg.err
+			if msg.err == nil {
+				c.msg = "wrote " + filepath.Join("comms", filepath.Base(msg.path))
+				if len(msg.missing) > 0 {
+					c.msg += " — marked missing: " + strings.Join(msg.missing, ", ")
+				}
+			}
+		}
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, c.nav.Up):
+			c.cursor, c.scroll, c.msg = max(c.cursor-1, 0), 0, ""
+		case key.Matches(msg, c.nav.Down):
+			c.cursor, c.scroll, c.msg = min(c.cursor+1, max(len(c.tmpls)-1, 0)), 0, ""
+		case key.Matches(msg, c.nav.PageDown):
+			c.scroll += max(c.h/2, 1)
+		case key.Matches(msg, c.nav.PageUp):
+			c.scroll = max(c.scroll-max(c.h/2, 1), 0)
+		case key.Matches(msg, c.write):
+			if t, text, missing := c.selected(); t != nil && inc != nil {
+				return c, writeCommsCmd(ctx, inc, actor, t, text, missing, now)
+			}
+		}
+	}
+	return c, nil
+}
+
+func (c commsModel) view() string {
+	var b strings.Builder
+	b.WriteString(c.st.Title.Render("Communications") + "\n")
+	if c.err != nil {
+		b.WriteString(c.st.Bad.Render("ERROR: "+clean(c.err.Error())) + "\n")
+	}
+	if c.tmpls == nil {
+		return b.String() + c.st.Muted.Render("Loading…")
+	}
+	leftW := min(max(c.w/3, 24), 40)
+	rightW := max(c.w-leftW-3, 20)
+	var left []string
+	for i, t := range c.tmpls {
+		status := "ready"
+		if n := len(t.Missing(c.data)); n > 0 {
+			status = fmt.Sprintf("%d miss", n)
+		}
+		line := fmt.Sprintf("  %-6s %s", status, clean(t.Title))
+		line = truncate(line, leftW)
+		if i == c.cursor {
+			line = c.st.Selected.Render(pad("> "+strings.TrimPrefix(line, "  "), leftW))
+		}
+		left = append(left, line)
+	}
+	t, text, missing := c.selected()
+	right := []string{c.st.Header.Render(clean(t.Name) + " → comms/" + t.Name + "-TIME.txt")}
+	if len(missing) > 0 {
+		right = append(right, c.st.Bad.Render("Missing: "+strings.Join(missing, ", ")),
+			c.st.Muted.Render("record the facts or milestones they come from, or set them: firebreak comms render "+c.id+" "+t.Name+" --set FIELD=VALUE"))
+	} else {
+		right = append(right, "Every field is filled from the incident.")
+	}
+	right = append(right, "")
+	body := wrap(text, rightW)
+	body = body[min(c.scroll, len(body)):]
+	right = append(right, body...)
+	h := max(c.h-2, 1)
+	if c.msg != "" {
+		h--
+	}
+	for i := 0; i < h; i++ {
+		l, r := "", ""
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		b.WriteString(pad(truncate(l, leftW), leftW) + c.st.Border.Render(" │ ") + truncate(r, rightW) + "\n")
+	}
+	if c.msg != "" {
+		b.WriteString(c.st.Good.Render(truncate(clean(c.msg), c.w)) + "\n")
+	}
+	return b.String()
+}
+
+func (c commsModel) shortHelp() []key.Binding {
+	return []key.Binding{c.nav.Up, c.nav.Down, c.write, c.nav.PageDown}
+}

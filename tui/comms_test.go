@@ -1,0 +1,65 @@
+package tui
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-dev/firebreak/internal/comms"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+)
+
+func TestCommsScreenPreviewsAndWrites(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	m := drive(t, f.model(120, 40), enter, typed("c")[0])
+	if m.screen != screenComms {
+		t.Fatalf("c: screen %v", m.screen)
+	}
+	v := m.View()
+	checkFrame(t, v, 120, 40)
+	if !strings.Contains(v, "Missing: ") || !strings.Contains(v, "[MISSING: ") {
+		t.Fatalf("a fresh incident should lack fields, marked in the preview:\n%s", v)
+	}
+	tmpl, text, missing := m.comms.selected()
+	m = drive(t, m, typed("w")...)
+	if m.comms.err != nil {
+		t.Fatal(m.comms.err)
+	}
+	if !strings.Contains(m.View(), "wrote comms/"+tmpl.Name+"-20261122T030000Z.txt — marked missing: ") {
+		t.Fatalf("no word of the write:\n%s", m.View())
+	}
+	path := comms.DefaultPath(inc.Dir, tmpl.Name, t0)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != text {
+		t.Fatal("the file is not the preview")
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last journal.Event
+	for _, e := range evs {
+		if e.Kind == comms.KindRendered {
+			last = e
+		}
+	}
+	if last.Kind != comms.KindRendered || !strings.Contains(string(last.Data), comms.Sum(text)) || !strings.Contains(string(last.Data), missing[0]) {
+		t.Fatalf("event %+v data %s", last, last.Data)
+	}
+	// Moving to another template clears the note and changes the preview.
+	m = drive(t, m, down)
+	if t2, _, _ := m.comms.selected(); t2 == tmpl || strings.Contains(m.View(), "wrote comms/") {
+		t.Fatalf("down did not move on:\n%s", m.View())
+	}
+	m = drive(t, m, esc)
+	if m.screen != screenRunner {
+		t.Fatal("esc did not go back")
+	}
+}
