@@ -178,16 +178,7 @@ func (c commsModel) view() string {
 	if c.msg != "" {
 		h--
 	}
-	for i := 0; i < h; i++ {
-		l, r := "", ""
-		if i < len(left) {
-			l = left[i]
-		}
-		if i < len(right) {
-			r = right[i]
-		}
-		b.WriteString(pad(truncate(l, leftW), leftW) + c.st.Border.Render(" │ ") + truncate(r, rightW) + "\n")
-	}
+	panes(&b, left, right, leftW, rightW, h, c.st.Border.Render(" │ "))
 	if c.msg != "" {
 		b.WriteString(c.st.Good.Render(truncate(clean(c.msg), c.w)) + "\n")
 	}

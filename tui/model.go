@@ -85,6 +85,10 @@ type Model struct {
 	evidence evidenceModel
 	comms    commsModel
 
+	// watching is the incident whose journal the watch tick is checking
+	// (one watch at a time).
+	watching string
+
 	// tick schedules the clock and journal-watch ticks; tests replace it
 	// so that driving the model never sleeps.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
@@ -269,18 +273,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = msg.err
 			return m, nil
 		}
-		first := m.runner.inc == nil || m.runner.inc.Header.ID != msg.inc.Header.ID
 		m.runner.set(msg.inc, msg.st, msg.events, msg.stamp)
 		m.timeline.set(msg.events, msg.chain)
 		if m.screen == screenHome {
 			m.screen = screenRunner
 		}
-		if first {
+		if m.watching != msg.inc.Header.ID {
+			m.watching = msg.inc.Header.ID
 			return m, m.watchCmd(msg.inc.Journal.Dir(), msg.inc.Header.ID)
 		}
 		return m, nil
 	case journalMsg:
-		if m.runner.inc == nil || m.runner.inc.Header.ID != msg.id || m.screen == screenHome {
+		if m.runner.inc == nil || m.runner.inc.Header.ID != msg.id || m.screen == screenHome || m.watching != msg.id {
+			m.watching = "" // the next incident opened starts a new watch
 			return m, nil
 		}
 		next := m.watchCmd(m.runner.inc.Journal.Dir(), msg.id)

@@ -533,3 +533,25 @@ func TestTimelineShowsABrokenChain(t *testing.T) {
 		t.Fatalf("tampered journal not reported:\n%s", m.View())
 	}
 }
+
+func TestWatchRestartsWhenTheSameIncidentIsReopened(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	var ticks int
+	m := f.model(100, 30)
+	m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { ticks++; return nil }
+	m = drive(t, m, enter)
+	if m.watching != inc.Header.ID || ticks != 1 {
+		t.Fatalf("open: watching %q, %d ticks", m.watching, ticks)
+	}
+	m = drive(t, m, esc)
+	// The pending tick fires on the home screen: the watch ends.
+	m = drive(t, m, journalMsg{id: inc.Header.ID, stamp: m.runner.stamp})
+	if m.watching != "" {
+		t.Fatalf("watch kept on the home screen: %q", m.watching)
+	}
+	m = drive(t, m, enter)
+	if m.watching != inc.Header.ID || ticks != 2 {
+		t.Fatalf("reopen: watching %q, %d ticks (want a new watch)", m.watching, ticks)
+	}
+}

@@ -232,16 +232,7 @@ func (r runnerModel) view() string {
 	var b strings.Builder
 	b.WriteString(r.st.Title.Render(truncate(clean(r.inc.Header.Title)+" — "+r.inc.Playbook.ID+" "+r.inc.Playbook.Title, r.w)) + "\n")
 	b.WriteString(truncate(r.metricsLine(), r.w) + "\n")
-	for i := 0; i < h; i++ {
-		l, rr := "", ""
-		if i < len(left) {
-			l = left[i]
-		}
-		if i < len(right) {
-			rr = right[i]
-		}
-		b.WriteString(pad(truncate(l, leftW), leftW) + r.st.Border.Render(" │ ") + truncate(rr, rightW) + "\n")
-	}
+	panes(&b, left, right, leftW, rightW, h, r.st.Border.Render(" │ "))
 	if r.prompt != promptNone {
 		b.WriteString(r.input.View() + "\n")
 	} else if r.message != "" {

@@ -71,6 +71,21 @@ func wrap(s string, w int) []string {
 	return out
 }
 
+// panes draws two columns side by side, h lines tall: left cut or padded
+// to leftW cells, right cut to rightW, with sep between them.
+func panes(b *strings.Builder, left, right []string, leftW, rightW, h int, sep string) {
+	for i := range h {
+		l, r := "", ""
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		b.WriteString(pad(truncate(l, leftW), leftW) + sep + truncate(r, rightW) + "\n")
+	}
+}
+
 // newInput returns a text field with a steady cursor: nothing on screen
 // moves unless the responder or the incident does.
 func newInput(prompt, placeholder string) textinput.Model {
