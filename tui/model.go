@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -33,6 +34,8 @@ type Options struct {
 	Actor   string
 	NoColor bool
 	Now     func() time.Time
+	// DarkBackground picks the guidance colours; Run asks the terminal.
+	DarkBackground bool
 	// Executable is the firebreak binary, run as `firebreak run ID STEP`
 	// for a step's action; empty turns the run key off.
 	Executable string
@@ -106,6 +109,7 @@ func New(ctx context.Context, o Options) Model {
 	m.home = newHome(st, o.Now)
 	m.runner = newRunner(st, o.Now)
 	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
+	m.runner.guide = newGuide(o.NoColor, o.DarkBackground)
 	m.timeline = newTimeline(st)
 	m.evidence = newEvidence(st)
 	m.comms = newComms(st)
@@ -114,6 +118,7 @@ func New(ctx context.Context, o Options) Model {
 
 // Run starts the console on the terminal and returns when it quits.
 func Run(ctx context.Context, o Options) error {
+	o.DarkBackground = lipgloss.HasDarkBackground() // once, before the program owns the terminal
 	p := tea.NewProgram(New(ctx, o), tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, tea.ErrInterrupted) {

@@ -67,6 +67,7 @@ type runnerModel struct {
 	message string
 
 	exe, home, actor string // for running a step's action (see actionExec)
+	guide            *guide
 }
 
 func newRunner(st styles.Styles, now func() time.Time) runnerModel {
@@ -342,7 +343,7 @@ func (r runnerModel) detail(w int) []string {
 		}
 	}
 	out = append(out, "")
-	body := wrap(playbooks.Render(s.Guidance, r.state.Facts), w)
+	body := r.guide.lines(playbooks.Render(s.Guidance, r.state.Facts), w)
 	for _, c := range s.Checklist {
 		body = append(body, "[ ] "+clean(c))
 	}
