@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
@@ -27,19 +28,22 @@ type evidenceModel struct {
 
 	id        string
 	files     []evidence.Entry
-	keys      []evidence.Entry
+	keys      []keyEntry
+	evDir     string
 	verifying bool
 	verified  bool
-	problems  map[string]evidence.Problem // by store/name
+	problems  map[string]evidence.Problem // by storeKey
 	checked   int
 	bytes     int64
 	err       error
 }
 
 type evidenceLoadedMsg struct {
-	id          string
-	files, keys []evidence.Entry
-	err         error
+	id    string
+	evDir string
+	files []evidence.Entry
+	keys  []keyEntry
+	err   error
 }
 
 type evidenceVerifiedMsg struct {
@@ -50,25 +54,50 @@ type evidenceVerifiedMsg struct {
 	err      error
 }
 
-func stores(inc *incident.Incident) (*evidence.Store, *evidence.Store) {
-	return evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence")), evidence.NewKeyStore(filepath.Join(inc.Dir, "keys"))
+// keyEntry is an isolated key and the store it is in (the incident's
+// keys/ or an offline location).
+type keyEntry struct {
+	evidence.Entry
+	store string
 }
+
+// stores are the incident's evidence store and every key store its
+// journal names.
+func stores(inc *incident.Incident) (*evidence.Store, []*evidence.Store, error) {
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		return nil, nil, err
+	}
+	return actions.EvidenceStore(inc), actions.KeyStores(inc, evs), nil
+}
+
+// storeKey names a file of a store for the problems map.
+func storeKey(dir, name string) string { return dir + "\x00" + name }
 
 func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 	return func() tea.Msg {
-		ev, ks := stores(inc)
 		m := evidenceLoadedMsg{id: inc.Header.ID}
+		ev, kss, err := stores(inc)
+		if err != nil {
+			m.err = err
+			return m
+		}
 		em, err := ev.ReadManifest()
 		if err != nil {
 			m.err = err
 			return m
 		}
-		km, err := ks.ReadManifest()
-		if err != nil {
-			m.err = err
-			return m
+		m.evDir, m.files = ev.Dir, em.Files
+		for _, ks := range kss {
+			km, err := ks.ReadManifest()
+			if err != nil {
+				m.err = err
+				return m
+			}
+			for _, e := range km.Files {
+				m.keys = append(m.keys, keyEntry{e, ks.Dir})
+			}
 		}
-		m.files, m.keys = em.Files, km.Files
 		return m
 	}
 }
@@ -78,8 +107,12 @@ func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident) tea.Cmd {
 	return func() tea.Msg {
 		out := evidenceVerifiedMsg{id: inc.Header.ID, problems: map[string]evidence.Problem{}}
-		ev, ks := stores(inc)
-		for _, s := range []*evidence.Store{ev, ks} {
+		ev, kss, err := stores(inc)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		for _, s := range append([]*evidence.Store{ev}, kss...) {
 			rep, err := s.Verify(ctx, nil)
 			if err != nil {
 				out.err = err
@@ -88,7 +121,7 @@ func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident) tea.Cmd {
 			out.checked += rep.Checked
 			out.bytes += rep.Bytes
 			for _, p := range rep.Problems {
-				out.problems[filepath.Base(s.Dir)+"/"+p.Name] = p
+				out.problems[storeKey(s.Dir, p.Name)] = p
 			}
 		}
 		return out
@@ -111,7 +144,7 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context, inc *incident.In
 	switch msg := msg.(type) {
 	case evidenceLoadedMsg:
 		if msg.id == e.id {
-			e.files, e.keys, e.err = msg.files, msg.keys, msg.err
+			e.files, e.keys, e.evDir, e.err = msg.files, msg.keys, msg.evDir, msg.err
 		}
 	case evidenceVerifiedMsg:
 		if msg.id == e.id {
@@ -135,14 +168,14 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context, inc *incident.In
 	return e, nil
 }
 
-func (e evidenceModel) status(store, name string) string {
+func (e evidenceModel) status(dir, name string) string {
 	switch {
 	case e.verifying:
 		return "…"
 	case !e.verified:
 		return "?"
 	}
-	if p, ok := e.problems[store+"/"+name]; ok {
+	if p, ok := e.problems[storeKey(dir, name)]; ok {
 		return e.st.Bad.Render("FAIL " + p.Kind)
 	}
 	return "ok"
@@ -152,7 +185,7 @@ func (e evidenceModel) lines() []string {
 	var out []string
 	out = append(out, e.st.Header.Render(fmt.Sprintf("Evidence (%d)", len(e.files))))
 	for _, f := range e.files {
-		out = append(out, fmt.Sprintf("  %-4s %.16s…  %9d  %-10s %s  ← %s", e.status("evidence", f.Name), f.SHA256, f.Size, f.Operation,
+		out = append(out, fmt.Sprintf("  %-4s %.16s…  %9d  %-10s %s  ← %s", e.status(e.evDir, f.Name), f.SHA256, f.Size, f.Operation,
 			clean(f.Name), clean(f.Original.Path)))
 	}
 	out = append(out, "", e.st.Header.Render(fmt.Sprintf("Isolated keys (%d)", len(e.keys))))
@@ -161,20 +194,21 @@ func (e evidenceModel) lines() []string {
 		if fp == "" {
 			fp = "unknown"
 		}
-		out = append(out, fmt.Sprintf("  %-4s %s  fingerprint %.16s…  ← %s", e.status("keys", k.Name), clean(k.Name), fp, clean(k.Original.Path)))
+		out = append(out, fmt.Sprintf("  %-4s %s  fingerprint %.16s…  ← %s", e.status(k.store, k.Name), clean(filepath.Join(k.store, k.Name)), fp, clean(k.Original.Path)))
 	}
 	// Problems with no manifest entry: unlisted files, interrupted copies.
-	for _, name := range slices.Sorted(maps.Keys(e.problems)) {
-		p := e.problems[name]
-		store, n, _ := strings.Cut(name, "/")
-		listed := false
-		for _, f := range append(append([]evidence.Entry{}, e.files...), e.keys...) {
-			if f.Name == n {
-				listed = true
-			}
-		}
-		if !listed {
-			out = append(out, e.st.Bad.Render(fmt.Sprintf("  FAIL %s/%s: %s — %s", store, clean(n), p.Kind, clean(p.Detail))))
+	listed := map[string]bool{}
+	for _, f := range e.files {
+		listed[storeKey(e.evDir, f.Name)] = true
+	}
+	for _, k := range e.keys {
+		listed[storeKey(k.store, k.Name)] = true
+	}
+	for _, sk := range slices.Sorted(maps.Keys(e.problems)) {
+		if !listed[sk] {
+			dir, name, _ := strings.Cut(sk, "\x00")
+			p := e.problems[sk]
+			out = append(out, e.st.Bad.Render(fmt.Sprintf("  FAIL %s: %s — %s", clean(filepath.Join(dir, name)), p.Kind, clean(p.Detail))))
 		}
 	}
 	return out

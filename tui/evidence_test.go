@@ -17,7 +17,10 @@ func TestEvidenceScreenVerifiesAndFlagsTampering(t *testing.T) {
 	if err := os.WriteFile(src, []byte("\x00asm\x01\x00\x00\x00 malicious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ev, _ := stores(inc)
+	ev, _, err := stores(inc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ev.Take(context.Background(), []string{src}, evidence.Options{Move: true, Actor: "alice", Operation: "quarantine"}); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +59,7 @@ func TestEvidenceScreenVerifiesAndFlagsTampering(t *testing.T) {
 func TestEvidenceScreenBrokenManifest(t *testing.T) {
 	f := newFixture(t)
 	inc := f.open("INC-2", "Malicious module")
-	ev, _ := stores(inc)
+	ev, _, _ := stores(inc)
 	if err := os.WriteFile(filepath.Join(ev.Dir, "manifest.json"), []byte("{broken"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -201,7 +201,7 @@ func (k *IsolateKey) Execute(ctx context.Context, progress func(Progress)) (*Res
 		return &Result{Data: map[string]any{"entries": es}}, err
 	}
 	e := es[0]
-	data := map[string]any{"entry": e, "fingerprint": k.fingerprint, "key_id": k.keyID}
+	data := map[string]any{"entry": e, "fingerprint": k.fingerprint, "key_id": k.keyID, "store": k.Store.Dir}
 	summary := fmt.Sprintf("key %s isolated to %s (file sha256 %s, public key fingerprint %s)", k.Path, filepath.Join(k.Store.Dir, e.Name), e.SHA256, orNone(k.fingerprint))
 	return &Result{Summary: summary, Data: data, Events: []journal.Entry{{Kind: "evidence.added", Summary: summary, Data: e}}}, nil
 }

@@ -198,9 +198,13 @@ var cmdEvidenceVerify = &command{
 				Dir string `json:"dir"`
 				*evidence.VerifyReport
 			}
+			evs, _, err := inc.Journal.Timeline()
+			if err != nil {
+				return err
+			}
 			var reps []storeReport
 			bad := 0
-			for _, st := range []*evidence.Store{evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence")), evidence.NewKeyStore(filepath.Join(inc.Dir, "keys"))} {
+			for _, st := range append([]*evidence.Store{actions.EvidenceStore(inc)}, actions.KeyStores(inc, evs)...) {
 				rep, err := st.Verify(a.ctx, nil)
 				if err != nil {
 					return err
@@ -219,7 +223,11 @@ var cmdEvidenceVerify = &command{
 			if bad > 0 {
 				return fmt.Errorf("evidence of %s does not verify: %d problem(s)", inc.Header.ID, bad)
 			}
-			a.printf("OK %s: %d evidence file(s) (%d bytes) and %d isolated key(s) match their manifests\n", inc.Header.ID, reps[0].Checked, reps[0].Bytes, reps[1].Checked)
+			keys := 0
+			for _, r := range reps[1:] {
+				keys += r.Checked
+			}
+			a.printf("OK %s: %d evidence file(s) (%d bytes) and %d isolated key(s) in %d key store(s) match their manifests\n", inc.Header.ID, reps[0].Checked, reps[0].Bytes, keys, len(reps)-1)
 			return nil
 		}
 	},
@@ -237,13 +245,27 @@ var cmdEvidenceList = &command{
 			if err != nil {
 				return err
 			}
-			ev, err := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence")).ReadManifest()
+			ev, err := actions.EvidenceStore(inc).ReadManifest()
 			if err != nil {
 				return err
 			}
-			keys, err := evidence.NewKeyStore(filepath.Join(inc.Dir, "keys")).ReadManifest()
+			evs, _, err := inc.Journal.Timeline()
 			if err != nil {
 				return err
+			}
+			type keyEntry struct {
+				evidence.Entry
+				Store string `json:"store"`
+			}
+			keys := struct{ Files []keyEntry }{Files: []keyEntry{}}
+			for _, st := range actions.KeyStores(inc, evs) {
+				m, err := st.ReadManifest()
+				if err != nil {
+					return err
+				}
+				for _, e := range m.Files {
+					keys.Files = append(keys.Files, keyEntry{e, st.Dir})
+				}
 			}
 			if a.json {
 				return a.printJSON(map[string]any{"evidence": ev.Files, "keys": keys.Files})
@@ -252,7 +274,7 @@ var cmdEvidenceList = &command{
 				a.printf("%s  %s  (%s from %s, %s)\n", e.SHA256, textutil.Line(e.Name), e.Operation, textutil.Line(e.Original.Path), stampUTC(e.Added))
 			}
 			for _, e := range keys.Files {
-				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Line(e.Name), orUnknown(e.Fingerprint), e.SHA256, textutil.Line(e.Original.Path))
+				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Line(filepath.Join(e.Store, e.Name)), orUnknown(e.Fingerprint), e.SHA256, textutil.Line(e.Original.Path))
 			}
 			if len(ev.Files)+len(keys.Files) == 0 {
 				a.printf("no evidence in %s yet\n", inc.Header.ID)

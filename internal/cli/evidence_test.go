@@ -246,3 +246,34 @@ func TestBadKeysAndSignatures(t *testing.T) {
 		e.fail(1, tc.want, tc.args...)
 	}
 }
+
+// A key isolated to an offline directory is still the incident's evidence:
+// evidence list shows it and evidence verify re-hashes it.
+func TestKeyIsolatedOfflineIsListedAndVerified(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "leaked")
+	e.ok("key", "generate", "--out", prefix)
+	offline := filepath.Join(dir, "offline")
+	if err := os.Mkdir(offline, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("key", "isolate", id, prefix+".pem", "--to", offline, "--yes")
+	if out := e.ok("evidence", "list", id); !strings.Contains(out, "key "+filepath.Join(offline, "leaked.pem")) {
+		t.Fatalf("evidence list does not show the offline key:\n%s", out)
+	}
+	if out := e.ok("evidence", "verify", id); !strings.Contains(out, "1 isolated key(s) in 2 key store(s)") {
+		t.Fatalf("evidence verify: %s", out)
+	}
+	// Replace the isolated key: verify must notice, wherever it lives.
+	stored := filepath.Join(offline, "leaked.pem")
+	os.Chmod(stored, 0o600)
+	if err := os.WriteFile(stored, []byte("not the key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := e.run("evidence", "verify", id)
+	if code != 1 || !strings.Contains(errs, "does not verify") || !strings.Contains(out, "FAIL offline/leaked.pem") {
+		t.Fatalf("the tampered offline key is not named: exit %d\n%s%s", code, out, errs)
+	}
+}
