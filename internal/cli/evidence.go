@@ -45,15 +45,19 @@ func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Actio
 	if !a.json {
 		r.Progress = a.progressPrinter()
 	}
+	asked := false
 	if !a.noTTY {
 		if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil && term.IsTerminal(int(tty.Fd())) {
 			defer tty.Close()
-			r.Confirm = func(p *actions.Plan) (bool, error) { return confirmOnTTY(tty, p) }
+			r.Confirm = func(p *actions.Plan) (bool, error) { asked = true; return confirmOnTTY(tty, p) }
 		}
 	}
 	showPlan := func(p *actions.Plan) {
 		if a.json || p == nil {
 			return
+		}
+		if f, ok := a.stdout.(*os.File); asked && ok && term.IsTerminal(int(f.Fd())) {
+			return // the confirmation showed it on this terminal; a redirected stdout still gets it
 		}
 		a.printf("plan: %s\n", textutil.Line(p.Summary))
 		for _, c := range p.Changes {
