@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/firebreak-dev/firebreak/internal/comms"
@@ -24,6 +25,9 @@ type commsModel struct {
 	st     styles.Styles
 	nav    keys.Nav
 	write  key.Binding
+	fill   key.Binding
+	input  textinput.Model
+	field  string // the field being filled, when the input is open
 	w, h   int
 	id     string
 	tmpls  []*comms.Template
@@ -48,7 +52,10 @@ type commsWrittenMsg struct {
 }
 
 func newComms(st styles.Styles) commsModel {
-	return commsModel{st: st, nav: keys.NewNav(), write: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write to comms/"))}
+	return commsModel{st: st, nav: keys.NewNav(),
+		write: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write to comms/")),
+		fill:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fill a missing field")),
+		input: newInput("", "")}
 }
 
 func (c *commsModel) setSize(w, h int) { c.w, c.h = w, h }
@@ -56,7 +63,7 @@ func (c *commsModel) setSize(w, h int) { c.w, c.h = w, h }
 // open loads the templates and the incident's data (facts, milestones,
 // what its actions did, contacts) in a command.
 func (c *commsModel) open(inc *incident.Incident, home string, now time.Time) tea.Cmd {
-	*c = commsModel{st: c.st, nav: c.nav, write: c.write, w: c.w, h: c.h, id: inc.Header.ID}
+	*c = commsModel{st: c.st, nav: c.nav, write: c.write, fill: c.fill, input: c.input, w: c.w, h: c.h, id: inc.Header.ID}
 	return func() tea.Msg {
 		out := commsLoadedMsg{id: inc.Header.ID}
 		lib, err := comms.Load(nil)
@@ -120,7 +127,18 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, inc *incident.Incid
 			}
 		}
 	case tea.KeyMsg:
+		if c.field != "" {
+			return c.updateField(msg)
+		}
 		switch {
+		case key.Matches(msg, c.fill):
+			if _, _, missing := c.selected(); len(missing) > 0 {
+				c.field = missing[0]
+				c.input.SetValue("")
+				c.input.Prompt = "value for " + c.field + " (this message only; esc cancels): "
+				return c, c.input.Focus()
+			}
+			c.msg = "nothing is missing"
 		case key.Matches(msg, c.nav.Up):
 			c.cursor, c.scroll, c.msg = max(c.cursor-1, 0), 0, ""
 		case key.Matches(msg, c.nav.Down):
@@ -137,6 +155,36 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, inc *incident.Incid
 	}
 	return c, nil
 }
+
+// updateField handles the value being typed for a missing field. The
+// value fills this rendering only (as --set does); a value the incident
+// should keep belongs in a fact or milestone.
+func (c commsModel) updateField(msg tea.KeyMsg) (commsModel, tea.Cmd) {
+	switch msg.Type {
+	case tea.KeyEsc:
+		c.field = ""
+		c.input.Blur()
+		return c, nil
+	case tea.KeyEnter:
+		if v := strings.TrimSpace(c.input.Value()); v != "" {
+			data := make(map[string]string, len(c.data)+1)
+			for k, x := range c.data {
+				data[k] = x
+			}
+			data[c.field] = v
+			c.data = data
+			c.msg = "filled " + c.field
+		}
+		c.field = ""
+		c.input.Blur()
+		return c, nil
+	}
+	var cmd tea.Cmd
+	c.input, cmd = c.input.Update(msg)
+	return c, cmd
+}
+
+func (c commsModel) typing() bool { return c.field != "" }
 
 func (c commsModel) view() string {
 	var b strings.Builder
@@ -175,16 +223,18 @@ func (c commsModel) view() string {
 	body = body[min(c.scroll, len(body)):]
 	right = append(right, body...)
 	h := max(c.h-2, 1)
-	if c.msg != "" {
+	if c.msg != "" || c.field != "" {
 		h--
 	}
 	panes(&b, left, right, leftW, rightW, h, c.st.Border.Render(" │ "))
-	if c.msg != "" {
+	if c.field != "" {
+		b.WriteString(c.input.View() + "\n")
+	} else if c.msg != "" {
 		b.WriteString(c.st.Good.Render(truncate(clean(c.msg), c.w)) + "\n")
 	}
 	return b.String()
 }
 
 func (c commsModel) shortHelp() []key.Binding {
-	return []key.Binding{c.nav.Up, c.nav.Down, c.write, c.nav.PageDown}
+	return []key.Binding{c.nav.Up, c.nav.Down, c.fill, c.write, c.nav.PageDown}
 }

@@ -63,3 +63,30 @@ func TestCommsScreenPreviewsAndWrites(t *testing.T) {
 		t.Fatal("esc did not go back")
 	}
 }
+
+func TestCommsFillAMissingField(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key leak")
+	m := drive(t, f.model(120, 40), enter, typed("c")[0])
+	_, _, before := m.comms.selected()
+	if len(before) == 0 {
+		t.Skip("nothing missing in the first template")
+	}
+	m = drive(t, m, typed("f")...)
+	if !m.typing() {
+		t.Fatal("f did not open the field prompt")
+	}
+	m = drive(t, m, typed("q — 2026-11-21 to 2026-11-22")...)
+	m = drive(t, m, enter)
+	_, text, after := m.comms.selected()
+	if len(after) != len(before)-1 || !strings.Contains(text, "q — 2026-11-21 to 2026-11-22") {
+		t.Fatalf("missing %v → %v; text:\n%s", before, after, text)
+	}
+	// esc abandons a value.
+	m = drive(t, m, typed("f")...)
+	m = drive(t, m, typed("nope")...)
+	m = drive(t, m, esc)
+	if _, _, again := m.comms.selected(); len(again) != len(after) || m.screen != screenComms {
+		t.Fatalf("esc filled a field or left the screen: %v %v", again, m.screen)
+	}
+}

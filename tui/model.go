@@ -344,6 +344,8 @@ func (m Model) typing() bool {
 		return m.timeline.filtering
 	case screenNew:
 		return true // the form gets every key; esc cancels it
+	case screenComms:
+		return m.comms.typing()
 	}
 	return false
 }
