@@ -62,6 +62,9 @@ func loadRows(ws *incident.Workspace, now time.Time) ([]incidentRow, error) {
 
 type openMsg struct{ id string }
 
+// libraryMsg asks for the playbook library.
+type libraryMsg struct{}
+
 // newMsg asks for the new-incident wizard.
 type newMsg struct{ drill bool }
 
@@ -143,6 +146,8 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 		return h, func() tea.Msg { return newMsg{} }
 	case key.Matches(km, h.nav.Drill):
 		return h, func() tea.Msg { return newMsg{drill: true} }
+	case key.Matches(km, h.nav.Library):
+		return h, func() tea.Msg { return libraryMsg{} }
 	case key.Matches(km, h.nav.Open):
 		if h.cursor < len(vis) && vis[h.cursor].Unreadable == "" {
 			id := vis[h.cursor].ID
@@ -198,5 +203,5 @@ func (h homeModel) view() string {
 
 func (h homeModel) shortHelp() []key.Binding {
 	// Arrows need no introduction; what is on screen must fit 80 columns.
-	return []key.Binding{h.nav.Open, h.nav.New, h.nav.Drill, h.nav.Filter}
+	return []key.Binding{h.nav.Open, h.nav.New, h.nav.Drill, h.nav.Library, h.nav.Filter}
 }

@@ -50,6 +50,7 @@ const (
 	screenNew
 	screenEvidence
 	screenComms
+	screenLibrary
 )
 
 func (s screen) String() string {
@@ -64,6 +65,8 @@ func (s screen) String() string {
 		return "evidence"
 	case screenComms:
 		return "comms"
+	case screenLibrary:
+		return "library"
 	}
 	return "home"
 }
@@ -87,6 +90,7 @@ type Model struct {
 	newinc   newIncidentModel
 	evidence evidenceModel
 	comms    commsModel
+	library  libraryModel
 
 	// watching is the incident whose journal the watch tick is checking
 	// (one watch at a time).
@@ -113,6 +117,7 @@ func New(ctx context.Context, o Options) Model {
 	m.timeline = newTimeline(st)
 	m.evidence = newEvidence(st)
 	m.comms = newComms(st)
+	m.library = newLibrary(st, o.Library)
 	return m
 }
 
@@ -235,6 +240,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.timeline.setSize(msg.Width, body)
 		m.evidence.setSize(msg.Width, body)
 		m.comms.setSize(msg.Width, body)
+		m.library.setSize(msg.Width, body)
 		return m, nil
 	case tea.KeyMsg:
 		if key.Matches(msg, m.gk.ForceQuit) {
@@ -258,6 +264,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			switch m.screen {
 			case screenTimeline, screenEvidence, screenComms:
 				m.screen = screenRunner
+				return m, nil
+			case screenLibrary:
+				m.screen = screenHome
 				return m, nil
 			case screenRunner:
 				m.screen = screenHome
@@ -313,6 +322,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.evidence, cmd = m.evidence.update(msg, m.ctx, m.runner.inc)
 		return m, cmd
+	case libraryMsg:
+		m.screen = screenLibrary
+		return m, nil
 	case newMsg:
 		if m.opts.Library == nil {
 			m.err = errors.New("no playbook library loaded; open incidents with: firebreak incident open")
@@ -374,6 +386,8 @@ func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.evidence, cmd = m.evidence.update(msg, m.ctx, m.runner.inc)
 	case screenComms:
 		m.comms, cmd = m.comms.update(msg, m.ctx, m.runner.inc, m.opts.Actor, m.opts.Now())
+	case screenLibrary:
+		m.library, cmd = m.library.update(msg)
 	case screenNew:
 		var done bool
 		m.newinc, cmd, done = m.newinc.update(msg, m.ctx, m.opts.Workspace, m.opts.Actor)
@@ -415,6 +429,8 @@ func (m Model) View() string {
 		body = m.evidence.view()
 	case screenComms:
 		body = m.comms.view()
+	case screenLibrary:
+		body = m.library.view()
 	}
 	if m.err != nil {
 		body = m.st.Bad.Render("ERROR: "+clean(m.err.Error())) + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
@@ -466,6 +482,8 @@ func (m Model) shortHelp() []key.Binding {
 		return append(m.evidence.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
 	case screenComms:
 		return append(m.comms.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
+	case screenLibrary:
+		return append(m.library.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
 	}
 	return g
 }
@@ -483,6 +501,8 @@ func (m Model) fullHelp() [][]key.Binding {
 		return [][]key.Binding{m.evidence.shortHelp(), g}
 	case screenComms:
 		return [][]key.Binding{m.comms.shortHelp(), g}
+	case screenLibrary:
+		return [][]key.Binding{m.library.shortHelp(), g}
 	}
 	return [][]key.Binding{g}
 }

@@ -22,7 +22,7 @@ func NewGlobal() Global {
 
 // Nav are the movement keys (arrows and vim).
 type Nav struct {
-	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter, New, Drill key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter, New, Drill, Library key.Binding
 }
 
 // NewNav returns the movement keys.
@@ -36,8 +36,9 @@ func NewNav() Nav {
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		New:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new incident")),
-		Drill:    key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "start a drill")),
+		New:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new")),
+		Drill:    key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "drill")),
+		Library:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "playbooks")),
 	}
 }
 

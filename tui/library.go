@@ -1,0 +1,123 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/playbooks"
+	"github.com/firebreak-dev/firebreak/tui/keys"
+	"github.com/firebreak-dev/firebreak/tui/styles"
+)
+
+// libraryModel browses the playbooks: what each is for (summary and
+// indicators), the facts it asks for, and its phases and steps with their
+// deadlines, roles and actions, so a responder can choose before opening.
+type libraryModel struct {
+	st     styles.Styles
+	nav    keys.Nav
+	lib    *playbooks.Library
+	cursor int
+	scroll int
+	w, h   int
+}
+
+func newLibrary(st styles.Styles, lib *playbooks.Library) libraryModel {
+	return libraryModel{st: st, nav: keys.NewNav(), lib: lib}
+}
+
+func (l *libraryModel) setSize(w, h int) { l.w, l.h = w, h }
+
+func (l libraryModel) all() []*playbooks.Playbook {
+	if l.lib == nil {
+		return nil
+	}
+	return l.lib.All()
+}
+
+func (l libraryModel) update(msg tea.Msg) (libraryModel, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return l, nil
+	}
+	switch {
+	case key.Matches(km, l.nav.Up):
+		l.cursor, l.scroll = max(l.cursor-1, 0), 0
+	case key.Matches(km, l.nav.Down):
+		l.cursor, l.scroll = min(l.cursor+1, max(len(l.all())-1, 0)), 0
+	case key.Matches(km, l.nav.PageDown):
+		l.scroll += max(l.h/2, 1)
+	case key.Matches(km, l.nav.PageUp):
+		l.scroll = max(l.scroll-max(l.h/2, 1), 0)
+	}
+	return l, nil
+}
+
+func (l libraryModel) detail(p *playbooks.Playbook, w int) []string {
+	out := []string{l.st.Header.Render(fmt.Sprintf("%s %s — %s, default %s", p.ID, clean(p.Title), p.Kind, p.Severity.Both()))}
+	out = append(out, wrap(p.Summary, w)...)
+	if len(p.Indicators) > 0 {
+		out = append(out, "", l.st.Header.Render("Indicators"))
+		for _, in := range p.Indicators {
+			out = append(out, "• "+clean(in))
+		}
+	}
+	if len(p.Inputs) > 0 {
+		out = append(out, "", l.st.Header.Render("Facts it asks for"))
+		for _, in := range p.Inputs {
+			req := "optional"
+			if in.Required {
+				req = "required"
+			}
+			out = append(out, fmt.Sprintf("%s (%s, %s): %s", in.Name, in.Type, req, clean(in.Title)))
+		}
+	}
+	for _, ph := range p.Phases {
+		head := clean(ph.Title)
+		if ph.Deadline > 0 {
+			head += " — within " + incident.FormatSpan(ph.Deadline)
+		}
+		out = append(out, "", l.st.Header.Render(head))
+		for _, s := range ph.Steps {
+			line := fmt.Sprintf("%-4s %s", s.Number, clean(s.Title))
+			if s.Action != nil {
+				line += "  [" + s.Action.Name + "]"
+			}
+			out = append(out, line, l.st.Muted.Render("     "+clean(s.RACI.String())))
+		}
+	}
+	if p.Source != "" {
+		out = append(out, "", l.st.Muted.Render("Source: "+clean(p.Source)))
+	}
+	return out
+}
+
+func (l libraryModel) view() string {
+	var b strings.Builder
+	b.WriteString(l.st.Title.Render("Playbook library") + "\n")
+	ps := l.all()
+	if len(ps) == 0 {
+		return b.String() + l.st.Muted.Render("No playbooks loaded.")
+	}
+	leftW := min(max(l.w/4, 20), 32)
+	rightW := max(l.w-leftW-3, 20)
+	var left []string
+	for i, p := range ps {
+		line := truncate(fmt.Sprintf("  %-10s %s", p.ID, p.Severity.SEV()), leftW)
+		if i == l.cursor {
+			line = l.st.Selected.Render(pad("> "+strings.TrimPrefix(line, "  "), leftW))
+		}
+		left = append(left, line)
+	}
+	right := l.detail(ps[min(l.cursor, len(ps)-1)], rightW)
+	right = right[min(l.scroll, len(right)):]
+	panes(&b, left, right, leftW, rightW, max(l.h-1, 1), l.st.Border.Render(" │ "))
+	return b.String()
+}
+
+func (l libraryModel) shortHelp() []key.Binding {
+	return []key.Binding{l.nav.Up, l.nav.Down, l.nav.PageDown}
+}
