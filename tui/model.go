@@ -123,6 +123,11 @@ func New(ctx context.Context, o Options) Model {
 
 // Run starts the console on the terminal and returns when it quits.
 func Run(ctx context.Context, o Options) error {
+	// The console ends on its own keys and signals (Bubble Tea turns SIGINT
+	// and SIGTERM into quitting). The caller's context is cancelled by
+	// SIGINT too, and a Ctrl+C typed while `a` has handed the terminal to
+	// `firebreak run` must stop that action, not close the console.
+	ctx = context.WithoutCancel(ctx)
 	o.DarkBackground = lipgloss.HasDarkBackground() // once, before the program owns the terminal
 	p := tea.NewProgram(New(ctx, o), tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()
@@ -311,7 +316,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	case actionDoneMsg:
 		if msg.err != nil {
-			m.err = fmt.Errorf("the action for %s did not complete (%v): the terminal showed why; the timeline has the record", msg.step, msg.err)
+			m.err = fmt.Errorf("the action for %s did not complete (%v); the terminal showed why, and the timeline has whatever it did", msg.step, msg.err)
 		}
 		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	case commsLoadedMsg, commsWrittenMsg:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,7 +50,7 @@ func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Actio
 	if !a.noTTY {
 		if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil && term.IsTerminal(int(tty.Fd())) {
 			defer tty.Close()
-			r.Confirm = func(p *actions.Plan) (bool, error) { asked = true; return confirmOnTTY(tty, p) }
+			r.Confirm = func(p *actions.Plan) (bool, error) { asked = true; return confirmOnTTY(a.ctx, tty, p) }
 		}
 	}
 	showPlan := func(p *actions.Plan) {
@@ -128,8 +129,9 @@ func (a *app) progressPrinter() func(actions.Progress) {
 }
 
 // confirmOnTTY asks on the terminal; a plan with a confirmation word must
-// be answered with that word.
-func confirmOnTTY(tty *os.File, p *actions.Plan) (bool, error) {
+// be answered with that word. Ctrl+C (ctx cancelled) stops waiting at once:
+// nothing is changed.
+func confirmOnTTY(ctx context.Context, tty *os.File, p *actions.Plan) (bool, error) {
 	fmt.Fprintf(tty, "%s\n", textutil.Line(p.Summary))
 	for _, c := range p.Changes {
 		fmt.Fprintf(tty, "  - %s\n", textutil.Line(c))
@@ -141,11 +143,25 @@ func confirmOnTTY(tty *os.File, p *actions.Plan) (bool, error) {
 	} else {
 		fmt.Fprintf(tty, "Go ahead? [y/N] ")
 	}
-	line, err := bufio.NewReader(tty).ReadString('\n')
-	if err != nil {
-		return false, err
+	type answer struct {
+		line string
+		err  error
 	}
-	return strings.EqualFold(strings.TrimSpace(line), want), nil
+	ch := make(chan answer, 1)
+	go func() { // left blocked on the terminal if ctx ends first; the process is about to exit
+		line, err := bufio.NewReader(tty).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(tty)
+		return false, fmt.Errorf("%w: interrupted", actions.ErrNotConfirmed)
+	case a := <-ch:
+		if a.err != nil {
+			return false, a.err
+		}
+		return strings.EqualFold(strings.TrimSpace(a.line), want), nil
+	}
 }
 
 func takeCommand(move bool) *command {
