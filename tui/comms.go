@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"time"
@@ -167,10 +168,7 @@ func (c commsModel) updateField(msg tea.KeyMsg) (commsModel, tea.Cmd) {
 		return c, nil
 	case tea.KeyEnter:
 		if v := strings.TrimSpace(c.input.Value()); v != "" {
-			data := make(map[string]string, len(c.data)+1)
-			for k, x := range c.data {
-				data[k] = x
-			}
+			data := maps.Clone(c.data) // the loaded data stays as the incident gave it
 			data[c.field] = v
 			c.data = data
 			c.msg = "filled " + c.field

@@ -27,6 +27,7 @@ type evidenceModel struct {
 	top  int
 
 	id        string
+	stores    []*evidence.Store // the evidence store, then every key store
 	files     []evidence.Entry
 	keys      []keyEntry
 	evDir     string
@@ -39,11 +40,12 @@ type evidenceModel struct {
 }
 
 type evidenceLoadedMsg struct {
-	id    string
-	evDir string
-	files []evidence.Entry
-	keys  []keyEntry
-	err   error
+	id     string
+	stores []*evidence.Store
+	evDir  string
+	files  []evidence.Entry
+	keys   []keyEntry
+	err    error
 }
 
 type evidenceVerifiedMsg struct {
@@ -61,27 +63,19 @@ type keyEntry struct {
 	store string
 }
 
-// stores are the incident's evidence store and every key store its
-// journal names.
-func stores(inc *incident.Incident) (*evidence.Store, []*evidence.Store, error) {
-	evs, _, err := inc.Journal.Timeline()
-	if err != nil {
-		return nil, nil, err
-	}
-	return actions.EvidenceStore(inc), actions.KeyStores(inc, evs), nil
-}
-
 // storeKey names a file of a store for the problems map.
 func storeKey(dir, name string) string { return dir + "\x00" + name }
 
 func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 	return func() tea.Msg {
 		m := evidenceLoadedMsg{id: inc.Header.ID}
-		ev, kss, err := stores(inc)
+		evs, _, err := inc.Journal.Timeline()
 		if err != nil {
 			m.err = err
 			return m
 		}
+		ev, kss := actions.EvidenceStore(inc), actions.KeyStores(inc, evs)
+		m.stores = append([]*evidence.Store{ev}, kss...)
 		em, err := ev.ReadManifest()
 		if err != nil {
 			m.err = err
@@ -102,17 +96,12 @@ func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 	}
 }
 
-// verifyEvidenceCmd re-hashes everything: streaming, in a command, so the
-// screen stays live however large the evidence is.
-func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident) tea.Cmd {
+// verifyEvidenceCmd re-hashes every store the load found: streaming, in a
+// command, so the screen stays live however large the evidence is.
+func verifyEvidenceCmd(ctx context.Context, id string, stores []*evidence.Store) tea.Cmd {
 	return func() tea.Msg {
-		out := evidenceVerifiedMsg{id: inc.Header.ID, problems: map[string]evidence.Problem{}}
-		ev, kss, err := stores(inc)
-		if err != nil {
-			out.err = err
-			return out
-		}
-		for _, s := range append([]*evidence.Store{ev}, kss...) {
+		out := evidenceVerifiedMsg{id: id, problems: map[string]evidence.Problem{}}
+		for _, s := range stores {
 			rep, err := s.Verify(ctx, nil)
 			if err != nil {
 				out.err = err
@@ -134,18 +123,25 @@ func newEvidence(st styles.Styles) evidenceModel {
 
 func (e *evidenceModel) setSize(w, h int) { e.w, e.h = w, h }
 
-// open resets the screen for an incident and starts loading and verifying.
-func (e *evidenceModel) open(ctx context.Context, inc *incident.Incident) tea.Cmd {
+// open resets the screen for an incident and loads it; verifying starts
+// once the load has found the stores.
+func (e *evidenceModel) open(inc *incident.Incident) tea.Cmd {
 	*e = evidenceModel{st: e.st, nav: e.nav, w: e.w, h: e.h, id: inc.Header.ID, verifying: true}
-	return tea.Batch(loadEvidenceCmd(inc), verifyEvidenceCmd(ctx, inc))
+	return loadEvidenceCmd(inc)
 }
 
-func (e evidenceModel) update(msg tea.Msg, ctx context.Context, inc *incident.Incident) (evidenceModel, tea.Cmd) {
+func (e evidenceModel) update(msg tea.Msg, ctx context.Context) (evidenceModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case evidenceLoadedMsg:
-		if msg.id == e.id {
-			e.files, e.keys, e.evDir, e.err = msg.files, msg.keys, msg.evDir, msg.err
+		if msg.id != e.id {
+			break
 		}
+		e.stores, e.files, e.keys, e.evDir, e.err = msg.stores, msg.files, msg.keys, msg.evDir, msg.err
+		if msg.err != nil {
+			e.verifying = false
+			break
+		}
+		return e, verifyEvidenceCmd(ctx, e.id, e.stores)
 	case evidenceVerifiedMsg:
 		if msg.id == e.id {
 			e.verifying, e.verified = false, msg.err == nil
@@ -160,9 +156,9 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context, inc *incident.In
 			e.top = max(e.top-1, 0)
 		case key.Matches(msg, e.nav.Down):
 			e.top = min(e.top+1, max(len(e.lines())-1, 0))
-		case msg.String() == "v" && !e.verifying && inc != nil:
+		case msg.String() == "v" && !e.verifying && e.stores != nil:
 			e.verifying = true
-			return e, verifyEvidenceCmd(ctx, inc)
+			return e, verifyEvidenceCmd(ctx, e.id, e.stores)
 		}
 	}
 	return e, nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/actions"
 )
 
 func TestEvidenceScreenVerifiesAndFlagsTampering(t *testing.T) {
@@ -17,10 +18,7 @@ func TestEvidenceScreenVerifiesAndFlagsTampering(t *testing.T) {
 	if err := os.WriteFile(src, []byte("\x00asm\x01\x00\x00\x00 malicious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ev, _, err := stores(inc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := actions.EvidenceStore(inc)
 	if _, err := ev.Take(context.Background(), []string{src}, evidence.Options{Move: true, Actor: "alice", Operation: "quarantine"}); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +57,7 @@ func TestEvidenceScreenVerifiesAndFlagsTampering(t *testing.T) {
 func TestEvidenceScreenBrokenManifest(t *testing.T) {
 	f := newFixture(t)
 	inc := f.open("INC-2", "Malicious module")
-	ev, _, _ := stores(inc)
+	ev := actions.EvidenceStore(inc)
 	if err := os.WriteFile(filepath.Join(ev.Dir, "manifest.json"), []byte("{broken"), 0o600); err != nil {
 		t.Fatal(err)
 	}

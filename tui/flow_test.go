@@ -99,7 +99,7 @@ func TestFlowOpenAnIncidentFromTheWizard(t *testing.T) {
 	enter() // INC-1 is first
 	field("Title")
 	enter() // an empty title is refused where it is typed
-	waitFor(t, tm, "a title is required")
+	waitFor(t, tm, "the title is empty")
 	tm.Type("Key in a public gist")
 	enter()
 	field("Severity")

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -220,7 +219,7 @@ func journalStamp(dir string) string {
 	}
 	var b strings.Builder
 	for _, e := range ents {
-		if fi, err := os.Stat(filepath.Join(dir, e.Name())); err == nil {
+		if fi, err := e.Info(); err == nil {
 			fmt.Fprintf(&b, "%s:%d:%d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
 		}
 	}
@@ -325,7 +324,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case evidenceLoadedMsg, evidenceVerifiedMsg:
 		var cmd tea.Cmd
-		m.evidence, cmd = m.evidence.update(msg, m.ctx, m.runner.inc)
+		m.evidence, cmd = m.evidence.update(msg, m.ctx)
 		return m, cmd
 	case libraryMsg:
 		m.screen = screenLibrary
@@ -380,7 +379,7 @@ func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.screen = screenTimeline
 		case screenEvidence:
 			m.screen = screenEvidence
-			cmd = m.evidence.open(m.ctx, m.runner.inc)
+			cmd = m.evidence.open(m.runner.inc)
 		case screenComms:
 			m.screen = screenComms
 			cmd = m.comms.open(m.runner.inc, m.opts.Workspace.Home, m.opts.Now())
@@ -388,7 +387,7 @@ func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case screenTimeline:
 		m.timeline, cmd = m.timeline.update(msg)
 	case screenEvidence:
-		m.evidence, cmd = m.evidence.update(msg, m.ctx, m.runner.inc)
+		m.evidence, cmd = m.evidence.update(msg, m.ctx)
 	case screenComms:
 		m.comms, cmd = m.comms.update(msg, m.ctx, m.runner.inc, m.opts.Actor, m.opts.Now())
 	case screenLibrary:

@@ -87,10 +87,10 @@ func (n *newIncidentModel) details() tea.Cmd {
 	n.a.facts = map[string]*string{}
 	var sevOpts []huh.Option[severity.Level]
 	for _, l := range severity.Levels {
-		sevOpts = append(sevOpts, huh.NewOption(fmt.Sprintf("%s — respond %s", l.Both(), respond(l)), l))
+		sevOpts = append(sevOpts, huh.NewOption(fmt.Sprintf("%s — response %s: %s", l.Both(), l.ResponseText(), l.Description()), l))
 	}
 	fields := []huh.Field{
-		huh.NewInput().Title("Title").Description("one line: what happened").Value(&n.a.title).CharLimit(200).Validate(checkTitle),
+		huh.NewInput().Title("Title").Description("one line: what happened").Value(&n.a.title).CharLimit(200).Validate(incident.CheckTitle),
 		huh.NewSelect[severity.Level]().Title("Severity").Options(sevOpts...).Value(&n.a.sev),
 	}
 	for _, in := range p.Inputs {
@@ -113,20 +113,6 @@ func (n *newIncidentModel) details() tea.Cmd {
 	)
 	n.form = n.wrap(huh.NewForm(huh.NewGroup(fields...).Title(p.ID + " " + clean(p.Title))))
 	return n.form.Init()
-}
-
-func respond(l severity.Level) string {
-	if l.Response() == 0 {
-		return "immediately"
-	}
-	return "within " + incident.FormatSpan(l.Response())
-}
-
-func checkTitle(s string) error {
-	if strings.TrimSpace(s) == "" {
-		return errors.New("a title is required")
-	}
-	return nil
 }
 
 func (n *newIncidentModel) checkFact(name, v string, required bool) error {

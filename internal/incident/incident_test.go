@@ -353,3 +353,21 @@ func TestEditedPlaybookSnapshotIsRefusedEvenWhenCached(t *testing.T) {
 		t.Fatalf("edited snapshot: %v", err)
 	}
 }
+
+func TestCheckTitle(t *testing.T) {
+	for _, tc := range []struct{ title, want string }{
+		{"Prod key leaked", ""},
+		{"  padded  ", ""},
+		{"", "the title is empty"},
+		{"   ", "the title is empty"},
+		{"two\nlines", "one line"},
+		{"cr\rhere", "one line"},
+		{strings.Repeat("x", 200), ""},
+		{strings.Repeat("x", 201), "201 characters"},
+	} {
+		err := CheckTitle(tc.title)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("CheckTitle(%q) = %v, want %q", tc.title, err, tc.want)
+		}
+	}
+}

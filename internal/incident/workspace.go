@@ -198,6 +198,21 @@ func Slug(title string) string {
 	return s
 }
 
+// CheckTitle says what is wrong with an incident title, if anything: it
+// must be one non-empty line of at most 200 characters.
+func CheckTitle(title string) error {
+	title = strings.TrimSpace(title)
+	switch {
+	case title == "":
+		return errors.New("the title is empty")
+	case strings.ContainsAny(title, "\r\n"):
+		return errors.New("the title must be one line")
+	case len(title) > 200:
+		return fmt.Errorf("the title is %d characters; keep it under 200", len(title))
+	}
+	return nil
+}
+
 // Open creates a new incident: its directory (0700) and subdirectories, the
 // header and playbook snapshot (read-only), and the journal's first events
 // (incident.opened, then any facts and milestones given). It returns the
@@ -207,13 +222,8 @@ func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) 
 		return nil, errors.New("open incident: no playbook")
 	}
 	title := strings.TrimSpace(o.Title)
-	switch {
-	case title == "":
-		return nil, errors.New("open incident: the title is empty")
-	case strings.ContainsAny(title, "\r\n"):
-		return nil, errors.New("open incident: the title must be one line")
-	case len(title) > 200:
-		return nil, fmt.Errorf("open incident: the title is %d characters; keep it under 200", len(title))
+	if err := CheckTitle(title); err != nil {
+		return nil, fmt.Errorf("open incident: %w", err)
 	}
 	if !journal.ValidActor(o.Actor) {
 		return nil, fmt.Errorf("open incident: actor %q is not a valid name", o.Actor)
