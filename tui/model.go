@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -35,9 +36,16 @@ type Options struct {
 	Now     func() time.Time
 	// DarkBackground picks the guidance colours; Run asks the terminal.
 	DarkBackground bool
+	// StepAction builds a step's action for running inside the console
+	// (a); nil leaves only the hand-over to the terminal.
+	StepAction StepActionFunc
 	// Executable is the firebreak binary, run as `firebreak run ID STEP`
-	// for a step's action; empty turns the run key off.
+	// on the released terminal for a step's action (A, and a without
+	// StepAction); empty turns that off.
 	Executable string
+	// Log receives the console's diagnostics (never the screen); nil
+	// discards them.
+	Log *slog.Logger
 }
 
 type screen int
@@ -82,6 +90,9 @@ type Model struct {
 	height  int
 	showAll bool // full help
 	err     error
+	// quitAsked: q was pressed while an action ran (a second q cancels it
+	// and quits); quitting: quit once the cancelled action has reported.
+	quitAsked, quitting bool
 
 	home     homeModel
 	runner   runnerModel
@@ -107,11 +118,15 @@ func New(ctx context.Context, o Options) Model {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
 	st := styles.New(o.NoColor)
 	m := Model{ctx: ctx, opts: o, st: st, gk: keys.NewGlobal(), help: help.New(), width: 80, height: 24, tick: tea.Tick}
 	m.home = newHome(st, o.Now)
 	m.runner = newRunner(st, o.Now)
 	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
+	m.runner.build, m.runner.log, m.runner.act = o.StepAction, o.Log, newAction(st, o.NoColor)
 	m.runner.guide = newGuide(o.NoColor, o.DarkBackground)
 	m.timeline = newTimeline(st)
 	m.evidence = newEvidence(st)
@@ -248,14 +263,30 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		if key.Matches(msg, m.gk.ForceQuit) {
+			// Safe: a running action is cancelled and records how far it
+			// got before the console ends; a second ctrl+c does not wait.
+			if m.runner.act.busy() && !m.quitting {
+				m.quitting = true
+				return m, m.runner.act.stop()
+			}
 			return m, tea.Quit
 		}
 		// Focus guard: a text field gets every key.
 		if m.typing() {
 			return m.updateActive(msg)
 		}
+		quitAsked := m.quitAsked
+		m.quitAsked = false
 		switch {
 		case key.Matches(msg, m.gk.Quit):
+			if m.runner.act.busy() {
+				if quitAsked {
+					m.quitting = true
+					return m, m.runner.act.stop()
+				}
+				m.quitAsked = true
+				return m, nil
+			}
 			return m, tea.Quit
 		case key.Matches(msg, m.gk.Help):
 			m.showAll = !m.showAll
@@ -273,6 +304,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.screen = screenHome
 				return m, nil
 			case screenRunner:
+				if m.runner.act.state != actIdle {
+					break // esc cancels or dismisses the action (the runner's)
+				}
 				m.screen = screenHome
 				return m, loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
 			}
@@ -318,6 +352,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = fmt.Errorf("the action for %s did not complete (%v); the terminal showed why, and the timeline has whatever it did", msg.step, msg.err)
 		}
 		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
+	case actionFinishedMsg:
+		var cmd tea.Cmd
+		m.runner, cmd = m.runner.updateAction(msg, m.ctx)
+		if m.quitting {
+			return m, tea.Quit
+		}
+		return m, tea.Batch(cmd, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id))
+	case actionPlanMsg, actionProgressMsg, factSetMsg:
+		var cmd tea.Cmd
+		m.runner, cmd = m.runner.updateAction(msg, m.ctx)
+		return m, cmd
 	case commsLoadedMsg, commsWrittenMsg:
 		var cmd tea.Cmd
 		m.comms, cmd = m.comms.update(msg, m.ctx, m.runner.inc, m.opts.Actor, m.opts.Now())
@@ -438,6 +483,12 @@ func (m Model) View() string {
 	}
 	if m.err != nil {
 		body = m.st.Bad.Render("ERROR: "+clean(m.err.Error())) + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
+	}
+	switch {
+	case m.quitting:
+		body = m.st.Warn.Render("Quitting: cancelling the running action and recording how far it got… (ctrl+c again: quit now)") + "\n" + body
+	case m.quitAsked:
+		body = m.st.Warn.Render("An action is running: q again cancels it and quits; any other key keeps it running.") + "\n" + body
 	}
 	if m.showAll {
 		body = m.help.FullHelpView(m.fullHelp())

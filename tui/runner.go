@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -13,9 +14,11 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/severity"
+	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/playbooks"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
@@ -31,6 +34,7 @@ const (
 	promptNote
 	promptMilestone
 	promptSeverity
+	promptFact
 )
 
 func (p promptKind) String() string {
@@ -45,6 +49,8 @@ func (p promptKind) String() string {
 		return "milestone reached now (" + strings.Join(incident.Milestones, ", ") + ")"
 	case promptSeverity:
 		return "new severity and why (e.g. SEV-1 key confirmed public)"
+	case promptFact:
+		return "fact"
 	}
 	return ""
 }
@@ -66,7 +72,11 @@ type runnerModel struct {
 	w, h    int
 	message string
 
-	exe, home, actor string // for running a step's action (see actionExec)
+	exe, home, actor string // for handing a step's action to the terminal (see actionExec)
+	build            StepActionFunc
+	act              actionModel
+	facts            []string // facts still to ask for before the action runs again
+	log              *slog.Logger
 	guide            *guide
 }
 
@@ -87,7 +97,7 @@ func (r *runnerModel) set(inc *incident.Incident, st *incident.State, evs []jour
 	r.cursor = min(r.cursor, max(len(r.steps)-1, 0))
 }
 
-func (r runnerModel) prompting() bool { return r.prompt != promptNone }
+func (r runnerModel) prompting() bool { return r.prompt != promptNone || r.act.typing() }
 
 // stepCmd applies a verb through the same code path as `firebreak step`.
 func stepCmd(ctx context.Context, inc *incident.Incident, actor, step, verb, reason string) tea.Cmd {
@@ -129,7 +139,7 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 	if r.prompt != promptNone {
 		switch km.Type {
 		case tea.KeyEsc:
-			r.prompt = promptNone
+			r.prompt, r.facts = promptNone, nil
 			r.input.Blur()
 			return r, nil, screenRunner
 		case tea.KeyEnter:
@@ -138,11 +148,13 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 			r.prompt = promptNone
 			r.input.Blur()
 			if text == "" {
-				r.message = "nothing entered: nothing recorded"
+				r.message, r.facts = "nothing entered: nothing recorded", nil
 				return r, nil, screenRunner
 			}
 			step := r.steps[r.cursor].ID
 			switch kind {
+			case promptFact:
+				return r, factCmd(ctx, r.inc, actor, r.facts[0], text, r.now()), screenRunner
 			case promptSkip:
 				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbSkip, text), screenRunner
 			case promptFail:
@@ -159,8 +171,18 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		r.input, cmd = r.input.Update(msg)
 		return r, cmd, screenRunner
 	}
+	if r.act.typing() {
+		var cmd tea.Cmd
+		r.act, cmd = r.act.update(msg, r.now())
+		return r, cmd, screenRunner
+	}
 	if len(r.steps) == 0 {
 		return r, nil, screenRunner
+	}
+	if km.Type == tea.KeyEsc {
+		cmd := r.act.stop()
+		r.act.dismiss()
+		return r, cmd, screenRunner
 	}
 	step := r.steps[r.cursor].ID
 	ask := func(p promptKind) (runnerModel, tea.Cmd, screen) {
@@ -171,8 +193,10 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 	}
 	switch {
 	case key.Matches(km, r.nav.Up):
+		r.act.dismiss()
 		r.cursor, r.scroll = max(r.cursor-1, 0), 0
 	case key.Matches(km, r.nav.Down):
+		r.act.dismiss()
 		r.cursor, r.scroll = min(r.cursor+1, len(r.steps)-1), 0
 	case key.Matches(km, r.nav.PageDown):
 		r.scroll += max(r.h/2, 1)
@@ -192,18 +216,24 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		return ask(promptMilestone)
 	case key.Matches(km, r.keys.Severity):
 		return ask(promptSeverity)
-	case key.Matches(km, r.keys.Run):
+	case key.Matches(km, r.keys.Run), key.Matches(km, r.keys.RunTerminal):
 		s := r.steps[r.cursor]
+		onTerminal := key.Matches(km, r.keys.RunTerminal) || r.build == nil
 		switch {
 		case s.Action == nil:
 			r.message = "step " + s.Number + " is done by hand: follow the guidance, then d to mark it done"
-		case r.exe == "":
-			r.message = "running actions is not available here; use: firebreak run " + r.inc.Header.ID + " " + s.ID
+		case r.act.busy():
+			r.message = "an action is already running (step " + r.act.step.Number + "); esc cancels it"
 		case r.state.Steps[s.ID].State.Closed():
 			r.message = "step " + s.Number + " is " + string(r.state.Steps[s.ID].State) + "; reopen it from the command line to run it again"
-		default:
+		case onTerminal && r.exe == "":
+			r.message = "running actions is not available here; use: firebreak run " + r.inc.Header.ID + " " + s.ID
+		case onTerminal:
 			r.message = ""
 			return r, runActionCmd(r.exe, r.home, r.actor, r.inc.Header.ID, s.ID), screenRunner
+		default:
+			r.message = ""
+			return r, r.act.start(ctx, r.build, r.inc, actor, s, r.log, r.now()), screenRunner
 		}
 	case key.Matches(km, r.keys.Timeline):
 		return r, nil, screenTimeline
@@ -225,7 +255,12 @@ func (r runnerModel) view() string {
 	leftW := min(max(r.w*2/5, 30), 60)
 	rightW := max(r.w-leftW-3, 20)
 	left := r.stepList(leftW)
-	right := r.detail(rightW)
+	var right []string
+	if r.act.state != actIdle {
+		right = r.act.view(rightW, r.now())
+	} else {
+		right = r.detail(rightW)
+	}
 	h := max(r.h-3, 1)
 	if r.prompt != promptNone {
 		h--
@@ -234,7 +269,10 @@ func (r runnerModel) view() string {
 	b.WriteString(r.st.Title.Render(truncate(clean(r.inc.Header.Title)+" — "+r.inc.Playbook.ID+" "+r.inc.Playbook.Title, r.w)) + "\n")
 	b.WriteString(truncate(r.metricsLine(), r.w) + "\n")
 	panes(&b, left, right, leftW, rightW, h, r.st.Border.Render(" │ "))
-	if r.prompt != promptNone {
+	if r.prompt == promptFact {
+		in, _ := r.inc.Playbook.Input(r.facts[0])
+		b.WriteString(truncate(clean(in.Title)+" ("+r.facts[0]+"), needed by the action: "+r.input.View(), r.w) + "\n")
+	} else if r.prompt != promptNone {
 		b.WriteString(r.input.View() + "\n")
 	} else if r.message != "" {
 		b.WriteString(r.st.Muted.Render(r.message) + "\n")
@@ -330,7 +368,7 @@ func (r runnerModel) detail(w int) []string {
 		out = append(out, "Deadline: "+when)
 	}
 	if s.Action != nil {
-		out = append(out, "Action: "+s.Action.Name+" — a runs it (plan, confirm, do, verify)")
+		out = append(out, "Action: "+s.Action.Name+" (a runs it here; A on the terminal)")
 		for _, k := range slices.Sorted(maps.Keys(s.Action.Args)) {
 			v, err := playbooks.Expand(s.Action.Args[k], r.state.Facts)
 			var me *playbooks.MissingError
@@ -360,5 +398,67 @@ func (r runnerModel) shortHelp() []key.Binding {
 }
 
 func (r runnerModel) fullHelp() []key.Binding {
-	return append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...)
+	return append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...)
+}
+
+// factSetMsg reports a fact the console asked for before an action.
+type factSetMsg struct {
+	id  string
+	err error
+}
+
+// factCmd checks and records a fact, as `firebreak run --set` does.
+func factCmd(ctx context.Context, inc *incident.Incident, actor, name, value string, now time.Time) tea.Cmd {
+	return func() tea.Msg {
+		if _, err := incident.CheckFacts(inc.Playbook, map[string]string{name: value}, now); err != nil {
+			return factSetMsg{id: inc.Header.ID, err: err}
+		}
+		return factSetMsg{id: inc.Header.ID, err: inc.SetFact(ctx, actor, name, value, time.Time{})}
+	}
+}
+
+// askFact opens the prompt for the next fact the action needs.
+func (r *runnerModel) askFact() tea.Cmd {
+	r.prompt = promptFact
+	r.input.SetValue("")
+	r.input.Prompt = ""
+	return r.input.Focus()
+}
+
+// updateAction takes the messages of an in-console action run and of the
+// facts asked for it.
+func (r runnerModel) updateAction(msg tea.Msg, ctx context.Context) (runnerModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case factSetMsg:
+		if r.inc == nil || msg.id != r.inc.Header.ID || len(r.facts) == 0 {
+			return r, nil
+		}
+		if msg.err != nil {
+			r.message = "not recorded: " + msg.err.Error()
+			return r, r.askFact()
+		}
+		r.facts = r.facts[1:]
+		if len(r.facts) > 0 {
+			return r, r.askFact()
+		}
+		// Every fact is in: run the action again with them.
+		return r, r.act.start(ctx, r.build, r.inc, r.actor, r.act.step, r.log, r.now())
+	case actionFinishedMsg:
+		var cmd tea.Cmd
+		r.act, cmd = r.act.update(msg, r.now())
+		var mf *actions.MissingFactsError
+		switch {
+		case msg.run != r.act.run:
+		case errors.As(msg.err, &mf):
+			r.facts = mf.Names
+			r.message = "the action needs " + strings.Join(mf.Names, ", ") + "; enter each (esc gives up)"
+			return r, tea.Batch(cmd, r.askFact())
+		case errors.Is(msg.err, signing.ErrEncrypted):
+			r.message = "the key is encrypted: press A to run this step on the terminal, where firebreak run asks for the passphrase"
+		}
+		return r, cmd
+	}
+	var cmd tea.Cmd
+	r.act, cmd = r.act.update(msg, r.now())
+	return r, cmd
 }

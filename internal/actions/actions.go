@@ -111,8 +111,11 @@ type Runner struct {
 	// Confirm asks a person before a destructive action; nil with Yes
 	// false refuses to run one. Actions that only add files (they never
 	// overwrite) run without asking.
-	Confirm  func(*Plan) (bool, error)
-	Progress func(Progress)
+	Confirm func(*Plan) (bool, error)
+	// ConfirmAll asks Confirm about every plan, not only destructive ones
+	// (the console shows each plan before it runs). Yes still skips it.
+	ConfirmAll bool
+	Progress   func(Progress)
 }
 
 // Outcome is what happened.
@@ -149,7 +152,7 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 		out.DryRun = true
 		return out, nil
 	}
-	if !r.Yes && plan.Destructive {
+	if !r.Yes && (plan.Destructive || (r.ConfirmAll && r.Confirm != nil)) {
 		if r.Confirm == nil {
 			return out, fmt.Errorf("%w: %s changes things; confirm with --yes (or --dry-run to see the plan)", ErrNotConfirmed, plan.Action)
 		}
@@ -207,6 +210,8 @@ func (r *Runner) record(ctx context.Context, kind, summary string, data map[stri
 	if r.Incident == nil {
 		return nil
 	}
+	// What ran is recorded even when the run was cancelled part way.
+	ctx = context.WithoutCancel(ctx)
 	if res != nil {
 		for _, e := range res.Events {
 			e.Actor = r.Actor

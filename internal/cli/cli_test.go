@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -46,18 +47,23 @@ func (e *env) advance(d time.Duration) {
 	e.cur = e.cur.Add(d)
 }
 
-// run runs firebreak in-process and returns stdout, stderr and the exit code.
-func (e *env) run(args ...string) (string, string, int) {
-	e.t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{ctx: context.Background(), stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+// app is firebreak in-process over the env's workspace, clock and
+// variables, never prompting.
+func (e *env) app(stdout, stderr io.Writer) *app {
+	return &app{ctx: context.Background(), stdin: strings.NewReader(""), stdout: stdout, stderr: stderr,
 		getenv: func(k string) string {
 			if k == "FIREBREAK_HOME" {
 				return e.home
 			}
 			return e.vars[k]
 		}, now: e.now, noTTY: true, ghSleep: func(context.Context, time.Duration) error { return nil }}
-	code := a.run(args)
+}
+
+// run runs firebreak in-process and returns stdout, stderr and the exit code.
+func (e *env) run(args ...string) (string, string, int) {
+	e.t.Helper()
+	var out, errb bytes.Buffer
+	code := e.app(&out, &errb).run(args)
 	return out.String(), errb.String(), code
 }
 

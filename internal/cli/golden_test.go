@@ -9,13 +9,19 @@ import (
 	"time"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+// updating reports -update: rewrite the golden files under testdata/. The
+// flag is charmbracelet/x/exp/golden's, which teatest (console_test.go)
+// brings in; defining it here too would panic.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // golden compares got with testdata/<test>/<name>.golden.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", t.Name(), name+".golden")
-	if *update {
+	if updating() {
 		os.MkdirAll(filepath.Dir(path), 0o755)
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

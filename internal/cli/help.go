@@ -134,8 +134,20 @@ func (a *app) console() error {
 		if err != nil {
 			return err
 		}
+		log, closer, err := a.consoleLog()
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
 		exe, _ := os.Executable() // empty: the console says to use firebreak run
-		return tui.Run(a.ctx, tui.Options{Workspace: a.ws, Library: lib, Actor: a.actor, NoColor: a.noColor, Now: a.now, Executable: exe})
+		log.Info("console started", "home", a.home)
+		err = tui.Run(a.ctx, tui.Options{Workspace: a.ws, Library: lib, Actor: a.actor, NoColor: a.noColor, Now: a.now,
+			Executable: exe, StepAction: a.consoleStepAction, Log: log})
+		if err != nil {
+			log.Error("console ended with an error", "err", err)
+		}
+		log.Info("console ended")
+		return err
 	}
 	if err := a.listIncidents(false); err != nil {
 		return err

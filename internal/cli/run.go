@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"context"
+	"io"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -81,25 +82,11 @@ var cmdRun = &command{
 			}
 			pf.step = step.ID
 			out, runErr := a.runAction(inc, pf, act)
-			if pf.dryRun {
-				return runErr
+			marked, err := actions.FinishStep(a.ctx, inc, a.actor, step, out, runErr)
+			if err == nil && marked != "" {
+				a.printf("step %s %s: %s\n", step.Number, step.ID, marked)
 			}
-			switch {
-			case runErr == nil:
-				_, _, err = inc.Step(a.ctx, a.actor, step.ID, playbooks.VerbDone, "", zeroTime)
-				if err == nil {
-					a.printf("step %s %s: done\n", step.Number, step.ID)
-				}
-				return err
-			case out == nil || !out.Executed:
-				// Planned or refused, never executed: the step is unchanged.
-				return runErr
-			default:
-				if _, _, serr := inc.Step(a.ctx, a.actor, step.ID, playbooks.VerbFail, "action "+step.Action.Name+" failed: "+runErr.Error(), zeroTime); serr != nil {
-					return errors.Join(runErr, serr)
-				}
-				return runErr
-			}
+			return err
 		}
 	},
 }
@@ -110,37 +97,19 @@ var zeroTime time.Time
 // whose facts are missing is asked for on a terminal (and recorded as a
 // fact), or named in the error; an optional one is left out.
 func (a *app) stepArgs(inc *incident.Incident, step playbooks.Step, facts map[string]string, yes bool) (map[string]string, error) {
-	spec := actions.Specs[step.Action.Name]
-	required := map[string]bool{}
-	for _, r := range spec.Required {
-		required[r] = true
-	}
 	for {
-		out := map[string]string{}
-		var missing []string
-		for k, tmpl := range step.Action.Args {
-			v, err := playbooks.Expand(tmpl, facts)
-			var me *playbooks.MissingError
-			if errors.As(err, &me) {
-				if required[k] {
-					missing = append(missing, me.Names...)
-				}
-				continue
-			}
-			out[k] = v
+		out, err := actions.StepArgs(step, facts)
+		var me *actions.MissingFactsError
+		if !errors.As(err, &me) {
+			return out, err
 		}
-		if len(missing) == 0 {
-			return out, nil
-		}
-		sort.Strings(missing)
-		missing = uniq(missing)
+		missing := me.Names
 		if yes || a.noTTY {
-			return nil, withHint(fmt.Errorf("step %s needs fact(s) %s", step.ID, strings.Join(missing, ", ")),
-				"set them: firebreak run %s %s --set %s=VALUE", inc.Header.ID, step.ID, missing[0])
+			return nil, withHint(err, "set them: firebreak run %s %s --set %s=VALUE", inc.Header.ID, step.ID, missing[0])
 		}
 		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 		if err != nil {
-			return nil, fmt.Errorf("step %s needs fact(s) %s (no terminal to ask on; use --set)", step.ID, strings.Join(missing, ", "))
+			return nil, fmt.Errorf("%w (no terminal to ask on; use --set)", me)
 		}
 		rd := bufio.NewReader(tty)
 		for _, name := range missing {
@@ -162,14 +131,28 @@ func (a *app) stepArgs(inc *incident.Incident, step playbooks.Step, facts map[st
 	}
 }
 
-func uniq(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
+// consoleStepAction builds a step's action for the console: the same
+// arguments and executors as `firebreak run`, but it never prompts on the
+// terminal (the console owns it): a missing fact is a
+// *actions.MissingFactsError the console asks for itself, and an encrypted
+// key is signing.ErrEncrypted (the console hands such a step to the CLI).
+func (a *app) consoleStepAction(ctx context.Context, inc *incident.Incident, stepID string) (actions.Action, error) {
+	quiet := *a
+	quiet.ctx, quiet.noTTY, quiet.json = ctx, true, true
+	quiet.stdout, quiet.stderr = io.Discard, io.Discard
+	step, ok := inc.Playbook.Step(stepID)
+	if !ok {
+		return nil, &incident.UnknownStepError{Step: stepID, Playbook: inc.Playbook.ID, Known: inc.Playbook.StepIDs()}
 	}
-	return out
+	st, err := inc.State()
+	if err != nil {
+		return nil, err
+	}
+	vals, err := actions.StepArgs(step, st.Facts)
+	if err != nil {
+		return nil, err
+	}
+	return quiet.buildAction(inc, step.Action.Name, vals, "")
 }
 
 // listArg splits a list argument: one item per line.

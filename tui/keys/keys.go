@@ -44,23 +44,24 @@ func NewNav() Nav {
 
 // Runner are the incident runner's keys.
 type Runner struct {
-	Run, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Comms, Refresh key.Binding
+	Run, RunTerminal, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Comms, Refresh key.Binding
 }
 
 // NewRunner returns the runner's keys.
 func NewRunner() Runner {
 	return Runner{
-		Run:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "run")),
-		Start:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start")),
-		Done:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "done")),
-		Skip:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip")),
-		Fail:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail")),
-		Note:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
-		Milestone: key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "milestone")),
-		Severity:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "severity")),
-		Timeline:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
-		Evidence:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
-		Comms:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "comms")),
-		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Run:         key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "run action")),
+		RunTerminal: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "run on the terminal")),
+		Start:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start")),
+		Done:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "done")),
+		Skip:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip")),
+		Fail:        key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail")),
+		Note:        key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
+		Milestone:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "milestone")),
+		Severity:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "severity")),
+		Timeline:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Evidence:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
+		Comms:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "comms")),
+		Refresh:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 	}
 }

@@ -1,0 +1,322 @@
+package tui
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// isolateBuilder builds INC-1's key.isolate the way the CLI does: the
+// arguments from the facts (actions.StepArgs), the key moved into the
+// offline_dir the responder gives, which it insists on here so that the
+// console's asking for facts is exercised.
+func isolateBuilder(ctx context.Context, inc *incident.Incident, step string) (actions.Action, error) {
+	s, _ := inc.Playbook.Step(step)
+	st, err := inc.State()
+	if err != nil {
+		return nil, err
+	}
+	vals, err := actions.StepArgs(s, st.Facts)
+	if err != nil {
+		return nil, err
+	}
+	if vals["to"] == "" {
+		return nil, &actions.MissingFactsError{Step: step, Names: []string{"offline_dir"}}
+	}
+	return &actions.IsolateKey{Store: evidence.NewKeyStore(vals["to"]), Path: vals["path"], Actor: "bob"}, nil
+}
+
+// keyIncident opens INC-1 over a freshly generated Ed25519 key file.
+func keyIncident(t *testing.T, f *fixture) (*incident.Incident, string) {
+	t.Helper()
+	inc := f.open("INC-1", "Key leak")
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	pemBytes, err := signing.MarshalPrivateKeyPEM(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(t.TempDir(), "release.pem")
+	if err := os.WriteFile(keyPath, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := inc.SetFact(t.Context(), "alice", "key_path", keyPath, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	return inc, keyPath
+}
+
+func kinds(t *testing.T, inc *incident.Incident) string {
+	t.Helper()
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Kind)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestActionRunsInTheConsole(t *testing.T) {
+	f := newFixture(t)
+	inc, keyPath := keyIncident(t, f)
+	m := f.model(120, 40)
+	m.runner.build = isolateBuilder
+	m = drive(t, m, enter)
+
+	// a: the action needs offline_dir, so the console asks for it.
+	m = drive(t, m, typed("a")...)
+	v := m.View()
+	if !strings.Contains(v, "Secure offline location for the key (offline_dir)") || !m.typing() {
+		t.Fatalf("no fact prompt:\n%s", v)
+	}
+	// q is text in that field, and a bad value is refused with the reason.
+	m = drive(t, m, typed("q")...)
+	if m.err == errQuit {
+		t.Fatal("q quit while typing a fact")
+	}
+	offline := filepath.Join(t.TempDir(), "offline")
+	if err := os.Mkdir(offline, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	m = drive(t, m, tea.KeyMsg{Type: tea.KeyBackspace})
+	m = drive(t, m, typed(offline)...)
+	m = drive(t, m, enter)
+
+	// The plan is shown; the action is destructive, so it wants the word.
+	v = m.View()
+	for _, want := range []string{"Plan:", "DESTRUCTIVE", "Type isolate", release(keyPath)} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("plan view lacks %q:\n%s", want, v)
+		}
+	}
+	if m.runner.act.state != actConfirm {
+		t.Fatalf("state %v, want confirm", m.runner.act.state)
+	}
+	// The wrong word does nothing; the key is still there.
+	m = drive(t, m, typed("yes")...)
+	m = drive(t, m, enter)
+	if m.runner.act.state != actConfirm || !strings.Contains(m.View(), "that was not isolate") {
+		t.Fatalf("a wrong word went ahead:\n%s", m.View())
+	}
+	if _, err := os.Stat(keyPath); err != nil {
+		t.Fatalf("key moved before confirmation: %v", err)
+	}
+	m = drive(t, m, typed("isolate")...)
+	m = drive(t, m, enter)
+
+	v = m.View()
+	for _, want := range []string{"DONE", "Verification:", "ok", "Step 1.1 is now DONE", "State: DONE"} {
+		if want == "State: DONE" {
+			m = drive(t, m, esc) // dismiss: the step's detail is back
+			v = m.View()
+		}
+		if !strings.Contains(v, want) {
+			t.Fatalf("after the run, no %q:\n%s", want, v)
+		}
+	}
+	if _, err := os.Lstat(keyPath); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the key is still at its old path: %v", err)
+	}
+	fi, err := os.Stat(filepath.Join(offline, "release.pem"))
+	if err != nil || fi.Mode().Perm() != 0 {
+		t.Fatalf("isolated key: %v %v", fi, err)
+	}
+	got := kinds(t, inc)
+	for _, want := range []string{"fact.set", "action.done", "step.done"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("journal lacks %s: %s", want, got)
+		}
+	}
+	if st := stepState(t, f, inc.Header.ID, "isolate-key"); st.State != playbooks.Done || st.Actor != "bob" {
+		t.Fatalf("step: %+v", st)
+	}
+	if m.screen != screenRunner {
+		t.Fatalf("esc after the result left the runner: %v", m.screen)
+	}
+}
+
+func release(path string) string { return filepath.Base(path) }
+
+func TestActionDeclinedChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	inc, keyPath := keyIncident(t, f)
+	if err := inc.SetFact(t.Context(), "alice", "offline_dir", t.TempDir(), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.model(120, 40)
+	m.runner.build = isolateBuilder
+	m = drive(t, m, enter)
+	m = drive(t, m, typed("a")...)
+	if m.runner.act.state != actConfirm {
+		t.Fatalf("state %v:\n%s", m.runner.act.state, m.View())
+	}
+	m = drive(t, m, esc)
+	if v := m.View(); !strings.Contains(v, "NOT RUN") || !strings.Contains(v, "nothing was changed") {
+		t.Fatalf("after esc:\n%s", v)
+	}
+	if _, err := os.Stat(keyPath); err != nil {
+		t.Fatalf("declined, yet the key moved: %v", err)
+	}
+	if st := stepState(t, f, inc.Header.ID, "isolate-key"); st.State != playbooks.Pending {
+		t.Fatalf("declined, yet step is %s", st.State)
+	}
+	if strings.Contains(kinds(t, inc), "action.") {
+		t.Fatalf("declined, yet recorded: %s", kinds(t, inc))
+	}
+	// An encrypted key is handed to the terminal.
+	m = drive(t, m, esc)
+	m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) {
+		return nil, signing.ErrEncrypted
+	}
+	m = drive(t, m, typed("a")...)
+	if v := m.View(); !strings.Contains(v, "press A to run this step on the terminal") {
+		t.Fatalf("encrypted key:\n%s", v)
+	}
+}
+
+// slowAction reports progress, then works until it is cancelled.
+type slowAction struct{ started chan struct{} }
+
+func (s *slowAction) Plan(context.Context) (*actions.Plan, error) {
+	return &actions.Plan{Action: "test.slow", Summary: "hash a big file", Changes: []string{"nothing"}}, nil
+}
+
+func (s *slowAction) Execute(ctx context.Context, progress func(actions.Progress)) (*actions.Result, error) {
+	progress(actions.Progress{Item: "big\x1b[2Jfile.bin", Done: 512, Total: 1024})
+	close(s.started)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (s *slowAction) Verify(context.Context, *actions.Result) (*actions.Verification, error) {
+	return nil, errors.New("not reached")
+}
+
+// startAsync runs a command's commands in goroutines, as the runtime does,
+// and hands over what they return.
+func startAsync(cmd tea.Cmd) <-chan tea.Msg {
+	ch := make(chan tea.Msg, 8)
+	var launch func(tea.Cmd)
+	launch = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		go func() {
+			msg := c()
+			if b, ok := msg.(tea.BatchMsg); ok {
+				for _, c := range b {
+					launch(c)
+				}
+				return
+			}
+			if msg != nil {
+				ch <- msg
+			}
+		}()
+	}
+	launch(cmd)
+	return ch
+}
+
+func TestActionProgressAndCancel(t *testing.T) {
+	for _, how := range []string{"esc", "ctrl+c", "q q"} {
+		t.Run(how, func(t *testing.T) {
+			f := newFixture(t)
+			inc := f.open("INC-1", "Key leak")
+			slow := &slowAction{started: make(chan struct{})}
+			m := f.model(120, 40)
+			m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) { return slow, nil }
+			m = drive(t, m, enter)
+			m = drive(t, m, typed("a")...)
+			if m.runner.act.state != actConfirm || !strings.Contains(m.View(), "enter or y: go ahead") {
+				t.Fatalf("not asking:\n%s", m.View())
+			}
+			next, cmd := m.Update(typed("y")[0])
+			m = next.(Model)
+			msgs := startAsync(cmd)
+			<-slow.started
+			// The poll picks up the progress (the test delivers it).
+			m = drive(t, m, actionProgressMsg{run: m.runner.act.run, p: *m.runner.act.latest.Load()})
+			v := m.View()
+			for _, want := range []string{"running", "50%", "512 of 1024", "esc cancels"} {
+				if !strings.Contains(v, want) {
+					t.Fatalf("running view lacks %q:\n%s", want, v)
+				}
+			}
+			checkFrame(t, v, 120, 40)
+			if !m.runner.act.busy() {
+				t.Fatal("not busy while running")
+			}
+			var cancelCmd tea.Cmd
+			switch how {
+			case "esc":
+				next, cancelCmd = m.Update(esc)
+			case "ctrl+c":
+				next, cancelCmd = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+			case "q q":
+				next, _ = m.Update(typed("q")[0])
+				if v := next.(Model).View(); !strings.Contains(v, "An action is running: q again cancels it") {
+					t.Fatalf("q did not ask:\n%s", v)
+				}
+				next, cancelCmd = next.(Model).Update(typed("q")[0])
+			}
+			m = next.(Model)
+			if cancelCmd != nil {
+				t.Fatalf("%s returned a command while the run's wait was outstanding", how)
+			}
+			if !strings.Contains(m.View(), "CANCELLING") {
+				t.Fatalf("no cancelling shown:\n%s", m.View())
+			}
+			var fin tea.Msg
+			select {
+			case fin = <-msgs:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the cancelled run never reported")
+			}
+			if _, ok := fin.(actionFinishedMsg); !ok {
+				t.Fatalf("got %T", fin)
+			}
+			next, cmd = m.Update(fin)
+			m = next.(Model)
+			quits := false
+			if cmd != nil {
+				for msg := range startAsync(cmd) {
+					if _, ok := msg.(tea.QuitMsg); ok {
+						quits = true
+					}
+					break
+				}
+			}
+			if how != "esc" && !quits {
+				t.Fatalf("%s: the console did not quit after the action stopped", how)
+			}
+			if how == "esc" {
+				m = run(t, m, cmd)
+				if v := m.View(); !strings.Contains(v, "FAILED") || !strings.Contains(v, "context canceled") {
+					t.Fatalf("after cancel:\n%s", v)
+				}
+			}
+			// A cancelled run that had started is on the record as failed.
+			got := kinds(t, inc)
+			if !strings.Contains(got, "action.failed") || !strings.Contains(got, "step.failed") {
+				t.Fatalf("journal: %s", got)
+			}
+		})
+	}
+}
