@@ -2,10 +2,10 @@ package cli
 
 import (
 	"bytes"
-	"io"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"

@@ -3,9 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"

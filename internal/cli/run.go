@@ -3,10 +3,10 @@ package cli
 import (
 	"bufio"
 	"context"
-	"io"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
