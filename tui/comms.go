@@ -3,18 +3,22 @@ package tui
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
+	osc52 "github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/firebreak-dev/firebreak/internal/comms"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
 )
@@ -27,6 +31,8 @@ type commsModel struct {
 	nav    keys.Nav
 	write  key.Binding
 	fill   key.Binding
+	copy   key.Binding
+	clip   io.Writer // where the OSC 52 copy goes (the terminal); nil: no clipboard
 	input  textinput.Model
 	field  string // the field being filled, when the input is open
 	w, h   int
@@ -46,6 +52,27 @@ type commsLoadedMsg struct {
 	err   error
 }
 
+type commsCopiedMsg struct {
+	n   int
+	err error
+}
+
+// copyCmd puts text on the terminal's clipboard with OSC 52 (the terminal
+// decodes it; over ssh and in tmux too where they allow it). Control
+// characters from incident data are made visible first, so a paste cannot
+// carry an escape sequence.
+func copyCmd(w io.Writer, text string) tea.Cmd {
+	return func() tea.Msg {
+		text = textutil.Clean(text, true)
+		seq := osc52.New(text)
+		if os.Getenv("TMUX") == "" && strings.HasPrefix(os.Getenv("TERM"), "screen") {
+			seq = seq.Screen()
+		}
+		_, err := seq.WriteTo(w)
+		return commsCopiedMsg{n: len(text), err: err}
+	}
+}
+
 type commsWrittenMsg struct {
 	id, path string
 	missing  []string
@@ -56,6 +83,7 @@ func newComms(st styles.Styles) commsModel {
 	return commsModel{st: st, nav: keys.NewNav(),
 		write: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write to comms/")),
 		fill:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fill a missing field")),
+		copy:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy (OSC 52)")),
 		input: newInput("", "")}
 }
 
@@ -64,7 +92,7 @@ func (c *commsModel) setSize(w, h int) { c.w, c.h = w, h }
 // open loads the templates and the incident's data (facts, milestones,
 // what its actions did, contacts) in a command.
 func (c *commsModel) open(inc *incident.Incident, home string, now time.Time) tea.Cmd {
-	*c = commsModel{st: c.st, nav: c.nav, write: c.write, fill: c.fill, input: c.input, w: c.w, h: c.h, id: inc.Header.ID}
+	*c = commsModel{st: c.st, nav: c.nav, write: c.write, fill: c.fill, copy: c.copy, clip: c.clip, input: c.input, w: c.w, h: c.h, id: inc.Header.ID}
 	return func() tea.Msg {
 		out := commsLoadedMsg{id: inc.Header.ID}
 		lib, err := comms.Load(nil)
@@ -127,11 +155,26 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, inc *incident.Incid
 				}
 			}
 		}
+	case commsCopiedMsg:
+		if msg.err != nil {
+			c.msg = "could not copy: " + msg.err.Error()
+		} else {
+			c.msg = fmt.Sprintf("copied %d bytes to the clipboard with OSC 52 (if your terminal allows it; w writes a file either way)", msg.n)
+		}
 	case tea.KeyMsg:
 		if c.field != "" {
 			return c.updateField(msg)
 		}
 		switch {
+		case key.Matches(msg, c.copy):
+			t, text, _ := c.selected()
+			switch {
+			case t == nil:
+			case c.clip == nil:
+				c.msg = "no terminal clipboard here; w writes the message to comms/"
+			default:
+				return c, copyCmd(c.clip, text)
+			}
 		case key.Matches(msg, c.fill):
 			if _, _, missing := c.selected(); len(missing) > 0 {
 				c.field = missing[0]
@@ -234,5 +277,5 @@ func (c commsModel) view() string {
 }
 
 func (c commsModel) shortHelp() []key.Binding {
-	return []key.Binding{c.nav.Up, c.nav.Down, c.fill, c.write, c.nav.PageDown}
+	return []key.Binding{c.nav.Up, c.nav.Down, c.fill, c.write, c.copy, c.nav.PageDown}
 }

@@ -1,12 +1,16 @@
 package tui
 
 import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/firebreak-dev/firebreak/internal/comms"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
 func TestCommsScreenPreviewsAndWrites(t *testing.T) {
@@ -88,5 +92,38 @@ func TestCommsFillAMissingField(t *testing.T) {
 	m = drive(t, m, esc)
 	if _, _, again := m.comms.selected(); len(again) != len(after) || m.screen != screenComms {
 		t.Fatalf("esc filled a field or left the screen: %v %v", again, m.screen)
+	}
+}
+
+func TestCommsCopyWithOSC52(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key \x1b]52;c;ZXZpbA==\x07leak")
+	m := f.model(120, 40)
+	// Without a terminal clipboard, y says what to do instead.
+	m = drive(t, m, enter, typed("c")[0], typed("y")[0])
+	if !strings.Contains(m.View(), "no terminal clipboard here") {
+		t.Fatalf("y without a clipboard:\n%s", m.View())
+	}
+	var clip bytes.Buffer
+	m.comms.clip = &clip
+	m = drive(t, m, typed("y")...)
+	_, text, _ := m.comms.selected()
+	out := clip.String()
+	const start, end = "\x1b]52;c;", "\x07"
+	if !strings.HasPrefix(out, start) || !strings.HasSuffix(out, end) {
+		t.Fatalf("not an OSC 52 sequence: %q", out)
+	}
+	got, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(strings.TrimPrefix(out, start), end))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != textutil.Clean(text, true) || strings.ContainsRune(string(got), '\x1b') {
+		t.Fatalf("clipboard holds %q", got)
+	}
+	if !strings.Contains(string(got), "leak") {
+		t.Fatalf("clipboard lacks the message: %q", got)
+	}
+	if !strings.Contains(m.View(), fmt.Sprintf("copied %d bytes", len(got))) {
+		t.Fatalf("no word of the copy:\n%s", m.View())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"golang.org/x/term"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -43,6 +45,9 @@ type Options struct {
 	// on the released terminal for a step's action (A, and a without
 	// StepAction); empty turns that off.
 	Executable string
+	// Clipboard is the terminal OSC 52 copies are written to; Run uses
+	// stderr when it is a terminal, nil turns copying off.
+	Clipboard io.Writer
 	// Log receives the console's diagnostics (never the screen); nil
 	// discards them.
 	Log *slog.Logger
@@ -131,6 +136,7 @@ func New(ctx context.Context, o Options) Model {
 	m.timeline = newTimeline(st)
 	m.evidence = newEvidence(st)
 	m.comms = newComms(st)
+	m.comms.clip = o.Clipboard
 	m.library = newLibrary(st, o.Library)
 	return m
 }
@@ -143,6 +149,9 @@ func Run(ctx context.Context, o Options) error {
 	// `firebreak run` must stop that action, not close the console.
 	ctx = context.WithoutCancel(ctx)
 	o.DarkBackground = lipgloss.HasDarkBackground() // once, before the program owns the terminal
+	if o.Clipboard == nil && term.IsTerminal(int(os.Stderr.Fd())) {
+		o.Clipboard = os.Stderr // the same terminal, written apart from the frames on stdout
+	}
 	p := tea.NewProgram(New(ctx, o), tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, tea.ErrInterrupted) {
@@ -363,7 +372,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.runner, cmd = m.runner.updateAction(msg, m.ctx)
 		return m, cmd
-	case commsLoadedMsg, commsWrittenMsg:
+	case commsLoadedMsg, commsWrittenMsg, commsCopiedMsg:
 		var cmd tea.Cmd
 		m.comms, cmd = m.comms.update(msg, m.ctx, m.runner.inc, m.opts.Actor, m.opts.Now())
 		return m, cmd
