@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,6 +46,10 @@ type app struct {
 	noColor      bool
 	json         bool
 	noTTY        bool // never prompt on the terminal (tests, CI)
+	accessible   bool // line-based console (--accessible, ACCESSIBLE=1, TERM=dumb)
+	// lineIn, in the accessible console, is where confirmations and
+	// missing facts are read from (the session's own lines).
+	lineIn *bufio.Reader
 	// ghSleep waits between GitHub polls and retries; nil is a real wait.
 	ghSleep func(context.Context, time.Duration) error
 
@@ -135,6 +140,7 @@ func (a *app) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&a.actor, "actor", a.actor, "who is acting, for the journal (env FIREBREAK_ACTOR; default: login name)")
 	fs.Var(&a.playbookDirs, "playbooks", "extra playbook `DIR` (repeatable)")
 	fs.BoolVar(&a.noColor, "no-color", a.noColor, "no colour (also NO_COLOR)")
+	fs.BoolVar(&a.accessible, "accessible", a.accessible, "line-based console for screen readers (also ACCESSIBLE=1, TERM=dumb)")
 }
 
 func (a *app) dispatch(args []string) error {

@@ -47,7 +47,9 @@ func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Actio
 		r.Progress = a.progressPrinter()
 	}
 	asked := false
-	if !a.noTTY {
+	if a.lineIn != nil {
+		r.Confirm = func(p *actions.Plan) (bool, error) { asked = true; return confirmOnLines(a.lineIn, a.stdout, p) }
+	} else if !a.noTTY {
 		if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil && term.IsTerminal(int(tty.Fd())) {
 			defer tty.Close()
 			r.Confirm = func(p *actions.Plan) (bool, error) { asked = true; return confirmOnTTY(a.ctx, tty, p) }
@@ -57,7 +59,7 @@ func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Actio
 		if a.json || p == nil {
 			return
 		}
-		if f, ok := a.stdout.(*os.File); asked && ok && term.IsTerminal(int(f.Fd())) {
+		if f, ok := a.stdout.(*os.File); asked && (a.lineIn != nil || ok && term.IsTerminal(int(f.Fd()))) {
 			return // the confirmation showed it on this terminal; a redirected stdout still gets it
 		}
 		a.printf("plan: %s\n", textutil.Line(p.Summary))
@@ -71,6 +73,9 @@ func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Actio
 	}
 	if err != nil {
 		if errors.Is(err, actions.ErrNotConfirmed) && out != nil && out.Plan != nil {
+			if asked {
+				return out, withHint(err, "nothing was changed")
+			}
 			return out, withHint(err, "nothing was changed; add --yes to go ahead, or run it on a terminal to be asked")
 		}
 		if out != nil && out.Verification != nil {

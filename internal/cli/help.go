@@ -89,6 +89,7 @@ Global flags:
   --actor NAME     who is acting (env FIREBREAK_ACTOR; default: your login name)
   --playbooks DIR  load extra playbooks from DIR (repeatable)
   --no-color       no colour (also NO_COLOR)
+  --accessible     the console as plain lines for screen readers (also ACCESSIBLE=1, TERM=dumb)
 
 ID is an incident id or a unique prefix of one. TIME is RFC 3339, "YYYY-MM-DD HH:MM" (UTC),
 or relative: -90m, -2h, -1d. Run "firebreak COMMAND --help" for a command's flags.
@@ -129,7 +130,11 @@ func (a *app) console() error {
 	}
 	out, okOut := a.stdout.(*os.File)
 	in, okIn := a.stdin.(*os.File)
-	if okOut && okIn && !a.noTTY && term.IsTerminal(int(out.Fd())) && term.IsTerminal(int(in.Fd())) && a.getenv("TERM") != "dumb" {
+	onTerminal := okOut && okIn && !a.noTTY && term.IsTerminal(int(out.Fd())) && term.IsTerminal(int(in.Fd()))
+	if a.accessible || a.getenv("ACCESSIBLE") != "" || (onTerminal && a.getenv("TERM") == "dumb") {
+		return a.accessibleConsole()
+	}
+	if onTerminal {
 		lib, err := a.library()
 		if err != nil {
 			return err

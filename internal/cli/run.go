@@ -104,6 +104,25 @@ func (a *app) stepArgs(inc *incident.Incident, step playbooks.Step, facts map[st
 			return out, err
 		}
 		missing := me.Names
+		if a.lineIn != nil && !yes {
+			for _, name := range missing {
+				in, _ := inc.Playbook.Input(name)
+				fmt.Fprintf(a.stdout, "%s (%s), needed by the action: ", in.Title, name)
+				line, err := a.lineIn.ReadString('\n')
+				if err != nil && line == "" {
+					return nil, fmt.Errorf("%w (no answer)", me)
+				}
+				v := strings.TrimSpace(line)
+				if _, err := incident.CheckFacts(inc.Playbook, map[string]string{name: v}, a.now()); err != nil {
+					return nil, err
+				}
+				if err := inc.SetFact(a.ctx, a.actor, name, v, zeroTime); err != nil {
+					return nil, err
+				}
+				facts[name] = v
+			}
+			continue
+		}
 		if yes || a.noTTY {
 			return nil, withHint(err, "set them: firebreak run %s %s --set %s=VALUE", inc.Header.ID, step.ID, missing[0])
 		}
