@@ -142,7 +142,7 @@ func (a *actionModel) start(ctx context.Context, build StepActionFunc, inc *inci
 		msg := actionFinishedMsg{run: run, id: inc.Header.ID}
 		act, err := build(ctx, inc, step.ID)
 		if err == nil {
-			log.Info("action started", "incident", inc.Header.ID, "step", step.ID, "action", step.Action.Name, "actor", actor)
+			log.Info("action started", "incident", inc.Header.ID, "step", step.ID, "action", step.Action.Name)
 			msg.out, err = r.Run(ctx, act)
 			msg.marked, err = actions.FinishStep(ctx, inc, actor, step, msg.out, err)
 		}
@@ -281,7 +281,7 @@ func (a actionModel) view(w int, now time.Time) []string {
 		if a.plan == nil {
 			return
 		}
-		out = append(out, "Plan: "+clean(a.plan.Summary))
+		out = append(out, wrapIndent("Plan: ", clean(a.plan.Summary), w)...)
 		for _, c := range a.plan.Changes {
 			out = append(out, wrapIndent("  - ", clean(c), w)...)
 		}
@@ -293,8 +293,9 @@ func (a actionModel) view(w int, now time.Time) []string {
 		planLines()
 		out = append(out, "")
 		if a.plan.Destructive {
-			out = append(out, a.st.Warn.Render("DESTRUCTIVE: this changes or removes things."),
-				"Type "+a.st.Key.Render(a.plan.Confirm)+" and press enter to go ahead; esc cancels (nothing is changed).", "", a.typed.View())
+			out = append(out, a.st.Warn.Render("DESTRUCTIVE: this changes or removes things."))
+			out = append(out, wrap("Type "+a.plan.Confirm+" and press enter to go ahead; esc cancels (nothing is changed).", w)...)
+			out = append(out, "", a.typed.View())
 		} else {
 			out = append(out, "enter or y: go ahead · esc or n: cancel (nothing is changed)")
 		}
@@ -338,7 +339,7 @@ func (a actionModel) outcomeLines(w int) []string {
 	var mf *actions.MissingFactsError
 	switch {
 	case a.err == nil && a.out != nil && a.out.Result != nil:
-		out = append(out, a.st.Good.Render("DONE")+": "+clean(a.out.Result.Summary))
+		out = append(out, wrapIndent(a.st.Good.Render("DONE")+": ", clean(a.out.Result.Summary), w)...)
 	case errors.Is(a.err, actions.ErrNotConfirmed):
 		out = append(out, a.st.Warn.Render("NOT RUN")+": not confirmed; nothing was changed and the step is unchanged")
 	case errors.Is(a.err, context.Canceled) && (a.out == nil || !a.out.Executed):

@@ -394,6 +394,14 @@ func (r runnerModel) detail(w int) []string {
 }
 
 func (r runnerModel) shortHelp() []key.Binding {
+	switch r.act.state {
+	case actConfirm:
+		return []key.Binding{r.keys.GoAhead, r.keys.CancelAction}
+	case actPreparing, actRunning:
+		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.keys.Timeline}
+	case actFinished:
+		return []key.Binding{r.keys.Dismiss, r.nav.Up, r.nav.Down, r.keys.Timeline}
+	}
 	return []key.Binding{r.keys.Run, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Note, r.keys.Timeline}
 }
 

@@ -57,6 +57,16 @@ func wrap(s string, w int) []string {
 		indent := para[:len(para)-len(strings.TrimLeft(para, " "))]
 		line := indent
 		for _, word := range strings.Fields(para) {
+			// A word wider than the line (a path, a hash) is cut into
+			// pieces rather than lost off the edge.
+			for room := w - ansi.StringWidth(indent); ansi.StringWidth(word) > room && room > 0; {
+				if strings.TrimSpace(line) != "" {
+					out = append(out, line)
+					line = indent
+				}
+				out = append(out, indent+ansi.Cut(word, 0, room))
+				word = ansi.Cut(word, room, ansi.StringWidth(word))
+			}
 			if ansi.StringWidth(line)+1+ansi.StringWidth(word) > w && strings.TrimSpace(line) != "" {
 				out = append(out, line)
 				line = indent
