@@ -28,7 +28,7 @@ type timelineModel struct {
 }
 
 func newTimeline(st styles.Styles) timelineModel {
-	ti := newInput("/ ", "filter by kind, actor, step or text")
+	ti := newInput("/ ", "kind:action actor:bob step:isolate-key or any text (all must match)")
 	return timelineModel{st: st, nav: keys.NewNav(), filter: ti}
 }
 
@@ -42,14 +42,72 @@ func (t *timelineModel) set(evs []journal.Event, chain string) {
 }
 
 func (t *timelineModel) apply() {
-	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
+	f := parseFilter(t.filter.Value())
 	t.shown = t.shown[:0]
-	for i, e := range t.events {
-		if q == "" || strings.Contains(strings.ToLower(e.Kind+" "+e.Actor+" "+e.Step+" "+e.Summary), q) {
+	for i := range t.events {
+		if f.match(&t.events[i]) {
 			t.shown = append(t.shown, i)
 		}
 	}
 	t.top = min(t.top, max(len(t.shown)-t.rows(), 0))
+}
+
+// eventFilter is the timeline's filter: every term must match. A term
+// kind:X, actor:X or step:X matches that field (a prefix of the kind, so
+// kind:action finds action.done and action.failed; the actor and step
+// exactly); any other term is looked for in the kind, actor, step and
+// summary. Case does not matter.
+type eventFilter struct {
+	kinds, actors, steps []string
+	text                 []string
+}
+
+func parseFilter(q string) eventFilter {
+	var f eventFilter
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		field, v, ok := strings.Cut(w, ":")
+		switch {
+		case ok && v != "" && field == "kind":
+			f.kinds = append(f.kinds, v)
+		case ok && v != "" && (field == "actor" || field == "by"):
+			f.actors = append(f.actors, v)
+		case ok && v != "" && field == "step":
+			f.steps = append(f.steps, v)
+		default:
+			f.text = append(f.text, w)
+		}
+	}
+	return f
+}
+
+func (f eventFilter) match(e *journal.Event) bool {
+	anyOf := func(vals []string, ok func(string) bool) bool {
+		if len(vals) == 0 {
+			return true
+		}
+		for _, v := range vals {
+			if ok(v) {
+				return true
+			}
+		}
+		return false
+	}
+	kind, actor, step := strings.ToLower(e.Kind), strings.ToLower(e.Actor), strings.ToLower(e.Step)
+	if !anyOf(f.kinds, func(v string) bool { return strings.HasPrefix(kind, v) }) ||
+		!anyOf(f.actors, func(v string) bool { return actor == v }) ||
+		!anyOf(f.steps, func(v string) bool { return step == v }) {
+		return false
+	}
+	if len(f.text) == 0 {
+		return true
+	}
+	hay := kind + " " + actor + " " + step + " " + strings.ToLower(e.Summary)
+	for _, w := range f.text {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
 }
 
 func (t timelineModel) rows() int {
