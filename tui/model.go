@@ -525,7 +525,9 @@ func (m Model) statusBar() string {
 			left += " · response: immediate"
 		}
 		if inc.Header.Drill {
-			left += " · DRILL"
+			// First, so that no width cuts it off: a drill must never be
+			// mistaken for the real thing, nor the real thing for a drill.
+			left = " DRILL — practice, not counted in metrics ·" + left
 		}
 	}
 	return m.st.Status.Render(pad(truncate(left, m.width), m.width))

@@ -556,3 +556,23 @@ func TestWatchRestartsWhenTheSameIncidentIsReopened(t *testing.T) {
 		t.Fatalf("reopen: watching %q, %d ticks (want a new watch)", m.watching, ticks)
 	}
 }
+
+func TestDrillBanner(t *testing.T) {
+	f := newFixture(t)
+	lib, _ := playbooks.Load(nil, playbooks.Options{})
+	p, _ := lib.Get("INC-1")
+	if _, err := f.ws.Open(t.Context(), incident.OpenOptions{Playbook: p, Title: "practice night", Actor: "alice", Drill: true,
+		Facts: map[string]string{"key_path": "/k"}}); err != nil {
+		t.Fatal(err)
+	}
+	m := drive(t, f.model(80, 24), enter)
+	first := strings.SplitN(m.View(), "\n", 2)[0]
+	if !strings.HasPrefix(first, " DRILL — practice, not counted in metrics") {
+		t.Fatalf("status bar of a drill: %q", first)
+	}
+	f2 := newFixture(t)
+	f2.open("INC-1", "the real thing")
+	if v := drive(t, f2.model(80, 24), enter).View(); strings.Contains(v, "DRILL") {
+		t.Fatalf("a real incident shows DRILL:\n%s", v)
+	}
+}
