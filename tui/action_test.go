@@ -320,3 +320,36 @@ func TestActionProgressAndCancel(t *testing.T) {
 		})
 	}
 }
+
+func TestStepShowsThePlanItWouldExecute(t *testing.T) {
+	f := newFixture(t)
+	inc, keyPath := keyIncident(t, f)
+	if err := inc.SetFact(t.Context(), "alice", "offline_dir", t.TempDir(), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.model(120, 40)
+	m.runner.build = isolateBuilder
+	// The preview's pause, without the wait.
+	m.runner.tick = func(_ time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+		return func() tea.Msg { return fn(time.Time{}) }
+	}
+	m = drive(t, m, enter)
+	v := m.View()
+	if p := m.runner.preview; !strings.Contains(v, "Would: isolate key") || p == nil || p.plan == nil || !strings.Contains(p.plan.Summary, keyPath) {
+		t.Fatalf("no dry-run plan on the step:\n%s", v)
+	}
+	if _, err := os.Stat(keyPath); err != nil {
+		t.Fatalf("the preview changed something: %v", err)
+	}
+	// A step whose action cannot be planned says why.
+	m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) {
+		return nil, errors.New("module_dir /nope: no such directory")
+	}
+	m = drive(t, m, down)
+	if v := m.View(); !strings.Contains(v, "Cannot run yet: module_dir /nope") {
+		t.Fatalf("no reason on the next step:\n%s", v)
+	}
+	if strings.Contains(kinds(t, inc), "action.") {
+		t.Fatalf("previews were recorded: %s", kinds(t, inc))
+	}
+}

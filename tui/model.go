@@ -132,6 +132,7 @@ func New(ctx context.Context, o Options) Model {
 	m.runner = newRunner(st, o.Now)
 	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
 	m.runner.build, m.runner.log, m.runner.act = o.StepAction, o.Log, newAction(st, o.NoColor)
+	m.runner.tick = tea.Tick
 	m.runner.guide = newGuide(o.NoColor, o.DarkBackground)
 	m.timeline = newTimeline(st)
 	m.evidence = newEvidence(st)
@@ -336,14 +337,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.runner.set(msg.inc, msg.st, msg.events, msg.stamp)
 		m.timeline.set(msg.events, msg.chain)
+		preview := m.runner.schedulePreview()
 		if m.screen == screenHome {
 			m.screen = screenRunner
 		}
 		if m.watching != msg.inc.Header.ID {
 			m.watching = msg.inc.Header.ID
-			return m, m.watchCmd(msg.inc.Journal.Dir(), msg.inc.Header.ID)
+			return m, tea.Batch(preview, m.watchCmd(msg.inc.Journal.Dir(), msg.inc.Header.ID))
 		}
-		return m, nil
+		return m, preview
 	case journalMsg:
 		if m.runner.inc == nil || m.runner.inc.Header.ID != msg.id || m.screen == screenHome || m.watching != msg.id {
 			m.watching = "" // the next incident opened starts a new watch
@@ -368,7 +370,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 		return m, tea.Batch(cmd, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id))
-	case actionPlanMsg, actionProgressMsg, factSetMsg:
+	case actionPlanMsg, actionProgressMsg, factSetMsg, previewDueMsg, previewMsg:
 		var cmd tea.Cmd
 		m.runner, cmd = m.runner.updateAction(msg, m.ctx)
 		return m, cmd

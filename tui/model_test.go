@@ -79,6 +79,7 @@ func (f *fixture) model(w, h int) Model {
 	m := New(context.Background(), Options{Workspace: f.ws, Actor: "bob", NoColor: true, Now: func() time.Time { return f.now }})
 	m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 	m.runner.act.tick = m.tick
+	m.runner.tick = m.tick
 	m = drive(f.t, m, tea.WindowSizeMsg{Width: w, Height: h})
 	return run(f.t, m, m.Init())
 }

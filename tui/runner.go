@@ -78,6 +78,55 @@ type runnerModel struct {
 	facts            []string // facts still to ask for before the action runs again
 	log              *slog.Logger
 	guide            *guide
+
+	// The selected step's plan, made as a dry run a moment after the
+	// cursor stops on it (previewSeq says which request is current).
+	preview    *planPreview
+	previewSeq int
+	tick       func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+}
+
+// planPreview is the dry-run plan of a step's action for one state of the
+// journal.
+type planPreview struct {
+	step, stamp string
+	plan        *actions.Plan
+	err         error
+}
+
+type (
+	previewDueMsg struct{ seq int }
+	previewMsg    struct {
+		seq int
+		p   planPreview
+	}
+)
+
+// schedulePreview asks for the selected step's plan once the cursor has
+// rested for a moment (moving through the list plans nothing).
+func (r *runnerModel) schedulePreview() tea.Cmd {
+	r.previewSeq++
+	if r.build == nil || r.inc == nil || len(r.steps) == 0 || r.steps[r.cursor].Action == nil || r.tick == nil {
+		return nil
+	}
+	if p := r.preview; p != nil && p.step == r.steps[r.cursor].ID && p.stamp == r.stamp {
+		return nil
+	}
+	seq := r.previewSeq
+	return r.tick(300*time.Millisecond, func(time.Time) tea.Msg { return previewDueMsg{seq: seq} })
+}
+
+// previewCmd makes the plan without changing anything: Plan only reads.
+func previewCmd(ctx context.Context, build StepActionFunc, inc *incident.Incident, step, stamp string, seq int) tea.Cmd {
+	return func() tea.Msg {
+		p := planPreview{step: step, stamp: stamp}
+		act, err := build(ctx, inc, step)
+		if err == nil {
+			p.plan, err = act.Plan(ctx)
+		}
+		p.err = err
+		return previewMsg{seq: seq, p: p}
+	}
 }
 
 func newRunner(st styles.Styles, now func() time.Time) runnerModel {
@@ -195,9 +244,11 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 	case key.Matches(km, r.nav.Up):
 		r.act.dismiss()
 		r.cursor, r.scroll = max(r.cursor-1, 0), 0
+		return r, r.schedulePreview(), screenRunner
 	case key.Matches(km, r.nav.Down):
 		r.act.dismiss()
 		r.cursor, r.scroll = min(r.cursor+1, len(r.steps)-1), 0
+		return r, r.schedulePreview(), screenRunner
 	case key.Matches(km, r.nav.PageDown):
 		r.scroll += max(r.h/2, 1)
 	case key.Matches(km, r.nav.PageUp):
@@ -379,6 +430,20 @@ func (r runnerModel) detail(w int) []string {
 			}
 			out = append(out, "  "+k+" = "+clean(v))
 		}
+		if p := r.preview; p != nil && p.step == s.ID && p.stamp == r.stamp && !ss.State.Closed() {
+			var mf *actions.MissingFactsError
+			switch {
+			case p.err == nil:
+				out = append(out, wrapIndent("Would: ", clean(p.plan.Summary), w)...)
+				for _, c := range p.plan.Changes {
+					out = append(out, wrapIndent("  - ", clean(c), w)...)
+				}
+			case errors.As(p.err, &mf):
+				out = append(out, wrapIndent("Would: ", "first needs "+strings.Join(mf.Names, ", ")+" (a asks)", w)...)
+			default:
+				out = append(out, wrapIndent(r.st.Bad.Render("Cannot run yet")+": ", clean(p.err.Error()), w)...)
+			}
+		}
 	}
 	out = append(out, "")
 	body := r.guide.lines(playbooks.Render(s.Guidance, r.state.Facts), w)
@@ -437,6 +502,16 @@ func (r *runnerModel) askFact() tea.Cmd {
 // facts asked for it.
 func (r runnerModel) updateAction(msg tea.Msg, ctx context.Context) (runnerModel, tea.Cmd) {
 	switch msg := msg.(type) {
+	case previewDueMsg:
+		if msg.seq != r.previewSeq || r.inc == nil || len(r.steps) == 0 {
+			return r, nil
+		}
+		return r, previewCmd(ctx, r.build, r.inc, r.steps[r.cursor].ID, r.stamp, msg.seq)
+	case previewMsg:
+		if msg.seq == r.previewSeq {
+			r.preview = &msg.p
+		}
+		return r, nil
 	case factSetMsg:
 		if r.inc == nil || msg.id != r.inc.Header.ID || len(r.facts) == 0 {
 			return r, nil
