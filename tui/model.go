@@ -48,6 +48,9 @@ type Options struct {
 	// Clipboard is the terminal OSC 52 copies are written to; Run uses
 	// stderr when it is a terminal, nil turns copying off.
 	Clipboard io.Writer
+	// Open is an incident to open at start (a drill the CLI just
+	// built); empty starts on the incident list.
+	Open string
 	// Log receives the console's diagnostics (never the screen); nil
 	// discards them.
 	Log *slog.Logger
@@ -253,6 +256,9 @@ func journalStamp(dir string) string {
 
 // Init loads the incidents.
 func (m Model) Init() tea.Cmd {
+	if m.opts.Open != "" {
+		return tea.Batch(loadIncidentsCmd(m.opts.Workspace, m.opts.Now()), loadIncidentCmd(m.ctx, m.opts.Workspace, m.opts.Open), m.tickCmd())
+	}
 	return tea.Batch(loadIncidentsCmd(m.opts.Workspace, m.opts.Now()), m.tickCmd())
 }
 

@@ -57,6 +57,9 @@ type Check struct {
 	What   string `json:"what"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail,omitempty"`
+	// Skipped marks a check that could not be made here (an external
+	// tool that is not installed); it counts as passed and says so.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // Verification is the re-read of what an action wrote.

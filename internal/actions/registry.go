@@ -36,7 +36,17 @@ var Specs = map[string]Spec{
 	"gh.publish":            {Name: "gh.publish", Summary: "publish the record as an issue or a draft advisory", Required: []string{"repo", "kind"}},
 	"comms.render":          {Name: "comms.render", Summary: "render a communication template into comms/", Required: []string{"template"}},
 	"record.export":         {Name: "record.export", Summary: "export the post-incident record", Optional: []string{"format"}},
-	// List arguments (paths, files) hold one item per line.
+	"key.pin-update":        {Name: "key.pin-update", Summary: "replace every pinned copy of the old public key (key files, PEM blocks, fingerprints) with the new one", Required: []string{"old", "new", "files"}},
+	"key.fingerprint":       {Name: "key.fingerprint", Summary: "compute a public key's fingerprint, natively and with openssl", Required: []string{"pubkey"}, Optional: []string{"expect", "record_as"}},
+	"workflow.use-secret":   {Name: "workflow.use-secret", Summary: "point workflow files at another secret", Required: []string{"files", "from", "to"}},
+	"signatures.verify":     {Name: "signatures.verify", Summary: "check signatures with a key: that they verify, or (expect: invalid) that a retired key is rejected", Required: []string{"pubkey"}, Optional: []string{"signed", "modules", "expect"}},
+	"signatures.openssl":    {Name: "signatures.openssl", Summary: "verify detached signatures with openssl (the external client)", Required: []string{"pubkey", "signed"}},
+	"git.first-bad":         {Name: "git.first-bad", Summary: "find the first commit whose signed file does not verify, and the known-good one before it", Required: []string{"repo_dir", "file", "pubkey"}, Optional: []string{"sig"}},
+	"git.restore":           {Name: "git.restore", Summary: "restore files to their content at a commit", Required: []string{"repo_dir", "commit", "paths"}},
+	"git.commit":            {Name: "git.commit", Summary: "commit the repository's changes", Required: []string{"repo_dir", "message"}},
+	"record.window":         {Name: "record.window", Summary: "record the impacted window from the first bad commit to now", Required: []string{"from"}},
+	// List arguments (paths, files, signed, modules) hold one item per line;
+	// a signed item is "FILE" (its signature FILE.sig) or "FILE SIG".
 }
 
 // CheckArgs checks a playbook step's action against Specs: the name exists,

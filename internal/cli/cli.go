@@ -105,6 +105,7 @@ func init() {
 		cmdGhWorkflows, cmdGhPause, cmdGhResume, cmdGhCancel, cmdGhSecrets, cmdGhSecretSet, cmdGhSecretDelete,
 		cmdGhAudit, cmdGhPublish, cmdGhSim,
 		cmdCommsList, cmdCommsRender, cmdContacts,
+		cmdDrill, cmdDrillHistory,
 		cmdVersion,
 	}
 }

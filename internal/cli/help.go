@@ -79,6 +79,10 @@ Communications:
   comms render ID TEMPLATE [-o FILE|-] [--set FIELD=VALUE]... [--allow-missing]
   contacts [--init] [--contacts FILE] [--json]
 
+Drills (the same steps and actions as a real incident, against a sandbox):
+  drill rotation|rollback [--yes] [--keep DIR] [--sabotage NAME] [--json]   exit 0 only when every check passed
+  drill history [--json]              past drills: date, kind, result, duration; the runbook's acceptance criterion
+
 Playbooks:
   playbooks list [--json]
   playbooks show ID

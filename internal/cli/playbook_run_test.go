@@ -19,7 +19,7 @@ func TestShippedPlaybooksBindRealActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"INC-1", "INC-2", "INC-3", "INC-4", "SIGNING", "ROTATION", "REVOCATION", "ROLLBACK"}
+	want := []string{"INC-1", "INC-2", "INC-3", "INC-4", "SIGNING", "ROTATION", "REVOCATION", "ROLLBACK", "DRILL-ROTATION", "DRILL-ROLLBACK"}
 	if got := lib.IDs(); len(got) != len(want) {
 		t.Fatalf("playbooks %v", got)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"crypto/ed25519"
 	"context"
 	"errors"
 	"flag"
@@ -18,6 +19,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/comms"
 	"github.com/firebreak-dev/firebreak/internal/export"
+	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
@@ -288,6 +290,98 @@ func (a *app) buildAction(inc *incident.Incident, name string, args map[string]s
 	}
 	if strings.HasPrefix(name, "gh.") {
 		return a.ghStepAction(inc, name, args)
+	}
+	return a.rotationStepAction(inc, name, args)
+}
+
+// rotationStepAction builds the rotation and rollback actions.
+func (a *app) rotationStepAction(inc *incident.Incident, name string, args map[string]string) (actions.Action, error) {
+	pub := func(arg string) (ed25519.PublicKey, error) {
+		k, err := signing.LoadPublicKey(args[arg], nil)
+		if err != nil {
+			return nil, fmt.Errorf("step action %s %s: %w", name, arg, err)
+		}
+		return k, nil
+	}
+	repo := func() (*gitrepo.Repo, error) {
+		fi, err := os.Stat(args["repo_dir"])
+		if err != nil {
+			return nil, fmt.Errorf("step action %s repo_dir: %w", name, err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("step action %s repo_dir: %s is not a directory", name, args["repo_dir"])
+		}
+		return &gitrepo.Repo{Dir: args["repo_dir"], Author: a.actor, Email: a.actor + "@firebreak.invalid"}, nil
+	}
+	switch name {
+	case "key.pin-update":
+		old, err := pub("old")
+		if err != nil {
+			return nil, err
+		}
+		nw, err := pub("new")
+		if err != nil {
+			return nil, err
+		}
+		return &actions.UpdatePins{Old: old, New: nw, Files: listArg(args["files"])}, nil
+	case "key.fingerprint":
+		return &actions.CheckFingerprint{PubPath: args["pubkey"], Expect: args["expect"], RecordAs: args["record_as"]}, nil
+	case "workflow.use-secret":
+		return &actions.UseSecret{Files: listArg(args["files"]), From: args["from"], To: args["to"]}, nil
+	case "signatures.verify", "signatures.openssl":
+		signed, err := actions.ParseSignedFiles(listArg(args["signed"]))
+		if err != nil {
+			return nil, fmt.Errorf("step action %s signed: %w", name, err)
+		}
+		if name == "signatures.openssl" {
+			return &actions.VerifyOpenSSL{PubPath: args["pubkey"], Signed: signed, Scratch: filepath.Join(inc.Dir, "exports")}, nil
+		}
+		k, err := pub("pubkey")
+		if err != nil {
+			return nil, err
+		}
+		var mods []string
+		if m := listArg(args["modules"]); len(m) > 0 {
+			files, bad := wasmsig.Walk(m)
+			if len(bad) > 0 {
+				return nil, fmt.Errorf("%s: %s", bad[0].Path, bad[0].Error)
+			}
+			mods = files
+		}
+		switch args["expect"] {
+		case "", "valid", "invalid":
+		default:
+			return nil, fmt.Errorf("step action signatures.verify expect: %q is not valid or invalid", args["expect"])
+		}
+		return &actions.VerifySignatures{Pub: k, Signed: signed, Modules: mods, ExpectValid: args["expect"] != "invalid"}, nil
+	case "git.first-bad":
+		r, err := repo()
+		if err != nil {
+			return nil, err
+		}
+		k, err := pub("pubkey")
+		if err != nil {
+			return nil, err
+		}
+		return &actions.FindFirstBad{Repo: r, File: args["file"], Sig: args["sig"], Pub: k, Now: a.now}, nil
+	case "git.restore":
+		r, err := repo()
+		if err != nil {
+			return nil, err
+		}
+		return &actions.RestoreFiles{Repo: r, Commit: args["commit"], Paths: listArg(args["paths"])}, nil
+	case "git.commit":
+		r, err := repo()
+		if err != nil {
+			return nil, err
+		}
+		return &actions.CommitFiles{Repo: r, Message: args["message"]}, nil
+	case "record.window":
+		from, err := incident.ParseTime(args["from"], a.now())
+		if err != nil {
+			return nil, fmt.Errorf("step action record.window from: %w", err)
+		}
+		return &actions.RecordWindow{From: from, Now: a.now}, nil
 	}
 	return nil, fmt.Errorf("action %s cannot be run from a step", name)
 }

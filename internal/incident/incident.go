@@ -110,10 +110,26 @@ func (inc *Incident) SetFact(ctx context.Context, actor, name, value string, at 
 	if err != nil {
 		return err
 	}
-	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindFact,
-		Summary: fmt.Sprintf("fact %s = %s", name, oneLine(facts[name], 120)),
-		Data:    map[string]any{"name": name, "value": facts[name]}})
+	e := FactEntry(name, facts[name])
+	e.At, e.Actor = at, actor
+	_, err = inc.record(ctx, e)
 	return err
+}
+
+// FactEntry is the journal entry that records a fact, for an action that
+// learns one (the first bad commit, a new key's fingerprint) and records it
+// with its result. The value must already be checked (CheckFacts).
+func FactEntry(name, value string) journal.Entry {
+	return journal.Entry{Kind: KindFact, Summary: fmt.Sprintf("fact %s = %s", name, oneLine(value, 120)),
+		Data: map[string]any{"name": name, "value": value}}
+}
+
+// MilestoneEntry is the journal entry that records a milestone reached at
+// at.
+func MilestoneEntry(name string, at time.Time) journal.Entry {
+	return journal.Entry{At: at, Kind: KindMilestone,
+		Summary: fmt.Sprintf("milestone %s at %s", name, journal.FormatTime(at)[:19]+"Z"),
+		Data:    map[string]any{"name": name}}
 }
 
 // Step applies a verb (start, done, skip, fail, reopen) to a step. Skip,
@@ -198,9 +214,9 @@ func (inc *Incident) SetMilestone(ctx context.Context, actor, name string, at ti
 	if at.IsZero() {
 		at = inc.now()
 	}
-	_, err := inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindMilestone,
-		Summary: fmt.Sprintf("milestone %s at %s", name, journal.FormatTime(at)[:19]+"Z"),
-		Data:    map[string]any{"name": name}})
+	e := MilestoneEntry(name, at)
+	e.Actor = actor
+	_, err := inc.record(ctx, e)
 	return err
 }
 

@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
@@ -120,4 +121,55 @@ func scanText(file, s, pin string, pass Passphrase) []Finding {
 		out = append(out, finding(file, lineOf(s, m[0]), "fingerprint", strings.ToLower(s[m[0]:m[1]]), pin))
 	}
 	return out
+}
+
+// ReplaceKeyReferences rewrites the references to the old public key in a
+// text — PEM key blocks whose key is old, and the old key's fingerprint
+// (any case) — to the new key, as a rotation must do for every pinned copy.
+// A file that is itself the old key (PEM, DER or raw) becomes the new key
+// as PEM. It returns the new text and how many references it replaced;
+// a PEM block it cannot read is left alone (CheckConsistency reports it).
+func ReplaceKeyReferences(b []byte, old, new ed25519.PublicKey) ([]byte, int, error) {
+	oldFP, newFP := Fingerprint(old), Fingerprint(new)
+	newPEM, err := MarshalPublicKeyPEM(new)
+	if err != nil {
+		return nil, 0, err
+	}
+	if k, err := ParseKey(b, "", nil); err == nil {
+		if k.Fingerprint() != oldFP {
+			return b, 0, nil
+		}
+		return newPEM, 1, nil
+	}
+	s := string(b)
+	n := 0
+	s = pemBlockRe.ReplaceAllStringFunc(s, func(block string) string {
+		m := pemBlockRe.FindStringSubmatch(block)
+		body := strings.Join(strings.Fields(b64Junk.Replace(m[2])), "")
+		der, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return block
+		}
+		k, err := ParseKey(pem.EncodeToMemory(&pem.Block{Type: m[1], Bytes: der}), "", nil)
+		if err != nil || k.Fingerprint() != oldFP {
+			return block
+		}
+		n++
+		return strings.TrimRight(string(newPEM), "\n")
+	})
+	s = hexTokenRe.ReplaceAllStringFunc(s, func(tok string) string {
+		if strings.ToLower(tok) != oldFP {
+			return tok
+		}
+		n++
+		return newFP
+	})
+	return []byte(s), n, nil
+}
+
+// CountKeyReferences counts the references to pub in a text, as
+// ReplaceKeyReferences finds them.
+func CountKeyReferences(b []byte, pub ed25519.PublicKey) int {
+	_, n, _ := ReplaceKeyReferences(b, pub, pub)
+	return n
 }

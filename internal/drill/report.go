@@ -1,0 +1,407 @@
+package drill
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// Criterion is the runbook's acceptance criterion the drills serve
+// (ClawSec signing runbook, section 11).
+const Criterion = "one rollback drill and one key rotation drill completed successfully"
+
+// ReportSchema names the report's JSON shape.
+const ReportSchema = "firebreak.drill-report/v1"
+
+// Report is what a drill did and whether it passed. It is made from the
+// drill incident's journal, so a drill worked by hand in the console gets
+// the same report as one run with --yes.
+type Report struct {
+	Schema     string          `json:"schema"`
+	Incident   string          `json:"incident"`
+	Kind       Kind            `json:"kind"`
+	Playbook   string          `json:"playbook"`
+	Sabotage   string          `json:"sabotage,omitempty"`
+	Started    time.Time       `json:"started"`
+	Ended      time.Time       `json:"ended"`
+	DurationMS int64           `json:"duration_ms"`
+	Passed     bool            `json:"passed"`
+	StoppedAt  string          `json:"stopped_at,omitempty"` // the first step not done
+	Steps      []StepReport    `json:"steps"`
+	Sandbox    []actions.Check `json:"sandbox_checks"`
+	Acceptance Acceptance      `json:"acceptance"`
+}
+
+// StepReport is one step of the drill.
+type StepReport struct {
+	Number     string          `json:"number"`
+	ID         string          `json:"id"`
+	Title      string          `json:"title"`
+	Action     string          `json:"action,omitempty"`
+	State      string          `json:"state"`
+	Started    time.Time       `json:"started,omitzero"`
+	Ended      time.Time       `json:"ended,omitzero"`
+	DurationMS int64           `json:"duration_ms"`
+	Summary    string          `json:"summary,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	Checks     []actions.Check `json:"checks"`
+}
+
+// Passed reports whether the step was done and every check held.
+func (s StepReport) Passed() bool {
+	if s.State != string(playbooks.Done) {
+		return false
+	}
+	for _, c := range s.Checks {
+		if !c.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// Acceptance is the runbook's criterion over every drill in the workspace.
+type Acceptance struct {
+	Criterion string `json:"criterion"`
+	Met       bool   `json:"met"`
+	// Rotation and Rollback name a passed drill of each kind, if any.
+	Rotation string `json:"rotation,omitempty"`
+	Rollback string `json:"rollback,omitempty"`
+}
+
+// NewReport makes the report of a drill incident from its journal, the
+// sandbox checks and the workspace's drill history (for the criterion).
+func NewReport(inc *incident.Incident, sandbox []actions.Check, sabotage string, history []HistoryRow) (*Report, error) {
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		return nil, err
+	}
+	kind, _ := KindOf(inc.Playbook.ID)
+	r := &Report{Schema: ReportSchema, Incident: inc.Header.ID, Kind: kind, Playbook: inc.Playbook.ID, Sabotage: sabotage,
+		Started: inc.Header.Created, Sandbox: sandbox, Acceptance: Acceptance{Criterion: Criterion}}
+	if r.Sandbox == nil {
+		r.Sandbox = []actions.Check{}
+	}
+	byStep := map[string]*StepReport{}
+	for _, s := range inc.Playbook.Steps() {
+		sr := StepReport{Number: s.Number, ID: s.ID, Title: s.Title, State: string(playbooks.Pending), Checks: []actions.Check{}}
+		if s.Action != nil {
+			sr.Action = s.Action.Name
+		}
+		r.Steps = append(r.Steps, sr)
+	}
+	for i := range r.Steps {
+		byStep[r.Steps[i].ID] = &r.Steps[i]
+	}
+	for _, e := range evs {
+		if e.Logged.After(r.Ended) {
+			r.Ended = e.Logged
+		}
+		sr := byStep[e.Step]
+		if sr == nil {
+			continue
+		}
+		d := jsonData(e)
+		switch e.Kind {
+		case "step.started":
+			if sr.Started.IsZero() {
+				sr.Started = e.Logged
+			}
+			sr.State = string(playbooks.Started)
+		case "step.done", "step.skipped", "step.failed":
+			sr.Ended = e.Logged
+			sr.State = strings.TrimPrefix(e.Kind, "step.")
+			if sr.State == "skipped" {
+				sr.State = string(playbooks.Skipped)
+			}
+		case actions.KindDone, actions.KindFailed:
+			sr.Summary, sr.Checks, sr.Error = e.Summary, checksOf(d), ""
+			if e.Kind == actions.KindFailed {
+				if msg, ok := d["error"].(string); ok {
+					sr.Error = msg
+				} else {
+					sr.Error = e.Summary
+				}
+			}
+		}
+	}
+	r.Passed = len(r.Sandbox) > 0
+	for i := range r.Steps {
+		sr := &r.Steps[i]
+		if !sr.Started.IsZero() && !sr.Ended.IsZero() {
+			sr.DurationMS = sr.Ended.Sub(sr.Started).Milliseconds()
+		}
+		if !sr.Passed() {
+			r.Passed = false
+			if r.StoppedAt == "" {
+				r.StoppedAt = sr.ID
+			}
+		}
+	}
+	for _, c := range r.Sandbox {
+		if !c.OK {
+			r.Passed = false
+		}
+	}
+	r.DurationMS = r.Ended.Sub(r.Started).Milliseconds()
+	for _, h := range history {
+		if h.Incident == r.Incident || h.Result != "passed" {
+			continue
+		}
+		r.Acceptance.take(h.Kind, h.Incident)
+	}
+	if r.Passed {
+		r.Acceptance.take(r.Kind, r.Incident)
+	}
+	r.Acceptance.Met = r.Acceptance.Rotation != "" && r.Acceptance.Rollback != ""
+	return r, nil
+}
+
+func (a *Acceptance) take(k Kind, id string) {
+	switch {
+	case k == Rotation && a.Rotation == "":
+		a.Rotation = id
+	case k == Rollback && a.Rollback == "":
+		a.Rollback = id
+	}
+}
+
+// checksOf reads the verification checks out of an action event's data.
+func checksOf(d map[string]any) []actions.Check {
+	out := []actions.Check{}
+	v, _ := d["verification"].(map[string]any)
+	cs, _ := v["checks"].([]any)
+	for _, c := range cs {
+		m, _ := c.(map[string]any)
+		var ch actions.Check
+		ch.What, _ = m["what"].(string)
+		ch.OK, _ = m["ok"].(bool)
+		ch.Detail, _ = m["detail"].(string)
+		ch.Skipped, _ = m["skipped"].(bool)
+		out = append(out, ch)
+	}
+	return out
+}
+
+func mark(c actions.Check) string {
+	switch {
+	case c.Skipped:
+		return "SKIP"
+	case c.OK:
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASSED"
+	}
+	return "FAILED"
+}
+
+func ms(n int64) string { return (time.Duration(n) * time.Millisecond).String() }
+
+// WriteText writes the report as plain text (what the terminal shows):
+// a line a step with how many checks held; the checks themselves only where
+// one failed or was skipped (the Markdown and JSON reports have them all).
+func (r *Report) WriteText(w io.Writer) {
+	line := textutil.Line
+	fmt.Fprintf(w, "Drill %s (%s): %s in %s\n", r.Kind, r.Incident, verdict(r.Passed), ms(r.DurationMS))
+	if r.Sabotage != "" {
+		fmt.Fprintf(w, "Sabotaged sandbox: %s\n", r.Sabotage)
+	}
+	printChecks := func(cs []actions.Check, all bool) {
+		for _, c := range cs {
+			if !all && c.OK && !c.Skipped {
+				continue
+			}
+			fmt.Fprintf(w, "         %s  %s", mark(c), line(c.What))
+			if c.Detail != "" {
+				fmt.Fprintf(w, " — %s", line(c.Detail))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	for _, s := range r.Steps {
+		res := strings.ToUpper(s.State)
+		if s.Passed() {
+			res = "PASS"
+		} else if s.State == string(playbooks.Done) || s.State == string(playbooks.Failed) {
+			res = "FAIL"
+		}
+		ok := 0
+		for _, c := range s.Checks {
+			if c.OK {
+				ok++
+			}
+		}
+		what := ""
+		switch {
+		case s.Error != "" && ok == len(s.Checks): // failed before or outside its checks
+			what = "error: " + line(s.Error)
+		case len(s.Checks) > 0:
+			what = fmt.Sprintf("%d of %d checks", ok, len(s.Checks))
+		}
+		fmt.Fprintf(w, "  %-4s %-7s %-28s %8s  %s\n", s.Number, res, s.ID, ms(s.DurationMS), what)
+		printChecks(s.Checks, false)
+	}
+	fmt.Fprintf(w, "  Sandbox checks:\n")
+	printChecks(r.Sandbox, true)
+	if r.StoppedAt != "" {
+		fmt.Fprintf(w, "Stopped at step %s.\n", r.StoppedAt)
+	}
+	met := "NOT MET yet"
+	if r.Acceptance.Met {
+		met = "MET"
+	}
+	fmt.Fprintf(w, "Acceptance criterion (%s): %s", r.Acceptance.Criterion, met)
+	fmt.Fprintf(w, " — rotation: %s, rollback: %s\n", orNone(r.Acceptance.Rotation), orNone(r.Acceptance.Rollback))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none passed yet"
+	}
+	return s
+}
+
+// WriteMarkdown writes the report for the incident's exports.
+func (r *Report) WriteMarkdown(w io.Writer) {
+	esc := func(s string) string {
+		s = textutil.Line(s)
+		return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'").Replace(s)
+	}
+	fmt.Fprintf(w, "# Drill report: %s — %s\n\n", esc(string(r.Kind)), verdict(r.Passed))
+	fmt.Fprintf(w, "- Incident: `%s` (%s, a drill: not counted in metrics)\n", r.Incident, r.Playbook)
+	fmt.Fprintf(w, "- Started: %s; ended: %s; total: %s\n", r.Started.UTC().Format(time.RFC3339), r.Ended.UTC().Format(time.RFC3339), ms(r.DurationMS))
+	if r.Sabotage != "" {
+		fmt.Fprintf(w, "- Sabotaged sandbox: %s\n", esc(r.Sabotage))
+	}
+	if r.StoppedAt != "" {
+		fmt.Fprintf(w, "- Stopped at step `%s`\n", r.StoppedAt)
+	}
+	fmt.Fprintf(w, "\n| Step | Action | Result | Duration | Checks |\n|---|---|---|---|---|\n")
+	for _, s := range r.Steps {
+		var cs []string
+		for _, c := range s.Checks {
+			cs = append(cs, mark(c)+" "+esc(c.What))
+		}
+		if s.Error != "" {
+			cs = append(cs, "error: "+esc(s.Error))
+		}
+		res := strings.ToUpper(s.State)
+		if s.Passed() {
+			res = "PASS"
+		}
+		fmt.Fprintf(w, "| %s %s | %s | %s | %s | %s |\n", s.Number, esc(s.Title), s.Action, res, ms(s.DurationMS), strings.Join(cs, "<br>"))
+	}
+	fmt.Fprintf(w, "\n## Sandbox checks\n\n")
+	for _, c := range r.Sandbox {
+		fmt.Fprintf(w, "- %s %s", mark(c), esc(c.What))
+		if c.Detail != "" {
+			fmt.Fprintf(w, " — %s", esc(c.Detail))
+		}
+		fmt.Fprintln(w)
+	}
+	met := "not met yet"
+	if r.Acceptance.Met {
+		met = "met"
+	}
+	fmt.Fprintf(w, "\n## Acceptance criterion\n\n%s: **%s** (rotation: %s; rollback: %s).\n", r.Acceptance.Criterion, met, orNone(r.Acceptance.Rotation), orNone(r.Acceptance.Rollback))
+}
+
+// Save writes the report into the incident's exports/ as JSON and
+// Markdown (0600, atomically) and records drill.finished with where they
+// are and their hashes.
+func (r *Report) Save(ctx context.Context, inc *incident.Incident, actor string, now time.Time) (jsonPath, mdPath string, err error) {
+	stamp := now.UTC().Format("20060102T150405Z")
+	dir := filepath.Join(inc.Dir, "exports")
+	jsonPath, mdPath = filepath.Join(dir, "drill-report-"+stamp+".json"), filepath.Join(dir, "drill-report-"+stamp+".md")
+	j, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", "", err
+	}
+	j = append(j, '\n')
+	var md strings.Builder
+	r.WriteMarkdown(&md)
+	if err := fsutil.WriteFileAtomic(jsonPath, j, 0o600); err != nil {
+		return "", "", err
+	}
+	if err := fsutil.WriteFileAtomic(mdPath, []byte(md.String()), 0o600); err != nil {
+		return "", "", err
+	}
+	_, err = inc.Record(context.WithoutCancel(ctx), journal.Entry{Actor: actor, Kind: KindFinished,
+		Summary: fmt.Sprintf("%s drill %s in %s", r.Kind, strings.ToLower(verdict(r.Passed)), ms(r.DurationMS)),
+		Data: map[string]any{"kind": r.Kind, "passed": r.Passed, "duration_ms": r.DurationMS, "sabotage": r.Sabotage,
+			"report": jsonPath, "report_sha256": sumOf(j), "markdown": mdPath, "markdown_sha256": sumOf([]byte(md.String())), "stopped_at": r.StoppedAt}})
+	return jsonPath, mdPath, err
+}
+
+// HistoryRow is one drill in the workspace.
+type HistoryRow struct {
+	Incident   string    `json:"incident"`
+	Kind       Kind      `json:"kind"`
+	Started    time.Time `json:"started"`
+	Result     string    `json:"result"` // passed, failed or unfinished
+	DurationMS int64     `json:"duration_ms"`
+	Sabotage   string    `json:"sabotage,omitempty"`
+	Report     string    `json:"report,omitempty"`
+}
+
+// History lists the sandbox drills in the workspace, oldest first, with
+// how each last ended (its last drill.finished event). An incident that
+// cannot be read is left out and named in the errors.
+func History(ws *incident.Workspace) ([]HistoryRow, []error) {
+	ids, err := ws.IDs()
+	if err != nil {
+		return nil, []error{err}
+	}
+	var rows []HistoryRow
+	var errs []error
+	for _, id := range ids {
+		inc, err := ws.Load(id)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", id, err))
+			continue
+		}
+		kind, ok := KindOf(inc.Playbook.ID)
+		if !ok || !inc.Header.Drill {
+			continue
+		}
+		row := HistoryRow{Incident: id, Kind: kind, Started: inc.Header.Created, Result: "unfinished"}
+		evs, _, err := inc.Journal.Timeline()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", id, err))
+			continue
+		}
+		for _, e := range evs {
+			if e.Kind != KindFinished {
+				continue
+			}
+			d := jsonData(e)
+			row.Result = "failed"
+			if p, _ := d["passed"].(bool); p {
+				row.Result = "passed"
+			}
+			if n, ok := d["duration_ms"].(float64); ok {
+				row.DurationMS = int64(n)
+			}
+			row.Sabotage, _ = d["sabotage"].(string)
+			row.Report, _ = d["report"].(string)
+		}
+		rows = append(rows, row)
+	}
+	return rows, errs
+}
