@@ -19,6 +19,7 @@ fuzz: ## run every fuzz target for 30 s
 	go test -run '^$$' -fuzz FuzzParseKey -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzParseSignature -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./internal/signing
+	go test -run '^$$' -fuzz FuzzReplaceKeyReferences -fuzztime 30s ./internal/signing
 
 bench: ## run the benchmarks (see bench/README.md)
 	bash bench/run.sh

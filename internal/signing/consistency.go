@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/pem"
@@ -55,7 +56,7 @@ func CheckConsistency(pin string, files []string, pass Passphrase) ([]Finding, e
 		if err != nil {
 			return nil, err
 		}
-		if k, err := ParseKey(b, f, pass); err == nil {
+		if k, ok := keyFile(b, f, pass); ok {
 			out = append(out, finding(f, 1, "key file ("+k.Form+")", k.Fingerprint(), pin))
 			continue
 		}
@@ -66,6 +67,20 @@ func CheckConsistency(pin string, files []string, pass Passphrase) ([]Finding, e
 		out = append(out, found...)
 	}
 	return out, nil
+}
+
+// keyFile reads b as one key file: a single PEM block with nothing but
+// white space around it, or a DER, raw or OpenSSH key. A text holding
+// several blocks, or a block among other text, is not a key file: each of
+// its blocks must be checked (the first being right says nothing of the
+// others).
+func keyFile(b []byte, name string, pass Passphrase) (*Key, bool) {
+	if blocks := pemBlockRe.FindAllIndex(b, 2); len(blocks) > 1 ||
+		(len(blocks) == 1 && len(bytes.TrimSpace(b[:blocks[0][0]]))+len(bytes.TrimSpace(b[blocks[0][1]:])) > 0) {
+		return nil, false
+	}
+	k, err := ParseKey(b, name, pass)
+	return k, err == nil
 }
 
 func finding(file string, line int, what, fp, pin string) Finding {
@@ -135,7 +150,9 @@ func ReplaceKeyReferences(b []byte, old, new ed25519.PublicKey) ([]byte, int, er
 	if err != nil {
 		return nil, 0, err
 	}
-	if k, err := ParseKey(b, "", nil); err == nil {
+	if k, ok := keyFile(b, "", nil); ok && !pemBlockRe.Match(b) {
+		// A DER, raw or OpenSSH key file becomes the new key as PEM; a PEM
+		// file is rewritten block by block below, keeping its layout.
 		if k.Fingerprint() != oldFP {
 			return b, 0, nil
 		}
