@@ -577,3 +577,20 @@ func TestDrillBanner(t *testing.T) {
 		t.Fatalf("a real incident shows DRILL:\n%s", v)
 	}
 }
+
+func TestOpenAtStart(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-4", "another")
+	inc := f.open("INC-1", "the drill the CLI just built")
+	m := New(context.Background(), Options{Workspace: f.ws, Actor: "bob", NoColor: true, Now: func() time.Time { return f.now }, Open: inc.Header.ID})
+	m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	m.runner.tick, m.runner.act.tick = m.tick, m.tick
+	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = run(t, m, m.Init())
+	if m.screen != screenRunner || m.runner.inc == nil || m.runner.inc.Header.ID != inc.Header.ID {
+		t.Fatalf("screen %v, incident %v", m.screen, m.runner.inc)
+	}
+	if !strings.Contains(m.View(), "the drill the CLI just built") {
+		t.Fatalf("view:\n%s", m.View())
+	}
+}

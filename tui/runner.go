@@ -419,7 +419,11 @@ func (r runnerModel) detail(w int) []string {
 		out = append(out, "Deadline: "+when)
 	}
 	if s.Action != nil {
-		out = append(out, "Action: "+s.Action.Name+" (a runs it here; A on the terminal)")
+		how := " (a runs it here; A on the terminal)"
+		if r.exe == "" {
+			how = " (a runs it)"
+		}
+		out = append(out, "Action: "+s.Action.Name+how)
 		for _, k := range slices.Sorted(maps.Keys(s.Action.Args)) {
 			v, err := playbooks.Expand(s.Action.Args[k], r.state.Facts)
 			var me *playbooks.MissingError

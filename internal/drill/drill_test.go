@@ -176,3 +176,81 @@ func TestBuildRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestReportFromAJournalWorkedByHand: the report of a drill worked in the
+// console (steps never started by hand) times each step from the one
+// before, takes each step's checks from its action's record, and passes
+// only when every step is done and every check held.
+func TestReportFromAJournalWorkedByHand(t *testing.T) {
+	sb := build(t, Rotation, "")
+	lib, _ := playbooks.Load(nil, playbooks.Options{})
+	pb, _ := lib.Get(Rotation.Playbook())
+	now := t0
+	ws := &incident.Workspace{Home: t.TempDir(), Now: func() time.Time { return now }}
+	ctx := context.Background()
+	inc, err := ws.Open(ctx, incident.OpenOptions{Playbook: pb, Title: "by hand", Drill: true, Actor: "alice", Facts: sb.Facts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := pb.Steps()
+	for i, s := range steps {
+		now = now.Add(time.Duration(i+1) * time.Second)
+		r := &actions.Runner{Incident: inc, Actor: "alice", Step: s.ID, Yes: true}
+		if _, err := r.Run(ctx, &fakeAction{ok: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := inc.Step(ctx, "alice", s.ID, playbooks.VerbDone, "", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checks := []actions.Check{{What: "sandbox", OK: true}}
+	r, err := NewReport(inc, checks, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Passed || r.StoppedAt != "" || r.Acceptance.Met || r.Acceptance.Rotation != inc.Header.ID {
+		t.Fatalf("report %+v", r)
+	}
+	for i, s := range r.Steps {
+		// Logged times come from the wall clock; the order is what counts.
+		if s.DurationMS < 0 || s.Started.IsZero() || len(s.Checks) != 1 || !s.Checks[0].OK {
+			t.Errorf("step %d %s: %+v", i, s.ID, s)
+		}
+		if i > 0 && s.Started.Before(r.Steps[i-1].Ended) {
+			t.Errorf("step %s starts before the one before it ended", s.ID)
+		}
+	}
+	// A failed sandbox check fails the drill; so does a missing one.
+	if r, _ := NewReport(inc, []actions.Check{{What: "x"}}, "", nil); r.Passed {
+		t.Error("passed with a failed sandbox check")
+	}
+	if r, _ := NewReport(inc, nil, "", nil); r.Passed {
+		t.Error("passed without sandbox checks")
+	}
+	// With a passed rollback in the history, the criterion is met.
+	r, _ = NewReport(inc, checks, "", []HistoryRow{{Incident: "x-rollback", Kind: Rollback, Result: "passed"}, {Incident: "y", Kind: Rotation, Result: "failed"}})
+	if !r.Acceptance.Met || r.Acceptance.Rollback != "x-rollback" {
+		t.Errorf("acceptance %+v", r.Acceptance)
+	}
+	var text strings.Builder
+	r.WriteText(&text)
+	var md strings.Builder
+	r.WriteMarkdown(&md)
+	for _, out := range []string{text.String(), md.String()} {
+		if !strings.Contains(out, "PASSED") || !strings.Contains(out, Criterion) {
+			t.Errorf("rendered report:\n%s", out)
+		}
+	}
+}
+
+type fakeAction struct{ ok bool }
+
+func (f *fakeAction) Plan(context.Context) (*actions.Plan, error) {
+	return &actions.Plan{Action: "test.fake", Summary: "nothing"}, nil
+}
+func (f *fakeAction) Execute(context.Context, func(actions.Progress)) (*actions.Result, error) {
+	return &actions.Result{Summary: "did nothing"}, nil
+}
+func (f *fakeAction) Verify(context.Context, *actions.Result) (*actions.Verification, error) {
+	return &actions.Verification{Checks: []actions.Check{{What: "fake", OK: f.ok}}}, nil
+}

@@ -136,6 +136,20 @@ func NewReport(inc *incident.Incident, sandbox []actions.Check, sabotage string,
 			}
 		}
 	}
+	// A step worked in the console may never have been started by hand: it
+	// took from the end of the step before it (or the drill's start).
+	for i := range r.Steps {
+		sr := &r.Steps[i]
+		if !sr.Started.IsZero() || sr.Ended.IsZero() {
+			continue
+		}
+		sr.Started = r.Started
+		for _, o := range r.Steps {
+			if !o.Ended.IsZero() && o.Ended.Before(sr.Ended) && o.Ended.After(sr.Started) {
+				sr.Started = o.Ended
+			}
+		}
+	}
 	r.Passed = len(r.Sandbox) > 0
 	for i := range r.Steps {
 		sr := &r.Steps[i]
