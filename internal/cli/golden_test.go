@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/actions"
 )
 
 // updating reports -update: rewrite the golden files under testdata/. The
@@ -77,5 +79,19 @@ func TestREADMEUsageMatchesHelp(t *testing.T) {
 	}
 	if got := s[start+len("<!-- usage -->\n```\n") : end]; got != usageText {
 		t.Errorf("README usage differs from firebreak help; paste the output of `go run ./cmd/firebreak help`")
+	}
+}
+
+// TestREADMENamesEveryAction keeps the README's table of playbook actions
+// complete.
+func TestREADMENamesEveryAction(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range actions.Specs {
+		if !strings.Contains(string(b), "`"+name+"`") {
+			t.Errorf("README does not name the action %s", name)
+		}
 	}
 }
