@@ -295,12 +295,11 @@ func TestActionProgressAndCancel(t *testing.T) {
 			next, cmd = m.Update(fin)
 			m = next.(Model)
 			quits := false
-			if cmd != nil {
-				for msg := range startAsync(cmd) {
-					if _, ok := msg.(tea.QuitMsg); ok {
-						quits = true
-					}
-					break
+			if cmd != nil && how != "esc" {
+				select {
+				case msg := <-startAsync(cmd):
+					_, quits = msg.(tea.QuitMsg)
+				case <-time.After(5 * time.Second):
 				}
 			}
 			if how != "esc" && !quits {
