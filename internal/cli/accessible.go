@@ -320,17 +320,7 @@ func (s *accessible) open(drill bool) {
 
 // confirmOnLines reads the confirmation of a plan from the session's lines.
 func confirmOnLines(in *bufio.Reader, w io.Writer, p *actions.Plan) (bool, error) {
-	fmt.Fprintf(w, "Plan: %s\n", textutil.Line(p.Summary))
-	for _, c := range p.Changes {
-		fmt.Fprintf(w, "  - %s\n", textutil.Line(c))
-	}
-	want := "y"
-	if p.Confirm != "" {
-		want = p.Confirm
-		fmt.Fprintf(w, "Type %s to go ahead, anything else cancels: ", want)
-	} else {
-		fmt.Fprintf(w, "Go ahead? Type y or n: ")
-	}
+	want := askPlan(w, p)
 	line, err := in.ReadString('\n')
 	if err != nil && line == "" {
 		return false, err

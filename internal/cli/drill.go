@@ -167,15 +167,7 @@ func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 	}
 	if yes {
 		do := func(ctx context.Context, step playbooks.Step) (*actions.Outcome, error) {
-			st, err := inc.State()
-			if err != nil {
-				return nil, err
-			}
-			vals, err := actions.StepArgs(step, st.Facts)
-			if err != nil {
-				return nil, err
-			}
-			act, err := d.buildAction(inc, step.Action.Name, vals, "")
+			act, err := d.consoleStepAction(ctx, inc, step.ID) // the same builder as the console's, never prompting
 			if err != nil {
 				return nil, err
 			}

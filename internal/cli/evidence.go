@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,17 +138,7 @@ func (a *app) progressPrinter() func(actions.Progress) {
 // be answered with that word. Ctrl+C (ctx cancelled) stops waiting at once:
 // nothing is changed.
 func confirmOnTTY(ctx context.Context, tty *os.File, p *actions.Plan) (bool, error) {
-	fmt.Fprintf(tty, "%s\n", textutil.Line(p.Summary))
-	for _, c := range p.Changes {
-		fmt.Fprintf(tty, "  - %s\n", textutil.Line(c))
-	}
-	want := "y"
-	if p.Confirm != "" {
-		want = p.Confirm
-		fmt.Fprintf(tty, "Type %q to go ahead: ", want)
-	} else {
-		fmt.Fprintf(tty, "Go ahead? [y/N] ")
-	}
+	want := askPlan(tty, p)
 	type answer struct {
 		line string
 		err  error
@@ -167,6 +158,21 @@ func confirmOnTTY(ctx context.Context, tty *os.File, p *actions.Plan) (bool, err
 		}
 		return strings.EqualFold(strings.TrimSpace(a.line), want), nil
 	}
+}
+
+// askPlan shows a plan and asks for its answer: the confirmation word of
+// a destructive plan, else y. It returns the answer wanted.
+func askPlan(w io.Writer, p *actions.Plan) string {
+	fmt.Fprintf(w, "Plan: %s\n", textutil.Line(p.Summary))
+	for _, c := range p.Changes {
+		fmt.Fprintf(w, "  - %s\n", textutil.Line(c))
+	}
+	if p.Confirm != "" {
+		fmt.Fprintf(w, "Type %s to go ahead, anything else cancels: ", p.Confirm)
+		return p.Confirm
+	}
+	fmt.Fprintf(w, "Go ahead? [y/N] ")
+	return "y"
 }
 
 func takeCommand(move bool) *command {
