@@ -15,17 +15,22 @@ import (
 )
 
 // accessibleConsole is the console for screen readers and dumb terminals
-// (--accessible, ACCESSIBLE=1, TERM=dumb): plain lines in, plain lines out,
+// (--accessible, ACCESSIBLE=1, TERM=dumb), on the incident open when it is
+// given (a drill just built): plain lines in, plain lines out,
 // no cursor movement and no colour. Every command it offers is a firebreak
 // command run in-process, so what it records is what the CLI records; its
 // confirmations and questions are asked on the same lines.
-func (a *app) accessibleConsole() error {
+func (a *app) accessibleConsole(open string) error {
 	in := bufio.NewReader(a.stdin)
 	a.lineIn = in
 	a.noColor = true
 	sess := &accessible{a: a, in: in}
 	a.printf("firebreak console, accessible mode. One command per line; \"help\" lists them, \"quit\" ends.\n\n")
-	sess.exec("list")
+	if open != "" {
+		sess.exec("open " + open)
+	} else {
+		sess.exec("list")
+	}
 	for {
 		prompt := "firebreak> "
 		if sess.id != "" {

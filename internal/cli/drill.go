@@ -32,7 +32,7 @@ var cmdDrill = &command{
 		"a current signing key, and the GitHub simulator on loopback holding its workflows and signing secret. The drill\n" +
 		"is an incident (flagged as a drill, never in metrics) of the DRILL-ROTATION or DRILL-ROLLBACK playbook whose\n" +
 		"steps run the same actions as a real one. --yes runs every step; without it, on a terminal, the console opens on\n" +
-		"the drill to work it step by step. The report (every step with its duration and checks, the sandbox checks, and\n" +
+		"the drill to work it step by step (with --accessible, the line console). The report (every step with its duration and checks, the sandbox checks, and\n" +
 		"the runbook's acceptance criterion) goes to stdout and the incident's exports/. Exit 0 only when every check passed.\n" +
 		"--sabotage stale-pin (rotation) or stuck-workflow (rollback) builds the sandbox with a fault the checks must catch.",
 	minArgs: 1, maxArgs: 1,
@@ -113,8 +113,9 @@ var cmdDrillHistory = &command{
 // (all of them with --yes, else in the console), then checks the sandbox
 // and writes the report.
 func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
-	if !yes && (a.noTTY || a.json || !a.onTerminal()) {
-		return withHint(errors.New("a drill without --yes opens the console, and this is not a terminal"), "firebreak drill %s --yes", kind)
+	accessible := a.wantsAccessible(a.onTerminal())
+	if !yes && !accessible && (a.noTTY || a.json || !a.onTerminal()) {
+		return withHint(errors.New("a drill without --yes opens the console, and this is not a terminal"), "firebreak drill %s --yes (or --accessible, to work it as plain lines)", kind)
 	}
 	lib, err := a.library()
 	if err != nil {
@@ -165,7 +166,8 @@ func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 	if !a.json {
 		a.printf("Drill %s: sandbox %s, GitHub simulator %s, incident %s\n", kind, dir, sb.APIURL, inc.Header.ID)
 	}
-	if yes {
+	switch {
+	case yes:
 		do := func(ctx context.Context, step playbooks.Step) (*actions.Outcome, error) {
 			act, err := d.consoleStepAction(ctx, inc, step.ID) // the same builder as the console's, never prompting
 			if err != nil {
@@ -190,7 +192,14 @@ func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 		if err := drill.Run(a.ctx, inc, a.actor, do, progress); err != nil {
 			return err
 		}
-	} else {
+	case accessible:
+		// The line console, its commands reaching the sandbox's simulator.
+		ax := *a
+		ax.getenv = d.getenv
+		if err := ax.accessibleConsole(inc.Header.ID); err != nil {
+			return err
+		}
+	default:
 		log, closer, err := a.consoleLog()
 		if err != nil {
 			return err

@@ -199,3 +199,38 @@ func TestDrillBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "keep-me"), []byte("x"), 0o600)
 	e.fail(1, "is not empty", "drill", "rotation", "--yes", "--keep", dir)
 }
+
+// TestDrillInTheAccessibleConsole works a rollback drill as plain lines:
+// each step run by number, the destructive ones confirmed with their word.
+func TestDrillInTheAccessibleConsole(t *testing.T) {
+	e, chk := drillEnv(t)
+	script := strings.Join([]string{
+		"run 1.1", "pause",
+		"run 2.1",
+		"run 2.2", "restore",
+		"run 2.3", "replace",
+		"run 2.4", "replace",
+		"run 2.5", "run 2.6", "run 2.7",
+		"run 3.1", "resume",
+		"run 3.2",
+		"quit",
+	}, "\n") + "\n"
+	a := e.app(nil, nil)
+	var out, errb strings.Builder
+	a.stdout, a.stderr, a.stdin = &out, &errb, strings.NewReader(script)
+	code := a.run([]string{"--accessible", "drill", "rollback"})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	got := out.String()
+	for _, want := range []string{"accessible mode", "Type pause to go ahead", "first bad commit", "Type restore to go ahead",
+		"step 3.2 record-window: done", "Drill rollback", "PASSED", "Acceptance criterion"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%s\n%s", got, errb.String())
+	}
+	contractOK(t, chk)
+}

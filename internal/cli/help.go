@@ -125,6 +125,12 @@ func (a *app) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
 	})
 }
 
+// wantsAccessible reports whether the console should be the line-based
+// one: --accessible or ACCESSIBLE=1 anywhere, TERM=dumb on a terminal.
+func (a *app) wantsAccessible(onTerminal bool) bool {
+	return a.accessible || a.getenv("ACCESSIBLE") != "" || (onTerminal && a.getenv("TERM") == "dumb")
+}
+
 // console is what firebreak does with no command: the full-screen console
 // on a terminal; otherwise (a pipe, a script, TERM=dumb) the incident list
 // and the usage.
@@ -135,8 +141,8 @@ func (a *app) console() error {
 	out, okOut := a.stdout.(*os.File)
 	in, okIn := a.stdin.(*os.File)
 	onTerminal := okOut && okIn && !a.noTTY && term.IsTerminal(int(out.Fd())) && term.IsTerminal(int(in.Fd()))
-	if a.accessible || a.getenv("ACCESSIBLE") != "" || (onTerminal && a.getenv("TERM") == "dumb") {
-		return a.accessibleConsole()
+	if a.wantsAccessible(onTerminal) {
+		return a.accessibleConsole("")
 	}
 	if onTerminal {
 		lib, err := a.library()
