@@ -32,9 +32,10 @@ var cmdDrill = &command{
 		"a current signing key, and the GitHub simulator on loopback holding its workflows and signing secret. The drill\n" +
 		"is an incident (flagged as a drill, never in metrics) of the DRILL-ROTATION or DRILL-ROLLBACK playbook whose\n" +
 		"steps run the same actions as a real one. --yes runs every step; without it, on a terminal, the console opens on\n" +
-		"the drill to work it step by step (with --accessible, the line console). The report (every step with its duration and checks, the sandbox checks, and\n" +
-		"the runbook's acceptance criterion) goes to stdout and the incident's exports/. Exit 0 only when every check passed.\n" +
-		"--sabotage stale-pin (rotation) or stuck-workflow (rollback) builds the sandbox with a fault the checks must catch.",
+		"the drill to work it step by step (with --accessible, the line console). The report (every step with its\n" +
+		"duration and checks, the sandbox checks, and the runbook's acceptance criterion) goes to stdout and the\n" +
+		"incident's exports/. Exit 0 only when every check passed. --sabotage stale-pin (rotation) or stuck-workflow\n" +
+		"(rollback) builds the sandbox with a fault the checks must catch.",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		yes := fs.Bool("yes", false, "run every step without asking (for CI)")
