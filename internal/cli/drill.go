@@ -64,18 +64,7 @@ var cmdDrillHistory = &command{
 			for _, e := range errs {
 				fmt.Fprintf(a.stderr, "firebreak: warning: %s\n", textutil.Line(e.Error()))
 			}
-			acc := drill.Acceptance{Criterion: drill.Criterion}
-			for _, r := range rows {
-				if r.Result == "passed" {
-					switch {
-					case r.Kind == drill.Rotation && acc.Rotation == "":
-						acc.Rotation = r.Incident
-					case r.Kind == drill.Rollback && acc.Rollback == "":
-						acc.Rollback = r.Incident
-					}
-				}
-			}
-			acc.Met = acc.Rotation != "" && acc.Rollback != ""
+			acc := drill.AcceptanceOf(rows)
 			if a.json {
 				if rows == nil {
 					rows = []drill.HistoryRow{}

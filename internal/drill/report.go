@@ -89,7 +89,7 @@ func NewReport(inc *incident.Incident, sandbox []actions.Check, sabotage string,
 	}
 	kind, _ := KindOf(inc.Playbook.ID)
 	r := &Report{Schema: ReportSchema, Incident: inc.Header.ID, Kind: kind, Playbook: inc.Playbook.ID, Sabotage: sabotage,
-		Started: inc.Header.Created, Sandbox: sandbox, Acceptance: Acceptance{Criterion: Criterion}}
+		Started: inc.Header.Created, Sandbox: sandbox}
 	if r.Sandbox == nil {
 		r.Sandbox = []actions.Check{}
 	}
@@ -169,26 +169,34 @@ func NewReport(inc *incident.Incident, sandbox []actions.Check, sabotage string,
 		}
 	}
 	r.DurationMS = r.Ended.Sub(r.Started).Milliseconds()
+	var rows []HistoryRow
 	for _, h := range history {
-		if h.Incident == r.Incident || h.Result != "passed" {
-			continue
+		if h.Incident != r.Incident {
+			rows = append(rows, h)
 		}
-		r.Acceptance.take(h.Kind, h.Incident)
 	}
 	if r.Passed {
-		r.Acceptance.take(r.Kind, r.Incident)
+		rows = append(rows, HistoryRow{Incident: r.Incident, Kind: r.Kind, Result: "passed"})
 	}
-	r.Acceptance.Met = r.Acceptance.Rotation != "" && r.Acceptance.Rollback != ""
+	r.Acceptance = AcceptanceOf(rows)
 	return r, nil
 }
 
-func (a *Acceptance) take(k Kind, id string) {
-	switch {
-	case k == Rotation && a.Rotation == "":
-		a.Rotation = id
-	case k == Rollback && a.Rollback == "":
-		a.Rollback = id
+// AcceptanceOf says whether drills meet the runbook's criterion: a passed
+// rotation drill and a passed rollback drill (the first of each is named).
+func AcceptanceOf(rows []HistoryRow) Acceptance {
+	a := Acceptance{Criterion: Criterion}
+	for _, h := range rows {
+		switch {
+		case h.Result != "passed":
+		case h.Kind == Rotation && a.Rotation == "":
+			a.Rotation = h.Incident
+		case h.Kind == Rollback && a.Rollback == "":
+			a.Rollback = h.Incident
+		}
 	}
+	a.Met = a.Rotation != "" && a.Rollback != ""
+	return a
 }
 
 // checksOf reads the verification checks out of an action event's data.
