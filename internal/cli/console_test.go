@@ -30,14 +30,20 @@ func consoleWait(t *testing.T, tm *teatest.TestModel, want string) {
 // TestConsoleRunsAGitHubStepAgainstTheSimulator drives the real console
 // (teatest) with the CLI's own step builder: the SIGNING playbook's first
 // step pauses the signing workflow in the contract-checked simulator, after
-// the plan was shown and the typed confirmation given.
+// the plan was shown and the typed confirmation given; then the feed is
+// re-signed with a generated key, a message is written, and it quits.
 func TestConsoleRunsAGitHubStepAgainstTheSimulator(t *testing.T) {
 	lipgloss.SetColorProfile(termenv.Ascii)
 	e, s, chk := ghEnv(t)
 	s.AddRepo("org/clawsec")
 	wf := s.AddWorkflow("org/clawsec", "deploy-pages.yml", []byte("name: Deploy\njobs:\n  d:\n    env:\n      K: ${{ secrets.CLAWSEC_SIGNING_PRIVATE_KEY }}\n"))
 	ci := s.AddWorkflow("org/clawsec", "ci.yml", []byte("name: CI\n"))
-	id := strings.TrimSpace(e.ok("incident", "open", "--playbook", "SIGNING", "--title", "key leaked in logs", "--fact", "repo=org/clawsec"))
+	dir := t.TempDir()
+	e.ok("key", "generate", "--out", filepath.Join(dir, "new"))
+	feed := filepath.Join(dir, "feed.json")
+	os.WriteFile(feed, []byte(`{"advisories":[]}`), 0o644)
+	id := strings.TrimSpace(e.ok("incident", "open", "--playbook", "SIGNING", "--title", "key leaked in logs", "--fact", "repo=org/clawsec",
+		"--fact", "feed="+feed, "--fact", "new_key="+filepath.Join(dir, "new.pem")))
 
 	a := e.app(io.Discard, io.Discard)
 	if err := a.setup(); err != nil {
@@ -61,6 +67,18 @@ func TestConsoleRunsAGitHubStepAgainstTheSimulator(t *testing.T) {
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	consoleWait(t, tm, "Step 1.1 is now DONE")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	tm.Type("jjjjjjjj")
+	consoleWait(t, tm, "Re-sign artifacts (re-sign-artifacts)")
+	tm.Type("a")
+	consoleWait(t, tm, "enter or y: go ahead")
+	tm.Type("y")
+	consoleWait(t, tm, "Step 4.1 is now DONE")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	tm.Type("c")
+	consoleWait(t, tm, "Communications")
+	tm.Type("w")
+	consoleWait(t, tm, "wrote comms/")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
 	tm.Type("q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 
@@ -73,6 +91,10 @@ func TestConsoleRunsAGitHubStepAgainstTheSimulator(t *testing.T) {
 	show := e.ok("incident", "show", id)
 	if !strings.Contains(show, "[x] 1.1") {
 		t.Errorf("step not done in the record:\n%s", show)
+	}
+	e.ok("verify", feed, "--sig", feed+".sig", "--pubkey", filepath.Join(dir, "new.pub.pem"))
+	if written, _ := filepath.Glob(filepath.Join(e.home, "incidents", id, "comms", "*.txt")); len(written) != 1 {
+		t.Errorf("comms written: %v", written)
 	}
 	// The CLI sees what the console did, and resume re-enables exactly it.
 	e.ok("run", id, "redeploy", "--yes")
