@@ -341,11 +341,11 @@ func (a actionModel) outcomeLines(w int) []string {
 	case a.err == nil && a.out != nil && a.out.Result != nil:
 		out = append(out, wrapIndent(a.st.Good.Render("DONE")+": ", clean(a.out.Result.Summary), w)...)
 	case errors.Is(a.err, actions.ErrNotConfirmed):
-		out = append(out, a.st.Warn.Render("NOT RUN")+": not confirmed; nothing was changed and the step is unchanged")
+		out = append(out, wrapIndent(a.st.Warn.Render("NOT RUN")+": ", "not confirmed; nothing was changed and the step is unchanged", w)...)
 	case errors.Is(a.err, context.Canceled) && (a.out == nil || !a.out.Executed):
-		out = append(out, a.st.Warn.Render("NOT RUN")+": cancelled before it changed anything; the step is unchanged")
+		out = append(out, wrapIndent(a.st.Warn.Render("NOT RUN")+": ", "cancelled before it changed anything; the step is unchanged", w)...)
 	case errors.As(a.err, &mf):
-		out = append(out, a.st.Warn.Render("NOT RUN")+": "+clean(a.err.Error()))
+		out = append(out, wrapIndent(a.st.Warn.Render("NOT RUN")+": ", clean(a.err.Error()), w)...)
 	case a.err != nil:
 		out = append(out, wrapIndent(a.st.Bad.Render("FAILED")+": ", clean(a.err.Error()), w)...)
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -350,5 +351,46 @@ func TestStepShowsThePlanItWouldExecute(t *testing.T) {
 	}
 	if strings.Contains(kinds(t, inc), "action.") {
 		t.Fatalf("previews were recorded: %s", kinds(t, inc))
+	}
+}
+
+// fixedPlan is an action whose plan does not depend on the machine.
+type fixedPlan struct{ slowAction }
+
+func (*fixedPlan) Plan(context.Context) (*actions.Plan, error) {
+	return &actions.Plan{Action: "gh.secret-delete", Summary: "delete secret CLAWSEC_SIGNING_PRIVATE_KEY from org/clawsec",
+		Changes: []string{"DELETE /repos/org/clawsec/actions/secrets/CLAWSEC_SIGNING_PRIVATE_KEY"}, Destructive: true, Confirm: "CLAWSEC_SIGNING_PRIVATE_KEY"}, nil
+}
+
+func TestGoldenMoreViews(t *testing.T) {
+	lib, err := playbooks.Load(nil, playbooks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+		name := func(s string) string { return fmt.Sprintf("%s-%dx%d", s, size.w, size.h) }
+		f := newFixture(t)
+		f.open("INC-1", "Release key leaked in CI logs")
+		f.now = t0.Add(5 * time.Minute)
+		m := f.model(size.w, size.h)
+		m.opts.Library = lib
+		m.library = newLibrary(m.st, lib)
+		m.library.setSize(size.w, m.bodyHeight())
+
+		lv := drive(t, m, typed("p")...)
+		checkFrame(t, lv.View(), size.w, size.h)
+		golden(t, name("library"), lv.View())
+
+		cv := drive(t, m, enter, typed("c")[0])
+		checkFrame(t, cv.View(), size.w, size.h)
+		golden(t, name("comms"), cv.View())
+
+		m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) { return &fixedPlan{}, nil }
+		av := drive(t, m, enter, typed("a")[0])
+		checkFrame(t, av.View(), size.w, size.h)
+		golden(t, name("action-confirm"), av.View())
+		av = drive(t, av, esc)
+		checkFrame(t, av.View(), size.w, size.h)
+		golden(t, name("action-not-run"), av.View())
 	}
 }
