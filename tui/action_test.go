@@ -96,6 +96,18 @@ func TestActionRunsInTheConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = drive(t, m, tea.KeyMsg{Type: tea.KeyBackspace})
+	// A token pasted by mistake is refused, not recorded, and asked again.
+	m = drive(t, m, typed("ghp_"+strings.Repeat("a1B2", 9))...)
+	m = drive(t, m, enter)
+	if v := m.View(); !strings.Contains(v, "not recorded:") || m.runner.prompt != promptFact || !m.typing() {
+		t.Fatalf("a token as a fact:\n%s", v)
+	}
+	evs, _, _ := inc.Journal.Timeline()
+	for _, e := range evs {
+		if strings.Contains(string(e.Data)+e.Summary, "ghp_") {
+			t.Fatalf("the token was recorded: %s", e.Summary)
+		}
+	}
 	m = drive(t, m, typed(offline)...)
 	m = drive(t, m, enter)
 

@@ -203,7 +203,7 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 			step := r.steps[r.cursor].ID
 			switch kind {
 			case promptFact:
-				return r, factCmd(ctx, r.inc, actor, r.facts[0], text, r.now()), screenRunner
+				return r, factCmd(ctx, r.inc, actor, r.facts[0], text), screenRunner
 			case promptSkip:
 				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbSkip, text), screenRunner
 			case promptFail:
@@ -321,6 +321,10 @@ func (r runnerModel) view() string {
 	b.WriteString(truncate(r.metricsLine(), r.w) + "\n")
 	panes(&b, left, right, leftW, rightW, h, r.st.Border.Render(" │ "))
 	if r.prompt == promptFact {
+		// Why it asks, or why the last answer was refused, above the field.
+		if r.message != "" {
+			b.WriteString(r.st.Muted.Render(truncate(clean(r.message), r.w)) + "\n")
+		}
 		in, _ := r.inc.Playbook.Input(r.facts[0])
 		b.WriteString(truncate(clean(in.Title)+" ("+r.facts[0]+"), needed by the action: "+r.input.View(), r.w) + "\n")
 	} else if r.prompt != promptNone {
@@ -484,12 +488,10 @@ type factSetMsg struct {
 	err error
 }
 
-// factCmd checks and records a fact, as `firebreak run --set` does.
-func factCmd(ctx context.Context, inc *incident.Incident, actor, name, value string, now time.Time) tea.Cmd {
+// factCmd records a fact, as `firebreak run --set` does (SetFact checks
+// it against the playbook's input type first).
+func factCmd(ctx context.Context, inc *incident.Incident, actor, name, value string) tea.Cmd {
 	return func() tea.Msg {
-		if _, err := incident.CheckFacts(inc.Playbook, map[string]string{name: value}, now); err != nil {
-			return factSetMsg{id: inc.Header.ID, err: err}
-		}
 		return factSetMsg{id: inc.Header.ID, err: inc.SetFact(ctx, actor, name, value, time.Time{})}
 	}
 }

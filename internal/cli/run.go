@@ -96,8 +96,9 @@ var cmdRun = &command{
 var zeroTime time.Time
 
 // stepArgs fills the action's arguments from the facts. A required argument
-// whose facts are missing is asked for on a terminal (and recorded as a
-// fact), or named in the error; an optional one is left out.
+// whose facts are missing is asked for — on the accessible console's lines,
+// else on the terminal — and recorded as a fact, or named in the error; an
+// optional one is left out.
 func (a *app) stepArgs(inc *incident.Incident, step playbooks.Step, facts map[string]string, yes bool) (map[string]string, error) {
 	for {
 		out, err := actions.StepArgs(step, facts)
@@ -105,50 +106,31 @@ func (a *app) stepArgs(inc *incident.Incident, step playbooks.Step, facts map[st
 		if !errors.As(err, &me) {
 			return out, err
 		}
-		missing := me.Names
-		if a.lineIn != nil && !yes {
-			for _, name := range missing {
-				in, _ := inc.Playbook.Input(name)
-				fmt.Fprintf(a.stdout, "%s (%s), needed by the action: ", in.Title, name)
-				line, err := a.lineIn.ReadString('\n')
-				if err != nil && line == "" {
-					return nil, fmt.Errorf("%w (no answer)", me)
-				}
-				v := strings.TrimSpace(line)
-				if _, err := incident.CheckFacts(inc.Playbook, map[string]string{name: v}, a.now()); err != nil {
-					return nil, err
-				}
-				if err := inc.SetFact(a.ctx, a.actor, name, v, zeroTime); err != nil {
-					return nil, err
-				}
-				facts[name] = v
-			}
-			continue
+		if yes || (a.noTTY && a.lineIn == nil) {
+			return nil, withHint(err, "set them: firebreak run %s %s --set %s=VALUE", inc.Header.ID, step.ID, me.Names[0])
 		}
-		if yes || a.noTTY {
-			return nil, withHint(err, "set them: firebreak run %s %s --set %s=VALUE", inc.Header.ID, step.ID, missing[0])
-		}
-		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-		if err != nil {
-			return nil, fmt.Errorf("%w (no terminal to ask on; use --set)", me)
-		}
-		rd := bufio.NewReader(tty)
-		for _, name := range missing {
-			in, _ := inc.Playbook.Input(name)
-			fmt.Fprintf(tty, "%s (%s): ", in.Title, name)
-			line, err := rd.ReadString('\n')
+		rd, w := a.lineIn, a.stdout
+		if rd == nil {
+			tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 			if err != nil {
-				tty.Close()
-				return nil, err
+				return nil, fmt.Errorf("%w (no terminal to ask on; use --set)", me)
+			}
+			defer tty.Close()
+			rd, w = bufio.NewReader(tty), tty
+		}
+		for _, name := range me.Names {
+			in, _ := inc.Playbook.Input(name)
+			fmt.Fprintf(w, "%s (%s), needed by the action: ", in.Title, name)
+			line, err := rd.ReadString('\n')
+			if err != nil && line == "" {
+				return nil, fmt.Errorf("%w (no answer: %v)", me, err)
 			}
 			v := strings.TrimSpace(line)
-			if err := inc.SetFact(a.ctx, a.actor, name, v, zeroTime); err != nil {
-				tty.Close()
+			if err := inc.SetFact(a.ctx, a.actor, name, v, zeroTime); err != nil { // SetFact checks the value
 				return nil, err
 			}
 			facts[name] = v
 		}
-		tty.Close()
 	}
 }
 
