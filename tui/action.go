@@ -56,7 +56,6 @@ type actionModel struct {
 	state actState
 	run   int // which run the messages belong to
 	step  playbooks.Step
-	incID string
 
 	plan   *actions.Plan
 	typed  textinput.Model // the confirmation word, for destructive plans
@@ -118,7 +117,7 @@ func (a *actionModel) start(ctx context.Context, build StepActionFunc, inc *inci
 	a.run++
 	run := a.run
 	ctx, cancel := context.WithCancel(ctx)
-	*a = actionModel{st: a.st, typed: a.typed, tick: a.tick, bar: a.bar, run: run, state: actPreparing, step: step, incID: inc.Header.ID, started: now,
+	*a = actionModel{st: a.st, typed: a.typed, tick: a.tick, bar: a.bar, run: run, state: actPreparing, step: step, started: now,
 		answer: make(chan bool, 1), events: make(chan tea.Msg, 1), cancel: cancel, latest: &atomic.Pointer[actions.Progress]{}}
 	events, answer, latest := a.events, a.answer, a.latest
 	go func() {

@@ -60,6 +60,19 @@ func keyIncident(t *testing.T, f *fixture) (*incident.Incident, string) {
 	return inc, keyPath
 }
 
+// isolateReady is INC-1 over a generated key with offline_dir known, in a
+// 120x40 console whose a builds isolateBuilder.
+func isolateReady(t *testing.T, f *fixture) (*incident.Incident, string, Model) {
+	t.Helper()
+	inc, keyPath := keyIncident(t, f)
+	if err := inc.SetFact(t.Context(), "alice", "offline_dir", t.TempDir(), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.model(120, 40)
+	m.runner.build = isolateBuilder
+	return inc, keyPath, m
+}
+
 func kinds(t *testing.T, inc *incident.Incident) string {
 	t.Helper()
 	evs, _, err := inc.Journal.Timeline()
@@ -113,7 +126,7 @@ func TestActionRunsInTheConsole(t *testing.T) {
 
 	// The plan is shown; the action is destructive, so it wants the word.
 	v = m.View()
-	for _, want := range []string{"Plan:", "DESTRUCTIVE", "Type isolate", release(keyPath)} {
+	for _, want := range []string{"Plan:", "DESTRUCTIVE", "Type isolate", filepath.Base(keyPath)} {
 		if !strings.Contains(v, want) {
 			t.Fatalf("plan view lacks %q:\n%s", want, v)
 		}
@@ -164,16 +177,9 @@ func TestActionRunsInTheConsole(t *testing.T) {
 	}
 }
 
-func release(path string) string { return filepath.Base(path) }
-
 func TestActionDeclinedChangesNothing(t *testing.T) {
 	f := newFixture(t)
-	inc, keyPath := keyIncident(t, f)
-	if err := inc.SetFact(t.Context(), "alice", "offline_dir", t.TempDir(), time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	m := f.model(120, 40)
-	m.runner.build = isolateBuilder
+	inc, keyPath, m := isolateReady(t, f)
 	m = drive(t, m, enter)
 	m = drive(t, m, typed("a")...)
 	if m.runner.act.state != actConfirm {
@@ -335,12 +341,7 @@ func TestActionProgressAndCancel(t *testing.T) {
 
 func TestStepShowsThePlanItWouldExecute(t *testing.T) {
 	f := newFixture(t)
-	inc, keyPath := keyIncident(t, f)
-	if err := inc.SetFact(t.Context(), "alice", "offline_dir", t.TempDir(), time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	m := f.model(120, 40)
-	m.runner.build = isolateBuilder
+	inc, keyPath, m := isolateReady(t, f)
 	// The preview's pause, without the wait.
 	m.runner.tick = func(_ time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 		return func() tea.Msg { return fn(time.Time{}) }
