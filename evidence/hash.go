@@ -60,6 +60,13 @@ func hashCopy(ctx context.Context, h hash.Hash, w io.Writer, r io.Reader, progre
 	}
 }
 
+// SumBytes is the hex SHA-256 of b, for data already in memory (a rendered
+// message, a report, a blob read from git).
+func SumBytes(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
 // HashReader returns the hex SHA-256 of everything r yields, and its length.
 func HashReader(ctx context.Context, r io.Reader) (string, int64, error) {
 	h := sha256.New()

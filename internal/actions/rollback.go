@@ -3,8 +3,6 @@ package actions
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -203,7 +202,7 @@ func (r *RestoreFiles) Plan(ctx context.Context) (*Plan, error) {
 		if !ok {
 			return nil, fmt.Errorf("git.restore: %s is not in commit %s", rel, short(r.Commit))
 		}
-		r.want[rel] = sum(b)
+		r.want[rel] = evidence.SumBytes(b)
 		cur, _ := sha256File(filepath.Join(r.Repo.Dir, filepath.FromSlash(rel)))
 		if cur == r.want[rel] {
 			p.Changes = append(p.Changes, rel+": already as at "+short(r.Commit))
@@ -345,9 +344,4 @@ func shortSum(s string) string {
 		return "(absent)"
 	}
 	return s[:12]
-}
-
-func sum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }

@@ -134,13 +134,14 @@ type UseSecret struct {
 	Files    []string
 	From, To string
 
-	planned map[string]int
+	planned  map[string]int
+	from, to *regexp.Regexp // secrets.FROM and secrets.TO, made by Plan
 }
 
 var secretNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func (u *UseSecret) re() *regexp.Regexp {
-	return regexp.MustCompile(`\bsecrets\.` + regexp.QuoteMeta(u.From) + `\b`)
+func secretRef(name string) *regexp.Regexp {
+	return regexp.MustCompile(`\bsecrets\.` + regexp.QuoteMeta(name) + `\b`)
 }
 
 func (u *UseSecret) Plan(context.Context) (*Plan, error) {
@@ -152,6 +153,7 @@ func (u *UseSecret) Plan(context.Context) (*Plan, error) {
 	if len(u.Files) == 0 {
 		return nil, errors.New("workflow.use-secret: no workflow files")
 	}
+	u.from, u.to = secretRef(u.From), secretRef(u.To)
 	u.planned = map[string]int{}
 	p := &Plan{Action: "workflow.use-secret", Destructive: true, Confirm: "update"}
 	total := 0
@@ -160,7 +162,7 @@ func (u *UseSecret) Plan(context.Context) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		n := len(u.re().FindAllIndex(b, -1))
+		n := len(u.from.FindAllIndex(b, -1))
 		u.planned[f], total = n, total+n
 		if n > 0 {
 			p.Changes = append(p.Changes, fmt.Sprintf("%s: %d use(s) of secrets.%s → secrets.%s", f, n, u.From, u.To))
@@ -183,7 +185,7 @@ func (u *UseSecret) Execute(ctx context.Context, _ func(Progress)) (*Result, err
 		if err != nil {
 			return &Result{Data: map[string]any{"updated": updated}}, err
 		}
-		out := u.re().ReplaceAll(b, []byte("secrets."+u.To))
+		out := u.from.ReplaceAll(b, []byte("secrets."+u.To))
 		if err := fsutil.WriteFileAtomic(f, out, mode); err != nil {
 			return &Result{Data: map[string]any{"updated": updated}}, err
 		}
@@ -194,15 +196,15 @@ func (u *UseSecret) Execute(ctx context.Context, _ func(Progress)) (*Result, err
 
 func (u *UseSecret) Verify(context.Context, *Result) (*Verification, error) {
 	v := &Verification{}
-	to := regexp.MustCompile(`\bsecrets\.` + regexp.QuoteMeta(u.To) + `\b`)
-	for f, n := range u.planned {
+	for _, f := range u.Files {
+		n := u.planned[f]
 		if n == 0 {
 			continue
 		}
 		b, _, err := readText(f)
 		left, now := 0, 0
 		if err == nil {
-			left, now = len(u.re().FindAllIndex(b, -1)), len(to.FindAllIndex(b, -1))
+			left, now = len(u.from.FindAllIndex(b, -1)), len(u.to.FindAllIndex(b, -1))
 		}
 		v.Checks = append(v.Checks, Check{What: f + " uses secrets." + u.To + ", not secrets." + u.From, OK: err == nil && left == 0 && now >= n,
 			Detail: fmt.Sprintf("%d use(s) of %s left, %d of %s", left, u.From, now, u.To)})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/comms"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -44,7 +45,7 @@ func (x *exportAction) Verify(ctx context.Context, _ *actions.Result) (*actions.
 
 func verifyWritten(path, sum string) *actions.Verification {
 	b, err := os.ReadFile(path)
-	ok := err == nil && sha256Hex(b) == sum
+	ok := err == nil && evidence.SumBytes(b) == sum
 	return &actions.Verification{Checks: []actions.Check{{What: path + " reads back with its hash", OK: ok, Detail: sum}}}
 }
 

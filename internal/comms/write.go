@@ -1,12 +1,11 @@
 package comms
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 )
 
@@ -31,7 +30,4 @@ func RenderedEntry(actor, template, path, sha256Hex string, missing []string) jo
 }
 
 // Sum is the hex SHA-256 of a rendered message.
-func Sum(text string) string {
-	s := sha256.Sum256([]byte(text))
-	return hex.EncodeToString(s[:])
-}
+func Sum(text string) string { return evidence.SumBytes([]byte(text)) }

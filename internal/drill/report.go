@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -112,7 +113,6 @@ func NewReport(inc *incident.Incident, sandbox []actions.Check, sabotage string,
 		if sr == nil {
 			continue
 		}
-		d := jsonData(e)
 		switch e.Kind {
 		case "step.started":
 			if sr.Started.IsZero() {
@@ -126,11 +126,15 @@ func NewReport(inc *incident.Incident, sandbox []actions.Check, sabotage string,
 				sr.State = string(playbooks.Skipped)
 			}
 		case actions.KindDone, actions.KindFailed:
-			sr.Summary, sr.Checks, sr.Error = e.Summary, checksOf(d), ""
+			var rec actionRecord
+			_ = json.Unmarshal(e.Data, &rec) // a record without checks has none
+			sr.Summary, sr.Checks, sr.Error = e.Summary, rec.Verification.Checks, ""
+			if sr.Checks == nil {
+				sr.Checks = []actions.Check{}
+			}
 			if e.Kind == actions.KindFailed {
-				if msg, ok := d["error"].(string); ok {
-					sr.Error = msg
-				} else {
+				sr.Error = rec.Error
+				if sr.Error == "" {
 					sr.Error = e.Summary
 				}
 			}
@@ -199,21 +203,12 @@ func AcceptanceOf(rows []HistoryRow) Acceptance {
 	return a
 }
 
-// checksOf reads the verification checks out of an action event's data.
-func checksOf(d map[string]any) []actions.Check {
-	out := []actions.Check{}
-	v, _ := d["verification"].(map[string]any)
-	cs, _ := v["checks"].([]any)
-	for _, c := range cs {
-		m, _ := c.(map[string]any)
-		var ch actions.Check
-		ch.What, _ = m["what"].(string)
-		ch.OK, _ = m["ok"].(bool)
-		ch.Detail, _ = m["detail"].(string)
-		ch.Skipped, _ = m["skipped"].(bool)
-		out = append(out, ch)
-	}
-	return out
+// actionRecord is what the report reads of an action.done/failed event.
+type actionRecord struct {
+	Error        string `json:"error"`
+	Verification struct {
+		Checks []actions.Check `json:"checks"`
+	} `json:"verification"`
 }
 
 func mark(c actions.Check) string {
@@ -367,7 +362,7 @@ func (r *Report) Save(ctx context.Context, inc *incident.Incident, actor string,
 	_, err = inc.Record(context.WithoutCancel(ctx), journal.Entry{Actor: actor, Kind: KindFinished,
 		Summary: fmt.Sprintf("%s drill %s in %s", r.Kind, strings.ToLower(verdict(r.Passed)), ms(r.DurationMS)),
 		Data: map[string]any{"kind": r.Kind, "passed": r.Passed, "duration_ms": r.DurationMS, "sabotage": r.Sabotage,
-			"report": jsonPath, "report_sha256": sumOf(j), "markdown": mdPath, "markdown_sha256": sumOf([]byte(md.String())), "stopped_at": r.StoppedAt}})
+			"report": jsonPath, "report_sha256": evidence.SumBytes(j), "markdown": mdPath, "markdown_sha256": evidence.SumBytes([]byte(md.String())), "stopped_at": r.StoppedAt}})
 	return jsonPath, mdPath, err
 }
 

@@ -2,8 +2,6 @@ package drill
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -101,7 +100,7 @@ func (s *Sandbox) Check(ctx context.Context, inc *incident.Incident, actor strin
 		case !ok:
 			add("the simulator's "+s.NewSecret+" is the new key", false, "the secret is not set")
 		default:
-			add("the simulator's "+s.NewSecret+" is the new key", string(got) == string(want), "decrypted from the sealed box: "+sumOf(got)[:16]+", key file "+sumOf(want)[:16])
+			add("the simulator's "+s.NewSecret+" is the new key", string(got) == string(want), "decrypted from the sealed box: "+evidence.SumBytes(got)[:16]+", key file "+evidence.SumBytes(want)[:16])
 		}
 		_, still := s.Sim.Secret(s.Repo, "", s.OldSecret)
 		add("the old secret "+s.OldSecret+" is gone from the simulator", !still, "")
@@ -148,11 +147,6 @@ func (s *Sandbox) workflowState(file string) string {
 		return "missing"
 	}
 	return s.Sim.WorkflowState(s.Repo, id)
-}
-
-func sumOf(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 func short(h string) string {
