@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +33,6 @@ type FindFirstBad struct {
 	File     string // repository-relative, e.g. advisories/feed.json
 	Sig      string // its signature; default File + ".sig"
 	Pub      ed25519.PublicKey
-	Now      func() time.Time
 	Verified []VersionCheck
 
 	good, bad *gitrepo.Commit
@@ -60,25 +60,45 @@ func (f *FindFirstBad) Plan(context.Context) (*Plan, error) {
 		f.File, f.sig(), f.Repo.Dir, signing.Fingerprint(f.Pub)[:16])}, nil
 }
 
-func (f *FindFirstBad) check(ctx context.Context, c gitrepo.Commit) (bool, string, error) {
-	data, ok, err := f.Repo.Show(ctx, c.Hash, f.File)
-	if err != nil {
-		return false, "", err
+// errWalked ends a walk of the history early.
+var errWalked = errors.New("walked far enough")
+
+// walk verifies the versions of the signed file at each commit, in order,
+// reading them all through one git process; fn returns false to stop.
+func (f *FindFirstBad) walk(ctx context.Context, cs []gitrepo.Commit, fn func(VersionCheck) bool) error {
+	specs := make([]string, 0, 2*len(cs))
+	for _, c := range cs {
+		specs = append(specs, c.Hash+":"+f.File, c.Hash+":"+f.sig())
 	}
-	if !ok {
-		return false, f.File + " is not in this commit", nil
+	var data []byte
+	err := f.Repo.Blobs(ctx, specs, func(i int, b []byte, ok bool) error {
+		c := cs[i/2]
+		if i%2 == 0 { // the file; its signature comes next
+			if data = b; !ok {
+				data = nil
+			}
+			return nil
+		}
+		vc := VersionCheck{Commit: c}
+		switch _, err := signing.VerifyDetached(f.Pub, data, b, ""); {
+		case data == nil:
+			vc.Detail = f.File + " is not in this commit"
+		case !ok:
+			vc.Detail = f.sig() + " is not in this commit"
+		case err != nil:
+			vc.Detail = err.Error()
+		default:
+			vc.OK = true
+		}
+		if !fn(vc) {
+			return errWalked
+		}
+		return nil
+	})
+	if errors.Is(err, errWalked) {
+		return nil
 	}
-	sig, ok, err := f.Repo.Show(ctx, c.Hash, f.sig())
-	if err != nil {
-		return false, "", err
-	}
-	if !ok {
-		return false, f.sig() + " is not in this commit", nil
-	}
-	if _, err := signing.VerifyDetached(f.Pub, data, sig, ""); err != nil {
-		return false, err.Error(), nil
-	}
-	return true, "", nil
+	return err
 }
 
 func (f *FindFirstBad) Execute(ctx context.Context, progress func(Progress)) (*Result, error) {
@@ -107,28 +127,29 @@ func (f *FindFirstBad) Execute(ctx context.Context, progress func(Progress)) (*R
 	for i, h := range strings.Fields(string(order)) {
 		rank[h] = i
 	}
-	sortCommits(all, rank)
+	slices.SortFunc(all, func(a, b gitrepo.Commit) int { return rank[a.Hash] - rank[b.Hash] })
 	if len(all) == 0 {
 		return nil, fmt.Errorf("git.first-bad: %s has no history in %s", f.File, f.Repo.Dir)
 	}
-	f.Verified = nil
-	for i, c := range all {
-		progress(Progress{Item: c.Hash[:12] + " " + c.Subject, Done: int64(i), Total: int64(len(all))})
-		ok, detail, err := f.check(ctx, c)
-		if err != nil {
-			return nil, err
+	f.Verified, f.good, f.bad = nil, nil, nil
+	err = f.walk(ctx, all, func(vc VersionCheck) bool {
+		progress(Progress{Item: short(vc.Commit.Hash) + " " + vc.Commit.Subject, Done: int64(len(f.Verified)), Total: int64(len(all))})
+		f.Verified = append(f.Verified, vc)
+		c := vc.Commit
+		switch {
+		case vc.OK:
+			f.good = &c
+		case f.good != nil:
+			f.bad = &c
+			return false
 		}
-		f.Verified = append(f.Verified, VersionCheck{Commit: c, OK: ok, Detail: detail})
-		if ok {
-			cc := c
-			f.good = &cc
-			continue
-		}
-		if f.good != nil {
-			cc := c
-			f.bad = &cc
-			break
-		}
+		return ctx.Err() == nil
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, err
 	}
 	data := map[string]any{"file": f.File, "versions": f.Verified}
 	switch {
@@ -140,7 +161,7 @@ func (f *FindFirstBad) Execute(ctx context.Context, progress func(Progress)) (*R
 	}
 	data["first_bad"], data["known_good"] = f.bad, f.good
 	return &Result{
-		Summary: fmt.Sprintf("first bad commit %s at %s (%q); known good %s", f.bad.Hash[:12], journal.FormatTime(f.bad.At)[:19]+"Z", f.bad.Subject, f.good.Hash[:12]),
+		Summary: fmt.Sprintf("first bad commit %s at %s (%q); known good %s", short(f.bad.Hash), journal.FormatTime(f.bad.At)[:19]+"Z", f.bad.Subject, short(f.good.Hash)),
 		Data:    data,
 		Events: []journal.Entry{
 			incident.FactEntry("first_bad_commit", f.bad.Hash),
@@ -150,27 +171,18 @@ func (f *FindFirstBad) Execute(ctx context.Context, progress func(Progress)) (*R
 	}, nil
 }
 
-func sortCommits(cs []gitrepo.Commit, rank map[string]int) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && rank[cs[j].Hash] < rank[cs[j-1].Hash]; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
-}
-
 func (f *FindFirstBad) Verify(ctx context.Context, _ *Result) (*Verification, error) {
-	v := &Verification{}
-	ok, detail, err := f.check(ctx, *f.good)
-	if err != nil {
+	var got []VersionCheck
+	if err := f.walk(ctx, []gitrepo.Commit{*f.good, *f.bad}, func(vc VersionCheck) bool { got = append(got, vc); return true }); err != nil {
 		return nil, err
 	}
-	v.Checks = append(v.Checks, Check{What: "known-good " + f.good.Hash[:12] + " verifies", OK: ok, Detail: detail})
-	ok, detail, err = f.check(ctx, *f.bad)
-	if err != nil {
-		return nil, err
+	if len(got) != 2 {
+		return nil, fmt.Errorf("git.first-bad: re-read %d of 2 versions", len(got))
 	}
-	v.Checks = append(v.Checks, Check{What: "first bad " + f.bad.Hash[:12] + " does not verify", OK: !ok, Detail: detail})
-	return v, nil
+	return &Verification{Checks: []Check{
+		{What: "known-good " + short(f.good.Hash) + " verifies", OK: got[0].OK, Detail: got[0].Detail},
+		{What: "first bad " + short(f.bad.Hash) + " does not verify", OK: !got[1].OK, Detail: got[1].Detail},
+	}}, nil
 }
 
 // RestoreFiles writes repository files back to their content at a commit

@@ -345,7 +345,7 @@ func (a *app) rotationStepAction(inc *incident.Incident, name string, args map[s
 		if err != nil {
 			return nil, err
 		}
-		return &actions.FindFirstBad{Repo: r, File: args["file"], Sig: args["sig"], Pub: k, Now: a.now}, nil
+		return &actions.FindFirstBad{Repo: r, File: args["file"], Sig: args["sig"], Pub: k}, nil
 	case "git.restore":
 		r, err := repo()
 		if err != nil {

@@ -10,8 +10,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -154,6 +156,95 @@ func (r *Repo) Show(ctx context.Context, commit, path string) ([]byte, bool, err
 	}
 	b, err := r.Run(ctx, "show", commit+":"+path)
 	return b, err == nil, err
+}
+
+// Blobs reads the objects named by specs ("COMMIT:PATH") through one
+// `git cat-file --batch`, in order, handing each to fn with ok false where
+// the commit does not have the path. One process however long the history;
+// one blob in memory at a time, each at most MaxOutput bytes.
+func (r *Repo) Blobs(ctx context.Context, specs []string, fn func(i int, data []byte, ok bool) error) error {
+	bin, err := exec.LookPath("git")
+	if err != nil {
+		return ErrNoGit
+	}
+	for _, sp := range specs {
+		if strings.ContainsAny(sp, "\n\r") || strings.HasPrefix(sp, "-") {
+			return fmt.Errorf("%q is not COMMIT:PATH", sp)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-C", r.Dir, "cat-file", "--batch")
+	cmd.Env = cleanEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() { // small requests: write them all, then close
+		for _, sp := range specs {
+			if _, err := io.WriteString(stdin, sp+"\n"); err != nil {
+				break
+			}
+		}
+		stdin.Close()
+	}()
+	fail := func(err error) error {
+		cancel()
+		_ = cmd.Wait()
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return fmt.Errorf("git cat-file --batch: %w (%s)", err, msg)
+		}
+		return fmt.Errorf("git cat-file --batch: %w", err)
+	}
+	stop := func(err error) error { // fn's own error, as it is
+		cancel()
+		_ = cmd.Wait()
+		return err
+	}
+	rd := bufio.NewReader(stdout)
+	for i, sp := range specs {
+		head, err := rd.ReadString('\n')
+		if err != nil {
+			return fail(err)
+		}
+		f := strings.Fields(head)
+		if len(f) == 2 && f[1] == "missing" || len(f) >= 2 && f[len(f)-1] == "ambiguous" {
+			if err := fn(i, nil, false); err != nil {
+				return stop(err)
+			}
+			continue
+		}
+		if len(f) != 3 {
+			return fail(fmt.Errorf("%s: unexpected answer %q", sp, strings.TrimSpace(head)))
+		}
+		size, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil || size < 0 || size > MaxOutput {
+			return fail(fmt.Errorf("%s: object size %q (at most %d)", sp, f[2], MaxOutput))
+		}
+		data := make([]byte, size+1) // the object and its newline
+		if _, err := io.ReadFull(rd, data); err != nil {
+			return fail(err)
+		}
+		if f[1] != "blob" {
+			return fail(fmt.Errorf("%s is a %s, not a file", sp, f[1]))
+		}
+		if err := fn(i, data[:size], true); err != nil {
+			return stop(err)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return &Error{Args: []string{"cat-file", "--batch"}, Stderr: stderr.String(), Err: err}
+	}
+	return nil
 }
 
 // Head returns the commit HEAD points at.

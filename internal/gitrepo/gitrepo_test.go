@@ -3,9 +3,11 @@ package gitrepo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,4 +94,79 @@ func TestErrors(t *testing.T) {
 	if _, err := r.Run(context.Background(), "status"); !errors.Is(err, ErrNoGit) {
 		t.Errorf("without git: %v", err)
 	}
+}
+
+func TestBlobs(t *testing.T) {
+	r := newRepo(t)
+	ctx := context.Background()
+	os.MkdirAll(filepath.Join(r.Dir, "d"), 0o755)
+	os.WriteFile(filepath.Join(r.Dir, "d", "a.txt"), []byte("alpha\nwith a newline\n"), 0o644)
+	os.WriteFile(filepath.Join(r.Dir, "empty"), nil, 0o644)
+	c, err := r.CommitAll(ctx, "one", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = r.Blobs(ctx, []string{c + ":d/a.txt", c + ":nope", c + ":empty", "HEAD:d/a.txt"}, func(i int, b []byte, ok bool) error {
+		got = append(got, fmt.Sprintf("%d %v %q", i, ok, b))
+		return nil
+	})
+	want := []string{`0 true "alpha\nwith a newline\n"`, `1 false ""`, `2 true ""`, `3 true "alpha\nwith a newline\n"`}
+	if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("%v\n%q", err, got)
+	}
+	// A directory is not a file; a callback's error comes back as it is.
+	if err := r.Blobs(ctx, []string{c + ":d"}, func(int, []byte, bool) error { return nil }); err == nil || !strings.Contains(err.Error(), "is a tree") {
+		t.Errorf("tree: %v", err)
+	}
+	stop := errors.New("enough")
+	if err := r.Blobs(ctx, []string{c + ":empty", c + ":d/a.txt"}, func(int, []byte, bool) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("stop: %v", err)
+	}
+	for _, bad := range []string{"x\ny", "--batch-all-objects"} {
+		if err := r.Blobs(ctx, []string{bad}, func(int, []byte, bool) error { return nil }); err == nil {
+			t.Errorf("spec %q accepted", bad)
+		}
+	}
+}
+
+// BenchmarkVersions reads both files of 200 versions: one cat-file --batch
+// against two processes per file (cat-file -e, then show), side by side.
+func BenchmarkVersions(b *testing.B) {
+	if _, err := exec.LookPath("git"); err != nil {
+		b.Skip("git is not installed")
+	}
+	ctx := context.Background()
+	r, err := Init(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var specs []string
+	for i := range 200 {
+		os.WriteFile(filepath.Join(r.Dir, "feed.json"), []byte(fmt.Sprintf(`{"version":%d}`, i)), 0o644)
+		os.WriteFile(filepath.Join(r.Dir, "feed.json.sig"), []byte(fmt.Sprint(i)), 0o644)
+		h, err := r.CommitAll(ctx, fmt.Sprint(i), time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		specs = append(specs, h+":feed.json", h+":feed.json.sig")
+	}
+	b.Run("batch", func(b *testing.B) {
+		for b.Loop() {
+			n := 0
+			if err := r.Blobs(ctx, specs, func(int, []byte, bool) error { n++; return nil }); err != nil || n != len(specs) {
+				b.Fatal(err, n)
+			}
+		}
+	})
+	b.Run("show-per-file", func(b *testing.B) {
+		for b.Loop() {
+			for _, sp := range specs {
+				c, p, _ := strings.Cut(sp, ":")
+				if _, ok, err := r.Show(ctx, c, p); err != nil || !ok {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }
