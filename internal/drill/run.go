@@ -104,12 +104,15 @@ func (s *Sandbox) Check(ctx context.Context, inc *incident.Incident, actor strin
 		}
 		_, still := s.Sim.Secret(s.Repo, "", s.OldSecret)
 		add("the old secret "+s.OldSecret+" is gone from the simulator", !still, "")
-		if pin := st.Facts["pin"]; pin != "" {
-			if k, err := signing.LoadPublicKey(s.NewKeyPrefix+".pub.pem", nil); err == nil {
-				add("the recorded pin is the new key's fingerprint", signing.Fingerprint(k) == pin, pin)
-			}
-		} else {
-			add("the new key's fingerprint was recorded as the pin", false, "no pin fact")
+		const what = "the recorded pin is the new key's fingerprint"
+		pin := st.Facts["pin"]
+		switch k, err := signing.LoadPublicKey(s.NewKeyPrefix+".pub.pem", nil); {
+		case pin == "":
+			add(what, false, "no pin fact was recorded")
+		case err != nil:
+			add(what, false, "the new public key: "+err.Error())
+		default:
+			add(what, signing.Fingerprint(k) == pin, pin)
 		}
 	case Rollback:
 		for _, wf := range []string{"release.yml", "sign-feed.yml"} {
