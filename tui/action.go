@@ -345,6 +345,8 @@ func (a actionModel) outcomeLines(w int) []string {
 		out = append(out, wrapIndent(a.st.Warn.Render("NOT RUN")+": ", "cancelled before it changed anything; the step is unchanged", w)...)
 	case errors.As(a.err, &mf):
 		out = append(out, wrapIndent(a.st.Warn.Render("NOT RUN")+": ", clean(a.err.Error()), w)...)
+	case a.err != nil && (a.out == nil || !a.out.Executed):
+		out = append(out, wrapIndent(a.st.Warn.Render("NOT RUN")+": ", clean(a.err.Error())+" (nothing was changed; the step is unchanged)", w)...)
 	case a.err != nil:
 		out = append(out, wrapIndent(a.st.Bad.Render("FAILED")+": ", clean(a.err.Error()), w)...)
 	}

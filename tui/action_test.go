@@ -121,8 +121,14 @@ func TestActionRunsInTheConsole(t *testing.T) {
 			t.Fatalf("the token was recorded: %s", e.Summary)
 		}
 	}
+	if v := m.View(); !strings.Contains(v, "enter record • esc cancel, record nothing") {
+		t.Fatalf("the footer does not say what the field's keys do:\n%s", v)
+	}
 	m = drive(t, m, typed(offline)...)
 	m = drive(t, m, enter)
+	if strings.Contains(m.View(), "not recorded:") {
+		t.Fatalf("the refusal outlived the value that was recorded:\n%s", m.View())
+	}
 
 	// The plan is shown; the action is destructive, so it wants the word.
 	v = m.View()
@@ -198,6 +204,15 @@ func TestActionDeclinedChangesNothing(t *testing.T) {
 	if strings.Contains(kinds(t, inc), "action.") {
 		t.Fatalf("declined, yet recorded: %s", kinds(t, inc))
 	}
+	// A plan that cannot be made changes nothing and says so.
+	m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) {
+		return &actions.ScanModules{Paths: []string{"/nope/modules"}}, nil
+	}
+	m = drive(t, m, typed("a")...)
+	if v := m.View(); !strings.Contains(v, "NOT RUN: wasm.scan: stat /nope/modules") || strings.Contains(v, "FAILED") {
+		t.Fatalf("a plan that cannot be made:\n%s", v)
+	}
+	m = drive(t, m, esc)
 	// An encrypted key is handed to the terminal.
 	m = drive(t, m, esc)
 	m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) {

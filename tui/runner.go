@@ -467,6 +467,9 @@ func (r runnerModel) detail(w int) []string {
 }
 
 func (r runnerModel) shortHelp() []key.Binding {
+	if r.prompt != promptNone {
+		return []key.Binding{r.keys.Record, r.keys.CancelField}
+	}
 	switch r.act.state {
 	case actConfirm:
 		return []key.Binding{r.keys.GoAhead, r.keys.CancelAction}
@@ -526,7 +529,7 @@ func (r runnerModel) updateAction(msg tea.Msg, ctx context.Context) (runnerModel
 			r.message = "not recorded: " + msg.err.Error()
 			return r, r.askFact()
 		}
-		r.facts = r.facts[1:]
+		r.facts, r.message = r.facts[1:], ""
 		if len(r.facts) > 0 {
 			return r, r.askFact()
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 )
@@ -259,5 +261,32 @@ func TestFirstBadRestoreCommitWindow(t *testing.T) {
 	}
 	if _, err := runAll(t, &RecordWindow{From: now.Add(time.Hour), Now: func() time.Time { return now }}); err == nil {
 		t.Error("a window from the future")
+	}
+}
+
+// TestScanOfAPathThatVanishesFailsVerification: a path gone between the
+// plan and the scan (or unreadable in the tree) makes the verification
+// fail, so "0 modules affected" never passes for a scope it did not read.
+func TestScanOfAPathThatVanishesFailsVerification(t *testing.T) {
+	dir := t.TempDir()
+	mods := filepath.Join(dir, "mods")
+	os.Mkdir(mods, 0o755)
+	scratch := filepath.Join(dir, "scratch")
+	os.Mkdir(scratch, 0o700)
+	s := &ScanModules{Paths: []string{mods}, KeyID: make([]byte, 12), Store: evidence.NewEvidenceStore(filepath.Join(dir, "ev")), Scratch: scratch, Actor: "t"}
+	if _, err := (&ScanModules{Paths: []string{filepath.Join(dir, "nope")}}).Plan(context.Background()); err == nil {
+		t.Fatal("a missing path was planned")
+	}
+	if _, err := s.Plan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(mods) // gone after the plan (the runner plans again; this is the race it cannot see)
+	res, err := s.Execute(context.Background(), func(Progress) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Verify(context.Background(), res)
+	if err != nil || v.OK() || !strings.Contains(fmt.Sprint(v.Failed()), "1 unreadable") {
+		t.Fatalf("verification %+v %v", v, err)
 	}
 }

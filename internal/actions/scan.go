@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -25,12 +26,20 @@ type ScanModules struct {
 	Actor   string
 
 	found   []wasmsig.ScanResult
+	unread  []string // paths that could not be read, with why
 	summary map[string]int
 	entry   *evidence.Entry
 }
 
-// Plan says what will be scanned.
+// Plan says what will be scanned. A path that does not exist is refused:
+// a scope of "0 modules" over a mistyped directory must not pass for a
+// finding.
 func (s *ScanModules) Plan(ctx context.Context) (*Plan, error) {
+	for _, p := range s.Paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("wasm.scan: %w", err)
+		}
+	}
 	return &Plan{Action: "wasm.scan", Summary: fmt.Sprintf("scan %s for modules signed by key %s and save affected-modules.txt to the evidence",
 		strings.Join(s.Paths, ", "), hex.EncodeToString(s.KeyID)), Changes: []string{"add affected-modules.txt to the evidence"}}, nil
 }
@@ -47,6 +56,12 @@ func (s *ScanModules) Execute(ctx context.Context, progress func(Progress)) (*Re
 	}
 	rs = append(rs, bad...)
 	s.summary = wasmsig.Summary(rs)
+	s.unread = nil
+	for _, r := range rs {
+		if r.Status == wasmsig.StatusUnreadable {
+			s.unread = append(s.unread, r.Path+": "+r.Error)
+		}
+	}
 	var list strings.Builder
 	for _, r := range rs {
 		if r.Status == wasmsig.StatusSignedByKey {
@@ -77,7 +92,18 @@ func (s *ScanModules) Execute(ctx context.Context, progress func(Progress)) (*Re
 		Events: []journal.Entry{{Kind: "evidence.added", Summary: "affected modules list saved: " + es[0].Name + " sha256 " + es[0].SHA256, Data: es[0]}}}, nil
 }
 
-// Verify re-hashes the saved list.
+// Verify re-hashes the saved list, and fails when part of the tree could
+// not be read: the list would then not be the whole scope.
 func (s *ScanModules) Verify(ctx context.Context, _ *Result) (*Verification, error) {
-	return verifyEntries(ctx, s.Store, []evidence.Entry{*s.entry}, false)
+	v, err := verifyEntries(ctx, s.Store, []evidence.Entry{*s.entry}, false)
+	if err != nil {
+		return nil, err
+	}
+	c := Check{What: "every file under the scanned paths was read", OK: len(s.unread) == 0,
+		Detail: fmt.Sprintf("%d unreadable", len(s.unread))}
+	if len(s.unread) > 0 {
+		c.Detail += ": " + strings.Join(s.unread[:min(len(s.unread), 5)], "; ")
+	}
+	v.Checks = append(v.Checks, c)
+	return v, nil
 }

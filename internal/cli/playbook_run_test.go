@@ -114,3 +114,15 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 	}
 	contractOK(t, chk)
 }
+
+// TestScopeOfAMissingDirectoryIsRefused: identify-scope over a directory
+// that does not exist fails at the plan and leaves the step alone, rather
+// than reporting "0 modules signed".
+func TestScopeOfAMissingDirectoryIsRefused(t *testing.T) {
+	e := newEnv(t)
+	id := e.open("--fact", "key_id=00112233445566778899aabb", "--fact", "module_dir=/nope/modules")
+	e.fail(1, "wasm.scan: stat /nope/modules: no such file or directory", "run", id, "identify-scope", "--yes")
+	if show := e.ok("incident", "show", id); !strings.Contains(show, "[ ] 1.2") {
+		t.Fatalf("the step changed:\n%s", show)
+	}
+}

@@ -264,13 +264,20 @@ var cmdWasmScan = &command{
 				return err
 			}
 			res = append(res, bad...)
+			c := wasmsig.Summary(res)
+			unreadable := func() error {
+				if n := c[wasmsig.StatusUnreadable]; n > 0 {
+					return withHint(fmt.Errorf("%d path(s) could not be read: the scan is not the whole scope", n), "check the paths and permissions, then scan again")
+				}
+				return nil
+			}
 			if a.json {
 				for _, r := range res {
 					if err := a.printJSON(r); err != nil {
 						return err
 					}
 				}
-				return nil
+				return unreadable()
 			}
 			for _, r := range res {
 				if r.Status != wasmsig.StatusSignedByKey {
@@ -291,10 +298,9 @@ var cmdWasmScan = &command{
 					a.printf("%s: %s: %s\n", r.Status, textutil.Line(r.Path), textutil.Line(r.Error))
 				}
 			}
-			c := wasmsig.Summary(res)
 			a.printf("%d module(s) scanned for key %x: %d signed by the key, %d signed by other keys only, %d unsigned, %d keyless, %d unparseable, %d unreadable\n",
 				len(res), kid, c[wasmsig.StatusSignedByKey], c[wasmsig.StatusOthers], c[wasmsig.StatusUnsigned], c[wasmsig.StatusKeyless], c[wasmsig.StatusUnparseable], c[wasmsig.StatusUnreadable])
-			return nil
+			return unreadable()
 		}
 	},
 }

@@ -88,6 +88,10 @@ func TestWasmCommands(t *testing.T) {
 	e.fail(1, "not a WebAssembly module", "wasm", "sign", filepath.Join(mods, "fake.wasm"), "--key", k("new.sec"), "--yes")
 	e.fail(2, "give --key-id HEX or --pubkey PUB", "wasm", "scan", mods)
 	e.fail(2, "is not hex", "wasm", "scan", mods, "--key-id", "xyz")
+	// A mistyped directory is not "0 modules affected".
+	if _, errs, code := e.run("wasm", "scan", mods, filepath.Join(mods, "nope"), "--key-id", oldKID, "--json"); code != 1 || !strings.Contains(errs, "1 path(s) could not be read") {
+		t.Fatalf("scan of a missing path: exit %d, %s", code, errs)
+	}
 	e.fail(1, "the new key is the key being dropped", "wasm", "resign", mods, "--drop-pubkey", k("new.pub"), "--key", k("new.sec"))
 	e.fail(1, "is not the public half", "wasm", "sign", m, "--key", k("new.sec"), "--pubkey", k("old.pub"), "--yes")
 }

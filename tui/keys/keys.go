@@ -45,12 +45,15 @@ func NewNav() Nav {
 // Runner are the incident runner's keys.
 type Runner struct {
 	GoAhead, CancelAction, Dismiss                                                                           key.Binding // while an action runs in the console
+	Record, CancelField                                                                                      key.Binding // while a reason, note or fact is typed
 	Run, RunTerminal, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Comms, Refresh key.Binding
 }
 
 // NewRunner returns the runner's keys.
 func NewRunner() Runner {
 	return Runner{
+		Record:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "record")),
+		CancelField:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel, record nothing")),
 		GoAhead:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go ahead")),
 		CancelAction: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel the action")),
 		Dismiss:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "dismiss")),
