@@ -212,7 +212,6 @@ func TestActionDeclinedChangesNothing(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "NOT RUN: wasm.scan: stat /nope/modules") || strings.Contains(v, "FAILED") {
 		t.Fatalf("a plan that cannot be made:\n%s", v)
 	}
-	m = drive(t, m, esc)
 	// An encrypted key is handed to the terminal.
 	m = drive(t, m, esc)
 	m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) {
