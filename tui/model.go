@@ -543,6 +543,10 @@ func (m Model) statusBar() string {
 
 func (m Model) shortHelp() []key.Binding {
 	g := []key.Binding{m.gk.Help, m.gk.Quit}
+	if m.typing() && m.screen != screenNew {
+		// A field has every key, ? and q included: only ctrl+c is global.
+		g = []key.Binding{m.gk.ForceQuit}
+	}
 	switch m.screen {
 	case screenHome:
 		return append(m.home.shortHelp(), g...)
