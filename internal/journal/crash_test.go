@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 const helperEnv = "FIREBREAK_JOURNAL_CRASH_HELPER"
@@ -87,7 +86,21 @@ func TestKillAtRandomMoments(t *testing.T) {
 			cmds = append(cmds, cmd)
 			outs = append(outs, bufio.NewScanner(out))
 		}
-		time.Sleep(time.Duration(5+rng.Intn(40)) * time.Millisecond)
+		// Kill once the first helper has announced a random number of
+		// fsynced appends (never on a timer: on a loaded machine a timer can
+		// fire before a helper has done anything). The other helper is
+		// wherever it happens to be, mid-write or waiting for the lock.
+		want := 1 + rng.Intn(6)
+		seen := 0
+		for seen < want && outs[0].Scan() {
+			if n, err := strconv.ParseInt(outs[0].Text(), 10, 64); err == nil {
+				seen++
+				acked = max(acked, n)
+			}
+		}
+		if seen < want {
+			t.Fatalf("round %d: the helper stopped after %d appends", round, seen)
+		}
 		for _, c := range cmds {
 			_ = c.Process.Signal(syscall.SIGKILL)
 		}

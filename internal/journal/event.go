@@ -297,6 +297,7 @@ const (
 	ProblemActor        = "wrong actor"
 	ProblemTooLong      = "line too long"
 	ProblemSeal         = "seal"
+	ProblemNotFile      = "not a journal file"
 )
 
 // check verifies one parsed event's own integrity: that its id is the hash of

@@ -12,9 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
@@ -70,27 +72,41 @@ func (e *TornError) Is(target error) bool { return target == ErrTorn }
 
 // Actors lists the actors that have a journal file, sorted.
 func (j *Journal) Actors() ([]string, error) {
+	actors, _, err := j.files()
+	return actors, err
+}
+
+// files lists the actors with a regular journal file, and the names of the
+// entries that look like journal files but are something else (a symlink, a
+// directory, a name no actor can have): Verify reports those.
+func (j *Journal) files() (actors, odd []string, err error) {
 	ents, err := os.ReadDir(j.dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read journal: %w", err)
+		return nil, nil, fmt.Errorf("read journal: %w", err)
 	}
-	var out []string
 	for _, e := range ents {
 		name := e.Name()
-		if !strings.HasSuffix(name, Ext) || !e.Type().IsRegular() {
+		if !strings.HasSuffix(name, Ext) {
 			continue
 		}
 		actor := strings.TrimSuffix(name, Ext)
-		if ValidActor(actor) {
-			out = append(out, actor)
+		if !e.Type().IsRegular() || !ValidActor(actor) {
+			odd = append(odd, name)
+			continue
 		}
+		actors = append(actors, actor)
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(actors)
+	sort.Strings(odd)
+	return actors, odd, nil
 }
+
+// quoteBytes shows a string with every byte that is not printable UTF-8
+// escaped, for error messages.
+func quoteBytes(s string) string { return strconv.QuoteToASCII(s) }
 
 // Append writes e to its actor's file as one whole line, fsyncs it, and
 // returns the stored event. It holds an exclusive lock on the file for the
@@ -107,6 +123,12 @@ func (j *Journal) Append(ctx context.Context, in Entry) (Event, error) {
 	if strings.ContainsAny(in.Summary, "\n\r") {
 		return Event{}, errors.New("append: summary must be one line")
 	}
+	if !utf8.ValidString(in.Summary) {
+		return Event{}, fmt.Errorf("append: summary %s is not UTF-8 text", quoteBytes(in.Summary))
+	}
+	if !utf8.ValidString(in.Step) {
+		return Event{}, fmt.Errorf("append: step %s is not UTF-8 text", quoteBytes(in.Step))
+	}
 	var raw []byte
 	if in.Data != nil {
 		var err error
@@ -115,6 +137,12 @@ func (j *Journal) Append(ctx context.Context, in Entry) (Event, error) {
 		}
 		if string(raw) == "null" {
 			raw = nil
+		}
+		// encoding/json writes bytes that are not UTF-8 as the escape
+		// \ufffd (a real U+FFFD it writes as itself): such text would be
+		// recorded as something else than what was given.
+		if bytes.Contains(raw, []byte(`\ufffd`)) {
+			return Event{}, errors.New(`append: data holds text that is not UTF-8 (or the escape \ufffd); record such values as bytes`)
 		}
 	}
 	if err := os.MkdirAll(j.dir, 0o700); err != nil {

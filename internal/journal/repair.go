@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -23,6 +24,10 @@ type Repaired struct {
 	Offset   int64  `json:"offset"`
 	Len      int64  `json:"len"`
 	SHA256   string `json:"sha256"`
+	// Completed says the tail was a whole, valid event that had lost only
+	// its newline: the newline was added and the event kept in place
+	// (TornFile is empty).
+	Completed bool `json:"completed,omitempty"`
 }
 
 // Repair sets aside the torn final line of every actor file: the bytes after
@@ -74,6 +79,19 @@ func (j *Journal) repairFile(ctx context.Context, actor string) (*Repaired, erro
 	if _, err := f.ReadAt(torn, cut); err != nil {
 		return nil, fmt.Errorf("repair: read %s: %w", path, err)
 	}
+	sum := sha256.Sum256(torn)
+	if completes(line, torn, actor) {
+		// The write reached its last byte but the newline: the event is
+		// whole and hashes right. Setting it aside would drop a real
+		// event; end the line instead.
+		if _, err := f.WriteAt([]byte{'\n'}, size); err != nil {
+			return nil, fmt.Errorf("repair: complete %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			return nil, fmt.Errorf("repair: sync %s: %w", path, err)
+		}
+		return &Repaired{Actor: actor, File: filepath.Base(path), Offset: cut, Len: int64(len(torn)), SHA256: hex.EncodeToString(sum[:]), Completed: true}, nil
+	}
 	tornPath, err := writeAside(path, torn)
 	if err != nil {
 		return nil, fmt.Errorf("repair: %w", err)
@@ -84,11 +102,31 @@ func (j *Journal) repairFile(ctx context.Context, actor string) (*Repaired, erro
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("repair: sync %s: %w", path, err)
 	}
-	sum := sha256.Sum256(torn)
 	return &Repaired{
 		Actor: actor, File: filepath.Base(path), TornFile: filepath.Base(tornPath),
 		Offset: cut, Len: int64(len(torn)), SHA256: hex.EncodeToString(sum[:]),
 	}, nil
+}
+
+// completes reports whether tail, the bytes after the last newline, is a
+// whole canonical event of actor that follows prevLine (the last complete
+// line, newline included; empty when there is none).
+func completes(prevLine, tail []byte, actor string) bool {
+	if len(tail) > MaxLine-1 {
+		return false
+	}
+	e, err := ParseLine(tail)
+	if err != nil || e.Actor != actor {
+		return false
+	}
+	if kind, _, _ := check(&e, tail, nil); kind != "" {
+		return false
+	}
+	if len(prevLine) == 0 {
+		return e.Seq == 1 && e.Prev == ""
+	}
+	prev, err := parseAny(bytes.TrimSuffix(prevLine, []byte("\n")))
+	return err == nil && e.Seq == prev.Seq+1 && e.Prev == prev.ID
 }
 
 // writeAside writes b to a new file next to path named path+".torn" (or with

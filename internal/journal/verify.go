@@ -6,8 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 )
+
+func typeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return m.Type().String()
+}
 
 // Problem is the first bad event of a file.
 type Problem struct {
@@ -20,6 +38,9 @@ type Problem struct {
 }
 
 func (p *Problem) Error() string {
+	if p.Line == 0 {
+		return fmt.Sprintf("%s: %s: %s", p.File, p.Kind, p.Detail)
+	}
 	if p.Seq > 0 {
 		return fmt.Sprintf("%s:%d: seq %d: %s: %s", p.File, p.Line, p.Seq, p.Kind, p.Detail)
 	}
@@ -93,11 +114,23 @@ type VerifyOptions struct {
 // by one line, and reports the first bad event of each file. The error is for
 // failures to read; a broken chain is a Problem in the report.
 func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, error) {
-	actors, err := j.Actors()
+	actors, odd, err := j.files()
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{}
+	for _, name := range odd {
+		// A journal file swapped for a link or a directory is a journal
+		// that can no longer be checked: never a pass.
+		what := "not a regular file"
+		if fi, err := os.Lstat(filepath.Join(j.dir, name)); err == nil {
+			what = fmt.Sprintf("a %s, not a regular file", typeName(fi.Mode()))
+			if fi.Mode().IsRegular() {
+				what = "a journal file whose name is not a valid actor name"
+			}
+		}
+		rep.Problems = append(rep.Problems, &Problem{File: name, Kind: ProblemNotFile, Detail: what})
+	}
 	for _, a := range actors {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -1,0 +1,139 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// Text that is not UTF-8 used to be written one way (\ufffd escapes) and
+// re-encoded another on verification, so the event looked tampered with
+// forever. It is refused now, naming the field; valid text of any kind
+// (controls, U+2028, a real U+FFFD, bidi overrides) round-trips.
+func TestAppendRefusesTextThatIsNotUTF8(t *testing.T) {
+	j := newJournal(t)
+	for name, e := range map[string]Entry{
+		"summary": {Actor: "alice", Kind: "note", Summary: "bad\xff"},
+		"step":    {Actor: "alice", Kind: "note", Step: "1.\xe9", Summary: "x"},
+		"data":    {Actor: "alice", Kind: "note", Summary: "x", Data: map[string]any{"name": "latin\xe9.txt"}},
+	} {
+		if _, err := j.Append(context.Background(), e); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if _, err := os.Stat(j.Path("alice")); err == nil {
+		b, _ := os.ReadFile(j.Path("alice"))
+		if len(b) != 0 {
+			t.Fatalf("a refused event was written: %q", b)
+		}
+	}
+	odd := "tab\there \x1b[2J bell\x07 \u2028 \ufffd \u202e nul\x00"
+	mustAppend(t, j, "alice", "note", strings.ReplaceAll(odd, "\n", ""), map[string]any{"v": odd})
+	rep, err := j.Verify(context.Background(), VerifyOptions{})
+	if err != nil || !rep.Intact() {
+		t.Fatalf("valid odd text does not verify: %v %+v", err, rep.Problems)
+	}
+}
+
+// FuzzAppendVerify appends events whose every text field is arbitrary bytes.
+// Whatever Append accepts must verify and read back as given; whatever it
+// refuses leaves the file as it was.
+func FuzzAppendVerify(f *testing.F) {
+	f.Add("note", "1.1", "plain", "value", "file.txt")
+	f.Add("note", "", "bad\xff", "\xe9", "latin\xe9.txt")
+	f.Add("note", "2.\u2028", "\x1b]52;c;AAAA\x07", "\ufffd", "a\nb")
+	f.Add("note", "", "\\ufffd", `\ufffd`, "\u202etxt.exe")
+	f.Fuzz(func(t *testing.T, kind, step, summary, value, file string) {
+		j := New(filepath.Join(t.TempDir(), "journal"))
+		j.Now = clock()
+		before := mustAppend(t, j, "fz", "note", "first", nil)
+		e, err := j.Append(context.Background(), Entry{Actor: "fz", Kind: "note", Step: step, Summary: summary, Data: map[string]any{"v": value, "file": file}})
+		b, _ := os.ReadFile(j.Path("fz"))
+		if err != nil {
+			if strings.Count(string(b), "\n") != 1 {
+				t.Fatalf("a refused append changed the file: %q", b)
+			}
+			if utf8.ValidString(step) && utf8.ValidString(summary) && utf8.ValidString(value) && utf8.ValidString(file) && !strings.ContainsAny(summary, "\r\n") && !strings.Contains(value+file, `\ufffd`) {
+				t.Fatalf("valid text refused: %v", err)
+			}
+			return
+		}
+		rep, verr := j.Verify(context.Background(), VerifyOptions{})
+		if verr != nil || !rep.Intact() {
+			t.Fatalf("accepted event does not verify: %v %+v", verr, rep.Problems)
+		}
+		evs, _, rerr := j.ReadAll()
+		if rerr != nil || len(evs["fz"]) != 2 {
+			t.Fatalf("read back: %v", rerr)
+		}
+		got := evs["fz"][1]
+		var d struct{ V, File string }
+		if err := json.Unmarshal(got.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if got.Summary != summary || got.Step != step || d.V != value || d.File != file || got.ID != e.ID || got.Prev != before.ID {
+			t.Fatalf("read back %+v / %+v, wrote %q %q %q %q", got, d, step, summary, value, file)
+		}
+		_ = kind
+	})
+}
+
+// A journal file swapped for a symlink or a directory used to be skipped,
+// so the incident verified "OK". It is a problem now, named.
+func TestVerifyReportsJournalFilesThatAreNotFiles(t *testing.T) {
+	for _, swap := range []string{"symlink", "directory"} {
+		t.Run(swap, func(t *testing.T) {
+			j := newJournal(t)
+			write3(t, j)
+			real := j.Path("alice")
+			moved := filepath.Join(t.TempDir(), "alice.jsonl")
+			if err := os.Rename(real, moved); err != nil {
+				t.Fatal(err)
+			}
+			if swap == "symlink" {
+				os.Symlink(moved, real)
+			} else {
+				os.Mkdir(real, 0o700)
+			}
+			rep, err := j.Verify(context.Background(), VerifyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Intact() || len(rep.Problems) != 1 || rep.Problems[0].Kind != ProblemNotFile || !strings.Contains(rep.Problems[0].Error(), "alice.jsonl: not a journal file: a "+swap) {
+				t.Fatalf("%s: %+v", swap, rep.Problems)
+			}
+		})
+	}
+}
+
+// A final line that lost only its newline is a whole event: repair ends the
+// line instead of setting the event aside.
+func TestRepairCompletesALineThatLostOnlyItsNewline(t *testing.T) {
+	j := newJournal(t)
+	lines := write3(t, j)
+	os.WriteFile(j.Path("alice"), []byte(lines[0]+lines[1]+strings.TrimSuffix(lines[2], "\n")), 0o600)
+	rs, err := j.Repair(context.Background())
+	if err != nil || len(rs) != 1 || !rs[0].Completed || rs[0].TornFile != "" {
+		t.Fatalf("repair: %v %+v", err, rs)
+	}
+	if _, err := os.Stat(j.Path("alice") + ".torn"); err == nil {
+		t.Fatal("a whole event was set aside")
+	}
+	rep, _ := j.Verify(context.Background(), VerifyOptions{})
+	if !rep.Intact() || rep.Events != 3 {
+		t.Fatalf("after repair: %+v", rep)
+	}
+	// A whole event that does not chain (say, from another file) is still
+	// set aside.
+	other := newJournal(t)
+	ol := write3(t, other)
+	os.WriteFile(j.Path("alice"), []byte(lines[0]+lines[1]+strings.TrimSuffix(ol[0], "\n")), 0o600)
+	rs, err = j.Repair(context.Background())
+	if err != nil || len(rs) != 1 || rs[0].Completed || rs[0].TornFile == "" {
+		t.Fatalf("repair of a foreign line: %v %+v", err, rs)
+	}
+}
