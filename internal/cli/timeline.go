@@ -166,6 +166,9 @@ func (a *app) reportVerify(inc *incident.Incident, rep *journal.Report) error {
 		}
 	}
 	a.printf("OK %s: %d events in %d actor file(s), every chain intact%s\n", inc.Header.ID, rep.Events, len(rep.Files), seals)
+	if inc.Legacy {
+		fmt.Fprintf(a.stderr, "firebreak: warning: %s was opened before the journal committed to %s and %s: those two files are not covered\n", inc.Header.ID, incident.HeaderFile, incident.PlaybookFile)
+	}
 	return nil
 }
 

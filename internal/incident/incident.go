@@ -54,7 +54,11 @@ type Incident struct {
 	Dir      string
 	Playbook *playbooks.Playbook
 	Journal  *journal.Journal
-	now      func() time.Time
+	// Legacy marks an incident opened before incident.opened committed to
+	// the header and the playbook snapshot: those two files are not
+	// covered by the chain.
+	Legacy bool
+	now    func() time.Time
 }
 
 // Now is the incident's clock.

@@ -8,6 +8,7 @@ package incident
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -273,13 +274,15 @@ func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := fsutil.WriteFileAtomic(filepath.Join(dir, HeaderFile), append(hb, '\n'), 0o400); err != nil {
+	hb = append(hb, '\n')
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, HeaderFile), hb, 0o400); err != nil {
 		return nil, fmt.Errorf("open incident: %w", err)
 	}
 	if err := fsutil.SyncDir(dir); err != nil {
 		return nil, fmt.Errorf("open incident: %w", err)
 	}
-	inc, err := w.load(id)
+	// Not load: the event that commits to these files is written next.
+	inc, _, _, err := w.read(id)
 	if err != nil {
 		return nil, err
 	}
@@ -293,6 +296,9 @@ func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) 
 		Data: map[string]any{
 			"title": title, "playbook": o.Playbook.ID, "playbook_version": o.Playbook.Version,
 			"severity": sev.String(), "sev": sev.SEV(), "drill": o.Drill,
+			// The chain commits to the header and the playbook snapshot:
+			// neither is covered by a chain of its own.
+			CommitHeader: sha256Hex(hb), CommitPlaybook: sha256Hex(o.Playbook.Raw),
 		},
 	}); err != nil {
 		return nil, err
@@ -370,31 +376,96 @@ func (w *Workspace) parse(path string, b []byte) (*playbooks.Playbook, error) {
 }
 
 func (w *Workspace) load(id string) (*Incident, error) {
+	inc, hb, pb, err := w.read(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := inc.checkCommitted(hb, pb); err != nil {
+		return nil, err
+	}
+	return inc, nil
+}
+
+// read reads an incident's header and playbook snapshot, and returns their
+// bytes too.
+func (w *Workspace) read(id string) (*Incident, []byte, []byte, error) {
 	dir := w.Dir(id)
 	hb, err := os.ReadFile(filepath.Join(dir, HeaderFile))
 	if err != nil {
-		return nil, fmt.Errorf("incident %s: %w", id, err)
+		return nil, nil, nil, fmt.Errorf("incident %s: %w", id, err)
 	}
 	var h Header
 	if err := json.Unmarshal(hb, &h); err != nil {
-		return nil, fmt.Errorf("incident %s: %s is malformed: %v", id, HeaderFile, err)
+		return nil, nil, nil, fmt.Errorf("incident %s: %s is malformed: %v", id, HeaderFile, err)
 	}
 	if h.Schema != HeaderSchema || h.ID != id {
-		return nil, fmt.Errorf("incident %s: %s is not a %s header for this incident", id, HeaderFile, HeaderSchema)
+		return nil, nil, nil, fmt.Errorf("incident %s: %s is not a %s header for this incident", id, HeaderFile, HeaderSchema)
 	}
 	pbPath := filepath.Join(dir, PlaybookFile)
 	pb, err := playbooks.ReadFile(pbPath)
 	if err != nil {
-		return nil, fmt.Errorf("incident %s: playbook snapshot: %w", id, err)
+		return nil, nil, nil, fmt.Errorf("incident %s: playbook snapshot: %w", id, err)
 	}
 	p, err := w.parse(pbPath, pb)
 	if err != nil {
-		return nil, fmt.Errorf("incident %s: playbook snapshot does not parse:\n%w", id, err)
+		return nil, nil, nil, fmt.Errorf("incident %s: playbook snapshot does not parse:\n%w", id, err)
 	}
 	if p.Digest != h.Playbook.Digest {
-		return nil, fmt.Errorf("incident %s: playbook snapshot was changed (digest %.12s…, header pins %.12s…)", id, p.Digest, h.Playbook.Digest)
+		return nil, nil, nil, fmt.Errorf("incident %s: playbook snapshot was changed (digest %.12s…, header pins %.12s…)", id, p.Digest, h.Playbook.Digest)
 	}
 	j := journal.New(filepath.Join(dir, "journal"))
 	j.Now = w.Now
-	return &Incident{Header: h, Dir: dir, Playbook: p, Journal: j, now: w.now}, nil
+	return &Incident{Header: h, Dir: dir, Playbook: p, Journal: j, now: w.now}, hb, pb, nil
+}
+
+// Members of the incident.opened event that commit to the header and the
+// playbook snapshot.
+const (
+	CommitHeader   = "header_sha256"
+	CommitPlaybook = "playbook_sha256"
+)
+
+// ErrNotCommitted marks an incident.json or playbook.yaml that does not
+// match what the journal's incident.opened event committed to.
+var ErrNotCommitted = errors.New("does not match what the journal committed to when the incident opened")
+
+// checkCommitted compares the header and the snapshot with the SHA-256s
+// the creator's first event (incident.opened) recorded. Incidents opened
+// before the commitment existed carry none; Legacy says so.
+func (inc *Incident) checkCommitted(hb, pb []byte) error {
+	id := inc.Header.ID
+	if !journal.ValidActor(inc.Header.CreatedBy) {
+		return fmt.Errorf("incident %s: %s: created_by %q is not an actor name", id, HeaderFile, inc.Header.CreatedBy)
+	}
+	first, err := inc.Journal.First(inc.Header.CreatedBy)
+	if err != nil {
+		return fmt.Errorf("incident %s: the event that opened it cannot be read: %w", id, err)
+	}
+	if first.Kind != KindOpened || first.Seq != 1 {
+		return fmt.Errorf("incident %s: journal/%s%s does not begin with %s (it begins with %s)", id, inc.Header.CreatedBy, journal.Ext, KindOpened, first.Kind)
+	}
+	var d map[string]any
+	if err := json.Unmarshal(first.Data, &d); err != nil {
+		return fmt.Errorf("incident %s: %s: %w", id, KindOpened, err)
+	}
+	hs, _ := d[CommitHeader].(string)
+	ps, _ := d[CommitPlaybook].(string)
+	if hs == "" && ps == "" {
+		inc.Legacy = true
+		return nil
+	}
+	for _, c := range []struct{ file, want, got string }{
+		{HeaderFile, hs, sha256Hex(hb)},
+		{PlaybookFile, ps, sha256Hex(pb)},
+	} {
+		if c.got != c.want {
+			return fmt.Errorf("incident %s: %s %w (sha256 %.16s…, committed %.16s… by %s seq 1)", id, c.file, ErrNotCommitted, c.got, c.want, inc.Header.CreatedBy+journal.Ext)
+		}
+	}
+	return nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

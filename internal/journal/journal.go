@@ -437,6 +437,34 @@ func (j *Journal) readActor(actor string) ([]Event, *TornError, error) {
 	return evs, r.Torn(), nil
 }
 
+// First reads the first event of actor's file and checks that its id is the
+// hash of its content (the file's chain is Verify's business). The incident
+// uses it to check what its opening event commits to.
+func (j *Journal) First(actor string) (Event, error) {
+	path := j.Path(actor)
+	r, err := OpenFile(path)
+	if err != nil {
+		return Event{}, err
+	}
+	defer r.Close()
+	line, n, off, err := r.Next()
+	if errors.Is(err, io.EOF) {
+		return Event{}, fmt.Errorf("%s: no complete event", path)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("%s:%d (byte %d): %w", path, n, off, err)
+	}
+	e, err := ParseLine(line)
+	if err != nil {
+		return Event{}, fmt.Errorf("%s:%d: %w", path, n, err)
+	}
+	if kind, detail, _ := check(&e, line, nil); kind != "" {
+		return Event{}, fmt.Errorf("%s:%d: seq %d: %s: %s", path, n, e.Seq, kind, detail)
+	}
+	e.Data = append(json.RawMessage(nil), e.Data...)
+	return e, nil
+}
+
 // Timeline returns every event of every actor, merged in timeline order: by
 // at, then logged, then actor and seq. Torn tails are reported, not read.
 func (j *Journal) Timeline() ([]Event, []*TornError, error) {
