@@ -8,6 +8,8 @@ import (
 	"os/user"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 func openNoFollow(path string) (*os.File, error) {
@@ -26,4 +28,90 @@ func originalOf(path string, fi fs.FileInfo) Original {
 		}
 	}
 	return o
+}
+
+// dirHandle is an open directory: the original of a quarantined file is
+// opened, checked and removed relative to it, so a directory swapped for a
+// link half way cannot redirect the removal.
+type dirHandle struct {
+	f    *os.File
+	path string
+}
+
+func openDir(path string) (*dirHandle, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &dirHandle{f: f, path: path}, nil
+}
+
+func (d *dirHandle) close() { d.f.Close() }
+
+func (d *dirHandle) fd() int { return int(d.f.Fd()) }
+
+// open opens name for reading without following a link and without
+// blocking on a FIFO swapped in for the file.
+func (d *dirHandle) open(name string) (*os.File, error) {
+	fd, err := unix.Openat(d.fd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: d.path + "/" + name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), d.path+"/"+name), nil
+}
+
+// stat is lstat of name in the directory.
+func (d *dirHandle) stat(name string) (fileID, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(d.fd(), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fileID{}, &fs.PathError{Op: "lstat", Path: d.path + "/" + name, Err: err}
+	}
+	return fileID{
+		dev: uint64(st.Dev), ino: uint64(st.Ino), mode: uint32(st.Mode), size: st.Size,
+		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(),
+	}, nil
+}
+
+func (d *dirHandle) readlink(name string) (string, error) {
+	buf := make([]byte, 4096)
+	n, err := unix.Readlinkat(d.fd(), name, buf)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: d.path + "/" + name, Err: err}
+	}
+	return string(buf[:n]), nil
+}
+
+func (d *dirHandle) remove(name string) error {
+	if err := unix.Unlinkat(d.fd(), name, 0); err != nil {
+		return &fs.PathError{Op: "remove", Path: d.path + "/" + name, Err: err}
+	}
+	return nil
+}
+
+func (d *dirHandle) sync() error { return d.f.Sync() }
+
+// idOf is the identity of an open file as fstat sees it.
+func idOf(f *os.File) (fileID, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return fileID{}, err
+	}
+	return fileID{
+		dev: uint64(st.Dev), ino: uint64(st.Ino), mode: uint32(st.Mode), size: st.Size,
+		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(),
+	}, nil
+}
+
+func (id fileID) regular() bool { return id.mode&unix.S_IFMT == unix.S_IFREG }
+func (id fileID) symlink() bool { return id.mode&unix.S_IFMT == unix.S_IFLNK }
+
+func (d *dirHandle) pathOf() string { return d.path }
+
+// statID is the device and inode of what Lstat returned.
+func statID(fi fs.FileInfo) (fileID, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileID{}, false
+	}
+	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, true
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 func absOr(p string) string {
@@ -29,6 +31,8 @@ const (
 	ProblemUnlisted   = "not in the manifest"
 	ProblemIncomplete = "incomplete copy"
 	ProblemUnreadable = "unreadable"
+	ProblemManifest   = "manifest disagrees"
+	ProblemUnrecorded = "not recorded"
 )
 
 // Problem is one thing wrong with the evidence.
@@ -43,23 +47,67 @@ type VerifyReport struct {
 	Checked  int       `json:"checked"`
 	Bytes    int64     `json:"bytes"`
 	Problems []Problem `json:"problems"`
+	// Leftovers are what an interrupted take left behind (.incoming-
+	// copies, a copy linked but never recorded): not evidence, and not a
+	// failure of the evidence; firebreak evidence clean removes them.
+	Leftovers []Problem `json:"leftovers"`
+	// Reference says what the files were checked against: "journal" (the
+	// incident's evidence.added records) or "manifest".
+	Reference string `json:"reference"`
 }
 
 // OK reports whether everything matched.
 func (r *VerifyReport) OK() bool { return len(r.Problems) == 0 }
 
-// Verify re-hashes every entry of the manifest and compares it with what was
-// recorded; it also names files in the directory the manifest does not list
-// and copies a crash left unfinished. Files of mode 0000 are read as the
+// Verify re-hashes the evidence and names every problem. recorded, when not
+// nil, is what the incident's journal says this store holds (its
+// evidence.added records): each must be present with its recorded hash, and
+// manifest.json must agree with it — so a file rewritten together with the
+// manifest and hashes.txt, or a deleted evidence directory, fails. With nil
+// (a store outside any incident) the manifest is the reference. Files in
+// the directory that nothing lists are named; what an interrupted take left
+// behind is listed apart, as leftovers. Files of mode 0000 are read as the
 // caller can (root can; others get "unreadable").
-func (s *Store) Verify(ctx context.Context, progress func(name string)) (*VerifyReport, error) {
+func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name string)) (*VerifyReport, error) {
 	m, err := s.ReadManifest()
 	if err != nil {
 		return nil, err
 	}
-	rep := &VerifyReport{Problems: []Problem{}}
-	listed := map[string]bool{}
+	rep := &VerifyReport{Problems: []Problem{}, Leftovers: []Problem{}, Reference: "manifest"}
+	truth := m.Files
+	inManifest := make(map[string]Entry, len(m.Files))
 	for _, e := range m.Files {
+		inManifest[e.Name] = e
+	}
+	if recorded != nil {
+		rep.Reference = "journal"
+		truth = recorded
+		inJournal := make(map[string]bool, len(recorded))
+		for _, e := range recorded {
+			inJournal[e.Name] = true
+			me, ok := inManifest[e.Name]
+			switch {
+			case !ok:
+				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, "recorded in the journal (sha256 " + e.SHA256 + ") but missing from " + ManifestFile})
+			case me.SHA256 != e.SHA256 || me.Size != e.Size:
+				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, ManifestFile + " says sha256 " + me.SHA256 + ", the journal recorded " + e.SHA256})
+			}
+		}
+		pending := s.pending()
+		for _, e := range m.Files {
+			switch {
+			case inJournal[e.Name]:
+			case pending[e.Name]:
+				// Listed, not yet recorded, its .incoming- twin still
+				// there: a take interrupted before its record (walkExtra
+				// reports it as a leftover).
+			default:
+				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemUnrecorded, "listed in " + ManifestFile + " but never recorded in the journal"})
+			}
+		}
+	}
+	listed := map[string]bool{}
+	for _, e := range truth {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -68,70 +116,226 @@ func (s *Store) Verify(ctx context.Context, progress func(name string)) (*Verify
 			progress(e.Name)
 		}
 		rep.Checked++
-		p := filepath.Join(s.Dir, filepath.FromSlash(e.Name))
-		fi, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			rep.Problems = append(rep.Problems, Problem{e.Name, ProblemMissing, "recorded " + e.Added.Format("2006-01-02 15:04:05Z") + " with sha256 " + e.SHA256})
-			continue
-		}
-		if err != nil {
-			rep.Problems = append(rep.Problems, Problem{e.Name, ProblemUnreadable, err.Error()})
-			continue
-		}
-		switch e.Type {
-		case TypeSymlink:
-			if fi.Mode()&fs.ModeSymlink == 0 {
-				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemType, "recorded as a symlink, now a " + fi.Mode().Type().String()})
-				continue
-			}
-			target, err := os.Readlink(p)
-			sum := sha256.Sum256([]byte(target))
-			if err != nil || hex.EncodeToString(sum[:]) != e.SHA256 {
-				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemLink, "recorded target " + e.LinkTarget + ", now " + target})
-			}
-		default:
-			if !fi.Mode().IsRegular() {
-				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemType, "recorded as a file, now a " + fi.Mode().Type().String()})
-				continue
-			}
-			f, err := openNoFollow(p)
-			if err != nil {
-				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemUnreadable, err.Error()})
-				continue
-			}
-			sum, n, err := HashReader(ctx, f)
-			f.Close()
-			if err != nil {
-				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemUnreadable, err.Error()})
-				continue
-			}
-			rep.Bytes += n
-			if sum != e.SHA256 {
-				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemMismatch, "recorded " + e.SHA256 + ", now " + sum})
-			} else if n != e.Size {
-				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemSize, "recorded size differs"})
-			}
+		if p := s.check(ctx, e, rep); p != nil {
+			rep.Problems = append(rep.Problems, *p)
 		}
 	}
-	// What is there but not listed.
-	err = filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
+	if err := s.walkExtra(listed, rep); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Name < rep.Problems[j].Name })
+	return rep, nil
+}
+
+// check re-reads one entry.
+func (s *Store) check(ctx context.Context, e Entry, rep *VerifyReport) *Problem {
+	p := filepath.Join(s.Dir, filepath.FromSlash(e.Name))
+	if !localName(e.Name) {
+		return &Problem{e.Name, ProblemMissing, "recorded with a name outside the store"}
+	}
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Problem{e.Name, ProblemMissing, "recorded " + e.Added.Format("2006-01-02 15:04:05Z") + " with sha256 " + e.SHA256}
+	}
+	if err != nil {
+		return &Problem{e.Name, ProblemUnreadable, err.Error()}
+	}
+	switch e.Type {
+	case TypeSymlink:
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return &Problem{e.Name, ProblemType, "recorded as a symlink, now a " + fi.Mode().Type().String()}
+		}
+		target, err := os.Readlink(p)
+		sum := sha256.Sum256([]byte(target))
+		if err != nil || hex.EncodeToString(sum[:]) != e.SHA256 {
+			now, _ := ShowPath(target)
+			return &Problem{e.Name, ProblemLink, "recorded target " + e.LinkTarget + ", now " + now}
+		}
+	default:
+		if !fi.Mode().IsRegular() {
+			return &Problem{e.Name, ProblemType, "recorded as a file, now a " + fi.Mode().Type().String()}
+		}
+		f, err := openNoFollow(p)
+		if err != nil {
+			return &Problem{e.Name, ProblemUnreadable, err.Error()}
+		}
+		sum, n, err := HashReader(ctx, f)
+		f.Close()
+		if err != nil {
+			return &Problem{e.Name, ProblemUnreadable, err.Error()}
+		}
+		rep.Bytes += n
+		if sum != e.SHA256 {
+			return &Problem{e.Name, ProblemMismatch, "recorded " + e.SHA256 + ", now " + sum}
+		}
+		if n != e.Size {
+			return &Problem{e.Name, ProblemSize, "recorded size differs"}
+		}
+	}
+	return nil
+}
+
+// localName reports whether a recorded name stays inside the store.
+func localName(name string) bool {
+	return name != "" && filepath.IsLocal(filepath.FromSlash(name))
+}
+
+// walkExtra names what is in the directory but not listed, and the
+// leftovers of interrupted takes.
+func (s *Store) walkExtra(listed map[string]bool, rep *VerifyReport) error {
+	pending := map[string]bool{} // store names with an .incoming- twin
+	var unlisted []string
+	err := filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		rel, _ := filepath.Rel(s.Dir, path)
 		rel = filepath.ToSlash(rel)
+		base := filepath.Base(rel)
 		switch {
-		case rel == ManifestFile || rel == HashesFile || rel == lockFile || strings.HasPrefix(filepath.Base(rel), "."+ManifestFile+"."):
-		case strings.HasPrefix(filepath.Base(rel), incomingPfx):
-			rep.Problems = append(rep.Problems, Problem{rel, ProblemIncomplete, "a copy interrupted before it was verified; its original was not removed"})
+		case rel == ManifestFile || rel == HashesFile || rel == lockFile || strings.HasPrefix(base, "."+ManifestFile+"."):
+		case strings.HasPrefix(base, incomingPfx):
+			rep.Leftovers = append(rep.Leftovers, Problem{rel, ProblemIncomplete, "left by an interrupted take (its original was not removed); firebreak evidence clean removes it"})
+			if dest, ok := incomingDest(rel); ok {
+				pending[dest] = true
+			}
 		case !listed[rel]:
-			rep.Problems = append(rep.Problems, Problem{rel, ProblemUnlisted, "present in the evidence directory but not recorded"})
+			unlisted = append(unlisted, rel)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, rel := range unlisted {
+		if pending[rel] {
+			rep.Leftovers = append(rep.Leftovers, Problem{rel, ProblemIncomplete, "copied but never recorded: a take was interrupted before the record (its original was not removed); firebreak evidence clean removes it"})
+			continue
+		}
+		rep.Problems = append(rep.Problems, Problem{rel, ProblemUnlisted, "present in the evidence directory but not recorded"})
+	}
+	return nil
+}
+
+// pending lists the store names that have an .incoming- twin.
+func (s *Store) pending() map[string]bool {
+	out := map[string]bool{}
+	_ = filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), incomingPfx) {
+			rel, _ := filepath.Rel(s.Dir, path)
+			if dest, ok := incomingDest(filepath.ToSlash(rel)); ok {
+				out[dest] = true
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// incomingDest is the store name an .incoming- file was to become.
+func incomingDest(rel string) (string, bool) {
+	dir, base := filepath.Split(rel)
+	rest := strings.TrimPrefix(base, incomingPfx)
+	if len(rest) < 14 || rest[12] != '-' {
+		return "", false
+	}
+	return dir + rest[13:], true
+}
+
+// Cleaned is one leftover Clean removed.
+type Cleaned struct {
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
+}
+
+// Clean removes what interrupted takes left behind, under the store's lock:
+// every .incoming- copy, and a copy linked into place whose entry was never
+// recorded (its original was never removed: removal comes after the
+// record), with its manifest line. recorded says whether the journal
+// recorded a name; nil means the manifest is the record. Evidence that was
+// recorded is never touched.
+func (s *Store) Clean(ctx context.Context, recorded func(name string) bool) ([]Cleaned, error) {
+	if _, err := os.Lstat(s.Dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Name < rep.Problems[j].Name })
-	return rep, nil
+	defer unlock()
+	m, err := s.ReadManifest()
+	if err != nil {
+		return nil, err
+	}
+	if recorded == nil {
+		names := map[string]bool{}
+		for _, e := range m.Files {
+			names[e.Name] = true
+		}
+		recorded = func(n string) bool { return names[n] }
+	}
+	var incoming []string
+	err = filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), incomingPfx) {
+			incoming = append(incoming, path)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Cleaned
+	drop := map[string]bool{}
+	for _, path := range incoming {
+		rel, _ := filepath.Rel(s.Dir, path)
+		rel = filepath.ToSlash(rel)
+		dest, ok := incomingDest(rel)
+		detail := "partial copy of an interrupted take removed"
+		if ok {
+			destPath := filepath.Join(s.Dir, filepath.FromSlash(dest))
+			fi, ierr := os.Lstat(path)
+			di, derr := os.Lstat(destPath)
+			if ierr == nil && derr == nil && os.SameFile(fi, di) {
+				if recorded(dest) {
+					detail = "spare link of recorded evidence " + dest + " removed (the evidence stays)"
+				} else {
+					if err := os.Remove(destPath); err != nil {
+						return out, err
+					}
+					drop[dest] = true
+					out = append(out, Cleaned{dest, "copy never recorded removed (its original was not removed)"})
+					detail = "its partial twin removed"
+				}
+			}
+		}
+		if err := os.Remove(path); err != nil {
+			return out, err
+		}
+		out = append(out, Cleaned{rel, detail})
+		_ = fsutil.SyncDir(filepath.Dir(path))
+	}
+	if len(drop) > 0 {
+		kept := m.Files[:0]
+		for _, e := range m.Files {
+			if !drop[e.Name] {
+				kept = append(kept, e)
+			}
+		}
+		m.Files = kept
+		if err := s.writeManifest(m); err != nil {
+			return out, err
+		}
+		if s.Hashes {
+			var b strings.Builder
+			for _, e := range m.Files {
+				if e.Type == TypeFile {
+					b.WriteString(SumLine(e.SHA256, e.Name))
+				}
+			}
+			if err := fsutil.WriteFileAtomic(filepath.Join(s.Dir, HashesFile), []byte(b.String()), 0o600); err != nil {
+				return out, err
+			}
+		}
+	}
+	return out, nil
 }

@@ -27,6 +27,7 @@ type evidenceModel struct {
 	top  int
 
 	id        string
+	inc       *incident.Incident
 	stores    []*evidence.Store // the evidence store, then every key store
 	files     []evidence.Entry
 	keys      []keyEntry
@@ -98,19 +99,25 @@ func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 
 // verifyEvidenceCmd re-hashes every store the load found: streaming, in a
 // command, so the screen stays live however large the evidence is.
-func verifyEvidenceCmd(ctx context.Context, id string, stores []*evidence.Store) tea.Cmd {
+func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident) tea.Cmd {
 	return func() tea.Msg {
-		out := evidenceVerifiedMsg{id: id, problems: map[string]evidence.Problem{}}
-		for _, s := range stores {
-			rep, err := s.Verify(ctx, nil)
-			if err != nil {
-				out.err = err
-				return out
-			}
+		out := evidenceVerifiedMsg{id: inc.Header.ID, problems: map[string]evidence.Problem{}}
+		// The journal, not the manifests, says what must be there.
+		evs, _, err := inc.Journal.Timeline()
+		if err != nil {
+			out.err = err
+			return out
+		}
+		reps, err := actions.VerifyEvidence(ctx, inc, evs, nil)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		for _, rep := range reps {
 			out.checked += rep.Checked
 			out.bytes += rep.Bytes
 			for _, p := range rep.Problems {
-				out.problems[storeKey(s.Dir, p.Name)] = p
+				out.problems[storeKey(rep.Dir, p.Name)] = p
 			}
 		}
 		return out
@@ -126,7 +133,7 @@ func (e *evidenceModel) setSize(w, h int) { e.w, e.h = w, h }
 // open resets the screen for an incident and loads it; verifying starts
 // once the load has found the stores.
 func (e *evidenceModel) open(inc *incident.Incident) tea.Cmd {
-	*e = evidenceModel{st: e.st, nav: e.nav, w: e.w, h: e.h, id: inc.Header.ID, verifying: true}
+	*e = evidenceModel{st: e.st, nav: e.nav, w: e.w, h: e.h, id: inc.Header.ID, inc: inc, verifying: true}
 	return loadEvidenceCmd(inc)
 }
 
@@ -141,7 +148,7 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context) (evidenceModel, 
 			e.verifying = false
 			break
 		}
-		return e, verifyEvidenceCmd(ctx, e.id, e.stores)
+		return e, verifyEvidenceCmd(ctx, e.inc)
 	case evidenceVerifiedMsg:
 		if msg.id == e.id {
 			e.verifying, e.verified = false, msg.err == nil
@@ -158,7 +165,7 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context) (evidenceModel, 
 			e.top = min(e.top+1, max(len(e.lines())-1, 0))
 		case msg.String() == "v" && !e.verifying && e.stores != nil:
 			e.verifying = true
-			return e, verifyEvidenceCmd(ctx, e.id, e.stores)
+			return e, verifyEvidenceCmd(ctx, e.inc)
 		}
 	}
 	return e, nil

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
 )
 
@@ -19,7 +18,8 @@ func TestEvidenceScreenVerifiesAndFlagsTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := actions.EvidenceStore(inc)
-	if _, err := ev.Take(context.Background(), []string{src}, evidence.Options{Move: true, Actor: "alice", Operation: "quarantine"}); err != nil {
+	r := &actions.Runner{Incident: inc, Actor: "alice", Yes: true}
+	if _, err := r.Run(context.Background(), &actions.Take{Store: ev, Paths: []string{src}, Move: true, Actor: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -520,13 +520,14 @@ func TestTimelineShowsABrokenChain(t *testing.T) {
 	if !strings.Contains(m.View(), "journal verified: 2 events, 1 hash chain intact") {
 		t.Fatalf("intact chain not reported:\n%s", m.View())
 	}
-	// Someone edits a logged event by hand.
+	// Someone edits a logged event by hand (not the opening one: that
+	// would make the incident refuse to load, naming it).
 	path := inc.Journal.Path("alice")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "Key leak", "Key lake", 1)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "= example-key_path", "= example-key_pat", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	m = drive(t, m, typed("r")...) // r is the runner's; on the timeline, go back and reload

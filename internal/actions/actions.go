@@ -102,6 +102,15 @@ type Action interface {
 	Verify(ctx context.Context, r *Result) (*Verification, error)
 }
 
+// Recording is an action that must record events while it runs, each
+// before a change that cannot be undone (a quarantine records every copy
+// before it removes the original), rather than after. The Runner hands it
+// a recorder that writes to the incident's journal, synced, as the actor
+// and step of the run; without an incident it gets none.
+type Recording interface {
+	SetRecorder(func(journal.Entry) error)
+}
+
 // Runner drives actions through the pipeline.
 type Runner struct {
 	// Incident, when set, receives the record; without one (firebreak
@@ -170,6 +179,17 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 	progress := r.Progress
 	if progress == nil {
 		progress = func(Progress) {}
+	}
+	if rec, ok := a.(Recording); ok && r.Incident != nil {
+		wctx := context.WithoutCancel(ctx) // a copy made is recorded, cancelled or not
+		rec.SetRecorder(func(e journal.Entry) error {
+			e.Actor = r.Actor
+			if e.Step == "" {
+				e.Step = r.Step
+			}
+			_, err := r.Incident.Record(wctx, e)
+			return err
+		})
 	}
 	out.Executed = true
 	res, err := a.Execute(ctx, progress)

@@ -11,6 +11,7 @@ import (
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
 // Take moves (quarantine) or copies (add) files into an evidence store.
@@ -20,8 +21,37 @@ type Take struct {
 	Recursive bool
 	Move      bool
 	Actor     string
+	// Protect lists directories nothing may be taken from (see Protected):
+	// the firebreak home and the key stores.
+	Protect []string
 
 	entries []evidence.Entry
+	record  func(journal.Entry) error
+}
+
+// SetRecorder records each copy as it is made, before its original goes.
+func (t *Take) SetRecorder(f func(journal.Entry) error) { t.record = f }
+
+// evidenceEvent is the evidence.added record of one entry.
+func evidenceEvent(op string, e evidence.Entry) journal.Entry {
+	summary := fmt.Sprintf("evidence %s: %s sha256 %s (%d bytes) from %s", op, e.Name, e.SHA256, e.Size, e.Original.Path)
+	if e.Type == evidence.TypeSymlink {
+		summary = fmt.Sprintf("evidence %s: symlink %s -> %s from %s", op, e.Name, e.LinkTarget, e.Original.Path)
+	}
+	if e.ChangedDuringCopy {
+		summary += " — CHANGED WHILE COPIED, original kept"
+	} else if e.RemoveOriginal {
+		summary += "; the original goes next if unchanged"
+	}
+	return journal.Entry{Kind: KindEvidence, Summary: textutil.Line(summary), Data: e}
+}
+
+// recorder turns an evidence.Options.Record out of an event recorder.
+func recorder(op string, rec func(journal.Entry) error) func(evidence.Entry) error {
+	if rec == nil {
+		return nil
+	}
+	return func(e evidence.Entry) error { return rec(evidenceEvent(op, e)) }
 }
 
 func (t *Take) name() string {
@@ -34,6 +64,7 @@ func (t *Take) name() string {
 // Plan lists every file, the name it will get, and whether its original
 // goes.
 func (t *Take) Plan(ctx context.Context) (*Plan, error) {
+	t.Store.Protect = t.Protect
 	items, err := t.Store.Preview(t.Paths, t.Recursive)
 	if err != nil {
 		return nil, err
@@ -67,18 +98,18 @@ func (t *Take) Execute(ctx context.Context, progress func(Progress)) (*Result, e
 	if t.Move {
 		op = "quarantine"
 	}
+	t.Store.Protect = t.Protect
 	es, err := t.Store.Take(ctx, t.Paths, evidence.Options{
 		Move: t.Move, Recursive: t.Recursive, Actor: t.Actor, Operation: op,
 		Progress: func(p string, done, total int64) { progress(Progress{Item: p, Done: done, Total: total}) },
+		Record:   recorder(op, t.record),
 	})
 	t.entries = es
 	res := &Result{Data: map[string]any{"entries": es}}
-	for _, e := range es {
-		summary := fmt.Sprintf("evidence %s: %s sha256 %s (%d bytes) from %s", op, e.Name, e.SHA256, e.Size, e.Original.Path)
-		if e.Type == evidence.TypeSymlink {
-			summary = fmt.Sprintf("evidence %s: symlink %s -> %s from %s", op, e.Name, e.LinkTarget, e.Original.Path)
+	if t.record == nil {
+		for _, e := range es {
+			res.Events = append(res.Events, evidenceEvent(op, e))
 		}
-		res.Events = append(res.Events, journal.Entry{Kind: "evidence.added", Summary: summary, Data: e})
 	}
 	res.Summary = fmt.Sprintf("%s: %d file(s) into %s", op, len(es), t.Store.Dir)
 	return res, err
@@ -120,16 +151,27 @@ func verifyEntries(ctx context.Context, st *evidence.Store, es []evidence.Entry,
 			}
 		}
 		if moved {
-			_, err := os.Lstat(e.Original.Path)
-			gone := errors.Is(err, fs.ErrNotExist)
-			detail := "removed"
-			if !gone {
-				detail = "still present"
+			orig := e.Original.Path
+			if e.Original.PathBytes != nil {
+				orig = string(e.Original.PathBytes)
+			}
+			switch {
+			case e.ChangedDuringCopy:
+				v.Checks = append(v.Checks, Check{What: "original " + e.Original.Path, Detail: "changed while it was copied: kept, and the copy is marked changed-during-copy; take it again"})
+			case e.SourceRemoved:
+				_, err := os.Lstat(orig)
+				detail := "removed"
+				if err == nil {
+					detail = "removed, and a new file of that name is there now"
+				}
+				v.Checks = append(v.Checks, Check{What: "original " + e.Original.Path, OK: true, Detail: detail})
+			default:
+				detail := "still present"
 				if e.RemoveError != "" {
 					detail += ": " + e.RemoveError
 				}
+				v.Checks = append(v.Checks, Check{What: "original " + e.Original.Path, Detail: detail})
 			}
-			v.Checks = append(v.Checks, Check{What: "original " + e.Original.Path, OK: gone, Detail: detail})
 		}
 	}
 	return v, nil
@@ -143,10 +185,16 @@ type IsolateKey struct {
 	Path  string
 	Pass  signing.Passphrase
 	Actor string
+	// Protect: as for Take.
+	Protect []string
 
 	fingerprint, keyID, note string
 	entries                  []evidence.Entry
+	record                   func(journal.Entry) error
 }
+
+// SetRecorder records the isolated copy before the original key goes.
+func (k *IsolateKey) SetRecorder(f func(journal.Entry) error) { k.record = f }
 
 // Plan reads the key to name it and says where it goes.
 func (k *IsolateKey) Plan(ctx context.Context) (*Plan, error) {
@@ -158,6 +206,7 @@ func (k *IsolateKey) Plan(ctx context.Context) (*Plan, error) {
 		return nil, &evidence.Error{Path: k.Path, Err: evidence.ErrSpecial}
 	}
 	k.describe()
+	k.Store.Protect = k.Protect
 	items, err := k.Store.Preview([]string{k.Path}, false)
 	if err != nil {
 		return nil, err
@@ -192,9 +241,18 @@ func (k *IsolateKey) describe() {
 
 // Execute moves the key.
 func (k *IsolateKey) Execute(ctx context.Context, progress func(Progress)) (*Result, error) {
+	k.Store.Protect = k.Protect
+	rec := k.record
 	es, err := k.Store.Take(ctx, []string{k.Path}, evidence.Options{
 		Move: true, Actor: k.Actor, Operation: "isolate",
 		Fingerprint: func(string) (string, string) { return k.fingerprint, k.note },
+		Record: recorder("isolate", func(e journal.Entry) error {
+			if rec == nil {
+				return nil
+			}
+			e.Summary = textutil.Line(fmt.Sprintf("key %s isolated: copy recorded before the original goes (file sha256 %s, public key fingerprint %s)", k.Path, e.Data.(evidence.Entry).SHA256, orNone(k.fingerprint)))
+			return rec(e)
+		}),
 	})
 	k.entries = es
 	if err != nil {
@@ -203,7 +261,11 @@ func (k *IsolateKey) Execute(ctx context.Context, progress func(Progress)) (*Res
 	e := es[0]
 	data := map[string]any{"entry": e, "fingerprint": k.fingerprint, "key_id": k.keyID, "store": k.Store.Dir}
 	summary := fmt.Sprintf("key %s isolated to %s (file sha256 %s, public key fingerprint %s)", k.Path, filepath.Join(k.Store.Dir, e.Name), e.SHA256, orNone(k.fingerprint))
-	return &Result{Summary: summary, Data: data, Events: []journal.Entry{{Kind: "evidence.added", Summary: summary, Data: e}}}, nil
+	res := &Result{Summary: summary, Data: data}
+	if rec == nil {
+		res.Events = []journal.Entry{{Kind: KindEvidence, Summary: summary, Data: e}}
+	}
+	return res, nil
 }
 
 // Verify checks the stored key and that the original is gone.

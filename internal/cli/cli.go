@@ -98,7 +98,7 @@ func init() {
 		cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal,
 		cmdExport, cmdMetrics,
 		cmdPlaybooksList, cmdPlaybooksShow, cmdPlaybooksValidate,
-		cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceList, cmdHash,
+		cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceClean, cmdEvidenceList, cmdHash,
 		cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyCheck,
 		cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify,
 		cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign,

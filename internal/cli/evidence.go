@@ -196,7 +196,11 @@ func takeCommand(move bool) *command {
 				}
 				store := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
 				store.Now = a.now
-				out, err := a.runAction(inc, pf, &actions.Take{Store: store, Paths: args[1:], Recursive: *recursive, Move: move, Actor: a.actor})
+				prot, err := a.protected(inc)
+				if err != nil {
+					return err
+				}
+				out, err := a.runAction(inc, pf, &actions.Take{Store: store, Paths: args[1:], Recursive: *recursive, Move: move, Actor: a.actor, Protect: prot})
 				if a.json && out != nil {
 					if jerr := a.printJSON(out); jerr != nil {
 						return jerr
@@ -225,23 +229,18 @@ var cmdEvidenceVerify = &command{
 			if err != nil {
 				return err
 			}
-			type storeReport struct {
-				Dir string `json:"dir"`
-				*evidence.VerifyReport
-			}
 			evs, _, err := inc.Journal.Timeline()
 			if err != nil {
 				return err
 			}
-			var reps []storeReport
-			bad := 0
-			for _, st := range append([]*evidence.Store{actions.EvidenceStore(inc)}, actions.KeyStores(inc, evs)...) {
-				rep, err := st.Verify(a.ctx, nil)
-				if err != nil {
-					return err
-				}
-				bad += len(rep.Problems)
-				reps = append(reps, storeReport{st.Dir, rep})
+			reps, err := actions.VerifyEvidence(a.ctx, inc, evs, nil)
+			if err != nil {
+				return err
+			}
+			bad, left := 0, 0
+			for _, r := range reps {
+				bad += len(r.Problems)
+				left += len(r.Leftovers)
 			}
 			if a.json {
 				return a.jsonVerdict(map[string]any{"ok": bad == 0, "stores": reps}, bad == 0)
@@ -251,6 +250,9 @@ var cmdEvidenceVerify = &command{
 					a.printf("FAIL %s: %s — %s\n", textutil.Line(filepath.Join(filepath.Base(r.Dir), p.Name)), p.Kind, textutil.Line(p.Detail))
 				}
 			}
+			if left > 0 {
+				fmt.Fprintf(a.stderr, "firebreak: note: %d leftover(s) of interrupted takes (not evidence; no original was removed): firebreak evidence clean %s\n", left, inc.Header.ID)
+			}
 			if bad > 0 {
 				return fmt.Errorf("evidence of %s does not verify: %d problem(s)", inc.Header.ID, bad)
 			}
@@ -258,10 +260,61 @@ var cmdEvidenceVerify = &command{
 			for _, r := range reps[1:] {
 				keys += r.Checked
 			}
-			a.printf("OK %s: %d evidence file(s) (%d bytes) and %d isolated key(s) in %d key store(s) match their manifests\n", inc.Header.ID, reps[0].Checked, reps[0].Bytes, keys, len(reps)-1)
+			a.printf("OK %s: %d evidence file(s) (%d bytes) and %d isolated key(s) in %d key store(s) match what the journal recorded\n", inc.Header.ID, reps[0].Checked, reps[0].Bytes, keys, len(reps)-1)
 			return nil
 		}
 	},
+}
+
+var cmdEvidenceClean = &command{
+	name:    "evidence clean",
+	args:    "ID [--json]",
+	summary: "Remove what interrupted takes left in the incident's stores: .incoming- copies, and copies\nlinked but never recorded (their originals were never removed). Recorded evidence is never touched.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			evs, _, err := inc.Journal.Timeline()
+			if err != nil {
+				return err
+			}
+			done, err := actions.CleanEvidence(a.ctx, inc, evs)
+			if a.json {
+				if jerr := a.printJSON(done); jerr != nil {
+					return jerr
+				}
+				return err
+			}
+			n := 0
+			for dir, cs := range done {
+				for _, c := range cs {
+					n++
+					a.printf("removed %s — %s\n", textutil.Line(filepath.Join(filepath.Base(dir), c.Name)), c.Detail)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				a.printf("nothing to clean in %s\n", inc.Header.ID)
+			}
+			return nil
+		}
+	},
+}
+
+// protected lists what no take may reach into: the home and the incident's
+// key stores.
+func (a *app) protected(inc *incident.Incident) ([]string, error) {
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		return nil, err
+	}
+	return actions.Protected(inc, evs), nil
 }
 
 var cmdEvidenceList = &command{

@@ -55,7 +55,11 @@ var cmdKeyIsolate = &command{
 			if *passFile != "" {
 				pass = a.passphrase(*passFile, args[1])
 			}
-			out, err := a.runAction(inc, pf, &actions.IsolateKey{Store: store, Path: args[1], Pass: pass, Actor: a.actor})
+			prot, err := a.protected(inc)
+			if err != nil {
+				return err
+			}
+			out, err := a.runAction(inc, pf, &actions.IsolateKey{Store: store, Path: args[1], Pass: pass, Actor: a.actor, Protect: prot})
 			if a.json && out != nil {
 				if jerr := a.printJSON(out); jerr != nil {
 					return jerr

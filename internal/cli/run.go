@@ -178,7 +178,11 @@ func (a *app) buildAction(inc *incident.Incident, name string, args map[string]s
 	}
 	switch name {
 	case "evidence.quarantine", "evidence.add":
-		return &actions.Take{Store: evStore(), Paths: listArg(args["paths"]), Recursive: args["recursive"] == "true", Move: name == "evidence.quarantine", Actor: a.actor}, nil
+		prot, err := a.protected(inc)
+		if err != nil {
+			return nil, err
+		}
+		return &actions.Take{Store: evStore(), Paths: listArg(args["paths"]), Recursive: args["recursive"] == "true", Move: name == "evidence.quarantine", Actor: a.actor, Protect: prot}, nil
 	case "key.isolate":
 		dir := filepath.Join(inc.Dir, "keys")
 		if args["to"] != "" {
@@ -190,7 +194,11 @@ func (a *app) buildAction(inc *incident.Incident, name string, args map[string]s
 		if passFile != "" {
 			pass = a.passphrase(passFile, args["path"])
 		}
-		return &actions.IsolateKey{Store: st, Path: args["path"], Pass: pass, Actor: a.actor}, nil
+		prot, err := a.protected(inc)
+		if err != nil {
+			return nil, err
+		}
+		return &actions.IsolateKey{Store: st, Path: args["path"], Pass: pass, Actor: a.actor, Protect: prot}, nil
 	case "key.generate":
 		f := args["format"]
 		if f == "" {

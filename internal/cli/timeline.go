@@ -90,7 +90,7 @@ var cmdTimelineVerify = &command{
 		passFile := passFlag(fs)
 		jsonFlag(a, fs)
 		return func(args []string) error {
-			inc, err := a.load(args[0])
+			inc, err := a.ws.LoadForAudit(args[0])
 			if err != nil {
 				return err
 			}
@@ -103,6 +103,9 @@ var cmdTimelineVerify = &command{
 			rep, err := inc.Journal.Verify(a.ctx, opts)
 			if err != nil {
 				return err
+			}
+			if inc.CommitErr != nil {
+				rep.Problems = append([]*journal.Problem{{File: incident.HeaderFile + ", " + incident.PlaybookFile, Kind: "commitment", Detail: inc.CommitErr.Error()}}, rep.Problems...)
 			}
 			if a.json {
 				return a.jsonVerdict(struct {

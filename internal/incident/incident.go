@@ -58,7 +58,10 @@ type Incident struct {
 	// the header and the playbook snapshot: those two files are not
 	// covered by the chain.
 	Legacy bool
-	now    func() time.Time
+	// CommitErr, from LoadForAudit only, says why the header or snapshot
+	// does not match the opening event (Load refuses such an incident).
+	CommitErr error
+	now       func() time.Time
 }
 
 // Now is the incident's clock.

@@ -1,0 +1,708 @@
+package evidence
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
+)
+
+// Options tunes Take.
+type Options struct {
+	Move      bool   // remove the original once the copy verified and was recorded
+	Recursive bool   // take a directory's contents
+	Actor     string // who, for the manifest
+	Operation string // quarantine | add | isolate
+	// Progress gets bytes copied so far for the current file.
+	Progress func(path string, done, total int64)
+	// Fingerprint, when set, is called with the verified copy's path to
+	// record a key's fingerprint (key isolation).
+	Fingerprint func(path string) (string, string)
+	// Record, when set, records an entry (in the incident's journal, synced)
+	// once its copy is verified and listed, and before its original is
+	// touched. An error stops the take with the original in place.
+	Record func(Entry) error
+}
+
+// fileID is what identifies a file's content in time: a file is "the very
+// file that was copied" only while all of these stay the same.
+type fileID struct {
+	dev, ino           uint64
+	mode               uint32
+	size, mtime, ctime int64
+	name               string // where there is no inode number
+}
+
+func (id fileID) same(o fileID) bool { return id == o }
+
+// Test hooks: called with the original's path right after the copy was read
+// back, and right before the original is removed.
+var testHookAfterReadBack, testHookBeforeRemove func(string)
+
+// Take copies (and with Move, moves) each path into the store and returns
+// the entries added. A directory needs Recursive; symlinks are taken as
+// links, never followed. For each file, in this order: copy with its hash
+// computed while copying, fsync, re-read and compare; check the original is
+// still the very file read (device, inode, size, mtime, ctime); link the
+// copy into place; list it in the manifest; Record it; and only then, if it
+// is still the same file, remove the original relative to its directory
+// handle. A kill at any moment leaves each file at its source, or recorded
+// in the store, or both — never removed without a record. A file that
+// changed while it was copied is kept at its source, its copy recorded
+// marked changed-during-copy, and Take goes on with the others and returns
+// an error naming it.
+func (s *Store) Take(ctx context.Context, paths []string, o Options) ([]Entry, error) {
+	items, err := s.items(paths, o.Recursive)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var out []Entry
+	var changed []error
+	removed := map[string]bool{}
+	for _, it := range items {
+		e, err := s.takeOne(ctx, it, o)
+		if e != nil {
+			out = append(out, *e)
+			if e.SourceRemoved {
+				removed[e.Name] = true
+			}
+		}
+		if errors.Is(err, ErrChanged) && e != nil {
+			changed = append(changed, &Error{Path: it.path, Err: err})
+			continue
+		}
+		if err != nil {
+			s.confirmRemoved(removed)
+			return out, &Error{Path: it.path, Err: err}
+		}
+	}
+	if err := s.confirmRemoved(removed); err != nil {
+		return out, err
+	}
+	if o.Move {
+		removeEmptyDirs(items)
+	}
+	return out, errors.Join(changed...)
+}
+
+// confirmRemoved marks in the manifest the originals that are gone (one
+// rewrite for the whole take).
+func (s *Store) confirmRemoved(names map[string]bool) error {
+	if len(names) == 0 {
+		return nil
+	}
+	m, err := s.ReadManifest()
+	if err != nil {
+		return err
+	}
+	for i := range m.Files {
+		if names[m.Files[i].Name] && m.Files[i].RemoveOriginal {
+			m.Files[i].SourceRemoved = true
+		}
+	}
+	return s.writeManifest(m)
+}
+
+type item struct {
+	path string // as found
+	real string // with the links of its directories resolved
+	rel  string // name to give it in the store (safe, with /)
+	root string // the directory given, for recursive takes
+	id   fileID // as listed
+	fi   fs.FileInfo
+}
+
+// items checks every given path and lists what taking them means, each file
+// once. Nothing is changed.
+func (s *Store) items(paths []string, recursive bool) ([]item, error) {
+	guard, err := s.guard()
+	if err != nil {
+		return nil, err
+	}
+	var items []item
+	seen := map[string]bool{}
+	for _, p := range paths {
+		found, err := s.expand(p, guard, recursive)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range found {
+			// The same file named twice (or inside a directory also named)
+			// is taken once.
+			if seen[it.real] {
+				continue
+			}
+			seen[it.real] = true
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+// guard lists the protected directories, each as given and resolved.
+func (s *Store) guard() ([]string, error) {
+	var out []string
+	for _, d := range append([]string{s.Dir}, s.Protect...) {
+		if d == "" {
+			continue
+		}
+		a, err := filepath.Abs(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+		if r, err := filepath.EvalSymlinks(a); err == nil && r != a {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ownDir reports whether g is the store's own directory resolved (guard
+// lists it second when it differs).
+func (s *Store) ownDir(g string) bool {
+	a, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return false
+	}
+	r, err := filepath.EvalSymlinks(a)
+	return err == nil && r == g
+}
+
+// realPath resolves the links in the directories of p (not p itself: a
+// symlink is taken as a link).
+func realPath(p string) (string, error) {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	dir, base := filepath.Split(a)
+	rd, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	if base == "" { // the root
+		return rd, nil
+	}
+	return filepath.Join(rd, base), nil
+}
+
+func protectedBy(real string, isDir bool, guard []string) error {
+	for _, g := range guard {
+		if within(real, g) {
+			return ErrProtected
+		}
+	}
+	for _, g := range guard {
+		if isDir && within(g, real) {
+			return ErrContains
+		}
+	}
+	return nil
+}
+
+// expand checks one given path and lists what taking it means.
+func (s *Store) expand(p string, guard []string, recursive bool) ([]item, error) {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return nil, &Error{Path: p, Err: err}
+	}
+	real, err := realPath(p)
+	if err != nil {
+		return nil, &Error{Path: p, Err: err}
+	}
+	// A path into the home or a store is refused whatever it is; a
+	// directory (or a link to one) that contains them too.
+	isDir := fi.IsDir()
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if t, err := os.Stat(p); err == nil && t.IsDir() {
+			isDir = true
+		}
+	}
+	abs, _ := filepath.Abs(p)
+	for _, where := range []string{abs, real} {
+		if within(where, guard[0]) || len(guard) > 1 && s.ownDir(guard[1]) && within(where, guard[1]) {
+			return nil, &Error{Path: p, Err: ErrInStore}
+		}
+		if err := protectedBy(where, isDir, guard); err != nil {
+			return nil, &Error{Path: p, Err: err}
+		}
+	}
+	switch {
+	case fi.Mode().IsRegular():
+		return []item{{path: p, real: real, rel: SafeName(filepath.Base(real)), fi: fi}}, nil
+	case fi.Mode()&fs.ModeSymlink != 0:
+		if err := checkLink(p, guard); err != nil {
+			return nil, err
+		}
+		return []item{{path: p, real: real, rel: SafeName(filepath.Base(real)), fi: fi}}, nil
+	case fi.IsDir():
+		if !recursive {
+			return nil, &Error{Path: p, Err: ErrDirectory}
+		}
+	default:
+		return nil, &Error{Path: p, Err: fmt.Errorf("%w (it is a %s)", ErrSpecial, typeWord(fi.Mode()))}
+	}
+	var out []item
+	base := SafeName(filepath.Base(real))
+	err = filepath.WalkDir(real, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(real, path)
+		shown := filepath.Join(p, rel)
+		switch {
+		case info.Mode().IsRegular():
+		case info.Mode()&fs.ModeSymlink != 0:
+			if err := checkLink(path, guard); err != nil {
+				return &Error{Path: shown, Err: errors.Unwrap(err)}
+			}
+		default:
+			return &Error{Path: shown, Err: fmt.Errorf("%w (it is a %s)", ErrSpecial, typeWord(info.Mode()))}
+		}
+		out = append(out, item{path: shown, real: path, rel: base + "/" + SafeName(filepath.ToSlash(rel)), root: p, fi: info})
+		return nil
+	})
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return nil, err
+		}
+		return nil, &Error{Path: p, Err: err}
+	}
+	return out, nil
+}
+
+// checkLink refuses a symlink that points into a protected directory.
+func checkLink(p string, guard []string) error {
+	target, err := os.Readlink(p)
+	if err != nil {
+		return &Error{Path: p, Err: err}
+	}
+	t := target
+	if !filepath.IsAbs(t) {
+		t = filepath.Join(filepath.Dir(p), t)
+	}
+	at, _ := filepath.Abs(t)
+	resolved, rerr := filepath.EvalSymlinks(p)
+	for _, g := range guard {
+		if at != "" && within(at, g) || rerr == nil && within(resolved, g) {
+			return &Error{Path: p, Err: ErrIntoStore}
+		}
+	}
+	return nil
+}
+
+func within(p, dir string) bool {
+	if dir == string(filepath.Separator) {
+		return true
+	}
+	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
+}
+
+func typeWord(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	}
+	return m.Type().String()
+}
+
+// SafeName is the name a file gets in a store: its own name with every byte
+// a person could be misled by, or a terminal could act on, written as %XX —
+// bytes that are not UTF-8, control characters (C0, DEL, C1), bidirectional
+// and zero-width formatting characters, and % itself (so the mapping is
+// one to one). Slashes separate the components of a relative name.
+// hashes.txt and every listing can then show store names as they are.
+func SafeName(rel string) string {
+	var b strings.Builder
+	for i := 0; i < len(rel); {
+		r, n := utf8.DecodeRuneInString(rel[i:])
+		if (r == utf8.RuneError && n == 1) || r == '%' || unsafeRune(r) {
+			for _, c := range []byte(rel[i : i+n]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		} else {
+			b.WriteString(rel[i : i+n])
+		}
+		i += n
+	}
+	out := b.String()
+	// No component may be "." or "..", or start with the store's own
+	// prefixes.
+	parts := strings.Split(out, "/")
+	for i, c := range parts {
+		switch {
+		case c == "." || c == "..":
+			parts[i] = strings.ReplaceAll(c, ".", "%2E")
+		case strings.HasPrefix(c, "."):
+			if strings.HasPrefix(c, incomingPfx) || c == ManifestFile || c == HashesFile || c == lockFile || strings.HasPrefix(c, "."+ManifestFile+".") {
+				parts[i] = "%2E" + c[1:]
+			}
+		case c == ManifestFile || c == HashesFile:
+			if i == 0 {
+				parts[i] = "_" + c
+			}
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func unsafeRune(r rune) bool {
+	switch {
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		return true
+	case r == 0x061c, r == 0x200b, r == 0x200c, r == 0x200d, r == 0x200e, r == 0x200f, r == 0xfeff:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// ShowPath is a path for people and records: UTF-8 with the bytes SafeName
+// escapes written as %XX. The second result is the exact bytes when the
+// path is not UTF-8 (nil otherwise): JSON can hold any UTF-8 text, but not
+// other bytes.
+func ShowPath(p string) (string, []byte) {
+	if utf8.ValidString(p) {
+		return p, nil
+	}
+	return SafeName(p), []byte(p)
+}
+
+// uniqueName returns a name in the store not yet taken — name, name-2.ext …
+// — avoiding also the names in taken (a preview's earlier picks).
+func (s *Store) uniqueName(rel string, taken map[string]bool) (string, error) {
+	dir, file := filepath.Split(filepath.FromSlash(rel))
+	ext := filepath.Ext(file)
+	stem := strings.TrimSuffix(file, ext)
+	if stem == "" {
+		stem, ext = file, ""
+	}
+	for i := 1; i < 100000; i++ {
+		cand := file
+		if i > 1 {
+			cand = stem + "-" + strconv.Itoa(i) + ext
+		}
+		full := filepath.Join(s.Dir, dir, cand)
+		name := filepath.ToSlash(filepath.Join(dir, cand))
+		if _, err := os.Lstat(full); errors.Is(err, fs.ErrNotExist) && !taken[name] {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("no free name for %s in %s (100,000 taken)", rel, s.Dir)
+}
+
+func incomingName(dest string) string {
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	return filepath.Join(filepath.Dir(dest), incomingPfx+hex.EncodeToString(rnd[:])+"-"+filepath.Base(dest))
+}
+
+func (s *Store) takeOne(ctx context.Context, it item, o Options) (*Entry, error) {
+	dir, err := openDir(filepath.Dir(it.real))
+	if err != nil {
+		return nil, err
+	}
+	defer dir.close()
+	base := filepath.Base(it.real)
+	id0, err := dir.stat(base)
+	if err != nil {
+		return nil, err
+	}
+	if !sameAsListed(id0, it) {
+		return nil, errors.New("changed after it was listed (replaced, or its directory moved); nothing was taken")
+	}
+	orig := originalOf(it.path, it.fi)
+	orig.Path, orig.PathBytes = ShowPath(absOr(it.path))
+	if r, _ := ShowPath(it.real); r != orig.Path {
+		orig.Real = r
+	}
+	name, err := s.uniqueName(it.rel, nil)
+	if err != nil {
+		return nil, err
+	}
+	dest := filepath.Join(s.Dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
+		return nil, err
+	}
+	e := &Entry{Name: name, Original: orig, Added: s.now(), AddedBy: o.Actor, Operation: o.Operation}
+	tmp := incomingName(dest)
+	var idAfter fileID
+	if id0.symlink() {
+		target, err := dir.readlink(base)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.Symlink(target, tmp); err != nil {
+			return nil, err
+		}
+		if got, err := os.Readlink(tmp); err != nil || got != target {
+			os.Remove(tmp)
+			return nil, ErrCopyDiffers
+		}
+		sum := sha256.Sum256([]byte(target))
+		e.Type, e.SHA256, e.Size = TypeSymlink, hex.EncodeToString(sum[:]), int64(len(target))
+		e.LinkTarget, e.LinkTargetBytes = ShowPath(target)
+		e.Note = "symlink taken as a link; its target was not followed"
+		if idAfter, err = dir.stat(base); err != nil {
+			idAfter = fileID{}
+		}
+		if again, err := dir.readlink(base); err != nil || again != target {
+			idAfter = fileID{}
+		}
+	} else {
+		sum, size, after, err := s.copyVerified(ctx, dir, base, id0, tmp, o)
+		if err != nil {
+			return nil, err
+		}
+		e.Type, e.SHA256, e.Size = TypeFile, sum, size
+		idAfter = after
+	}
+	changed := !idAfter.same(id0)
+	// Link, not rename: link fails if the name was taken meanwhile. The
+	// .incoming- name stays until the entry is recorded: a kill before that
+	// leaves a pair evidence clean recognises.
+	if err := os.Link(tmp, dest); err != nil {
+		os.Remove(tmp)
+		return nil, err
+	}
+	if err := fsutil.SyncDir(filepath.Dir(dest)); err != nil {
+		return nil, err
+	}
+	if o.Fingerprint != nil && e.Type == TypeFile {
+		e.Fingerprint, e.Note = o.Fingerprint(dest)
+	}
+	e.ChangedDuringCopy = changed
+	e.RemoveOriginal = o.Move && !changed
+	if changed {
+		e.Note = strings.TrimPrefix(e.Note+"; ", "; ") + "the original changed while it was copied (or was replaced): this copy is what was read, and the original was kept"
+	}
+	m, err := s.ReadManifest()
+	if err != nil {
+		return nil, err
+	}
+	m.Files = append(m.Files, *e)
+	if err := s.writeManifest(m); err != nil {
+		return nil, err
+	}
+	if err := s.appendHash(*e); err != nil {
+		return nil, err
+	}
+	if o.Record != nil {
+		rec := *e
+		rec.Store = s.Dir
+		if err := o.Record(rec); err != nil {
+			return nil, fmt.Errorf("the copy %s could not be recorded, so the original was kept: %w", name, err)
+		}
+	}
+	os.Remove(tmp)
+	_ = fsutil.SyncDir(filepath.Dir(dest))
+	if changed {
+		return e, ErrChanged
+	}
+	if !o.Move {
+		return e, nil
+	}
+	// Remove the original only if it is still the very file copied.
+	if testHookBeforeRemove != nil {
+		testHookBeforeRemove(filepath.Join(dir.pathOf(), base))
+	}
+	if now, err := dir.stat(base); err != nil || !now.same(id0) {
+		e.RemoveError = "the original changed after it was copied (or was replaced); it was kept"
+		if err != nil {
+			e.RemoveError = "the original could not be checked before removal: " + err.Error()
+		}
+		return e, nil
+	}
+	if err := dir.remove(base); err != nil {
+		e.RemoveError = err.Error()
+		return e, nil
+	}
+	e.SourceRemoved = true
+	_ = dir.sync() // a failed sync only risks the removal, never the copy
+	return e, nil
+}
+
+func sameAsListed(id fileID, it item) bool {
+	if it.fi == nil {
+		return true
+	}
+	switch {
+	case it.fi.Mode().IsRegular():
+		if !id.regular() {
+			return false
+		}
+	case it.fi.Mode()&fs.ModeSymlink != 0:
+		if !id.symlink() {
+			return false
+		}
+	default:
+		return false
+	}
+	if listed, ok := statID(it.fi); ok {
+		return listed.dev == id.dev && listed.ino == id.ino
+	}
+	return true
+}
+
+// copyVerified copies base (in dir) to tmp: hash while copying, fsync,
+// re-read and compare, set the store's mode. It returns the hash, the size
+// and the original's identity after the read-back, for the caller to
+// compare with the one before the copy.
+func (s *Store) copyVerified(ctx context.Context, dir *dirHandle, base string, id0 fileID, tmp string, o Options) (string, int64, fileID, error) {
+	in, err := dir.open(base)
+	if err != nil {
+		return "", 0, fileID{}, err
+	}
+	defer in.Close()
+	idIn, err := idOf(in)
+	if err != nil {
+		return "", 0, fileID{}, err
+	}
+	if !idIn.regular() || !idIn.same(id0) {
+		return "", 0, fileID{}, errors.New("changed between listing and opening (replaced by another file?); nothing was taken")
+	}
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", 0, fileID{}, err
+	}
+	cleanup := func() { out.Close(); os.Remove(tmp) }
+	h := sha256.New()
+	var prog func(int64)
+	if o.Progress != nil {
+		total := id0.size
+		src := absOr(filepath.Join(dir.pathOf(), base))
+		prog = func(n int64) { o.Progress(src, n, total) }
+	}
+	n, err := hashCopy(ctx, h, out, in, prog)
+	if err != nil {
+		cleanup()
+		return "", 0, fileID{}, err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err := out.Sync(); err != nil {
+		cleanup()
+		return "", 0, fileID{}, err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
+		return "", 0, fileID{}, err
+	}
+	back, _, err := HashFile(ctx, tmp)
+	if testHookAfterReadBack != nil {
+		testHookAfterReadBack(filepath.Join(dir.pathOf(), base))
+	}
+	if err != nil || back != sum {
+		os.Remove(tmp)
+		return "", 0, fileID{}, ErrCopyDiffers
+	}
+	if err := os.Chmod(tmp, s.Mode); err != nil {
+		os.Remove(tmp)
+		return "", 0, fileID{}, err
+	}
+	_ = os.Chtimes(tmp, time.Now(), time.Unix(0, id0.mtime))
+	// After the read-back: the original, open and by name, must still be
+	// the file read, whole.
+	after, err := idOf(in)
+	if err != nil || n != id0.size || !after.same(id0) {
+		return sum, n, fileID{}, nil
+	}
+	byName, err := dir.stat(base)
+	if err != nil {
+		return sum, n, fileID{}, nil
+	}
+	return sum, n, byName, nil
+}
+
+// removeEmptyDirs removes the directories a recursive move emptied, deepest
+// first, leaving any that still hold something.
+func removeEmptyDirs(items []item) {
+	dirs := map[string]bool{}
+	for _, it := range items {
+		if it.root == "" {
+			continue
+		}
+		root := filepath.Clean(it.root)
+		for d := filepath.Dir(it.path); within(d, root); d = filepath.Dir(d) {
+			dirs[d] = true
+			if d == root {
+				break
+			}
+		}
+	}
+	list := make([]string, 0, len(dirs))
+	for d := range dirs {
+		list = append(list, d)
+	}
+	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	for _, d := range list {
+		if os.Remove(d) == nil {
+			_ = fsutil.SyncDir(filepath.Dir(d))
+		}
+	}
+}
+
+// Planned is one thing Take would do, as Preview sees it.
+type Planned struct {
+	Path string `json:"path"`
+	Name string `json:"name"` // the name it would get in the store
+	Type string `json:"type"`
+	Size int64  `json:"size"`
+}
+
+// Preview checks paths as Take would and lists what it would take and the
+// names it would get, changing nothing.
+func (s *Store) Preview(paths []string, recursive bool) ([]Planned, error) {
+	items, err := s.items(paths, recursive)
+	if err != nil {
+		return nil, err
+	}
+	var out []Planned
+	taken := map[string]bool{}
+	for _, it := range items {
+		name, err := s.uniqueName(it.rel, taken)
+		if err != nil {
+			return nil, err
+		}
+		taken[name] = true
+		typ := TypeFile
+		if it.fi.Mode()&fs.ModeSymlink != 0 {
+			typ = TypeSymlink
+		}
+		shown, _ := ShowPath(it.path)
+		out = append(out, Planned{Path: shown, Name: name, Type: typ, Size: it.fi.Size()})
+	}
+	return out, nil
+}
