@@ -16,7 +16,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/firebreak-dev/firebreak/internal/comms"
-	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/tui/keys"
@@ -118,11 +117,11 @@ func (c *commsModel) open(inc *incident.Incident, home string, now time.Time) te
 
 func writeCommsCmd(ctx context.Context, inc *incident.Incident, actor string, t *comms.Template, text string, missing []string, now time.Time) tea.Cmd {
 	return func() tea.Msg {
-		path := comms.DefaultPath(inc.Dir, t.Name, now)
-		if err := fsutil.WriteFileAtomic(path, []byte(text), 0o600); err != nil {
+		path, sum, err := comms.Write(comms.DefaultPath(inc.Dir, t.Name, now), text, true, false)
+		if err != nil {
 			return commsWrittenMsg{id: inc.Header.ID, err: err}
 		}
-		_, err := inc.Record(ctx, comms.RenderedEntry(actor, t.Name, path, comms.Sum(text), missing))
+		_, err = inc.Record(ctx, comms.RenderedEntry(actor, t.Name, path, sum, missing))
 		return commsWrittenMsg{id: inc.Header.ID, path: path, missing: missing, err: err}
 	}
 }

@@ -128,6 +128,9 @@ type Runner struct {
 	// (the console shows each plan before it runs). Yes still skips it.
 	ConfirmAll bool
 	Progress   func(Progress)
+	// Protect lists directories no Writer may write into; nil means the
+	// incident's firebreak home, when there is an incident.
+	Protect []string
 }
 
 // Outcome is what happened.
@@ -160,6 +163,17 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 		return nil, err
 	}
 	out := &Outcome{Plan: plan}
+	if w, ok := a.(Writer); ok {
+		protect := r.Protect
+		if protect == nil && r.Incident != nil {
+			protect = []string{Home(r.Incident)}
+		}
+		for _, p := range w.Outputs() {
+			if err := CheckOutput(p, protect); err != nil {
+				return out, err
+			}
+		}
+	}
 	if r.DryRun {
 		out.DryRun = true
 		return out, nil

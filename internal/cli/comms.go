@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/comms"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -60,7 +61,7 @@ var cmdCommsList = &command{
 }
 
 var cmdCommsRender = &command{
-	name: "comms render", args: "ID TEMPLATE [-o FILE|-] [--set field=value]... [--allow-missing] [--templates DIR] [--contacts FILE]",
+	name: "comms render", args: "ID TEMPLATE [-o FILE|-] [--force] [--set field=value]... [--allow-missing] [--templates DIR] [--contacts FILE]",
 	summary: "Fill a template from the incident (facts, milestones, what its actions did, the timeline, contacts)\nand write it into the incident's comms/ (or -o). Refuses, naming every missing field, unless\n--allow-missing, which marks them [MISSING: name]. Records comms.rendered with the output's hash.",
 	minArgs: 2, maxArgs: 2,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
@@ -70,6 +71,7 @@ var cmdCommsRender = &command{
 		fs.Var(&dirs, "templates", "extra templates `DIR` (repeatable)")
 		allow := fs.Bool("allow-missing", false, "render anyway, marking missing fields [MISSING: name]")
 		contactsFile := fs.String("contacts", "", "contacts `FILE` (default: contacts.yaml in the workspace)")
+		force := fs.Bool("force", false, "replace -o FILE if it exists")
 		return func(args []string) error {
 			lib, err := comms.Load(dirs)
 			if err != nil {
@@ -100,10 +102,10 @@ var cmdCommsRender = &command{
 				return err
 			}
 			if *out == "-" {
-				_, err := io.WriteString(a.stdout, textutil.Clean(text, true))
+				_, err := io.WriteString(a.stdout, comms.Clean(text))
 				return err
 			}
-			path, entry, err := a.writeComms(inc, t, text, missing, *out)
+			path, entry, err := a.writeComms(inc, t, text, missing, *out, *force)
 			if err != nil {
 				return err
 			}
@@ -143,16 +145,34 @@ func (a *app) renderTemplate(inc *incident.Incident, t *comms.Template, override
 
 // writeComms writes a rendered message into the incident's comms/ (or out)
 // and returns the comms.rendered event to record.
-func (a *app) writeComms(inc *incident.Incident, t *comms.Template, text string, missing []string, out string) (string, journal.Entry, error) {
-	path := out
+func (a *app) writeComms(inc *incident.Incident, t *comms.Template, text string, missing []string, out string, force bool) (string, journal.Entry, error) {
+	path, unique := out, false
 	if path == "" {
-		path = comms.DefaultPath(inc.Dir, t.Name, a.now())
+		path, unique = comms.DefaultPath(inc.Dir, t.Name, a.now()), true
+	} else if err := a.checkOutput(path, force); err != nil {
+		return "", journal.Entry{}, err
 	}
-	sum, err := writeExport(path, func(w io.Writer) error { _, err := io.WriteString(w, text); return err })
+	path, sum, err := comms.Write(path, text, unique, force)
 	if err != nil {
 		return "", journal.Entry{}, err
 	}
 	return path, comms.RenderedEntry(a.actor, t.Name, path, sum, missing), nil
+}
+
+// checkOutput refuses an output a person named when it is inside the
+// firebreak home (the record), or exists and force was not given.
+func (a *app) checkOutput(path string, force bool) error {
+	if err := actions.CheckOutput(path, []string{a.ws.Home}); err != nil {
+		return withHint(err, "leave -o out to write into the incident's own exports/ or comms/, or name a file outside %s", a.ws.Home)
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && !fi.Mode().IsRegular():
+		return fmt.Errorf("%s exists and is not a regular file", path)
+	case err == nil && !force:
+		return withHint(fmt.Errorf("%s exists", path), "add --force to replace it")
+	}
+	return nil
 }
 
 var cmdContacts = &command{

@@ -36,7 +36,7 @@ func pipelineFlags(fs *flag.FlagSet) *pipeFlags {
 // runAction runs an action through the pipeline, printing the plan,
 // asking when needed, then the result and the verification.
 func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Action) (*actions.Outcome, error) {
-	r := &actions.Runner{Incident: inc, Actor: a.actor, DryRun: pf.dryRun, Yes: pf.yes}
+	r := &actions.Runner{Incident: inc, Actor: a.actor, DryRun: pf.dryRun, Yes: pf.yes, Protect: []string{a.ws.Home}}
 	if pf.step != "" && inc != nil {
 		s, ok := inc.Playbook.Step(pf.step)
 		if !ok {

@@ -31,7 +31,7 @@ func (x *exportAction) Plan(context.Context) (*actions.Plan, error) {
 }
 
 func (x *exportAction) Execute(context.Context, func(actions.Progress)) (*actions.Result, error) {
-	path, e, _, err := x.a.writeRecord(x.inc, x.format, "")
+	path, e, _, err := x.a.writeRecord(x.inc, x.format, "", false)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (x *commsAction) Plan(context.Context) (*actions.Plan, error) {
 }
 
 func (x *commsAction) Execute(context.Context, func(actions.Progress)) (*actions.Result, error) {
-	path, e, err := x.a.writeComms(x.inc, x.tmpl, x.text, x.missed, "")
+	path, e, err := x.a.writeComms(x.inc, x.tmpl, x.text, x.missed, "", false)
 	if err != nil {
 		return nil, err
 	}

@@ -2,18 +2,16 @@ package cli
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/export"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/signing"
@@ -239,12 +237,13 @@ var cmdTimelineSeal = &command{
 
 var cmdExport = &command{
 	name:    "export",
-	args:    "ID [--format md|json|html] [-o FILE|-]",
+	args:    "ID [--format md|json|html] [-o FILE|-] [--force]",
 	summary: "Write the post-incident record: header, severity history, steps with who did what when,\nmilestones and metrics with definitions, the full timeline, and the journal head ids.\nBy default it goes to the incident's exports/ directory; -o - writes to stdout.",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		format := fs.String("format", "md", "`FORMAT`: md, json or html")
-		out := fs.String("o", "", "output `FILE` (- for stdout)")
+		out := fs.String("o", "", "output `FILE` (- for stdout; never inside the firebreak home)")
+		force := fs.Bool("force", false, "replace -o FILE if it exists")
 		return func(args []string) error {
 			f := strings.ToLower(*format)
 			if f == "markdown" {
@@ -257,12 +256,12 @@ var cmdExport = &command{
 			if err != nil {
 				return err
 			}
-			return a.export(inc, f, *out)
+			return a.export(inc, f, *out, *force)
 		}
 	},
 }
 
-func (a *app) export(inc *incident.Incident, format, out string) error {
+func (a *app) export(inc *incident.Incident, format, out string, force bool) error {
 	if out == "-" {
 		rec, _, err := a.record(inc)
 		if err != nil {
@@ -270,7 +269,7 @@ func (a *app) export(inc *incident.Incident, format, out string) error {
 		}
 		return export.Write(a.stdout, format, rec)
 	}
-	path, entry, intact, err := a.writeRecord(inc, format, out)
+	path, entry, intact, err := a.writeRecord(inc, format, out, force)
 	if err != nil {
 		return err
 	}
@@ -300,15 +299,18 @@ func (a *app) record(inc *incident.Incident) (*export.Record, *journal.Report, e
 
 // writeRecord writes the record to out (default: the incident's exports/)
 // and returns the path and the export.made event to record.
-func (a *app) writeRecord(inc *incident.Incident, format, out string) (string, journal.Entry, bool, error) {
+func (a *app) writeRecord(inc *incident.Incident, format, out string, force bool) (string, journal.Entry, bool, error) {
+	unique := false
+	if out == "" {
+		out, unique = filepath.Join(inc.Dir, "exports", inc.Header.ID+"-"+a.now().UTC().Format("20060102T150405Z")+"."+format), true
+	} else if err := a.checkOutput(out, force); err != nil {
+		return "", journal.Entry{}, false, err
+	}
 	rec, rep, err := a.record(inc)
 	if err != nil {
 		return "", journal.Entry{}, false, err
 	}
-	if out == "" {
-		out = filepath.Join(inc.Dir, "exports", inc.Header.ID+"-"+a.now().UTC().Format("20060102T150405Z")+"."+format)
-	}
-	sum, err := writeExport(out, func(w io.Writer) error { return export.Write(w, format, rec) })
+	out, sum, err := fsutil.WriteNew(out, 0o600, unique, force, func(w io.Writer) error { return export.Write(w, format, rec) })
 	if err != nil {
 		return "", journal.Entry{}, false, fmt.Errorf("export: %w", err)
 	}
@@ -320,46 +322,6 @@ func (a *app) writeRecord(inc *incident.Incident, format, out string) (string, j
 		Summary: fmt.Sprintf("exported %s record to %s", format, filepath.Base(out)),
 		Data:    map[string]any{"format": format, "path": out, "sha256": sum, "events": rep.Events, "heads": heads, "intact": rep.Intact()}}
 	return out, e, rep.Intact(), nil
-}
-
-// writeExport writes a file atomically (temp file, fsync, rename) with mode
-// 0600 and returns the SHA-256 of what it wrote. It refuses to replace
-// anything but a regular file.
-func writeExport(path string, write func(io.Writer) error) (string, error) {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s exists and is not a regular file", path)
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 256<<10)
-	if err := write(bw); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func contains(list []string, s string) bool {

@@ -2,10 +2,13 @@ package comms
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 )
 
@@ -27,6 +30,23 @@ func RenderedEntry(actor, template, path, sha256Hex string, missing []string) jo
 	}
 	return journal.Entry{Actor: actor, Kind: KindRendered, Summary: fmt.Sprintf("rendered %s into %s", template, filepath.Base(path)),
 		Data: map[string]any{"template": template, "path": path, "sha256": sha256Hex, "missing": missing}}
+}
+
+// Clean is a rendered message as it is written and shown: every control
+// character (but newlines and tabs), bidirectional override and byte that
+// is not UTF-8 made visible. Incident data — a title, a fact, a file
+// name — can carry terminal escapes (OSC 52, ESC[2J, OSC 8); a message
+// file must not.
+func Clean(text string) string { return textutil.Clean(text, true) }
+
+// Write writes a cleaned message to a new file — path, or with unique the
+// first free name path, path-2.txt …; with replace an existing file is
+// replaced — and returns the path and the SHA-256 of what was written.
+func Write(path, text string, unique, replace bool) (string, string, error) {
+	return fsutil.WriteNew(path, 0o600, unique, replace, func(w io.Writer) error {
+		_, err := io.WriteString(w, Clean(text))
+		return err
+	})
 }
 
 // Sum is the hex SHA-256 of a rendered message.

