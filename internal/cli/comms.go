@@ -102,6 +102,9 @@ var cmdCommsRender = &command{
 				return err
 			}
 			if *out == "-" {
+				if err := comms.CheckSecrets(text); err != nil {
+					return err
+				}
 				_, err := io.WriteString(a.stdout, comms.Clean(text))
 				return err
 			}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/redact"
 )
 
 // consoleLog opens the console's log: <home>/logs/console.log, appended,
@@ -34,11 +36,12 @@ func (a *app) consoleLog() (*slog.Logger, io.Closer, error) {
 		return nil, nil, fmt.Errorf("console log: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(f, opts)
+	lw := redact.NewWriter(f) // slog writes whole lines: each is scrubbed
+	var h slog.Handler = slog.NewTextHandler(lw, opts)
 	switch strings.ToLower(a.getenv("LOG_FORMAT")) {
 	case "", "text":
 	case "json":
-		h = slog.NewJSONHandler(f, opts)
+		h = slog.NewJSONHandler(lw, opts)
 	default:
 		f.Close()
 		return nil, nil, withHint(fmt.Errorf("LOG_FORMAT=%q is not a format", a.getenv("LOG_FORMAT")), "use text or json")

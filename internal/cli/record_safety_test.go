@@ -166,3 +166,25 @@ func TestQuarantineRecordsFilesOfAnyName(t *testing.T) {
 		t.Fatalf("the emptied directory is still there: %v", err)
 	}
 }
+
+// comms render --set field=<token> wrote the token into the message; the
+// journal missed tokens glued to words. One filter refuses both.
+func TestSecretsAreRefusedOnEveryPathIn(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	tok := "ghp_" + strings.Repeat("x9Y8", 9)
+	before := e.snapshot()
+	e.fail(1, "looks like it contains a GitHub token", "comms", "render", id, "incident-advisory", "--allow-missing", "--set", "remediation=use "+tok)
+	e.fail(1, "looks like it contains a GitHub token", "comms", "render", id, "incident-advisory", "--allow-missing", "-o", "-", "--set", "remediation=GITHUB_TOKEN_"+tok)
+	e.fail(1, "looks like it contains a GitHub token", "note", id, "set x"+tok+"_suffix")
+	e.fail(1, "Ed25519 private key", "note", id, "key MC4CAQAwBQYDK2VwBCIEIGJ1bGxldHByb29mYnV0bm90cmVhbGx5YWtleQ")
+	after := e.snapshot()
+	if len(after) != len(before) {
+		t.Fatalf("a refused secret left files: %d -> %d", len(before), len(after))
+	}
+	for p, b := range before {
+		if after[p] != b {
+			t.Fatalf("%s changed", p)
+		}
+	}
+}

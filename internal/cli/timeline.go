@@ -14,6 +14,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/redact"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
@@ -267,7 +268,11 @@ func (a *app) export(inc *incident.Incident, format, out string, force bool) err
 		if err != nil {
 			return err
 		}
-		return export.Write(a.stdout, format, rec)
+		rw := redact.NewWriter(a.stdout)
+		if err := export.Write(rw, format, rec); err != nil {
+			return err
+		}
+		return rw.Flush()
 	}
 	path, entry, intact, err := a.writeRecord(inc, format, out, force)
 	if err != nil {
@@ -310,7 +315,15 @@ func (a *app) writeRecord(inc *incident.Incident, format, out string, force bool
 	if err != nil {
 		return "", journal.Entry{}, false, err
 	}
-	out, sum, err := fsutil.WriteNew(out, 0o600, unique, force, func(w io.Writer) error { return export.Write(w, format, rec) })
+	out, sum, err := fsutil.WriteNew(out, 0o600, unique, force, func(w io.Writer) error {
+		// The journal refuses secrets; a record from before a pattern was
+		// known is scrubbed on the way out.
+		rw := redact.NewWriter(w)
+		if err := export.Write(rw, format, rec); err != nil {
+			return err
+		}
+		return rw.Flush()
+	})
 	if err != nil {
 		return "", journal.Entry{}, false, fmt.Errorf("export: %w", err)
 	}

@@ -8,8 +8,9 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
-	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/redact"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
 // KindRendered is the journal event of a written message.
@@ -43,11 +44,18 @@ func Clean(text string) string { return textutil.Clean(text, true) }
 // first free name path, path-2.txt …; with replace an existing file is
 // replaced — and returns the path and the SHA-256 of what was written.
 func Write(path, text string, unique, replace bool) (string, string, error) {
+	if err := CheckSecrets(text); err != nil {
+		return "", "", err
+	}
 	return fsutil.WriteNew(path, 0o600, unique, replace, func(w io.Writer) error {
 		_, err := io.WriteString(w, Clean(text))
 		return err
 	})
 }
+
+// CheckSecrets refuses a message that holds a secret (a token given with
+// --set, a key pasted into a fact): messages are sent to people.
+func CheckSecrets(text string) error { return redact.Check("the rendered message", []byte(text)) }
 
 // Sum is the hex SHA-256 of a rendered message.
 func Sum(text string) string { return evidence.SumBytes([]byte(text)) }

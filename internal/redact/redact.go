@@ -1,9 +1,15 @@
-// Package redact recognises secrets — private key blocks and access tokens —
-// so that they never enter the journal, exports or logs.
+// Package redact recognises secrets — private key material and access
+// tokens — so that they never enter the journal, messages, exports or logs.
+// It is the one filter every path in goes through: the journal refuses
+// events that hold a secret (incident.Record), messages refuse to be written
+// with one (comms.Write), and exports and logs are scrubbed on the way out
+// (Writer).
 package redact
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 )
 
@@ -13,12 +19,18 @@ type pattern struct {
 	re   *regexp.Regexp
 }
 
+// The patterns match anywhere, inside words too: a token glued to a name
+// (GITHUB_TOKEN_ghp_…, xghp_…, ghp_…_suffix) is still a token.
 var patterns = []pattern{
 	{"a PEM private key", regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----`)},
-	{"an OpenSSH private key", regexp.MustCompile(`-----BEGIN OPENSSH PRIVATE KEY-----`)},
-	{"a GitHub token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b`)},
-	{"an AWS access key id", regexp.MustCompile(`\bAKIA[0-9A-Z]{16}\b`)},
-	{"a Slack token", regexp.MustCompile(`\bxox[abpors]-[A-Za-z0-9-]{10,}\b`)},
+	{"an OpenSSH private key", regexp.MustCompile(`-----BEGIN OPENSSH PRIVATE KEY-----|b3BlbnNzaC1rZXktdjE`)},
+	// The DER of an Ed25519 PKCS#8 private key (RFC 8410), v1 and v2, as
+	// base64 without its armour and as hex; a SEC1 P-256 key likewise.
+	{"an Ed25519 private key (PKCS#8 DER)", regexp.MustCompile(`MC4CAQAwBQYDK2VwBCIEI|MFECAQEwBQYDK2VwBCIEI|(?i:302e020100300506032b657004220420|3051020101300506032b657004220420)`)},
+	{"an EC private key (SEC1 DER)", regexp.MustCompile(`MHcCAQEEI[A-Za-z0-9+/]{20}`)},
+	{"a GitHub token", regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}`)},
+	{"an AWS access key id", regexp.MustCompile(`AKIA[0-9A-Z]{16}`)},
+	{"a Slack token", regexp.MustCompile(`xox[abpors]-[A-Za-z0-9-]{10,}`)},
 	{"a minisign/wsc secret key", regexp.MustCompile(`untrusted comment: minisign encrypted secret key`)},
 }
 
@@ -48,4 +60,55 @@ func Check(where string, b []byte) error {
 		return &SecretError{Where: where, What: what}
 	}
 	return nil
+}
+
+// Scrub returns b with every secret replaced by [REDACTED: kind]. It
+// returns b itself when there is none.
+func Scrub(b []byte) []byte {
+	for _, p := range patterns {
+		if p.re.Match(b) {
+			b = p.re.ReplaceAllLiteral(b, []byte("[REDACTED: "+p.name+"]"))
+		}
+	}
+	return b
+}
+
+// maxHeld is the longest partial line a Writer holds back.
+const maxHeld = 1 << 20
+
+// Writer scrubs what goes through it, line by line, so that a secret split
+// across two writes is still seen. Close (or Flush) writes what is held.
+type Writer struct {
+	w    io.Writer
+	held []byte
+}
+
+// NewWriter returns a Writer writing to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+
+// Write scrubs and passes on every complete line; the rest is held.
+func (s *Writer) Write(p []byte) (int, error) {
+	s.held = append(s.held, p...)
+	end := bytes.LastIndexByte(s.held, '\n')
+	if end < 0 && len(s.held) < maxHeld {
+		return len(p), nil
+	}
+	if end < 0 {
+		end = len(s.held) - 1
+	}
+	if _, err := s.w.Write(Scrub(s.held[:end+1])); err != nil {
+		return 0, err
+	}
+	s.held = append(s.held[:0], s.held[end+1:]...)
+	return len(p), nil
+}
+
+// Flush writes what is held.
+func (s *Writer) Flush() error {
+	if len(s.held) == 0 {
+		return nil
+	}
+	_, err := s.w.Write(Scrub(s.held))
+	s.held = s.held[:0]
+	return err
 }

@@ -28,3 +28,68 @@ func TestFind(t *testing.T) {
 		t.Fatalf("Check: %v", err)
 	}
 }
+
+// The filter used to miss tokens inside words and the base64 body of an
+// Ed25519 private key without its armour.
+func TestFindInsideWordsAndUnarmoured(t *testing.T) {
+	tok := "ghp_" + strings.Repeat("a1B2", 9)
+	for _, in := range []string{
+		"x" + tok,
+		"GITHUB_TOKEN_" + tok,
+		tok + "_suffix",
+		"export GH=" + tok + ";",
+		"MC4CAQAwBQYDK2VwBCIEIJ7a2c1W3zqf0oB0y0K3vHn3m6cR5xH8kYk0fVq6vV7Z",
+		"MFECAQEwBQYDK2VwBCIEIJ7a2c1W3zqf0oB0y0K3vHn3m6cR5xH8kYk0fVq6vV7Z",
+		"302E020100300506032B657004220420" + strings.Repeat("ab", 32),
+		"b3BlbnNzaC1rZXktdjEAAAAABG5vbmU",
+		"xAKIAABCDEFGHIJKLMNOPx",
+	} {
+		if Find([]byte(in)) == "" {
+			t.Errorf("missed a secret in %q", in)
+		}
+	}
+	// Public material is not a secret.
+	for _, in := range []string{
+		"MCowBQYDK2VwAyEA" + strings.Repeat("A", 43) + "=", // an Ed25519 SPKI public key
+		"fingerprint 711424e4535f84093fefb024cd1ca4ec87439e53907b305b79a631d5befba9c8",
+		"ghp_ is the prefix of a personal access token",
+	} {
+		if got := Find([]byte(in)); got != "" {
+			t.Errorf("%q: false positive %q", in, got)
+		}
+	}
+}
+
+func TestWriterScrubsAcrossWrites(t *testing.T) {
+	tok := "ghp_" + strings.Repeat("Z", 40)
+	var b strings.Builder
+	w := NewWriter(&b)
+	w.Write([]byte("line one\ntoken " + tok[:10]))
+	w.Write([]byte(tok[10:] + " end\nlast"))
+	w.Flush()
+	if strings.Contains(b.String(), tok) || !strings.Contains(b.String(), "token [REDACTED: a GitHub token] end\nlast") {
+		t.Fatalf("%q", b.String())
+	}
+}
+
+func FuzzScrub(f *testing.F) {
+	f.Add("ghp_"+strings.Repeat("a", 36), 3)
+	f.Add("MC4CAQAwBQYDK2VwBCIEI"+strings.Repeat("A", 40), 7)
+	f.Fuzz(func(t *testing.T, s string, cut int) {
+		out := Scrub([]byte(s))
+		if Find(out) != "" {
+			t.Fatalf("Scrub left a secret: %q", out)
+		}
+		if cut < 0 || cut > len(s) {
+			return
+		}
+		var b strings.Builder
+		w := NewWriter(&b)
+		w.Write([]byte(s[:cut]))
+		w.Write([]byte(s[cut:]))
+		w.Flush()
+		if !strings.Contains(s, "\n") && b.String() != string(out) {
+			t.Fatalf("writer %q, scrub %q", b.String(), out)
+		}
+	})
+}
