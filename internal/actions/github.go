@@ -54,6 +54,13 @@ func (p *PauseWorkflows) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(p.Files) == 0 {
+		// Which workflows sign is read from their files: with any file
+		// unread, the cause is the answer, not "nothing to pause".
+		if err := github.Unreadable(wfs); err != nil {
+			return nil, fmt.Errorf("cannot choose the signing workflows to pause: %w; retry, or name them with --workflow FILE", err)
+		}
+	}
 	want := map[string]bool{}
 	for _, f := range p.Files {
 		want[filepath.Base(f)] = true

@@ -74,11 +74,15 @@ var cmdGhWorkflows = &command{
 			if err != nil {
 				return err
 			}
+			partial := github.Unreadable(wfs)
 			if a.json {
 				if wfs == nil {
 					wfs = []github.Workflow{}
 				}
-				return a.printJSON(wfs)
+				if err := a.printJSON(wfs); err != nil {
+					return err
+				}
+				return partial
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "FILE\tSTATE\tSIGNING\tSECRETS\tNAME")
@@ -94,7 +98,10 @@ var cmdGhWorkflows = &command{
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", textutil.Line(w.File), w.State, sign, len(w.Uses.Secrets), textutil.Line(w.Name))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return partial
 		}
 	},
 }
@@ -183,6 +190,9 @@ var cmdGhCancel = &command{
 				all, err := x.c.Workflows(a.ctx, x.repo, x.pat)
 				if err != nil {
 					return err
+				}
+				if err := github.Unreadable(all); err != nil {
+					return withHint(err, "nothing was cancelled; retry once the cause is fixed")
 				}
 				for _, w := range all {
 					if w.Uses.IsSigning() {

@@ -220,3 +220,25 @@ func TestCancelStuckRunNeedsForce(t *testing.T) {
 	}
 	contractOK(t, chk)
 }
+
+// With every workflow file unreadable (429 after the listing), gh workflows
+// used to exit 0 with "?" rows and gh pause to say "no active workflow to
+// pause". The cause is the message now, and a partial answer fails.
+func TestPartialWorkflowAnswersFailWithTheirCause(t *testing.T) {
+	e, s, chk := ghEnv(t)
+	id := e.open()
+	s.AddRepo("org/tools")
+	s.AddWorkflow("org/tools", "release.yml", []byte("name: release\njobs:\n  sign:\n    steps:\n      - run: sign ${{ secrets.SIGNING_PRIVATE_KEY }}\n"))
+	s.AddWorkflow("org/tools", "ci.yml", []byte("name: ci\n"))
+	limited := ghsim.Fault{Op: "repos/get-content", Status: 429, Headers: map[string]string{"Retry-After": "7200"}, Count: 2}
+	s.Inject(limited)
+	out, errs, code := e.run("gh", "workflows", "--repo", "org/tools")
+	if code != 1 || !strings.Contains(errs, "2 of 2 workflow file(s) could not be read") || !strings.Contains(errs, "rate limited") || !strings.Contains(out, "?") {
+		t.Fatalf("gh workflows: exit %d\n%s\n%s", code, out, errs)
+	}
+	s.Inject(limited)
+	e.fail(1, "rate limited", "gh", "pause", id, "--repo", "org/tools", "--yes")
+	// Once GitHub answers, the same commands work.
+	e.ok("gh", "workflows", "--repo", "org/tools")
+	contractOK(t, chk)
+}

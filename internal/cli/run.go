@@ -398,6 +398,9 @@ func (a *app) ghStepAction(inc *incident.Incident, name string, args map[string]
 			if err != nil {
 				return nil, err
 			}
+			if err := github.Unreadable(all); err != nil {
+				return nil, err
+			}
 			for _, w := range all {
 				if w.Uses.IsSigning() {
 					wfs = append(wfs, actions.PausedWorkflow{ID: w.ID, File: w.File, Name: w.Name, Prior: w.State})

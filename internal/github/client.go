@@ -3,9 +3,12 @@ package github
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,6 +30,8 @@ type Config struct {
 	MaxRetries int
 	// Transport is the underlying transport (tests inject one).
 	Transport http.RoundTripper
+	// MaxBody bounds a response body (default DefaultMaxBody, 32 MiB).
+	MaxBody int64
 	// Sleep waits (tests make it instant); nil means a real, cancellable wait.
 	Sleep func(context.Context, time.Duration) error
 }
@@ -56,15 +61,30 @@ type Client struct {
 // (429, and 403 with Retry-After or no requests remaining) are waited out up
 // to MaxWait, idempotent requests are retried on 5xx with backoff, and
 // nothing is retried blindly past that.
+//
+// The token is sent only to the API's own scheme and host: over https, or
+// plain http to a loopback address (the simulator), never after a redirect
+// to another host (GitHub redirects log downloads to storage hosts). Each
+// attempt has its own time limits, so a Retry-After wait is never cut
+// short by a client-wide timeout, and a response body larger than
+// MaxBody is an error, not memory.
 func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, ErrNoToken
 	}
-	rt := &RetryTransport{Base: cfg.Transport, MaxWait: cfg.MaxWait, MaxRetries: cfg.MaxRetries, Sleep: cfg.Sleep}
-	hc := &http.Client{Transport: rt, Timeout: 60 * time.Second}
-	c := gh.NewClient(hc).WithAuthToken(cfg.Token)
+	api, err := apiURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	base := cfg.Transport
+	if base == nil {
+		base = defaultTransport()
+	}
+	rt := &RetryTransport{Base: base, MaxWait: cfg.MaxWait, MaxRetries: cfg.MaxRetries, Sleep: cfg.Sleep, MaxBody: cfg.MaxBody}
+	auth := &authTransport{base: rt, token: cfg.Token, scheme: api.Scheme, host: api.Host}
+	hc := &http.Client{Transport: auth, CheckRedirect: checkRedirect}
+	c := gh.NewClient(hc)
 	if cfg.BaseURL != "" && strings.TrimRight(cfg.BaseURL, "/") != "https://api.github.com" {
-		var err error
 		if c, err = c.WithEnterpriseURLs(cfg.BaseURL, cfg.BaseURL); err != nil {
 			return nil, err
 		}
@@ -73,12 +93,126 @@ func New(cfg Config) (*Client, error) {
 	return &Client{Client: c}, nil
 }
 
+// ErrInsecureURL refuses an API URL the token must not be sent to.
+var ErrInsecureURL = errors.New("the GitHub token is only sent over https (plain http only to a loopback address)")
+
+// apiURL parses and checks the API base.
+func apiURL(base string) (*url.URL, error) {
+	if base == "" {
+		base = "https://api.github.com/"
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub API URL %q: %w", base, err)
+	}
+	switch {
+	case u.Host == "":
+		return nil, fmt.Errorf("GitHub API URL %q has no host", base)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && Loopback(u.Hostname()):
+	default:
+		return nil, fmt.Errorf("refusing GitHub API URL %s: %w", u.Redacted(), ErrInsecureURL)
+	}
+	return u, nil
+}
+
+// Loopback reports whether host is localhost or a loopback address.
+func Loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkRedirect follows at most 5 redirects and never from https to http.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("refusing a redirect from https to %s", req.URL.Redacted())
+	}
+	return nil
+}
+
+// authTransport adds the token to requests for the API's own scheme and
+// host, and strips any Authorization header from every other request.
+type authTransport struct {
+	base         http.RoundTripper
+	token        string
+	scheme, host string
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if req.URL.Scheme == t.scheme && req.URL.Host == t.host {
+		r.Header.Set("Authorization", "Bearer "+t.token)
+	} else {
+		r.Header.Del("Authorization")
+	}
+	return t.base.RoundTrip(r)
+}
+
+// Attempt limits: connecting and getting the response headers, and reading
+// a body. They apply to each attempt, not to waits between attempts.
+const (
+	headerTimeout = 60 * time.Second
+	bodyTimeout   = 5 * time.Minute
+)
+
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = headerTimeout
+	t.TLSHandshakeTimeout = 15 * time.Second
+	return t
+}
+
+// DefaultMaxBody bounds a response body (API answers are small JSON).
+const DefaultMaxBody = 32 << 20
+
+// ErrBodyTooLarge is returned when a response body exceeds MaxBody.
+var ErrBodyTooLarge = errors.New("the response body is larger than firebreak accepts from the GitHub API")
+
+// capBody ends a body at max bytes with ErrBodyTooLarge, and cancels the
+// attempt when the body is closed or has been read for too long.
+type capBody struct {
+	rc     io.ReadCloser
+	left   int64
+	max    int64
+	cancel func()
+}
+
+func (b *capBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One more byte tells a body of exactly max from a larger one.
+		var one [1]byte
+		if n, _ := b.rc.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("%w (%d MiB)", ErrBodyTooLarge, b.max>>20)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *capBody) Close() error {
+	b.cancel()
+	return b.rc.Close()
+}
+
 // RetryTransport retries what is safe to retry, within bounds.
 type RetryTransport struct {
 	Base       http.RoundTripper
 	MaxWait    time.Duration
 	MaxRetries int
 	Sleep      func(context.Context, time.Duration) error
+	// MaxBody bounds each response body (default DefaultMaxBody).
+	MaxBody int64
 }
 
 func (t *RetryTransport) base() http.RoundTripper {
@@ -130,7 +264,21 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				r.Body = body
 			}
 		}
+		actx, cancel := context.WithCancel(req.Context())
+		r = r.WithContext(actx)
 		resp, err := t.base().RoundTrip(r)
+		if err != nil {
+			cancel()
+		} else {
+			// The body gets its own deadline; waits between attempts do
+			// not count against it.
+			timer := time.AfterFunc(bodyTimeout, cancel)
+			maxBody := t.MaxBody
+			if maxBody <= 0 {
+				maxBody = DefaultMaxBody
+			}
+			resp.Body = &capBody{rc: resp.Body, left: maxBody, max: maxBody, cancel: func() { timer.Stop(); cancel() }}
+		}
 		backoff := time.Duration(1<<attempt)*250*time.Millisecond + time.Duration(rand.Int64N(int64(100*time.Millisecond)))
 		if err != nil {
 			if idempotent(req.Method) && attempt < maxRetries && req.Context().Err() == nil {

@@ -55,6 +55,10 @@ func (c *Client) Workflows(ctx context.Context, r Repo, pattern *regexp.Regexp) 
 			fc, _, resp, err := c.Repositories.GetContents(ctx, r.Owner, r.Name, w.GetPath(), nil)
 			if cerr := Classify("repos/get-content", resp, err); cerr != nil {
 				wf.ReadError = cerr.Error()
+				var ae *APIError
+				if errors.As(cerr, &ae) && ae.Hint != "" {
+					wf.ReadError += " — " + ae.Hint
+				}
 			} else if fc != nil {
 				text, err := fc.GetContent()
 				if err != nil {
@@ -411,4 +415,36 @@ func (c *Client) CreateAdvisory(ctx context.Context, r Repo, a AdvisoryRequest) 
 		return "", "", err
 	}
 	return out.GHSA, out.URL, nil
+}
+
+// UnreadableError says that some workflow files could not be read, so which
+// workflows use the signing secret is not known: a partial answer is never
+// an all-clear.
+type UnreadableError struct {
+	Files []string
+	Of    int
+	First string // the first reason, which names the cause (rate limit, permissions)
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("%d of %d workflow file(s) could not be read (%s: %s), so it is not known whether they use the signing secret", len(e.Files), e.Of, e.Files[0], e.First)
+}
+
+// Unreadable returns an *UnreadableError when any workflow's file could not
+// be read, or nil.
+func Unreadable(wfs []Workflow) error {
+	var e UnreadableError
+	for _, w := range wfs {
+		if w.ReadError != "" {
+			if len(e.Files) == 0 {
+				e.First = w.ReadError
+			}
+			e.Files = append(e.Files, w.File)
+		}
+	}
+	if len(e.Files) == 0 {
+		return nil
+	}
+	e.Of = len(wfs)
+	return &e
 }
