@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io/fs"
 	"syscall"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // HashFile returns the hex SHA-256 and size of a file, streaming it with
@@ -22,7 +24,10 @@ func HashFile(ctx context.Context, path string) (string, int64, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		// O_NONBLOCK: opening a named pipe would otherwise wait for a
+		// writer, beyond the reach of Ctrl+C. It changes nothing for a
+		// regular file, and fstat then refuses anything else.
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}
@@ -31,6 +36,16 @@ func HashFile(ctx context.Context, path string) (string, int64, error) {
 		return "", 0, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return "", 0, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+			return "", 0, fmt.Errorf("%s: Is a directory", path)
+		}
+		return "", 0, &fsutil.NotRegularError{Path: path, Type: fsutil.TypeName(fs.FileMode(0) | modeType(st.Mode))}
+	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -56,4 +71,19 @@ func HashFile(ctx context.Context, path string) (string, int64, error) {
 		h.Write(buf[:k])
 		n += int64(k)
 	}
+}
+
+// modeType turns a stat mode's type bits into an fs.FileMode type.
+func modeType(m uint32) fs.FileMode {
+	switch m & syscall.S_IFMT {
+	case syscall.S_IFIFO:
+		return fs.ModeNamedPipe
+	case syscall.S_IFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case syscall.S_IFBLK:
+		return fs.ModeDevice
+	case syscall.S_IFSOCK:
+		return fs.ModeSocket
+	}
+	return fs.ModeIrregular
 }

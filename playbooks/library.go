@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 //go:embed *.yaml fragments/*.yaml
@@ -109,7 +111,7 @@ func ReadFile(path string) ([]byte, error) {
 	if fi.Size() > MaxFile {
 		return nil, fmt.Errorf("%s: %d bytes is larger than the %d a playbook may be", path, fi.Size(), MaxFile)
 	}
-	return os.ReadFile(path)
+	return fsutil.ReadRegular(path, MaxFile)
 }
 
 func (lib *Library) add(file string, b []byte, opts Options, srcIDs map[string]string, errs *Errors) {

@@ -411,7 +411,7 @@ func (s *SetSecret) Plan(ctx context.Context) (*Plan, error) {
 
 // Execute uploads it.
 func (s *SetSecret) Execute(ctx context.Context, _ func(Progress)) (*Result, error) {
-	v, err := os.ReadFile(s.File)
+	v, err := fsutil.ReadRegular(s.File, 64<<10) // GitHub secrets are at most 48 KB
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func readText(path string) ([]byte, os.FileMode, error) {
 	if fi.Size() > maxText {
 		return nil, 0, fmt.Errorf("%s is %d bytes; files up to %d are rewritten", path, fi.Size(), maxText)
 	}
-	b, err := os.ReadFile(path)
+	b, err := fsutil.ReadRegular(path, maxText)
 	return b, fi.Mode().Perm(), err
 }
 

@@ -95,7 +95,7 @@ func (s *SignModule) Verify(ctx context.Context, _ *Result) (*Verification, erro
 	}
 	o := wasmsig.VerifyOptions{Strict: true}
 	if s.Detached != "" {
-		if o.Detached, err = os.ReadFile(s.Detached); err != nil {
+		if o.Detached, err = fsutil.ReadRegular(s.Detached, 16<<20); err != nil {
 			return nil, err
 		}
 		o.Strict = false

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 )
 
@@ -46,7 +47,7 @@ func (a *app) passphrase(file, what string) signing.Passphrase {
 
 // readPassFile reads the first line of a passphrase file.
 func readPassFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("passphrase file: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
 
@@ -128,7 +129,7 @@ var cmdWasmVerify = &command{
 			}
 			o := wasmsig.VerifyOptions{Strict: *strict}
 			if *detached != "" {
-				if o.Detached, err = os.ReadFile(*detached); err != nil {
+				if o.Detached, err = fsutil.ReadRegular(*detached, 16<<20); err != nil {
 					return fmt.Errorf("detached signature: %w", err)
 				}
 			}
@@ -229,8 +230,9 @@ func keySelector(kidHex, pubPath, what string) ([]byte, ed25519.PublicKey, error
 		return signing.WscKeyID(pub), pub, nil
 	case kidHex != "":
 		kid, err := hex.DecodeString(strings.TrimSpace(kidHex))
-		if err != nil || len(kid) == 0 {
-			return nil, nil, usagef("a wsc key id is 24 hex digits, e.g. 5a64496e13b2692d0cee20b2", "--%skey-id %q is not hex", what, kidHex)
+		if err != nil || len(kid) != signing.WscKeyIDLen {
+			// A shorter id would match nothing and read as an all-clear.
+			return nil, nil, usagef("a wsc key id is 24 hex digits (12 bytes), e.g. 5a64496e13b2692d0cee20b2; firebreak key fingerprint KEY prints it", "--%skey-id %q is not a wsc key id", what, kidHex)
 		}
 		return kid, nil, nil
 	}

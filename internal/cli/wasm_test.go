@@ -87,7 +87,12 @@ func TestWasmCommands(t *testing.T) {
 	e.fail(1, "not a WebAssembly module", "wasm", "show", filepath.Join(mods, "fake.wasm"))
 	e.fail(1, "not a WebAssembly module", "wasm", "sign", filepath.Join(mods, "fake.wasm"), "--key", k("new.sec"), "--yes")
 	e.fail(2, "give --key-id HEX or --pubkey PUB", "wasm", "scan", mods)
-	e.fail(2, "is not hex", "wasm", "scan", mods, "--key-id", "xyz")
+	e.fail(2, "is not a wsc key id", "wasm", "scan", mods, "--key-id", "xyz")
+	// A key id of 4 hex digits matched nothing: "0 signed by the key", an
+	// all-clear. Only 24 hex digits are a key id.
+	for _, kid := range []string{"abcd", oldKID[:22], oldKID + "00"} {
+		e.fail(2, "24 hex digits", "wasm", "scan", mods, "--key-id", kid)
+	}
 	// A mistyped directory is not "0 modules affected".
 	if _, errs, code := e.run("wasm", "scan", mods, filepath.Join(mods, "nope"), "--key-id", oldKID, "--json"); code != 1 || !strings.Contains(errs, "1 path(s) could not be read") {
 		t.Fatalf("scan of a missing path: exit %d, %s", code, errs)

@@ -19,6 +19,8 @@ import (
 	"text/template"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 //go:embed templates/*.tmpl
@@ -59,7 +61,7 @@ func Load(dirs []string) (*Library, error) {
 			return nil, fmt.Errorf("templates directory: %w", err)
 		}
 		for _, f := range files {
-			b, err := os.ReadFile(f)
+			b, err := fsutil.ReadRegular(f, 1<<20)
 			if err != nil {
 				return nil, err
 			}
@@ -223,7 +225,7 @@ var DefaultContacts = []Contact{
 // LoadContacts reads a contacts file (YAML: a list of {role, contact,
 // notes}); a missing file gives the defaults.
 func LoadContacts(path string) ([]Contact, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsutil.ReadRegular(path, 1<<20)
 	if errors.Is(err, fs.ErrNotExist) {
 		return DefaultContacts, nil
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // A Finding is one key or fingerprint found by CheckConsistency.
@@ -52,7 +54,7 @@ func CheckConsistency(pin string, files []string, pass Passphrase) ([]Finding, e
 		if fi.Size() > MaxScannedFile {
 			return nil, fmt.Errorf("%s is %d bytes; files up to %d are scanned", f, fi.Size(), MaxScannedFile)
 		}
-		b, err := os.ReadFile(f)
+		b, err := fsutil.ReadRegular(f, MaxScannedFile)
 		if err != nil {
 			return nil, err
 		}

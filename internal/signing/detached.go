@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"unicode"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // MaxSignedFile is the largest file signed or verified as a detached
@@ -119,12 +121,12 @@ func ReadSignedFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+		return nil, &fsutil.NotRegularError{Path: path, Type: fsutil.TypeName(fi.Mode())}
 	}
 	if fi.Size() > MaxSignedFile {
 		return nil, fmt.Errorf("%s is %d bytes; detached signatures are for files up to %d", path, fi.Size(), MaxSignedFile)
 	}
-	return os.ReadFile(path)
+	return fsutil.ReadRegular(path, MaxSignedFile)
 }
 
 // VerifyFile checks the detached signature in sigPath over the file at
@@ -134,7 +136,7 @@ func VerifyFile(path, sigPath string, pub ed25519.PublicKey, pin string) (*Verif
 	if err != nil {
 		return nil, err
 	}
-	sig, err := os.ReadFile(sigPath)
+	sig, err := fsutil.ReadRegular(sigPath, 64<<10)
 	if err != nil {
 		return nil, fmt.Errorf("signature: %w", err)
 	}

@@ -22,6 +22,8 @@ import (
 	"os"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // MaxKeyFile is the largest key file read: keys are a few hundred bytes.
@@ -86,7 +88,7 @@ func ReadKeyFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &KeyError{Path: path, Reason: "not a regular file (" + fi.Mode().Type().String() + ")"}
+		return nil, &KeyError{Path: path, Reason: "a " + fsutil.TypeName(fi.Mode()) + ", not a regular file"}
 	}
 	if fi.Size() > MaxKeyFile {
 		return nil, &KeyError{Path: path, Reason: fmt.Sprintf("%d bytes is too large for a key file", fi.Size())}
@@ -94,7 +96,11 @@ func ReadKeyFile(path string) ([]byte, error) {
 	if fi.Size() == 0 {
 		return nil, &KeyError{Path: path, Reason: "empty file"}
 	}
-	return os.ReadFile(path)
+	b, err := fsutil.ReadRegular(path, MaxKeyFile)
+	if err != nil {
+		return nil, &KeyError{Path: path, Reason: err.Error()}
+	}
+	return b, nil
 }
 
 // LoadKey reads a key in any supported form. pass is asked for a passphrase
@@ -310,12 +316,15 @@ func Fingerprint(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// WscKeyIDLen is the length of a wsc key id in bytes (24 hex digits).
+const WscKeyIDLen = 12
+
 // WscKeyID is the key id wsc stores in a signature: the first 12 bytes of
 // HMAC-SHA256 keyed with the raw public key over "key_id".
 func WscKeyID(pub ed25519.PublicKey) []byte {
 	m := hmac.New(sha256.New, pub)
 	m.Write([]byte("key_id"))
-	return m.Sum(nil)[:12]
+	return m.Sum(nil)[:WscKeyIDLen]
 }
 
 // MarshalPublicKeyPEM encodes pub as SPKI PEM.

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"unicode/utf8"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // Module headers.
@@ -246,10 +248,10 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, &fsutil.NotRegularError{Path: path, Type: fsutil.TypeName(fi.Mode())}
 	}
 	if fi.Size() > MaxModule {
 		return nil, fmt.Errorf("%s is %d bytes; modules up to %d are read", path, fi.Size(), MaxModule)
 	}
-	return os.ReadFile(path)
+	return fsutil.ReadRegular(path, MaxModule)
 }

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // Scan statuses.
@@ -71,7 +73,7 @@ var scanBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }
 // there (to say whether it still matches the content).
 func (sc *Scanner) ScanFile(path string) ScanResult {
 	r := ScanResult{Path: path}
-	f, err := os.Open(path)
+	f, err := fsutil.OpenRegular(path)
 	if err != nil {
 		r.Status, r.Error = StatusUnreadable, err.Error()
 		return r

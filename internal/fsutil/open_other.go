@@ -1,0 +1,7 @@
+//go:build !unix
+
+package fsutil
+
+import "os"
+
+func openNonBlock(path string) (*os.File, error) { return os.Open(path) }

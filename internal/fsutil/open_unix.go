@@ -1,0 +1,16 @@
+//go:build unix
+
+package fsutil
+
+import (
+	"os"
+	"syscall"
+)
+
+func openNonBlock(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
