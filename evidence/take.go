@@ -132,6 +132,9 @@ type item struct {
 // items checks every given path and lists what taking them means, each file
 // once. Nothing is changed.
 func (s *Store) items(paths []string, recursive bool) ([]item, error) {
+	if fi, err := os.Stat(s.Dir); err == nil && !fi.IsDir() {
+		return nil, &Error{Path: s.Dir, Err: fmt.Errorf("is a %s, not a directory: a store is a directory (created when missing)", fsutil.TypeName(fi.Mode()))}
+	}
 	guard, err := s.guard()
 	if err != nil {
 		return nil, err

@@ -238,6 +238,10 @@ func (d *decoder) duration(dst *time.Duration, what string) func(*yaml.Node) {
 	}
 }
 
+// MaxDeadline is the longest deadline a step may have: a year. Anything
+// longer is a typo (99999999999w used to wrap around to a negative time).
+const MaxDeadline = 366 * 24 * time.Hour
+
 // ParseDuration reads a deadline: a positive number with m, h, d or w
 // (30m, 4h, 24h, 7d, 1w), or a Go duration such as 1h30m.
 func ParseDuration(s string) (time.Duration, error) {
@@ -250,15 +254,21 @@ func ParseDuration(s string) (time.Duration, error) {
 		if err != nil || v <= 0 {
 			return 0, fmt.Errorf("bad duration %q (use 30m, 4h, 7d, 1w)", s)
 		}
-		unit := 24 * time.Hour
+		days := v
 		if s[n-1] == 'w' {
-			unit *= 7
+			days = v * 7
 		}
-		return time.Duration(v) * unit, nil
+		if maxDays := int(MaxDeadline / (24 * time.Hour)); v > maxDays || days > maxDays {
+			return 0, fmt.Errorf("duration %q is longer than a deadline may be (%s)", s, FormatDuration(MaxDeadline))
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v <= 0 {
 		return 0, fmt.Errorf("bad duration %q (use 30m, 4h, 7d, 1w)", s)
+	}
+	if v > MaxDeadline {
+		return 0, fmt.Errorf("duration %q is longer than a deadline may be (%s)", s, FormatDuration(MaxDeadline))
 	}
 	return v, nil
 }

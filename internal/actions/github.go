@@ -385,6 +385,9 @@ const MaxSecret = 48 << 10
 
 // Plan reads the file and the secret's current dates.
 func (s *SetSecret) Plan(ctx context.Context) (*Plan, error) {
+	if err := github.CheckSecretName(s.Name); err != nil {
+		return nil, err
+	}
 	fi, err := os.Stat(s.File)
 	if err != nil {
 		return nil, err

@@ -294,8 +294,11 @@ func hintFor(err error) string {
 		if len(nf.Partial) > 1 {
 			return "matches: " + strings.Join(first(nf.Partial, 5), ", ")
 		}
-		if len(nf.Known) == 0 {
+		if len(nf.Known) == 0 && !nf.Invalid {
 			return "there are no incidents yet: firebreak incident open --playbook INC-1 --title TEXT"
+		}
+		if len(nf.Known) == 0 {
+			return "firebreak incident list shows the ids"
 		}
 		return "recent incidents: " + strings.Join(first(nf.Known, 5), ", ") + " (firebreak incident list)"
 	case errors.As(err, &us):

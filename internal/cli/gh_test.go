@@ -242,3 +242,18 @@ func TestPartialWorkflowAnswersFailWithTheirCause(t *testing.T) {
 	e.ok("gh", "workflows", "--repo", "org/tools")
 	contractOK(t, chk)
 }
+
+// gh secret-set --name "bad name" was accepted by the client and the
+// simulator alike.
+func TestSecretNamesFollowGitHubsRules(t *testing.T) {
+	e, s, chk := ghEnv(t)
+	id := e.open()
+	s.AddRepo("org/tools")
+	val := filepath.Join(t.TempDir(), "v")
+	os.WriteFile(val, []byte("value"), 0o600)
+	for _, bad := range []string{"bad name", "1ST", "GITHUB_TOKEN", "github_x", "dash-ed", "é"} {
+		e.fail(1, "secret name", "gh", "secret-set", id, "--repo", "org/tools", "--name", bad, "--from-file", val, "--yes")
+	}
+	e.ok("gh", "secret-set", id, "--repo", "org/tools", "--name", "FEED_SIGNING_KEY_2", "--from-file", val, "--yes")
+	contractOK(t, chk)
+}

@@ -232,3 +232,38 @@ func TestNamedPipesAsInputAreRefusedAtOnce(t *testing.T) {
 		t.Fatal("a command blocked on a named pipe")
 	}
 }
+
+// Smaller refusals that used to pass or to say the wrong thing.
+func TestSmallRefusals(t *testing.T) {
+	e := newEnv(t)
+	// Milestones out of order made a negative time to detect read "met".
+	e.fail(1, "milestones must be in order", "incident", "open", "--playbook", "INC-1", "--title", "x", "--compromised", "-10m", "--detected", "-1h")
+	id := e.open("--detected", "-1h")
+	e.fail(1, "milestones must be in order", "milestone", id, "compromised", "--at", "-10m")
+	e.fail(1, "milestones must be in order", "milestone", id, "contained", "--at", "-2h")
+	e.ok("milestone", id, "compromised", "--at", "-3h")
+	// Ids that cannot be ids say so (not "there are no incidents yet").
+	for _, bad := range []string{"../" + id, "a/b", ".."} {
+		errs := e.fail(1, "is not an incident id", "incident", "show", bad)
+		if strings.Contains(errs, "no incidents yet") {
+			t.Fatalf("%s: %s", bad, errs)
+		}
+	}
+	// key isolate --to FILE said "no free name".
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k")
+	e.ok("key", "generate", "--out", key)
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, []byte("x"), 0o600)
+	e.fail(1, "not a directory", "key", "isolate", id, key+".pem", "--to", notDir, "--yes")
+	if _, err := os.Stat(key + ".pem"); err != nil {
+		t.Fatal("the key moved")
+	}
+	// A deadline that wrapped around.
+	pb := filepath.Join(dir, "pb.yaml")
+	os.WriteFile(pb, []byte("id: X-1\nversion: \"1\"\ntitle: t\nkind: incident\nseverity: High\nphases:\n  - id: p\n    title: p\n    steps:\n      - id: s\n        title: s\n        deadline: 99999999999w\n"), 0o600)
+	out, _, code := e.run("playbooks", "validate", pb)
+	if code != 1 || !strings.Contains(out, "pb.yaml:12:19: step deadline: duration \"99999999999w\" is longer than a deadline may be") {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+}

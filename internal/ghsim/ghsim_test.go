@@ -274,3 +274,21 @@ func TestStateFile(t *testing.T) {
 		t.Fatal("disabling a missing workflow accepted")
 	}
 }
+
+// The simulator used to store a secret called "bad name".
+func TestSimulatorRefusesBadSecretNames(t *testing.T) {
+	s := New(token)
+	seed(s)
+	_, c := contractServer(t, s)
+	ctx := context.Background()
+	pk, _, _ := c.Actions.GetRepoPublicKey(ctx, "org", "tools")
+	for _, name := range []string{"bad name", "1X", "GITHUB_X", "a-b"} {
+		resp, err := c.Actions.CreateOrUpdateRepoSecret(ctx, "org", "tools", &gh.EncryptedSecret{Name: name, KeyID: pk.GetKeyID(), EncryptedValue: "AAAA"})
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%q accepted: %v", name, err)
+		}
+		if _, ok := s.Secret("org/tools", "", name); ok {
+			t.Errorf("%q stored", name)
+		}
+	}
+}

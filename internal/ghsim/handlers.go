@@ -400,6 +400,10 @@ func (s *Sim) putSecret(w http.ResponseWriter, r *http.Request, rp *repo) {
 	if !ok {
 		return
 	}
+	if !validSecretName(r.PathValue("secret_name")) {
+		writeError(w, 422, "Invalid request: secret names can only contain alphanumeric characters or underscores, must not start with a number or with GITHUB_")
+		return
+	}
 	var body struct {
 		EncryptedValue string `json:"encrypted_value"`
 		KeyID          string `json:"key_id"`
@@ -602,4 +606,18 @@ func (s *Sim) createAdvisory(w http.ResponseWriter, r *http.Request, rp *repo) {
 		"submission": nil, "vulnerabilities": vulns, "cvss": nil, "cwes": []any{}, "cwe_ids": []any{}, "credits": []any{},
 		"credits_detailed": []any{}, "collaborating_users": []any{}, "collaborating_teams": []any{}, "private_fork": repoJSON,
 	})
+}
+
+// validSecretName is GitHub's rule for Actions secret names (the simulator
+// keeps its own copy: it models GitHub, not firebreak's client).
+func validSecretName(n string) bool {
+	if n == "" || n[0] >= '0' && n[0] <= '9' || strings.HasPrefix(strings.ToUpper(n), "GITHUB_") {
+		return false
+	}
+	for _, c := range n {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -448,3 +448,19 @@ func Unreadable(wfs []Workflow) error {
 	e.Of = len(wfs)
 	return &e
 }
+
+// CheckSecretName applies GitHub's rules for Actions secret names: letters,
+// digits and underscores only, not starting with a digit or with GITHUB_.
+func CheckSecretName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("a secret name is empty")
+	case !secretNameRe.MatchString(name):
+		return fmt.Errorf("secret name %q may hold only letters, digits and _, and may not start with a digit", name)
+	case strings.HasPrefix(strings.ToUpper(name), "GITHUB_"):
+		return fmt.Errorf("secret name %q may not start with GITHUB_", name)
+	}
+	return nil
+}
+
+var secretNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -211,6 +211,30 @@ func (inc *Incident) Note(ctx context.Context, actor, text, step string, at time
 	return err
 }
 
+// milestoneOrder lists the milestones that must not come before another:
+// each metric's end is never before its start.
+var milestoneOrder = [][2]string{
+	{MilestoneCompromised, MilestoneDetected},
+	{MilestoneDetected, MilestoneContained},
+	{MilestoneDetected, MilestoneRecovered},
+	{MilestoneRecovered, MilestoneReviewed},
+}
+
+// CheckMilestoneOrder refuses milestones out of order: a compromise after
+// its detection would make the time to detect negative, and a negative
+// time reads as a target met.
+func CheckMilestoneOrder(at map[string]time.Time) error {
+	for _, o := range milestoneOrder {
+		a, oka := at[o[0]]
+		b, okb := at[o[1]]
+		if oka && okb && b.Before(a) {
+			return fmt.Errorf("%s (%s) would come before %s (%s): milestones must be in order; correct the one that is wrong (firebreak milestone ID NAME --at TIME)",
+				o[1], b.UTC().Format("2006-01-02 15:04:05Z"), o[0], a.UTC().Format("2006-01-02 15:04:05Z"))
+		}
+	}
+	return nil
+}
+
 // SetMilestone records when a milestone was reached; a later record of the
 // same milestone corrects the earlier one.
 func (inc *Incident) SetMilestone(ctx context.Context, actor, name string, at time.Time) error {
@@ -221,9 +245,21 @@ func (inc *Incident) SetMilestone(ctx context.Context, actor, name string, at ti
 	if at.IsZero() {
 		at = inc.now()
 	}
+	st, err := inc.State()
+	if err != nil {
+		return err
+	}
+	known := map[string]time.Time{}
+	for n, m := range st.Milestones {
+		known[n] = m.At
+	}
+	known[name] = at
+	if err := CheckMilestoneOrder(known); err != nil {
+		return err
+	}
 	e := MilestoneEntry(name, at)
 	e.Actor = actor
-	_, err := inc.record(ctx, e)
+	_, err = inc.record(ctx, e)
 	return err
 }
 

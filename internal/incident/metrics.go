@@ -52,7 +52,9 @@ func (st *State) Metrics() []Metric {
 		if okf {
 			m.Due = from.At.Add(d.limit)
 		}
-		if okf && okt {
+		if okf && okt && !to.At.Before(from.At) {
+			// Out of order (recorded before the order was checked): not a
+			// value, and never "met".
 			m.Known = true
 			m.Value = to.At.Sub(from.At)
 			// "< 24 hours" is strict; "within 1 week" includes the day.

@@ -57,7 +57,7 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 func parseAgo(s string) (time.Duration, error) {
 	if strings.HasSuffix(s, "d") {
 		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
-		if err != nil || n <= 0 {
+		if err != nil || n <= 0 || n > 3660 {
 			return 0, fmt.Errorf("bad days")
 		}
 		return time.Duration(n) * 24 * time.Hour, nil

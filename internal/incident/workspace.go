@@ -112,9 +112,13 @@ type NotFoundError struct {
 	ID      string
 	Known   []string
 	Partial []string // ids the reference is a prefix of, when more than one
+	Invalid bool     // the reference cannot be an id at all
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Invalid {
+		return fmt.Sprintf("%q is not an incident id: ids have no / or \\ and are not . or ..", e.ID)
+	}
 	if len(e.Partial) > 1 {
 		return fmt.Sprintf("incident %q is ambiguous: it starts %d incident ids", e.ID, len(e.Partial))
 	}
@@ -124,8 +128,9 @@ func (e *NotFoundError) Error() string {
 // Resolve turns an incident reference — a full id or a unique prefix of
 // one — into the id.
 func (w *Workspace) Resolve(ref string) (string, error) {
-	if ref == "" || strings.ContainsAny(ref, `/\`) || ref == "." || ref == ".." {
-		return "", &NotFoundError{ID: ref}
+	if ref == "" || strings.ContainsAny(ref, `/\`) || ref == "." || ref == ".." || strings.ContainsRune(ref, 0) {
+		ids, _ := w.IDs()
+		return "", &NotFoundError{ID: ref, Invalid: true, Known: ids}
 	}
 	if fi, err := os.Stat(filepath.Join(w.Dir(ref), HeaderFile)); err == nil && fi.Mode().IsRegular() {
 		return ref, nil
@@ -238,10 +243,17 @@ func (w *Workspace) Open(ctx context.Context, o OpenOptions) (*Incident, error) 
 		return nil, fmt.Errorf("open incident: %w", err)
 	}
 	now := w.now()
+	known := map[string]time.Time{}
 	for name, t := range map[string]time.Time{"detected": o.DetectedAt, "compromised": o.CompromisedAt} {
 		if !t.IsZero() && t.After(now.Add(MaxFuture)) {
 			return nil, fmt.Errorf("open incident: %s time %s is in the future", name, journal.FormatTime(t))
 		}
+		if !t.IsZero() {
+			known[name] = t
+		}
+	}
+	if err := CheckMilestoneOrder(known); err != nil {
+		return nil, fmt.Errorf("open incident: %w", err)
 	}
 	if err := os.MkdirAll(w.incidentsDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("open incident: workspace %s: %w", w.Home, err)

@@ -9,12 +9,15 @@ package signing
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -150,9 +153,62 @@ func typeName(k any) string {
 		return "an ECDSA " + k.Curve.Params().Name + " key"
 	case ssh.PublicKey:
 		return "an SSH " + k.Type() + " key"
+	case *ecdh.PrivateKey:
+		return "an " + curveName(k.Curve()) + " key (for key agreement, not signing)"
+	case *ecdh.PublicKey:
+		return "an " + curveName(k.Curve()) + " key (for key agreement, not signing)"
 	default:
 		return fmt.Sprintf("a %T key", k)
 	}
+}
+
+func curveName(c ecdh.Curve) string {
+	switch c {
+	case ecdh.X25519():
+		return "X25519"
+	case ecdh.P256():
+		return "ECDH P-256"
+	case ecdh.P384():
+		return "ECDH P-384"
+	case ecdh.P521():
+		return "ECDH P-521"
+	}
+	return "ECDH"
+}
+
+// Algorithms Go's x509 does not know, named by their OIDs (RFC 8410).
+var otherAlgs = map[string]string{
+	"1.3.101.110": "an X25519 key (for key agreement, not signing)",
+	"1.3.101.111": "an X448 key (for key agreement, not signing)",
+	"1.3.101.113": "an Ed448 key",
+}
+
+// unsupportedAlg names the algorithm of a PKCS#8 (private) or SPKI (public)
+// DER that Go's x509 refused, when it is one people meet; else "".
+func unsupportedAlg(der []byte, private bool) string {
+	var oid asn1.ObjectIdentifier
+	if private {
+		var k struct {
+			Version int
+			Algo    pkix.AlgorithmIdentifier
+			Key     []byte
+			Rest    asn1.RawValue `asn1:"optional"`
+		}
+		if _, err := asn1.Unmarshal(der, &k); err != nil {
+			return ""
+		}
+		oid = k.Algo.Algorithm
+	} else {
+		var k struct {
+			Algo pkix.AlgorithmIdentifier
+			Key  asn1.BitString
+		}
+		if _, err := asn1.Unmarshal(der, &k); err != nil {
+			return ""
+		}
+		oid = k.Algo.Algorithm
+	}
+	return otherAlgs[oid.String()]
 }
 
 // ParseKey parses key bytes in any supported form; name is used in errors.
@@ -228,6 +284,9 @@ func parsePEM(b []byte, name string, pass Passphrase) (*Key, error) {
 	case "PRIVATE KEY":
 		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
+			if what := unsupportedAlg(block.Bytes, true); what != "" {
+				return bad("is "+what+"; firebreak signs and verifies with Ed25519 only", "")
+			}
 			return bad("malformed PKCS#8 private key", "")
 		}
 		return fromPKCS8(k, name, FormPKCS8PEM)
@@ -257,6 +316,9 @@ func parsePEM(b []byte, name string, pass Passphrase) (*Key, error) {
 	case "PUBLIC KEY":
 		k, err := x509.ParsePKIXPublicKey(block.Bytes)
 		if err != nil {
+			if what := unsupportedAlg(block.Bytes, false); what != "" {
+				return bad("is "+what+"; firebreak signs and verifies with Ed25519 only", "")
+			}
 			return bad("malformed SPKI public key", "")
 		}
 		return fromSPKI(k, name, FormSPKIPEM)
