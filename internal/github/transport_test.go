@@ -47,7 +47,9 @@ func TestTokenNeverFollowsARedirectToAnotherHost(t *testing.T) {
 	// 127.0.0.1 and localhost are different hosts to the client.
 	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
 	f := &fake{script: []func(http.ResponseWriter, *http.Request){
-		func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, otherURL+r.URL.Path, http.StatusFound) },
+		func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, otherURL+r.URL.Path, http.StatusFound)
+		},
 	}}
 	c, _ := newTestClient(t, f, 0)
 	_, resp, err := c.Repositories.Get(context.Background(), "org", "tools")
