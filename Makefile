@@ -14,6 +14,10 @@ race: ## test with the race detector
 fuzz: ## run every fuzz target for 30 s
 	go test -run '^$$' -fuzz FuzzParseLine -fuzztime 30s ./internal/journal
 	go test -run '^$$' -fuzz FuzzVerify -fuzztime 30s ./internal/journal
+	go test -run '^$$' -fuzz FuzzAppendVerify -fuzztime 30s ./internal/journal
+	go test -run '^$$' -fuzz FuzzSafeName -fuzztime 30s ./evidence
+	go test -run '^$$' -fuzz FuzzRecordedName -fuzztime 30s ./evidence
+	go test -run '^$$' -fuzz FuzzScrub -fuzztime 30s ./internal/redact
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./playbooks
 	go test -run '^$$' -fuzz FuzzParseTime -fuzztime 30s ./internal/incident
 	go test -run '^$$' -fuzz FuzzParseKey -fuzztime 30s ./internal/signing

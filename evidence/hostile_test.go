@@ -3,12 +3,15 @@ package evidence
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/firebreak-dev/firebreak/internal/journal"
 )
 
 // hook sets a test hook for the rest of the test.
@@ -248,6 +251,39 @@ func FuzzSafeName(f *testing.F) {
 		}
 		if !filepath.IsLocal(sa) || strings.HasPrefix(sa, incomingPfx) || sa == ManifestFile || sa == HashesFile || sa == lockFile {
 			t.Fatalf("%q -> %q escapes or shadows the store", a, sa)
+		}
+	})
+}
+
+// FuzzRecordedName: a file name of any bytes goes into the journal as an
+// evidence record that verifies, and comes back exactly.
+func FuzzRecordedName(f *testing.F) {
+	for _, s := range []string{"plain.txt", "latin\xe9.txt", "new\nline", "\x1b]52;c;AA\x07", "\u202etxt.exe", "\xff\xfe", `\ufffd`, "%41"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		j := journal.New(filepath.Join(t.TempDir(), "journal"))
+		path := "/src/" + name
+		shown, raw := ShowPath(path)
+		e := Entry{Name: SafeName(name), Type: TypeFile, SHA256: sha([]byte(name)), Original: Original{Path: shown, PathBytes: raw}}
+		if _, err := j.Append(context.Background(), journal.Entry{Actor: "fz", Kind: "evidence.added", Summary: "x", Data: e}); err != nil {
+			t.Fatalf("a name was not recordable: %v", err)
+		}
+		rep, err := j.Verify(context.Background(), journal.VerifyOptions{})
+		if err != nil || !rep.Intact() {
+			t.Fatalf("does not verify: %v %+v", err, rep)
+		}
+		evs, _, _ := j.ReadAll()
+		var got Entry
+		if err := json.Unmarshal(evs["fz"][0].Data, &got); err != nil {
+			t.Fatal(err)
+		}
+		exact := got.Original.Path
+		if got.Original.PathBytes != nil {
+			exact = string(got.Original.PathBytes)
+		}
+		if exact != path || got.Name != SafeName(name) {
+			t.Fatalf("recorded %q / %q, want %q", exact, got.Name, path)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/comms"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -189,8 +191,10 @@ var cmdContacts = &command{
 		return func([]string) error {
 			path := a.contactsPath(*file)
 			if *initFile {
-				if _, err := os.Stat(path); err == nil {
-					return fmt.Errorf("%s already exists", path)
+				// The home's own contacts.yaml is fine; anything inside an
+				// incident is the record.
+				if err := actions.CheckOutput(path, []string{filepath.Join(a.ws.Home, "incidents")}); err != nil {
+					return err
 				}
 				b, err := yaml.Marshal(comms.DefaultContacts)
 				if err != nil {
@@ -199,7 +203,11 @@ var cmdContacts = &command{
 				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 					return err
 				}
-				if err := os.WriteFile(path, append([]byte("# firebreak contacts: fill in your own (role, contact, notes)\n"), b...), 0o600); err != nil {
+				body := append([]byte("# firebreak contacts: fill in your own (role, contact, notes)\n"), b...)
+				if _, _, err := fsutil.WriteNew(path, 0o600, false, false, func(w io.Writer) error { _, err := w.Write(body); return err }); err != nil {
+					if errors.Is(err, fsutil.ErrExists) {
+						return fmt.Errorf("%s already exists", path)
+					}
 					return err
 				}
 				a.printf("%s\n", path)

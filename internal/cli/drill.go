@@ -115,6 +115,11 @@ func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 	if !ok {
 		return fmt.Errorf("no playbook %s", kind.Playbook())
 	}
+	if keep != "" {
+		if err := actions.CheckOutput(keep, []string{a.ws.Home}); err != nil {
+			return withHint(err, "keep the sandbox outside %s", a.ws.Home)
+		}
+	}
 	dir := keep
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "firebreak-drill-*")

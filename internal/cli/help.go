@@ -36,12 +36,13 @@ Timeline:
   timeline verify ID [--pubkey PUB] [--json]
   timeline repair ID
   timeline seal ID --key KEY
-  export ID [--format md|json|html] [-o FILE|-]
+  export ID [--format md|json|html] [-o FILE|-] [--force]
 
 Evidence and keys (changes go through plan -> confirm -> execute -> verify -> record):
   evidence quarantine ID PATH... [--recursive] [--yes] [--dry-run] [--step STEP]
   evidence add ID PATH... [--recursive] [--yes] [--dry-run] [--step STEP]
   evidence verify ID [--json]
+  evidence clean ID [--json]          remove what interrupted takes left (never recorded evidence)
   evidence list ID [--json]
   key isolate ID PATH [--to DIR] [--yes] [--dry-run] [--passphrase-file F]
   key generate --out PREFIX [--format pem|wsc] [--passphrase-file F | --encrypt] [--incident ID]
@@ -76,7 +77,7 @@ GitHub (token from GITHUB_TOKEN or GH_TOKEN; --api-url or GITHUB_API_URL for Git
 
 Communications:
   comms list [--templates DIR] [--json]
-  comms render ID TEMPLATE [-o FILE|-] [--set FIELD=VALUE]... [--allow-missing]
+  comms render ID TEMPLATE [-o FILE|-] [--force] [--set FIELD=VALUE]... [--allow-missing]
   contacts [--init] [--contacts FILE] [--json]
 
 Drills (the same steps and actions as a real incident, against a sandbox):

@@ -104,6 +104,26 @@ func (j *Journal) files() (actors, odd []string, err error) {
 	return actors, odd, nil
 }
 
+// escapesReplacement reports whether JSON text holds the escape \ufffd
+// itself (not an escaped backslash followed by "ufffd").
+func escapesReplacement(raw []byte) bool {
+	for i := 0; ; {
+		k := bytes.Index(raw[i:], []byte(`\ufffd`))
+		if k < 0 {
+			return false
+		}
+		at := i + k
+		run := 0 // backslashes before this one
+		for j := at - 1; j >= 0 && raw[j] == '\\'; j-- {
+			run++
+		}
+		if run%2 == 0 {
+			return true
+		}
+		i = at + 1
+	}
+}
+
 // quoteBytes shows a string with every byte that is not printable UTF-8
 // escaped, for error messages.
 func quoteBytes(s string) string { return strconv.QuoteToASCII(s) }
@@ -141,7 +161,7 @@ func (j *Journal) Append(ctx context.Context, in Entry) (Event, error) {
 		// encoding/json writes bytes that are not UTF-8 as the escape
 		// \ufffd (a real U+FFFD it writes as itself): such text would be
 		// recorded as something else than what was given.
-		if bytes.Contains(raw, []byte(`\ufffd`)) {
+		if escapesReplacement(raw) {
 			return Event{}, errors.New(`append: data holds text that is not UTF-8 (or the escape \ufffd); record such values as bytes`)
 		}
 	}
