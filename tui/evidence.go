@@ -19,7 +19,7 @@ import (
 )
 
 // evidenceModel lists the incident's evidence and isolated keys with their
-// hashes, and re-hashes both stores against their manifests.
+// hashes, and re-hashes every store against what the journal recorded.
 type evidenceModel struct {
 	st   styles.Styles
 	nav  keys.Nav
@@ -225,7 +225,7 @@ func (e evidenceModel) view() string {
 		head = e.st.Bad.Render("cannot read the evidence: " + clean(e.err.Error()))
 	case e.verifying:
 	case len(e.problems) == 0:
-		head = fmt.Sprintf("verified: %d file(s), %d bytes, all match their manifests", e.checked, e.bytes)
+		head = fmt.Sprintf("verified: %d file(s), %d bytes, all match the journal", e.checked, e.bytes)
 	default:
 		head = e.st.Bad.Render(fmt.Sprintf("NOT VERIFIED: %d problem(s) in %d file(s)", len(e.problems), e.checked))
 	}

@@ -220,7 +220,7 @@ var (
 var cmdEvidenceVerify = &command{
 	name:    "evidence verify",
 	args:    "ID [--json]",
-	summary: "Re-hash every file of the incident's evidence and isolated keys against their manifests.\nExit 1 naming each mismatch, missing file, unlisted file or interrupted copy.",
+	summary: "Re-hash every file of the incident's evidence and isolated keys against what the journal recorded\n(its evidence.added events; manifest.json must agree). Exit 1 naming each mismatch, missing or\nunrecorded file. Leftovers of interrupted takes are listed apart (firebreak evidence clean).",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
