@@ -46,6 +46,40 @@ func evidenceEvent(op string, e evidence.Entry) journal.Entry {
 	return journal.Entry{Kind: KindEvidence, Summary: textutil.Line(summary), Data: e}
 }
 
+// evidenceTaker is embedded by actions that put files into a store as a
+// side of their work (saved reports, originals kept before re-signing):
+// each entry is recorded as it is made when the Runner gives a recorder,
+// else returned as an event to record after.
+type evidenceTaker struct {
+	record func(journal.Entry) error
+}
+
+// SetRecorder records each entry as it is made.
+func (t *evidenceTaker) SetRecorder(f func(journal.Entry) error) { t.record = f }
+
+// take takes paths into st and returns the entries and the events still
+// to record (none when they were recorded already).
+func (t *evidenceTaker) take(ctx context.Context, st *evidence.Store, paths []string, o evidence.Options, summary func(evidence.Entry) string) ([]evidence.Entry, []journal.Entry, error) {
+	event := func(e evidence.Entry) journal.Entry {
+		ev := evidenceEvent(o.Operation, e)
+		if summary != nil {
+			ev.Summary = textutil.Line(summary(e))
+		}
+		return ev
+	}
+	if t.record != nil {
+		o.Record = func(e evidence.Entry) error { return t.record(event(e)) }
+	}
+	es, err := st.Take(ctx, paths, o)
+	var evs []journal.Entry
+	if t.record == nil {
+		for _, e := range es {
+			evs = append(evs, event(e))
+		}
+	}
+	return es, evs, err
+}
+
 // recorder turns an evidence.Options.Record out of an event recorder.
 func recorder(op string, rec func(journal.Entry) error) func(evidence.Entry) error {
 	if rec == nil {

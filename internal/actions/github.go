@@ -499,6 +499,7 @@ type Audit struct {
 	Now      func() time.Time
 	entry    *evidence.Entry
 	recorded AuditRecord
+	evidenceTaker
 }
 
 // Plan says what will be collected.
@@ -542,7 +543,8 @@ func (a *Audit) Execute(ctx context.Context, _ func(Progress)) (*Result, error) 
 	if err := fsutil.WriteFileAtomic(tmp, append(b, '\n'), 0o600); err != nil {
 		return nil, err
 	}
-	es, err := a.Store.Take(ctx, []string{tmp}, evidence.Options{Move: true, Actor: a.Actor, Operation: "add"})
+	es, events, err := a.take(ctx, a.Store, []string{tmp}, evidence.Options{Move: true, Actor: a.Actor, Operation: "add"},
+		func(e evidence.Entry) string { return "GitHub audit saved: " + e.Name + " sha256 " + e.SHA256 })
 	if err != nil {
 		return nil, err
 	}
@@ -550,7 +552,7 @@ func (a *Audit) Execute(ctx context.Context, _ func(Progress)) (*Result, error) 
 	summary := fmt.Sprintf("audit of %s since %s: %d commit(s) touching %s, %d run(s); saved as evidence %s sha256 %s",
 		a.Repo, a.Since.UTC().Format(time.RFC3339), len(rec.Commits), strings.Join(a.Paths, ", "), len(rec.Runs), es[0].Name, es[0].SHA256)
 	return &Result{Summary: summary, Data: map[string]any{"repo": a.Repo.String(), "commits": len(rec.Commits), "runs": len(rec.Runs), "evidence": es[0].Name, "sha256": es[0].SHA256},
-		Events: []journal.Entry{{Kind: "evidence.added", Summary: "GitHub audit saved: " + es[0].Name + " sha256 " + es[0].SHA256, Data: es[0]}}}, nil
+		Events: events}, nil
 }
 
 // Verify re-hashes the saved file.

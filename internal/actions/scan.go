@@ -11,7 +11,6 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
-	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
 
@@ -29,6 +28,7 @@ type ScanModules struct {
 	unread  []string // paths that could not be read, with why
 	summary map[string]int
 	entry   *evidence.Entry
+	evidenceTaker
 }
 
 // Plan says what will be scanned. A path that does not exist is refused:
@@ -73,7 +73,8 @@ func (s *ScanModules) Execute(ctx context.Context, progress func(Progress)) (*Re
 	if err := fsutil.WriteFileAtomic(tmp, []byte(list.String()), 0o600); err != nil {
 		return nil, err
 	}
-	es, err := s.Store.Take(ctx, []string{tmp}, evidence.Options{Move: true, Actor: s.Actor, Operation: "add"})
+	es, events, err := s.take(ctx, s.Store, []string{tmp}, evidence.Options{Move: true, Actor: s.Actor, Operation: "add"},
+		func(e evidence.Entry) string { return "affected modules list saved: " + e.Name + " sha256 " + e.SHA256 })
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func (s *ScanModules) Execute(ctx context.Context, progress func(Progress)) (*Re
 	}
 	summary := fmt.Sprintf("%d module(s) signed by key %s (%d scanned); list saved as evidence %s", len(s.found), hex.EncodeToString(s.KeyID), len(rs), es[0].Name)
 	return &Result{Summary: summary, Data: map[string]any{"key_id": hex.EncodeToString(s.KeyID), "modules": mods, "counts": s.summary, "list": es[0].Name, "list_sha256": es[0].SHA256},
-		Events: []journal.Entry{{Kind: "evidence.added", Summary: "affected modules list saved: " + es[0].Name + " sha256 " + es[0].SHA256, Data: es[0]}}}, nil
+		Events: events}, nil
 }
 
 // Verify re-hashes the saved list, and fails when part of the tree could

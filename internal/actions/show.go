@@ -9,7 +9,6 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
-	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
 
@@ -22,6 +21,7 @@ type ShowModule struct {
 	Scratch string
 	Actor   string
 	entry   *evidence.Entry
+	evidenceTaker
 }
 
 // Plan names the file.
@@ -48,7 +48,8 @@ func (s *ShowModule) Execute(ctx context.Context, _ func(Progress)) (*Result, er
 	if err := fsutil.WriteFileAtomic(tmp, append(b, '\n'), 0o600); err != nil {
 		return nil, err
 	}
-	es, err := s.Store.Take(ctx, []string{tmp}, evidence.Options{Move: true, Actor: s.Actor, Operation: "add"})
+	es, events, err := s.take(ctx, s.Store, []string{tmp}, evidence.Options{Move: true, Actor: s.Actor, Operation: "add"},
+		func(e evidence.Entry) string { return "signature information saved: " + e.Name + " sha256 " + e.SHA256 })
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +62,7 @@ func (s *ShowModule) Execute(ctx context.Context, _ func(Progress)) (*Result, er
 	}
 	summary := fmt.Sprintf("signature information of %s (%s; key ids %s) saved as %s", s.File, inf.Signature, strings.Join(kids, ", "), es[0].Name)
 	return &Result{Summary: summary, Data: map[string]any{"file": s.File, "signature": inf.Signature, "key_ids": kids, "evidence": es[0].Name},
-		Events: []journal.Entry{{Kind: "evidence.added", Summary: "signature information saved: " + es[0].Name + " sha256 " + es[0].SHA256, Data: es[0]}}}, nil
+		Events: events}, nil
 }
 
 // Verify re-hashes the saved file.

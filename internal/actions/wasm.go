@@ -126,6 +126,7 @@ type ResignModules struct {
 	todo    []resignItem
 	skipped []string
 	done    []resignItem
+	evidenceTaker
 }
 
 type resignItem struct {
@@ -199,11 +200,15 @@ func (r *ResignModules) Execute(ctx context.Context, progress func(Progress)) (*
 			return res, fmt.Errorf("%s: %w", t.File, err)
 		}
 		if r.Keep != nil {
-			es, err := r.Keep.Take(ctx, []string{t.File}, evidence.Options{Actor: r.Actor, Operation: "add"})
+			file := t.File
+			_, events, err := r.take(ctx, r.Keep, []string{t.File}, evidence.Options{Actor: r.Actor, Operation: "add"},
+				func(e evidence.Entry) string {
+					return "original of " + file + " kept before re-signing: " + e.Name + " sha256 " + e.SHA256
+				})
 			if err != nil {
 				return res, fmt.Errorf("keep the original of %s: %w", t.File, err)
 			}
-			res.Events = append(res.Events, journal.Entry{Kind: "evidence.added", Summary: "original of " + t.File + " kept before re-signing: " + es[0].Name + " sha256 " + es[0].SHA256, Data: es[0]})
+			res.Events = append(res.Events, events...)
 		}
 		if r.OutDir != "" {
 			if err := os.MkdirAll(r.OutDir, 0o755); err != nil {
