@@ -36,21 +36,12 @@ func HashFile(ctx context.Context, path string) (string, int64, error) {
 		return "", 0, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return "", 0, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
-			return "", 0, fmt.Errorf("%s: Is a directory", path)
-		}
-		return "", 0, &fsutil.NotRegularError{Path: path, Type: fsutil.TypeName(fs.FileMode(0) | modeType(st.Mode))}
-	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
 	h := sha256.New()
 	var n int64
+	checked := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return "", n, err
@@ -61,6 +52,27 @@ func HashFile(ctx context.Context, path string) (string, int64, error) {
 		}
 		if errors.Is(err, syscall.EISDIR) {
 			return "", 0, fmt.Errorf("%s: Is a directory", path)
+		}
+		if !checked {
+			// The type is checked after the first read, which costs no
+			// extra system call for a small file: its size then tells the
+			// end without a last read. A pipe or a device fails here
+			// (their first read returns at once: O_NONBLOCK).
+			checked = true
+			var st syscall.Stat_t
+			if serr := syscall.Fstat(fd, &st); serr != nil {
+				return "", 0, &fs.PathError{Op: "stat", Path: path, Err: serr}
+			}
+			if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+				if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+					return "", 0, fmt.Errorf("%s: Is a directory", path)
+				}
+				return "", 0, &fsutil.NotRegularError{Path: path, Type: fsutil.TypeName(modeType(st.Mode))}
+			}
+			if err == nil && k >= 0 && k < len(buf) && int64(k) == st.Size {
+				h.Write(buf[:k])
+				return hex.EncodeToString(h.Sum(nil)), int64(k), nil
+			}
 		}
 		if err != nil {
 			return "", n, &fs.PathError{Op: "read", Path: path, Err: err}

@@ -93,3 +93,19 @@ func FuzzScrub(f *testing.F) {
 		}
 	})
 }
+
+// A line longer than the Writer holds is cut where no secret can continue.
+func TestWriterCutsLongLinesOutsideTokens(t *testing.T) {
+	tok := "ghp_" + strings.Repeat("Q", 40)
+	filler := strings.Repeat("abc def ", maxHeld/8-2)
+	in := filler + tok + " " + filler + tok
+	var b strings.Builder
+	w := NewWriter(&b)
+	for i := 0; i < len(in); i += 4096 {
+		w.Write([]byte(in[i:min(i+4096, len(in))]))
+	}
+	w.Flush()
+	if strings.Contains(b.String(), tok) || strings.Count(b.String(), "[REDACTED: a GitHub token]") != 2 {
+		t.Fatal("a token split across the cut survived")
+	}
+}
