@@ -133,6 +133,7 @@ var (
 	ErrInStore     = errors.New("is already inside the evidence directory")
 	ErrIntoStore   = errors.New("is a symlink pointing into the evidence directory or firebreak's own record")
 	ErrChanged     = errors.New("changed while it was being copied: the copy is kept in the evidence marked changed-during-copy, and the original was not removed")
+	ErrHardLinks   = errors.New("has more than one hard link: removing this name would leave the file in place under its other names, which may be firebreak's own record; a move refuses it (copy it with evidence add)")
 	ErrProtected   = errors.New("is firebreak's own record (the home, an incident, a journal, a store): it cannot be taken")
 	ErrContains    = errors.New("contains firebreak's own record (the home, an incident or a store): it cannot be taken")
 	ErrCopyDiffers = errors.New("the copy does not read back as what was read from the original; the original was kept")

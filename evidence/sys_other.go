@@ -61,3 +61,5 @@ func (id fileID) symlink() bool { return fs.FileMode(id.mode)&fs.ModeSymlink != 
 func (d *dirHandle) pathOf() string { return d.path }
 
 func statID(fs.FileInfo) (fileID, bool) { return fileID{}, false }
+
+func (d *dirHandle) ancestors(int) ([]devIno, error) { return nil, nil }

@@ -68,8 +68,38 @@ func (d *dirHandle) stat(name string) (fileID, error) {
 	}
 	return fileID{
 		dev: uint64(st.Dev), ino: uint64(st.Ino), mode: uint32(st.Mode), size: st.Size,
-		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(),
+		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), nlink: uint64(st.Nlink),
 	}, nil
+}
+
+// ancestors lists the identities of the directory and of every directory
+// above it, as ".." reaches them (through a bind mount too), up to max.
+func (d *dirHandle) ancestors(max int) ([]devIno, error) {
+	var out []devIno
+	fd, err := unix.Dup(d.fd())
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < max; i++ {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return out, err
+		}
+		id := devIno{uint64(st.Dev), uint64(st.Ino)}
+		if len(out) > 0 && out[len(out)-1] == id { // the root is its own parent
+			break
+		}
+		out = append(out, id)
+		up, err := unix.Openat(fd, "..", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		if err != nil {
+			return out, err
+		}
+		fd = up
+	}
+	unix.Close(fd)
+	return out, nil
 }
 
 func (d *dirHandle) readlink(name string) (string, error) {
@@ -98,7 +128,7 @@ func idOf(f *os.File) (fileID, error) {
 	}
 	return fileID{
 		dev: uint64(st.Dev), ino: uint64(st.Ino), mode: uint32(st.Mode), size: st.Size,
-		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(),
+		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), nlink: uint64(st.Nlink),
 	}, nil
 }
 
@@ -113,5 +143,5 @@ func statID(fi fs.FileInfo) (fileID, bool) {
 	if !ok {
 		return fileID{}, false
 	}
-	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, true
+	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino), nlink: uint64(st.Nlink)}, true
 }

@@ -34,6 +34,8 @@ type Options struct {
 	// once its copy is verified and listed, and before its original is
 	// touched. An error stops the take with the original in place.
 	Record func(Entry) error
+
+	guardIDs map[devIno]bool // set by Take
 }
 
 // fileID is what identifies a file's content in time: a file is "the very
@@ -42,8 +44,13 @@ type fileID struct {
 	dev, ino           uint64
 	mode               uint32
 	size, mtime, ctime int64
+	nlink              uint64
 	name               string // where there is no inode number
 }
+
+// devIno identifies a directory, whatever path reaches it (a link, a bind
+// mount).
+type devIno struct{ dev, ino uint64 }
 
 func (id fileID) same(o fileID) bool { return id == o }
 
@@ -68,6 +75,11 @@ func (s *Store) Take(ctx context.Context, paths []string, o Options) ([]Entry, e
 	if err != nil {
 		return nil, err
 	}
+	guard, err := s.guard()
+	if err != nil {
+		return nil, err
+	}
+	o.guardIDs = s.guardIDs(guard)
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -139,10 +151,11 @@ func (s *Store) items(paths []string, recursive bool) ([]item, error) {
 	if err != nil {
 		return nil, err
 	}
+	ids := s.guardIDs(guard)
 	var items []item
 	seen := map[string]bool{}
 	for _, p := range paths {
-		found, err := s.expand(p, guard, recursive)
+		found, err := s.expand(p, guard, ids, recursive)
 		if err != nil {
 			return nil, err
 		}
@@ -189,22 +202,40 @@ func (s *Store) ownDir(g string) bool {
 	return err == nil && r == g
 }
 
-// realPath resolves the links in the directories of p (not p itself: a
-// symlink is taken as a link).
-func realPath(p string) (string, error) {
-	a, err := filepath.Abs(p)
+// realPath resolves the links in the directories of p, as the kernel does
+// (".." after a link included), but not p itself: a symlink is taken as a
+// link.
+func realPath(p string) (string, error) { return fsutil.ResolveParent(p) }
+
+// guardIDs lists the device and inode of every directory under the
+// protected ones: a path that reaches one of them by any route — a bind
+// mount, a link swapped in after the check — is still refused.
+func (s *Store) guardIDs(guard []string) map[devIno]bool {
+	ids := map[devIno]bool{}
+	for _, g := range guard {
+		_ = filepath.WalkDir(g, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil {
+				if id, ok := statID(fi); ok {
+					ids[devIno{id.dev, id.ino}] = true
+				}
+			}
+			return nil
+		})
+	}
+	return ids
+}
+
+// protectedDir reports whether the directory at path is one of ids.
+func protectedDir(path string, ids map[devIno]bool) bool {
+	fi, err := os.Stat(path)
 	if err != nil {
-		return "", err
+		return false
 	}
-	dir, base := filepath.Split(a)
-	rd, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return "", err
-	}
-	if base == "" { // the root
-		return rd, nil
-	}
-	return filepath.Join(rd, base), nil
+	id, ok := statID(fi)
+	return ok && ids[devIno{id.dev, id.ino}]
 }
 
 func protectedBy(real string, isDir bool, guard []string) error {
@@ -222,7 +253,7 @@ func protectedBy(real string, isDir bool, guard []string) error {
 }
 
 // expand checks one given path and lists what taking it means.
-func (s *Store) expand(p string, guard []string, recursive bool) ([]item, error) {
+func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive bool) ([]item, error) {
 	fi, err := os.Lstat(p)
 	if err != nil {
 		return nil, &Error{Path: p, Err: err}
@@ -248,6 +279,9 @@ func (s *Store) expand(p string, guard []string, recursive bool) ([]item, error)
 			return nil, &Error{Path: p, Err: err}
 		}
 	}
+	if protectedDir(filepath.Dir(real), ids) || fi.IsDir() && protectedDir(real, ids) {
+		return nil, &Error{Path: p, Err: ErrProtected}
+	}
 	switch {
 	case fi.Mode().IsRegular():
 		return []item{{path: p, real: real, rel: SafeName(filepath.Base(real)), fi: fi}}, nil
@@ -270,6 +304,9 @@ func (s *Store) expand(p string, guard []string, recursive bool) ([]item, error)
 			return err
 		}
 		if d.IsDir() {
+			if protectedDir(path, ids) {
+				return &Error{Path: filepath.Join(p, strings.TrimPrefix(path, real)), Err: ErrProtected}
+			}
 			return nil
 		}
 		info, err := d.Info()
@@ -439,6 +476,18 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options) (*Entry, error)
 		return nil, err
 	}
 	defer dir.close()
+	// The directory handle is what removal will go through: it must not be
+	// (or be under) a protected directory, whatever route reached it — a
+	// directory swapped for a link after the check, a bind mount.
+	anc, err := dir.ancestors(256)
+	if err != nil {
+		return nil, fmt.Errorf("cannot check where %s is: %w", filepath.Dir(it.path), err)
+	}
+	for _, a := range anc {
+		if o.guardIDs[a] {
+			return nil, ErrProtected
+		}
+	}
 	base := filepath.Base(it.real)
 	id0, err := dir.stat(base)
 	if err != nil {
@@ -446,6 +495,9 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options) (*Entry, error)
 	}
 	if !sameAsListed(id0, it) {
 		return nil, errors.New("changed after it was listed (replaced, or its directory moved); nothing was taken")
+	}
+	if o.Move && id0.nlink > 1 {
+		return nil, fmt.Errorf("%w (it has %d)", ErrHardLinks, id0.nlink)
 	}
 	orig := originalOf(it.path, it.fi)
 	orig.Path, orig.PathBytes = ShowPath(absOr(it.path))
@@ -683,6 +735,9 @@ type Planned struct {
 	Name string `json:"name"` // the name it would get in the store
 	Type string `json:"type"`
 	Size int64  `json:"size"`
+	// Links is the number of hard links to the file: a move refuses more
+	// than one (removing one name would leave the file in place).
+	Links int `json:"links"`
 }
 
 // Preview checks paths as Take would and lists what it would take and the
@@ -705,7 +760,11 @@ func (s *Store) Preview(paths []string, recursive bool) ([]Planned, error) {
 			typ = TypeSymlink
 		}
 		shown, _ := ShowPath(it.path)
-		out = append(out, Planned{Path: shown, Name: name, Type: typ, Size: it.fi.Size()})
+		links := 1
+		if id, ok := statID(it.fi); ok && id.nlink > 1 {
+			links = int(id.nlink)
+		}
+		out = append(out, Planned{Path: shown, Name: name, Type: typ, Size: it.fi.Size(), Links: links})
 	}
 	return out, nil
 }

@@ -56,8 +56,10 @@ type VerifyReport struct {
 	Reference string `json:"reference"`
 }
 
-// OK reports whether everything matched.
-func (r *VerifyReport) OK() bool { return len(r.Problems) == 0 }
+// OK reports whether everything matched and nothing is left over: a
+// leftover is not evidence, and a file planted to look like one must not
+// pass.
+func (r *VerifyReport) OK() bool { return len(r.Problems) == 0 && len(r.Leftovers) == 0 }
 
 // Verify re-hashes the evidence and names every problem. recorded, when not
 // nil, is what the incident's journal says this store holds (its
@@ -91,6 +93,8 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, "recorded in the journal (sha256 " + e.SHA256 + ") but missing from " + ManifestFile})
 			case me.SHA256 != e.SHA256 || me.Size != e.Size:
 				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, ManifestFile + " says sha256 " + me.SHA256 + ", the journal recorded " + e.SHA256})
+			case !sameRecord(me, e):
+				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, ManifestFile + " describes it otherwise than the journal (type, origin, operation or link target)"})
 			}
 		}
 		pending := s.pending()
@@ -125,6 +129,14 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 	}
 	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Name < rep.Problems[j].Name })
 	return rep, nil
+}
+
+// sameRecord compares what a manifest entry and the journal's record say
+// about where a file came from and what it is.
+func sameRecord(a, b Entry) bool {
+	return a.Type == b.Type && a.Operation == b.Operation && a.LinkTarget == b.LinkTarget &&
+		a.Original.Path == b.Original.Path && string(a.Original.PathBytes) == string(b.Original.PathBytes) &&
+		a.Original.Size == b.Original.Size && a.AddedBy == b.AddedBy && a.Fingerprint == b.Fingerprint
 }
 
 // check re-reads one entry.
@@ -193,7 +205,7 @@ func (s *Store) walkExtra(listed map[string]bool, rep *VerifyReport) error {
 		rel = filepath.ToSlash(rel)
 		base := filepath.Base(rel)
 		switch {
-		case rel == ManifestFile || rel == HashesFile || rel == lockFile || strings.HasPrefix(base, "."+ManifestFile+"."):
+		case rel == ManifestFile || rel == HashesFile || rel == lockFile || rel == base && strings.HasPrefix(base, "."+ManifestFile+".") && strings.HasSuffix(base, ".tmp"):
 		case strings.HasPrefix(base, incomingPfx):
 			rep.Leftovers = append(rep.Leftovers, Problem{rel, ProblemIncomplete, "left by an interrupted take (its original was not removed); firebreak evidence clean removes it"})
 			if dest, ok := incomingDest(rel); ok {

@@ -116,7 +116,7 @@ func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident) tea.Cmd {
 		for _, rep := range reps {
 			out.checked += rep.Checked
 			out.bytes += rep.Bytes
-			for _, p := range rep.Problems {
+			for _, p := range append(rep.Problems, rep.Leftovers...) {
 				out.problems[storeKey(rep.Dir, p.Name)] = p
 			}
 		}

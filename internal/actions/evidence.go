@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -105,7 +107,13 @@ func (t *Take) Plan(ctx context.Context) (*Plan, error) {
 	}
 	p := &Plan{Action: t.name(), Destructive: t.Move}
 	var total int64
+	if len(items) == 0 {
+		return nil, fmt.Errorf("nothing to take: %s holds no file", strings.Join(t.Paths, ", "))
+	}
 	for _, it := range items {
+		if t.Move && it.Links > 1 {
+			return nil, &evidence.Error{Path: it.Path, Err: fmt.Errorf("%w (it has %d)", evidence.ErrHardLinks, it.Links)}
+		}
 		verb := "copy"
 		if t.Move {
 			verb = "move"
@@ -236,14 +244,20 @@ func (k *IsolateKey) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, &evidence.Error{Path: k.Path, Err: errors.New("is a symlink: isolate the key file it points to (firebreak moves files, never through links)")}
+	}
 	if !fi.Mode().IsRegular() {
-		return nil, &evidence.Error{Path: k.Path, Err: evidence.ErrSpecial}
+		return nil, &evidence.Error{Path: k.Path, Err: fmt.Errorf("is a %s, not a key file", fsutil.TypeName(fi.Mode()))}
 	}
 	k.describe()
 	k.Store.Protect = k.Protect
 	items, err := k.Store.Preview([]string{k.Path}, false)
 	if err != nil {
 		return nil, err
+	}
+	if items[0].Links > 1 {
+		return nil, &evidence.Error{Path: k.Path, Err: fmt.Errorf("%w (it has %d)", evidence.ErrHardLinks, items[0].Links)}
 	}
 	dest := filepath.Join(k.Store.Dir, filepath.FromSlash(items[0].Name))
 	who := "fingerprint " + k.fingerprint

@@ -3,10 +3,10 @@ package actions
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // Writer is an action that writes (or rewrites) files a person named. The
@@ -21,75 +21,33 @@ type Writer interface {
 // firebreak home.
 var ErrProtectedOutput = errors.New("is inside the firebreak home, which holds the incident record (headers, journals, playbook snapshots, evidence); firebreak never writes there on request")
 
-// CheckOutput refuses a path that is, or resolves (links included) to,
-// anything inside one of the protected directories.
+// CheckOutput refuses a path that is, or resolves to (links followed as the
+// kernel follows them, ".." after a link included), anything inside one of
+// the protected directories.
 func CheckOutput(path string, protect []string) error {
 	if len(protect) == 0 || path == "" || path == "-" {
 		return nil
 	}
-	where, err := resolveOut(path)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	var where []string
+	for _, resolve := range []func(string) (string, error){fsutil.Resolve, fsutil.ResolveParent} {
+		w, err := resolve(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		where = append(where, w)
 	}
 	for _, p := range protect {
-		for _, g := range resolvedBoth(p) {
-			if within(where[0], g) || within(where[1], g) {
+		g, err := fsutil.Resolve(p)
+		if err != nil {
+			return err
+		}
+		for _, w := range where {
+			if within(w, g) {
 				return fmt.Errorf("%s %w", path, ErrProtectedOutput)
 			}
 		}
 	}
 	return nil
-}
-
-// resolveOut returns path made absolute, and with the links of its
-// deepest existing ancestor (and of the path itself, if it is a link)
-// resolved.
-func resolveOut(path string) ([2]string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return [2]string{}, err
-	}
-	rest := ""
-	cur := abs
-	for {
-		if r, err := filepath.EvalSymlinks(cur); err == nil {
-			return [2]string{abs, filepath.Join(r, rest)}, nil
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			// A dangling link or an unreadable directory: judge by the
-			// text, and by where a dangling link points.
-			if t, lerr := os.Readlink(cur); lerr == nil {
-				if !filepath.IsAbs(t) {
-					t = filepath.Join(filepath.Dir(cur), t)
-				}
-				return [2]string{abs, filepath.Join(t, rest)}, nil
-			}
-			return [2]string{abs, abs}, nil
-		}
-		if t, lerr := os.Readlink(cur); lerr == nil { // a dangling link
-			if !filepath.IsAbs(t) {
-				t = filepath.Join(filepath.Dir(cur), t)
-			}
-			return [2]string{abs, filepath.Join(filepath.Clean(t), rest)}, nil
-		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return [2]string{abs, abs}, nil
-		}
-		rest = filepath.Join(filepath.Base(cur), rest)
-		cur = parent
-	}
-}
-
-func resolvedBoth(dir string) []string {
-	a, err := filepath.Abs(dir)
-	if err != nil {
-		return nil
-	}
-	out := []string{a}
-	if r, err := filepath.EvalSymlinks(a); err == nil && r != a {
-		out = append(out, r)
-	}
-	return out
 }
 
 func within(p, dir string) bool {

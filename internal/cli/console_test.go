@@ -75,7 +75,9 @@ func TestConsoleRunsAGitHubStepAgainstTheSimulator(t *testing.T) {
 	consoleWait(t, tm, "Step 4.1 is now DONE")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
 	tm.Type("c")
-	consoleWait(t, tm, "Communications")
+	// The screen's title comes before its templates are loaded: wait for
+	// a loaded template, or w may land on an empty list.
+	consoleWait(t, tm, "incident-advisory")
 	tm.Type("w")
 	consoleWait(t, tm, "wrote comms/")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})

@@ -243,18 +243,25 @@ var cmdEvidenceVerify = &command{
 				left += len(r.Leftovers)
 			}
 			if a.json {
-				return a.jsonVerdict(map[string]any{"ok": bad == 0, "stores": reps}, bad == 0)
+				return a.jsonVerdict(map[string]any{"ok": bad+left == 0, "stores": reps}, bad+left == 0)
 			}
 			for _, r := range reps {
 				for _, p := range r.Problems {
 					a.printf("FAIL %s: %s — %s\n", textutil.Line(filepath.Join(filepath.Base(r.Dir), p.Name)), p.Kind, textutil.Line(p.Detail))
 				}
 			}
-			if left > 0 {
-				fmt.Fprintf(a.stderr, "firebreak: note: %d leftover(s) of interrupted takes (not evidence; no original was removed): firebreak evidence clean %s\n", left, inc.Header.ID)
+			for _, r := range reps {
+				for _, p := range r.Leftovers {
+					a.printf("LEFTOVER %s — %s\n", textutil.Line(filepath.Join(filepath.Base(r.Dir), p.Name)), textutil.Line(p.Detail))
+				}
 			}
 			if bad > 0 {
 				return fmt.Errorf("evidence of %s does not verify: %d problem(s)", inc.Header.ID, bad)
+			}
+			if left > 0 {
+				// Not a failure of the recorded evidence, but not a pass:
+				// an unrecorded file in a store is not evidence.
+				return withHint(fmt.Errorf("the recorded evidence of %s verifies, but %d leftover(s) of interrupted takes are in its stores (unrecorded; no original was removed)", inc.Header.ID, left), "firebreak evidence clean %s", inc.Header.ID)
 			}
 			keys := 0
 			for _, r := range reps[1:] {

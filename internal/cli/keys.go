@@ -30,6 +30,20 @@ func incidentFlag(fs *flag.FlagSet) *string {
 	return fs.String("incident", "", "record this in incident `ID`'s timeline")
 }
 
+// keyStoreDir is where key isolate moves a key: the incident's keys/, or an
+// offline directory outside the firebreak home (a store inside it would
+// put key material among the record: a journal directory, another
+// incident's evidence).
+func (a *app) keyStoreDir(inc *incident.Incident, to string) (string, error) {
+	if to == "" {
+		return filepath.Join(inc.Dir, "keys"), nil
+	}
+	if err := actions.CheckOutput(to, []string{a.ws.Home}); err != nil {
+		return "", withHint(err, "leave --to out to use the incident's own keys/, or name an offline directory outside %s", a.ws.Home)
+	}
+	return to, nil
+}
+
 var cmdKeyIsolate = &command{
 	name:    "key isolate",
 	args:    "ID PATH [--to DIR] [--yes] [--dry-run] [--passphrase-file F]",
@@ -45,9 +59,9 @@ var cmdKeyIsolate = &command{
 			if err != nil {
 				return err
 			}
-			dir := filepath.Join(inc.Dir, "keys")
-			if *to != "" {
-				dir = *to
+			dir, err := a.keyStoreDir(inc, *to)
+			if err != nil {
+				return err
 			}
 			store := evidence.NewKeyStore(dir)
 			store.Now = a.now

@@ -184,9 +184,9 @@ func (a *app) buildAction(inc *incident.Incident, name string, args map[string]s
 		}
 		return &actions.Take{Store: evStore(), Paths: listArg(args["paths"]), Recursive: args["recursive"] == "true", Move: name == "evidence.quarantine", Actor: a.actor, Protect: prot}, nil
 	case "key.isolate":
-		dir := filepath.Join(inc.Dir, "keys")
-		if args["to"] != "" {
-			dir = args["to"]
+		dir, err := a.keyStoreDir(inc, args["to"])
+		if err != nil {
+			return nil, err
 		}
 		st := evidence.NewKeyStore(dir)
 		st.Now = a.now

@@ -99,9 +99,18 @@ var cmdTimelineVerify = &command{
 					return err
 				}
 			}
+			var openings []string
+			opts.Visit = func(e *journal.Event) {
+				if e.Kind == incident.KindOpened {
+					openings = append(openings, fmt.Sprintf("%s%s seq %d", e.Actor, journal.Ext, e.Seq))
+				}
+			}
 			rep, err := inc.Journal.Verify(a.ctx, opts)
 			if err != nil {
 				return err
+			}
+			if len(openings) > 1 {
+				rep.Problems = append([]*journal.Problem{{File: strings.Join(openings, ", "), Kind: "opening", Detail: incident.ErrTwoOpenings.Error()}}, rep.Problems...)
 			}
 			if inc.CommitErr != nil {
 				rep.Problems = append([]*journal.Problem{{File: incident.HeaderFile + ", " + incident.PlaybookFile, Kind: "commitment", Detail: inc.CommitErr.Error()}}, rep.Problems...)

@@ -39,6 +39,11 @@ func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
 	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s exists and is not a regular file", path)
 	}
+	// Write where the path really is: "link/../x" is beside link's target.
+	path, err := ResolveParent(path)
+	if err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -84,6 +89,19 @@ var ErrExists = errors.New("exists")
 func WriteNew(path string, mode os.FileMode, unique, replace bool, write func(io.Writer) error) (string, string, error) {
 	if fi, err := os.Lstat(path); err == nil && replace && !fi.Mode().IsRegular() {
 		return "", "", fmt.Errorf("%s exists and is not a regular file", path)
+	}
+	// A name firebreak chooses goes only into a real directory, never
+	// through a link planted in its place.
+	if unique {
+		d := filepath.Dir(path)
+		if fi, err := os.Lstat(d); err == nil && !fi.IsDir() {
+			return "", "", fmt.Errorf("%s is a %s, not a directory: firebreak writes its own files only into real directories", d, TypeName(fi.Mode()))
+		}
+	}
+	// Write where the path really is (see ResolveParent).
+	path, err := ResolveParent(path)
+	if err != nil {
+		return "", "", err
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")

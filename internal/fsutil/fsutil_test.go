@@ -57,3 +57,32 @@ func TestLockWaitsAndGivesUp(t *testing.T) {
 	}
 	Unlock(b)
 }
+
+// Resolve follows links before it applies "..", as the kernel does.
+func TestResolveAppliesDotDotAfterLinks(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	home := filepath.Join(root, "home", "incidents", "x")
+	os.MkdirAll(filepath.Join(home, "journal"), 0o700)
+	os.MkdirAll(filepath.Join(root, "s", "journal"), 0o700)
+	os.Symlink(filepath.Join(home, "journal"), filepath.Join(root, "s", "lj"))
+	os.Symlink("../home", filepath.Join(root, "s", "rel"))
+	os.Symlink(filepath.Join(root, "nowhere", "deep"), filepath.Join(root, "s", "dangling"))
+	for in, want := range map[string]string{
+		root + "/s/lj/../incident.json":                     filepath.Join(home, "incident.json"),
+		root + "/s/lj/../../../../s/./out.md":               filepath.Join(root, "s", "out.md"),
+		root + "/s/lj/../journal/eve.jsonl":                 filepath.Join(home, "journal", "eve.jsonl"),
+		filepath.Join(root, "s", "rel", "incidents", "x"):   home,
+		filepath.Join(root, "s", "journal", "..", "out.md"): filepath.Join(root, "s", "out.md"),
+		filepath.Join(root, "s", "dangling", "f"):           filepath.Join(root, "nowhere", "deep", "f"),
+		root + "/s/new/../../s/x":                           filepath.Join(root, "s", "x"),
+	} {
+		got, err := Resolve(in)
+		if err != nil || got != want {
+			t.Errorf("Resolve(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	os.Symlink("loop", filepath.Join(root, "s", "loop"))
+	if _, err := Resolve(filepath.Join(root, "s", "loop", "x")); err == nil {
+		t.Error("a link loop resolved")
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // ErrNotRegular is returned for an input that is not a regular file: a
@@ -81,4 +83,99 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than the %d bytes read from such a file", path, max)
 	}
 	return b, nil
+}
+
+// Resolve returns the path the kernel would reach for p: absolute, every
+// symlink followed (the last component too, when it exists), and every
+// ".." applied to the directory it really follows, not to the text before
+// it. filepath.Abs and Clean apply ".." to the text: "link/.." is the
+// directory holding "link" to them, but the parent of link's target to the
+// kernel. Components that do not exist yet are kept as they are.
+func Resolve(p string) (string, error) {
+	if p == "" {
+		return "", errors.New("empty path")
+	}
+	if !filepath.IsAbs(p) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		p = wd + string(filepath.Separator) + p
+	}
+	rest := strings.Split(filepath.ToSlash(p), "/")
+	cur := string(filepath.Separator)
+	if v := filepath.VolumeName(p); v != "" {
+		cur = v + string(filepath.Separator)
+		rest = rest[1:]
+	}
+	links := 0
+	missing := false
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur) // cur holds no link: its parent is real
+			continue
+		}
+		next := filepath.Join(cur, c)
+		if missing {
+			cur = next
+			continue
+		}
+		fi, err := os.Lstat(next)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = true
+			cur = next
+		case err != nil:
+			return "", err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			links++
+			if links > 40 {
+				return "", fmt.Errorf("%s: too many levels of symbolic links", p)
+			}
+			t, err := os.Readlink(next)
+			if err != nil {
+				return "", err
+			}
+			if filepath.IsAbs(t) {
+				cur = string(filepath.Separator)
+				if v := filepath.VolumeName(t); v != "" {
+					cur = v + string(filepath.Separator)
+					t = t[len(v):]
+				}
+			}
+			rest = append(strings.Split(filepath.ToSlash(t), "/"), rest...)
+		default:
+			cur = next
+		}
+	}
+	return cur, nil
+}
+
+// ResolveParent resolves every component of p but the last (see Resolve):
+// where a file created, replaced or removed as p really is, p itself not
+// followed.
+func ResolveParent(p string) (string, error) {
+	s := filepath.ToSlash(p)
+	s = strings.TrimRight(s, "/")
+	i := strings.LastIndex(s, "/")
+	dir, base := ".", s
+	if i >= 0 {
+		dir, base = s[:i], s[i+1:]
+		if dir == "" {
+			dir = "/"
+		}
+	}
+	if base == "" || base == "." || base == ".." {
+		return Resolve(p)
+	}
+	d, err := Resolve(filepath.FromSlash(dir))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, base), nil
 }

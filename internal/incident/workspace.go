@@ -458,6 +458,10 @@ const (
 // match what the journal's incident.opened event committed to.
 var ErrNotCommitted = errors.New("does not match what the journal committed to when the incident opened")
 
+// ErrTwoOpenings marks an incident whose journal holds two opening events:
+// which header is real cannot be told.
+var ErrTwoOpenings = errors.New("the journal holds more than one opening event, so incident.json cannot be trusted")
+
 // checkCommitted compares the header and the snapshot with the SHA-256s
 // the creator's first event (incident.opened) recorded. Incidents opened
 // before the commitment existed carry none; Legacy says so.
@@ -472,6 +476,22 @@ func (inc *Incident) checkCommitted(hb, pb []byte) error {
 	}
 	if first.Kind != KindOpened || first.Seq != 1 {
 		return fmt.Errorf("incident %s: journal/%s%s does not begin with %s (it begins with %s)", id, inc.Header.CreatedBy, journal.Ext, KindOpened, first.Kind)
+	}
+	// The header names its creator, so it cannot be the only judge of
+	// which opening event is the real one: an incident has exactly one.
+	// (One planted at the start of another actor's file would otherwise
+	// vouch for a rewritten header.)
+	actors, err := inc.Journal.Actors()
+	if err != nil {
+		return fmt.Errorf("incident %s: %w", id, err)
+	}
+	for _, a := range actors {
+		if a == inc.Header.CreatedBy {
+			continue
+		}
+		if e, err := inc.Journal.First(a); err == nil && e.Kind == KindOpened {
+			return fmt.Errorf("incident %s: %w: journal/%s%s and journal/%s%s both begin with %s", id, ErrTwoOpenings, inc.Header.CreatedBy, journal.Ext, a, journal.Ext, KindOpened)
+		}
 	}
 	var d map[string]any
 	if err := json.Unmarshal(first.Data, &d); err != nil {

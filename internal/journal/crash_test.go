@@ -65,7 +65,7 @@ func TestKillAtRandomMoments(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "journal")
 	j := New(dir)
 	rng := rand.New(rand.NewSource(1))
-	rounds := 24
+	rounds := 12
 	var acked int64
 	torn := 0
 	for round := 0; round < rounds; round++ {
@@ -90,7 +90,7 @@ func TestKillAtRandomMoments(t *testing.T) {
 		// fsynced appends (never on a timer: on a loaded machine a timer can
 		// fire before a helper has done anything). The other helper is
 		// wherever it happens to be, mid-write or waiting for the lock.
-		want := 1 + rng.Intn(6)
+		want := 1 + rng.Intn(4)
 		seen := 0
 		for seen < want && outs[0].Scan() {
 			if n, err := strconv.ParseInt(outs[0].Text(), 10, 64); err == nil {

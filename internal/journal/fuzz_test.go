@@ -68,7 +68,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(append(append([]byte{}, lines[1]...), lines[0]...))
 	f.Add([]byte("\n\n"))
 	f.Fuzz(func(t *testing.T, content []byte) {
-		fr, err := verifyReader(NewReader("alice.jsonl", bytes.NewReader(content)), "alice.jsonl", "alice")
+		fr, err := verifyReader(NewReader("alice.jsonl", bytes.NewReader(content)), "alice.jsonl", "alice", nil)
 		if err != nil {
 			t.Fatalf("verify returned an error, not a report: %v", err)
 		}

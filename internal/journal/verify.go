@@ -108,6 +108,9 @@ type VerifyOptions struct {
 	// Scope, when set, is the scope every checkpoint must name (the
 	// incident id).
 	Scope string
+	// Visit, when set, sees every event whose own hash and link verified,
+	// in file order (its Data is valid only during the call).
+	Visit func(*Event)
 }
 
 // Verify recomputes every actor file's chain, streaming with memory bounded
@@ -135,7 +138,7 @@ func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, erro
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		fr, err := verifyFile(j.Path(a), a)
+		fr, err := verifyFile(j.Path(a), a, opts.Visit)
 		if err != nil {
 			return nil, err
 		}
@@ -156,17 +159,17 @@ func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, erro
 }
 
 // verifyFile checks one actor file. It stops at the first problem.
-func verifyFile(path, actor string) (*FileReport, error) {
+func verifyFile(path, actor string, visit func(*Event)) (*FileReport, error) {
 	r, err := OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer r.Close()
-	return verifyReader(r, filepath.Base(path), actor)
+	return verifyReader(r, filepath.Base(path), actor, visit)
 }
 
 // verifyReader checks the lines of one actor file read from r.
-func verifyReader(r *Reader, name, actor string) (*FileReport, error) {
+func verifyReader(r *Reader, name, actor string, visit func(*Event)) (*FileReport, error) {
 	fr := &FileReport{Actor: actor, File: name}
 	var scratch []byte
 	expect := int64(1)
@@ -234,6 +237,9 @@ func verifyReader(r *Reader, name, actor string) (*FileReport, error) {
 			cp.file, cp.line = name, n
 			fr.checkpoints = append(fr.checkpoints, cp)
 			fr.Checkpoints++
+		}
+		if visit != nil {
+			visit(&e)
 		}
 		fr.Events++
 		fr.HeadSeq, fr.HeadID = e.Seq, e.ID
