@@ -67,7 +67,7 @@ func HashFile(ctx context.Context, path string) (string, int64, error) {
 				if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
 					return "", 0, fmt.Errorf("%s: Is a directory", path)
 				}
-				return "", 0, &fsutil.NotRegularError{Path: path, Type: fsutil.TypeName(modeType(st.Mode))}
+				return "", 0, &fsutil.NotRegularError{Path: path, Type: fsutil.TypeName(modeType(uint32(st.Mode)))}
 			}
 			if err == nil && k >= 0 && k < len(buf) && int64(k) == st.Size {
 				h.Write(buf[:k])

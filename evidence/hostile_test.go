@@ -289,3 +289,31 @@ func FuzzRecordedName(f *testing.F) {
 		}
 	})
 }
+
+// A name of 255 bytes, or one that escaping makes longer, used to fail on
+// the .incoming- name half way through a recursive quarantine.
+func TestLongNamesAreStoredShortened(t *testing.T) {
+	s, root := newStore(t)
+	long := strings.Repeat("n", 251) + ".txt"
+	escaped := strings.Repeat("\x1b", 80) + ".wasm"
+	var paths []string
+	for i, n := range []string{long, escaped, long[:200]} {
+		paths = append(paths, write(t, filepath.Join(root, "src", string(rune('a'+i)), n), []byte(n)))
+	}
+	var recorded []Entry
+	es, err := s.Take(context.Background(), paths, Options{Move: true, Record: func(e Entry) error { recorded = append(recorded, e); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range es {
+		if len(filepath.Base(e.Name)) > maxComponent || e.Original.Path != paths[i] {
+			t.Errorf("%d: stored as %q (%d bytes) from %q", i, e.Name, len(e.Name), e.Original.Path)
+		}
+	}
+	if !strings.HasSuffix(es[0].Name, ".txt") || !strings.HasSuffix(es[1].Name, ".wasm") || es[2].Name != long[:200] {
+		t.Errorf("names: %q %q %q", es[0].Name, es[1].Name, es[2].Name)
+	}
+	if rep, err := s.Verify(context.Background(), recorded, nil); err != nil || !rep.OK() {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+}

@@ -399,9 +399,14 @@ func SafeName(rel string) string {
 	}
 	out := b.String()
 	// No component may be "." or "..", or start with the store's own
-	// prefixes.
+	// prefixes, or be longer than a file name may be.
 	parts := strings.Split(out, "/")
+	orig := strings.Split(rel, "/")
 	for i, c := range parts {
+		if len(c) > maxComponent && i < len(orig) {
+			parts[i] = shorten(c, orig[i])
+			continue
+		}
 		switch {
 		case c == "." || c == "..":
 			parts[i] = strings.ReplaceAll(c, ".", "%2E")
@@ -416,6 +421,33 @@ func SafeName(rel string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// maxComponent is the longest store name component: file systems allow 255
+// bytes, and the store adds -N for uniqueness and .incoming-… while copying.
+const maxComponent = 200
+
+// shorten cuts an escaped name component to fit, keeping its start and
+// extension and adding 12 hex digits of the SHA-256 of the original
+// component, so different names stay different. The exact name is in the
+// record.
+func shorten(escaped, original string) string {
+	sum := sha256.Sum256([]byte(original))
+	tag := "~" + hex.EncodeToString(sum[:6])
+	ext := filepath.Ext(escaped)
+	if len(ext) > 16 || strings.Contains(ext, "%") {
+		ext = ""
+	}
+	keep := maxComponent - len(tag) - len(ext)
+	cut := keep
+	for cut > 0 && !utf8.RuneStart(escaped[cut]) {
+		cut--
+	}
+	// Do not split a %XX escape.
+	if i := strings.LastIndexByte(escaped[:cut], '%'); i >= 0 && cut-i < 3 {
+		cut = i
+	}
+	return escaped[:cut] + tag + ext
 }
 
 func unsafeRune(r rune) bool {
@@ -467,7 +499,15 @@ func (s *Store) uniqueName(rel string, taken map[string]bool) (string, error) {
 func incomingName(dest string) string {
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	return filepath.Join(filepath.Dir(dest), incomingPfx+hex.EncodeToString(rnd[:])+"-"+filepath.Base(dest))
+	base := filepath.Base(dest)
+	if len(base) > maxComponent {
+		cut := maxComponent
+		for cut > 0 && !utf8.RuneStart(base[cut]) {
+			cut--
+		}
+		base = base[:cut] // the twin is found by inode when its name is cut
+	}
+	return filepath.Join(filepath.Dir(dest), incomingPfx+hex.EncodeToString(rnd[:])+"-"+base)
 }
 
 func (s *Store) takeOne(ctx context.Context, it item, o Options) (*Entry, error) {

@@ -208,7 +208,7 @@ func (s *Store) walkExtra(listed map[string]bool, rep *VerifyReport) error {
 		case rel == ManifestFile || rel == HashesFile || rel == lockFile || rel == base && strings.HasPrefix(base, "."+ManifestFile+".") && strings.HasSuffix(base, ".tmp"):
 		case strings.HasPrefix(base, incomingPfx):
 			rep.Leftovers = append(rep.Leftovers, Problem{rel, ProblemIncomplete, "left by an interrupted take (its original was not removed); firebreak evidence clean removes it"})
-			if dest, ok := incomingDest(rel); ok {
+			if dest, ok := s.incomingDest(rel); ok {
 				pending[dest] = true
 			}
 		case !listed[rel]:
@@ -235,7 +235,7 @@ func (s *Store) pending() map[string]bool {
 	_ = filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), incomingPfx) {
 			rel, _ := filepath.Rel(s.Dir, path)
-			if dest, ok := incomingDest(filepath.ToSlash(rel)); ok {
+			if dest, ok := s.incomingDest(filepath.ToSlash(rel)); ok {
 				out[dest] = true
 			}
 		}
@@ -244,14 +244,36 @@ func (s *Store) pending() map[string]bool {
 	return out
 }
 
-// incomingDest is the store name an .incoming- file was to become.
-func incomingDest(rel string) (string, bool) {
+// incomingDest is the store name an .incoming- file was to become: the name
+// after its prefix when that is the same file, else the file beside it that
+// is the same file (the name was cut to fit). ok is false when the copy was
+// never linked into place.
+func (s *Store) incomingDest(rel string) (string, bool) {
 	dir, base := filepath.Split(rel)
 	rest := strings.TrimPrefix(base, incomingPfx)
 	if len(rest) < 14 || rest[12] != '-' {
 		return "", false
 	}
-	return dir + rest[13:], true
+	fi, err := os.Lstat(filepath.Join(s.Dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return "", false
+	}
+	if di, err := os.Lstat(filepath.Join(s.Dir, filepath.FromSlash(dir+rest[13:]))); err == nil && os.SameFile(fi, di) {
+		return dir + rest[13:], true
+	}
+	ents, err := os.ReadDir(filepath.Join(s.Dir, filepath.FromSlash(dir)))
+	if err != nil {
+		return "", false
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), incomingPfx) || !strings.HasPrefix(e.Name(), rest[13:]) {
+			continue
+		}
+		if di, err := e.Info(); err == nil && os.SameFile(fi, di) {
+			return dir + e.Name(), true
+		}
+	}
+	return "", false
 }
 
 // Cleaned is one leftover Clean removed.
@@ -301,13 +323,11 @@ func (s *Store) Clean(ctx context.Context, recorded func(name string) bool) ([]C
 	for _, path := range incoming {
 		rel, _ := filepath.Rel(s.Dir, path)
 		rel = filepath.ToSlash(rel)
-		dest, ok := incomingDest(rel)
+		dest, ok := s.incomingDest(rel)
 		detail := "partial copy of an interrupted take removed"
 		if ok {
 			destPath := filepath.Join(s.Dir, filepath.FromSlash(dest))
-			fi, ierr := os.Lstat(path)
-			di, derr := os.Lstat(destPath)
-			if ierr == nil && derr == nil && os.SameFile(fi, di) {
+			{
 				if recorded(dest) {
 					detail = "spare link of recorded evidence " + dest + " removed (the evidence stays)"
 				} else {

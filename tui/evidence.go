@@ -75,21 +75,12 @@ func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 			m.err = err
 			return m
 		}
+		// Listed as the journal recorded them: a manifest can be edited.
 		ev, kss := actions.EvidenceStore(inc), actions.KeyStores(inc, evs)
 		m.stores = append([]*evidence.Store{ev}, kss...)
-		em, err := ev.ReadManifest()
-		if err != nil {
-			m.err = err
-			return m
-		}
-		m.evDir, m.files = ev.Dir, em.Files
+		m.evDir, m.files = ev.Dir, actions.Recorded(inc, evs, ev.Dir)
 		for _, ks := range kss {
-			km, err := ks.ReadManifest()
-			if err != nil {
-				m.err = err
-				return m
-			}
-			for _, e := range km.Files {
+			for _, e := range actions.Recorded(inc, evs, ks.Dir) {
 				m.keys = append(m.keys, keyEntry{e, ks.Dir})
 			}
 		}

@@ -10,13 +10,17 @@
 package actions
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
 // Journal kinds the pipeline records.
@@ -260,14 +264,52 @@ func (r *Runner) record(ctx context.Context, kind, summary string, data map[stri
 			}
 		}
 	}
-	_, err := r.Incident.Record(ctx, journal.Entry{Actor: r.Actor, Kind: kind, Step: r.Step, Summary: oneLine(summary), Data: data})
+	_, err := r.Incident.Record(ctx, journal.Entry{Actor: r.Actor, Kind: kind, Step: r.Step, Summary: oneLine(summary), Data: utf8Data(data)})
 	return err
 }
 
+// oneLine makes a summary one line of UTF-8 text (error messages carry
+// paths, which may hold any byte), at most 300 bytes.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = textutil.Line(s)
 	if len(s) > 300 {
-		s = s[:299] + "…"
+		cut := 299
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// utf8Data returns data as JSON the journal accepts: a byte that is not
+// UTF-8 (in an error message quoting a path, say) becomes U+FFFD, so that
+// the action's record is written rather than refused. Evidence records keep
+// exact bytes of their own (path_bytes); this is the action's account.
+func utf8Data(data map[string]any) any {
+	raw, err := json.Marshal(data)
+	if err != nil || !bytes.Contains(raw, []byte(`\ufffd`)) {
+		return data
+	}
+	var out []byte
+	for i := 0; i < len(raw); {
+		k := bytes.Index(raw[i:], []byte(`\ufffd`))
+		if k < 0 {
+			out = append(out, raw[i:]...)
+			break
+		}
+		at := i + k
+		run := 0 // backslashes before this one: odd means it is escaped itself
+		for j := at - 1; j >= 0 && raw[j] == '\\'; j-- {
+			run++
+		}
+		out = append(out, raw[i:at]...)
+		if run%2 == 0 {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, `\ufffd`...)
+		}
+		i = at + len(`\ufffd`)
+	}
+	return json.RawMessage(out)
 }

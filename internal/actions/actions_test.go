@@ -2,12 +2,14 @@ package actions
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -152,5 +154,21 @@ func TestCheckArgs(t *testing.T) {
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s %v: %q, want %q", tc.name, tc.args, got, tc.want)
 		}
+	}
+}
+
+// An action whose error quotes a path that is not UTF-8 used to be left
+// unrecorded (the journal refused the summary and the data).
+func TestUTF8DataKeepsTheRecordWritable(t *testing.T) {
+	raw, _ := json.Marshal(utf8Data(map[string]any{"error": "open /x/\xe9: denied", "literal": `a\ufffd`}))
+	var back map[string]string
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	if back["error"] != "open /x/\ufffd: denied" || back["literal"] != `a\ufffd` {
+		t.Fatalf("%q", back)
+	}
+	if s := oneLine("bad \xe9 byte\nnext"); !utf8.ValidString(s) || strings.Contains(s, "\n") {
+		t.Fatalf("%q", s)
 	}
 }

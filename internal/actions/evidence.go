@@ -170,7 +170,12 @@ func verifyEntries(ctx context.Context, st *evidence.Store, es []evidence.Entry,
 		switch e.Type {
 		case evidence.TypeSymlink:
 			target, err := os.Readlink(p)
-			v.Checks = append(v.Checks, Check{What: "link " + e.Name, OK: err == nil && target == e.LinkTarget, Detail: "target " + target})
+			want := e.LinkTarget
+			if e.LinkTargetBytes != nil {
+				want = string(e.LinkTargetBytes)
+			}
+			shown, _ := evidence.ShowPath(target)
+			v.Checks = append(v.Checks, Check{What: "link " + e.Name, OK: err == nil && target == want, Detail: "target " + shown})
 		default:
 			fi, err := os.Lstat(p)
 			if err != nil {

@@ -327,7 +327,7 @@ func (a *app) protected(inc *incident.Incident) ([]string, error) {
 var cmdEvidenceList = &command{
 	name:    "evidence list",
 	args:    "ID [--json]",
-	summary: "List the incident's evidence and isolated keys with hashes, origins and fingerprints.",
+	summary: "List the incident's evidence and isolated keys with hashes, origins and fingerprints, as the journal\nrecorded them (evidence verify checks the files against the same records).",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
@@ -336,25 +336,19 @@ var cmdEvidenceList = &command{
 			if err != nil {
 				return err
 			}
-			ev, err := actions.EvidenceStore(inc).ReadManifest()
-			if err != nil {
-				return err
-			}
+			// The journal's records are the list: a manifest can be edited.
 			evs, _, err := inc.Journal.Timeline()
 			if err != nil {
 				return err
 			}
+			ev := struct{ Files []evidence.Entry }{Files: actions.Recorded(inc, evs, actions.EvidenceStore(inc).Dir)}
 			type keyEntry struct {
 				evidence.Entry
 				Store string `json:"store"`
 			}
 			keys := struct{ Files []keyEntry }{Files: []keyEntry{}}
 			for _, st := range actions.KeyStores(inc, evs) {
-				m, err := st.ReadManifest()
-				if err != nil {
-					return err
-				}
-				for _, e := range m.Files {
+				for _, e := range actions.Recorded(inc, evs, st.Dir) {
 					keys.Files = append(keys.Files, keyEntry{e, st.Dir})
 				}
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -52,8 +53,13 @@ func (a *app) ghClient(g *ghFlags) (*github.Client, github.Repo, *regexp.Regexp,
 		base = github.BaseURLFromEnv(a.getenv)
 	}
 	c, err := github.New(github.Config{Token: github.TokenFromEnv(a.getenv), BaseURL: base, Sleep: a.ghSleep})
-	if err != nil {
+	switch {
+	case errors.Is(err, github.ErrNoToken):
 		return nil, github.Repo{}, nil, withHint(err, "create a token with the permissions the command needs (Actions, Secrets, Contents, Issues) and export it")
+	case errors.Is(err, github.ErrInsecureURL):
+		return nil, github.Repo{}, nil, withHint(err, "use the https URL of the API (GitHub Enterprise: https://HOST), or run the simulator on loopback: firebreak gh sim")
+	case err != nil:
+		return nil, github.Repo{}, nil, err
 	}
 	return c, repo, pat, nil
 }

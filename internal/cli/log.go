@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/redact"
 )
 
@@ -34,6 +35,10 @@ func (a *app) consoleLog() (*slog.Logger, io.Closer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("console log: %w", err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || fsutil.Links(fi) > 1 {
+		f.Close()
+		return nil, nil, fmt.Errorf("console log %s is not a file of its own (a hard link to another file?); refusing to write to it", path)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	lw := redact.NewWriter(f) // slog writes whole lines: each is scrubbed

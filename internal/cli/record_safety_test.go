@@ -267,3 +267,111 @@ func TestSmallRefusals(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 }
+
+// Found by an attacker after the first round: paths through a link
+// followed by "..", key stores inside the home, hard links, a second
+// opening event, planted leftovers, raw formatting characters in JSON, a
+// pipe as simulator state, symlink targets that are not UTF-8.
+func TestAttackedPathsAndRecords(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	inc := filepath.Join(e.home, "incidents", id)
+	s := t.TempDir()
+	os.Mkdir(filepath.Join(s, "journal"), 0o700)
+	lj := filepath.Join(s, "lj")
+	os.Symlink(filepath.Join(inc, "journal"), lj)
+	key := filepath.Join(s, "k")
+	e.ok("key", "generate", "--out", key)
+	f := filepath.Join(s, "f.txt")
+	os.WriteFile(f, []byte("data"), 0o600)
+	before := e.snapshot()
+	for _, args := range [][]string{
+		{"export", id, "-o", lj + "/../journal/alice.jsonl", "--force"},
+		{"comms", "render", id, "incident-advisory", "--allow-missing", "-o", lj + "/../incident.json", "--force"},
+		{"sign", f, "--key", key + ".pem", "-o", lj + "/../incident.json", "--yes"},
+		{"checksums", "make", f, "-o", lj + "/../playbook.yaml", "--yes"},
+		{"key", "generate", "--out", lj + "/../journal/eve"},
+		{"contacts", "--init", "--contacts", lj + "/../journal/eve.jsonl"},
+	} {
+		_, errs, code := e.run(args...)
+		if code == 0 || !strings.Contains(errs, "inside the firebreak home") {
+			t.Errorf("firebreak %s: exit %d %q", strings.Join(args, " "), code, errs)
+		}
+	}
+	// key isolate --to inside the home put a private key into journal/.
+	e.fail(1, "inside the firebreak home", "key", "isolate", id, key+".pem", "--to", filepath.Join(inc, "journal"), "--yes")
+	// A hard link to the header, quarantined, removed the header.
+	hl := filepath.Join(s, "incident.json")
+	if err := os.Link(filepath.Join(inc, "incident.json"), hl); err == nil {
+		e.fail(1, "more than one hard link", "evidence", "quarantine", id, hl, "--yes")
+		os.Remove(hl)
+	}
+	after := e.snapshot()
+	for p, b := range before {
+		if after[p] != b {
+			t.Fatalf("%s changed", p)
+		}
+	}
+	if len(after) != len(before) {
+		t.Fatalf("files appeared: %d -> %d", len(before), len(after))
+	}
+	e.ok("timeline", "verify", id)
+
+	// A second opening event, at the start of a planted actor file, cannot
+	// vouch for a rewritten header.
+	other := newEnv(t)
+	other.vars["FIREBREAK_ACTOR"] = "eve"
+	oid := other.open("--drill")
+	if oid == id {
+		ob, _ := os.ReadFile(filepath.Join(other.home, "incidents", oid, "journal", "eve.jsonl"))
+		hb, _ := os.ReadFile(filepath.Join(other.home, "incidents", oid, "incident.json"))
+		os.Chmod(filepath.Join(inc, "incident.json"), 0o600)
+		os.WriteFile(filepath.Join(inc, "incident.json"), hb, 0o400)
+		os.WriteFile(filepath.Join(inc, "journal", "eve.jsonl"), ob, 0o600)
+		e.fail(1, "more than one opening event", "incident", "show", id)
+		out, _, code := e.run("timeline", "verify", id)
+		if code != 1 || !strings.Contains(out, "opening") {
+			t.Fatalf("timeline verify: exit %d\n%s", code, out)
+		}
+	} else {
+		t.Fatalf("ids differ: %s %s", id, oid)
+	}
+}
+
+func TestPlantedLeftoversAndFormattingCharacters(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	inc := filepath.Join(e.home, "incidents", id)
+	// A planted file with a planted .incoming- twin passed evidence verify.
+	ev := filepath.Join(inc, "evidence")
+	os.WriteFile(filepath.Join(ev, "forged.bin"), []byte("forged"), 0o400)
+	os.Link(filepath.Join(ev, "forged.bin"), filepath.Join(ev, ".incoming-bbbbbbbbbbbb-forged.bin"))
+	out, errs, code := e.run("evidence", "verify", id)
+	if code != 1 || !strings.Contains(out, "LEFTOVER") || !strings.Contains(errs, "evidence clean") {
+		t.Fatalf("planted leftover: exit %d\n%s%s", code, out, errs)
+	}
+	e.ok("evidence", "clean", id)
+	e.ok("evidence", "verify", id)
+
+	// Raw U+202E and U+009B went into the JSON export.
+	e.ok("note", id, "rlo \u202egnp.exe csi \u009b31m")
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "q"), 0o700)
+	os.WriteFile(filepath.Join(dir, "q", "c1\u009bx"), []byte("x"), 0o600)
+	// A link whose target is not UTF-8 made the quarantine's own record
+	// impossible to write.
+	os.Symlink("../target\x1b[31m\xe9", filepath.Join(dir, "q", "link"))
+	e.ok("evidence", "quarantine", id, filepath.Join(dir, "q"), "--recursive", "--yes")
+	e.ok("timeline", "verify", id)
+	e.ok("evidence", "verify", id)
+	path := strings.TrimSpace(e.ok("export", id, "--format", "json"))
+	b, _ := os.ReadFile(path)
+	if strings.ContainsAny(string(b), "\u202e\u009b\x1b") {
+		t.Fatalf("raw formatting characters in %s", path)
+	}
+	// A named pipe as the simulator's state blocked forever.
+	fifo := filepath.Join(dir, "state")
+	if syscall.Mkfifo(fifo, 0o600) == nil {
+		e.fail(1, "named pipe", "gh", "sim", "--state", fifo)
+	}
+}

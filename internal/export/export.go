@@ -7,10 +7,12 @@
 package export
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -165,12 +167,50 @@ func Write(w io.Writer, format string, r *Record) error {
 	return fmt.Errorf("unknown export format %q (use md, json or html)", format)
 }
 
-// WriteJSON writes the record as indented JSON.
+// WriteJSON writes the record as indented JSON. Characters that change
+// how text is shown — C1 controls (8-bit CSI) and bidirectional and
+// zero-width formatting characters — are written as \u escapes: the same
+// string to a JSON reader, never raw in the file (encoding/json escapes
+// only C0 controls and U+2028/U+2029).
 func WriteJSON(w io.Writer, r *Record) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := w.Write(EscapeFormatting(b.Bytes()))
+	return err
+}
+
+// EscapeFormatting rewrites, in JSON text, every C1 control and every
+// bidirectional or zero-width formatting character as a \uXXXX escape.
+// Such characters can only stand inside strings, where the escape means
+// the same.
+func EscapeFormatting(j []byte) []byte {
+	first := -1
+	for i, c := range j {
+		if c == 0xc2 || c == 0xd8 || c == 0xe2 || c == 0xef {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return j
+	}
+	out := make([]byte, 0, len(j)+64)
+	out = append(out, j[:first]...)
+	for i := first; i < len(j); {
+		r, n := utf8.DecodeRune(j[i:])
+		if r >= 0x80 && r < 0xa0 || r == 0x061c || r >= 0x200b && r <= 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0xfeff {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, j[i:i+n]...)
+		}
+		i += n
+	}
+	return out
 }
 
 // stamp is how every export writes a time: full UTC date and time, never a

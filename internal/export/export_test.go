@@ -95,3 +95,20 @@ func TestRecordContents(t *testing.T) {
 		t.Fatal("markdown lacks the journal head id")
 	}
 }
+
+// The JSON export used to carry raw U+202E and U+009B (8-bit CSI) from
+// notes and file names.
+func TestJSONExportEscapesFormattingCharacters(t *testing.T) {
+	in := []byte(`{"summary":"note` + "\u202e" + `gnp.exe csi` + "\u009b" + `31m zw` + "\u200b" + ` ok é ✓"}`)
+	out := EscapeFormatting(in)
+	if bytes.ContainsAny(out, "\u202e\u009b\u200b") {
+		t.Fatalf("raw formatting characters left: %q", out)
+	}
+	var a, b map[string]string
+	if json.Unmarshal(in, &a) != nil || json.Unmarshal(out, &b) != nil || a["summary"] != b["summary"] {
+		t.Fatalf("the escaped JSON means something else: %q", out)
+	}
+	if !bytes.Contains(out, []byte("ok é ✓")) {
+		t.Fatalf("ordinary text was escaped: %q", out)
+	}
+}

@@ -14,3 +14,10 @@ func openNonBlock(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+func links(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
+}

@@ -179,3 +179,6 @@ func ResolveParent(p string) (string, error) {
 	}
 	return filepath.Join(d, base), nil
 }
+
+// Links is the number of hard links of a file (1 where it cannot be told).
+func Links(fi fs.FileInfo) uint64 { return links(fi) }

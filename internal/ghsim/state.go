@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // State is a simulator's starting point, as `firebreak gh sim --state FILE`
@@ -45,7 +46,7 @@ type RunState struct {
 // LoadState reads a state file; relative workflows_dir paths are relative
 // to the file.
 func LoadState(path string) (*State, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsutil.ReadRegular(path, 64<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func (s *Sim) Apply(st *State) error {
 		if r.WorkflowsDir != "" {
 			files, _ := filepath.Glob(filepath.Join(r.WorkflowsDir, "*.y*ml"))
 			for _, f := range files {
-				b, err := os.ReadFile(f)
+				b, err := fsutil.ReadRegular(f, 1<<20)
 				if err != nil {
 					return err
 				}

@@ -137,3 +137,52 @@ func TestRepairCompletesALineThatLostOnlyItsNewline(t *testing.T) {
 		t.Fatalf("repair of a foreign line: %v %+v", err, rs)
 	}
 }
+
+// A journal file hard-linked to another file (evidence, say) used to be
+// appended to and even cut by repair through its journal name.
+func TestHardLinkedJournalFilesAreRefused(t *testing.T) {
+	j := newJournal(t)
+	write3(t, j)
+	other := filepath.Join(t.TempDir(), "evidence-file")
+	os.WriteFile(other, []byte("evidence without a final newline"), 0o600)
+	if err := os.Link(other, j.Path("eve")); err != nil {
+		t.Skip("no hard links here:", err)
+	}
+	if _, err := j.Append(context.Background(), Entry{Actor: "eve", Kind: "note", Summary: "x"}); err == nil || !strings.Contains(err.Error(), "hard links") {
+		t.Fatalf("append through a hard link: %v", err)
+	}
+	if _, err := j.Repair(context.Background()); err == nil || !strings.Contains(err.Error(), "left alone, not journal files: eve.jsonl") {
+		t.Fatalf("repair through a hard link: %v", err)
+	}
+	if b, _ := os.ReadFile(other); string(b) != "evidence without a final newline" {
+		t.Fatalf("the other file changed: %q", b)
+	}
+	rep, err := j.Verify(context.Background(), VerifyOptions{})
+	if err != nil || rep.Intact() || !strings.Contains(rep.Problems[0].Error(), "eve.jsonl: not a journal file: a file with 2 hard links") {
+		t.Fatalf("verify: %v %+v", err, rep.Problems)
+	}
+}
+
+// A journal directory relocated through a symlink, or stray files in it,
+// went unnoticed.
+func TestVerifyNamesARelocatedJournalAndStrayFiles(t *testing.T) {
+	j := newJournal(t)
+	write3(t, j)
+	os.WriteFile(filepath.Join(j.Dir(), "notes.txt"), []byte("x"), 0o600)
+	os.WriteFile(filepath.Join(j.Dir(), "alice.jsonl.torn"), []byte("x"), 0o400)
+	rep, _ := j.Verify(context.Background(), VerifyOptions{})
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Error(), "notes.txt: not a journal file: a file firebreak did not write") {
+		t.Fatalf("stray file: %+v", rep.Problems)
+	}
+	os.Remove(filepath.Join(j.Dir(), "notes.txt"))
+	moved := filepath.Join(t.TempDir(), "copy")
+	os.Rename(j.Dir(), moved)
+	os.Symlink(moved, j.Dir())
+	rep, _ = j.Verify(context.Background(), VerifyOptions{})
+	if rep.Intact() || !strings.Contains(rep.Problems[0].Error(), "journal/: not a journal file: the journal directory is a symlink") {
+		t.Fatalf("relocated journal: %+v", rep.Problems)
+	}
+	if _, err := j.Append(context.Background(), Entry{Actor: "alice", Kind: "note", Summary: "x"}); err == nil {
+		t.Fatal("appended through a relocated journal directory")
+	}
+}

@@ -90,10 +90,20 @@ func (j *Journal) files() (actors, odd []string, err error) {
 	for _, e := range ents {
 		name := e.Name()
 		if !strings.HasSuffix(name, Ext) {
+			// What repair sets aside is expected; anything else in the
+			// journal directory is not firebreak's.
+			if i := strings.Index(name, Ext+".torn"); i > 0 && e.Type().IsRegular() {
+				continue
+			}
+			odd = append(odd, name)
 			continue
 		}
 		actor := strings.TrimSuffix(name, Ext)
 		if !e.Type().IsRegular() || !ValidActor(actor) {
+			odd = append(odd, name)
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fsutil.Links(fi) > 1 {
 			odd = append(odd, name)
 			continue
 		}
@@ -167,6 +177,9 @@ func (j *Journal) Append(ctx context.Context, in Entry) (Event, error) {
 	}
 	if err := os.MkdirAll(j.dir, 0o700); err != nil {
 		return Event{}, fmt.Errorf("append: %w", err)
+	}
+	if fi, err := os.Lstat(j.dir); err != nil || !fi.IsDir() {
+		return Event{}, fmt.Errorf("append: the journal directory %s is not a directory of its own (a link?)", j.dir)
 	}
 	path := j.Path(in.Actor)
 	f, created, err := openAppend(path)
@@ -243,7 +256,31 @@ func openAppend(path string) (*os.File, bool, error) {
 		return nil, false, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
 	}
 	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
-	return f, false, err
+	if err != nil {
+		return nil, false, err
+	}
+	if err := checkOwnFile(f, path); err != nil {
+		f.Close()
+		return nil, false, err
+	}
+	return f, false, nil
+}
+
+// checkOwnFile refuses an open journal file that is not a regular file with
+// one name: a file hard-linked from elsewhere (evidence, another incident)
+// would be appended to, cut or repaired through its journal name.
+func checkOwnFile(f *os.File, path string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if n := fsutil.Links(fi); n > 1 {
+		return fmt.Errorf("%s has %d hard links; a journal file has one (another name could be evidence or another record)", path, n)
+	}
+	return nil
 }
 
 // readHead returns the last event of the file and its size. A file that does

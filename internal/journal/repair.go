@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
@@ -34,10 +35,19 @@ type Repaired struct {
 // the last newline are written to <actor>.jsonl.torn (or .torn.2, .torn.3 …,
 // never overwriting), synced, and only then cut from the journal file. Each
 // file is locked while it is repaired. Complete lines are never touched.
-func (j *Journal) Repair(ctx context.Context) ([]Repaired, error) {
-	actors, err := j.Actors()
+func (j *Journal) Repair(ctx context.Context) (_ []Repaired, err error) {
+	actors, odd, err := j.files()
 	if err != nil {
 		return nil, err
+	}
+	if len(odd) > 0 {
+		// Files that are not journal files (links, hard links, bad names)
+		// are never cut: say so, after repairing the others.
+		defer func() {
+			if err == nil {
+				err = fmt.Errorf("repair: left alone, not journal files: %s (timeline verify says what each is)", strings.Join(odd, ", "))
+			}
+		}()
 	}
 	var out []Repaired
 	for _, a := range actors {
@@ -59,6 +69,9 @@ func (j *Journal) repairFile(ctx context.Context, actor string) (*Repaired, erro
 		return nil, fmt.Errorf("repair: %w", err)
 	}
 	defer f.Close()
+	if err := checkOwnFile(f, path); err != nil {
+		return nil, fmt.Errorf("repair: %w", err)
+	}
 	if err := fsutil.Lock(ctx, f); err != nil {
 		return nil, fmt.Errorf("repair: lock %s: %w", path, err)
 	}

@@ -9,6 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 func typeName(m fs.FileMode) string {
@@ -122,13 +125,21 @@ func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, erro
 		return nil, err
 	}
 	rep := &Report{}
+	if fi, err := os.Lstat(j.dir); err == nil && !fi.IsDir() {
+		rep.Problems = append(rep.Problems, &Problem{File: filepath.Base(j.dir) + "/", Kind: ProblemNotFile, Detail: fmt.Sprintf("the journal directory is a %s: the files read are elsewhere", typeName(fi.Mode()))})
+	}
 	for _, name := range odd {
 		// A journal file swapped for a link or a directory is a journal
 		// that can no longer be checked: never a pass.
 		what := "not a regular file"
 		if fi, err := os.Lstat(filepath.Join(j.dir, name)); err == nil {
 			what = fmt.Sprintf("a %s, not a regular file", typeName(fi.Mode()))
-			if fi.Mode().IsRegular() {
+			switch {
+			case fi.Mode().IsRegular() && !strings.HasSuffix(name, Ext):
+				what = "a file firebreak did not write (the journal directory holds only <actor>.jsonl files and what repair sets aside)"
+			case fi.Mode().IsRegular() && fsutil.Links(fi) > 1:
+				what = fmt.Sprintf("a file with %d hard links (a journal file has one)", fsutil.Links(fi))
+			case fi.Mode().IsRegular():
 				what = "a journal file whose name is not a valid actor name"
 			}
 		}

@@ -332,10 +332,17 @@ func Walk(roots []string) ([]string, []ScanResult) {
 			}
 			if d.Type()&fs.ModeSymlink != 0 {
 				t, err := os.Stat(p)
-				if err != nil || !t.Mode().IsRegular() {
+				if err != nil || t.IsDir() {
 					return nil // a dangling link or a link to a directory
 				}
+				if !t.Mode().IsRegular() {
+					bad = append(bad, ScanResult{Path: p, Status: StatusUnreadable, Error: "a link to a " + fsutil.TypeName(t.Mode()) + ", not a module file"})
+					return nil
+				}
 			} else if !d.Type().IsRegular() {
+				// A pipe or a device named *.wasm is not skipped in
+				// silence: the scan did not cover it.
+				bad = append(bad, ScanResult{Path: p, Status: StatusUnreadable, Error: "a " + fsutil.TypeName(d.Type()) + ", not a module file"})
 				return nil
 			}
 			files = append(files, p)
