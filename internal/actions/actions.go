@@ -15,9 +15,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -201,6 +203,7 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 	if rec, ok := a.(Recording); ok && r.Incident != nil {
 		wctx := context.WithoutCancel(ctx) // a copy made is recorded, cancelled or not
 		rec.SetRecorder(func(e journal.Entry) error {
+			e = r.portable(e)
 			e.Actor = r.Actor
 			if e.Step == "" {
 				e.Step = r.Step
@@ -255,6 +258,7 @@ func (r *Runner) record(ctx context.Context, kind, summary string, data map[stri
 	ctx = context.WithoutCancel(ctx)
 	if res != nil {
 		for _, e := range res.Events {
+			e = r.portable(e)
 			e.Actor = r.Actor
 			if e.Step == "" {
 				e.Step = r.Step
@@ -266,6 +270,32 @@ func (r *Runner) record(ctx context.Context, kind, summary string, data map[stri
 	}
 	_, err := r.Incident.Record(ctx, journal.Entry{Actor: r.Actor, Kind: kind, Step: r.Step, Summary: oneLine(summary), Data: utf8Data(data)})
 	return err
+}
+
+// portable names a store inside the incident by its path relative to the
+// incident ("evidence", "keys"), so the record stays true when the
+// incident directory is copied, moved or synced; a store elsewhere (keys
+// isolated offline) keeps its absolute path.
+func (r *Runner) portable(e journal.Entry) journal.Entry {
+	ent, ok := e.Data.(evidence.Entry)
+	if !ok || ent.Store == "" || r.Incident == nil {
+		return e
+	}
+	abs, err := filepath.Abs(ent.Store)
+	if err != nil {
+		return e
+	}
+	dir, err := filepath.Abs(r.Incident.Dir)
+	if err != nil {
+		return e
+	}
+	if rel, err := filepath.Rel(dir, abs); err == nil && filepath.IsLocal(rel) {
+		ent.Store = filepath.ToSlash(rel)
+	} else {
+		ent.Store = abs
+	}
+	e.Data = ent
+	return e
 }
 
 // oneLine makes a summary one line of UTF-8 text (error messages carry

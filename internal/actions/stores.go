@@ -85,18 +85,26 @@ func Recorded(inc *incident.Incident, evs []journal.Event, dir string) []evidenc
 			continue
 		}
 		store := e.Store
-		if store == "" {
-			if e.Operation == "isolate" {
-				store = own["isolate"]
-			} else {
-				store = own[""]
-			}
+		switch {
+		case store == "" && e.Operation == "isolate":
+			store = own["isolate"]
+		case store == "":
+			store = own[""]
+		case !filepath.IsAbs(store):
+			store = filepath.Join(inc.Dir, filepath.FromSlash(store))
 		}
-		if filepath.Clean(store) == dir {
+		if sameDir(store, dir) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// sameDir compares two directory paths made absolute.
+func sameDir(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }
 
 // StoreReport is the verification of one store.

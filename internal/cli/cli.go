@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -224,6 +225,11 @@ func (a *app) setup() error {
 	}
 	if a.getenv("NO_COLOR") != "" {
 		a.noColor = true
+	}
+	// The home is held absolute: records name stores by path, and a
+	// relative home would name a different place from another directory.
+	if abs, err := filepath.Abs(a.home); err == nil {
+		a.home = abs
 	}
 	a.ws = &incident.Workspace{Home: a.home, Now: a.now}
 	return nil

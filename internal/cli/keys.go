@@ -12,6 +12,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -41,7 +42,9 @@ func (a *app) keyStoreDir(inc *incident.Incident, to string) (string, error) {
 	if err := actions.CheckOutput(to, []string{a.ws.Home}); err != nil {
 		return "", withHint(err, "leave --to out to use the incident's own keys/, or name an offline directory outside %s", a.ws.Home)
 	}
-	return to, nil
+	// Recorded as the absolute path it really is: the record must name
+	// the same place whatever directory it is read from.
+	return fsutil.Resolve(to)
 }
 
 var cmdKeyIsolate = &command{

@@ -375,3 +375,20 @@ func TestPlantedLeftoversAndFormattingCharacters(t *testing.T) {
 		e.fail(1, "named pipe", "gh", "sim", "--state", fifo)
 	}
 }
+
+// A record names the stores inside its incident relative to it: a copied
+// or moved home still verifies.
+func TestEvidenceVerifiesAfterTheHomeMoves(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	src := filepath.Join(t.TempDir(), "m.wasm")
+	os.WriteFile(src, []byte("\x00asm"), 0o600)
+	e.ok("evidence", "quarantine", id, src, "--yes")
+	moved := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.Rename(e.home, moved); err != nil {
+		t.Fatal(err)
+	}
+	e.home = moved
+	e.ok("evidence", "verify", id)
+	e.ok("timeline", "verify", id)
+}
