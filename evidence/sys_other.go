@@ -52,7 +52,7 @@ func idOf(f *os.File) (fileID, error) {
 }
 
 func infoID(fi fs.FileInfo) fileID {
-	return fileID{mode: uint32(fi.Mode().Type()), size: fi.Size(), mtime: fi.ModTime().UnixNano(), name: fi.Name()}
+	return fileID{mode: uint32(fi.Mode().Type()), size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 }
 
 func (id fileID) regular() bool { return fs.FileMode(id.mode).IsRegular() }

@@ -45,7 +45,6 @@ type fileID struct {
 	mode               uint32
 	size, mtime, ctime int64
 	nlink              uint64
-	name               string // where there is no inode number
 }
 
 // devIno identifies a directory, whatever path reaches it (a link, a bind
@@ -137,7 +136,6 @@ type item struct {
 	real string // with the links of its directories resolved
 	rel  string // name to give it in the store (safe, with /)
 	root string // the directory given, for recursive takes
-	id   fileID // as listed
 	fi   fs.FileInfo
 }
 
