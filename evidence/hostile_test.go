@@ -91,7 +91,7 @@ func TestQuarantineRecordsBeforeItRemoves(t *testing.T) {
 	b := write(t, filepath.Join(root, "b"), []byte("b"))
 	var seen []string
 	var recorded []Entry
-	_, err := s.Take(context.Background(), []string{a, b}, Options{Move: true, Record: func(e Entry) error {
+	_, err := s.Take(context.Background(), []string{a, b}, Options{Move: true, Incident: "inc-1", Record: func(e Entry) error {
 		if _, err := os.Stat(e.Original.Path); err != nil {
 			t.Errorf("%s was removed before it was recorded", e.Original.Path)
 		}
@@ -120,7 +120,7 @@ func TestQuarantineRecordsBeforeItRemoves(t *testing.T) {
 	if len(rep.Leftovers) == 0 || rep.OK() {
 		t.Fatalf("leftovers not reported: %+v", rep)
 	}
-	cl, err := s.Clean(context.Background(), func(n string) bool { return n == "a" })
+	cl, err := s.Clean(context.Background(), "inc-1", func(n string) bool { return n == "a" })
 	if err != nil || len(cl) != 2 {
 		t.Fatalf("clean: %v %+v", err, cl)
 	}
@@ -315,5 +315,44 @@ func TestLongNamesAreStoredShortened(t *testing.T) {
 	}
 	if rep, err := s.Verify(context.Background(), recorded, nil); err != nil || !rep.OK() {
 		t.Fatalf("verify: %v %+v", err, rep)
+	}
+}
+
+// A long name starting with .incoming- kept its prefix when it was
+// shortened, so the stored evidence looked like a leftover (and clean
+// removed it).
+func TestLongIncomingNamesAreEscaped(t *testing.T) {
+	n := SafeName(incomingPfx + strings.Repeat("a", 240) + ".log")
+	if strings.HasPrefix(n, incomingPfx) || len(n) > maxComponent {
+		t.Fatalf("%q", n)
+	}
+}
+
+// Clean never deletes a copy it cannot prove is its incident's own: an
+// offline store shared by two incidents, a file planted with a twin.
+func TestCleanLeavesOtherIncidentsCopies(t *testing.T) {
+	s, root := newStore(t)
+	b := write(t, filepath.Join(root, "kb"), []byte("B's key"))
+	var recB []Entry
+	if _, err := s.Take(context.Background(), []string{b}, Options{Move: true, Incident: "B", Record: func(e Entry) error { recB = append(recB, e); return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	// The state a kill leaves between B's record and its twin's removal,
+	// seen from incident A, which recorded nothing here.
+	os.Link(filepath.Join(s.Dir, "kb"), filepath.Join(s.Dir, incomingPfx+"aaaaaaaaaaaa-kb"))
+	cl, err := s.Clean(context.Background(), "A", func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(s.Dir, "kb")); string(got) != "B's key" {
+		t.Fatalf("A's clean deleted B's evidence: %+v", cl)
+	}
+	s.Owner = "B"
+	if rep, _ := s.Verify(context.Background(), recB, nil); !rep.OK() {
+		t.Fatalf("B's evidence: %+v", rep)
+	}
+	s.Owner = "A"
+	if rep, _ := s.Verify(context.Background(), []Entry{}, nil); !rep.OK() {
+		t.Fatalf("A sees B's entries as its own problems: %+v", rep)
 	}
 }

@@ -61,6 +61,10 @@ type Entry struct {
 	// Store is the store's directory, in journal records (not in the
 	// manifest, which sits in that directory).
 	Store string `json:"store,omitempty"`
+	// Incident is the incident that took it: an offline store can be
+	// shared, and only an incident's own unrecorded copies are its to
+	// clean.
+	Incident string `json:"incident,omitempty"`
 }
 
 // Original is what the file was where it was found.
@@ -97,6 +101,9 @@ type Store struct {
 	// the files, so not for 0000 keys).
 	Hashes bool
 	Now    func() time.Time
+	// Owner is the incident verifying the store: entries another incident
+	// took (a shared offline store) are that incident's to verify.
+	Owner string
 	// Protect lists directories nothing may be taken from and no taken
 	// directory may contain: the firebreak home (every incident's header,
 	// journal, snapshot and evidence) and the key stores. The store's own
@@ -139,12 +146,24 @@ var (
 	ErrCopyDiffers = errors.New("the copy does not read back as what was read from the original; the original was kept")
 )
 
+// checkDir refuses a store directory that is a link (an evidence/ or keys/
+// swapped for a link into the journal, say).
+func (s *Store) checkDir() error {
+	if fi, err := os.Lstat(s.Dir); err == nil && !fi.IsDir() {
+		return &Error{Path: s.Dir, Err: fmt.Errorf("is a %s, not a directory: a store is a real directory (firebreak does not write through links)", fsutil.TypeName(fi.Mode()))}
+	}
+	return nil
+}
+
 // lock takes the store's lock (for naming and the manifest).
 func (s *Store) lock(ctx context.Context) (func(), error) {
+	if err := s.checkDir(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(s.Dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := fsutil.OpenOwn(filepath.Join(s.Dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -157,10 +176,21 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 
 // ReadManifest reads the manifest; a missing one is empty.
 func (s *Store) ReadManifest() (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(s.Dir, ManifestFile))
+	if err := s.checkDir(); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(s.Dir, ManifestFile)
+	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Manifest{Schema: ManifestSchema, Files: []Entry{}}, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is a %s, not the store's manifest", path, fsutil.TypeName(fi.Mode()))
+	}
+	b, err := fsutil.ReadRegular(path, 1<<30)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +216,7 @@ func (s *Store) appendHash(e Entry) error {
 	if !s.Hashes || e.Type != TypeFile {
 		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(s.Dir, HashesFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := fsutil.OpenOwn(filepath.Join(s.Dir, HashesFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}

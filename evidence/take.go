@@ -1,12 +1,14 @@
 package evidence
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -34,6 +36,9 @@ type Options struct {
 	// once its copy is verified and listed, and before its original is
 	// touched. An error stops the take with the original in place.
 	Record func(Entry) error
+	// Incident is the id of the incident taking the files, kept with each
+	// entry.
+	Incident string
 
 	guardIDs map[devIno]bool // set by Take
 }
@@ -137,6 +142,10 @@ type item struct {
 	rel  string // name to give it in the store (safe, with /)
 	root string // the directory given, for recursive takes
 	fi   fs.FileInfo
+	// dirs are the directories of a recursive take as they were walked,
+	// by the path items use: only those very directories are removed
+	// when emptied.
+	dirs map[string]devIno
 }
 
 // items checks every given path and lists what taking them means, each file
@@ -226,6 +235,35 @@ func (s *Store) guardIDs(guard []string) map[devIno]bool {
 	return ids
 }
 
+// isStore reports whether dir is a firebreak store: it holds a manifest of
+// firebreak's schema.
+func isStore(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	head := make([]byte, 256)
+	n, _ := io.ReadFull(f, head)
+	return bytes.Contains(head[:n], []byte(ManifestSchema))
+}
+
+// storeAbove returns the store that dir is in (dir or a directory above
+// it), or "".
+func storeAbove(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if isStore(d) {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
 // protectedDir reports whether the directory at path is one of ids.
 func protectedDir(path string, ids map[devIno]bool) bool {
 	fi, err := os.Stat(path)
@@ -280,6 +318,11 @@ func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive 
 	if protectedDir(filepath.Dir(real), ids) || fi.IsDir() && protectedDir(real, ids) {
 		return nil, &Error{Path: p, Err: ErrProtected}
 	}
+	// Another store — another incident's offline key store, say — is
+	// evidence too: nothing is taken from inside one.
+	if d := storeAbove(filepath.Dir(real)); d != "" {
+		return nil, &Error{Path: p, Err: fmt.Errorf("%w (%s)", ErrInStore, d)}
+	}
 	switch {
 	case fi.Mode().IsRegular():
 		return []item{{path: p, real: real, rel: SafeName(filepath.Base(real)), fi: fi}}, nil
@@ -297,13 +340,23 @@ func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive 
 	}
 	var out []item
 	base := SafeName(filepath.Base(real))
+	dirs := map[string]devIno{}
 	err = filepath.WalkDir(real, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				if id, ok := statID(info); ok {
+					rel, _ := filepath.Rel(real, path)
+					dirs[filepath.Clean(filepath.Join(p, rel))] = devIno{id.dev, id.ino}
+				}
+			}
 			if protectedDir(path, ids) {
 				return &Error{Path: filepath.Join(p, strings.TrimPrefix(path, real)), Err: ErrProtected}
+			}
+			if isStore(path) {
+				return &Error{Path: filepath.Join(p, strings.TrimPrefix(path, real)), Err: ErrInStore}
 			}
 			return nil
 		}
@@ -322,7 +375,7 @@ func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive 
 		default:
 			return &Error{Path: shown, Err: fmt.Errorf("%w (it is a %s)", ErrSpecial, typeWord(info.Mode()))}
 		}
-		out = append(out, item{path: shown, real: path, rel: base + "/" + SafeName(filepath.ToSlash(rel)), root: p, fi: info})
+		out = append(out, item{path: shown, real: path, rel: base + "/" + SafeName(filepath.ToSlash(rel)), root: p, fi: info, dirs: dirs})
 		return nil
 	})
 	if err != nil {
@@ -402,8 +455,8 @@ func SafeName(rel string) string {
 	orig := strings.Split(rel, "/")
 	for i, c := range parts {
 		if len(c) > maxComponent && i < len(orig) {
-			parts[i] = shorten(c, orig[i])
-			continue
+			c = shorten(c, orig[i])
+			parts[i] = c
 		}
 		switch {
 		case c == "." || c == "..":
@@ -436,7 +489,7 @@ func shorten(escaped, original string) string {
 	if len(ext) > 16 || strings.Contains(ext, "%") {
 		ext = ""
 	}
-	keep := maxComponent - len(tag) - len(ext)
+	keep := maxComponent - 2 - len(tag) - len(ext) // room for an escaped leading dot
 	cut := keep
 	for cut > 0 && !utf8.RuneStart(escaped[cut]) {
 		cut--
@@ -550,7 +603,7 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options) (*Entry, error)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
 		return nil, err
 	}
-	e := &Entry{Name: name, Original: orig, Added: s.now(), AddedBy: o.Actor, Operation: o.Operation}
+	e := &Entry{Name: name, Original: orig, Added: s.now(), AddedBy: o.Actor, Operation: o.Operation, Incident: o.Incident}
 	tmp := incomingName(dest)
 	var idAfter fileID
 	if id0.symlink() {
@@ -742,14 +795,16 @@ func (s *Store) copyVerified(ctx context.Context, dir *dirHandle, base string, i
 // removeEmptyDirs removes the directories a recursive move emptied, deepest
 // first, leaving any that still hold something.
 func removeEmptyDirs(items []item) {
-	dirs := map[string]bool{}
+	dirs := map[string]devIno{}
 	for _, it := range items {
 		if it.root == "" {
 			continue
 		}
 		root := filepath.Clean(it.root)
 		for d := filepath.Dir(it.path); within(d, root); d = filepath.Dir(d) {
-			dirs[d] = true
+			if id, ok := it.dirs[filepath.Clean(d)]; ok {
+				dirs[d] = id
+			}
 			if d == root {
 				break
 			}
@@ -761,6 +816,15 @@ func removeEmptyDirs(items []item) {
 	}
 	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
 	for _, d := range list {
+		// Only the very directory walked: a path swapped for a link (into
+		// the record, say) since then is left alone.
+		fi, err := os.Lstat(d)
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		if id, ok := statID(fi); !ok || (devIno{id.dev, id.ino}) != dirs[d] {
+			continue
+		}
 		if os.Remove(d) == nil {
 			_ = fsutil.SyncDir(filepath.Dir(d))
 		}

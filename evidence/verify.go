@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -81,6 +82,7 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 	for _, e := range m.Files {
 		inManifest[e.Name] = e
 	}
+	others := map[string]bool{}
 	if recorded != nil {
 		rep.Reference = "journal"
 		truth = recorded
@@ -94,13 +96,16 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 			case me.SHA256 != e.SHA256 || me.Size != e.Size:
 				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, ManifestFile + " says sha256 " + me.SHA256 + ", the journal recorded " + e.SHA256})
 			case !sameRecord(me, e):
-				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, ManifestFile + " describes it otherwise than the journal (type, origin, operation or link target)"})
+				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, ManifestFile + " describes it otherwise than the journal recorded it (origin, times, owner, notes …)"})
 			}
 		}
 		pending := s.pending()
 		for _, e := range m.Files {
 			switch {
 			case inJournal[e.Name]:
+			case e.Incident != "" && s.Owner != "" && e.Incident != s.Owner:
+				// Another incident's, in a shared store.
+				others[e.Name] = true
 			case pending[e.Name]:
 				// Listed, not yet recorded, its .incoming- twin still
 				// there: a take interrupted before its record (walkExtra
@@ -124,6 +129,9 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 			rep.Problems = append(rep.Problems, *p)
 		}
 	}
+	for n := range others {
+		listed[n] = true
+	}
 	if err := s.walkExtra(listed, rep); err != nil {
 		return nil, err
 	}
@@ -134,9 +142,16 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 // sameRecord compares what a manifest entry and the journal's record say
 // about where a file came from and what it is.
 func sameRecord(a, b Entry) bool {
-	return a.Type == b.Type && a.Operation == b.Operation && a.LinkTarget == b.LinkTarget &&
-		a.Original.Path == b.Original.Path && string(a.Original.PathBytes) == string(b.Original.PathBytes) &&
-		a.Original.Size == b.Original.Size && a.AddedBy == b.AddedBy && a.Fingerprint == b.Fingerprint
+	// Everything but what only one side knows: the store the journal
+	// names, and the removal the manifest confirms after the record.
+	norm := func(e Entry) string {
+		e.Store, e.SourceRemoved, e.RemoveError = "", false, ""
+		e.Added = e.Added.UTC()
+		e.Original.MTime = e.Original.MTime.UTC()
+		b, _ := json.Marshal(e)
+		return string(b)
+	}
+	return norm(a) == norm(b)
 }
 
 // check re-reads one entry.
@@ -283,12 +298,14 @@ type Cleaned struct {
 }
 
 // Clean removes what interrupted takes left behind, under the store's lock:
-// every .incoming- copy, and a copy linked into place whose entry was never
-// recorded (its original was never removed: removal comes after the
-// record), with its manifest line. recorded says whether the journal
+// every .incoming- copy, and a copy linked into place that incident took
+// (its manifest entry names it) but never recorded — its original was
+// never removed, since removal comes after the record — with its manifest
+// line. A copy that names no incident, or another one (a shared offline
+// store), is left in place and reported. recorded says whether the journal
 // recorded a name; nil means the manifest is the record. Evidence that was
 // recorded is never touched.
-func (s *Store) Clean(ctx context.Context, recorded func(name string) bool) ([]Cleaned, error) {
+func (s *Store) Clean(ctx context.Context, incident string, recorded func(name string) bool) ([]Cleaned, error) {
 	if _, err := os.Lstat(s.Dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -301,12 +318,12 @@ func (s *Store) Clean(ctx context.Context, recorded func(name string) bool) ([]C
 	if err != nil {
 		return nil, err
 	}
+	owner := map[string]string{}
+	for _, e := range m.Files {
+		owner[e.Name] = e.Incident
+	}
 	if recorded == nil {
-		names := map[string]bool{}
-		for _, e := range m.Files {
-			names[e.Name] = true
-		}
-		recorded = func(n string) bool { return names[n] }
+		recorded = func(n string) bool { _, ok := owner[n]; return ok }
 	}
 	var incoming []string
 	err = filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
@@ -328,15 +345,23 @@ func (s *Store) Clean(ctx context.Context, recorded func(name string) bool) ([]C
 		if ok {
 			destPath := filepath.Join(s.Dir, filepath.FromSlash(dest))
 			{
-				if recorded(dest) {
+				who, listed := owner[dest]
+				switch {
+				case recorded(dest):
 					detail = "spare link of recorded evidence " + dest + " removed (the evidence stays)"
-				} else {
+				case listed && who == incident && incident != "":
 					if err := os.Remove(destPath); err != nil {
 						return out, err
 					}
 					drop[dest] = true
-					out = append(out, Cleaned{dest, "copy never recorded removed (its original was not removed)"})
-					detail = "its partial twin removed"
+					out = append(out, Cleaned{dest, "copy this incident never recorded removed (its original was not removed)"})
+					detail = "its twin removed"
+				default:
+					// Not provably this incident's: another incident's
+					// (a shared store) or a copy killed before its
+					// manifest line. Never delete it; say so.
+					out = append(out, Cleaned{dest, "LEFT IN PLACE: copied but not recorded by this incident; its original was not removed — check it and remove it by hand if it is a stale copy"})
+					detail = "its twin removed"
 				}
 			}
 		}

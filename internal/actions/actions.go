@@ -114,7 +114,7 @@ type Action interface {
 // a recorder that writes to the incident's journal, synced, as the actor
 // and step of the run; without an incident it gets none.
 type Recording interface {
-	SetRecorder(func(journal.Entry) error)
+	SetRecorder(rec func(journal.Entry) error, incident string)
 }
 
 // Runner drives actions through the pipeline.
@@ -210,7 +210,7 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 			}
 			_, err := r.Incident.Record(wctx, e)
 			return err
-		})
+		}, r.Incident.Header.ID)
 	}
 	out.Executed = true
 	res, err := a.Execute(ctx, progress)

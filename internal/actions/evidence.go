@@ -29,10 +29,13 @@ type Take struct {
 
 	entries []evidence.Entry
 	record  func(journal.Entry) error
+	inc     string
 }
 
 // SetRecorder records each copy as it is made, before its original goes.
-func (t *Take) SetRecorder(f func(journal.Entry) error) { t.record = f }
+func (t *Take) SetRecorder(f func(journal.Entry) error, incident string) {
+	t.record, t.inc = f, incident
+}
 
 // evidenceEvent is the evidence.added record of one entry.
 func evidenceEvent(op string, e evidence.Entry) journal.Entry {
@@ -54,10 +57,13 @@ func evidenceEvent(op string, e evidence.Entry) journal.Entry {
 // else returned as an event to record after.
 type evidenceTaker struct {
 	record func(journal.Entry) error
+	inc    string
 }
 
 // SetRecorder records each entry as it is made.
-func (t *evidenceTaker) SetRecorder(f func(journal.Entry) error) { t.record = f }
+func (t *evidenceTaker) SetRecorder(f func(journal.Entry) error, incident string) {
+	t.record, t.inc = f, incident
+}
 
 // take takes paths into st and returns the entries and the events still
 // to record (none when they were recorded already).
@@ -72,6 +78,7 @@ func (t *evidenceTaker) take(ctx context.Context, st *evidence.Store, paths []st
 	if t.record != nil {
 		o.Record = func(e evidence.Entry) error { return t.record(event(e)) }
 	}
+	o.Incident = t.inc
 	es, err := st.Take(ctx, paths, o)
 	var evs []journal.Entry
 	if t.record == nil {
@@ -145,6 +152,7 @@ func (t *Take) Execute(ctx context.Context, progress func(Progress)) (*Result, e
 		Move: t.Move, Recursive: t.Recursive, Actor: t.Actor, Operation: op,
 		Progress: func(p string, done, total int64) { progress(Progress{Item: p, Done: done, Total: total}) },
 		Record:   recorder(op, t.record),
+		Incident: t.inc,
 	})
 	t.entries = es
 	res := &Result{Data: map[string]any{"entries": es}}
@@ -238,10 +246,13 @@ type IsolateKey struct {
 	fingerprint, keyID, note string
 	entries                  []evidence.Entry
 	record                   func(journal.Entry) error
+	inc                      string
 }
 
 // SetRecorder records the isolated copy before the original key goes.
-func (k *IsolateKey) SetRecorder(f func(journal.Entry) error) { k.record = f }
+func (k *IsolateKey) SetRecorder(f func(journal.Entry) error, incident string) {
+	k.record, k.inc = f, incident
+}
 
 // Plan reads the key to name it and says where it goes.
 func (k *IsolateKey) Plan(ctx context.Context) (*Plan, error) {
@@ -297,7 +308,7 @@ func (k *IsolateKey) Execute(ctx context.Context, progress func(Progress)) (*Res
 	k.Store.Protect = k.Protect
 	rec := k.record
 	es, err := k.Store.Take(ctx, []string{k.Path}, evidence.Options{
-		Move: true, Actor: k.Actor, Operation: "isolate",
+		Move: true, Actor: k.Actor, Operation: "isolate", Incident: k.inc,
 		Fingerprint: func(string) (string, string) { return k.fingerprint, k.note },
 		Record: recorder("isolate", func(e journal.Entry) error {
 			if rec == nil {

@@ -119,6 +119,7 @@ type StoreReport struct {
 func VerifyEvidence(ctx context.Context, inc *incident.Incident, evs []journal.Event, progress func(string)) ([]StoreReport, error) {
 	var out []StoreReport
 	for _, st := range append([]*evidence.Store{EvidenceStore(inc)}, KeyStores(inc, evs)...) {
+		st.Owner = inc.Header.ID
 		rep, err := st.Verify(ctx, Recorded(inc, evs, st.Dir), progress)
 		if err != nil {
 			return out, err
@@ -137,7 +138,7 @@ func CleanEvidence(ctx context.Context, inc *incident.Incident, evs []journal.Ev
 		for _, e := range Recorded(inc, evs, st.Dir) {
 			names[e.Name] = true
 		}
-		cs, err := st.Clean(ctx, func(n string) bool { return names[n] })
+		cs, err := st.Clean(ctx, inc.Header.ID, func(n string) bool { return names[n] })
 		if len(cs) > 0 {
 			out[st.Dir] = cs
 		}

@@ -44,7 +44,14 @@ func (a *app) keyStoreDir(inc *incident.Incident, to string) (string, error) {
 	}
 	// Recorded as the absolute path it really is: the record must name
 	// the same place whatever directory it is read from.
-	return fsutil.Resolve(to)
+	dir, err := fsutil.Resolve(to)
+	if err != nil {
+		return "", err
+	}
+	if home, err := fsutil.Resolve(a.ws.Home); err == nil && (home == dir || strings.HasPrefix(home, dir+string(filepath.Separator))) {
+		return "", withHint(fmt.Errorf("--to %s contains the firebreak home %s: a key store holds keys, never the record", to, a.ws.Home), "name an offline directory of its own")
+	}
+	return dir, nil
 }
 
 var cmdKeyIsolate = &command{

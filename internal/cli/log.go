@@ -28,17 +28,16 @@ func (a *app) consoleLog() (*slog.Logger, io.Closer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("console log: %w", err)
 	}
+	if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+		return nil, nil, fmt.Errorf("console log directory %s is a %s; refusing to write through it", dir, fsutil.TypeName(fi.Mode()))
+	}
 	path := filepath.Join(dir, "console.log")
 	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
 		return nil, nil, fmt.Errorf("console log %s is not a regular file (a link?); refusing to write through it", path)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := fsutil.OpenOwn(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("console log: %w", err)
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || fsutil.Links(fi) > 1 {
-		f.Close()
-		return nil, nil, fmt.Errorf("console log %s is not a file of its own (a hard link to another file?); refusing to write to it", path)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	lw := redact.NewWriter(f) // slog writes whole lines: each is scrubbed

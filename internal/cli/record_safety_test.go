@@ -350,7 +350,14 @@ func TestPlantedLeftoversAndFormattingCharacters(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "LEFTOVER") || !strings.Contains(errs, "evidence clean") {
 		t.Fatalf("planted leftover: exit %d\n%s%s", code, out, errs)
 	}
-	e.ok("evidence", "clean", id)
+	// Clean cannot prove the planted file is this incident's: it removes
+	// the twin, leaves the file, and verify keeps failing until a person
+	// removes it.
+	if out := e.ok("evidence", "clean", id); !strings.Contains(out, "LEFT IN PLACE") {
+		t.Fatalf("clean: %s", out)
+	}
+	e.fail(1, "does not verify", "evidence", "verify", id)
+	os.Remove(filepath.Join(ev, "forged.bin"))
 	e.ok("evidence", "verify", id)
 
 	// Raw U+202E and U+009B went into the JSON export.

@@ -419,7 +419,7 @@ func (w *Workspace) load(id string) (*Incident, error) {
 // bytes too.
 func (w *Workspace) read(id string) (*Incident, []byte, []byte, error) {
 	dir := w.Dir(id)
-	hb, err := os.ReadFile(filepath.Join(dir, HeaderFile))
+	hb, err := fsutil.ReadRegular(filepath.Join(dir, HeaderFile), 1<<20)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("incident %s: %w", id, err)
 	}
@@ -481,16 +481,18 @@ func (inc *Incident) checkCommitted(hb, pb []byte) error {
 	// which opening event is the real one: an incident has exactly one.
 	// (One planted at the start of another actor's file would otherwise
 	// vouch for a rewritten header.)
-	actors, err := inc.Journal.Actors()
+	// Every file that reads as a journal file counts, the odd ones too: a
+	// hard link to the real creator's file must not hide its opening.
+	firsts, err := inc.Journal.FirstEvents()
 	if err != nil {
 		return fmt.Errorf("incident %s: %w", id, err)
 	}
-	for _, a := range actors {
-		if a == inc.Header.CreatedBy {
+	for name, e := range firsts {
+		if name == inc.Header.CreatedBy+journal.Ext {
 			continue
 		}
-		if e, err := inc.Journal.First(a); err == nil && e.Kind == KindOpened {
-			return fmt.Errorf("incident %s: %w: journal/%s%s and journal/%s%s both begin with %s", id, ErrTwoOpenings, inc.Header.CreatedBy, journal.Ext, a, journal.Ext, KindOpened)
+		if e.Kind == KindOpened {
+			return fmt.Errorf("incident %s: %w: journal/%s%s and journal/%s both begin with %s", id, ErrTwoOpenings, inc.Header.CreatedBy, journal.Ext, name, KindOpened)
 		}
 	}
 	var d map[string]any

@@ -522,6 +522,39 @@ func (j *Journal) First(actor string) (Event, error) {
 	return e, nil
 }
 
+// FirstEvents returns the first event of every file in the journal
+// directory that reads as a journal file — the odd ones too (a hard-linked
+// file, a name no actor can have) — by file name. Files whose first line
+// is not an event are left out.
+func (j *Journal) FirstEvents() (map[string]Event, error) {
+	ents, err := os.ReadDir(j.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	out := map[string]Event{}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), Ext) || !e.Type().IsRegular() {
+			continue
+		}
+		r, err := OpenFile(filepath.Join(j.dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		line, _, _, err := r.Next()
+		if err == nil {
+			if ev, perr := ParseLine(line); perr == nil {
+				ev.Data = append(json.RawMessage(nil), ev.Data...)
+				out[e.Name()] = ev
+			}
+		}
+		r.Close()
+	}
+	return out, nil
+}
+
 // Timeline returns every event of every actor, merged in timeline order: by
 // at, then logged, then actor and seq. Torn tails are reported, not read.
 func (j *Journal) Timeline() ([]Event, []*TornError, error) {
