@@ -163,6 +163,14 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, err
 	}
+	// The store's own files are checked before anything is copied, so a
+	// planted link fails the take up front, not half way.
+	for _, name := range []string{ManifestFile, HashesFile} {
+		p := filepath.Join(s.Dir, name)
+		if fi, err := os.Lstat(p); err == nil && (!fi.Mode().IsRegular() || fsutil.Links(fi) > 1) {
+			return nil, fmt.Errorf("%s is not a file of its own (a %s with %d name(s)); firebreak does not write through it", p, fsutil.TypeName(fi.Mode()), fsutil.Links(fi))
+		}
+	}
 	f, err := fsutil.OpenOwn(filepath.Join(s.Dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err

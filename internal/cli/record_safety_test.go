@@ -399,3 +399,55 @@ func TestEvidenceVerifiesAfterTheHomeMoves(t *testing.T) {
 	e.ok("evidence", "verify", id)
 	e.ok("timeline", "verify", id)
 }
+
+// Second attack round: links and hard links planted inside the home, and
+// stores of other incidents.
+func TestPlantedLinksInsideTheHome(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	inc := filepath.Join(e.home, "incidents", id)
+	dir := t.TempDir()
+	f := filepath.Join(dir, "h.txt")
+	os.WriteFile(f, []byte("x"), 0o600)
+	journal := filepath.Join(inc, "journal", "alice.jsonl")
+	before, _ := os.ReadFile(journal)
+
+	// hashes.txt as a link to the journal: the hash line went into it.
+	os.Symlink("../journal/alice.jsonl", filepath.Join(inc, "evidence", "hashes.txt"))
+	e.fail(1, "not a file of its own", "evidence", "add", id, f, "--yes")
+	os.Remove(filepath.Join(inc, "evidence", "hashes.txt"))
+	// evidence/ itself as a link to journal/.
+	os.Rename(filepath.Join(inc, "evidence"), filepath.Join(inc, "evidence.real"))
+	os.Symlink("journal", filepath.Join(inc, "evidence"))
+	e.fail(1, "not a directory", "evidence", "add", id, f, "--yes")
+	os.Remove(filepath.Join(inc, "evidence"))
+	os.Rename(filepath.Join(inc, "evidence.real"), filepath.Join(inc, "evidence"))
+	if after, _ := os.ReadFile(journal); !strings.HasPrefix(string(after), string(before)) || strings.Contains(string(after), "h.txt\n") {
+		t.Fatal("the journal was written through a link")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(inc, "journal")); len(ents) != 1 {
+		t.Fatalf("files appeared in journal/: %v", ents)
+	}
+	e.ok("timeline", "verify", id)
+
+	// Another incident's offline key store is evidence too.
+	other := e.open("--title", "other")
+	k := filepath.Join(dir, "k")
+	e.ok("key", "generate", "--out", k)
+	offline := filepath.Join(dir, "offline")
+	e.ok("key", "isolate", other, k+".pem", "--to", offline, "--yes")
+	e.fail(1, "evidence directory", "evidence", "quarantine", id, filepath.Join(offline, "k.pem"), "--yes")
+	e.ok("evidence", "verify", other)
+	// A store that contains the home.
+	e.fail(1, "contains the firebreak home", "key", "isolate", id, f, "--to", filepath.Dir(e.home), "--yes")
+
+	// A header that is a named pipe hung incident list.
+	hdr := filepath.Join(inc, "incident.json")
+	os.Rename(hdr, hdr+".real")
+	if syscall.Mkfifo(hdr, 0o600) == nil {
+		out := e.ok("incident", "list", "--json")
+		if !strings.Contains(out, "unreadable") || !strings.Contains(out, "named pipe") {
+			t.Fatalf("list: %s", out)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -184,5 +185,26 @@ func TestVerifyNamesARelocatedJournalAndStrayFiles(t *testing.T) {
 	}
 	if _, err := j.Append(context.Background(), Entry{Actor: "alice", Kind: "note", Summary: "x"}); err == nil {
 		t.Fatal("appended through a relocated journal directory")
+	}
+}
+
+// A torn tail of several megabytes (longer than any line) could not be
+// repaired: "no line end in the last … bytes", and the incident could never
+// record again.
+func TestRepairSetsAsideAHugeTornTail(t *testing.T) {
+	j := newJournal(t)
+	lines := write3(t, j)
+	f, _ := os.OpenFile(j.Path("alice"), os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(bytes.Repeat([]byte("A"), 3*MaxLine))
+	f.Close()
+	rs, err := j.Repair(context.Background())
+	if err != nil || len(rs) != 1 || rs[0].Len != 3*MaxLine || rs[0].Offset != int64(len(lines[0]+lines[1]+lines[2])) {
+		t.Fatalf("repair: %v %+v", err, rs)
+	}
+	if fi, err := os.Stat(filepath.Join(j.Dir(), rs[0].TornFile)); err != nil || fi.Size() != 3*MaxLine {
+		t.Fatalf("set aside: %v", err)
+	}
+	if e := mustAppend(t, j, "alice", "note", "after", nil); e.Seq != 4 {
+		t.Fatalf("seq %d", e.Seq)
 	}
 }

@@ -80,13 +80,23 @@ func (j *Journal) repairFile(ctx context.Context, actor string) (*Repaired, erro
 	if err != nil || size == 0 {
 		return nil, err
 	}
-	line, start, err := lastLine(f, size)
+	cut, err := afterLastNewline(f, size)
 	if err != nil {
-		return nil, fmt.Errorf("repair %s: %w", path, err)
+		return nil, fmt.Errorf("repair: read %s: %w", path, err)
 	}
-	cut := start + int64(len(line))
 	if cut == size {
 		return nil, nil // ends with a newline: nothing torn
+	}
+	if size-cut > MaxLine {
+		// Longer than any event: not a line cut short, and too big to
+		// hold. Stream it aside.
+		return j.setAsideLarge(f, path, actor, cut, size)
+	}
+	var line []byte
+	if cut > 0 {
+		if line, _, err = lastLine(f, cut); err != nil {
+			return nil, fmt.Errorf("repair %s: %w", path, err)
+		}
 	}
 	torn := make([]byte, size-cut)
 	if _, err := f.ReadAt(torn, cut); err != nil {
@@ -121,6 +131,45 @@ func (j *Journal) repairFile(ctx context.Context, actor string) (*Repaired, erro
 	}, nil
 }
 
+// afterLastNewline returns the offset just after the file's last newline
+// (0 when it has none), reading backwards in fixed chunks: memory does not
+// grow with a torn tail, however long.
+func afterLastNewline(f io.ReaderAt, size int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		n := int64(len(buf))
+		if n > end {
+			n = end
+		}
+		start := end - n
+		if _, err := f.ReadAt(buf[:n], start); err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// setAsideLarge streams a torn tail longer than any line into a .torn file,
+// syncs it, then cuts the journal file.
+func (j *Journal) setAsideLarge(f *os.File, path, actor string, cut, size int64) (*Repaired, error) {
+	h := sha256.New()
+	tornPath, err := writeAsideFrom(path, io.TeeReader(io.NewSectionReader(f, cut, size-cut), h))
+	if err != nil {
+		return nil, fmt.Errorf("repair: %w", err)
+	}
+	if err := f.Truncate(cut); err != nil {
+		return nil, fmt.Errorf("repair: truncate %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("repair: sync %s: %w", path, err)
+	}
+	return &Repaired{Actor: actor, File: filepath.Base(path), TornFile: filepath.Base(tornPath), Offset: cut, Len: size - cut, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
 // completes reports whether tail, the bytes after the last newline, is a
 // whole canonical event of actor that follows prevLine (the last complete
 // line, newline included; empty when there is none).
@@ -145,6 +194,10 @@ func completes(prevLine, tail []byte, actor string) bool {
 // writeAside writes b to a new file next to path named path+".torn" (or with
 // a numeric suffix when that exists), syncs it and its directory.
 func writeAside(path string, b []byte) (string, error) {
+	return writeAsideFrom(path, bytes.NewReader(b))
+}
+
+func writeAsideFrom(path string, r io.Reader) (string, error) {
 	for i := 1; i < 1000; i++ {
 		name := path + ".torn"
 		if i > 1 {
@@ -157,8 +210,9 @@ func writeAside(path string, b []byte) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if _, err := f.Write(b); err != nil {
+		if _, err := io.Copy(f, r); err != nil {
 			f.Close()
+			os.Remove(name)
 			return "", fmt.Errorf("write %s: %w", name, err)
 		}
 		if err := f.Sync(); err != nil {
