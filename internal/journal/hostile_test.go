@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,6 +198,9 @@ func TestRepairSetsAsideAHugeTornTail(t *testing.T) {
 	f, _ := os.OpenFile(j.Path("alice"), os.O_WRONLY|os.O_APPEND, 0)
 	f.Write(bytes.Repeat([]byte("A"), 3*MaxLine))
 	f.Close()
+	if _, err := j.Append(context.Background(), Entry{Actor: "alice", Kind: "note", Summary: "x"}); !errors.Is(err, ErrTorn) {
+		t.Fatalf("append after a huge tail: %v (want a torn tail, which names repair)", err)
+	}
 	rs, err := j.Repair(context.Background())
 	if err != nil || len(rs) != 1 || rs[0].Len != 3*MaxLine || rs[0].Offset != int64(len(lines[0]+lines[1]+lines[2])) {
 		t.Fatalf("repair: %v %+v", err, rs)

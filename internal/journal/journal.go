@@ -295,6 +295,10 @@ func readHead(f *os.File, path string) (*Event, int64, error) {
 	}
 	line, start, err := lastLine(f, size)
 	if err != nil {
+		// No line end anywhere near the end: a tail longer than any line.
+		if cut, cerr := afterLastNewline(f, size); cerr == nil && cut < size {
+			return nil, size, &TornError{File: path, Offset: cut, Len: size - cut}
+		}
 		return nil, size, fmt.Errorf("%s: %w", path, err)
 	}
 	if start+int64(len(line)) != size {
