@@ -336,7 +336,7 @@ func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive 
 			return nil, &Error{Path: p, Err: ErrDirectory}
 		}
 	default:
-		return nil, &Error{Path: p, Err: fmt.Errorf("%w (it is a %s)", ErrSpecial, typeWord(fi.Mode()))}
+		return nil, &Error{Path: p, Err: fmt.Errorf("%w (it is a %s)", ErrSpecial, fsutil.TypeName(fi.Mode()))}
 	}
 	var out []item
 	base := SafeName(filepath.Base(real))
@@ -373,7 +373,7 @@ func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive 
 				return &Error{Path: shown, Err: errors.Unwrap(err)}
 			}
 		default:
-			return &Error{Path: shown, Err: fmt.Errorf("%w (it is a %s)", ErrSpecial, typeWord(info.Mode()))}
+			return &Error{Path: shown, Err: fmt.Errorf("%w (it is a %s)", ErrSpecial, fsutil.TypeName(info.Mode()))}
 		}
 		out = append(out, item{path: shown, real: path, rel: base + "/" + SafeName(filepath.ToSlash(rel)), root: p, fi: info, dirs: dirs})
 		return nil
@@ -415,19 +415,6 @@ func within(p, dir string) bool {
 	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
 }
 
-func typeWord(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	}
-	return m.Type().String()
-}
 
 // SafeName is the name a file gets in a store: its own name with every byte
 // a person could be misled by, or a terminal could act on, written as %XX —

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,21 +13,6 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
-func typeName(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	}
-	return m.Type().String()
-}
 
 // Problem is the first bad event of a file.
 type Problem struct {
@@ -126,14 +110,14 @@ func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, erro
 	}
 	rep := &Report{}
 	if fi, err := os.Lstat(j.dir); err == nil && !fi.IsDir() {
-		rep.Problems = append(rep.Problems, &Problem{File: filepath.Base(j.dir) + "/", Kind: ProblemNotFile, Detail: fmt.Sprintf("the journal directory is a %s: the files read are elsewhere", typeName(fi.Mode()))})
+		rep.Problems = append(rep.Problems, &Problem{File: filepath.Base(j.dir) + "/", Kind: ProblemNotFile, Detail: fmt.Sprintf("the journal directory is a %s: the files read are elsewhere", fsutil.TypeName(fi.Mode()))})
 	}
 	for _, name := range odd {
 		// A journal file swapped for a link or a directory is a journal
 		// that can no longer be checked: never a pass.
 		what := "not a regular file"
 		if fi, err := os.Lstat(filepath.Join(j.dir, name)); err == nil {
-			what = fmt.Sprintf("a %s, not a regular file", typeName(fi.Mode()))
+			what = fmt.Sprintf("a %s, not a regular file", fsutil.TypeName(fi.Mode()))
 			switch {
 			case fi.Mode().IsRegular() && !strings.HasSuffix(name, Ext):
 				what = "a file firebreak did not write (the journal directory holds only <actor>.jsonl files and what repair sets aside)"
