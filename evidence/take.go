@@ -75,15 +75,11 @@ var testHookAfterReadBack, testHookBeforeRemove func(string)
 // marked changed-during-copy, and Take goes on with the others and returns
 // an error naming it.
 func (s *Store) Take(ctx context.Context, paths []string, o Options) ([]Entry, error) {
-	items, err := s.items(paths, o.Recursive)
+	items, ids, err := s.items(paths, o.Recursive)
 	if err != nil {
 		return nil, err
 	}
-	guard, err := s.guard()
-	if err != nil {
-		return nil, err
-	}
-	o.guardIDs = s.guardIDs(guard)
+	o.guardIDs = ids
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -149,14 +145,15 @@ type item struct {
 }
 
 // items checks every given path and lists what taking them means, each file
-// once. Nothing is changed.
-func (s *Store) items(paths []string, recursive bool) ([]item, error) {
+// once, with the identities of the protected directories. Nothing is
+// changed.
+func (s *Store) items(paths []string, recursive bool) ([]item, map[devIno]bool, error) {
 	if fi, err := os.Stat(s.Dir); err == nil && !fi.IsDir() {
-		return nil, &Error{Path: s.Dir, Err: fmt.Errorf("is a %s, not a directory: a store is a directory (created when missing)", fsutil.TypeName(fi.Mode()))}
+		return nil, nil, &Error{Path: s.Dir, Err: fmt.Errorf("is a %s, not a directory: a store is a directory (created when missing)", fsutil.TypeName(fi.Mode()))}
 	}
 	guard, err := s.guard()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ids := s.guardIDs(guard)
 	var items []item
@@ -164,7 +161,7 @@ func (s *Store) items(paths []string, recursive bool) ([]item, error) {
 	for _, p := range paths {
 		found, err := s.expand(p, guard, ids, recursive)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, it := range found {
 			// The same file named twice (or inside a directory also named)
@@ -176,7 +173,7 @@ func (s *Store) items(paths []string, recursive bool) ([]item, error) {
 			items = append(items, it)
 		}
 	}
-	return items, nil
+	return items, ids, nil
 }
 
 // guard lists the protected directories, each as given and resolved.
@@ -832,7 +829,7 @@ type Planned struct {
 // Preview checks paths as Take would and lists what it would take and the
 // names it would get, changing nothing.
 func (s *Store) Preview(paths []string, recursive bool) ([]Planned, error) {
-	items, err := s.items(paths, recursive)
+	items, _, err := s.items(paths, recursive)
 	if err != nil {
 		return nil, err
 	}
