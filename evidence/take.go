@@ -412,7 +412,6 @@ func within(p, dir string) bool {
 	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
 }
 
-
 // SafeName is the name a file gets in a store: its own name with every byte
 // a person could be misled by, or a terminal could act on, written as %XX —
 // bytes that are not UTF-8, control characters (C0, DEL, C1), bidirectional

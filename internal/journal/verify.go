@@ -13,7 +13,6 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
-
 // Problem is the first bad event of a file.
 type Problem struct {
 	File   string `json:"file"`
