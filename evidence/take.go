@@ -85,11 +85,15 @@ func (s *Store) Take(ctx context.Context, paths []string, o Options) ([]Entry, e
 		return nil, err
 	}
 	defer unlock()
+	m, err := s.ReadManifest()
+	if err != nil {
+		return nil, err
+	}
 	var out []Entry
 	var changed []error
 	removed := map[string]bool{}
 	for _, it := range items {
-		e, err := s.takeOne(ctx, it, o)
+		e, err := s.takeOne(ctx, it, o, m)
 		if e != nil {
 			out = append(out, *e)
 			if e.SourceRemoved {
@@ -101,11 +105,11 @@ func (s *Store) Take(ctx context.Context, paths []string, o Options) ([]Entry, e
 			continue
 		}
 		if err != nil {
-			s.confirmRemoved(removed)
+			s.confirmRemoved(m, removed)
 			return out, &Error{Path: it.path, Err: err}
 		}
 	}
-	if err := s.confirmRemoved(removed); err != nil {
+	if err := s.confirmRemoved(m, removed); err != nil {
 		return out, err
 	}
 	if o.Move {
@@ -116,13 +120,9 @@ func (s *Store) Take(ctx context.Context, paths []string, o Options) ([]Entry, e
 
 // confirmRemoved marks in the manifest the originals that are gone (one
 // rewrite for the whole take).
-func (s *Store) confirmRemoved(names map[string]bool) error {
+func (s *Store) confirmRemoved(m *Manifest, names map[string]bool) error {
 	if len(names) == 0 {
 		return nil
-	}
-	m, err := s.ReadManifest()
-	if err != nil {
-		return err
 	}
 	for i := range m.Files {
 		if names[m.Files[i].Name] && m.Files[i].RemoveOriginal {
@@ -544,7 +544,9 @@ func incomingName(dest string) string {
 	return filepath.Join(filepath.Dir(dest), incomingPfx+hex.EncodeToString(rnd[:])+"-"+base)
 }
 
-func (s *Store) takeOne(ctx context.Context, it item, o Options) (*Entry, error) {
+// takeOne takes one item; m is the manifest, read once per take under the
+// store's lock, to which the entry is added.
+func (s *Store) takeOne(ctx context.Context, it item, o Options, m *Manifest) (*Entry, error) {
 	dir, err := openDir(filepath.Dir(it.real))
 	if err != nil {
 		return nil, err
@@ -637,10 +639,6 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options) (*Entry, error)
 	e.RemoveOriginal = o.Move && !changed
 	if changed {
 		e.Note = strings.TrimPrefix(e.Note+"; ", "; ") + "the original changed while it was copied (or was replaced): this copy is what was read, and the original was kept"
-	}
-	m, err := s.ReadManifest()
-	if err != nil {
-		return nil, err
 	}
 	m.Files = append(m.Files, *e)
 	if err := s.writeManifest(m); err != nil {

@@ -268,8 +268,51 @@ func (r *Runner) record(ctx context.Context, kind, summary string, data map[stri
 			}
 		}
 	}
-	_, err := r.Incident.Record(ctx, journal.Entry{Actor: r.Actor, Kind: kind, Step: r.Step, Summary: oneLine(summary), Data: utf8Data(data)})
+	_, err := r.Incident.Record(ctx, journal.Entry{Actor: r.Actor, Kind: kind, Step: r.Step, Summary: oneLine(summary), Data: utf8Data(fitRecord(data))})
 	return err
+}
+
+// maxRecord bounds the data of an action's record: a journal line holds at
+// most journal.MaxLine, and an action over thousands of files (a
+// quarantine of a module tree) has a plan, a result and checks per file.
+// Per-file facts are recorded as their own events (evidence.added).
+const maxRecord = 256 << 10
+
+// fitRecord returns data, or when it is too large to record, a summary of
+// it that keeps what a reviewer needs: the action, the plan's summary and
+// first changes, the result's summary, and every failed check (up to 200)
+// with the count of those that passed. Recording the action matters more
+// than its detail: an action done but unrecorded is the failure to avoid.
+func fitRecord(data map[string]any) map[string]any {
+	raw, err := json.Marshal(data)
+	if err != nil || len(raw) <= maxRecord {
+		return data
+	}
+	out := map[string]any{"action": data["action"], "truncated": fmt.Sprintf("the full record was %d bytes; per-file detail is in the evidence.added events and the stores", len(raw))}
+	if p, ok := data["plan"].(*Plan); ok && p != nil {
+		changes := p.Changes
+		if len(changes) > 20 {
+			changes = append(changes[:20:20], fmt.Sprintf("… and %d more", len(p.Changes)-20))
+		}
+		out["plan"] = &Plan{Action: p.Action, Summary: p.Summary, Changes: changes, Destructive: p.Destructive, Confirm: p.Confirm}
+	}
+	if res, ok := data["result"].(map[string]any); ok {
+		out["result"] = map[string]any{"summary": res["summary"]}
+	}
+	if e, ok := data["error"]; ok {
+		out["error"] = e
+	}
+	if v, ok := data["verification"].(*Verification); ok && v != nil {
+		failed := v.Failed()
+		passed := len(v.Checks) - len(failed)
+		if len(failed) > 200 {
+			failed = failed[:200]
+		}
+		checks := append([]Check{}, failed...)
+		checks = append(checks, Check{What: fmt.Sprintf("%d other check(s)", passed), OK: true, Detail: "passed; not listed, to keep the record within a journal line"})
+		out["verification"] = &Verification{Checks: checks}
+	}
+	return out
 }
 
 // portable names a store inside the incident by its path relative to the

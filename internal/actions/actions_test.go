@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,5 +171,31 @@ func TestUTF8DataKeepsTheRecordWritable(t *testing.T) {
 	}
 	if s := oneLine("bad \xe9 byte\nnext"); !utf8.ValidString(s) || strings.Contains(s, "\n") {
 		t.Fatalf("%q", s)
+	}
+}
+
+// A quarantine of thousands of files used to be done but unrecorded: its
+// action record (plan, entries, two checks per file) outgrew a journal line.
+func TestFitRecordKeepsLargeActionsRecordable(t *testing.T) {
+	p := &Plan{Action: "evidence.quarantine", Summary: "quarantine 5000 file(s)"}
+	v := &Verification{}
+	var entries []map[string]string
+	for i := 0; i < 5000; i++ {
+		p.Changes = append(p.Changes, fmt.Sprintf("move /src/mod-%04d.wasm (100 bytes) to /home/x/evidence/mod-%04d.wasm", i, i))
+		v.Checks = append(v.Checks, Check{What: fmt.Sprintf("re-hash mod-%04d.wasm", i), OK: i != 77, Detail: strings.Repeat("ab", 32)})
+		entries = append(entries, map[string]string{"name": fmt.Sprintf("mod-%04d.wasm", i), "sha256": strings.Repeat("cd", 32)})
+	}
+	data := map[string]any{"action": p.Action, "plan": p, "result": map[string]any{"summary": "quarantine: 5000 file(s)", "data": entries}, "verification": v}
+	got := fitRecord(data)
+	raw, _ := json.Marshal(got)
+	if len(raw) > maxRecord {
+		t.Fatalf("still %d bytes", len(raw))
+	}
+	fv := got["verification"].(*Verification)
+	if fv.OK() || len(fv.Failed()) != 1 || fv.Failed()[0].What != "re-hash mod-0077.wasm" {
+		t.Fatalf("the failed check was not kept: %+v", fv.Failed())
+	}
+	if small := map[string]any{"action": "x"}; len(fitRecord(small)) != 1 {
+		t.Fatal("a small record was changed")
 	}
 }
