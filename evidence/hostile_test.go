@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -354,5 +355,18 @@ func TestCleanLeavesOtherIncidentsCopies(t *testing.T) {
 	s.Owner = "A"
 	if rep, _ := s.Verify(context.Background(), []Entry{}, nil); !rep.OK() {
 		t.Fatalf("A sees B's entries as its own problems: %+v", rep)
+	}
+}
+
+// Looking for a store above a path read manifest.json there: a named pipe
+// called so must not block the take.
+func TestAPipeNamedManifestDoesNotBlock(t *testing.T) {
+	s, root := newStore(t)
+	src := write(t, filepath.Join(root, "src", "f"), []byte("x"))
+	if err := syscall.Mkfifo(filepath.Join(root, "src", ManifestFile), 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	if _, err := s.Take(context.Background(), []string{src}, Options{Move: true}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -151,7 +151,7 @@ func (s *Store) items(paths []string, recursive bool) ([]item, map[devIno]bool, 
 	if fi, err := os.Stat(s.Dir); err == nil && !fi.IsDir() {
 		return nil, nil, &Error{Path: s.Dir, Err: fmt.Errorf("is a %s, not a directory: a store is a directory (created when missing)", fsutil.TypeName(fi.Mode()))}
 	}
-	guard, err := s.guard()
+	store, guard, err := s.guard()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -159,7 +159,7 @@ func (s *Store) items(paths []string, recursive bool) ([]item, map[devIno]bool, 
 	var items []item
 	seen := map[string]bool{}
 	for _, p := range paths {
-		found, err := s.expand(p, guard, ids, recursive)
+		found, err := s.expand(p, store, guard, ids, recursive)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -176,34 +176,34 @@ func (s *Store) items(paths []string, recursive bool) ([]item, map[devIno]bool, 
 	return items, ids, nil
 }
 
-// guard lists the protected directories, each as given and resolved.
-func (s *Store) guard() ([]string, error) {
-	var out []string
-	for _, d := range append([]string{s.Dir}, s.Protect...) {
-		if d == "" {
-			continue
-		}
+// guard lists the store's own directory and every protected one, each as
+// it is reached by its path and resolved (links followed).
+func (s *Store) guard() (store, all []string, err error) {
+	forms := func(d string) ([]string, error) {
 		a, err := filepath.Abs(d)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, a)
-		if r, err := filepath.EvalSymlinks(a); err == nil && r != a {
-			out = append(out, r)
+		if r, err := fsutil.Resolve(a); err == nil && r != a {
+			return []string{a, r}, nil
 		}
+		return []string{a}, nil
 	}
-	return out, nil
-}
-
-// ownDir reports whether g is the store's own directory resolved (guard
-// lists it second when it differs).
-func (s *Store) ownDir(g string) bool {
-	a, err := filepath.Abs(s.Dir)
-	if err != nil {
-		return false
+	if store, err = forms(s.Dir); err != nil {
+		return nil, nil, err
 	}
-	r, err := filepath.EvalSymlinks(a)
-	return err == nil && r == g
+	all = append(all, store...)
+	for _, d := range s.Protect {
+		if d == "" {
+			continue
+		}
+		f, err := forms(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, f...)
+	}
+	return store, all, nil
 }
 
 // realPath resolves the links in the directories of p, as the kernel does
@@ -235,14 +235,11 @@ func (s *Store) guardIDs(guard []string) map[devIno]bool {
 // isStore reports whether dir is a firebreak store: it holds a manifest of
 // firebreak's schema.
 func isStore(dir string) bool {
-	f, err := os.Open(filepath.Join(dir, ManifestFile))
+	f, err := fsutil.OpenRegular(filepath.Join(dir, ManifestFile)) // a pipe named so must not block
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return false
-	}
 	head := make([]byte, 256)
 	n, _ := io.ReadFull(f, head)
 	return bytes.Contains(head[:n], []byte(ManifestSchema))
@@ -273,12 +270,12 @@ func protectedDir(path string, ids map[devIno]bool) bool {
 
 func protectedBy(real string, isDir bool, guard []string) error {
 	for _, g := range guard {
-		if within(real, g) {
+		if fsutil.Within(real, g) {
 			return ErrProtected
 		}
 	}
 	for _, g := range guard {
-		if isDir && within(g, real) {
+		if isDir && fsutil.Within(g, real) {
 			return ErrContains
 		}
 	}
@@ -286,7 +283,7 @@ func protectedBy(real string, isDir bool, guard []string) error {
 }
 
 // expand checks one given path and lists what taking it means.
-func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive bool) ([]item, error) {
+func (s *Store) expand(p string, store, guard []string, ids map[devIno]bool, recursive bool) ([]item, error) {
 	fi, err := os.Lstat(p)
 	if err != nil {
 		return nil, &Error{Path: p, Err: err}
@@ -303,14 +300,13 @@ func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive 
 			isDir = true
 		}
 	}
-	abs, _ := filepath.Abs(p)
-	for _, where := range []string{abs, real} {
-		if within(where, guard[0]) || len(guard) > 1 && s.ownDir(guard[1]) && within(where, guard[1]) {
+	for _, d := range store {
+		if fsutil.Within(real, d) {
 			return nil, &Error{Path: p, Err: ErrInStore}
 		}
-		if err := protectedBy(where, isDir, guard); err != nil {
-			return nil, &Error{Path: p, Err: err}
-		}
+	}
+	if err := protectedBy(real, isDir, guard); err != nil {
+		return nil, &Error{Path: p, Err: err}
 	}
 	if protectedDir(filepath.Dir(real), ids) || fi.IsDir() && protectedDir(real, ids) {
 		return nil, &Error{Path: p, Err: ErrProtected}
@@ -387,29 +383,18 @@ func (s *Store) expand(p string, guard []string, ids map[devIno]bool, recursive 
 
 // checkLink refuses a symlink that points into a protected directory.
 func checkLink(p string, guard []string) error {
-	target, err := os.Readlink(p)
+	// Where the link leads, as the kernel would follow it (a dangling
+	// link too). A loop leads nowhere.
+	r, err := fsutil.Resolve(p)
 	if err != nil {
-		return &Error{Path: p, Err: err}
+		return nil
 	}
-	t := target
-	if !filepath.IsAbs(t) {
-		t = filepath.Join(filepath.Dir(p), t)
-	}
-	at, _ := filepath.Abs(t)
-	resolved, rerr := filepath.EvalSymlinks(p)
 	for _, g := range guard {
-		if at != "" && within(at, g) || rerr == nil && within(resolved, g) {
+		if fsutil.Within(r, g) {
 			return &Error{Path: p, Err: ErrIntoStore}
 		}
 	}
 	return nil
-}
-
-func within(p, dir string) bool {
-	if dir == string(filepath.Separator) {
-		return true
-	}
-	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
 }
 
 // SafeName is the name a file gets in a store: its own name with every byte
@@ -654,8 +639,9 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options, m *Manifest) (*
 			return nil, fmt.Errorf("the copy %s could not be recorded, so the original was kept: %w", name, err)
 		}
 	}
+	// The twin's removal needs no sync: a twin a crash brings back is a
+	// leftover clean removes.
 	os.Remove(tmp)
-	_ = fsutil.SyncDir(filepath.Dir(dest))
 	if changed {
 		return e, ErrChanged
 	}
@@ -782,7 +768,7 @@ func removeEmptyDirs(items []item) {
 			continue
 		}
 		root := filepath.Clean(it.root)
-		for d := filepath.Dir(it.path); within(d, root); d = filepath.Dir(d) {
+		for d := filepath.Dir(it.path); fsutil.Within(d, root); d = filepath.Dir(d) {
 			if id, ok := it.dirs[filepath.Clean(d)]; ok {
 				dirs[d] = id
 			}

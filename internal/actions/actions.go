@@ -10,7 +10,6 @@
 package actions
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -361,28 +360,11 @@ func oneLine(s string) string {
 // exact bytes of their own (path_bytes); this is the action's account.
 func utf8Data(data map[string]any) any {
 	raw, err := json.Marshal(data)
-	if err != nil || !bytes.Contains(raw, []byte(`\ufffd`)) {
+	if err != nil {
 		return data
 	}
-	var out []byte
-	for i := 0; i < len(raw); {
-		k := bytes.Index(raw[i:], []byte(`\ufffd`))
-		if k < 0 {
-			out = append(out, raw[i:]...)
-			break
-		}
-		at := i + k
-		run := 0 // backslashes before this one: odd means it is escaped itself
-		for j := at - 1; j >= 0 && raw[j] == '\\'; j-- {
-			run++
-		}
-		out = append(out, raw[i:at]...)
-		if run%2 == 0 {
-			out = append(out, "\uFFFD"...)
-		} else {
-			out = append(out, `\ufffd`...)
-		}
-		i = at + len(`\ufffd`)
+	if fixed, lossy := journal.LossyUTF8(raw); lossy {
+		return json.RawMessage(fixed)
 	}
-	return json.RawMessage(out)
+	return data
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
@@ -42,16 +41,12 @@ func CheckOutput(path string, protect []string) error {
 			return err
 		}
 		for _, w := range where {
-			if within(w, g) {
+			if fsutil.Within(w, g) {
 				return fmt.Errorf("%s %w", path, ErrProtectedOutput)
 			}
 		}
 	}
 	return nil
-}
-
-func within(p, dir string) bool {
-	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
 }
 
 // Outputs: the key files.

@@ -48,7 +48,7 @@ func (a *app) keyStoreDir(inc *incident.Incident, to string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if home, err := fsutil.Resolve(a.ws.Home); err == nil && (home == dir || strings.HasPrefix(home, dir+string(filepath.Separator))) {
+	if home, err := fsutil.Resolve(a.ws.Home); err == nil && fsutil.Within(home, dir) {
 		return "", withHint(fmt.Errorf("--to %s contains the firebreak home %s: a key store holds keys, never the record", to, a.ws.Home), "name an offline directory of its own")
 	}
 	return dir, nil

@@ -182,3 +182,12 @@ func ResolveParent(p string) (string, error) {
 
 // Links is the number of hard links of a file (1 where it cannot be told).
 func Links(fi fs.FileInfo) uint64 { return links(fi) }
+
+// Within reports whether path p is dir or inside it (both clean and
+// absolute; compare resolved paths to follow links).
+func Within(p, dir string) bool {
+	if dir == string(filepath.Separator) {
+		return true
+	}
+	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
+}

@@ -114,24 +114,40 @@ func (j *Journal) files() (actors, odd []string, err error) {
 	return actors, odd, nil
 }
 
-// escapesReplacement reports whether JSON text holds the escape \ufffd
-// itself (not an escaped backslash followed by "ufffd").
-func escapesReplacement(raw []byte) bool {
-	for i := 0; ; {
-		k := bytes.Index(raw[i:], []byte(`\ufffd`))
+// LossyUTF8 returns JSON text with every \ufffd escape — what
+// encoding/json writes for bytes that are not UTF-8 — replaced by U+FFFD
+// itself, and whether there was one. An escaped backslash followed by
+// "ufffd" is text, not an escape, and is left alone. Append refuses data
+// that needs this (it would not be recorded as given); a caller that must
+// record anyway (an action's account quoting odd bytes) uses it first.
+func LossyUTF8(raw []byte) ([]byte, bool) {
+	esc := []byte(`\ufffd`)
+	if !bytes.Contains(raw, esc) {
+		return raw, false
+	}
+	var out []byte
+	found := false
+	for i := 0; i < len(raw); {
+		k := bytes.Index(raw[i:], esc)
 		if k < 0 {
-			return false
+			out = append(out, raw[i:]...)
+			break
 		}
 		at := i + k
-		run := 0 // backslashes before this one
+		run := 0 // backslashes before this one: odd means it is escaped itself
 		for j := at - 1; j >= 0 && raw[j] == '\\'; j-- {
 			run++
 		}
+		out = append(out, raw[i:at]...)
 		if run%2 == 0 {
-			return true
+			out = append(out, "\uFFFD"...)
+			found = true
+		} else {
+			out = append(out, esc...)
 		}
-		i = at + 1
+		i = at + len(esc)
 	}
+	return out, found
 }
 
 // quoteBytes shows a string with every byte that is not printable UTF-8
@@ -171,7 +187,7 @@ func (j *Journal) Append(ctx context.Context, in Entry) (Event, error) {
 		// encoding/json writes bytes that are not UTF-8 as the escape
 		// \ufffd (a real U+FFFD it writes as itself): such text would be
 		// recorded as something else than what was given.
-		if escapesReplacement(raw) {
+		if _, lossy := LossyUTF8(raw); lossy {
 			return Event{}, errors.New(`append: data holds text that is not UTF-8 (or the escape \ufffd); record such values as bytes`)
 		}
 	}
