@@ -77,6 +77,10 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 		return nil, err
 	}
 	rep := &VerifyReport{Problems: []Problem{}, Leftovers: []Problem{}, Reference: "manifest"}
+	found, err := s.contents()
+	if err != nil {
+		return nil, err
+	}
 	truth := m.Files
 	inManifest := make(map[string]Entry, len(m.Files))
 	for _, e := range m.Files {
@@ -99,7 +103,7 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemManifest, ManifestFile + " describes it otherwise than the journal recorded it (origin, times, owner, notes …)"})
 			}
 		}
-		pending := s.pending()
+		pending := found.pending
 		for _, e := range m.Files {
 			switch {
 			case inJournal[e.Name]:
@@ -132,9 +136,7 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 	for n := range others {
 		listed[n] = true
 	}
-	if err := s.walkExtra(listed, rep); err != nil {
-		return nil, err
-	}
+	found.extra(listed, rep)
 	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Name < rep.Problems[j].Name })
 	return rep, nil
 }
@@ -207,11 +209,16 @@ func localName(name string) bool {
 	return name != "" && filepath.IsLocal(filepath.FromSlash(name))
 }
 
-// walkExtra names what is in the directory but not listed, and the
-// leftovers of interrupted takes.
-func (s *Store) walkExtra(listed map[string]bool, rep *VerifyReport) error {
-	pending := map[string]bool{} // store names with an .incoming- twin
-	var unlisted []string
+// contents is what a store directory holds besides its own files, from
+// one walk.
+type contents struct {
+	incoming []string        // .incoming- copies, by store name
+	files    []string        // everything else
+	pending  map[string]bool // store names with an .incoming- twin
+}
+
+func (s *Store) contents() (*contents, error) {
+	c := &contents{pending: map[string]bool{}}
 	err := filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -222,41 +229,36 @@ func (s *Store) walkExtra(listed map[string]bool, rep *VerifyReport) error {
 		switch {
 		case rel == ManifestFile || rel == HashesFile || rel == lockFile || rel == base && strings.HasPrefix(base, "."+ManifestFile+".") && strings.HasSuffix(base, ".tmp"):
 		case strings.HasPrefix(base, incomingPfx):
-			rep.Leftovers = append(rep.Leftovers, Problem{rel, ProblemIncomplete, "left by an interrupted take (its original was not removed); firebreak evidence clean removes it"})
+			c.incoming = append(c.incoming, rel)
 			if dest, ok := s.incomingDest(rel); ok {
-				pending[dest] = true
+				c.pending[dest] = true
 			}
-		case !listed[rel]:
-			unlisted = append(unlisted, rel)
+		default:
+			c.files = append(c.files, rel)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return nil, err
 	}
-	for _, rel := range unlisted {
-		if pending[rel] {
-			rep.Leftovers = append(rep.Leftovers, Problem{rel, ProblemIncomplete, "copied but never recorded: a take was interrupted before the record (its original was not removed); firebreak evidence clean removes it"})
-			continue
-		}
-		rep.Problems = append(rep.Problems, Problem{rel, ProblemUnlisted, "present in the evidence directory but not recorded"})
-	}
-	return nil
+	return c, nil
 }
 
-// pending lists the store names that have an .incoming- twin.
-func (s *Store) pending() map[string]bool {
-	out := map[string]bool{}
-	_ = filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), incomingPfx) {
-			rel, _ := filepath.Rel(s.Dir, path)
-			if dest, ok := s.incomingDest(filepath.ToSlash(rel)); ok {
-				out[dest] = true
-			}
+// extra names what is in the directory but not listed, and the leftovers
+// of interrupted takes.
+func (c *contents) extra(listed map[string]bool, rep *VerifyReport) {
+	for _, rel := range c.incoming {
+		rep.Leftovers = append(rep.Leftovers, Problem{rel, ProblemIncomplete, "left by an interrupted take (its original was not removed); firebreak evidence clean removes it"})
+	}
+	for _, rel := range c.files {
+		switch {
+		case listed[rel]:
+		case c.pending[rel]:
+			rep.Leftovers = append(rep.Leftovers, Problem{rel, ProblemIncomplete, "copied but never recorded: a take was interrupted before the record (its original was not removed); firebreak evidence clean removes it"})
+		default:
+			rep.Problems = append(rep.Problems, Problem{rel, ProblemUnlisted, "present in the evidence directory but not recorded"})
 		}
-		return nil
-	})
-	return out
+	}
 }
 
 // incomingDest is the store name an .incoming- file was to become: the name
@@ -325,21 +327,14 @@ func (s *Store) Clean(ctx context.Context, incident string, recorded func(name s
 	if recorded == nil {
 		recorded = func(n string) bool { _, ok := owner[n]; return ok }
 	}
-	var incoming []string
-	err = filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), incomingPfx) {
-			incoming = append(incoming, path)
-		}
-		return err
-	})
+	found, err := s.contents()
 	if err != nil {
 		return nil, err
 	}
 	var out []Cleaned
 	drop := map[string]bool{}
-	for _, path := range incoming {
-		rel, _ := filepath.Rel(s.Dir, path)
-		rel = filepath.ToSlash(rel)
+	for _, rel := range found.incoming {
+		path := filepath.Join(s.Dir, filepath.FromSlash(rel))
 		dest, ok := s.incomingDest(rel)
 		detail := "partial copy of an interrupted take removed"
 		if ok {
