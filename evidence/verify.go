@@ -112,7 +112,7 @@ func (s *Store) Verify(ctx context.Context, recorded []Entry, progress func(name
 				others[e.Name] = true
 			case pending[e.Name]:
 				// Listed, not yet recorded, its .incoming- twin still
-				// there: a take interrupted before its record (walkExtra
+				// there: a take interrupted before its record (contents.extra
 				// reports it as a leftover).
 			default:
 				rep.Problems = append(rep.Problems, Problem{e.Name, ProblemUnrecorded, "listed in " + ManifestFile + " but never recorded in the journal"})
