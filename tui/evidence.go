@@ -14,6 +14,7 @@ import (
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
 )
@@ -42,6 +43,7 @@ type evidenceModel struct {
 
 type evidenceLoadedMsg struct {
 	id     string
+	evs    []journal.Event // the timeline the lists came from, for the first verification
 	stores []*evidence.Store
 	evDir  string
 	files  []evidence.Entry
@@ -76,6 +78,7 @@ func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 			return m
 		}
 		// Listed as the journal recorded them: a manifest can be edited.
+		m.evs = evs
 		ev, kss := actions.EvidenceStore(inc), actions.KeyStores(inc, evs)
 		m.stores = append([]*evidence.Store{ev}, kss...)
 		m.evDir, m.files = ev.Dir, actions.Recorded(inc, evs, ev.Dir)
@@ -88,16 +91,19 @@ func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 	}
 }
 
-// verifyEvidenceCmd re-hashes every store the load found: streaming, in a
-// command, so the screen stays live however large the evidence is.
-func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident) tea.Cmd {
+// verifyEvidenceCmd re-hashes every store against what the journal
+// recorded: streaming, in a command, so the screen stays live however large
+// the evidence is. evs is the timeline the load just read, or nil to read it
+// afresh (v, after the journal may have grown).
+func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident, evs []journal.Event) tea.Cmd {
 	return func() tea.Msg {
 		out := evidenceVerifiedMsg{id: inc.Header.ID, problems: map[string]evidence.Problem{}}
-		// The journal, not the manifests, says what must be there.
-		evs, _, err := inc.Journal.Timeline()
-		if err != nil {
-			out.err = err
-			return out
+		if evs == nil {
+			var err error
+			if evs, _, err = inc.Journal.Timeline(); err != nil {
+				out.err = err
+				return out
+			}
 		}
 		reps, err := actions.VerifyEvidence(ctx, inc, evs, nil)
 		if err != nil {
@@ -139,7 +145,7 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context) (evidenceModel, 
 			e.verifying = false
 			break
 		}
-		return e, verifyEvidenceCmd(ctx, e.inc)
+		return e, verifyEvidenceCmd(ctx, e.inc, msg.evs)
 	case evidenceVerifiedMsg:
 		if msg.id == e.id {
 			e.verifying, e.verified = false, msg.err == nil
@@ -156,7 +162,7 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context) (evidenceModel, 
 			e.top = min(e.top+1, max(len(e.lines())-1, 0))
 		case msg.String() == "v" && !e.verifying && e.stores != nil:
 			e.verifying = true
-			return e, verifyEvidenceCmd(ctx, e.inc)
+			return e, verifyEvidenceCmd(ctx, e.inc, nil)
 		}
 	}
 	return e, nil
