@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/firebreak-dev/firebreak/internal/github"
+
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -138,16 +140,14 @@ type UseSecret struct {
 	from, to *regexp.Regexp // secrets.FROM and secrets.TO, made by Plan
 }
 
-var secretNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 func secretRef(name string) *regexp.Regexp {
 	return regexp.MustCompile(`\bsecrets\.` + regexp.QuoteMeta(name) + `\b`)
 }
 
 func (u *UseSecret) Plan(context.Context) (*Plan, error) {
 	for _, n := range []string{u.From, u.To} {
-		if !secretNameRe.MatchString(n) {
-			return nil, fmt.Errorf("workflow.use-secret: %q is not a secret name", n)
+		if err := github.CheckSecretName(n); err != nil {
+			return nil, fmt.Errorf("workflow.use-secret: %w", err)
 		}
 	}
 	if len(u.Files) == 0 {

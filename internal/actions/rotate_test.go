@@ -104,7 +104,8 @@ func TestUseSecret(t *testing.T) {
 		want string
 	}{
 		{&UseSecret{Files: []string{ci}, From: "SIGNING_KEY", To: "X"}, "no workflow among 1 uses secrets.SIGNING_KEY"},
-		{&UseSecret{Files: []string{wf}, From: "A B", To: "X"}, "is not a secret name"},
+		{&UseSecret{Files: []string{wf}, From: "A B", To: "X"}, `secret name "A B" may hold only letters, digits and _`},
+		{&UseSecret{Files: []string{wf}, From: "SIGNING_KEY", To: "GITHUB_X"}, "may not start with GITHUB_"},
 		{&UseSecret{From: "A", To: "B"}, "no workflow files"},
 	} {
 		if _, err := tc.u.Plan(context.Background()); err == nil || !strings.Contains(err.Error(), tc.want) {
