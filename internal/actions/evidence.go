@@ -37,11 +37,16 @@ func (t *Take) SetRecorder(f func(journal.Entry) error, incident string) {
 	t.record, t.inc = f, incident
 }
 
+// show is a path as people read it: every control character (a newline
+// in a file name, an escape sequence) written as a visible escape, so a
+// plan line names exactly one file.
+func show(p string) string { return textutil.Clean(p, false) }
+
 // evidenceEvent is the evidence.added record of one entry.
 func evidenceEvent(op string, e evidence.Entry) journal.Entry {
-	summary := fmt.Sprintf("evidence %s: %s sha256 %s (%d bytes) from %s", op, e.Name, e.SHA256, e.Size, e.Original.Path)
+	summary := fmt.Sprintf("evidence %s: %s sha256 %s (%d bytes) from %s", op, e.Name, e.SHA256, e.Size, show(e.Original.Path))
 	if e.Type == evidence.TypeSymlink {
-		summary = fmt.Sprintf("evidence %s: symlink %s -> %s from %s", op, e.Name, e.LinkTarget, e.Original.Path)
+		summary = fmt.Sprintf("evidence %s: symlink %s -> %s from %s", op, e.Name, show(e.LinkTarget), show(e.Original.Path))
 	}
 	if e.ChangedDuringCopy {
 		summary += " — CHANGED WHILE COPIED, original kept"
@@ -129,7 +134,7 @@ func (t *Take) Plan(ctx context.Context) (*Plan, error) {
 		if it.Type == evidence.TypeSymlink {
 			what = "a symlink, taken as a link"
 		}
-		p.Changes = append(p.Changes, fmt.Sprintf("%s %s (%s) to %s", verb, it.Path, what, filepath.Join(t.Store.Dir, filepath.FromSlash(it.Name))))
+		p.Changes = append(p.Changes, fmt.Sprintf("%s %s (%s) to %s", verb, show(it.Path), what, filepath.Join(t.Store.Dir, filepath.FromSlash(it.Name))))
 		total += it.Size
 	}
 	if t.Move {
@@ -212,20 +217,20 @@ func verifyEntries(ctx context.Context, st *evidence.Store, es []evidence.Entry,
 			}
 			switch {
 			case e.ChangedDuringCopy:
-				v.Checks = append(v.Checks, Check{What: "original " + e.Original.Path, Detail: "changed while it was copied: kept, and the copy is marked changed-during-copy; take it again"})
+				v.Checks = append(v.Checks, Check{What: "original " + show(e.Original.Path), Detail: "changed while it was copied: kept, and the copy is marked changed-during-copy; take it again"})
 			case e.SourceRemoved:
 				_, err := os.Lstat(orig)
 				detail := "removed"
 				if err == nil {
 					detail = "removed, and a new file of that name is there now"
 				}
-				v.Checks = append(v.Checks, Check{What: "original " + e.Original.Path, OK: true, Detail: detail})
+				v.Checks = append(v.Checks, Check{What: "original " + show(e.Original.Path), OK: true, Detail: detail})
 			default:
 				detail := "still present"
 				if e.RemoveError != "" {
 					detail += ": " + e.RemoveError
 				}
-				v.Checks = append(v.Checks, Check{What: "original " + e.Original.Path, Detail: detail})
+				v.Checks = append(v.Checks, Check{What: "original " + show(e.Original.Path), Detail: detail})
 			}
 		}
 	}
@@ -282,8 +287,8 @@ func (k *IsolateKey) Plan(ctx context.Context) (*Plan, error) {
 	}
 	return &Plan{
 		Action:      "key.isolate",
-		Summary:     fmt.Sprintf("isolate key %s (%s): move to %s, mode 0000", k.Path, who, dest),
-		Changes:     []string{"move " + k.Path + " to " + dest + " (copy with SHA-256, sync, re-read, remove the original)", "set " + dest + " to mode 0000"},
+		Summary:     fmt.Sprintf("isolate key %s (%s): move to %s, mode 0000", show(k.Path), who, dest),
+		Changes:     []string{"move " + show(k.Path) + " to " + dest + " (copy with SHA-256, sync, re-read, remove the original)", "set " + dest + " to mode 0000"},
 		Destructive: true,
 		Confirm:     "isolate",
 	}, nil

@@ -167,6 +167,11 @@ func TestQuarantineRecordsFilesOfAnyName(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the emptied directory is still there: %v", err)
 	}
+	// A newline in a name is shown as an escape, never as a space that
+	// would name another file.
+	if list := e.ok("evidence", "list", id); !strings.Contains(list, `new\x0aline`) || strings.Contains(list, "new line") {
+		t.Fatalf("evidence list:\n%s", list)
+	}
 }
 
 // comms render --set field=<token> wrote the token into the message; the
