@@ -15,6 +15,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
 )
@@ -186,7 +187,7 @@ func (e evidenceModel) lines() []string {
 	out = append(out, e.st.Header.Render(fmt.Sprintf("Evidence (%d)", len(e.files))))
 	for _, f := range e.files {
 		out = append(out, fmt.Sprintf("  %-4s %.16s…  %9d  %-10s %s  ← %s", e.status(e.evDir, f.Name), f.SHA256, f.Size, f.Operation,
-			clean(f.Name), clean(f.Original.Path)))
+			clean(f.Name), textutil.Name(f.Original.Path)))
 	}
 	out = append(out, "", e.st.Header.Render(fmt.Sprintf("Isolated keys (%d)", len(e.keys))))
 	for _, k := range e.keys {
@@ -194,7 +195,7 @@ func (e evidenceModel) lines() []string {
 		if fp == "" {
 			fp = "unknown"
 		}
-		out = append(out, fmt.Sprintf("  %-4s %s  fingerprint %.16s…  ← %s", e.status(k.store, k.Name), clean(filepath.Join(k.store, k.Name)), fp, clean(k.Original.Path)))
+		out = append(out, fmt.Sprintf("  %-4s %s  fingerprint %.16s…  ← %s", e.status(k.store, k.Name), clean(filepath.Join(k.store, k.Name)), fp, textutil.Name(k.Original.Path)))
 	}
 	// Problems with no manifest entry: unlisted files, interrupted copies.
 	listed := map[string]bool{}

@@ -66,3 +66,21 @@ func TestEvidenceScreenBrokenManifest(t *testing.T) {
 		t.Fatalf("broken manifest:\n%s", v)
 	}
 }
+
+// A newline in an original's name is shown as \x0a, not as a space.
+func TestEvidenceScreenShowsNamesExactly(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-2", "Malicious module")
+	src := filepath.Join(t.TempDir(), "a\nb.wasm")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &actions.Runner{Incident: inc, Actor: "alice", Yes: true}
+	if _, err := r.Run(context.Background(), &actions.Take{Store: actions.EvidenceStore(inc), Paths: []string{src}, Move: true, Actor: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	v := drive(t, f.model(160, 30), enter, typed("e")[0]).View()
+	if !strings.Contains(v, `a%0Ab.wasm`) || !strings.Contains(v, `a\x0ab.wasm`) || strings.Contains(v, "a b.wasm") {
+		t.Fatalf("evidence screen:\n%s", v)
+	}
+}

@@ -37,10 +37,9 @@ func (t *Take) SetRecorder(f func(journal.Entry) error, incident string) {
 	t.record, t.inc = f, incident
 }
 
-// show is a path as people read it: every control character (a newline
-// in a file name, an escape sequence) written as a visible escape, so a
-// plan line names exactly one file.
-func show(p string) string { return textutil.Clean(p, false) }
+// show is a path as people read it (textutil.Name): a plan line names
+// exactly one file.
+func show(p string) string { return textutil.Name(p) }
 
 // evidenceEvent is the evidence.added record of one entry.
 func evidenceEvent(op string, e evidence.Entry) journal.Entry {

@@ -356,10 +356,10 @@ var cmdEvidenceList = &command{
 				return a.printJSON(map[string]any{"evidence": ev.Files, "keys": keys.Files})
 			}
 			for _, e := range ev.Files {
-				a.printf("%s  %s  (%s from %s, %s)\n", e.SHA256, textutil.Line(e.Name), e.Operation, textutil.Clean(e.Original.Path, false), stampUTC(e.Added))
+				a.printf("%s  %s  (%s from %s, %s)\n", e.SHA256, textutil.Line(e.Name), e.Operation, textutil.Name(e.Original.Path), stampUTC(e.Added))
 			}
 			for _, e := range keys.Files {
-				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Line(filepath.Join(e.Store, e.Name)), orUnknown(e.Fingerprint), e.SHA256, textutil.Clean(e.Original.Path, false))
+				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Line(filepath.Join(e.Store, e.Name)), orUnknown(e.Fingerprint), e.SHA256, textutil.Name(e.Original.Path))
 			}
 			if len(ev.Files)+len(keys.Files) == 0 {
 				a.printf("no evidence in %s yet\n", inc.Header.ID)

@@ -54,6 +54,11 @@ func isBidi(r rune) bool {
 	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
+// Name shows a file name or path: on one line, with every control
+// character — a newline too — written as a visible escape, never folded
+// into a space (which would name another file).
+func Name(s string) string { return Clean(s, false) }
+
 // Line cleans s and folds it onto one line.
 func Line(s string) string {
 	return strings.Join(strings.Fields(Clean(s, true)), " ")

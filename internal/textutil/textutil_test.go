@@ -37,3 +37,9 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestNameKeepsANewlineVisible(t *testing.T) {
+	if got := Name("two\nlines\x1b.wasm"); got != `two\x0alines\x1b.wasm` {
+		t.Fatalf("%q", got)
+	}
+}
