@@ -16,13 +16,14 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
 // isolateBuilder builds INC-1's key.isolate the way the CLI does: the
-// arguments from the facts (actions.StepArgs), the key moved into the
+// arguments from the facts (app.StepArgs), the key moved into the
 // offline_dir the responder gives, which it insists on here so that the
 // console's asking for facts is exercised.
 func isolateBuilder(ctx context.Context, inc *incident.Incident, step string) (actions.Action, error) {
@@ -31,14 +32,14 @@ func isolateBuilder(ctx context.Context, inc *incident.Incident, step string) (a
 	if err != nil {
 		return nil, err
 	}
-	vals, err := actions.StepArgs(s, st.Facts)
+	vals, err := app.StepArgs(s, st.Facts)
 	if err != nil {
 		return nil, err
 	}
-	if vals["to"] == "" {
+	if vals.Get("to") == "" {
 		return nil, &actions.MissingFactsError{Step: step, Names: []string{"offline_dir"}}
 	}
-	return &actions.IsolateKey{Store: evidence.NewKeyStore(vals["to"]), Path: vals["path"], Actor: "bob"}, nil
+	return &actions.IsolateKey{Store: evidence.NewKeyStore(vals.Get("to")), Path: vals.Get("path"), Actor: "bob"}, nil
 }
 
 // keyIncident opens INC-1 over a freshly generated Ed25519 key file.

@@ -7,14 +7,16 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"time"
 
 	osc52 "github.com/aymanbagabas/go-osc52/v2"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/comms"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -38,6 +40,7 @@ type commsModel struct {
 	id     string
 	tmpls  []*comms.Template
 	data   map[string]string
+	filled map[string]string // the fields filled here, for this message only
 	cursor int
 	scroll int
 	msg    string
@@ -90,7 +93,7 @@ func (c *commsModel) setSize(w, h int) { c.w, c.h = w, h }
 
 // open loads the templates and the incident's data (facts, milestones,
 // what its actions did, contacts) in a command.
-func (c *commsModel) open(inc *incident.Incident, home string, now time.Time) tea.Cmd {
+func (c *commsModel) open(inc *incident.Incident, sess *app.Session) tea.Cmd {
 	*c = commsModel{st: c.st, nav: c.nav, write: c.write, fill: c.fill, copy: c.copy, clip: c.clip, input: c.input, w: c.w, h: c.h, id: inc.Header.ID}
 	return func() tea.Msg {
 		out := commsLoadedMsg{id: inc.Header.ID}
@@ -99,30 +102,32 @@ func (c *commsModel) open(inc *incident.Incident, home string, now time.Time) te
 			out.err = err
 			return out
 		}
-		evs, _, err := inc.Journal.Timeline()
-		if err != nil {
-			out.err = err
-			return out
-		}
-		cs, err := comms.LoadContacts(filepath.Join(home, "contacts.yaml"))
-		if err != nil {
-			out.err = err
-			return out
-		}
+		out.data, out.err = sess.CommsData(inc)
 		out.tmpls = lib.All()
-		out.data = comms.Data(inc, incident.Derive(inc.Header, inc.Playbook, evs), evs, cs, now)
 		return out
 	}
 }
 
-func writeCommsCmd(ctx context.Context, inc *incident.Incident, actor string, t *comms.Template, text string, missing []string, now time.Time) tea.Cmd {
+// writeCommsCmd writes the message through the pipeline, as the
+// comms.render action a step runs: the same file, the same events.
+func writeCommsCmd(ctx context.Context, sess *app.Session, inc *incident.Incident, t *comms.Template, filled map[string]string) tea.Cmd {
 	return func() tea.Msg {
-		path, sum, err := comms.Write(comms.DefaultPath(inc.Dir, t.Name, now), text, true, false)
+		var fields []string
+		for _, k := range slices.Sorted(maps.Keys(filled)) {
+			fields = append(fields, k+"="+filled[k])
+		}
+		args := app.Args{}.With("template", t.Name).With("allow_missing", "true").WithList("fields", fields)
+		act, err := sess.Build(ctx, inc, "comms.render", args)
 		if err != nil {
 			return commsWrittenMsg{id: inc.Header.ID, err: err}
 		}
-		_, err = inc.Record(ctx, comms.RenderedEntry(actor, t.Name, path, sum, missing))
-		return commsWrittenMsg{id: inc.Header.ID, path: path, missing: missing, err: err}
+		r := &actions.Runner{Incident: inc, Actor: sess.Actor, Yes: true}
+		out, err := r.Run(ctx, act)
+		if err != nil {
+			return commsWrittenMsg{id: inc.Header.ID, err: err}
+		}
+		w, _ := out.Result.Data.(app.FileWritten)
+		return commsWrittenMsg{id: inc.Header.ID, path: w.Path, missing: w.Missing}
 	}
 }
 
@@ -138,7 +143,7 @@ func (c commsModel) selected() (*comms.Template, string, []string) {
 	return t, text, t.Missing(c.data)
 }
 
-func (c commsModel) update(msg tea.Msg, ctx context.Context, inc *incident.Incident, actor string, now time.Time) (commsModel, tea.Cmd) {
+func (c commsModel) update(msg tea.Msg, ctx context.Context, sess *app.Session, inc *incident.Incident) (commsModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case commsLoadedMsg:
 		if msg.id == c.id {
@@ -191,8 +196,8 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, inc *incident.Incid
 		case key.Matches(msg, c.nav.PageUp):
 			c.scroll = max(c.scroll-max(c.h/2, 1), 0)
 		case key.Matches(msg, c.write):
-			if t, text, missing := c.selected(); t != nil && inc != nil {
-				return c, writeCommsCmd(ctx, inc, actor, t, text, missing, now)
+			if t, _, _ := c.selected(); t != nil && inc != nil {
+				return c, writeCommsCmd(ctx, sess, inc, t, c.filled)
 			}
 		}
 	}
@@ -213,6 +218,11 @@ func (c commsModel) updateField(msg tea.KeyMsg) (commsModel, tea.Cmd) {
 			data := maps.Clone(c.data) // the loaded data stays as the incident gave it
 			data[c.field] = v
 			c.data = data
+			c.filled = maps.Clone(c.filled)
+			if c.filled == nil {
+				c.filled = map[string]string{}
+			}
+			c.filled[c.field] = v
 			c.msg = "filled " + c.field
 		}
 		c.field = ""

@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"golang.org/x/term"
 
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/playbooks"
@@ -38,12 +39,13 @@ type Options struct {
 	Now     func() time.Time
 	// DarkBackground picks the guidance colours; Run asks the terminal.
 	DarkBackground bool
-	// StepAction builds a step's action for running inside the console
-	// (a); nil leaves only the hand-over to the terminal.
-	StepAction StepActionFunc
+	// Session builds the actions the console runs (a) and the messages it
+	// writes, through the same table and pipeline as the command line;
+	// nil leaves only the hand-over to the terminal.
+	Session *app.Session
 	// Executable is the firebreak binary, run as `firebreak run ID STEP`
 	// on the released terminal for a step's action (A, and a without
-	// StepAction); empty turns that off.
+	// Session); empty turns that off.
 	Executable string
 	// Clipboard is the terminal OSC 52 copies are written to; Run uses
 	// stderr when it is a terminal, nil turns copying off.
@@ -108,6 +110,7 @@ type Model struct {
 	newinc   newIncidentModel
 	evidence evidenceModel
 	comms    commsModel
+	sess     *app.Session
 	library  libraryModel
 
 	// watching is the incident whose journal the watch tick is checking
@@ -134,7 +137,15 @@ func New(ctx context.Context, o Options) Model {
 	m.home = newHome(st, o.Now)
 	m.runner = newRunner(st, o.Now)
 	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
-	m.runner.build, m.runner.log, m.runner.act = o.StepAction, o.Log, newAction(st, o.NoColor)
+	m.runner.log, m.runner.act = o.Log, newAction(st, o.NoColor)
+	m.sess = o.Session
+	if m.sess != nil {
+		m.runner.build = m.sess.StepAction
+	} else {
+		// Messages still go through the pipeline; only actions that
+		// need more than the workspace (GitHub, passphrases) are off.
+		m.sess = &app.Session{Workspace: o.Workspace, Actor: o.Actor, Now: o.Now}
+	}
 	m.runner.tick = tea.Tick
 	m.runner.guide = newGuide(o.NoColor, o.DarkBackground)
 	m.timeline = newTimeline(st)
@@ -382,7 +393,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case commsLoadedMsg, commsWrittenMsg, commsCopiedMsg:
 		var cmd tea.Cmd
-		m.comms, cmd = m.comms.update(msg, m.ctx, m.runner.inc, m.opts.Actor, m.opts.Now())
+		m.comms, cmd = m.comms.update(msg, m.ctx, m.sess, m.runner.inc)
 		return m, cmd
 	case evidenceLoadedMsg, evidenceVerifiedMsg:
 		var cmd tea.Cmd
@@ -444,14 +455,14 @@ func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = m.evidence.open(m.runner.inc)
 		case screenComms:
 			m.screen = screenComms
-			cmd = m.comms.open(m.runner.inc, m.opts.Workspace.Home, m.opts.Now())
+			cmd = m.comms.open(m.runner.inc, m.sess)
 		}
 	case screenTimeline:
 		m.timeline, cmd = m.timeline.update(msg)
 	case screenEvidence:
 		m.evidence, cmd = m.evidence.update(msg, m.ctx)
 	case screenComms:
-		m.comms, cmd = m.comms.update(msg, m.ctx, m.runner.inc, m.opts.Actor, m.opts.Now())
+		m.comms, cmd = m.comms.update(msg, m.ctx, m.sess, m.runner.inc)
 	case screenLibrary:
 		m.library, cmd = m.library.update(msg)
 	case screenNew:

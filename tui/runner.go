@@ -123,6 +123,9 @@ func previewCmd(ctx context.Context, build StepActionFunc, inc *incident.Inciden
 		act, err := build(ctx, inc, step)
 		if err == nil {
 			p.plan, err = act.Plan(ctx)
+			if w, ok := act.(actions.Wiper); ok {
+				w.Wipe() // built for the plan only: no key outlives it
+			}
 		}
 		p.err = err
 		return previewMsg{seq: seq, p: p}

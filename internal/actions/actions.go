@@ -42,6 +42,12 @@ type Plan struct {
 	Confirm string `json:"confirm,omitempty"`
 }
 
+// Wiper is an action holding key material: the Runner wipes it when the
+// run ends, whatever the outcome. An action is built for one run.
+type Wiper interface {
+	Wipe()
+}
+
 // Progress reports long work.
 type Progress struct {
 	Item  string `json:"item"`
@@ -163,6 +169,9 @@ func (e *VerifyError) Error() string {
 
 // Run takes a through plan, confirm, execute, verify and record.
 func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
+	if w, ok := a.(Wiper); ok {
+		defer w.Wipe() // key material never outlives the run
+	}
 	plan, err := a.Plan(ctx)
 	if err != nil {
 		return nil, err

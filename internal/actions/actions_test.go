@@ -139,25 +139,6 @@ func TestQuarantineActionEndToEnd(t *testing.T) {
 	}
 }
 
-func TestCheckArgs(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		args map[string]string
-		want string
-	}{
-		{"key.isolate", map[string]string{"path": "${key_path}"}, ""},
-		{"key.isolate", map[string]string{"path": "x", "to": "y"}, ""},
-		{"key.isolate", map[string]string{}, `needs argument "path"`},
-		{"key.isolate", map[string]string{"path": "x", "mode": "0"}, `has no argument "mode"`},
-		{"key.shred", nil, `unknown action "key.shred"`},
-	} {
-		got := strings.Join(CheckArgs(tc.name, tc.args), "; ")
-		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("%s %v: %q, want %q", tc.name, tc.args, got, tc.want)
-		}
-	}
-}
-
 // An action whose error quotes a path that is not UTF-8 used to be left
 // unrecorded (the journal refused the summary and the data).
 func TestUTF8DataKeepsTheRecordWritable(t *testing.T) {

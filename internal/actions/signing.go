@@ -370,3 +370,12 @@ func VerifyChecksums(ctx context.Context, manifest string) ([]ChecksumResult, er
 	}
 	return out, nil
 }
+
+// Wipe clears the private key.
+func (s *SignFile) Wipe() { clear(s.Key) }
+
+// Wipe clears the signing key.
+func (m *MakeChecksums) Wipe() { clear(m.SignKey) }
+
+// Wipe clears the passphrase the new key was encrypted with.
+func (g *GenerateKey) Wipe() { clear(g.Passphrase) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -21,46 +20,6 @@ type MissingFactsError struct {
 
 func (e *MissingFactsError) Error() string {
 	return fmt.Sprintf("step %s needs fact(s) %s", e.Step, strings.Join(e.Names, ", "))
-}
-
-// StepArgs fills the arguments of step's action from the facts. An optional
-// argument whose facts are missing is left out; a required one makes a
-// *MissingFactsError naming every missing fact.
-func StepArgs(step playbooks.Step, facts map[string]string) (map[string]string, error) {
-	if step.Action == nil {
-		return nil, fmt.Errorf("step %s (%s) is done by hand: it has no action", step.Number, step.Title)
-	}
-	required := map[string]bool{}
-	for _, r := range Specs[step.Action.Name].Required {
-		required[r] = true
-	}
-	out := map[string]string{}
-	seen := map[string]bool{}
-	var missing []string
-	for k, tmpl := range step.Action.Args {
-		v, err := playbooks.Expand(tmpl, facts)
-		var me *playbooks.MissingError
-		if errors.As(err, &me) {
-			if required[k] {
-				for _, n := range me.Names {
-					if !seen[n] {
-						seen[n] = true
-						missing = append(missing, n)
-					}
-				}
-			}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("step %s argument %s: %w", step.ID, k, err)
-		}
-		out[k] = v
-	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return nil, &MissingFactsError{Step: step.ID, Names: missing}
-	}
-	return out, nil
 }
 
 // FinishStep marks the step an action was run for, the same way wherever

@@ -255,3 +255,9 @@ func (r *ResignModules) Verify(ctx context.Context, _ *Result) (*Verification, e
 	}
 	return v, nil
 }
+
+// Wipe clears the signing key.
+func (s *SignModule) Wipe() { clear(s.Key) }
+
+// Wipe clears the new signing key.
+func (r *ResignModules) Wipe() { clear(r.Key) }

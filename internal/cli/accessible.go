@@ -20,7 +20,7 @@ import (
 // no cursor movement and no colour. Every command it offers is a firebreak
 // command run in-process, so what it records is what the CLI records; its
 // confirmations and questions are asked on the same lines.
-func (a *app) accessibleConsole(open string) error {
+func (a *invocation) accessibleConsole(open string) error {
 	in := bufio.NewReader(a.stdin)
 	a.lineIn = in
 	a.noColor = true
@@ -54,7 +54,7 @@ func (a *app) accessibleConsole(open string) error {
 }
 
 type accessible struct {
-	a    *app
+	a    *invocation
 	in   *bufio.Reader
 	id   string   // the incident open in this session
 	last []string // the ids listed last, for "open N"

@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -32,8 +32,9 @@ import (
 // Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
 var Version = "dev"
 
-// app is one invocation: streams, environment and global options.
-type app struct {
+// invocation is one run of firebreak: streams, environment and global
+// options. Its actions are built in a session (session.go).
+type invocation struct {
 	ctx    context.Context
 	stdin  io.Reader
 	stdout io.Writer
@@ -54,6 +55,12 @@ type app struct {
 	// ghSleep waits between GitHub polls and retries; nil is a real wait.
 	ghSleep func(context.Context, time.Duration) error
 
+	// github, when set, is the GitHub every action talks to (a drill's
+	// simulator); nil is the token and API from the environment.
+	github func() (*github.Client, error)
+	// contacts is the contacts file --contacts named for this command.
+	contacts string
+
 	ws  *incident.Workspace
 	lib *playbooks.Library
 }
@@ -61,11 +68,11 @@ type app struct {
 // Run runs firebreak with args (without the program name) and returns the
 // process exit status: 0 success, 1 failure, 2 usage error.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
+	a := &invocation{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
 	return a.run(args)
 }
 
-func (a *app) run(args []string) int {
+func (a *invocation) run(args []string) int {
 	err := a.dispatch(args)
 	if err == nil {
 		return 0
@@ -137,7 +144,7 @@ func find(args []string) (*command, []string) {
 	return best, args[bestLen:]
 }
 
-func (a *app) globalFlags(fs *flag.FlagSet) {
+func (a *invocation) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&a.home, "home", a.home, "workspace `DIR` (env FIREBREAK_HOME)")
 	fs.StringVar(&a.actor, "actor", a.actor, "who is acting, for the journal (env FIREBREAK_ACTOR; default: login name)")
 	fs.Var(&a.playbookDirs, "playbooks", "extra playbook `DIR` (repeatable)")
@@ -145,7 +152,7 @@ func (a *app) globalFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&a.accessible, "accessible", a.accessible, "line-based console for screen readers (also ACCESSIBLE=1, TERM=dumb)")
 }
 
-func (a *app) dispatch(args []string) error {
+func (a *invocation) dispatch(args []string) error {
 	// Global flags may come before the command.
 	pre := flag.NewFlagSet("firebreak", flag.ContinueOnError)
 	a.globalFlags(pre)
@@ -198,7 +205,7 @@ func (a *app) dispatch(args []string) error {
 var actorClean = regexp.MustCompile(`[^A-Za-z0-9._@-]+`)
 
 // setup resolves the workspace, actor and playbook library.
-func (a *app) setup() error {
+func (a *invocation) setup() error {
 	if a.home == "" {
 		h, err := incident.DefaultHome(a.getenv)
 		if err != nil {
@@ -236,11 +243,11 @@ func (a *app) setup() error {
 }
 
 // library loads the playbooks once.
-func (a *app) library() (*playbooks.Library, error) {
+func (a *invocation) library() (*playbooks.Library, error) {
 	if a.lib != nil {
 		return a.lib, nil
 	}
-	lib, err := playbooks.Load(a.playbookDirs, playbooks.Options{Actions: actions.CheckArgs})
+	lib, err := playbooks.Load(a.playbookDirs, playbooks.Options{Actions: app.CheckArgs})
 	if err != nil {
 		return nil, err
 	}
@@ -248,12 +255,12 @@ func (a *app) library() (*playbooks.Library, error) {
 	return lib, nil
 }
 
-func (a *app) load(ref string) (*incident.Incident, error) {
+func (a *invocation) load(ref string) (*incident.Incident, error) {
 	return a.ws.Load(ref)
 }
 
 // parseAt reads an --at value; empty means now.
-func (a *app) parseAt(s string) (time.Time, error) {
+func (a *invocation) parseAt(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -264,7 +271,7 @@ func (a *app) parseAt(s string) (time.Time, error) {
 	return t, nil
 }
 
-func (a *app) printJSON(v any) error {
+func (a *invocation) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
@@ -272,7 +279,7 @@ func (a *app) printJSON(v any) error {
 }
 
 // printf writes to stdout; user-derived text must already be cleaned.
-func (a *app) printf(format string, args ...any) {
+func (a *invocation) printf(format string, args ...any) {
 	fmt.Fprintf(a.stdout, format, args...)
 }
 
@@ -288,10 +295,13 @@ func hintFor(err error) string {
 		tor *journal.TornError
 		se  *redact.SecretError
 		ge  *github.APIError
+		ah  *app.HintError
 	)
 	switch {
 	case errors.As(err, &ge):
 		return ge.Hint
+	case errors.As(err, &ah):
+		return ah.Hint
 	case errors.As(err, &he):
 		return he.hint
 	case errors.As(err, &ue):

@@ -49,8 +49,8 @@ func (e *env) advance(d time.Duration) {
 
 // app is firebreak in-process over the env's workspace, clock and
 // variables, never prompting.
-func (e *env) app(stdout, stderr io.Writer) *app {
-	return &app{ctx: context.Background(), stdin: strings.NewReader(""), stdout: stdout, stderr: stderr,
+func (e *env) app(stdout, stderr io.Writer) *invocation {
+	return &invocation{ctx: context.Background(), stdin: strings.NewReader(""), stdout: stdout, stderr: stderr,
 		getenv: func(k string) string {
 			if k == "FIREBREAK_HOME" {
 				return e.home

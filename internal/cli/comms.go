@@ -15,23 +15,19 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/comms"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
-	"github.com/firebreak-dev/firebreak/internal/incident"
-	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
-func (a *app) contactsPath(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	return filepath.Join(a.home, "contacts.yaml")
+func (a *invocation) contactsPath(flagValue string) string {
+	a.contacts = flagValue
+	return a.session(sessionOpts{}).ContactsPath()
 }
 
 var cmdCommsList = &command{
 	name: "comms list", args: "[--templates DIR] [--json]",
 	summary: "List the communication templates and the fields each needs.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		var dirs multiFlag
 		fs.Var(&dirs, "templates", "extra templates `DIR` (repeatable)")
 		jsonFlag(a, fs)
@@ -66,7 +62,7 @@ var cmdCommsRender = &command{
 	name: "comms render", args: "ID TEMPLATE [-o FILE|-] [--force] [--set field=value]... [--allow-missing] [--templates DIR] [--contacts FILE]",
 	summary: "Fill a template from the incident (facts, milestones, what its actions did, the timeline, contacts)\nand write it into the incident's comms/ (or -o). Refuses, naming every missing field, unless\n--allow-missing, which marks them [MISSING: name]. Records comms.rendered with the output's hash.",
 	minArgs: 2, maxArgs: 2,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		out := fs.String("o", "", "output `FILE` (- for stdout; default comms/TEMPLATE-TIME.txt)")
 		var sets, dirs multiFlag
 		fs.Var(&sets, "set", "a field's value, `FIELD=VALUE` (repeatable)")
@@ -99,7 +95,9 @@ var cmdCommsRender = &command{
 				}
 				overrides[k] = v
 			}
-			text, missing, err := a.renderTemplate(inc, t, overrides, *allow, *contactsFile)
+			a.contacts = *contactsFile
+			sess := a.session(sessionOpts{})
+			text, missing, err := sess.RenderComms(inc, t, overrides, *allow)
 			if err != nil {
 				return err
 			}
@@ -110,14 +108,14 @@ var cmdCommsRender = &command{
 				_, err := io.WriteString(a.stdout, comms.Clean(text))
 				return err
 			}
-			path, entry, err := a.writeComms(inc, t, text, missing, *out, *force)
+			w, err := sess.WriteComms(inc, t, text, missing, *out, *force)
 			if err != nil {
 				return err
 			}
-			if _, err := inc.Record(a.ctx, entry); err != nil {
+			if _, err := inc.Record(a.ctx, w.Event); err != nil {
 				return err
 			}
-			a.printf("%s\n", textutil.Clean(path, false))
+			a.printf("%s\n", textutil.Clean(w.Path, false))
 			if len(missing) > 0 {
 				fmt.Fprintf(a.stderr, "firebreak: warning: marked missing: %s\n", strings.Join(missing, ", "))
 			}
@@ -126,65 +124,11 @@ var cmdCommsRender = &command{
 	},
 }
 
-// renderTemplate fills a template from the incident and overrides.
-func (a *app) renderTemplate(inc *incident.Incident, t *comms.Template, overrides map[string]string, allow bool, contactsFile string) (string, []string, error) {
-	evs, _, err := inc.Journal.Timeline()
-	if err != nil {
-		return "", nil, err
-	}
-	cs, err := comms.LoadContacts(a.contactsPath(contactsFile))
-	if err != nil {
-		return "", nil, err
-	}
-	data := comms.Data(inc, incident.Derive(inc.Header, inc.Playbook, evs), evs, cs, a.now())
-	for k, v := range overrides {
-		data[k] = v
-	}
-	missing := t.Missing(data)
-	text, err := t.Render(data, allow)
-	if err != nil && len(missing) > 0 {
-		return "", missing, withHint(err, "give them with --set FIELD=VALUE (or record the facts and milestones they come from), or use --allow-missing")
-	}
-	return text, missing, err
-}
-
-// writeComms writes a rendered message into the incident's comms/ (or out)
-// and returns the comms.rendered event to record.
-func (a *app) writeComms(inc *incident.Incident, t *comms.Template, text string, missing []string, out string, force bool) (string, journal.Entry, error) {
-	path, unique := out, false
-	if path == "" {
-		path, unique = comms.DefaultPath(inc.Dir, t.Name, a.now()), true
-	} else if err := a.checkOutput(path, force); err != nil {
-		return "", journal.Entry{}, err
-	}
-	path, sum, err := comms.Write(path, text, unique, force)
-	if err != nil {
-		return "", journal.Entry{}, err
-	}
-	return path, comms.RenderedEntry(a.actor, t.Name, path, sum, missing), nil
-}
-
-// checkOutput refuses an output a person named when it is inside the
-// firebreak home (the record), or exists and force was not given.
-func (a *app) checkOutput(path string, force bool) error {
-	if err := actions.CheckOutput(path, []string{a.ws.Home}); err != nil {
-		return withHint(err, "leave -o out to write into the incident's own exports/ or comms/, or name a file outside %s", a.ws.Home)
-	}
-	fi, err := os.Lstat(path)
-	switch {
-	case err == nil && !fi.Mode().IsRegular():
-		return fmt.Errorf("%s exists and is not a regular file", path)
-	case err == nil && !force:
-		return withHint(fmt.Errorf("%s exists", path), "add --force to replace it")
-	}
-	return nil
-}
-
 var cmdContacts = &command{
 	name: "contacts", args: "[--init] [--contacts FILE] [--json]",
 	summary: "Show the contacts the templates use (the runbook's \"Fill In Your Contacts\" table). --init writes the\nrunbook's table to the workspace's contacts.yaml for you to fill in (never over an existing file).",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		initFile := fs.Bool("init", false, "write the default table to fill in")
 		file := fs.String("contacts", "", "contacts `FILE` (default: contacts.yaml in the workspace)")
 		jsonFlag(a, fs)

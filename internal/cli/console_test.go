@@ -53,7 +53,7 @@ func TestConsoleRunsAGitHubStepAgainstTheSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := tui.New(context.Background(), tui.Options{Workspace: a.ws, Library: lib, Actor: "bob", NoColor: true, Now: e.now, StepAction: a.consoleStepAction})
+	m := tui.New(context.Background(), tui.Options{Workspace: a.ws, Library: lib, Actor: "bob", NoColor: true, Now: e.now, Session: a.consoleSession()})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 36))
 	consoleWait(t, tm, id)
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
@@ -131,7 +131,7 @@ func TestConsoleStepActionNeverPrompts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// identify-scope needs the module directory, which is not known.
-	_, err = a.consoleStepAction(t.Context(), inc, "identify-scope")
+	_, err = a.stepAction(t.Context(), inc, "identify-scope")
 	var mf *actions.MissingFactsError
 	if !errors.As(err, &mf) || strings.Join(mf.Names, ",") != "module_dir" {
 		t.Fatalf("identify-scope: %v", err)
@@ -139,11 +139,11 @@ func TestConsoleStepActionNeverPrompts(t *testing.T) {
 	// Re-signing with an encrypted key needs its passphrase: the builder
 	// says so rather than opening /dev/tty.
 	e.ok("run", id, "identify-scope", "--set", "module_dir="+dir, "--yes")
-	_, err = a.consoleStepAction(t.Context(), inc, "resign-modules")
+	_, err = a.stepAction(t.Context(), inc, "resign-modules")
 	if !errors.Is(err, signing.ErrEncrypted) {
 		t.Fatalf("resign-modules with an encrypted key: %v", err)
 	}
-	if _, err := a.consoleStepAction(t.Context(), inc, "no-such-step"); err == nil || !strings.Contains(err.Error(), "no-such-step") {
+	if _, err := a.stepAction(t.Context(), inc, "no-such-step"); err == nil || !strings.Contains(err.Error(), "no-such-step") {
 		t.Fatalf("unknown step: %v", err)
 	}
 }

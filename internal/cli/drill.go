@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/drill"
+	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
@@ -37,7 +36,7 @@ var cmdDrill = &command{
 		"incident's exports/. Exit 0 only when every check passed. --sabotage stale-pin (rotation) or stuck-workflow\n" +
 		"(rollback) builds the sandbox with a fault the checks must catch.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		yes := fs.Bool("yes", false, "run every step without asking (for CI)")
 		keep := fs.String("keep", "", "build the sandbox in `DIR` (new or empty) and keep it; default: a temporary directory removed at the end")
 		sabotage := fs.String("sabotage", "", "build the sandbox with a fault: `NAME` stale-pin (rotation) or stuck-workflow (rollback)")
@@ -57,7 +56,7 @@ var cmdDrillHistory = &command{
 	summary: "The sandbox drills in this workspace, oldest first: when, which, the result and how long it took — the\n" +
 		"\"drills completed\" evidence the runbook's acceptance criterion asks for.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func([]string) error {
 			rows, errs := drill.History(a.ws)
@@ -102,7 +101,7 @@ var cmdDrillHistory = &command{
 // runDrill builds the sandbox, opens the drill incident, works its steps
 // (all of them with --yes, else in the console), then checks the sandbox
 // and writes the report.
-func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
+func (a *invocation) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 	accessible := a.wantsAccessible(a.onTerminal())
 	if !yes && !accessible && (a.noTTY || a.json || !a.onTerminal()) {
 		return withHint(errors.New("a drill without --yes opens the console, and this is not a terminal"), "firebreak drill %s --yes (or --accessible, to work it as plain lines)", kind)
@@ -144,33 +143,17 @@ func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 	if err != nil {
 		return err
 	}
-	// The drill's own firebreak: the same one, its GitHub the sandbox's.
-	d := *a
-	d.getenv = func(k string) string {
-		switch k {
-		case "GITHUB_TOKEN":
-			return sb.Token
-		case "GH_TOKEN":
-			return ""
-		case "GITHUB_API_URL":
-			return sb.APIURL
-		}
-		return a.getenv(k)
+	// The drill's firebreak is this one, its GitHub the sandbox's
+	// simulator: every action (steps, the console, the line console's
+	// commands) reaches it.
+	a.github = func() (*github.Client, error) {
+		return github.New(github.Config{Token: sb.Token, BaseURL: sb.APIURL, Sleep: a.ghSleep})
 	}
-	d.noTTY, d.json, d.stdout, d.stderr = true, true, io.Discard, io.Discard
 	if !a.json {
 		a.printf("Drill %s: sandbox %s, GitHub simulator %s, incident %s\n", kind, dir, sb.APIURL, inc.Header.ID)
 	}
 	switch {
 	case yes:
-		do := func(ctx context.Context, step playbooks.Step) (*actions.Outcome, error) {
-			act, err := d.consoleStepAction(ctx, inc, step.ID) // the same builder as the console's, never prompting
-			if err != nil {
-				return nil, err
-			}
-			r := &actions.Runner{Incident: inc, Actor: a.actor, Step: step.ID, Yes: true}
-			return r.Run(ctx, act)
-		}
 		progress := func(step playbooks.Step, state playbooks.State, took time.Duration, err error) {
 			if a.json {
 				return
@@ -184,14 +167,12 @@ func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 				a.printf("       %s\n", textutil.Line(err.Error()))
 			}
 		}
-		if err := drill.Run(a.ctx, inc, a.actor, do, progress); err != nil {
+		if err := drill.Run(a.ctx, a.consoleSession(), inc, progress); err != nil {
 			return err
 		}
 	case accessible:
 		// The line console, its commands reaching the sandbox's simulator.
-		ax := *a
-		ax.getenv = d.getenv
-		if err := ax.accessibleConsole(inc.Header.ID); err != nil {
+		if err := a.accessibleConsole(inc.Header.ID); err != nil {
 			return err
 		}
 	default:
@@ -203,7 +184,7 @@ func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 		// No Executable: a hand-over to `firebreak run` in another process
 		// would not reach this process's sandbox simulator.
 		err = tui.Run(a.ctx, tui.Options{Workspace: a.ws, Library: lib, Actor: a.actor, NoColor: a.noColor, Now: a.now,
-			StepAction: d.consoleStepAction, Log: log, Open: inc.Header.ID})
+			Session: a.consoleSession(), Log: log, Open: inc.Header.ID})
 		if err != nil {
 			return err
 		}
@@ -244,7 +225,7 @@ func (a *app) runDrill(kind drill.Kind, yes bool, keep, sabotage string) error {
 }
 
 // onTerminal reports whether stdin and stdout are a terminal.
-func (a *app) onTerminal() bool {
+func (a *invocation) onTerminal() bool {
 	out, okOut := a.stdout.(*os.File)
 	in, okIn := a.stdin.(*os.File)
 	return okOut && okIn && term.IsTerminal(int(out.Fd())) && term.IsTerminal(int(in.Fd()))

@@ -9,12 +9,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
@@ -35,7 +37,7 @@ func pipelineFlags(fs *flag.FlagSet) *pipeFlags {
 
 // runAction runs an action through the pipeline, printing the plan,
 // asking when needed, then the result and the verification.
-func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Action) (*actions.Outcome, error) {
+func (a *invocation) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Action) (*actions.Outcome, error) {
 	r := &actions.Runner{Incident: inc, Actor: a.actor, DryRun: pf.dryRun, Yes: pf.yes, Protect: []string{a.ws.Home}}
 	if pf.step != "" && inc != nil {
 		s, ok := inc.Playbook.Step(pf.step)
@@ -97,7 +99,7 @@ func (a *app) runAction(inc *incident.Incident, pf *pipeFlags, act actions.Actio
 	return out, nil
 }
 
-func (a *app) printVerification(v *actions.Verification) {
+func (a *invocation) printVerification(v *actions.Verification) {
 	for _, c := range v.Checks {
 		mark := "ok  "
 		if !c.OK {
@@ -113,7 +115,7 @@ func (a *app) printVerification(v *actions.Verification) {
 
 // progressPrinter shows progress of long copies on stderr when it is a
 // terminal; otherwise it stays quiet.
-func (a *app) progressPrinter() func(actions.Progress) {
+func (a *invocation) progressPrinter() func(actions.Progress) {
 	f, ok := a.stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
@@ -185,7 +187,7 @@ func takeCommand(move bool) *command {
 		args:    "ID PATH... [--recursive] [--yes] [--dry-run] [--step STEP] [--json]",
 		summary: verb + ". Files become read-only (0400), names never collide, symlinks are taken as\nlinks (never followed), and evidence/hashes.txt stays sha256sum -c compatible.",
 		minArgs: 2, maxArgs: -1,
-		bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+		bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 			recursive := fs.Bool("recursive", false, "take directories' contents")
 			pf := pipelineFlags(fs)
 			jsonFlag(a, fs)
@@ -194,13 +196,11 @@ func takeCommand(move bool) *command {
 				if err != nil {
 					return err
 				}
-				store := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
-				store.Now = a.now
-				prot, err := a.protected(inc)
-				if err != nil {
-					return err
+				name := "evidence.add"
+				if move {
+					name = "evidence.quarantine"
 				}
-				out, err := a.runAction(inc, pf, &actions.Take{Store: store, Paths: args[1:], Recursive: *recursive, Move: move, Actor: a.actor, Protect: prot})
+				out, err := a.act(inc, pf, sessionOpts{}, name, app.Args{}.WithList("paths", args[1:]).With("recursive", strconv.FormatBool(*recursive)))
 				if a.json && out != nil {
 					if jerr := a.printJSON(out); jerr != nil {
 						return jerr
@@ -222,7 +222,7 @@ var cmdEvidenceVerify = &command{
 	args:    "ID [--json]",
 	summary: "Re-hash every file of the incident's evidence and isolated keys against what the journal recorded\n(its evidence.added events; manifest.json must agree). Exit 1 naming each mismatch, missing or\nunrecorded file. Leftovers of interrupted takes are listed apart (firebreak evidence clean).",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			inc, err := a.load(args[0])
@@ -278,7 +278,7 @@ var cmdEvidenceClean = &command{
 	args:    "ID [--json]",
 	summary: "Remove what interrupted takes left in the incident's stores: .incoming- copies, and copies\nlinked but never recorded (their originals were never removed). Recorded evidence is never touched.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			inc, err := a.load(args[0])
@@ -314,22 +314,12 @@ var cmdEvidenceClean = &command{
 	},
 }
 
-// protected lists what no take may reach into: the home and the incident's
-// key stores.
-func (a *app) protected(inc *incident.Incident) ([]string, error) {
-	evs, _, err := inc.Journal.Timeline()
-	if err != nil {
-		return nil, err
-	}
-	return actions.Protected(inc, evs), nil
-}
-
 var cmdEvidenceList = &command{
 	name:    "evidence list",
 	args:    "ID [--json]",
 	summary: "List the incident's evidence and isolated keys with hashes, origins and fingerprints, as the journal\nrecorded them (evidence verify checks the files against the same records).",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			inc, err := a.load(args[0])
@@ -381,7 +371,7 @@ var cmdHash = &command{
 	args:    "PATH...",
 	summary: "Print SHA-256 sums exactly as sha256sum does, hashing files in parallel with streaming reads.",
 	minArgs: 1, maxArgs: -1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		workers := fs.Int("jobs", 0, "files hashed at once (`N`; default twice the CPUs)")
 		return func(args []string) error {
 			w := bufio.NewWriterSize(a.stdout, 64<<10)

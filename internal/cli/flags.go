@@ -52,7 +52,7 @@ type command struct {
 	summary string
 	minArgs int
 	maxArgs int // -1: any
-	bind    func(a *app, fs *flag.FlagSet) func(args []string) error
+	bind    func(a *invocation, fs *flag.FlagSet) func(args []string) error
 }
 
 // parse parses flags placed anywhere among the arguments (flags after

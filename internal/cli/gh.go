@@ -1,24 +1,19 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/evidence"
-	"github.com/firebreak-dev/firebreak/internal/actions"
-	"github.com/firebreak-dev/firebreak/internal/export"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/ghsim"
 	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
-	"github.com/firebreak-dev/firebreak/internal/journal"
-	"github.com/firebreak-dev/firebreak/internal/severity"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
@@ -35,40 +30,73 @@ func ghFlagSet(fs *flag.FlagSet) *ghFlags {
 	return g
 }
 
-// client builds the GitHub client from the token in the environment.
-func (a *app) ghClient(g *ghFlags) (*github.Client, github.Repo, *regexp.Regexp, error) {
+// ghNew builds the GitHub client from the token in the environment and the
+// API URL (the flag's, else the environment's).
+func (a *invocation) ghNew(apiURL string) (*github.Client, error) {
+	if apiURL == "" {
+		apiURL = github.BaseURLFromEnv(a.getenv)
+	}
+	c, err := github.New(github.Config{Token: github.TokenFromEnv(a.getenv), BaseURL: apiURL, Sleep: a.ghSleep})
+	switch {
+	case errors.Is(err, github.ErrNoToken):
+		return nil, withHint(err, "create a token with the permissions the command needs (Actions, Secrets, Contents, Issues) and export it")
+	case errors.Is(err, github.ErrInsecureURL):
+		return nil, withHint(err, "use the https URL of the API (GitHub Enterprise: https://HOST), or run the simulator on loopback: firebreak gh sim")
+	}
+	return c, err
+}
+
+// ghTarget checks the gh flags: the repository and the secret pattern.
+func ghTarget(g *ghFlags) (github.Repo, *regexp.Regexp, error) {
 	if g.repo == "" {
-		return nil, github.Repo{}, nil, usagef("--repo org/name", "--repo is required")
+		return github.Repo{}, nil, usagef("--repo org/name", "--repo is required")
 	}
 	repo, err := github.ParseRepo(g.repo)
 	if err != nil {
-		return nil, github.Repo{}, nil, usagef("", "%v", err)
+		return github.Repo{}, nil, usagef("", "%v", err)
 	}
 	pat, err := regexp.Compile(g.pattern)
 	if err != nil {
-		return nil, github.Repo{}, nil, usagef("", "--secret-pattern: %v", err)
+		return github.Repo{}, nil, usagef("", "--secret-pattern: %v", err)
 	}
-	base := g.apiURL
-	if base == "" {
-		base = github.BaseURLFromEnv(a.getenv)
+	return repo, pat, nil
+}
+
+// ghClient is the client, repository and pattern of a command that only
+// reads (the drill's simulator in a drill).
+func (a *invocation) ghClient(g *ghFlags) (*github.Client, github.Repo, *regexp.Regexp, error) {
+	repo, pat, err := ghTarget(g)
+	if err != nil {
+		return nil, github.Repo{}, nil, err
 	}
-	c, err := github.New(github.Config{Token: github.TokenFromEnv(a.getenv), BaseURL: base, Sleep: a.ghSleep})
-	switch {
-	case errors.Is(err, github.ErrNoToken):
-		return nil, github.Repo{}, nil, withHint(err, "create a token with the permissions the command needs (Actions, Secrets, Contents, Issues) and export it")
-	case errors.Is(err, github.ErrInsecureURL):
-		return nil, github.Repo{}, nil, withHint(err, "use the https URL of the API (GitHub Enterprise: https://HOST), or run the simulator on loopback: firebreak gh sim")
-	case err != nil:
+	c, err := a.session(sessionOpts{gh: g}).GitHub()
+	if err != nil {
 		return nil, github.Repo{}, nil, err
 	}
 	return c, repo, pat, nil
+}
+
+// ghAct loads the incident (first, so an unknown id is reported before
+// anything about GitHub), checks the gh flags, and runs the GitHub action
+// name for it.
+func (a *invocation) ghAct(ref string, g *ghFlags, pf *pipeFlags, name string, args app.Args) error {
+	inc, err := a.load(ref)
+	if err != nil {
+		return err
+	}
+	_, pat, err := ghTarget(g)
+	if err != nil {
+		return err
+	}
+	_, err = a.act(inc, pf, sessionOpts{gh: g, pattern: pat}, name, args.With("repo", g.repo))
+	return err
 }
 
 var cmdGhWorkflows = &command{
 	name: "gh workflows", args: "--repo OWNER/REPO [--json]",
 	summary: "List the repository's workflows with their state, and find the signing workflows by reading each\nworkflow file for signing-secret references (names matching --secret-pattern).",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		jsonFlag(a, fs)
 		return func([]string) error {
@@ -112,49 +140,17 @@ var cmdGhWorkflows = &command{
 	},
 }
 
-// ghTarget is what a gh command that acts for an incident works with.
-type ghTarget struct {
-	inc  *incident.Incident
-	evs  []journal.Event // the incident's timeline
-	c    *github.Client
-	repo github.Repo
-	pat  *regexp.Regexp
-}
-
-// ghFor loads the incident (first, so an unknown id is reported before
-// anything about GitHub) and builds the client.
-func (a *app) ghFor(ref string, g *ghFlags) (*ghTarget, error) {
-	inc, err := a.load(ref)
-	if err != nil {
-		return nil, err
-	}
-	evs, _, err := inc.Journal.Timeline()
-	if err != nil {
-		return nil, err
-	}
-	c, repo, pat, err := a.ghClient(g)
-	if err != nil {
-		return nil, err
-	}
-	return &ghTarget{inc: inc, evs: evs, c: c, repo: repo, pat: pat}, nil
-}
-
 var cmdGhPause = &command{
 	name: "gh pause", args: "ID --repo OWNER/REPO [--workflow FILE]... [--yes] [--dry-run]",
 	summary: "Disable the signing workflows (or the ones named), skipping those already disabled, and record\nexactly which workflows firebreak disabled, so that gh resume re-enables only those.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		var files multiFlag
 		fs.Var(&files, "workflow", "workflow `FILE` to pause (repeatable; default: every signing workflow)")
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			x, err := a.ghFor(args[0], g)
-			if err != nil {
-				return err
-			}
-			_, err = a.runAction(x.inc, pf, &actions.PauseWorkflows{Client: x.c, Repo: x.repo, Files: files, Pattern: x.pat})
-			return err
+			return a.ghAct(args[0], g, pf, "gh.pause", app.Args{}.WithList("workflows", files))
 		}
 	},
 }
@@ -163,16 +159,11 @@ var cmdGhResume = &command{
 	name: "gh resume", args: "ID --repo OWNER/REPO [--yes] [--dry-run]",
 	summary: "Re-enable exactly the workflows this incident paused (and that are still disabled by hand);\nworkflows disabled before the incident stay as they were.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			x, err := a.ghFor(args[0], g)
-			if err != nil {
-				return err
-			}
-			_, err = a.runAction(x.inc, pf, &actions.ResumeWorkflows{Client: x.c, Repo: x.repo, Paused: actions.PausedBy(x.evs, x.repo.String())})
-			return err
+			return a.ghAct(args[0], g, pf, "gh.resume", app.Args{})
 		}
 	},
 }
@@ -181,33 +172,16 @@ var cmdGhCancel = &command{
 	name: "gh cancel-runs", args: "ID --repo OWNER/REPO [--force] [--deadline 2m] [--yes] [--dry-run]",
 	summary: "Cancel the queued and running runs of the workflows this incident paused (or, if none, of the\nsigning workflows), wait until each has stopped, and force-cancel the stragglers with --force.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		force := fs.Bool("force", false, "force-cancel runs that have not stopped by the deadline")
 		deadline := fs.Duration("deadline", 2*time.Minute, "how long to wait for each run to stop")
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			x, err := a.ghFor(args[0], g)
-			if err != nil {
-				return err
+			if *deadline <= 0 {
+				return usagef("--deadline 2m", "--deadline must be positive")
 			}
-			wfs := actions.PausedBy(x.evs, x.repo.String())
-			if len(wfs) == 0 {
-				all, err := x.c.Workflows(a.ctx, x.repo, x.pat)
-				if err != nil {
-					return err
-				}
-				if err := github.Unreadable(all); err != nil {
-					return withHint(err, "nothing was cancelled; retry once the cause is fixed")
-				}
-				for _, w := range all {
-					if w.Uses.IsSigning() {
-						wfs = append(wfs, actions.PausedWorkflow{ID: w.ID, File: w.File, Name: w.Name, Prior: w.State})
-					}
-				}
-			}
-			_, err = a.runAction(x.inc, pf, &actions.CancelRuns{Client: x.c, Repo: x.repo, Workflows: wfs, Force: *force, Deadline: *deadline, Sleep: a.ghSleep})
-			return err
+			return a.ghAct(args[0], g, pf, "gh.cancel-runs", app.Args{}.With("force", strconv.FormatBool(*force)).With("deadline", deadline.String()))
 		}
 	},
 }
@@ -216,7 +190,7 @@ var cmdGhSecrets = &command{
 	name: "gh secrets", args: "--repo OWNER/REPO [--env NAME] [--json]",
 	summary: "List the repository's (or an environment's) Actions secrets: names and dates; GitHub never returns values.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		env := fs.String("env", "", "environment `NAME`")
 		jsonFlag(a, fs)
@@ -253,7 +227,7 @@ var cmdGhSecretSet = &command{
 	name: "gh secret-set", args: "ID --repo OWNER/REPO --name NAME --from-file FILE [--env NAME] [--yes] [--dry-run]",
 	summary: "Create or update an Actions secret from a file (a new signing key, say), sealed to the repository's\nor environment's public key. The journal records the file's SHA-256, never its contents.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		name := fs.String("name", "", "secret `NAME`")
 		file := fs.String("from-file", "", "`FILE` holding the value")
@@ -263,12 +237,7 @@ var cmdGhSecretSet = &command{
 			if *name == "" || *file == "" {
 				return usagef("firebreak gh secret-set ID --repo org/repo --name SIGNING_KEY --from-file new-signing-key.pem", "--name and --from-file are required")
 			}
-			x, err := a.ghFor(args[0], g)
-			if err != nil {
-				return err
-			}
-			_, err = a.runAction(x.inc, pf, &actions.SetSecret{Client: x.c, Repo: x.repo, Env: *env, Name: *name, File: *file})
-			return err
+			return a.ghAct(args[0], g, pf, "gh.secret-set", app.Args{}.With("name", *name).With("file", *file).With("env", *env))
 		}
 	},
 }
@@ -277,7 +246,7 @@ var cmdGhSecretDelete = &command{
 	name: "gh secret-delete", args: "ID --repo OWNER/REPO --name NAME [--env NAME] [--yes] [--dry-run]",
 	summary: "Delete an Actions secret (the compromised signing key). On a terminal you type the secret's name to confirm.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		name := fs.String("name", "", "secret `NAME`")
 		env := fs.String("env", "", "environment `NAME`")
@@ -286,12 +255,7 @@ var cmdGhSecretDelete = &command{
 			if *name == "" {
 				return usagef("", "--name is required")
 			}
-			x, err := a.ghFor(args[0], g)
-			if err != nil {
-				return err
-			}
-			_, err = a.runAction(x.inc, pf, &actions.DeleteSecret{Client: x.c, Repo: x.repo, Env: *env, Name: *name})
-			return err
+			return a.ghAct(args[0], g, pf, "gh.secret-delete", app.Args{}.With("name", *name).With("env", *env))
 		}
 	},
 }
@@ -300,7 +264,7 @@ var cmdGhAudit = &command{
 	name: "gh audit", args: "ID --repo OWNER/REPO --since TIME [--path P]...",
 	summary: "Collect the commits touching signing paths (default .github/workflows, advisories and key files) and\nthe workflow runs (actor, event, head SHA, conclusion) since TIME, and save them into the incident's\nevidence as JSON with its hash.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		since := fs.String("since", "", "from `TIME` (RFC 3339, \"YYYY-MM-DD HH:MM\" UTC, -2d)")
 		var paths multiFlag
@@ -310,24 +274,11 @@ var cmdGhAudit = &command{
 			if *since == "" {
 				return usagef("--since -2d", "--since is required")
 			}
-			t, err := incident.ParseTime(*since, a.now())
-			if err != nil {
+			if _, err := incident.ParseTime(*since, a.now()); err != nil {
 				return usagef("", "--since: %v", err)
 			}
-			x, err := a.ghFor(args[0], g)
-			if err != nil {
-				return err
-			}
-			inc := x.inc
-			ps := []string(paths)
-			if len(ps) == 0 {
-				ps = []string{".github/workflows", "advisories", "clawsec-signing-public.pem", ".github/actions"}
-			}
-			store := evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
-			store.Now = a.now
 			pf.yes = true // it only adds to the evidence
-			_, err = a.runAction(inc, pf, &actions.Audit{Client: x.c, Repo: x.repo, Since: t, Paths: ps, Store: store, Scratch: filepath.Join(inc.Dir, "exports"), Actor: a.actor, Now: a.now})
-			return err
+			return a.ghAct(args[0], g, pf, "gh.audit", app.Args{}.With("since", *since).WithList("paths", paths))
 		}
 	},
 }
@@ -336,7 +287,7 @@ var cmdGhPublish = &command{
 	name: "gh publish", args: "ID --repo OWNER/REPO (--issue | --comment N | --advisory) [--yes] [--dry-run]",
 	summary: "Publish the incident: an issue carrying the exported timeline (Markdown), a comment with the current\nrecord on issue N, or a draft repository security advisory (severity from the incident's).",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		asIssue := fs.Bool("issue", false, "open an issue with the timeline")
 		comment := fs.Int("comment", 0, "comment on issue `N` with the current record")
@@ -352,63 +303,23 @@ var cmdGhPublish = &command{
 			if n != 1 {
 				return usagef("", "give exactly one of --issue, --comment N, --advisory")
 			}
-			x, err := a.ghFor(args[0], g)
-			if err != nil {
-				return err
-			}
-			inc, evs, c, repo := x.inc, x.evs, x.c, x.repo
-			st := incident.Derive(inc.Header, inc.Playbook, evs)
-			rep, err := inc.Journal.Verify(a.ctx, journal.VerifyOptions{})
-			if err != nil {
-				return err
-			}
-			var md bytes.Buffer
-			if err := export.WriteMarkdown(&md, export.Build(inc, st, evs, rep, a.now())); err != nil {
-				return err
-			}
-			body := md.String()
-			const limit = 65000 // GitHub's body limit is 65,536 characters
-			if len(body) > limit {
-				body = body[:limit] + "\n\n… (truncated: the full record is in the incident's exports)\n"
-			}
-			p := &actions.Publish{Client: c, Repo: repo, Title: "Incident " + inc.Header.ID + ": " + inc.Header.Title, Body: body, Issue: *comment}
+			kind := app.Args{}.With("kind", "advisory")
 			switch {
 			case *asIssue:
-				p.Kind = "issue"
+				kind = kind.With("kind", "issue")
 			case *comment > 0:
-				p.Kind = "comment"
-			default:
-				p.Kind = "advisory"
-				p.Advisory = github.AdvisoryRequest{
-					Summary:         inc.Header.Title,
-					Description:     "Incident " + inc.Header.ID + " (" + inc.Playbook.Title + ").\n\nAffected artifacts, impacted window and remediation will be added here before publication.",
-					Severity:        strings.ToLower(advisorySeverity(st.Severity)),
-					Vulnerabilities: []github.AdvisoryVulnerability{{Package: github.AdvisoryPackage{Ecosystem: "other", Name: repo.Name}}},
-				}
+				kind = kind.With("kind", "comment").With("issue", strconv.Itoa(*comment))
 			}
-			_, err = a.runAction(inc, pf, p)
-			return err
+			return a.ghAct(args[0], g, pf, "gh.publish", kind)
 		}
 	},
-}
-
-func advisorySeverity(l severity.Level) string {
-	switch l {
-	case severity.Critical:
-		return "critical"
-	case severity.High:
-		return "high"
-	case severity.Medium:
-		return "medium"
-	}
-	return "low"
 }
 
 var cmdGhSim = &command{
 	name: "gh sim", args: "[--addr 127.0.0.1:PORT] [--state FILE | --repo OWNER/REPO [--workflows DIR] [--secret NAME]...] [--token T]",
 	summary: "Run the GitHub simulator on loopback (for demos and drills) until interrupted, and print its URL and\ntoken. --state FILE seeds it from JSON (repositories, workflow files, disabled workflows, runs,\nsecrets, environments); otherwise --repo, --workflows DIR and --secret seed one repository.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		addr := fs.String("addr", "127.0.0.1:0", "loopback `ADDR` to listen on")
 		stateFile := fs.String("state", "", "JSON `FILE` to seed the simulator from")
 		repo := fs.String("repo", "demo/signing", "`OWNER/REPO` to create")

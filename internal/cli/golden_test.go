@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 )
 
 // updating reports -update: rewrite the golden files under testdata/. The
@@ -89,7 +89,7 @@ func TestREADMENamesEveryAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name := range actions.Specs {
+	for _, name := range app.Names() {
 		if !strings.Contains(string(b), "`"+name+"`") {
 			t.Errorf("README does not name the action %s", name)
 		}

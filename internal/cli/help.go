@@ -100,9 +100,9 @@ ID is an incident id or a unique prefix of one. TIME is RFC 3339, "YYYY-MM-DD HH
 or relative: -90m, -2h, -1d. Run "firebreak COMMAND --help" for a command's flags.
 `
 
-func (a *app) usage(w io.Writer) { fmt.Fprint(w, usageText) }
+func (a *invocation) usage(w io.Writer) { fmt.Fprint(w, usageText) }
 
-func (a *app) helpFor(args []string) error {
+func (a *invocation) helpFor(args []string) error {
 	cmd, _ := find(args)
 	if cmd == nil {
 		return usagef("firebreak help", "no command %q", strings.Join(args, " "))
@@ -114,7 +114,7 @@ func (a *app) helpFor(args []string) error {
 	return nil
 }
 
-func (a *app) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
+func (a *invocation) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "Usage: firebreak %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
 	fs.SetOutput(w)
 	fs.VisitAll(func(f *flag.Flag) {
@@ -128,14 +128,14 @@ func (a *app) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
 
 // wantsAccessible reports whether the console should be the line-based
 // one: --accessible or ACCESSIBLE=1 anywhere, TERM=dumb on a terminal.
-func (a *app) wantsAccessible(onTerminal bool) bool {
+func (a *invocation) wantsAccessible(onTerminal bool) bool {
 	return a.accessible || a.getenv("ACCESSIBLE") != "" || (onTerminal && a.getenv("TERM") == "dumb")
 }
 
 // console is what firebreak does with no command: the full-screen console
 // on a terminal; otherwise (a pipe, a script, TERM=dumb) the incident list
 // and the usage.
-func (a *app) console() error {
+func (a *invocation) console() error {
 	if err := a.setup(); err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (a *app) console() error {
 		exe, _ := os.Executable() // empty: the console says to use firebreak run
 		log.Info("console started", "home", a.home)
 		err = tui.Run(a.ctx, tui.Options{Workspace: a.ws, Library: lib, Actor: a.actor, NoColor: a.noColor, Now: a.now,
-			Executable: exe, StepAction: a.consoleStepAction, Log: log})
+			Executable: exe, Session: a.consoleSession(), Log: log})
 		if err != nil {
 			log.Error("console ended with an error", "err", err)
 		}

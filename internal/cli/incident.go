@@ -22,7 +22,7 @@ var cmdIncidentOpen = &command{
 	args:    "--playbook ID --title TEXT [--severity LEVEL] [--drill] [--fact NAME=VALUE]... [--detected TIME] [--compromised TIME] [--json]",
 	summary: "Open a new incident following a playbook and print its id.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		var o openArgs
 		fs.StringVar(&o.playbook, "playbook", "", "playbook `ID` to follow (firebreak playbooks list)")
 		fs.StringVar(&o.title, "title", "", "one-line `TEXT` saying what happened")
@@ -42,7 +42,7 @@ type openArgs struct {
 	facts                                       multiFlag
 }
 
-func (a *app) openIncident(o openArgs) error {
+func (a *invocation) openIncident(o openArgs) error {
 	if o.playbook == "" || strings.TrimSpace(o.title) == "" {
 		return usagef("firebreak incident open --playbook INC-1 --title \"Signing key leaked\"", "--playbook and --title are required")
 	}
@@ -96,7 +96,7 @@ func (a *app) openIncident(o openArgs) error {
 	return nil
 }
 
-func (a *app) parseFlagTime(name, v string) (time.Time, error) {
+func (a *invocation) parseFlagTime(name, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
@@ -108,7 +108,7 @@ func (a *app) parseFlagTime(name, v string) (time.Time, error) {
 }
 
 // jsonFlag registers --json for a command that prints data.
-func jsonFlag(a *app, fs *flag.FlagSet) {
+func jsonFlag(a *invocation, fs *flag.FlagSet) {
 	fs.BoolVar(&a.json, "json", false, "machine-readable output (see README: JSON output)")
 }
 
@@ -142,14 +142,14 @@ var cmdIncidentList = &command{
 	args:    "[--all] [--json]",
 	summary: "List incidents: open ones first, newest first. Closed ones only with --all.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		all := fs.Bool("all", false, "include closed incidents")
 		jsonFlag(a, fs)
 		return func([]string) error { return a.listIncidents(*all) }
 	},
 }
 
-func (a *app) summaries(all bool) ([]incidentSummary, error) {
+func (a *invocation) summaries(all bool) ([]incidentSummary, error) {
 	ids, err := a.ws.IDs()
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func (a *app) summaries(all bool) ([]incidentSummary, error) {
 	return out, nil
 }
 
-func (a *app) listIncidents(all bool) error {
+func (a *invocation) listIncidents(all bool) error {
 	rows, err := a.summaries(all)
 	if err != nil {
 		return err
@@ -267,7 +267,7 @@ var cmdIncidentShow = &command{
 	args:    "ID [--json]",
 	summary: "Show an incident: severity and deadline, steps with state, milestones and metrics.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			inc, err := a.load(args[0])
@@ -288,7 +288,7 @@ var cmdIncidentShow = &command{
 	},
 }
 
-func (a *app) view(inc *incident.Incident, st *incident.State) incidentView {
+func (a *invocation) view(inc *incident.Incident, st *incident.State) incidentView {
 	now := a.now()
 	v := incidentView{
 		Header: inc.Header, Status: "open", CurrentSeverity: st.Severity.String(), CurrentSEV: st.Severity.SEV(),
@@ -327,7 +327,7 @@ func (a *app) view(inc *incident.Incident, st *incident.State) incidentView {
 
 func stampUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
 
-func (a *app) printIncident(inc *incident.Incident, st *incident.State, v incidentView) {
+func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v incidentView) {
 	now := a.now()
 	h := inc.Header
 	drill := ""
@@ -432,7 +432,7 @@ var cmdIncidentClose = &command{
 	args:    "ID [--reason TEXT]",
 	summary: "Close an incident. The journal stays writable for the post-incident review.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		reason := fs.String("reason", "", "why it is closed")
 		return func(args []string) error {
 			inc, err := a.load(args[0])

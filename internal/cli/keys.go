@@ -5,14 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
 
-	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
-	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -20,7 +18,7 @@ import (
 
 // optionalIncident loads --incident when given, for commands that work with
 // or without one.
-func (a *app) optionalIncident(ref string) (*incident.Incident, error) {
+func (a *invocation) optionalIncident(ref string) (*incident.Incident, error) {
 	if ref == "" {
 		return nil, nil
 	}
@@ -31,35 +29,12 @@ func incidentFlag(fs *flag.FlagSet) *string {
 	return fs.String("incident", "", "record this in incident `ID`'s timeline")
 }
 
-// keyStoreDir is where key isolate moves a key: the incident's keys/, or an
-// offline directory outside the firebreak home (a store inside it would
-// put key material among the record: a journal directory, another
-// incident's evidence).
-func (a *app) keyStoreDir(inc *incident.Incident, to string) (string, error) {
-	if to == "" {
-		return filepath.Join(inc.Dir, "keys"), nil
-	}
-	if err := actions.CheckOutput(to, []string{a.ws.Home}); err != nil {
-		return "", withHint(err, "leave --to out to use the incident's own keys/, or name an offline directory outside %s", a.ws.Home)
-	}
-	// Recorded as the absolute path it really is: the record must name
-	// the same place whatever directory it is read from.
-	dir, err := fsutil.Resolve(to)
-	if err != nil {
-		return "", err
-	}
-	if home, err := fsutil.Resolve(a.ws.Home); err == nil && fsutil.Within(home, dir) {
-		return "", withHint(fmt.Errorf("--to %s contains the firebreak home %s: a key store holds keys, never the record", to, a.ws.Home), "name an offline directory of its own")
-	}
-	return dir, nil
-}
-
 var cmdKeyIsolate = &command{
 	name:    "key isolate",
 	args:    "ID PATH [--to DIR] [--yes] [--dry-run] [--passphrase-file F]",
 	summary: "Move a private key out of service into the incident's keys/ (or an offline DIR), mode 0000,\nrecording the file's SHA-256 and the public key's fingerprint — never the key's contents.\nAn encrypted key is isolated even without its passphrase (its fingerprint is then not derived).",
 	minArgs: 2, maxArgs: 2,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		to := fs.String("to", "", "offline `DIR` to move the key into instead of the incident's keys/")
 		passFile := passFlag(fs)
 		pf := pipelineFlags(fs)
@@ -69,21 +44,7 @@ var cmdKeyIsolate = &command{
 			if err != nil {
 				return err
 			}
-			dir, err := a.keyStoreDir(inc, *to)
-			if err != nil {
-				return err
-			}
-			store := evidence.NewKeyStore(dir)
-			store.Now = a.now
-			var pass signing.Passphrase
-			if *passFile != "" {
-				pass = a.passphrase(*passFile, args[1])
-			}
-			prot, err := a.protected(inc)
-			if err != nil {
-				return err
-			}
-			out, err := a.runAction(inc, pf, &actions.IsolateKey{Store: store, Path: args[1], Pass: pass, Actor: a.actor, Protect: prot})
+			out, err := a.act(inc, pf, sessionOpts{passFile: *passFile}, "key.isolate", app.Args{}.With("path", args[1]).With("to", *to))
 			if a.json && out != nil {
 				if jerr := a.printJSON(out); jerr != nil {
 					return jerr
@@ -99,7 +60,7 @@ var cmdKeyGenerate = &command{
 	args:    "--out PREFIX [--format pem|wsc] [--passphrase-file F | --encrypt] [--incident ID] [--json]",
 	summary: "Generate an Ed25519 key pair. pem: PREFIX.pem (PKCS#8, 0600; encrypted with a passphrase)\nand PREFIX.pub.pem (SPKI). wsc: PREFIX.sec (65 bytes) and PREFIX.pub (33 bytes).\nPrints the fingerprint and the wsc key id. Never overwrites.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		prefix := fs.String("out", "", "`PREFIX` of the files to write")
 		format := fs.String("format", "pem", "`FORMAT`: pem or wsc")
 		passFile := passFlag(fs)
@@ -126,7 +87,8 @@ var cmdKeyGenerate = &command{
 				}
 			}
 			defer clear(pw)
-			out, err := a.runAction(inc, &pipeFlags{yes: true}, &actions.GenerateKey{Prefix: *prefix, Format: *format, Passphrase: pw})
+			sess := sessionOpts{newPass: pw}
+			out, err := a.act(inc, &pipeFlags{yes: true}, sess, "key.generate", app.Args{}.With("out", *prefix).With("format", *format))
 			if err != nil {
 				return err
 			}
@@ -138,7 +100,7 @@ var cmdKeyGenerate = &command{
 	},
 }
 
-func (a *app) askNewPassphrase() ([]byte, error) {
+func (a *invocation) askNewPassphrase() ([]byte, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil || a.noTTY {
 		return nil, errors.New("--encrypt needs a terminal to ask for the passphrase; use --passphrase-file")
@@ -169,7 +131,7 @@ var cmdKeyFingerprint = &command{
 	args:    "FILE [--json] [--passphrase-file F]",
 	summary: "Print a key's fingerprint — the SHA-256 of its DER SPKI, as `openssl pkey -pubin -outform DER | sha256sum`\nprints — and its wsc key id. Reads PEM PKCS#8 (plain or encrypted), SPKI, DER, raw wsc .sec/.pub, OpenSSH ed25519.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		passFile := passFlag(fs)
 		jsonFlag(a, fs)
 		return func(args []string) error {
@@ -192,7 +154,7 @@ var cmdKeyCheck = &command{
 	args:    "--pin HEX FILE... [--json]",
 	summary: "Check that every key file, and every PEM key block or fingerprint found in the given text files,\nhas the pinned fingerprint (the drift guard ClawSec runs in CI). Exit 1 on any mismatch, and for\na text file with nothing to check.",
 	minArgs: 1, maxArgs: -1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		pin := fs.String("pin", "", "the expected fingerprint (64 hex digits)")
 		jsonFlag(a, fs)
 		return func(args []string) error {
@@ -233,7 +195,7 @@ var cmdSign = &command{
 	args:    "FILE --key KEY [-o SIG] [--passphrase-file F] [--incident ID] [--yes]",
 	summary: "Sign a file with pure Ed25519 over its raw bytes; write standard base64 on one line without a\ntrailing newline (default FILE.sig): byte-identical to ClawSec's sign-and-verify action.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		keyPath := fs.String("key", "", "private `KEY` (any supported form)")
 		out := fs.String("o", "", "signature `FILE` (default FILE.sig)")
 		passFile := passFlag(fs)
@@ -247,16 +209,7 @@ var cmdSign = &command{
 			if err != nil {
 				return err
 			}
-			priv, err := signing.LoadPrivateKey(*keyPath, a.passphrase(*passFile, *keyPath))
-			if err != nil {
-				return err
-			}
-			defer clear(priv)
-			o := *out
-			if o == "" {
-				o = args[0] + ".sig"
-			}
-			_, err = a.runAction(inc, pf, &actions.SignFile{File: args[0], Out: o, Key: priv})
+			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, "file.sign", app.Args{}.With("file", args[0]).With("key", *keyPath).With("out", *out))
 			return err
 		}
 	},
@@ -267,7 +220,7 @@ var cmdVerify = &command{
 	args:    "FILE --sig SIG --pubkey PUB [--fingerprint HEX] [--json]",
 	summary: "Verify a detached Ed25519 signature as ClawSec's consumers do (whitespace, a trailing newline and a\n{\"signature\": …} wrapper are accepted). Exit 0 with one line when valid; exit 1 with the reason.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		sigPath := fs.String("sig", "", "signature `FILE` (default FILE.sig)")
 		pubPath := fs.String("pubkey", "", "public key `PUB` (any supported form)")
 		pin := fs.String("fingerprint", "", "pinned fingerprint `HEX` the key must have")
@@ -306,7 +259,7 @@ var cmdChecksumsMake = &command{
 	args:    "FILE... -o checksums.json [--sign KEY [--sig SIG]] [--version V] [--repository R] [--tag T]",
 	summary: "Write a ClawSec checksums manifest (files as {sha256, size, path}, names relative to the\nmanifest's directory) and, with --sign, its detached signature (default checksums.sig).",
 	minArgs: 1, maxArgs: -1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		out := fs.String("o", "", "manifest `FILE` to write")
 		signKey := fs.String("sign", "", "private `KEY` to sign the manifest with")
 		sigOut := fs.String("sig", "", "signature `FILE` (default checksums.sig beside the manifest)")
@@ -324,20 +277,9 @@ var cmdChecksumsMake = &command{
 			if err != nil {
 				return err
 			}
-			act := &actions.MakeChecksums{Files: args, Out: *out, Now: a.now, Meta: signing.Manifest{Version: *version, Repository: *repo, Tag: *tag}}
-			if *signKey != "" {
-				priv, err := signing.LoadPrivateKey(*signKey, a.passphrase(*passFile, *signKey))
-				if err != nil {
-					return err
-				}
-				defer clear(priv)
-				act.SignKey = priv
-				act.SigOut = *sigOut
-				if act.SigOut == "" {
-					act.SigOut = filepath.Join(filepath.Dir(*out), "checksums.sig")
-				}
-			}
-			_, err = a.runAction(inc, pf, act)
+			ca := app.Args{}.WithList("files", args).With("out", *out).With("sign", *signKey).With("sig", *sigOut).
+				With("version", *version).With("repository", *repo).With("tag", *tag)
+			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, "checksums.make", ca)
 			return err
 		}
 	},
@@ -348,7 +290,7 @@ var cmdChecksumsVerify = &command{
 	args:    "checksums.json [--sig SIG --pubkey PUB [--fingerprint HEX]] [--json]",
 	summary: "Check a checksums manifest (any ClawSec shape): its signature when --sig is given, then every\nlisted file re-hashed relative to the manifest's directory. Exit 1 naming each mismatch.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		sigPath := fs.String("sig", "", "the manifest's signature `FILE`")
 		pubPath := fs.String("pubkey", "", "public key `PUB`")
 		pin := fs.String("fingerprint", "", "pinned fingerprint `HEX`")

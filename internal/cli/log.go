@@ -17,7 +17,7 @@ import (
 // the screen. LOG_LEVEL (debug, info, warn, error; default info) and
 // LOG_FORMAT (text or json; default text) configure it. The incident record
 // is the journal, never this log, and no key material is ever logged.
-func (a *app) consoleLog() (*slog.Logger, io.Closer, error) {
+func (a *invocation) consoleLog() (*slog.Logger, io.Closer, error) {
 	var level slog.Level
 	if v := a.getenv("LOG_LEVEL"); v != "" {
 		if err := level.UnmarshalText([]byte(v)); err != nil {

@@ -22,7 +22,7 @@ func passFlag(fs *flag.FlagSet) *string {
 
 // passphrase returns how to get a key's passphrase: from the file when one
 // is given, else by asking on the terminal, else nil (none can be had).
-func (a *app) passphrase(file, what string) signing.Passphrase {
+func (a *invocation) passphrase(file, what string) signing.Passphrase {
 	if file != "" {
 		return func() ([]byte, error) { return readPassFile(file) }
 	}

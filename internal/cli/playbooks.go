@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
@@ -19,7 +19,7 @@ var cmdPlaybooksList = &command{
 	args:    "[--json]",
 	summary: "List the playbooks: shipped ones and those from --playbooks directories.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func([]string) error {
 			lib, err := a.library()
@@ -60,7 +60,7 @@ var cmdPlaybooksShow = &command{
 	args:    "ID",
 	summary: "Show a playbook: indicators, inputs, and every step with its RACI, deadline and guidance.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		return func(args []string) error {
 			lib, err := a.library()
 			if err != nil {
@@ -76,7 +76,7 @@ var cmdPlaybooksShow = &command{
 	},
 }
 
-func (a *app) showPlaybook(p *playbooks.Playbook) {
+func (a *invocation) showPlaybook(p *playbooks.Playbook) {
 	l := textutil.Line
 	a.printf("%s v%s — %s\n", p.ID, l(p.Version), l(p.Title))
 	a.printf("kind %s, default severity %s (response %s)\n", p.Kind, p.Severity.Both(), p.Severity.ResponseText())
@@ -158,7 +158,7 @@ var cmdPlaybooksValidate = &command{
 	args:    "FILE...",
 	summary: "Check playbook files. Every problem is printed as file:line:col: message; exit 1 if any.",
 	minArgs: 1, maxArgs: -1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		return func(args []string) error {
 			bad := 0
 			for _, path := range args {
@@ -171,7 +171,7 @@ var cmdPlaybooksValidate = &command{
 				b, err = playbooks.ExpandIncludes(path, b)
 				var p *playbooks.Playbook
 				if err == nil {
-					p, err = playbooks.Parse(path, b, playbooks.Options{Actions: actions.CheckArgs})
+					p, err = playbooks.Parse(path, b, playbooks.Options{Actions: app.CheckArgs})
 				}
 				var es playbooks.Errors
 				if errors.As(err, &es) {
@@ -199,7 +199,7 @@ var cmdMetrics = &command{
 	args:    "[--json]",
 	summary: "Response metrics over all incidents, against the WSC targets. Drill incidents are never counted.",
 	maxArgs: 0,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func([]string) error {
 			ids, err := a.ws.IDs()

@@ -16,7 +16,7 @@ import (
 
 // loadAt parses an --at value, then loads the incident: a bad time is
 // reported before anything is read.
-func (a *app) loadAt(ref, at string) (*incident.Incident, time.Time, error) {
+func (a *invocation) loadAt(ref, at string) (*incident.Incident, time.Time, error) {
 	when, err := a.parseAt(at)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -34,7 +34,7 @@ var cmdStep = &command{
 	args:    "ID STEP start|done|skip|fail|reopen [--reason TEXT] [--at TIME]",
 	summary: "Move a step: start it, mark it done, skip or fail it (with a reason), or reopen it (with a reason).\nSTEP is the step id (isolate-key) or its number (1.1).",
 	minArgs: 3, maxArgs: 3,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		reason := fs.String("reason", "", "why (required for skip, fail and reopen)")
 		at := atFlag(fs)
 		return func(args []string) error {
@@ -61,7 +61,7 @@ var cmdNote = &command{
 	args:    "ID TEXT [--step STEP] [--at TIME]",
 	summary: "Add a note to the timeline. Never paste secrets: name where they are instead.",
 	minArgs: 2, maxArgs: -1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		step := fs.String("step", "", "the `STEP` the note is about")
 		at := atFlag(fs)
 		return func(args []string) error {
@@ -83,7 +83,7 @@ var cmdFact = &command{
 	args:    "ID NAME=VALUE... [--at TIME]",
 	summary: "Set facts: the values of the playbook's inputs (firebreak playbooks show PLAYBOOK lists them).",
 	minArgs: 2, maxArgs: -1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		at := atFlag(fs)
 		return func(args []string) error {
 			inc, when, err := a.loadAt(args[0], *at)
@@ -118,7 +118,7 @@ var cmdMilestone = &command{
 	args:    "ID NAME [--at TIME]",
 	summary: "Record a milestone: compromised (estimated), detected, contained, eradicated, recovered, reviewed.\nRecording one again corrects it. Metrics are computed from these.",
 	minArgs: 2, maxArgs: 2,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		at := atFlag(fs)
 		return func(args []string) error {
 			inc, when, err := a.loadAt(args[0], *at)
@@ -142,7 +142,7 @@ var cmdSeverity = &command{
 	args:    "ID LEVEL --reason TEXT [--at TIME]",
 	summary: "Change the severity. LEVEL is Critical, High, Medium, Low or SEV-1, SEV-2, SEV-3.",
 	minArgs: 2, maxArgs: 2,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		reason := fs.String("reason", "", "why the severity changes (required)")
 		at := atFlag(fs)
 		return func(args []string) error {
@@ -180,7 +180,7 @@ func responseText(st *incident.State, now time.Time) string {
 
 var cmdVersion = &command{
 	name: "version", args: "", summary: "Print the version.",
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		return func([]string) error { a.printf("firebreak %s\n", Version); return nil }
 	},
 }

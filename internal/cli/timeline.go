@@ -5,13 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/export"
-	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/redact"
@@ -24,7 +21,7 @@ var cmdTimeline = &command{
 	args:    "ID [--kind K] [--by ACTOR] [--step S] [--json]",
 	summary: "Print the timeline: every actor's journal merged by when things happened, with full UTC dates.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		kind := fs.String("kind", "", "only events of this `KIND` (prefix: step matches step.done)")
 		actor := fs.String("by", "", "only events by this `ACTOR`")
 		step := fs.String("step", "", "only events about this `STEP`")
@@ -84,7 +81,7 @@ var cmdTimelineVerify = &command{
 	args:    "ID [--pubkey PUB] [--json]",
 	summary: "Recompute every actor file's hash chain. Exit 0 with a one-line summary when intact;\nexit 1 naming the file, seq and what differs for the first bad event.\nWith --pubkey, also check every signed checkpoint (firebreak timeline seal).",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		pubPath := fs.String("pubkey", "", "Ed25519 public key `PUB` (any supported form, or the private key) to check seals with")
 		passFile := passFlag(fs)
 		jsonFlag(a, fs)
@@ -131,7 +128,7 @@ var errSilent = errors.New("")
 
 // jsonVerdict prints a --json verdict and fails silently when it is
 // negative: the JSON says why, and the exit status says it failed.
-func (a *app) jsonVerdict(v any, ok bool) error {
+func (a *invocation) jsonVerdict(v any, ok bool) error {
 	if err := a.printJSON(v); err != nil {
 		return err
 	}
@@ -141,7 +138,7 @@ func (a *app) jsonVerdict(v any, ok bool) error {
 	return nil
 }
 
-func (a *app) reportVerify(inc *incident.Incident, rep *journal.Report) error {
+func (a *invocation) reportVerify(inc *incident.Incident, rep *journal.Report) error {
 	var problems []string
 	for _, p := range rep.Problems {
 		problems = append(problems, p.Error())
@@ -188,7 +185,7 @@ var cmdTimelineRepair = &command{
 	args:    "ID",
 	summary: "Set aside torn final lines (left by a crash mid-write) into <actor>.jsonl.torn files,\nthen record the repair. Complete lines are never touched.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		return func(args []string) error {
 			inc, err := a.load(args[0])
 			if err != nil {
@@ -220,7 +217,7 @@ var cmdTimelineSeal = &command{
 	args:    "ID --key KEY",
 	summary: "Append a checkpoint signed with an Ed25519 key over the head of every actor file, so that\na rewritten chain is detected too (firebreak timeline verify ID --pubkey PUB).",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		keyPath := fs.String("key", "", "Ed25519 private `KEY` (PKCS#8 PEM as openssl genpkey writes, encrypted PKCS#8, raw wsc .sec, OpenSSH)")
 		passFile := passFlag(fs)
 		return func(args []string) error {
@@ -250,7 +247,7 @@ var cmdExport = &command{
 	args:    "ID [--format md|json|html] [-o FILE|-] [--force]",
 	summary: "Write the post-incident record: header, severity history, steps with who did what when,\nmilestones and metrics with definitions, the full timeline, and the journal head ids.\nBy default it goes to the incident's exports/ directory; -o - writes to stdout.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		format := fs.String("format", "md", "`FORMAT`: md, json or html")
 		out := fs.String("o", "", "output `FILE` (- for stdout; never inside the firebreak home)")
 		force := fs.Bool("force", false, "replace -o FILE if it exists")
@@ -271,9 +268,9 @@ var cmdExport = &command{
 	},
 }
 
-func (a *app) export(inc *incident.Incident, format, out string, force bool) error {
+func (a *invocation) export(inc *incident.Incident, format, out string, force bool) error {
 	if out == "-" {
-		rec, _, err := a.record(inc)
+		rec, _, err := a.session(sessionOpts{}).Record(a.ctx, inc)
 		if err != nil {
 			return err
 		}
@@ -283,67 +280,18 @@ func (a *app) export(inc *incident.Incident, format, out string, force bool) err
 		}
 		return rw.Flush()
 	}
-	path, entry, intact, err := a.writeRecord(inc, format, out, force)
+	w, err := a.session(sessionOpts{}).WriteRecord(a.ctx, inc, format, out, force)
 	if err != nil {
 		return err
 	}
-	if _, err := inc.Record(a.ctx, entry); err != nil {
+	if _, err := inc.Record(a.ctx, w.Event); err != nil {
 		return err
 	}
-	a.printf("%s\n", textutil.Clean(path, false))
-	if !intact {
+	a.printf("%s\n", textutil.Clean(w.Path, false))
+	if !w.Intact {
 		fmt.Fprintf(a.stderr, "firebreak: warning: the journal does not verify; the record says so (firebreak timeline verify %s)\n", inc.Header.ID)
 	}
 	return nil
-}
-
-// record builds the post-incident record of an incident as it is now.
-func (a *app) record(inc *incident.Incident) (*export.Record, *journal.Report, error) {
-	evs, _, err := inc.Journal.Timeline()
-	if err != nil {
-		return nil, nil, err
-	}
-	st := incident.Derive(inc.Header, inc.Playbook, evs)
-	rep, err := inc.Journal.Verify(a.ctx, journal.VerifyOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return export.Build(inc, st, evs, rep, a.now()), rep, nil
-}
-
-// writeRecord writes the record to out (default: the incident's exports/)
-// and returns the path and the export.made event to record.
-func (a *app) writeRecord(inc *incident.Incident, format, out string, force bool) (string, journal.Entry, bool, error) {
-	unique := false
-	if out == "" {
-		out, unique = filepath.Join(inc.Dir, "exports", inc.Header.ID+"-"+a.now().UTC().Format("20060102T150405Z")+"."+format), true
-	} else if err := a.checkOutput(out, force); err != nil {
-		return "", journal.Entry{}, false, err
-	}
-	rec, rep, err := a.record(inc)
-	if err != nil {
-		return "", journal.Entry{}, false, err
-	}
-	out, sum, err := fsutil.WriteNew(out, 0o600, unique, force, func(w io.Writer) error {
-		// The journal refuses secrets; a record from before a pattern was
-		// known is scrubbed on the way out.
-		rw := redact.NewWriter(w)
-		if err := export.Write(rw, format, rec); err != nil {
-			return err
-		}
-		return rw.Flush()
-	})
-	if err != nil {
-		return "", journal.Entry{}, false, fmt.Errorf("export: %w", err)
-	}
-	heads := map[string]journal.Head{}
-	for _, f := range rep.Files {
-		heads[f.Actor] = journal.Head{Seq: f.HeadSeq, ID: f.HeadID}
-	}
-	e := journal.Entry{Actor: a.actor, Kind: incident.KindExport,
-		Summary: fmt.Sprintf("exported %s record to %s", format, filepath.Base(out)),
-		Data:    map[string]any{"format": format, "path": out, "sha256": sum, "events": rep.Events, "heads": heads, "intact": rep.Intact()}}
-	return out, e, rep.Intact(), nil
 }
 
 func contains(list []string, s string) bool {

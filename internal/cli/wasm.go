@@ -6,13 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
 
-	"github.com/firebreak-dev/firebreak/evidence"
-	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -24,7 +22,7 @@ var cmdWasmShow = &command{
 	args:    "FILE [--json]",
 	summary: "Show a WebAssembly module's sections and signatures: signed-hash sets, records (key id, algorithm,\nlayout, certificates), keyless details (certificate subjects, Rekor entry, module hash checked), and\nwhich sections a current signature covers. Replaces the runbook's non-existent `wsc info`.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			raw, err := wasmsig.ReadFile(args[0])
@@ -44,7 +42,7 @@ var cmdWasmShow = &command{
 	},
 }
 
-func (a *app) printWasmInfo(path string, inf *wasmsig.Info) {
+func (a *invocation) printWasmInfo(path string, inf *wasmsig.Info) {
 	canon := ""
 	if !inf.Canonical {
 		canon = ", non-canonical LEB128 encodings (wsc re-encodes them when signing)"
@@ -110,7 +108,7 @@ var cmdWasmVerify = &command{
 	args:    "FILE --pubkey PUB [--strict] [--detached SIG]",
 	summary: "Verify a module's signature with a public key exactly as wsc does (records naming another key id are\nskipped; the raw bytes after the signature section must match a signed hash). --strict also refuses\nnon-canonical encodings and extra signature sections. Exit 0 valid, 1 invalid with the reason.",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		pubPath := fs.String("pubkey", "", "public key `PUB` (raw wsc .pub or any supported form)")
 		strict := fs.Bool("strict", false, "refuse non-canonical encodings")
 		detached := fs.String("detached", "", "detached signature `FILE` (wsc sign -S)")
@@ -159,7 +157,7 @@ var cmdWasmSign = &command{
 	args:    "FILE --key SEC [--pubkey PUB] [-o OUT] [--detached SIG] [--layout wsc|wasmsign2] [--yes]",
 	summary: "Sign a module exactly as wsc does; the signature is added to any existing ones. The record carries the\nkey id (as wsc sign -K) when --pubkey is given or the key file holds the public key (wsc .sec, OpenSSH).\nWithout -o the module is replaced in place (atomically; asks first).",
 	minArgs: 1, maxArgs: 1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		keyPath := fs.String("key", "", "private `KEY` (raw wsc .sec or any supported form)")
 		pubPath := fs.String("pubkey", "", "the signer's public key `PUB`: store its key id")
 		out := fs.String("o", "", "output `FILE` (default: FILE itself)")
@@ -172,49 +170,16 @@ var cmdWasmSign = &command{
 			if *keyPath == "" {
 				return usagef("firebreak wasm sign module.wasm --key new-signing-key.sec", "--key is required")
 			}
-			k, withKID, err := a.moduleSigningKey(*keyPath, *pubPath, *passFile)
-			if err != nil {
-				return err
-			}
-			defer clear(k.Private)
 			inc, err := a.optionalIncident(*incRef)
 			if err != nil {
 				return err
 			}
-			o := *out
-			if o == "" {
-				o = args[0]
-			}
-			_, err = a.runAction(inc, pf, &actions.SignModule{File: args[0], Out: o, Detached: *detached, Key: k.Private,
-				Opts: wasmsig.SignOptions{KeyID: withKID, Layout: *layout}})
+			wa := app.Args{}.With("file", args[0]).With("key", *keyPath).With("pubkey", *pubPath).With("out", *out).
+				With("detached", *detached).With("layout", *layout)
+			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, "wasm.sign", wa)
 			return err
 		}
 	},
-}
-
-// moduleSigningKey loads a private key for module signing and says whether
-// the record should carry its key id: when the public key is given (and
-// matches), or the key file holds it (wsc .sec, OpenSSH), as wsc sign -K.
-func (a *app) moduleSigningKey(keyPath, pubPath, passFile string) (*signing.Key, bool, error) {
-	k, err := signing.LoadKey(keyPath, a.passphrase(passFile, keyPath))
-	if err != nil {
-		return nil, false, err
-	}
-	if k.Private == nil {
-		return nil, false, &signing.KeyError{Path: keyPath, Reason: "is a public key; a private key is needed"}
-	}
-	withKID := k.Form == signing.FormWscSecret || k.Form == signing.FormOpenSSHPriv
-	if pubPath != "" {
-		pub, err := signing.LoadPublicKey(pubPath, nil)
-		if err != nil {
-			return nil, false, err
-		}
-		if !pub.Equal(k.Public) {
-			return nil, false, fmt.Errorf("--pubkey %s is not the public half of --key %s", pubPath, keyPath)
-		}
-		withKID = true
-	}
-	return k, withKID, nil
 }
 
 // keySelector reads --key-id / --pubkey into a key id and optional key.
@@ -244,7 +209,7 @@ var cmdWasmScan = &command{
 	args:    "PATH... (--key-id HEX | --pubkey PUB) [--sha256] [--json]",
 	summary: "Find every module signed by a key: walks directories (*.wasm; symlinks to directories skipped), parses\nmodules in parallel, matches records by key id and, with --pubkey, records without a key id by trial\nverification. Lists the matches and counts the rest. Exit 0 when the scan completed, whatever it found.",
 	minArgs: 1, maxArgs: -1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		kidHex := fs.String("key-id", "", "the key id `HEX` (24 hex digits)")
 		pubPath := fs.String("pubkey", "", "the key `PUB`: also finds records without a key id")
 		jobs := fs.Int("jobs", 0, "modules read at once (`N`; default twice the CPUs)")
@@ -312,7 +277,7 @@ var cmdWasmResign = &command{
 	args:    "PATH... (--drop-key-id HEX | --drop-pubkey PUB) --key NEWSEC [--pubkey NEWPUB] [--out-dir DIR] [--incident ID] [--yes] [--dry-run]",
 	summary: "Remove only the compromised key's signatures from modules, keep every other signer, add a signature\nwith the new key, write atomically, and verify that the new key verifies and the dropped key no longer\ndoes. Inside an incident each original is first copied into the evidence and old and new SHA-256 are\nrecorded. Without --out-dir the modules are replaced in place (asks first).",
 	minArgs: 1, maxArgs: -1,
-	bind: func(a *app, fs *flag.FlagSet) func([]string) error {
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		dropKID := fs.String("drop-key-id", "", "key id `HEX` of the compromised key")
 		dropPub := fs.String("drop-pubkey", "", "public key `PUB` of the compromised key (also finds records without a key id)")
 		keyPath := fs.String("key", "", "the new private `KEY`")
@@ -323,36 +288,19 @@ var cmdWasmResign = &command{
 		incRef := incidentFlag(fs)
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			kid, dpub, err := keySelector(*dropKID, *dropPub, "drop-")
-			if err != nil {
-				return err
-			}
 			if *keyPath == "" {
 				return usagef("", "--key (the new signing key) is required")
 			}
-			k, withKID, err := a.moduleSigningKey(*keyPath, *pubPath, *passFile)
-			if err != nil {
-				return err
-			}
-			defer clear(k.Private)
-			if dpub != nil && dpub.Equal(k.Public) {
-				return fmt.Errorf("the new key is the key being dropped")
+			if *dropKID == "" && *dropPub == "" {
+				return usagef("", "give --drop-key-id HEX or --drop-pubkey PUB")
 			}
 			inc, err := a.optionalIncident(*incRef)
 			if err != nil {
 				return err
 			}
-			files, bad := wasmsig.Walk(args)
-			if len(bad) > 0 {
-				return fmt.Errorf("%s: %s", bad[0].Path, bad[0].Error)
-			}
-			act := &actions.ResignModules{Files: files, DropKID: kid, DropPub: dpub, Key: k.Private, OutDir: *outDir, Actor: a.actor,
-				Opts: wasmsig.SignOptions{KeyID: withKID, Layout: *layout}}
-			if inc != nil {
-				act.Keep = evidence.NewEvidenceStore(filepath.Join(inc.Dir, "evidence"))
-				act.Keep.Now = a.now
-			}
-			_, err = a.runAction(inc, pf, act)
+			ra := app.Args{}.WithList("paths", args).With("drop_key_id", *dropKID).With("drop_pubkey", *dropPub).With("key", *keyPath).
+				With("pubkey", *pubPath).With("out_dir", *outDir).With("layout", *layout)
+			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, "wasm.resign", ra)
 			return err
 		}
 	},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
@@ -63,7 +64,7 @@ func TestParseKind(t *testing.T) {
 // simulator holds the workflows and the secret, and its facts satisfy the
 // drill playbook.
 func TestSandboxLooksLikeASigningRepository(t *testing.T) {
-	lib, err := playbooks.Load(nil, playbooks.Options{Actions: actions.CheckArgs})
+	lib, err := playbooks.Load(nil, playbooks.Options{Actions: app.CheckArgs})
 	if err != nil {
 		t.Fatal(err)
 	}

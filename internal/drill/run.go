@@ -11,6 +11,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -24,18 +25,17 @@ const (
 	KindFinished = "drill.finished" // the report: passed, duration, where it is
 )
 
-// StepFunc does one step's action through the pipeline (the CLI builds it
-// from the step exactly as `firebreak run` does) and returns the outcome.
-type StepFunc func(ctx context.Context, step playbooks.Step) (*actions.Outcome, error)
-
 // Progress hears about each step as the drill goes.
 type Progress func(step playbooks.Step, state playbooks.State, took time.Duration, err error)
 
 // Run does every step of the drill incident's playbook in order, each
-// started, done through its action and marked as `firebreak run` marks it.
+// started, its action built in the session exactly as `firebreak run`
+// builds it, run through the pipeline, and marked as `firebreak run` marks
+// it.
 // It stops at the first step that fails: what comes after depends on it
 // (a rotation never deletes the old secret when verification failed).
-func Run(ctx context.Context, inc *incident.Incident, actor string, do StepFunc, progress Progress) error {
+func Run(ctx context.Context, s *app.Session, inc *incident.Incident, progress Progress) error {
+	actor := s.Actor
 	for _, step := range inc.Playbook.Steps() {
 		st, err := inc.State()
 		if err != nil {
@@ -56,7 +56,7 @@ func Run(ctx context.Context, inc *incident.Incident, actor string, do StepFunc,
 			// A drill step without an action is done by reading it.
 			_, marked, runErr = inc.Step(ctx, actor, step.ID, playbooks.VerbDone, "", time.Time{})
 		} else {
-			out, err := do(ctx, step)
+			out, err := runStep(ctx, s, inc, step)
 			marked, runErr = actions.FinishStep(ctx, inc, actor, step, out, err)
 			if marked == "" && runErr != nil {
 				// Never executed (the plan could not be made): that is a
@@ -75,6 +75,16 @@ func Run(ctx context.Context, inc *incident.Incident, actor string, do StepFunc,
 		}
 	}
 	return nil
+}
+
+// runStep does one step's action through the pipeline, confirmed.
+func runStep(ctx context.Context, s *app.Session, inc *incident.Incident, step playbooks.Step) (*actions.Outcome, error) {
+	act, err := s.StepAction(ctx, inc, step.ID)
+	if err != nil {
+		return nil, err
+	}
+	r := &actions.Runner{Incident: inc, Actor: s.Actor, Step: step.ID, Yes: true}
+	return r.Run(ctx, act)
 }
 
 // Check runs the sandbox's own checks after the steps — what only the

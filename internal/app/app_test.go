@@ -1,0 +1,193 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/github"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// fixture is a workspace with one INC-1 incident and a session in it.
+func fixture(t *testing.T) (*Session, *incident.Incident) {
+	t.Helper()
+	lib, err := playbooks.Load(nil, playbooks.Options{Actions: CheckArgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := lib.Get("INC-1")
+	ws := &incident.Workspace{Home: filepath.Join(t.TempDir(), "home"), Now: func() time.Time { return t0 }}
+	inc, err := ws.Open(t.Context(), incident.OpenOptions{Playbook: pb, Title: "Key leak", Actor: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Session{Workspace: ws, Actor: "alice", Now: ws.Now}, inc
+}
+
+func TestCheckArgs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args map[string]string
+		want string
+	}{
+		{"key.isolate", map[string]string{"path": "${key_path}"}, ""},
+		{"key.isolate", map[string]string{"path": "x", "to": "y"}, ""},
+		{"key.isolate", map[string]string{}, `needs argument "path"`},
+		{"key.isolate", map[string]string{"path": "x", "mode": "0"}, `has no argument "mode"`},
+		{"key.shred", nil, `unknown action "key.shred"`},
+	} {
+		got := strings.Join(CheckArgs(tc.name, tc.args), "; ")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s %v: %q, want %q", tc.name, tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestArgsKeepListsExactly: a direct command's file names are never split
+// or trimmed; a step's list is one item per non-blank line; With never
+// changes the Args it was called on.
+func TestArgsKeepListsExactly(t *testing.T) {
+	odd := []string{" lead space", "new\nline.wasm"}
+	a := Args{}.WithList("paths", odd)
+	if got := a.List("paths"); len(got) != 2 || got[0] != odd[0] || got[1] != odd[1] {
+		t.Fatalf("direct list changed: %q", got)
+	}
+	s := Values(map[string]string{"paths": " a \n\n b\n"})
+	if got := s.List("paths"); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("step list: %q", got)
+	}
+	base := Args{}.With("kind", "issue")
+	_ = base.With("kind", "advisory").WithList("x", []string{"y"})
+	if base.Get("kind") != "issue" || base.has("x") {
+		t.Fatal("With changed its receiver")
+	}
+	if !Values(map[string]string{"f": "true"}).Bool("f") || Values(map[string]string{"f": "no"}).Bool("f") {
+		t.Fatal("Bool")
+	}
+}
+
+// TestTableAgreesWithItself: every action has a summary, no argument is
+// both required and optional, and every name in a shipped playbook is in
+// the table with the arguments it takes.
+func TestTableAgreesWithItself(t *testing.T) {
+	if len(Names()) < 29 {
+		t.Fatalf("only %d actions", len(Names()))
+	}
+	for _, n := range Names() {
+		spec, _ := Spec(n)
+		if spec.Name != n || spec.Summary == "" {
+			t.Errorf("%s: spec %+v", n, spec)
+		}
+		for _, r := range spec.Required {
+			for _, o := range spec.Optional {
+				if r == o {
+					t.Errorf("%s: %s is required and optional", n, r)
+				}
+			}
+		}
+	}
+	if _, err := playbooks.Load(nil, playbooks.Options{Actions: CheckArgs}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBuildChecksRequiredAndIncident: a missing argument is an *ArgError
+// naming it; an action that works inside an incident refuses to build
+// without one; an unknown name is refused.
+func TestBuildChecksRequiredAndIncident(t *testing.T) {
+	s, inc := fixture(t)
+	_, err := s.Build(t.Context(), inc, "key.isolate", Args{})
+	var ae *ArgError
+	if !errors.As(err, &ae) || ae.Arg != "path" {
+		t.Fatalf("missing path: %v", err)
+	}
+	if _, err := s.Build(t.Context(), nil, "evidence.quarantine", Args{}.WithList("paths", []string{"x"})); err == nil || !strings.Contains(err.Error(), "incident") {
+		t.Fatalf("quarantine without an incident: %v", err)
+	}
+	if _, err := s.Build(t.Context(), inc, "key.shred", Args{}); err == nil {
+		t.Fatal("unknown action built")
+	}
+	if _, err := s.Build(t.Context(), inc, "gh.pause", Args{}.With("repo", "o/r")); err == nil || !strings.Contains(err.Error(), "no GitHub client") {
+		t.Fatalf("GitHub without a client: %v", err)
+	}
+	if _, err := s.Build(t.Context(), inc, "gh.pause", Args{}.With("repo", "not a repo")); !errors.As(err, &ae) || ae.Arg != "repo" {
+		t.Fatalf("bad repo: %v", err)
+	}
+}
+
+// TestBuildUsesTheSession: the GitHub client comes from the session's
+// factory (a drill's simulator), the actor and the key passphrase too.
+func TestBuildUsesTheSession(t *testing.T) {
+	s, inc := fixture(t)
+	calls := 0
+	s.GitHub = func() (*github.Client, error) {
+		calls++
+		return github.New(github.Config{Token: "t", BaseURL: "http://127.0.0.1:1/"})
+	}
+	act, err := s.Build(t.Context(), inc, "gh.pause", Args{}.With("repo", "o/r"))
+	if err != nil || calls != 1 {
+		t.Fatalf("%v, %d calls", err, calls)
+	}
+	if p, ok := act.(*actions.PauseWorkflows); !ok || p.Repo.String() != "o/r" || p.Pattern != github.DefaultSecretPattern {
+		t.Fatalf("%#v", act)
+	}
+
+	// An encrypted key without a passphrase source is ErrEncrypted; with
+	// one, it loads and the built action's key is wiped after the run.
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	pemBytes, err := signing.MarshalEncryptedPrivateKeyPEM(priv, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, file := filepath.Join(dir, "k.pem"), filepath.Join(dir, "feed.json")
+	os.WriteFile(key, pemBytes, 0o600)
+	os.WriteFile(file, []byte("{}"), 0o644)
+	args := Args{}.With("file", file).With("key", key)
+	if _, err := s.Build(t.Context(), nil, "file.sign", args); !errors.Is(err, signing.ErrEncrypted) {
+		t.Fatalf("no passphrase: %v", err)
+	}
+	s.Passphrase = func(string, bool) signing.Passphrase { return func() ([]byte, error) { return []byte("pw"), nil } }
+	act, err = s.Build(t.Context(), nil, "file.sign", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := act.(*actions.SignFile)
+	if sf.Out != file+".sig" {
+		t.Fatalf("default out %q", sf.Out)
+	}
+	if _, err := (&actions.Runner{Yes: true}).Run(context.Background(), act); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range sf.Key {
+		if b != 0 {
+			t.Fatal("the key outlived the run")
+		}
+	}
+}
+
+// TestStepActionNamesWhatIsMissing: a step's action built from the facts
+// names every missing fact.
+func TestStepActionNamesWhatIsMissing(t *testing.T) {
+	s, inc := fixture(t)
+	_, err := s.StepAction(t.Context(), inc, "isolate-key")
+	var me *actions.MissingFactsError
+	if !errors.As(err, &me) || len(me.Names) == 0 {
+		t.Fatalf("%v", err)
+	}
+	if _, err := s.StepAction(t.Context(), inc, "no-such-step"); err == nil || !strings.Contains(err.Error(), "no-such-step") {
+		t.Fatalf("%v", err)
+	}
+}

@@ -1,0 +1,157 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/internal/wasmsig"
+)
+
+// Evidence, keys, signatures and modules.
+func init() {
+	register(
+		entry{Spec: actions.Spec{Name: "evidence.quarantine", Summary: "move files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
+			needsIncident: true, build: func(b *builder) (actions.Action, error) { return b.take(true) }},
+		entry{Spec: actions.Spec{Name: "evidence.add", Summary: "copy files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
+			needsIncident: true, build: func(b *builder) (actions.Action, error) { return b.take(false) }},
+		entry{Spec: actions.Spec{Name: "key.isolate", Summary: "move a private key out of service, mode 0000", Required: []string{"path"}, Optional: []string{"to"}},
+			needsIncident: true, build: buildIsolate},
+		entry{Spec: actions.Spec{Name: "key.generate", Summary: "generate an Ed25519 key pair", Required: []string{"out"}, Optional: []string{"format"}},
+			build: buildGenerate},
+		entry{Spec: actions.Spec{Name: "file.sign", Summary: "write a detached Ed25519 signature", Required: []string{"file", "key"}, Optional: []string{"out"}},
+			build: buildSignFile},
+		entry{Spec: actions.Spec{Name: "checksums.make", Summary: "write a checksums manifest", Required: []string{"files", "out"}, Optional: []string{"sign", "sig", "version", "repository", "tag"}},
+			build: buildChecksums},
+		entry{Spec: actions.Spec{Name: "wasm.sign", Summary: "add an Ed25519 signature to a module", Required: []string{"file", "key"}, Optional: []string{"out", "pubkey", "detached", "layout"}},
+			build: buildWasmSign},
+		entry{Spec: actions.Spec{Name: "wasm.scan", Summary: "find the modules a key signed", Required: []string{"paths"}, Optional: []string{"key_id", "pubkey"}},
+			needsIncident: true, build: buildWasmScan},
+		entry{Spec: actions.Spec{Name: "wasm.resign", Summary: "drop a key's signatures from modules and add a new one", Required: []string{"paths", "key"}, Optional: []string{"drop_key_id", "drop_pubkey", "pubkey", "out_dir", "layout"}},
+			build: buildResign},
+		entry{Spec: actions.Spec{Name: "wasm.show", Summary: "save a module's signature information into the evidence", Required: []string{"file"}},
+			needsIncident: true, build: func(b *builder) (actions.Action, error) {
+				return &actions.ShowModule{File: b.args.Get("file"), Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor}, nil
+			}},
+	)
+}
+
+func (b *builder) take(move bool) (actions.Action, error) {
+	prot, err := b.protected()
+	if err != nil {
+		return nil, err
+	}
+	return &actions.Take{Store: b.evidenceStore(), Paths: b.args.List("paths"), Recursive: b.args.Bool("recursive"), Move: move, Actor: b.s.Actor, Protect: prot}, nil
+}
+
+func buildIsolate(b *builder) (actions.Action, error) {
+	dir, err := b.s.KeyStoreDir(b.inc, b.args.Get("to"))
+	if err != nil {
+		return nil, err
+	}
+	st := evidence.NewKeyStore(dir)
+	st.Now = b.s.Now
+	prot, err := b.protected()
+	if err != nil {
+		return nil, err
+	}
+	path := b.args.Get("path")
+	// Isolating needs no passphrase: only a file's is used (for the
+	// fingerprint), never a question.
+	return &actions.IsolateKey{Store: st, Path: path, Pass: b.s.passphrase(path, false), Actor: b.s.Actor, Protect: prot}, nil
+}
+
+func buildGenerate(b *builder) (actions.Action, error) {
+	f := b.args.Get("format")
+	switch f {
+	case "":
+		f = "pem"
+	case "pem", "wsc":
+	default:
+		return nil, b.formErr("format", fmt.Errorf("%q is not pem or wsc", f))
+	}
+	g := &actions.GenerateKey{Prefix: b.args.Get("out"), Format: f}
+	if b.s.NewPassphrase != nil {
+		pw, err := b.s.NewPassphrase()
+		if err != nil {
+			return nil, err
+		}
+		g.Passphrase = pw
+	}
+	return g, nil
+}
+
+func buildSignFile(b *builder) (actions.Action, error) {
+	priv, err := b.privateKey("key")
+	if err != nil {
+		return nil, err
+	}
+	out := b.args.Get("out")
+	if out == "" {
+		out = b.args.Get("file") + ".sig"
+	}
+	return &actions.SignFile{File: b.args.Get("file"), Out: out, Key: priv}, nil
+}
+
+func buildChecksums(b *builder) (actions.Action, error) {
+	out := b.args.Get("out")
+	m := &actions.MakeChecksums{Files: b.args.List("files"), Out: out, Now: b.s.Now,
+		Meta: signing.Manifest{Version: b.args.Get("version"), Repository: b.args.Get("repository"), Tag: b.args.Get("tag")}}
+	if b.args.Get("sign") != "" {
+		priv, err := b.privateKey("sign")
+		if err != nil {
+			return nil, err
+		}
+		m.SignKey, m.SigOut = priv, b.args.Get("sig")
+		if m.SigOut == "" {
+			m.SigOut = filepath.Join(filepath.Dir(out), "checksums.sig")
+		}
+	}
+	return m, nil
+}
+
+func buildWasmSign(b *builder) (actions.Action, error) {
+	k, withKID, err := b.moduleKey("key", "pubkey")
+	if err != nil {
+		return nil, err
+	}
+	out := b.args.Get("out")
+	if out == "" {
+		out = b.args.Get("file")
+	}
+	return &actions.SignModule{File: b.args.Get("file"), Out: out, Detached: b.args.Get("detached"), Key: k.Private,
+		Opts: wasmsig.SignOptions{KeyID: withKID, Layout: b.args.Get("layout")}}, nil
+}
+
+func buildWasmScan(b *builder) (actions.Action, error) {
+	kid, pub, err := b.keySelector("key_id", "pubkey")
+	if err != nil {
+		return nil, err
+	}
+	return &actions.ScanModules{Paths: b.args.List("paths"), KeyID: kid, Pub: pub, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor}, nil
+}
+
+func buildResign(b *builder) (actions.Action, error) {
+	kid, dpub, err := b.keySelector("drop_key_id", "drop_pubkey")
+	if err != nil {
+		return nil, err
+	}
+	files, err := b.modules("paths")
+	if err != nil {
+		return nil, err
+	}
+	k, withKID, err := b.moduleKey("key", "pubkey")
+	if err != nil {
+		return nil, err
+	}
+	if dpub != nil && dpub.Equal(k.Public) {
+		clear(k.Private)
+		return nil, errors.New("the new key is the key being dropped")
+	}
+	// Inside an incident each original is first copied into the evidence.
+	return &actions.ResignModules{Files: files, DropKID: kid, DropPub: dpub, Key: k.Private, OutDir: b.args.Get("out_dir"), Actor: b.s.Actor,
+		Keep: b.evidenceStore(), Opts: wasmsig.SignOptions{KeyID: withKID, Layout: b.args.Get("layout")}}, nil
+}

@@ -1,0 +1,177 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/export"
+	"github.com/firebreak-dev/firebreak/internal/github"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/severity"
+)
+
+// DefaultAuditPaths are what gh.audit collects the commits of when no paths
+// are given: workflows, advisories and the published key.
+var DefaultAuditPaths = []string{".github/workflows", "advisories", "clawsec-signing-public.pem", ".github/actions"}
+
+// publishLimit keeps an issue or comment body under GitHub's 65,536
+// characters.
+const publishLimit = 65000
+
+// GitHub: workflows, runs, secrets, audit, publication.
+func init() {
+	gh := func(name, summary string, required, optional []string, build func(*builder, *github.Client, github.Repo) (actions.Action, error)) entry {
+		return entry{Spec: actions.Spec{Name: name, Summary: summary, Required: append([]string{"repo"}, required...), Optional: optional},
+			needsIncident: true, build: func(b *builder) (actions.Action, error) {
+				c, repo, err := b.github()
+				if err != nil {
+					return nil, err
+				}
+				return build(b, c, repo)
+			}}
+	}
+	register(
+		gh("gh.pause", "disable the signing workflows", nil, []string{"workflows"},
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				return &actions.PauseWorkflows{Client: c, Repo: repo, Files: b.args.List("workflows"), Pattern: b.s.pattern()}, nil
+			}),
+		gh("gh.resume", "re-enable the workflows this incident paused", nil, nil,
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				evs, err := b.timeline()
+				if err != nil {
+					return nil, err
+				}
+				return &actions.ResumeWorkflows{Client: c, Repo: repo, Paused: actions.PausedBy(evs, repo.String())}, nil
+			}),
+		gh("gh.cancel-runs", "cancel queued and running runs of the paused or signing workflows", nil, []string{"force", "deadline"}, buildCancelRuns),
+		gh("gh.secret-set", "set a GitHub Actions secret from a file", []string{"name", "file"}, []string{"env"},
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				return &actions.SetSecret{Client: c, Repo: repo, Env: b.args.Get("env"), Name: b.args.Get("name"), File: b.args.Get("file")}, nil
+			}),
+		gh("gh.secret-delete", "delete a GitHub Actions secret", []string{"name"}, []string{"env"},
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				return &actions.DeleteSecret{Client: c, Repo: repo, Env: b.args.Get("env"), Name: b.args.Get("name")}, nil
+			}),
+		gh("gh.audit", "save commits touching signing paths and workflow runs into the evidence", []string{"since"}, []string{"paths"},
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				since, err := incident.ParseTime(b.args.Get("since"), b.s.now())
+				if err != nil {
+					return nil, b.argErr("since", err)
+				}
+				paths := b.args.List("paths")
+				if len(paths) == 0 {
+					paths = DefaultAuditPaths
+				}
+				return &actions.Audit{Client: c, Repo: repo, Since: since, Paths: paths, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Now: b.s.Now}, nil
+			}),
+		gh("gh.publish", "publish the record as an issue, a comment on issue N or a draft advisory", []string{"kind"}, []string{"issue"}, buildPublish),
+	)
+}
+
+// github makes the client and reads the repository argument.
+func (b *builder) github() (*github.Client, github.Repo, error) {
+	repo, err := github.ParseRepo(b.args.Get("repo"))
+	if err != nil {
+		return nil, github.Repo{}, b.formErr("repo", err)
+	}
+	if b.s.GitHub == nil {
+		return nil, github.Repo{}, errors.New("this session has no GitHub client")
+	}
+	c, err := b.s.GitHub()
+	if err != nil {
+		return nil, github.Repo{}, err
+	}
+	return c, repo, nil
+}
+
+// buildCancelRuns cancels the runs of the workflows this incident paused
+// or, when it paused none, of every signing workflow.
+func buildCancelRuns(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+	evs, err := b.timeline()
+	if err != nil {
+		return nil, err
+	}
+	x := &actions.CancelRuns{Client: c, Repo: repo, Workflows: actions.PausedBy(evs, repo.String()), Force: b.args.Bool("force"), Sleep: b.s.Sleep}
+	if d := b.args.Get("deadline"); d != "" {
+		if x.Deadline, err = time.ParseDuration(d); err != nil || x.Deadline <= 0 {
+			return nil, b.formErr("deadline", fmt.Errorf("%q is not a positive duration (2m, 90s)", d))
+		}
+	}
+	if len(x.Workflows) > 0 {
+		return x, nil
+	}
+	all, err := c.Workflows(b.ctx, repo, b.s.pattern())
+	if err != nil {
+		return nil, err
+	}
+	if err := github.Unreadable(all); err != nil {
+		return nil, &HintError{Err: err, Hint: "nothing was cancelled; retry once the cause is fixed"}
+	}
+	for _, w := range all {
+		if w.Uses.IsSigning() {
+			x.Workflows = append(x.Workflows, actions.PausedWorkflow{ID: w.ID, File: w.File, Name: w.Name, Prior: w.State})
+		}
+	}
+	return x, nil
+}
+
+// buildPublish publishes the record as it is now: an issue, a comment on
+// an issue, or a draft security advisory with the incident's severity.
+func buildPublish(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+	kind := b.args.Get("kind")
+	p := &actions.Publish{Client: c, Repo: repo, Kind: kind, Title: "Incident " + b.inc.Header.ID + ": " + b.inc.Header.Title}
+	switch kind {
+	case "issue", "advisory":
+	case "comment":
+		n, err := strconv.Atoi(b.args.Get("issue"))
+		if err != nil || n <= 0 {
+			return nil, b.formErr("issue", fmt.Errorf("%q is not an issue number", b.args.Get("issue")))
+		}
+		p.Issue = n
+	default:
+		return nil, b.formErr("kind", fmt.Errorf("%q is not issue, comment or advisory", kind))
+	}
+	rec, _, err := b.s.Record(b.ctx, b.inc)
+	if err != nil {
+		return nil, err
+	}
+	var md strings.Builder
+	if err := export.WriteMarkdown(&md, rec); err != nil {
+		return nil, err
+	}
+	p.Body = md.String()
+	if len(p.Body) > publishLimit {
+		p.Body = p.Body[:publishLimit] + "\n\n… (truncated: the full record is in the incident's exports)\n"
+	}
+	if kind == "advisory" {
+		evs, err := b.timeline()
+		if err != nil {
+			return nil, err
+		}
+		st := incident.Derive(b.inc.Header, b.inc.Playbook, evs)
+		p.Advisory = github.AdvisoryRequest{
+			Summary:         b.inc.Header.Title,
+			Description:     "Incident " + b.inc.Header.ID + " (" + b.inc.Playbook.Title + ").\n\nAffected artifacts, impacted window and remediation will be added here before publication.",
+			Severity:        advisorySeverity(st.Severity),
+			Vulnerabilities: []github.AdvisoryVulnerability{{Package: github.AdvisoryPackage{Ecosystem: "other", Name: repo.Name}}},
+		}
+	}
+	return p, nil
+}
+
+// advisorySeverity is the advisory severity GitHub takes for a level.
+func advisorySeverity(l severity.Level) string {
+	switch l {
+	case severity.Critical:
+		return "critical"
+	case severity.High:
+		return "high"
+	case severity.Medium:
+		return "medium"
+	}
+	return "low"
+}

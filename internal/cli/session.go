@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
+	"github.com/firebreak-dev/firebreak/internal/github"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+)
+
+// sessionOpts are what one command adds to the session its actions are
+// built in.
+type sessionOpts struct {
+	gh       *ghFlags // --api-url and --secret-pattern; nil: the defaults
+	pattern  *regexp.Regexp
+	passFile string // --passphrase-file
+	newPass  []byte // what key.generate encrypts the new key with
+	// quiet: never ask on the terminal (the console and the drills own it).
+	quiet bool
+}
+
+// session is the app.Session this invocation's actions are built in: its
+// workspace, actor and clock; GitHub from the environment (or the drill's
+// simulator); passphrases from --passphrase-file or the terminal.
+func (a *invocation) session(o sessionOpts) *app.Session {
+	s := &app.Session{Workspace: a.ws, Actor: a.actor, Now: a.now, Sleep: a.ghSleep, SecretPattern: o.pattern, Contacts: a.contacts}
+	s.GitHub = a.github
+	if s.GitHub == nil {
+		apiURL := ""
+		if o.gh != nil {
+			apiURL = o.gh.apiURL
+		}
+		s.GitHub = func() (*github.Client, error) { return a.ghNew(apiURL) }
+	}
+	if o.newPass != nil {
+		s.NewPassphrase = func() ([]byte, error) { return o.newPass, nil }
+	}
+	s.Passphrase = func(path string, ask bool) signing.Passphrase {
+		if !ask && o.passFile == "" {
+			return nil
+		}
+		if o.quiet && o.passFile == "" {
+			return nil
+		}
+		return a.passphrase(o.passFile, path)
+	}
+	return s
+}
+
+// act builds the action name for a direct command (its arguments from
+// flags: a bad one is a usage error) and runs it through the pipeline.
+func (a *invocation) act(inc *incident.Incident, pf *pipeFlags, o sessionOpts, name string, args app.Args) (*actions.Outcome, error) {
+	act, err := a.session(o).Build(a.ctx, inc, name, args)
+	if err != nil {
+		var ae *app.ArgError
+		if errors.As(err, &ae) && ae.Form {
+			return nil, &usageError{msg: err.Error(), hint: hintFor(err)}
+		}
+		return nil, err
+	}
+	return a.runAction(inc, pf, act)
+}
+
+// consoleSession is the session the console and the drills build actions
+// in: it never asks on the terminal (the console owns it); an encrypted
+// key is signing.ErrEncrypted, which the console hands to the CLI.
+func (a *invocation) consoleSession() *app.Session {
+	return a.session(sessionOpts{quiet: true})
+}
+
+// stepAction builds a step's action the way the console does (tests).
+func (a *invocation) stepAction(ctx context.Context, inc *incident.Incident, step string) (actions.Action, error) {
+	return a.consoleSession().StepAction(ctx, inc, step)
+}
