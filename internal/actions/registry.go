@@ -8,4 +8,3 @@ type Spec struct {
 	Required []string
 	Optional []string
 }
-
