@@ -276,7 +276,7 @@ func (c commsModel) view() string {
 	if c.msg != "" || c.field != "" {
 		h--
 	}
-	panes(&b, left, right, leftW, rightW, h, c.st.Border.Render(" │ "))
+	panes(&b, scrollList(left, c.cursor, h, c.st.Muted.Render), right, leftW, rightW, h, c.st.Border.Render(" │ "))
 	if c.field != "" {
 		b.WriteString(c.input.View() + "\n")
 	} else if c.msg != "" {

@@ -174,6 +174,7 @@ func (h homeModel) view() string {
 	idW := min(max(h.w-62, 16), 44)
 	b.WriteString(h.st.Header.Render(fmt.Sprintf("  %-*s %-18s %-10s %-6s %-7s %s", idW, "ID", "SEVERITY", "PLAYBOOK", "STEPS", "AGE", "STATUS")) + "\n")
 	now := h.now()
+	rows := make([]string, 0, len(vis))
 	for i, r := range vis {
 		var line string
 		if r.Unreadable != "" {
@@ -196,6 +197,10 @@ func (h homeModel) view() string {
 		if i == h.cursor {
 			line = h.st.Selected.Render(pad("> "+strings.TrimPrefix(line, "  "), h.w))
 		}
+		rows = append(rows, line)
+	}
+	used := strings.Count(b.String(), "\n")
+	for _, line := range scrollList(rows, h.cursor, max(h.h-used, 1), h.st.Muted.Render) {
 		b.WriteString(line + "\n")
 	}
 	return b.String()

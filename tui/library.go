@@ -114,7 +114,8 @@ func (l libraryModel) view() string {
 	}
 	right := l.detail(ps[min(l.cursor, len(ps)-1)], rightW)
 	right = right[min(l.scroll, len(right)):]
-	panes(&b, left, right, leftW, rightW, max(l.h-1, 1), l.st.Border.Render(" │ "))
+	h := max(l.h-1, 1)
+	panes(&b, scrollList(left, l.cursor, h, l.st.Muted.Render), right, leftW, rightW, h, l.st.Border.Render(" │ "))
 	return b.String()
 }
 

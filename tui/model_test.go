@@ -63,6 +63,9 @@ func (f *fixture) open(id, title string) *incident.Incident {
 	for _, in := range p.Inputs {
 		if in.Required {
 			facts[in.Name] = "example-" + in.Name
+			if in.Name == "repo" {
+				facts[in.Name] = "example/signing"
+			}
 		}
 	}
 	inc, err := f.ws.Open(context.Background(), incident.OpenOptions{Playbook: p, Title: title, Actor: "alice", Facts: facts})

@@ -308,7 +308,7 @@ func (r runnerModel) view() string {
 	}
 	leftW := min(max(r.w*2/5, 30), 60)
 	rightW := max(r.w-leftW-3, 20)
-	left := r.stepList(leftW)
+	steps, at := r.stepList(leftW)
 	var right []string
 	if r.act.state != actIdle {
 		right = r.act.view(rightW, r.now())
@@ -319,6 +319,7 @@ func (r runnerModel) view() string {
 	if r.prompt != promptNone {
 		h--
 	}
+	left := scrollList(steps, at, h, r.st.Muted.Render)
 	var b strings.Builder
 	b.WriteString(r.st.Title.Render(truncate(clean(r.inc.Header.Title)+" — "+r.inc.Playbook.ID+" "+r.inc.Playbook.Title, r.w)) + "\n")
 	b.WriteString(truncate(r.metricsLine(), r.w) + "\n")
@@ -365,8 +366,10 @@ func (r runnerModel) metricsLine() string {
 	return strings.Join(parts, " · ")
 }
 
-func (r runnerModel) stepList(w int) []string {
+// stepList is the steps under their phases, and the line the cursor is on.
+func (r runnerModel) stepList(w int) ([]string, int) {
 	var out []string
+	at := 0
 	now := r.now()
 	phase := ""
 	for i, s := range r.steps {
@@ -381,7 +384,7 @@ func (r runnerModel) stepList(w int) []string {
 		ss := r.state.Steps[s.ID]
 		mark := "  "
 		if i == r.cursor {
-			mark = "> "
+			mark, at = "> ", len(out)
 		}
 		due := ""
 		if r.state.Overdue(s, now) {
@@ -400,7 +403,7 @@ func (r runnerModel) stepList(w int) []string {
 		out = append(out, line)
 	}
 	out = append(out, "", r.st.Muted.Render("[ ] pending [>] started [x] done [-] skipped [!] failed"))
-	return out
+	return out, at
 }
 
 func (r runnerModel) detail(w int) []string {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -104,4 +105,43 @@ func newInput(prompt, placeholder string) textinput.Model {
 	ti.Placeholder = placeholder
 	ti.Cursor.SetMode(cursor.CursorStatic)
 	return ti
+}
+
+// window picks which of n rows fit in h lines so that the cursor row is
+// always among them: all of them when they fit, else h rows with the
+// cursor kept in the middle (clamped at both ends).
+func window(n, cursor, h int) (from, to int) {
+	h = max(h, 1)
+	if n <= h {
+		return 0, n
+	}
+	cursor = min(max(cursor, 0), n-1)
+	from = min(max(cursor-h/2, 0), n-h)
+	return from, from + h
+}
+
+// scrollList fits a list's lines into h lines with its cursor line always
+// visible: every list of the console (incidents, steps, templates,
+// playbooks) goes through it. A longer list shows a window around the
+// cursor between two lines saying how much is above and below.
+func scrollList(lines []string, cursor, h int, muted func(...string) string) []string {
+	if len(lines) <= h || h < 3 {
+		if len(lines) > h && h > 0 {
+			from, to := window(len(lines), cursor, h)
+			return lines[from:to]
+		}
+		return lines
+	}
+	from, to := window(len(lines), cursor, h-2)
+	above, below := "", ""
+	if from > 0 {
+		above = fmt.Sprintf("  ↑ %d more", from)
+	}
+	if n := len(lines) - to; n > 0 {
+		below = fmt.Sprintf("  ↓ %d more", n)
+	}
+	out := make([]string, 0, h)
+	out = append(out, muted(above))
+	out = append(out, lines[from:to]...)
+	return append(out, muted(below))
 }

@@ -1,0 +1,96 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+)
+
+func TestWindowKeepsTheCursorVisible(t *testing.T) {
+	for _, tc := range []struct{ n, cursor, h, from, to int }{
+		{5, 0, 10, 0, 5},
+		{5, 4, 5, 0, 5},
+		{30, 0, 10, 0, 10},
+		{30, 29, 10, 20, 30},
+		{30, 15, 10, 10, 20},
+		{30, 99, 10, 20, 30},
+		{30, 3, 0, 3, 4},
+	} {
+		from, to := window(tc.n, tc.cursor, tc.h)
+		if from != tc.from || to != tc.to {
+			t.Errorf("window(%d, %d, %d) = %d, %d; want %d, %d", tc.n, tc.cursor, tc.h, from, to, tc.from, tc.to)
+		}
+	}
+	// Every cursor of every list length stays inside its window.
+	for n := 1; n < 40; n++ {
+		for h := 1; h < 12; h++ {
+			for c := 0; c < n; c++ {
+				if from, to := window(n, c, h); c < from || c >= to || to-from > h {
+					t.Fatalf("window(%d, %d, %d) = %d, %d", n, c, h, from, to)
+				}
+			}
+		}
+	}
+}
+
+// visibleLine reports whether a line of the screen holds all of want.
+func visibleLine(view string, want ...string) bool {
+	for _, l := range strings.Split(ansi.Strip(view), "\n") {
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(l, w)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSelectedRowStaysVisibleAt80x24: at 80×24 the last step of the
+// SIGNING process and the 25th incident of the list used to be off
+// screen when selected; the selected row (marked "> ") is always drawn,
+// and the frame still fits.
+func TestSelectedRowStaysVisibleAt80x24(t *testing.T) {
+	f := newFixture(t)
+	for i := 1; i <= 25; i++ {
+		f.open("INC-4", fmt.Sprintf("incident number %02d", i))
+	}
+	m := f.model(80, 24)
+	for i := 0; i < 24; i++ {
+		m = drive(t, m, down)
+		if !visibleLine(m.View(), "> ") {
+			t.Fatalf("after %d downs the selected incident is off screen:\n%s", i+1, m.View())
+		}
+		checkFrame(t, m.View(), 80, 24)
+	}
+	if !strings.Contains(m.View(), "more") {
+		t.Fatalf("a clipped list does not say so:\n%s", m.View())
+	}
+
+	f2 := newFixture(t)
+	inc := f2.open("SIGNING", "signing key leaked")
+	m = f2.model(80, 24)
+	m = drive(t, m, enter)
+	if m.screen != screenRunner {
+		t.Fatalf("screen %v", m.screen)
+	}
+	steps := inc.Playbook.Steps()
+	for i := 1; i < len(steps); i++ {
+		m = drive(t, m, down)
+		s := steps[i]
+		if !visibleLine(m.View(), "> ", s.Number) {
+			t.Fatalf("step %s (%d of %d) selected but not on screen:\n%s", s.Number, i+1, len(steps), m.View())
+		}
+		checkFrame(t, m.View(), 80, 24)
+	}
+	for range steps {
+		m = drive(t, m, tea.KeyMsg{Type: tea.KeyUp})
+	}
+	if !visibleLine(m.View(), "> ", steps[0].Number) {
+		t.Fatalf("back at the first step it is not on screen:\n%s", m.View())
+	}
+}
