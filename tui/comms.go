@@ -126,7 +126,7 @@ func writeCommsCmd(ctx context.Context, sess *app.Session, inc *incident.Inciden
 		if err != nil {
 			return commsWrittenMsg{id: inc.Header.ID, err: err}
 		}
-		w, _ := out.Result.Data.(app.FileWritten)
+		w, _ := out.Result.Data.(actions.FileResult)
 		return commsWrittenMsg{id: inc.Header.ID, path: w.Path, missing: w.Missing}
 	}
 }

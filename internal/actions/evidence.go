@@ -159,7 +159,7 @@ func (t *Take) Execute(ctx context.Context, progress func(Progress)) (*Result, e
 		Incident: t.inc,
 	})
 	t.entries = es
-	res := &Result{Data: map[string]any{"entries": es}}
+	res := &Result{Data: TakeResult{V: RecordVersion, Entries: es}}
 	if t.record == nil {
 		for _, e := range es {
 			res.Events = append(res.Events, evidenceEvent(op, e))
@@ -324,10 +324,10 @@ func (k *IsolateKey) Execute(ctx context.Context, progress func(Progress)) (*Res
 	})
 	k.entries = es
 	if err != nil {
-		return &Result{Data: map[string]any{"entries": es}}, err
+		return &Result{Data: IsolateResult{V: RecordVersion, Entries: es}}, err
 	}
 	e := es[0]
-	data := map[string]any{"entry": e, "fingerprint": k.fingerprint, "key_id": k.keyID, "store": k.Store.Dir}
+	data := IsolateResult{V: RecordVersion, Entry: &e, Fingerprint: k.fingerprint, KeyID: k.keyID, Store: k.Store.Dir}
 	summary := fmt.Sprintf("key %s isolated to %s (file sha256 %s, public key fingerprint %s)", k.Path, filepath.Join(k.Store.Dir, e.Name), e.SHA256, orNone(k.fingerprint))
 	res := &Result{Summary: summary, Data: data}
 	if rec == nil {

@@ -30,6 +30,7 @@ type PausedWorkflow struct {
 
 // PauseResult is the recorded result of gh.pause (and of gh.resume).
 type PauseResult struct {
+	V       int              `json:"v,omitempty"`
 	Repo    string           `json:"repo"`
 	Paused  []PausedWorkflow `json:"paused,omitempty"`
 	Resumed []PausedWorkflow `json:"resumed,omitempty"`
@@ -67,7 +68,7 @@ func (p *PauseWorkflows) Plan(ctx context.Context) (*Plan, error) {
 	}
 	found := map[string]bool{}
 	plan := &Plan{Action: "gh.pause", Destructive: true, Confirm: "pause"}
-	p.todo, p.res = nil, PauseResult{Repo: p.Repo.String()}
+	p.todo, p.res = nil, PauseResult{V: RecordVersion, Repo: p.Repo.String()}
 	for _, w := range wfs {
 		sel := want[w.File]
 		if len(p.Files) == 0 {
@@ -162,7 +163,7 @@ func (rw *ResumeWorkflows) Plan(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("this incident has not paused any workflow in %s: nothing to resume", rw.Repo)
 	}
 	plan := &Plan{Action: "gh.resume", Destructive: true, Confirm: "resume"}
-	rw.todo, rw.res = nil, PauseResult{Repo: rw.Repo.String()}
+	rw.todo, rw.res = nil, PauseResult{V: RecordVersion, Repo: rw.Repo.String()}
 	for _, w := range rw.Paused {
 		st, err := rw.Client.WorkflowState(ctx, rw.Repo, w.ID)
 		if err != nil {
@@ -208,28 +209,24 @@ func PausedBy(events []journal.Event, repo string) []PausedWorkflow {
 	paused := map[int64]PausedWorkflow{}
 	var order []int64
 	for _, e := range evs {
-		if e.Kind != KindDone {
+		rec, ok := ParseRecord(e)
+		if !ok || e.Kind != KindDone || (rec.Action != "gh.pause" && rec.Action != "gh.resume") {
 			continue
 		}
-		var d struct {
-			Action string `json:"action"`
-			Result struct {
-				Data PauseResult `json:"data"`
-			} `json:"result"`
-		}
-		if json.Unmarshal(e.Data, &d) != nil || d.Result.Data.Repo != repo {
+		d, ok := Decode[PauseResult](rec)
+		if !ok || d.Repo != repo {
 			continue
 		}
-		switch d.Action {
+		switch rec.Action {
 		case "gh.pause":
-			for _, w := range d.Result.Data.Paused {
+			for _, w := range d.Paused {
 				if _, ok := paused[w.ID]; !ok {
 					order = append(order, w.ID)
 				}
 				paused[w.ID] = w
 			}
 		case "gh.resume":
-			for _, w := range d.Result.Data.Resumed {
+			for _, w := range d.Resumed {
 				delete(paused, w.ID)
 			}
 		}
@@ -349,7 +346,7 @@ func (cr *CancelRuns) Execute(ctx context.Context, _ func(Progress)) (*Result, e
 		}
 		cr.outcome = append(cr.outcome, o)
 	}
-	return &Result{Summary: fmt.Sprintf("cancelled %d run(s) in %s", len(cr.outcome), cr.Repo), Data: map[string]any{"repo": cr.Repo.String(), "runs": cr.outcome}}, nil
+	return &Result{Summary: fmt.Sprintf("cancelled %d run(s) in %s", len(cr.outcome), cr.Repo), Data: CancelResult{V: RecordVersion, Repo: cr.Repo.String(), Runs: cr.outcome}}, nil
 }
 
 // Verify re-reads each run.
@@ -426,7 +423,7 @@ func (s *SetSecret) Execute(ctx context.Context, _ func(Progress)) (*Result, err
 	}
 	sum := sha256.Sum256(v)
 	return &Result{Summary: fmt.Sprintf("secret %s set in %s from %s (sha256 of the file %s)", s.Name, s.Repo, s.File, hex.EncodeToString(sum[:])),
-		Data: map[string]any{"repo": s.Repo.String(), "env": s.Env, "name": s.Name, "file": s.File, "file_sha256": hex.EncodeToString(sum[:])}}, nil
+		Data: SecretResult{V: RecordVersion, Repo: s.Repo.String(), Env: s.Env, Name: s.Name, File: s.File, FileSHA256: hex.EncodeToString(sum[:])}}, nil
 }
 
 // Verify re-reads the secret's dates.
@@ -467,7 +464,7 @@ func (d *DeleteSecret) Execute(ctx context.Context, _ func(Progress)) (*Result, 
 	if err := d.Client.DeleteSecret(ctx, d.Repo, d.Env, d.Name); err != nil {
 		return nil, err
 	}
-	return &Result{Summary: fmt.Sprintf("secret %s deleted from %s", d.Name, d.Repo), Data: map[string]any{"repo": d.Repo.String(), "env": d.Env, "name": d.Name}}, nil
+	return &Result{Summary: fmt.Sprintf("secret %s deleted from %s", d.Name, d.Repo), Data: SecretResult{V: RecordVersion, Repo: d.Repo.String(), Env: d.Env, Name: d.Name}}, nil
 }
 
 // Verify lists the secrets again.
@@ -551,7 +548,7 @@ func (a *Audit) Execute(ctx context.Context, _ func(Progress)) (*Result, error) 
 	a.entry, a.recorded = &es[0], rec
 	summary := fmt.Sprintf("audit of %s since %s: %d commit(s) touching %s, %d run(s); saved as evidence %s sha256 %s",
 		a.Repo, a.Since.UTC().Format(time.RFC3339), len(rec.Commits), strings.Join(a.Paths, ", "), len(rec.Runs), es[0].Name, es[0].SHA256)
-	return &Result{Summary: summary, Data: map[string]any{"repo": a.Repo.String(), "commits": len(rec.Commits), "runs": len(rec.Runs), "evidence": es[0].Name, "sha256": es[0].SHA256},
+	return &Result{Summary: summary, Data: AuditResult{V: RecordVersion, Repo: a.Repo.String(), Commits: len(rec.Commits), Runs: len(rec.Runs), Evidence: es[0].Name, SHA256: es[0].SHA256},
 		Events: events}, nil
 }
 
@@ -608,7 +605,7 @@ func (p *Publish) Execute(ctx context.Context, _ func(Progress)) (*Result, error
 		return nil, err
 	}
 	return &Result{Summary: fmt.Sprintf("published %s %s in %s: %s", p.Kind, p.id, p.Repo, p.url),
-		Data: map[string]any{"repo": p.Repo.String(), "kind": p.Kind, "id": p.id, "url": p.url}}, nil
+		Data: PublishResult{V: RecordVersion, Repo: p.Repo.String(), Kind: p.Kind, ID: p.id, URL: p.url}}, nil
 }
 
 // Verify checks GitHub answered with what it created.

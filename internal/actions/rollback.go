@@ -151,7 +151,7 @@ func (f *FindFirstBad) Execute(ctx context.Context, progress func(Progress)) (*R
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]any{"file": f.File, "versions": f.Verified}
+	data := FirstBadResult{V: RecordVersion, File: f.File, Versions: f.Verified}
 	switch {
 	case f.good == nil:
 		return &Result{Data: data}, fmt.Errorf("no committed version of %s verifies with key %s: there is no known-good commit to go back to", f.File, signing.Fingerprint(f.Pub)[:16])
@@ -159,7 +159,7 @@ func (f *FindFirstBad) Execute(ctx context.Context, progress func(Progress)) (*R
 		return &Result{Summary: fmt.Sprintf("every version of %s verifies (%d checked): nothing to roll back", f.File, len(f.Verified)), Data: data},
 			fmt.Errorf("no bad commit: every committed version of %s verifies", f.File)
 	}
-	data["first_bad"], data["known_good"] = f.bad, f.good
+	data.FirstBad, data.KnownGood = f.bad, f.good
 	return &Result{
 		Summary: fmt.Sprintf("first bad commit %s at %s (%q); known good %s", short(f.bad.Hash), journal.FormatTime(f.bad.At)[:19]+"Z", f.bad.Subject, short(f.good.Hash)),
 		Data:    data,
@@ -231,7 +231,7 @@ func (r *RestoreFiles) Execute(ctx context.Context, progress func(Progress)) (*R
 		progress(Progress{Item: rel, Done: int64(i), Total: int64(len(r.Paths))})
 		b, _, err := r.Repo.Show(ctx, r.Commit, rel)
 		if err != nil {
-			return &Result{Data: map[string]any{"restored": done}}, err
+			return &Result{Data: RestoreResult{V: RecordVersion, Restored: done}}, err
 		}
 		path := filepath.Join(r.Repo.Dir, filepath.FromSlash(rel))
 		mode := os.FileMode(0o644)
@@ -239,15 +239,15 @@ func (r *RestoreFiles) Execute(ctx context.Context, progress func(Progress)) (*R
 			mode = fi.Mode().Perm()
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return &Result{Data: map[string]any{"restored": done}}, err
+			return &Result{Data: RestoreResult{V: RecordVersion, Restored: done}}, err
 		}
 		if err := fsutil.WriteFileAtomic(path, b, mode); err != nil {
-			return &Result{Data: map[string]any{"restored": done}}, err
+			return &Result{Data: RestoreResult{V: RecordVersion, Restored: done}}, err
 		}
 		done = append(done, rel)
 	}
 	return &Result{Summary: fmt.Sprintf("restored %d file(s) to their content at %s", len(done), short(r.Commit)),
-		Data: map[string]any{"commit": r.Commit, "restored": done, "sha256": r.want}}, nil
+		Data: RestoreResult{V: RecordVersion, Commit: r.Commit, Restored: done, SHA256: r.want}}, nil
 }
 
 func (r *RestoreFiles) Verify(context.Context, *Result) (*Verification, error) {
@@ -296,7 +296,7 @@ func (c *CommitFiles) Execute(ctx context.Context, _ func(Progress)) (*Result, e
 		return nil, err
 	}
 	c.commit = h
-	return &Result{Summary: "committed " + short(h) + ": " + strings.TrimSpace(c.Message), Data: map[string]any{"commit": h, "changes": c.changes}}, nil
+	return &Result{Summary: "committed " + short(h) + ": " + strings.TrimSpace(c.Message), Data: CommitResult{V: RecordVersion, Commit: h, Changes: c.changes}}, nil
 }
 
 func (c *CommitFiles) Verify(ctx context.Context, _ *Result) (*Verification, error) {
@@ -336,7 +336,7 @@ func (w *RecordWindow) Execute(context.Context, func(Progress)) (*Result, error)
 		return nil, fmt.Errorf("record.window: the first bad commit (%s) is in the future", journal.FormatTime(w.From))
 	}
 	window := fmt.Sprintf("%s to %s (%s)", w.From.UTC().Format("2006-01-02 15:04Z"), w.to.Format("2006-01-02 15:04Z"), incident.FormatSpan(w.to.Sub(w.From)))
-	return &Result{Summary: "impacted window: " + window, Data: map[string]any{"from": w.From, "to": w.to, "window": window},
+	return &Result{Summary: "impacted window: " + window, Data: WindowResult{V: RecordVersion, From: w.From, To: w.to, Window: window},
 		Events: []journal.Entry{incident.MilestoneEntry("compromised", w.From), incident.MilestoneEntry("recovered", w.to), incident.FactEntry("impacted_window", window)}}, nil
 }
 

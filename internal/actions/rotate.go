@@ -89,27 +89,27 @@ func (u *UpdatePins) Execute(ctx context.Context, progress func(Progress)) (*Res
 	var updated []string
 	for i, f := range u.Files {
 		if err := ctx.Err(); err != nil {
-			return &Result{Summary: "stopped", Data: map[string]any{"updated": updated}}, err
+			return &Result{Summary: "stopped", Data: PinsResult{V: RecordVersion, Updated: updated}}, err
 		}
 		progress(Progress{Item: f, Done: int64(i), Total: int64(len(u.Files))})
 		b, mode, err := readText(f)
 		if err != nil {
-			return &Result{Data: map[string]any{"updated": updated}}, err
+			return &Result{Data: PinsResult{V: RecordVersion, Updated: updated}}, err
 		}
 		out, n, err := signing.ReplaceKeyReferences(b, u.Old, u.New)
 		if err != nil {
-			return &Result{Data: map[string]any{"updated": updated}}, err
+			return &Result{Data: PinsResult{V: RecordVersion, Updated: updated}}, err
 		}
 		if n == 0 {
 			continue
 		}
 		if err := fsutil.WriteFileAtomic(f, out, mode); err != nil {
-			return &Result{Data: map[string]any{"updated": updated}}, err
+			return &Result{Data: PinsResult{V: RecordVersion, Updated: updated}}, err
 		}
 		updated = append(updated, f)
 	}
 	return &Result{Summary: fmt.Sprintf("updated the public key in %d file(s) to %s", len(updated), signing.Fingerprint(u.New)),
-		Data: map[string]any{"updated": updated, "old": signing.Fingerprint(u.Old), "new": signing.Fingerprint(u.New)}}, nil
+		Data: PinsResult{V: RecordVersion, Updated: updated, Old: signing.Fingerprint(u.Old), New: signing.Fingerprint(u.New)}}, nil
 }
 
 func (u *UpdatePins) Verify(context.Context, *Result) (*Verification, error) {
@@ -183,15 +183,15 @@ func (u *UseSecret) Execute(ctx context.Context, _ func(Progress)) (*Result, err
 		}
 		b, mode, err := readText(f)
 		if err != nil {
-			return &Result{Data: map[string]any{"updated": updated}}, err
+			return &Result{Data: PinsResult{V: RecordVersion, Updated: updated}}, err
 		}
 		out := u.from.ReplaceAll(b, []byte("secrets."+u.To))
 		if err := fsutil.WriteFileAtomic(f, out, mode); err != nil {
-			return &Result{Data: map[string]any{"updated": updated}}, err
+			return &Result{Data: PinsResult{V: RecordVersion, Updated: updated}}, err
 		}
 		updated = append(updated, f)
 	}
-	return &Result{Summary: fmt.Sprintf("%d workflow file(s) now use secret %s", len(updated), u.To), Data: map[string]any{"updated": updated, "from": u.From, "to": u.To}}, nil
+	return &Result{Summary: fmt.Sprintf("%d workflow file(s) now use secret %s", len(updated), u.To), Data: UseSecretResult{V: RecordVersion, Updated: updated, From: u.From, To: u.To}}, nil
 }
 
 func (u *UseSecret) Verify(context.Context, *Result) (*Verification, error) {
@@ -238,7 +238,7 @@ func (c *CheckFingerprint) Execute(ctx context.Context, _ func(Progress)) (*Resu
 	}
 	c.fp = signing.Fingerprint(pub)
 	c.viaOpenSSL, c.opensslErr = opensslFingerprint(ctx, c.PubPath)
-	res := &Result{Summary: "fingerprint of " + c.PubPath + ": " + c.fp, Data: map[string]any{"fingerprint": c.fp, "openssl": c.viaOpenSSL}}
+	res := &Result{Summary: "fingerprint of " + c.PubPath + ": " + c.fp, Data: FingerprintResult{V: RecordVersion, Fingerprint: c.fp, OpenSSL: c.viaOpenSSL}}
 	if c.RecordAs != "" {
 		res.Events = append(res.Events, incident.FactEntry(c.RecordAs, c.fp))
 	}
@@ -385,7 +385,7 @@ func (s *VerifySignatures) Execute(ctx context.Context, progress func(Progress))
 		}
 	}
 	return &Result{Summary: fmt.Sprintf("%d of %d check(s) as expected: key %s %s", ok, len(s.checks), signing.Fingerprint(s.Pub)[:16], s.expect()),
-		Data: map[string]any{"fingerprint": signing.Fingerprint(s.Pub), "expect_valid": s.ExpectValid, "checks": s.checks}}, nil
+		Data: SignaturesResult{V: RecordVersion, Fingerprint: signing.Fingerprint(s.Pub), ExpectValid: s.ExpectValid, Checks: s.checks}}, nil
 }
 
 func (s *VerifySignatures) Verify(context.Context, *Result) (*Verification, error) {
@@ -459,7 +459,7 @@ func (o *VerifyOpenSSL) Execute(ctx context.Context, _ func(Progress)) (*Result,
 		for _, sf := range o.Signed {
 			o.checks = append(o.checks, Check{What: "openssl verifies " + sf.File, OK: true, Skipped: true, Detail: "skipped: openssl is not installed"})
 		}
-		return &Result{Summary: "openssl is not installed: external verification skipped", Data: map[string]any{"skipped": true}}, nil
+		return &Result{Summary: "openssl is not installed: external verification skipped", Data: SignaturesResult{V: RecordVersion, Skipped: true, Checks: o.checks}}, nil
 	}
 	tmp, err := os.MkdirTemp(o.Scratch, ".openssl-*")
 	if err != nil {
@@ -491,7 +491,7 @@ func (o *VerifyOpenSSL) Execute(ctx context.Context, _ func(Progress)) (*Result,
 		c.Detail = "openssl: " + firstLine(said)
 		o.checks = append(o.checks, c)
 	}
-	return &Result{Summary: fmt.Sprintf("openssl checked %d signature(s)", len(o.Signed)), Data: map[string]any{"checks": o.checks}}, nil
+	return &Result{Summary: fmt.Sprintf("openssl checked %d signature(s)", len(o.Signed)), Data: SignaturesResult{V: RecordVersion, Checks: o.checks}}, nil
 }
 
 func (o *VerifyOpenSSL) Verify(context.Context, *Result) (*Verification, error) {

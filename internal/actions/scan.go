@@ -79,17 +79,12 @@ func (s *ScanModules) Execute(ctx context.Context, progress func(Progress)) (*Re
 		return nil, err
 	}
 	s.entry = &es[0]
-	type mod struct {
-		Path   string `json:"path"`
-		SHA256 string `json:"sha256"`
-		Valid  bool   `json:"valid"`
-	}
-	var mods []mod
+	var mods []ScannedModule
 	for _, r := range s.found {
-		mods = append(mods, mod{r.Path, r.SHA256, r.Valid})
+		mods = append(mods, ScannedModule{r.Path, r.SHA256, r.Valid})
 	}
 	summary := fmt.Sprintf("%d module(s) signed by key %s (%d scanned); list saved as evidence %s", len(s.found), hex.EncodeToString(s.KeyID), len(rs), es[0].Name)
-	return &Result{Summary: summary, Data: map[string]any{"key_id": hex.EncodeToString(s.KeyID), "modules": mods, "counts": s.summary, "list": es[0].Name, "list_sha256": es[0].SHA256},
+	return &Result{Summary: summary, Data: ScanResult{V: RecordVersion, KeyID: hex.EncodeToString(s.KeyID), Modules: mods, Counts: s.summary, List: es[0].Name, ListSHA256: es[0].SHA256},
 		Events: events}, nil
 }
 

@@ -61,7 +61,7 @@ func (s *ShowModule) Execute(ctx context.Context, _ func(Progress)) (*Result, er
 		}
 	}
 	summary := fmt.Sprintf("signature information of %s (%s; key ids %s) saved as %s", s.File, inf.Signature, strings.Join(kids, ", "), es[0].Name)
-	return &Result{Summary: summary, Data: map[string]any{"file": s.File, "signature": inf.Signature, "key_ids": kids, "evidence": es[0].Name},
+	return &Result{Summary: summary, Data: ShowResult{V: RecordVersion, File: s.File, Signature: inf.Signature, KeyIDs: kids, Evidence: es[0].Name},
 		Events: events}, nil
 }
 

@@ -92,7 +92,7 @@ func (g *GenerateKey) Execute(ctx context.Context, _ func(Progress)) (*Result, e
 	id := fmt.Sprintf("%x", signing.WscKeyID(pub))
 	return &Result{
 		Summary: fmt.Sprintf("generated Ed25519 key %s: fingerprint %s, wsc key id %s", pubPath, fp, id),
-		Data:    map[string]any{"private_key": privPath, "public_key": pubPath, "fingerprint": fp, "key_id": id, "format": g.Format, "encrypted": len(g.Passphrase) > 0},
+		Data:    GenerateResult{V: RecordVersion, PrivateKey: privPath, PublicKey: pubPath, Fingerprint: fp, KeyID: id, Format: g.Format, Encrypted: len(g.Passphrase) > 0},
 	}, nil
 }
 
@@ -181,7 +181,7 @@ func (s *SignFile) Execute(ctx context.Context, _ func(Progress)) (*Result, erro
 	}
 	fp := signing.Fingerprint(s.Key.Public().(ed25519.PublicKey))
 	return &Result{Summary: fmt.Sprintf("signed %s into %s with key %s", s.File, s.Out, fp),
-		Data: map[string]any{"file": s.File, "signature": s.Out, "fingerprint": fp}}, nil
+		Data: SignFileResult{V: RecordVersion, File: s.File, Signature: s.Out, Fingerprint: fp}}, nil
 }
 
 // Verify reads the signature back and checks it over the file as it is now.
@@ -287,13 +287,13 @@ func (m *MakeChecksums) Execute(ctx context.Context, progress func(Progress)) (*
 	if err := fsutil.WriteFileAtomic(m.Out, b, 0o644); err != nil {
 		return nil, err
 	}
-	data := map[string]any{"manifest": m.Out, "files": len(man.Files)}
+	data := ChecksumsResult{V: RecordVersion, Manifest: m.Out, Files: len(man.Files)}
 	if m.SignKey != nil {
 		if err := fsutil.WriteFileAtomic(m.SigOut, signing.SignDetached(m.SignKey, b), 0o644); err != nil {
 			return nil, err
 		}
-		data["signature"] = m.SigOut
-		data["fingerprint"] = signing.Fingerprint(m.SignKey.Public().(ed25519.PublicKey))
+		data.Signature = m.SigOut
+		data.Fingerprint = signing.Fingerprint(m.SignKey.Public().(ed25519.PublicKey))
 	}
 	return &Result{Summary: fmt.Sprintf("wrote %s (%d files)", m.Out, len(man.Files)), Data: data}, nil
 }

@@ -23,22 +23,12 @@ func KeyStores(inc *incident.Incident, evs []journal.Event) []*evidence.Store {
 	own := filepath.Join(inc.Dir, "keys")
 	out := []*evidence.Store{evidence.NewKeyStore(own)}
 	seen := map[string]bool{filepath.Clean(own): true}
-	for _, e := range evs {
-		if e.Kind != KindDone {
+	for _, d := range Done(evs, "key.isolate") {
+		r, ok := Decode[IsolateResult](d.Record)
+		if !ok || r.Store == "" {
 			continue
 		}
-		var d struct {
-			Action string `json:"action"`
-			Result struct {
-				Data struct {
-					Store string `json:"store"`
-				} `json:"data"`
-			} `json:"result"`
-		}
-		if json.Unmarshal(e.Data, &d) != nil || d.Action != "key.isolate" || d.Result.Data.Store == "" {
-			continue
-		}
-		dir := filepath.Clean(d.Result.Data.Store)
+		dir := filepath.Clean(r.Store)
 		if !seen[dir] {
 			seen[dir] = true
 			out = append(out, evidence.NewKeyStore(dir))

@@ -83,7 +83,7 @@ func (s *SignModule) Execute(ctx context.Context, _ func(Progress)) (*Result, er
 	before, after := sha256.Sum256(raw), sha256.Sum256(out)
 	return &Result{
 		Summary: fmt.Sprintf("signed %s into %s (sha256 %x -> %x)", s.File, s.Out, before[:8], after[:8]),
-		Data:    map[string]any{"file": s.File, "out": s.Out, "detached": s.Detached, "sha256_before": hex.EncodeToString(before[:]), "sha256_after": hex.EncodeToString(after[:])},
+		Data:    SignModuleResult{V: RecordVersion, File: s.File, Out: s.Out, Detached: s.Detached, Before: hex.EncodeToString(before[:]), After: hex.EncodeToString(after[:])},
 	}, nil
 }
 
@@ -226,7 +226,7 @@ func (r *ResignModules) Execute(ctx context.Context, progress func(Progress)) (*
 		progress(Progress{Item: t.File, Done: int64(i + 1), Total: int64(len(r.todo))})
 	}
 	res.Summary = fmt.Sprintf("re-signed %d module(s); key %s dropped", len(r.done), hex.EncodeToString(r.DropKID))
-	res.Data = map[string]any{"modules": r.done, "skipped": r.skipped}
+	res.Data = ResignResult{V: RecordVersion, Modules: r.done, Skipped: r.skipped}
 	return res, nil
 }
 

@@ -220,19 +220,11 @@ func (x *exportAction) Execute(ctx context.Context, _ func(actions.Progress)) (*
 		return nil, err
 	}
 	x.w = w
-	return &actions.Result{Summary: "exported the record to " + w.Path, Data: FileWritten{Path: w.Path, SHA256: w.SHA256}, Events: []journal.Entry{w.Event}}, nil
+	return &actions.Result{Summary: "exported the record to " + w.Path, Data: actions.FileResult{V: actions.RecordVersion, Path: w.Path, SHA256: w.SHA256}, Events: []journal.Entry{w.Event}}, nil
 }
 
 func (x *exportAction) Verify(context.Context, *actions.Result) (*actions.Verification, error) {
 	return verifyWritten(x.w), nil
-}
-
-// FileWritten is the result of an action that wrote one file.
-type FileWritten struct {
-	// Missing, for a message, are the fields marked missing in it.
-	Missing []string `json:"missing,omitempty"`
-	Path    string   `json:"path"`
-	SHA256  string   `json:"sha256"`
 }
 
 func verifyWritten(w *Written) *actions.Verification {
@@ -272,7 +264,7 @@ func (x *commsAction) Execute(context.Context, func(actions.Progress)) (*actions
 		return nil, err
 	}
 	x.w = w
-	return &actions.Result{Summary: "rendered " + x.tmpl.Name + " into " + w.Path, Data: FileWritten{Missing: x.missed, Path: w.Path, SHA256: w.SHA256}, Events: []journal.Entry{w.Event}}, nil
+	return &actions.Result{Summary: "rendered " + x.tmpl.Name + " into " + w.Path, Data: actions.FileResult{V: actions.RecordVersion, Missing: x.missed, Path: w.Path, SHA256: w.SHA256}, Events: []journal.Entry{w.Event}}, nil
 }
 
 func (x *commsAction) Verify(context.Context, *actions.Result) (*actions.Verification, error) {
@@ -295,13 +287,7 @@ func (x *consistencyAction) Execute(context.Context, func(actions.Progress)) (*a
 		return nil, err
 	}
 	x.found = found
-	return &actions.Result{Summary: fmt.Sprintf("checked %d key reference(s) against %s", len(found), x.pin), Data: ConsistencyChecked{Pin: x.pin, Findings: found}}, nil
-}
-
-// ConsistencyChecked is the result of key.check-consistency.
-type ConsistencyChecked struct {
-	Findings []signing.Finding `json:"findings"`
-	Pin      string            `json:"pin"`
+	return &actions.Result{Summary: fmt.Sprintf("checked %d key reference(s) against %s", len(found), x.pin), Data: actions.ConsistencyResult{V: actions.RecordVersion, Pin: x.pin, Findings: found}}, nil
 }
 
 func (x *consistencyAction) Verify(context.Context, *actions.Result) (*actions.Verification, error) {

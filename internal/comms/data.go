@@ -1,11 +1,11 @@
 package comms
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 )
@@ -17,37 +17,20 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// actionResult finds the newest action.done of an action and returns its
-// time and result data.
-func actionResult(evs []journal.Event, action string) (time.Time, map[string]any) {
-	var at time.Time
-	var data map[string]any
-	for _, e := range evs {
-		if e.Kind != "action.done" {
-			continue
-		}
-		var d struct {
-			Action string `json:"action"`
-			Result struct {
-				Data map[string]any `json:"data"`
-			} `json:"result"`
-		}
-		if json.Unmarshal(e.Data, &d) != nil || d.Action != action {
-			continue
-		}
-		if e.At.After(at) || at.IsZero() {
-			at, data = e.At, d.Result.Data
+// latest finds the newest action.done of an action and returns its time
+// and its result, decoded as the action's result type.
+func latest[T any](evs []journal.Event, action string) (time.Time, T, bool) {
+	var (
+		at    time.Time
+		out   T
+		found bool
+	)
+	for _, d := range actions.Done(evs, action) {
+		if r, ok := actions.Decode[T](d.Record); ok && (!found || d.Event.At.After(at)) {
+			at, out, found = d.Event.At, r, true
 		}
 	}
-	return at, data
-}
-
-func str(m map[string]any, k string) string {
-	if m == nil {
-		return ""
-	}
-	s, _ := m[k].(string)
-	return s
+	return at, out, found
 }
 
 // Data gathers every field the templates know from an incident: its
@@ -74,25 +57,22 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 	d["window_start"] = d["compromised_at"]
 	d["window_end"] = d["contained_at"]
 
-	if at, r := actionResult(evs, "key.isolate"); !at.IsZero() {
+	if at, r, ok := latest[actions.IsolateResult](evs, "key.isolate"); ok {
 		d["revoked_at"] = when(at)
-		if fp := str(r, "fingerprint"); fp != "" {
-			d["old_fingerprint"] = fp
+		if r.Fingerprint != "" {
+			d["old_fingerprint"] = r.Fingerprint
 		}
-		if kid := str(r, "key_id"); kid != "" && d["key_id"] == "" {
-			d["key_id"] = kid
+		if r.KeyID != "" && d["key_id"] == "" {
+			d["key_id"] = r.KeyID
 		}
 	}
-	if _, r := actionResult(evs, "wasm.scan"); r != nil {
-		if kid := str(r, "key_id"); kid != "" && d["key_id"] == "" {
-			d["key_id"] = kid
+	if _, r, ok := latest[actions.ScanResult](evs, "wasm.scan"); ok {
+		if r.KeyID != "" && d["key_id"] == "" {
+			d["key_id"] = r.KeyID
 		}
 		var lines []string
-		if mods, ok := r["modules"].([]any); ok {
-			for _, m := range mods {
-				mm, _ := m.(map[string]any)
-				lines = append(lines, fmt.Sprintf("- %s (sha256 %s)", str(mm, "path"), str(mm, "sha256")))
-			}
+		for _, m := range r.Modules {
+			lines = append(lines, fmt.Sprintf("- %s (sha256 %s)", m.Path, m.SHA256))
 		}
 		if len(lines) > 0 {
 			d["affected_modules"] = strings.Join(lines, "\n")
@@ -101,15 +81,15 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 		}
 		d["affected_artifacts"] = d["affected_modules"]
 	}
-	if at, r := actionResult(evs, "key.generate"); !at.IsZero() {
+	if at, r, ok := latest[actions.GenerateResult](evs, "key.generate"); ok {
 		d["new_key_at"] = when(at)
-		d["new_key_id"] = str(r, "key_id")
-		d["new_fingerprint"] = str(r, "fingerprint")
-		if pub := str(r, "public_key"); pub != "" {
-			d["new_public_key"] = "attached: " + pub + " (fingerprint " + str(r, "fingerprint") + ")"
+		d["new_key_id"] = r.KeyID
+		d["new_fingerprint"] = r.Fingerprint
+		if r.PublicKey != "" {
+			d["new_public_key"] = "attached: " + r.PublicKey + " (fingerprint " + r.Fingerprint + ")"
 		}
 	}
-	if at, _ := actionResult(evs, "wasm.resign"); !at.IsZero() {
+	if at, _, ok := latest[actions.ResignResult](evs, "wasm.resign"); ok {
 		d["resigned_at"] = when(at)
 	}
 	var ms []string

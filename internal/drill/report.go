@@ -126,9 +126,14 @@ func NewReport(inc *incident.Incident, sandbox []actions.Check, sabotage string,
 				sr.State = string(playbooks.Skipped)
 			}
 		case actions.KindDone, actions.KindFailed:
-			var rec actionRecord
-			_ = json.Unmarshal(e.Data, &rec) // a record without checks has none
-			sr.Summary, sr.Checks, sr.Error = e.Summary, rec.Verification.Checks, ""
+			rec, ok := actions.ParseRecord(e)
+			if !ok {
+				rec = &actions.Record{}
+			}
+			sr.Summary, sr.Checks, sr.Error = e.Summary, nil, ""
+			if rec.Verification != nil { // a record without checks has none
+				sr.Checks = rec.Verification.Checks
+			}
 			if sr.Checks == nil {
 				sr.Checks = []actions.Check{}
 			}
@@ -201,14 +206,6 @@ func AcceptanceOf(rows []HistoryRow) Acceptance {
 	}
 	a.Met = a.Rotation != "" && a.Rollback != ""
 	return a
-}
-
-// actionRecord is what the report reads of an action.done/failed event.
-type actionRecord struct {
-	Error        string `json:"error"`
-	Verification struct {
-		Checks []actions.Check `json:"checks"`
-	} `json:"verification"`
 }
 
 func mark(c actions.Check) string {
@@ -361,9 +358,24 @@ func (r *Report) Save(ctx context.Context, inc *incident.Incident, actor string,
 	}
 	_, err = inc.Record(context.WithoutCancel(ctx), journal.Entry{Actor: actor, Kind: KindFinished,
 		Summary: fmt.Sprintf("%s drill %s in %s", r.Kind, strings.ToLower(verdict(r.Passed)), ms(r.DurationMS)),
-		Data: map[string]any{"kind": r.Kind, "passed": r.Passed, "duration_ms": r.DurationMS, "sabotage": r.Sabotage,
-			"report": jsonPath, "report_sha256": evidence.SumBytes(j), "markdown": mdPath, "markdown_sha256": evidence.SumBytes([]byte(md.String())), "stopped_at": r.StoppedAt}})
+		Data: Finished{V: actions.RecordVersion, Kind: r.Kind, Passed: r.Passed, DurationMS: r.DurationMS, Sabotage: r.Sabotage,
+			Report: jsonPath, ReportSHA256: evidence.SumBytes(j), Markdown: mdPath, MarkdownSHA256: evidence.SumBytes([]byte(md.String())), StoppedAt: r.StoppedAt}})
 	return jsonPath, mdPath, err
+}
+
+// Finished is the data of a drill.finished event: the verdict and where
+// the report is, with its hashes.
+type Finished struct {
+	V              int    `json:"v,omitempty"`
+	Kind           Kind   `json:"kind"`
+	Passed         bool   `json:"passed"`
+	DurationMS     int64  `json:"duration_ms"`
+	Sabotage       string `json:"sabotage"`
+	Report         string `json:"report"`
+	ReportSHA256   string `json:"report_sha256"`
+	Markdown       string `json:"markdown"`
+	MarkdownSHA256 string `json:"markdown_sha256"`
+	StoppedAt      string `json:"stopped_at"`
 }
 
 // HistoryRow is one drill in the workspace.
@@ -407,16 +419,13 @@ func History(ws *incident.Workspace) ([]HistoryRow, []error) {
 			if e.Kind != KindFinished {
 				continue
 			}
-			d := jsonData(e)
+			var d Finished
+			_ = json.Unmarshal(e.Data, &d) // a record that does not decode is a failed drill
 			row.Result = "failed"
-			if p, _ := d["passed"].(bool); p {
+			if d.Passed {
 				row.Result = "passed"
 			}
-			if n, ok := d["duration_ms"].(float64); ok {
-				row.DurationMS = int64(n)
-			}
-			row.Sabotage, _ = d["sabotage"].(string)
-			row.Report, _ = d["report"].(string)
+			row.DurationMS, row.Sabotage, row.Report = d.DurationMS, d.Sabotage, d.Report
 		}
 		rows = append(rows, row)
 	}

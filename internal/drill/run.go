@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -150,7 +149,7 @@ func (s *Sandbox) Check(ctx context.Context, inc *incident.Incident, actor strin
 		}
 	}
 	_, err = inc.Record(context.WithoutCancel(ctx), journal.Entry{Actor: actor, Kind: KindChecked,
-		Summary: fmt.Sprintf("sandbox checks: %d of %d passed", passed, len(checks)), Data: map[string]any{"checks": checks}})
+		Summary: fmt.Sprintf("sandbox checks: %d of %d passed", passed, len(checks)), Data: Checked{V: actions.RecordVersion, Checks: checks}})
 	return checks, err
 }
 
@@ -172,9 +171,8 @@ func short(h string) string {
 	return h
 }
 
-// jsonData decodes an event's data.
-func jsonData(e journal.Event) map[string]any {
-	var d map[string]any
-	_ = json.Unmarshal(e.Data, &d)
-	return d
+// Checked is the data of a drill.checked event.
+type Checked struct {
+	V      int             `json:"v,omitempty"`
+	Checks []actions.Check `json:"checks"`
 }

@@ -128,7 +128,7 @@ func (inc *Incident) SetFact(ctx context.Context, actor, name, value string, at 
 // with its result. The value must already be checked (CheckFacts).
 func FactEntry(name, value string) journal.Entry {
 	return journal.Entry{Kind: KindFact, Summary: fmt.Sprintf("fact %s = %s", name, oneLine(value, 120)),
-		Data: map[string]any{"name": name, "value": value}}
+		Data: FactData{Name: name, Value: value}}
 }
 
 // MilestoneEntry is the journal entry that records a milestone reached at
@@ -136,7 +136,7 @@ func FactEntry(name, value string) journal.Entry {
 func MilestoneEntry(name string, at time.Time) journal.Entry {
 	return journal.Entry{At: at, Kind: KindMilestone,
 		Summary: fmt.Sprintf("milestone %s at %s", name, journal.FormatTime(at)[:19]+"Z"),
-		Data:    map[string]any{"name": name}}
+		Data:    MilestoneData{Name: name}}
 }
 
 // Step applies a verb (start, done, skip, fail, reopen) to a step. Skip,
@@ -169,10 +169,7 @@ func (inc *Incident) Step(ctx context.Context, actor, ref, verb, reason string, 
 	if reason != "" {
 		summary += " — " + oneLine(reason, 200)
 	}
-	data := map[string]any{"from": string(from), "to": string(to)}
-	if reason != "" {
-		data["reason"] = reason
-	}
+	data := StepData{From: string(from), Reason: reason, To: string(to)}
 	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: playbooks.KindOf(verb), Step: step.ID, Summary: summary, Data: data})
 	return step, to, err
 }
@@ -201,10 +198,10 @@ func (inc *Incident) Note(ctx context.Context, actor, text, step string, at time
 		}
 		step = s.ID
 	}
-	data := map[string]any{}
+	var data NoteData
 	summary := text
 	if strings.ContainsAny(text, "\r\n") || len(text) > 200 {
-		data["text"] = text
+		data.Text = text
 		summary = oneLine(text, 200)
 	}
 	_, err := inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindNote, Step: step, Summary: summary, Data: data})
@@ -278,7 +275,7 @@ func (inc *Incident) SetSeverity(ctx context.Context, actor string, to severity.
 	}
 	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindSeverity,
 		Summary: fmt.Sprintf("severity %s → %s — %s", st.Severity.Both(), to.Both(), oneLine(reason, 200)),
-		Data:    map[string]any{"from": st.Severity.String(), "to": to.String(), "sev": to.SEV(), "reason": reason}})
+		Data:    SeverityData{From: st.Severity.String(), Reason: reason, SEV: to.SEV(), To: to.String()}})
 	return err
 }
 
@@ -291,10 +288,10 @@ func (inc *Incident) Close(ctx context.Context, actor, reason string, at time.Ti
 	if st.Closed {
 		return errors.New("the incident is already closed")
 	}
-	data := map[string]any{}
+	var data ClosedData
 	summary := "incident closed"
 	if r := strings.TrimSpace(reason); r != "" {
-		data["reason"] = r
+		data.Reason = r
 		summary += " — " + oneLine(r, 200)
 	}
 	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindClosed, Summary: summary, Data: data})

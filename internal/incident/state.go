@@ -1,7 +1,6 @@
 package incident
 
 import (
-	"encoding/json"
 	"sort"
 	"time"
 
@@ -97,23 +96,21 @@ func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
 		default:
 			continue // notes, actions, exports: timeline only
 		}
-		var d map[string]any
-		_ = json.Unmarshal(e.Data, &d)
-		str := func(k string) string { s, _ := d[k].(string); return s }
 		switch e.Kind {
 		case KindSeverity:
-			to, err := severity.Parse(str("to"))
+			d := decode[SeverityData](e.Data)
+			to, err := severity.Parse(d.To)
 			if err != nil {
 				continue
 			}
-			st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: e.At, Actor: e.Actor, From: st.Severity, To: to, Reason: str("reason")})
+			st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: e.At, Actor: e.Actor, From: st.Severity, To: to, Reason: d.Reason})
 			st.Severity = to
 		case KindFact:
-			if name := str("name"); name != "" {
-				st.Facts[name] = str("value")
+			if d := decode[FactData](e.Data); d.Name != "" {
+				st.Facts[d.Name] = d.Value
 			}
 		case KindMilestone:
-			if name := str("name"); name != "" {
+			if name := decode[MilestoneData](e.Data).Name; name != "" {
 				st.Milestones[name] = Milestone{At: e.At, Actor: e.Actor, Logged: e.Logged}
 			}
 		case KindClosed:
@@ -128,8 +125,9 @@ func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
 				// Two responders raced; the journal keeps both, the first wins.
 				continue
 			}
-			ss.State, ss.Actor, ss.At, ss.Reason = to, e.Actor, e.At, str("reason")
-			ss.History = append(ss.History, StepChange{At: e.At, Actor: e.Actor, Verb: verb, To: to, Reason: str("reason")})
+			reason := decode[StepData](e.Data).Reason
+			ss.State, ss.Actor, ss.At, ss.Reason = to, e.Actor, e.At, reason
+			ss.History = append(ss.History, StepChange{At: e.At, Actor: e.Actor, Verb: verb, To: to, Reason: reason})
 			st.Steps[e.Step] = ss
 		}
 	}
