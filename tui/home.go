@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -10,55 +9,11 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
 )
-
-// incidentRow is one line of the home screen.
-type incidentRow struct {
-	ID, Title, Playbook, Severity string
-	Drill, Closed                 bool
-	Created, Deadline             time.Time
-	Done, Total, Overdue          int
-	Unreadable                    string
-}
-
-func loadRows(ws *incident.Workspace, now time.Time) ([]incidentRow, error) {
-	ids, err := ws.IDs()
-	if err != nil {
-		return nil, err
-	}
-	var rows []incidentRow
-	for _, id := range ids {
-		inc, err := ws.Load(id)
-		if err != nil {
-			rows = append(rows, incidentRow{ID: id, Unreadable: err.Error()})
-			continue
-		}
-		st, err := inc.State()
-		if err != nil {
-			rows = append(rows, incidentRow{ID: id, Unreadable: err.Error()})
-			continue
-		}
-		r := incidentRow{ID: id, Title: inc.Header.Title, Playbook: inc.Header.Playbook.ID, Severity: st.Severity.Both(),
-			Drill: inc.Header.Drill, Closed: st.Closed, Created: inc.Header.Created, Deadline: st.ResponseDeadline()}
-		r.Done, r.Total = st.Progress()
-		for _, s := range inc.Playbook.Steps() {
-			if st.Overdue(s, now) {
-				r.Overdue++
-			}
-		}
-		rows = append(rows, r)
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		if rows[i].Closed != rows[j].Closed {
-			return !rows[i].Closed
-		}
-		return rows[i].Created.After(rows[j].Created)
-	})
-	return rows, nil
-}
 
 type openMsg struct{ id string }
 
@@ -72,7 +27,7 @@ type homeModel struct {
 	st     styles.Styles
 	nav    keys.Nav
 	now    func() time.Time
-	rows   []incidentRow
+	rows   []app.Summary
 	cursor int
 	filter textinput.Model
 	typing bool
@@ -86,19 +41,19 @@ func newHome(st styles.Styles, now func() time.Time) homeModel {
 
 func (h *homeModel) setSize(w, ht int) { h.w, h.h = w, ht }
 
-func (h *homeModel) setRows(rows []incidentRow) {
+func (h *homeModel) setRows(rows []app.Summary) {
 	h.rows = rows
 	h.cursor = min(h.cursor, max(len(h.visible())-1, 0))
 }
 
 func (h homeModel) filtering() bool { return h.typing }
 
-func (h homeModel) visible() []incidentRow {
+func (h homeModel) visible() []app.Summary {
 	q := strings.ToLower(strings.TrimSpace(h.filter.Value()))
 	if q == "" {
 		return h.rows
 	}
-	var out []incidentRow
+	var out []app.Summary
 	for _, r := range h.rows {
 		if strings.Contains(strings.ToLower(r.ID+" "+r.Title+" "+r.Playbook), q) {
 			out = append(out, r)
@@ -149,7 +104,7 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 	case key.Matches(km, h.nav.Library):
 		return h, func() tea.Msg { return libraryMsg{} }
 	case key.Matches(km, h.nav.Open):
-		if h.cursor < len(vis) && vis[h.cursor].Unreadable == "" {
+		if h.cursor < len(vis) && vis[h.cursor].Status != "unreadable" {
 			id := vis[h.cursor].ID
 			return h, func() tea.Msg { return openMsg{id: id} }
 		}
@@ -177,11 +132,11 @@ func (h homeModel) view() string {
 	rows := make([]string, 0, len(vis))
 	for i, r := range vis {
 		var line string
-		if r.Unreadable != "" {
-			line = fmt.Sprintf("  %-*s %s", idW, truncate(r.ID, idW), "UNREADABLE: "+clean(r.Unreadable))
+		if r.Status == "unreadable" {
+			line = fmt.Sprintf("  %-*s %s", idW, truncate(r.ID, idW), "UNREADABLE: "+clean(r.Error))
 		} else {
 			status := "OPEN"
-			if r.Closed {
+			if r.Closed() {
 				status = "closed"
 			}
 			if r.Drill {
@@ -190,8 +145,8 @@ func (h homeModel) view() string {
 			if r.Overdue > 0 {
 				status += fmt.Sprintf(" %d OVERDUE", r.Overdue)
 			}
-			line = fmt.Sprintf("  %-*s %-18s %-10s %-6s %-7s %s  %s", idW, truncate(r.ID, idW), r.Severity, r.Playbook,
-				fmt.Sprintf("%d/%d", r.Done, r.Total), incident.FormatSpan(now.Sub(r.Created)), status, clean(r.Title))
+			line = fmt.Sprintf("  %-*s %-18s %-10s %-6s %-7s %s  %s", idW, truncate(r.ID, idW), r.Level.Both(), r.Playbook,
+				fmt.Sprintf("%d/%d", r.StepsClosed, r.StepsTotal), incident.FormatSpan(now.Sub(r.Created)), status, clean(r.Title))
 		}
 		line = truncate(line, h.w)
 		if i == h.cursor {

@@ -178,7 +178,7 @@ func Run(ctx context.Context, o Options) error {
 // Messages.
 type (
 	incidentsLoadedMsg struct {
-		rows []incidentRow
+		rows []app.Summary
 		err  error
 	}
 	incidentLoadedMsg struct {
@@ -206,7 +206,7 @@ func (m Model) tickCmd() tea.Cmd {
 
 func loadIncidentsCmd(ws *incident.Workspace, now time.Time) tea.Cmd {
 	return func() tea.Msg {
-		rows, err := loadRows(ws, now)
+		rows, err := app.Summaries(ws, now, true)
 		return incidentsLoadedMsg{rows: rows, err: err}
 	}
 }

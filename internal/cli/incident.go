@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/export"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/severity"
@@ -119,24 +119,6 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-// incidentSummary is one row of "incident list --json".
-type incidentSummary struct {
-	ID               string    `json:"id"`
-	Title            string    `json:"title"`
-	Playbook         string    `json:"playbook"`
-	Severity         string    `json:"severity"`
-	SEV              string    `json:"sev"`
-	Drill            bool      `json:"drill"`
-	Status           string    `json:"status"`
-	Created          time.Time `json:"created"`
-	ResponseDeadline time.Time `json:"response_deadline"`
-	StepsClosed      int       `json:"steps_closed"`
-	StepsTotal       int       `json:"steps_total"`
-	Overdue          int       `json:"steps_overdue"`
-	LastEvent        time.Time `json:"last_event"`
-	Error            string    `json:"error,omitempty"`
-}
-
 var cmdIncidentList = &command{
 	name:    "incident list",
 	args:    "[--all] [--json]",
@@ -149,50 +131,8 @@ var cmdIncidentList = &command{
 	},
 }
 
-func (a *invocation) summaries(all bool) ([]incidentSummary, error) {
-	ids, err := a.ws.IDs()
-	if err != nil {
-		return nil, err
-	}
-	now := a.now()
-	out := []incidentSummary{}
-	for _, id := range ids {
-		inc, err := a.ws.Load(id)
-		if err != nil {
-			out = append(out, incidentSummary{ID: id, Status: "unreadable", Error: err.Error()})
-			continue
-		}
-		st, err := inc.State()
-		if err != nil {
-			out = append(out, incidentSummary{ID: id, Title: inc.Header.Title, Status: "unreadable", Error: err.Error()})
-			continue
-		}
-		if st.Closed && !all {
-			continue
-		}
-		s := incidentSummary{
-			ID: id, Title: inc.Header.Title, Playbook: inc.Header.Playbook.ID, Severity: st.Severity.String(),
-			SEV: st.Severity.SEV(), Drill: inc.Header.Drill, Status: "open", Created: inc.Header.Created,
-			ResponseDeadline: st.ResponseDeadline(), LastEvent: st.LastEvent,
-		}
-		if st.Closed {
-			s.Status = "closed"
-		}
-		s.StepsClosed, s.StepsTotal = st.Progress()
-		for _, step := range inc.Playbook.Steps() {
-			if st.Overdue(step, now) {
-				s.Overdue++
-			}
-		}
-		out = append(out, s)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if (out[i].Status == "open") != (out[j].Status == "open") {
-			return out[i].Status == "open"
-		}
-		return out[i].Created.After(out[j].Created)
-	})
-	return out, nil
+func (a *invocation) summaries(all bool) ([]app.Summary, error) {
+	return app.Summaries(a.ws, a.now(), all)
 }
 
 func (a *invocation) listIncidents(all bool) error {
@@ -414,16 +354,7 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 	}
 	a.printf("\nMetrics (WSC targets)\n")
 	for _, m := range st.Metrics() {
-		val := "not yet"
-		switch {
-		case m.Known && m.Met:
-			val = incident.FormatSpan(m.Value) + " — met"
-		case m.Known:
-			val = incident.FormatSpan(m.Value) + " — MISSED"
-		case !m.Due.IsZero():
-			val = "not yet, due " + stampUTC(m.Due)
-		}
-		a.printf("  %-21s %-36s target %-13s %s\n", m.Name, val, m.TargetText, m.Definition)
+		a.printf("  %-21s %-36s target %-13s %s\n", m.Name, m.Text(), m.TargetText, m.Definition)
 	}
 }
 

@@ -94,14 +94,7 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 	}
 	var ms []string
 	for _, m := range st.Metrics() {
-		v := "not yet measurable"
-		switch {
-		case m.Known && m.Met:
-			v = incident.FormatSpan(m.Value) + ", met"
-		case m.Known:
-			v = incident.FormatSpan(m.Value) + ", MISSED"
-		}
-		ms = append(ms, fmt.Sprintf("- %s (%s, target %s): %s", m.Name, m.Definition, m.TargetText, v))
+		ms = append(ms, fmt.Sprintf("- %s (%s, target %s): %s", m.Name, m.Definition, m.TargetText, m.Text()))
 	}
 	d["metrics"] = strings.Join(ms, "\n")
 	var tl []string

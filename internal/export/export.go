@@ -222,16 +222,4 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-func metricValue(m MetricRecord) string {
-	if !m.Known {
-		if m.Due != nil {
-			return "not yet (due " + stamp(*m.Due) + ")"
-		}
-		return "not yet measurable"
-	}
-	verdict := "MISSED"
-	if m.Met {
-		verdict = "met"
-	}
-	return incident.FormatSpan(m.Value) + " — " + verdict
-}
+func metricValue(m MetricRecord) string { return m.Metric.Text() }

@@ -161,3 +161,18 @@ func pad2(n int) string {
 	}
 	return itoa(n)
 }
+
+// Text is the metric's value as every front end and record writes it:
+// "3h12m — met", "5h — MISSED", "not yet (due 2026-12-02 09:00:00Z)" or
+// "not yet measurable".
+func (m Metric) Text() string {
+	switch {
+	case m.Known && m.Met:
+		return FormatSpan(m.Value) + " — met"
+	case m.Known:
+		return FormatSpan(m.Value) + " — MISSED"
+	case !m.Due.IsZero():
+		return "not yet (due " + m.Due.UTC().Format("2006-01-02 15:04:05Z") + ")"
+	}
+	return "not yet measurable"
+}

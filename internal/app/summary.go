@@ -1,0 +1,81 @@
+package app
+
+import (
+	"sort"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/severity"
+)
+
+// Summary is one incident at a glance: a row of `incident list` (its JSON
+// shape) and of the console's home screen.
+type Summary struct {
+	ID               string    `json:"id"`
+	Title            string    `json:"title"`
+	Playbook         string    `json:"playbook"`
+	Severity         string    `json:"severity"`
+	SEV              string    `json:"sev"`
+	Drill            bool      `json:"drill"`
+	Status           string    `json:"status"` // open | closed | unreadable
+	Created          time.Time `json:"created"`
+	ResponseDeadline time.Time `json:"response_deadline"`
+	StepsClosed      int       `json:"steps_closed"`
+	StepsTotal       int       `json:"steps_total"`
+	Overdue          int       `json:"steps_overdue"`
+	LastEvent        time.Time `json:"last_event"`
+	Error            string    `json:"error,omitempty"`
+
+	Level severity.Level `json:"-"`
+}
+
+// Closed reports whether the incident is closed.
+func (s Summary) Closed() bool { return s.Status == "closed" }
+
+// Summaries lists the workspace's incidents, open ones first, newest
+// first; closed ones only with all. An incident that does not load is
+// listed as unreadable with why, never dropped.
+func Summaries(ws *incident.Workspace, now time.Time, all bool) ([]Summary, error) {
+	ids, err := ws.IDs()
+	if err != nil {
+		return nil, err
+	}
+	out := []Summary{}
+	for _, id := range ids {
+		inc, err := ws.Load(id)
+		if err != nil {
+			out = append(out, Summary{ID: id, Status: "unreadable", Error: err.Error()})
+			continue
+		}
+		st, err := inc.State()
+		if err != nil {
+			out = append(out, Summary{ID: id, Title: inc.Header.Title, Status: "unreadable", Error: err.Error()})
+			continue
+		}
+		if st.Closed && !all {
+			continue
+		}
+		s := Summary{
+			ID: id, Title: inc.Header.Title, Playbook: inc.Header.Playbook.ID, Severity: st.Severity.String(),
+			SEV: st.Severity.SEV(), Drill: inc.Header.Drill, Status: "open", Created: inc.Header.Created,
+			ResponseDeadline: st.ResponseDeadline(), LastEvent: st.LastEvent, Level: st.Severity,
+		}
+		if st.Closed {
+			s.Status = "closed"
+		}
+		s.StepsClosed, s.StepsTotal = st.Progress()
+		for _, step := range inc.Playbook.Steps() {
+			if st.Overdue(step, now) {
+				s.Overdue++
+			}
+		}
+		out = append(out, s)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Closed() != out[j].Closed() {
+			return !out[i].Closed()
+		}
+		return out[i].Created.After(out[j].Created)
+	})
+	return out, nil
+}
