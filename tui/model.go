@@ -110,8 +110,9 @@ type Model struct {
 	newinc   newIncidentModel
 	evidence evidenceModel
 	comms    commsModel
-	sess     *app.Session
 	library  libraryModel
+	// sh is what the screens share: the session, the open incident.
+	sh shared
 
 	// watching is the incident whose journal the watch tick is checking
 	// (one watch at a time).
@@ -138,13 +139,13 @@ func New(ctx context.Context, o Options) Model {
 	m.runner = newRunner(st, o.Now)
 	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
 	m.runner.log, m.runner.act = o.Log, newAction(st, o.NoColor)
-	m.sess = o.Session
-	if m.sess != nil {
-		m.runner.build = m.sess.StepAction
+	m.sh = shared{ctx: ctx, opts: o, sess: o.Session}
+	if m.sh.sess != nil {
+		m.runner.build = m.sh.sess.StepAction
 	} else {
 		// Messages still go through the pipeline; only actions that
 		// need more than the workspace (GitHub, passphrases) are off.
-		m.sess = &app.Session{Workspace: o.Workspace, Actor: o.Actor, Now: o.Now}
+		m.sh.sess = &app.Session{Workspace: o.Workspace, Actor: o.Actor, Now: o.Now}
 	}
 	m.runner.tick = tea.Tick
 	m.runner.guide = newGuide(o.NoColor, o.DarkBackground)
@@ -273,210 +274,195 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(loadIncidentsCmd(m.opts.Workspace, m.opts.Now()), m.tickCmd())
 }
 
-// Update routes: sizes, the focus guard, global keys, domain messages, then
-// the active screen.
+// Update routes: sizes to every screen, the global keys, the incident's
+// loading and watching; each screen's own messages to that screen, and
+// everything else (the keys) to the active screen.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.route(msg)
+	return m, cmd
+}
+
+// screens is every screen, in their constants' order.
+var screens = []screen{screenHome, screenRunner, screenTimeline, screenNew, screenEvidence, screenComms, screenLibrary}
+
+// screenOf is the model of a screen.
+func (m *Model) screenOf(s screen) screenModel {
+	switch s {
+	case screenRunner:
+		return &m.runner
+	case screenTimeline:
+		return &m.timeline
+	case screenNew:
+		return &m.newinc
+	case screenEvidence:
+		return &m.evidence
+	case screenComms:
+		return &m.comms
+	case screenLibrary:
+		return &m.library
+	}
+	return &m.home
+}
+
+func (m *Model) active() screenModel { return m.screenOf(m.screen) }
+
+// deliver gives a message to a screen, then goes where it asked.
+func (m *Model) deliver(s screen, msg tea.Msg) tea.Cmd {
+	m.sh.going = false
+	cmd := m.screenOf(s).Update(msg, &m.sh)
+	if m.sh.going {
+		m.sh.going = false
+		return tea.Batch(cmd, m.goTo(m.sh.next))
+	}
+	return cmd
+}
+
+// goTo makes a screen the active one.
+func (m *Model) goTo(s screen) tea.Cmd {
+	m.screen = s
+	return m.screenOf(s).Enter(&m.sh)
+}
+
+func (m *Model) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.Width = msg.Width
-		body := m.bodyHeight()
-		m.home.setSize(msg.Width, body)
-		m.runner.setSize(msg.Width, body)
-		m.timeline.setSize(msg.Width, body)
-		m.evidence.setSize(msg.Width, body)
-		m.comms.setSize(msg.Width, body)
-		m.library.setSize(msg.Width, body)
-		return m, nil
+		for _, s := range screens {
+			m.screenOf(s).SetSize(msg.Width, m.bodyHeight())
+		}
+		return nil
 	case tea.KeyMsg:
-		if key.Matches(msg, m.gk.ForceQuit) {
-			// Safe: a running action is cancelled and records how far it
-			// got before the console ends; a second ctrl+c does not wait.
-			if m.runner.act.busy() && !m.quitting {
-				m.quitting = true
-				return m, m.runner.act.stop()
-			}
-			return m, tea.Quit
-		}
-		// Focus guard: a text field gets every key.
-		if m.typing() {
-			return m.updateActive(msg)
-		}
-		quitAsked := m.quitAsked
-		m.quitAsked = false
-		switch {
-		case key.Matches(msg, m.gk.Quit):
-			if m.runner.act.busy() {
-				if quitAsked {
-					m.quitting = true
-					return m, m.runner.act.stop()
-				}
-				m.quitAsked = true
-				return m, nil
-			}
-			return m, tea.Quit
-		case key.Matches(msg, m.gk.Help):
-			m.showAll = !m.showAll
-			return m, nil
-		case key.Matches(msg, m.gk.Back):
-			if m.err != nil {
-				m.err = nil
-				return m, nil
-			}
-			switch m.screen {
-			case screenTimeline, screenEvidence, screenComms:
-				m.screen = screenRunner
-				return m, nil
-			case screenLibrary:
-				m.screen = screenHome
-				return m, nil
-			case screenRunner:
-				if m.runner.act.state != actIdle {
-					break // esc cancels or dismisses the action (the runner's)
-				}
-				m.screen = screenHome
-				return m, loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
-			}
+		if done, cmd := m.globalKey(msg); done {
+			return cmd
 		}
 	case tickMsg:
-		return m, m.tickCmd()
+		return m.tickCmd()
 	case incidentsLoadedMsg:
 		if msg.err != nil {
 			m.err = msg.err
-			return m, nil
+			return nil
 		}
 		m.home.setRows(msg.rows)
-		return m, nil
+		return nil
 	case incidentLoadedMsg:
-		if msg.err != nil {
-			m.err = msg.err
-			return m, nil
-		}
-		m.runner.set(msg.inc, msg.st, msg.events, msg.stamp)
-		m.timeline.set(msg.events, msg.chain)
-		preview := m.runner.schedulePreview()
-		if m.screen == screenHome {
-			m.screen = screenRunner
-		}
-		if m.watching != msg.inc.Header.ID {
-			m.watching = msg.inc.Header.ID
-			return m, tea.Batch(preview, m.watchCmd(msg.inc.Journal.Dir(), msg.inc.Header.ID))
-		}
-		return m, preview
+		return m.incidentLoaded(msg)
 	case journalMsg:
 		if m.runner.inc == nil || m.runner.inc.Header.ID != msg.id || m.screen == screenHome || m.watching != msg.id {
 			m.watching = "" // the next incident opened starts a new watch
-			return m, nil
+			return nil
 		}
 		next := m.watchCmd(m.runner.inc.Journal.Dir(), msg.id)
 		if msg.stamp != m.runner.stamp {
-			return m, tea.Batch(next, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id))
+			return tea.Batch(next, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id))
 		}
-		return m, next
+		return next
 	case openMsg:
-		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
+		return loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	case actionDoneMsg:
 		if msg.err != nil {
 			m.err = fmt.Errorf("the action for %s did not complete (%v); the terminal showed why, and the timeline has whatever it did", msg.step, msg.err)
 		}
-		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
+		return loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	case actionFinishedMsg:
-		var cmd tea.Cmd
-		m.runner, cmd = m.runner.updateAction(msg, m.ctx)
+		cmd := m.deliver(screenRunner, msg)
 		if m.quitting {
-			return m, tea.Quit
+			return tea.Quit
 		}
-		return m, tea.Batch(cmd, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id))
+		return tea.Batch(cmd, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id))
 	case actionPlanMsg, actionProgressMsg, factSetMsg, previewDueMsg, previewMsg:
-		var cmd tea.Cmd
-		m.runner, cmd = m.runner.updateAction(msg, m.ctx)
-		return m, cmd
+		return m.deliver(screenRunner, msg)
 	case commsLoadedMsg, commsWrittenMsg, commsCopiedMsg:
-		var cmd tea.Cmd
-		m.comms, cmd = m.comms.update(msg, m.ctx, m.sess, m.runner.inc)
-		return m, cmd
+		return m.deliver(screenComms, msg)
 	case evidenceLoadedMsg, evidenceVerifiedMsg:
-		var cmd tea.Cmd
-		m.evidence, cmd = m.evidence.update(msg, m.ctx)
-		return m, cmd
+		return m.deliver(screenEvidence, msg)
 	case libraryMsg:
-		m.screen = screenLibrary
-		return m, nil
+		return m.goTo(screenLibrary)
 	case newMsg:
 		if m.opts.Library == nil {
 			m.err = errors.New("no playbook library loaded; open incidents with: firebreak incident open")
-			return m, nil
+			return nil
 		}
 		var cmd tea.Cmd
 		m.newinc, cmd = newNewIncident(m.opts.Library, m.opts.Now, m.opts.NoColor, m.width, m.bodyHeight(), msg.drill)
-		m.screen = screenNew
-		return m, cmd
+		return tea.Batch(cmd, m.goTo(screenNew))
 	case changedMsg:
 		if msg.err != nil {
 			m.err = msg.err
 		}
 		if msg.id == "" {
-			return m, loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
+			return loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
 		}
-		return m, loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
+		return loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	}
-	return m.updateActive(msg)
+	return m.deliver(m.screen, msg)
 }
 
-func (m Model) typing() bool {
-	switch m.screen {
-	case screenHome:
-		return m.home.filtering()
-	case screenRunner:
-		return m.runner.prompting()
-	case screenTimeline:
-		return m.timeline.filtering
-	case screenNew:
-		return true // the form gets every key; esc cancels it
-	case screenComms:
-		return m.comms.typing()
+// globalKey handles ctrl+c, q, ? and esc; done false passes the key on to
+// the active screen.
+func (m *Model) globalKey(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
+	if key.Matches(msg, m.gk.ForceQuit) {
+		// Safe: a running action is cancelled and records how far it
+		// got before the console ends; a second ctrl+c does not wait.
+		if m.runner.act.busy() && !m.quitting {
+			m.quitting = true
+			return true, m.runner.act.stop()
+		}
+		return true, tea.Quit
 	}
-	return false
+	if m.typing() { // focus guard: a text field gets every key
+		return false, nil
+	}
+	quitAsked := m.quitAsked
+	m.quitAsked = false
+	switch {
+	case key.Matches(msg, m.gk.Quit):
+		if !m.runner.act.busy() {
+			return true, tea.Quit
+		}
+		if quitAsked {
+			m.quitting = true
+			return true, m.runner.act.stop()
+		}
+		m.quitAsked = true
+		return true, nil
+	case key.Matches(msg, m.gk.Help):
+		m.showAll = !m.showAll
+		return true, nil
+	case key.Matches(msg, m.gk.Back):
+		if m.err != nil {
+			m.err = nil
+			return true, nil
+		}
+		if to, ok := m.active().Back(&m.sh); ok {
+			return true, m.goTo(to)
+		}
+	}
+	return false, nil
 }
 
-func (m Model) updateActive(msg tea.Msg) (tea.Model, tea.Cmd) {
-	var cmd tea.Cmd
-	switch m.screen {
-	case screenHome:
-		m.home, cmd = m.home.update(msg)
-	case screenRunner:
-		var to screen
-		m.runner, cmd, to = m.runner.update(msg, m.opts.Actor, m.ctx)
-		switch to {
-		case screenTimeline:
-			m.screen = screenTimeline
-		case screenEvidence:
-			m.screen = screenEvidence
-			cmd = m.evidence.open(m.runner.inc)
-		case screenComms:
-			m.screen = screenComms
-			cmd = m.comms.open(m.runner.inc, m.sess)
-		}
-	case screenTimeline:
-		m.timeline, cmd = m.timeline.update(msg)
-	case screenEvidence:
-		m.evidence, cmd = m.evidence.update(msg, m.ctx)
-	case screenComms:
-		m.comms, cmd = m.comms.update(msg, m.ctx, m.sess, m.runner.inc)
-	case screenLibrary:
-		m.library, cmd = m.library.update(msg)
-	case screenNew:
-		var done bool
-		m.newinc, cmd, done = m.newinc.update(msg, m.ctx, m.opts.Workspace, m.opts.Actor)
-		if done {
-			m.screen = screenHome
-			if cmd == nil {
-				cmd = loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
-			}
-		}
+// incidentLoaded shows a (re)loaded incident and starts watching its
+// journal.
+func (m *Model) incidentLoaded(msg incidentLoadedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.err = msg.err
+		return nil
 	}
-	return m, cmd
+	m.sh.inc = msg.inc
+	m.runner.set(msg.inc, msg.st, msg.events, msg.stamp)
+	m.timeline.set(msg.events, msg.chain)
+	preview := m.runner.schedulePreview()
+	if m.screen == screenHome {
+		m.screen = screenRunner
+	}
+	if m.watching != msg.inc.Header.ID {
+		m.watching = msg.inc.Header.ID
+		return tea.Batch(preview, m.watchCmd(msg.inc.Journal.Dir(), msg.inc.Header.ID))
+	}
+	return preview
 }
+
+func (m Model) typing() bool { return m.active().Typing() }
 
 func (m Model) bodyHeight() int { return max(m.height-2, 1) }
 
@@ -492,23 +478,7 @@ func (m Model) View() string {
 	var b strings.Builder
 	b.WriteString(m.statusBar())
 	b.WriteByte('\n')
-	body := ""
-	switch m.screen {
-	case screenHome:
-		body = m.home.view()
-	case screenRunner:
-		body = m.runner.view()
-	case screenTimeline:
-		body = m.timeline.view()
-	case screenNew:
-		body = m.newinc.view()
-	case screenEvidence:
-		body = m.evidence.view()
-	case screenComms:
-		body = m.comms.view()
-	case screenLibrary:
-		body = m.library.view()
-	}
+	body := m.active().View()
 	if m.err != nil {
 		body = m.st.Bad.Render("ERROR: "+clean(m.err.Error())) + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
 	}
@@ -553,45 +523,17 @@ func (m Model) statusBar() string {
 }
 
 func (m Model) shortHelp() []key.Binding {
+	if m.screen == screenNew {
+		return []key.Binding{m.gk.Cancel, m.gk.ForceQuit} // the form has every key; esc cancels it
+	}
 	g := []key.Binding{m.gk.Help, m.gk.Quit}
-	if m.typing() && m.screen != screenNew {
+	if m.typing() {
 		// A field has every key, ? and q included: only ctrl+c is global.
 		g = []key.Binding{m.gk.ForceQuit}
 	}
-	switch m.screen {
-	case screenHome:
-		return append(m.home.shortHelp(), g...)
-	case screenRunner:
-		return append(m.runner.shortHelp(), g...)
-	case screenTimeline:
-		return append(m.timeline.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
-	case screenNew:
-		return []key.Binding{m.gk.Cancel, m.gk.ForceQuit}
-	case screenEvidence:
-		return append(m.evidence.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
-	case screenComms:
-		return append(m.comms.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
-	case screenLibrary:
-		return append(m.library.shortHelp(), append([]key.Binding{m.gk.Back}, g...)...)
-	}
-	return g
+	return append(m.active().Help(), g...)
 }
 
 func (m Model) fullHelp() [][]key.Binding {
-	g := []key.Binding{m.gk.Help, m.gk.Back, m.gk.Quit, m.gk.ForceQuit}
-	switch m.screen {
-	case screenHome:
-		return [][]key.Binding{m.home.shortHelp(), g}
-	case screenRunner:
-		return [][]key.Binding{m.runner.fullHelp(), g}
-	case screenTimeline:
-		return [][]key.Binding{m.timeline.shortHelp(), g}
-	case screenEvidence:
-		return [][]key.Binding{m.evidence.shortHelp(), g}
-	case screenComms:
-		return [][]key.Binding{m.comms.shortHelp(), g}
-	case screenLibrary:
-		return [][]key.Binding{m.library.shortHelp(), g}
-	}
-	return [][]key.Binding{g}
+	return [][]key.Binding{m.active().FullHelp(), {m.gk.Help, m.gk.Back, m.gk.Quit, m.gk.ForceQuit}}
 }
