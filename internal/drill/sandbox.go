@@ -179,6 +179,12 @@ type builder struct {
 	now  time.Time
 	repo *gitrepo.Repo
 	key  ed25519.PrivateKey
+
+	keyPEM, pubPEM []byte
+	pins           []string          // the pinned copies of the public key
+	keyFiles       []string          // every file holding it (a stale one too)
+	workflows      map[string]string // path: content
+	checksumFiles  []string          // what the release's manifest lists
 }
 
 func (b *builder) write(rel string, data []byte) error {
@@ -226,69 +232,96 @@ func module(name string) []byte {
 
 func ptr[T any](v T) *T { return &v }
 
+// build makes the sandbox: the signing key, a repository with its pinned
+// keys, workflows and signed history, the GitHub simulator, and the facts
+// the drill incident opens with.
 func (b *builder) build(ctx context.Context) error {
-	s := b.s
-	repo, err := gitrepo.Init(ctx, s.RepoDir)
+	repo, err := gitrepo.Init(ctx, b.s.RepoDir)
 	if err != nil {
 		return err
 	}
 	b.repo = repo
-	_, b.key, err = ed25519.GenerateKey(rand.Reader)
-	if err != nil {
+	for _, step := range []func(context.Context) error{b.keys, b.pinned, b.history, b.simulator} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	b.facts()
+	return nil
+}
+
+// keys generates the current signing key and writes it and its public key.
+func (b *builder) keys(context.Context) error {
+	s := b.s
+	var err error
+	if _, b.key, err = ed25519.GenerateKey(rand.Reader); err != nil {
 		return err
 	}
-	pub := b.key.Public().(ed25519.PublicKey)
-	keyPEM, err := signing.MarshalPrivateKeyPEM(b.key)
-	if err != nil {
+	if b.keyPEM, err = signing.MarshalPrivateKeyPEM(b.key); err != nil {
 		return err
 	}
-	pubPEM, err := signing.MarshalPublicKeyPEM(pub)
-	if err != nil {
+	if b.pubPEM, err = signing.MarshalPublicKeyPEM(b.key.Public().(ed25519.PublicKey)); err != nil {
 		return err
 	}
 	s.CurrentKey, s.CurrentPub = filepath.Join(s.KeysDir, "current.pem"), filepath.Join(s.KeysDir, "current.pub.pem")
 	s.NewKeyPrefix = filepath.Join(s.KeysDir, "next")
-	if err := os.WriteFile(s.CurrentKey, keyPEM, 0o600); err != nil {
+	if err := os.WriteFile(s.CurrentKey, b.keyPEM, 0o600); err != nil {
 		return err
 	}
-	if err := os.WriteFile(s.CurrentPub, pubPEM, 0o644); err != nil {
-		return err
-	}
-	fp := signing.Fingerprint(pub)
+	return os.WriteFile(s.CurrentPub, b.pubPEM, 0o644)
+}
 
-	// The pinned copies of the public key.
-	pins := []string{"advisories/feed-signing-public.pem", "clawsec-signing-public.pem"}
-	for _, p := range pins {
-		if err := b.write(p, pubPEM); err != nil {
+// pinned writes the pinned copies of the public key (and, with the
+// stale-pin sabotage, one nobody remembered) and the workflows.
+func (b *builder) pinned(context.Context) error {
+	fp := signing.Fingerprint(b.key.Public().(ed25519.PublicKey))
+	b.pins = []string{"advisories/feed-signing-public.pem", "clawsec-signing-public.pem"}
+	for _, p := range b.pins {
+		if err := b.write(p, b.pubPEM); err != nil {
 			return err
 		}
 	}
 	doc := "# Signing\n\nThe advisory feed and the release checksums are signed with Ed25519.\n\n" +
-		"Public key fingerprint (SHA-256 of the SPKI DER): " + fp + "\n\n```\n" + string(pubPEM) + "```\n\n" +
+		"Public key fingerprint (SHA-256 of the SPKI DER): " + fp + "\n\n```\n" + string(b.pubPEM) + "```\n\n" +
 		"Verify: `openssl pkeyutl -verify -pubin -inkey clawsec-signing-public.pem -rawin -in advisories/feed.json -sigfile feed.sig.bin`\n"
 	if err := b.write("docs/SIGNING.md", []byte(doc)); err != nil {
 		return err
 	}
-	pins = append(pins, "docs/SIGNING.md")
-	keyFiles := append([]string{}, pins...)
-	if s.Sabotage == "stale-pin" {
+	b.pins = append(b.pins, "docs/SIGNING.md")
+	b.keyFiles = append([]string{}, b.pins...)
+	if b.s.Sabotage == "stale-pin" {
 		// A copy nobody remembered: the consistency guard must find it.
 		stale := "skills/drill-suite/advisories/feed-signing-public.pem"
-		if err := b.write(stale, pubPEM); err != nil {
+		if err := b.write(stale, b.pubPEM); err != nil {
 			return err
 		}
-		keyFiles = append(keyFiles, stale)
+		b.keyFiles = append(b.keyFiles, stale)
 	}
-	workflows := map[string]string{
-		".github/workflows/sign-feed.yml": "name: Sign advisory feed\non:\n  push:\n    paths: [advisories/feed.json]\njobs:\n  sign:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - name: Sign\n        env:\n          SIGNING_KEY: ${{ secrets." + s.OldSecret + " }}\n        run: ./scripts/sign.sh advisories/feed.json\n",
-		".github/workflows/release.yml":   "name: Release\non:\n  push:\n    tags: ['v*']\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - name: Sign checksums\n        env:\n          SIGNING_KEY: ${{ secrets." + s.OldSecret + " }}\n        run: ./scripts/sign.sh checksums.json\n",
-		".github/workflows/ci.yml":        "name: CI\non: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n",
-	}
-	for p, c := range workflows {
+	b.workflows = workflowFiles(b.s.OldSecret)
+	for p, c := range b.workflows {
 		if err := b.write(p, []byte(c)); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// workflowFiles are the sandbox's workflows: two that sign with the secret,
+// one that does not.
+func workflowFiles(secret string) map[string]string {
+	return map[string]string{
+		".github/workflows/sign-feed.yml": "name: Sign advisory feed\non:\n  push:\n    paths: [advisories/feed.json]\njobs:\n  sign:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - name: Sign\n        env:\n          SIGNING_KEY: ${{ secrets." + secret + " }}\n        run: ./scripts/sign.sh advisories/feed.json\n",
+		".github/workflows/release.yml":   "name: Release\non:\n  push:\n    tags: ['v*']\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - name: Sign checksums\n        env:\n          SIGNING_KEY: ${{ secrets." + secret + " }}\n        run: ./scripts/sign.sh checksums.json\n",
+		".github/workflows/ci.yml":        "name: CI\non: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n",
+	}
+}
+
+// history commits the repository's signed history: the first feed, a
+// release of signed modules and checksums, the last known-good feed, for
+// a rollback the tampered one, and a later unrelated commit.
+func (b *builder) history(ctx context.Context) error {
+	s := b.s
+	var err error
 	if err := b.write("advisories/feed.json", feed(advisory("DRILL-2026-0001", "high", "Prompt injection in drill-skill"))); err != nil {
 		return err
 	}
@@ -298,8 +331,37 @@ func (b *builder) build(ctx context.Context) error {
 	if _, err := b.commit(ctx, "Initial signed advisory feed and pinned keys", 30*24*time.Hour, "alice"); err != nil {
 		return err
 	}
+	if err := b.release(ctx); err != nil {
+		return err
+	}
+	// A second feed version, signed: the last known-good one.
+	good := feed(advisory("DRILL-2026-0001", "high", "Prompt injection in drill-skill"), advisory("DRILL-2026-0002", "critical", "Credential exfiltration in drill-helper"))
+	if err := b.write("advisories/feed.json", good); err != nil {
+		return err
+	}
+	if err := b.sign("advisories/feed.json", b.key); err != nil {
+		return err
+	}
+	if err := b.checksums(ctx, b.checksumFiles); err != nil {
+		return err
+	}
+	if s.GoodCommit, err = b.commit(ctx, "Add DRILL-2026-0002", 10*24*time.Hour, "bob"); err != nil {
+		return err
+	}
+	if s.Kind == Rollback {
+		if err := b.tamper(ctx); err != nil {
+			return err
+		}
+	}
+	if err := b.write("docs/RELEASING.md", []byte("# Releasing\n\nTag vX.Y.Z; the release workflow signs checksums.json.\n")); err != nil {
+		return err
+	}
+	_, err = b.commit(ctx, "Document the release process", 24*time.Hour, "alice")
+	return err
+}
 
-	// Release: signed modules and the checksums manifest.
+// release commits signed modules and the checksums manifest.
+func (b *builder) release(ctx context.Context) error {
 	var modules []string
 	for _, n := range []string{"scanner", "guard", "notifier"} {
 		rel := "release/modules/" + n + ".wasm"
@@ -312,67 +374,53 @@ func (b *builder) build(ctx context.Context) error {
 		}
 		modules = append(modules, rel)
 	}
-	checksumFiles := append([]string{"advisories/feed.json", "advisories/feed.json.sig", "advisories/feed-signing-public.pem"}, modules...)
-	if err := b.checksums(ctx, checksumFiles); err != nil {
+	b.checksumFiles = append([]string{"advisories/feed.json", "advisories/feed.json.sig", "advisories/feed-signing-public.pem"}, modules...)
+	if err := b.checksums(ctx, b.checksumFiles); err != nil {
 		return err
 	}
-	if _, err := b.commit(ctx, "Release v1.1.0: signed modules and checksums", 20*24*time.Hour, "alice"); err != nil {
-		return err
-	}
+	_, err := b.commit(ctx, "Release v1.1.0: signed modules and checksums", 20*24*time.Hour, "alice")
+	return err
+}
 
-	// A second feed version, signed: the last known-good one.
-	good := feed(advisory("DRILL-2026-0001", "high", "Prompt injection in drill-skill"), advisory("DRILL-2026-0002", "critical", "Credential exfiltration in drill-helper"))
-	if err := b.write("advisories/feed.json", good); err != nil {
+// tamper commits the tampered feed: the critical advisory removed, signed
+// by a key that is not the pinned one.
+func (b *builder) tamper(ctx context.Context) error {
+	_, attacker, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
 		return err
 	}
-	if err := b.sign("advisories/feed.json", b.key); err != nil {
+	if err := b.write("advisories/feed.json", feed(advisory("DRILL-2026-0001", "low", "Prompt injection in drill-skill"))); err != nil {
 		return err
 	}
-	if err := b.checksums(ctx, checksumFiles); err != nil {
+	if err := b.sign("advisories/feed.json", attacker); err != nil {
 		return err
 	}
-	if s.GoodCommit, err = b.commit(ctx, "Add DRILL-2026-0002", 10*24*time.Hour, "bob"); err != nil {
-		return err
-	}
+	b.s.BadCommit, err = b.commit(ctx, "Update advisory severities", 3*24*time.Hour+5*time.Hour, "mallory")
+	return err
+}
 
-	if s.Kind == Rollback {
-		// The tampered feed: the critical advisory removed, signed by a key
-		// that is not the pinned one.
-		_, attacker, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return err
-		}
-		if err := b.write("advisories/feed.json", feed(advisory("DRILL-2026-0001", "low", "Prompt injection in drill-skill"))); err != nil {
-			return err
-		}
-		if err := b.sign("advisories/feed.json", attacker); err != nil {
-			return err
-		}
-		if s.BadCommit, err = b.commit(ctx, "Update advisory severities", 3*24*time.Hour+5*time.Hour, "mallory"); err != nil {
-			return err
-		}
-	}
-	if err := b.write("docs/RELEASING.md", []byte("# Releasing\n\nTag vX.Y.Z; the release workflow signs checksums.json.\n")); err != nil {
-		return err
-	}
-	if _, err := b.commit(ctx, "Document the release process", 24*time.Hour, "alice"); err != nil {
-		return err
-	}
-
-	// The simulator: the repository, its workflows, the signing secret.
+// simulator starts the GitHub simulator with the repository, its
+// workflows and the signing secret.
+func (b *builder) simulator(context.Context) error {
+	s := b.s
 	s.Token = "drill-" + randHex(8)
 	s.Sim = ghsim.New(s.Token)
 	s.Sim.SetClock(func() time.Time { return b.now })
 	s.Sim.AddRepo(s.Repo)
 	s.Workflows = map[string]int64{}
 	for _, p := range []string{".github/workflows/ci.yml", ".github/workflows/release.yml", ".github/workflows/sign-feed.yml"} {
-		s.Workflows[filepath.Base(p)] = s.Sim.AddWorkflow(s.Repo, filepath.Base(p), []byte(workflows[p]))
+		s.Workflows[filepath.Base(p)] = s.Sim.AddWorkflow(s.Repo, filepath.Base(p), []byte(b.workflows[p]))
 	}
-	s.Sim.AddSecret(s.Repo, "", s.OldSecret, keyPEM)
+	s.Sim.AddSecret(s.Repo, "", s.OldSecret, b.keyPEM)
 	if s.Sabotage == "stuck-workflow" {
 		s.Sim.Inject(ghsim.Fault{Op: "actions/enable-workflow", Status: http.StatusForbidden, Message: "Resource not accessible by integration", Count: 1 << 30})
 	}
+	return nil
+}
 
+// facts are what the drill incident opens with.
+func (b *builder) facts() {
+	s := b.s
 	abs := func(rels ...string) string {
 		out := make([]string, len(rels))
 		for i, r := range rels {
@@ -386,7 +434,7 @@ func (b *builder) build(ctx context.Context) error {
 		"repo_dir":       s.RepoDir,
 		"feed":           abs("advisories/feed.json"),
 		"checksums":      abs("checksums.json"),
-		"checksum_files": abs(checksumFiles...),
+		"checksum_files": abs(b.checksumFiles...),
 		"signed_files":   signed,
 		"module_dir":     abs("release/modules"),
 	}
@@ -397,15 +445,14 @@ func (b *builder) build(ctx context.Context) error {
 		s.Facts["new_key_name"] = s.NewKeyPrefix
 		s.Facts["old_secret"] = s.OldSecret
 		s.Facts["new_secret"] = s.NewSecret
-		s.Facts["pin_files"] = abs(pins...)
-		s.Facts["key_files"] = abs(keyFiles...)
+		s.Facts["pin_files"] = abs(b.pins...)
+		s.Facts["key_files"] = abs(b.keyFiles...)
 		s.Facts["workflow_files"] = abs(".github/workflows/ci.yml", ".github/workflows/release.yml", ".github/workflows/sign-feed.yml")
 	case Rollback:
 		s.Facts["key"] = s.CurrentKey
 		s.Facts["public_key"] = s.CurrentPub
 		s.Facts["restore_paths"] = "advisories/feed.json\nadvisories/feed.json.sig"
 	}
-	return nil
 }
 
 // checksums writes checksums.json and checksums.sig at the repository's
