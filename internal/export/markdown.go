@@ -14,148 +14,174 @@ import (
 // WriteMarkdown writes the record as a Markdown document. All incident text
 // is escaped so it renders literally.
 func WriteMarkdown(out io.Writer, r *Record) error {
-	w := bufio.NewWriterSize(out, 64<<10)
-	md := textutil.Markdown
-	p := func(s ...string) {
-		for _, x := range s {
-			w.WriteString(x)
-		}
-		w.WriteByte('\n')
+	mw := &mdWriter{w: bufio.NewWriterSize(out, 64<<10), r: r}
+	for _, section := range []func(){mw.header, mw.severity, mw.facts, mw.metrics, mw.steps, mw.timeline, mw.journal} {
+		section()
 	}
-	h := r.Incident
-	p("# Incident ", md(h.ID), ": ", md(h.Title))
-	p()
-	if h.Drill {
-		p("> **DRILL** — this incident is a drill and is excluded from metrics.")
-		p()
-	}
-	p("| | |")
-	p("|---|---|")
-	p("| Playbook | ", md(h.Playbook.ID), " v", md(h.Playbook.Version), " — ", md(h.Playbook.Title), " |")
-	p("| Severity | ", r.Severity.Level, " / ", r.Severity.SEV, " (response ", md(r.Severity.Response), ", due ", stamp(r.Severity.ResponseDeadline), ") |")
-	p("| Opened | ", stamp(h.Created), " by ", md(h.CreatedBy), " |")
-	status := r.Status
-	if r.ClosedAt != nil {
-		status += " at " + stamp(*r.ClosedAt)
-	}
-	p("| Status | ", status, " |")
-	p("| Record generated | ", stamp(r.Generated), " |")
-	p()
+	return mw.w.Flush()
+}
 
-	p("## Severity history")
-	p()
-	p("| At (UTC) | By | Change | Reason |")
-	p("|---|---|---|---|")
-	for i, c := range r.SeverityHistory {
+// mdWriter writes one record as Markdown, a section at a time.
+type mdWriter struct {
+	w *bufio.Writer
+	r *Record
+}
+
+// p writes its arguments and a newline.
+func (mw *mdWriter) p(s ...string) {
+	for _, x := range s {
+		mw.w.WriteString(x)
+	}
+	mw.w.WriteByte('\n')
+}
+
+var md = textutil.Markdown
+
+func (mw *mdWriter) header() {
+	mw.p("# Incident ", md(mw.r.Incident.ID), ": ", md(mw.r.Incident.Title))
+	mw.p()
+	if mw.r.Incident.Drill {
+		mw.p("> **DRILL** — this incident is a drill and is excluded from metrics.")
+		mw.p()
+	}
+	mw.p("| | |")
+	mw.p("|---|---|")
+	mw.p("| Playbook | ", md(mw.r.Incident.Playbook.ID), " v", md(mw.r.Incident.Playbook.Version), " — ", md(mw.r.Incident.Playbook.Title), " |")
+	mw.p("| Severity | ", mw.r.Severity.Level, " / ", mw.r.Severity.SEV, " (response ", md(mw.r.Severity.Response), ", due ", stamp(mw.r.Severity.ResponseDeadline), ") |")
+	mw.p("| Opened | ", stamp(mw.r.Incident.Created), " by ", md(mw.r.Incident.CreatedBy), " |")
+	status := mw.r.Status
+	if mw.r.ClosedAt != nil {
+		status += " at " + stamp(*mw.r.ClosedAt)
+	}
+	mw.p("| Status | ", status, " |")
+	mw.p("| Record generated | ", stamp(mw.r.Generated), " |")
+	mw.p()
+}
+
+func (mw *mdWriter) severity() {
+	mw.p("## Severity history")
+	mw.p()
+	mw.p("| At (UTC) | By | Change | Reason |")
+	mw.p("|---|---|---|---|")
+	for i, c := range mw.r.SeverityHistory {
 		change := "opened at " + c.To.Both()
 		if i > 0 {
 			change = c.From.Both() + " → " + c.To.Both()
 		}
-		p("| ", stamp(c.At), " | ", md(c.Actor), " | ", change, " | ", md(c.Reason), " |")
+		mw.p("| ", stamp(c.At), " | ", md(c.Actor), " | ", change, " | ", md(c.Reason), " |")
 	}
-	p()
+	mw.p()
+}
 
-	if len(r.Facts) > 0 {
-		p("## Facts")
-		p()
-		p("| Fact | Value |")
-		p("|---|---|")
-		for _, k := range slices.Sorted(maps.Keys(r.Facts)) {
-			p("| ", md(k), " | ", md(r.Facts[k]), " |")
+func (mw *mdWriter) facts() {
+	if len(mw.r.Facts) > 0 {
+		mw.p("## Facts")
+		mw.p()
+		mw.p("| Fact | Value |")
+		mw.p("|---|---|")
+		for _, k := range slices.Sorted(maps.Keys(mw.r.Facts)) {
+			mw.p("| ", md(k), " | ", md(mw.r.Facts[k]), " |")
 		}
-		p()
+		mw.p()
 	}
+}
 
-	p("## Milestones and metrics")
-	p()
-	if len(r.Milestones) == 0 {
-		p("No milestones recorded.")
+func (mw *mdWriter) metrics() {
+	mw.p("## Milestones and metrics")
+	mw.p()
+	if len(mw.r.Milestones) == 0 {
+		mw.p("No milestones recorded.")
 	} else {
-		p("| Milestone | At (UTC) | By |")
-		p("|---|---|---|")
-		for _, m := range r.Milestones {
-			p("| ", m.Name, " | ", stamp(m.At), " | ", md(m.Actor), " |")
+		mw.p("| Milestone | At (UTC) | By |")
+		mw.p("|---|---|---|")
+		for _, m := range mw.r.Milestones {
+			mw.p("| ", m.Name, " | ", stamp(m.At), " | ", md(m.Actor), " |")
 		}
 	}
-	p()
-	p("| Metric | Definition | Target | Value |")
-	p("|---|---|---|---|")
-	for _, m := range r.Metrics {
-		p("| ", m.Name, " | ", m.Definition, " | ", m.TargetText, " | ", metricValue(m), " |")
+	mw.p()
+	mw.p("| Metric | Definition | Target | Value |")
+	mw.p("|---|---|---|---|")
+	for _, m := range mw.r.Metrics {
+		mw.p("| ", m.Name, " | ", m.Definition, " | ", m.TargetText, " | ", metricValue(m), " |")
 	}
-	p()
-	p("Metrics are computed from the milestones as responders recorded them (back-dated where they said so).")
-	p()
+	mw.p()
+	mw.p("Metrics are computed from the milestones as responders recorded them (back-dated where they said so).")
+	mw.p()
+}
 
-	p("## Steps")
-	p()
+func (mw *mdWriter) steps() {
+	mw.p("## Steps")
+	mw.p()
 	phase := ""
-	for _, s := range r.Steps {
+	for _, s := range mw.r.Steps {
 		if s.Phase != phase {
 			if phase != "" {
-				p()
+				mw.p()
 			}
 			phase = s.Phase
-			p("### ", md(s.PhaseTitle))
-			p()
+			mw.p("### ", md(s.PhaseTitle))
+			mw.p()
 		}
 		deadline := ""
 		if s.Deadline != nil {
 			deadline = " — due " + stamp(*s.Deadline)
 		}
-		p("- **", s.Number, " ", md(s.Title), "** (`", s.ID, "`): ", strings.ToUpper(string(s.State)), deadline)
-		p("  - RACI: ", md(s.RACI.String()))
+		mw.p("- **", s.Number, " ", md(s.Title), "** (`", s.ID, "`): ", strings.ToUpper(string(s.State)), deadline)
+		mw.p("  - RACI: ", md(s.RACI.String()))
 		for _, c := range s.History {
 			line := "  - " + stamp(c.At) + " " + md(c.Actor) + ": " + c.Verb + " → " + string(c.To)
 			if c.Reason != "" {
 				line += " — " + md(c.Reason)
 			}
-			p(line)
+			mw.p(line)
 		}
 	}
-	p()
+	mw.p()
+}
 
-	p("## Timeline")
-	p()
-	p("All times are UTC. *At* is when it happened (as the responder gave it); *logged* is when it was written.")
-	p()
-	p("| At (UTC) | Logged (UTC) | Actor | Kind | Step | Summary |")
-	p("|---|---|---|---|---|---|")
-	for i := range r.Timeline {
-		e := &r.Timeline[i]
-		w.WriteString("| ")
-		w.WriteString(stamp(e.At))
-		w.WriteString(" | ")
-		w.WriteString(stamp(e.Logged))
-		w.WriteString(" | ")
-		w.WriteString(md(e.Actor))
-		w.WriteString(" | ")
-		w.WriteString(e.Kind)
-		w.WriteString(" | ")
-		w.WriteString(md(e.Step))
-		w.WriteString(" | ")
-		w.WriteString(md(e.Summary))
-		w.WriteString(" |\n")
+func (mw *mdWriter) timeline() {
+	mw.p("## Timeline")
+	mw.p()
+	mw.p("All times are UTC. *At* is when it happened (as the responder gave it); *logged* is when it was written.")
+	mw.p()
+	mw.p("| At (UTC) | Logged (UTC) | Actor | Kind | Step | Summary |")
+	mw.p("|---|---|---|---|---|---|")
+	for i := range mw.r.Timeline {
+		e := &mw.r.Timeline[i]
+		mw.w.WriteString("| ")
+		mw.w.WriteString(stamp(e.At))
+		mw.w.WriteString(" | ")
+		mw.w.WriteString(stamp(e.Logged))
+		mw.w.WriteString(" | ")
+		mw.w.WriteString(md(e.Actor))
+		mw.w.WriteString(" | ")
+		mw.w.WriteString(e.Kind)
+		mw.w.WriteString(" | ")
+		mw.w.WriteString(md(e.Step))
+		mw.w.WriteString(" | ")
+		mw.w.WriteString(md(e.Summary))
+		mw.w.WriteString(" |\n")
 	}
-	p()
+	mw.p()
+}
 
-	p("## Journal")
-	p()
+func (mw *mdWriter) journal() {
+	mw.p("## Journal")
+	mw.p()
 	verdict := "intact: every chain verifies"
-	if !r.Journal.Intact {
+	if !mw.r.Journal.Intact {
 		verdict = "NOT INTACT"
 	}
-	p("Journal ", verdict, " (", strconv.FormatInt(r.Journal.Events, 10), " events). Check it with `firebreak timeline verify ", h.ID, "`; the head of each actor file is:")
-	p()
-	p("| Actor file | Events | Head seq | Head id (SHA-256) |")
-	p("|---|---|---|---|")
-	for _, f := range r.Journal.Files {
-		p("| ", md(f.File), " | ", strconv.FormatInt(f.Events, 10), " | ", strconv.FormatInt(f.HeadSeq, 10), " | `", f.HeadID, "` |")
+	mw.p("Journal ", verdict, " (", strconv.FormatInt(mw.r.Journal.Events, 10), " events). Check it with `firebreak timeline verify ", mw.r.Incident.ID, "`; the head of each actor file is:")
+	mw.p()
+	mw.p("| Actor file | Events | Head seq | Head id (SHA-256) |")
+	mw.p("|---|---|---|---|")
+	for _, f := range mw.r.Journal.Files {
+		mw.p("| ", md(f.File), " | ", strconv.FormatInt(f.Events, 10), " | ", strconv.FormatInt(f.HeadSeq, 10), " | `", f.HeadID, "` |")
 	}
-	for _, pr := range r.Journal.Problems {
-		p()
-		p("- PROBLEM: ", md(pr.Error()))
+	for _, pr := range mw.r.Journal.Problems {
+		mw.p()
+		mw.p("- PROBLEM: ", md(pr.Error()))
 	}
-	p()
-	return w.Flush()
+	mw.p()
 }
