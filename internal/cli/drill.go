@@ -152,6 +152,15 @@ func (a *invocation) runDrill(kind drill.Kind, yes bool, keep, sabotage string) 
 	if !a.json {
 		a.printf("Drill %s: sandbox %s, GitHub simulator %s, incident %s\n", kind, dir, sb.APIURL, inc.Header.ID)
 	}
+	if err := a.workDrill(inc, lib, yes, accessible); err != nil {
+		return err
+	}
+	return a.reportDrill(kind, sb, inc, sabotage, keep, dir)
+}
+
+// workDrill works the drill's steps: all of them with --yes, else in the
+// line console or the console, every action reaching the sandbox.
+func (a *invocation) workDrill(inc *incident.Incident, lib *playbooks.Library, yes, accessible bool) error {
 	switch {
 	case yes:
 		progress := func(step playbooks.Step, state playbooks.State, took time.Duration, err error) {
@@ -167,14 +176,10 @@ func (a *invocation) runDrill(kind drill.Kind, yes bool, keep, sabotage string) 
 				a.printf("       %s\n", textutil.Line(err.Error()))
 			}
 		}
-		if err := drill.Run(a.ctx, a.consoleSession(), inc, progress); err != nil {
-			return err
-		}
+		return drill.Run(a.ctx, a.consoleSession(), inc, progress)
 	case accessible:
 		// The line console, its commands reaching the sandbox's simulator.
-		if err := a.accessibleConsole(inc.Header.ID); err != nil {
-			return err
-		}
+		return a.accessibleConsole(inc.Header.ID)
 	default:
 		log, closer, err := a.consoleLog()
 		if err != nil {
@@ -183,12 +188,14 @@ func (a *invocation) runDrill(kind drill.Kind, yes bool, keep, sabotage string) 
 		defer closer.Close()
 		// No Executable: a hand-over to `firebreak run` in another process
 		// would not reach this process's sandbox simulator.
-		err = tui.Run(a.ctx, tui.Options{Workspace: a.ws, Library: lib, Actor: a.actor, NoColor: a.noColor, Now: a.now,
+		return tui.Run(a.ctx, tui.Options{Workspace: a.ws, Library: lib, Actor: a.actor, NoColor: a.noColor, Now: a.now,
 			Session: a.consoleSession(), Log: log, Open: inc.Header.ID})
-		if err != nil {
-			return err
-		}
 	}
+}
+
+// reportDrill runs the sandbox's checks, writes the report and says
+// whether the drill passed.
+func (a *invocation) reportDrill(kind drill.Kind, sb *drill.Sandbox, inc *incident.Incident, sabotage, keep, dir string) error {
 	checks, err := sb.Check(a.ctx, inc, a.actor)
 	if err != nil {
 		return err
