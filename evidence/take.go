@@ -271,36 +271,17 @@ func (s *Store) expand(p string, store, guard []string, ids map[devIno]bool, rec
 }
 
 // takeOne takes one item; m is the manifest, read once per take under the
-// store's lock, to which the entry is added.
+// store's lock, to which the entry is added. In order: the original is
+// opened through its directory handle and checked; it is copied (hashed on
+// the way) and read back; the copy is linked into the store and recorded;
+// only then, if it is still the very file copied, the original goes.
 func (s *Store) takeOne(ctx context.Context, it item, o Options, m *Manifest) (*Entry, error) {
-	dir, err := openDir(filepath.Dir(it.real))
+	dir, id0, err := openChecked(it, o)
 	if err != nil {
 		return nil, err
 	}
 	defer dir.close()
-	// The directory handle is what removal will go through: it must not be
-	// (or be under) a protected directory, whatever route reached it — a
-	// directory swapped for a link after the check, a bind mount.
-	anc, err := dir.ancestors(256)
-	if err != nil {
-		return nil, fmt.Errorf("cannot check where %s is: %w", filepath.Dir(it.path), err)
-	}
-	for _, a := range anc {
-		if o.guardIDs[a] {
-			return nil, ErrProtected
-		}
-	}
 	base := filepath.Base(it.real)
-	id0, err := dir.stat(base)
-	if err != nil {
-		return nil, err
-	}
-	if !sameAsListed(id0, it) {
-		return nil, errors.New("changed after it was listed (replaced, or its directory moved); nothing was taken")
-	}
-	if o.Move && id0.nlink > 1 {
-		return nil, fmt.Errorf("%w (it has %d)", ErrHardLinks, id0.nlink)
-	}
 	orig := originalOf(it.path, it.fi)
 	orig.Path, orig.PathBytes = ShowPath(absOr(it.path))
 	if r, _ := ShowPath(it.real); r != orig.Path {
@@ -316,47 +297,111 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options, m *Manifest) (*
 	}
 	e := &Entry{Name: name, Original: orig, Added: s.now(), AddedBy: o.Actor, Operation: o.Operation, Incident: o.Incident}
 	tmp := incomingName(dest)
-	var idAfter fileID
-	if id0.symlink() {
-		target, err := dir.readlink(base)
-		if err != nil {
-			return nil, err
-		}
-		if err := os.Symlink(target, tmp); err != nil {
-			return nil, err
-		}
-		if got, err := os.Readlink(tmp); err != nil || got != target {
-			os.Remove(tmp)
-			return nil, ErrCopyDiffers
-		}
-		sum := sha256.Sum256([]byte(target))
-		e.Type, e.SHA256, e.Size = TypeSymlink, hex.EncodeToString(sum[:]), int64(len(target))
-		e.LinkTarget, e.LinkTargetBytes = ShowPath(target)
-		e.Note = "symlink taken as a link; its target was not followed"
-		if idAfter, err = dir.stat(base); err != nil {
-			idAfter = fileID{}
-		}
-		if again, err := dir.readlink(base); err != nil || again != target {
-			idAfter = fileID{}
-		}
-	} else {
-		sum, size, after, err := s.copyVerified(ctx, dir, base, id0, tmp, o)
-		if err != nil {
-			return nil, err
-		}
-		e.Type, e.SHA256, e.Size = TypeFile, sum, size
-		idAfter = after
+	idAfter, err := s.copyOut(ctx, dir, base, id0, tmp, e, o)
+	if err != nil {
+		return nil, err
 	}
 	changed := !idAfter.same(id0)
+	if err := s.keep(e, tmp, dest, changed, o, m); err != nil {
+		return nil, err
+	}
+	if changed {
+		return e, ErrChanged
+	}
+	if o.Move {
+		removeOriginal(dir, base, id0, e)
+	}
+	return e, nil
+}
+
+// openChecked opens the item's directory and checks the item: never under
+// a protected directory, still what was listed, and (to be moved) without
+// other hard links.
+func openChecked(it item, o Options) (*dirHandle, fileID, error) {
+	dir, err := openDir(filepath.Dir(it.real))
+	if err != nil {
+		return nil, fileID{}, err
+	}
+	fail := func(err error) (*dirHandle, fileID, error) {
+		dir.close()
+		return nil, fileID{}, err
+	}
+	// The directory handle is what removal will go through: it must not be
+	// (or be under) a protected directory, whatever route reached it — a
+	// directory swapped for a link after the check, a bind mount.
+	anc, err := dir.ancestors(256)
+	if err != nil {
+		return fail(fmt.Errorf("cannot check where %s is: %w", filepath.Dir(it.path), err))
+	}
+	for _, a := range anc {
+		if o.guardIDs[a] {
+			return fail(ErrProtected)
+		}
+	}
+	id0, err := dir.stat(filepath.Base(it.real))
+	if err != nil {
+		return fail(err)
+	}
+	if !sameAsListed(id0, it) {
+		return fail(errors.New("changed after it was listed (replaced, or its directory moved); nothing was taken"))
+	}
+	if o.Move && id0.nlink > 1 {
+		return fail(fmt.Errorf("%w (it has %d)", ErrHardLinks, id0.nlink))
+	}
+	return dir, id0, nil
+}
+
+// copyOut copies the original to tmp — a symlink as a link, a file hashed
+// while copied and read back — fills the entry's type, hash and size, and
+// returns the original's identity after the copy (zero when it cannot be
+// had: the original then counts as changed).
+func (s *Store) copyOut(ctx context.Context, dir *dirHandle, base string, id0 fileID, tmp string, e *Entry, o Options) (fileID, error) {
+	if !id0.symlink() {
+		sum, size, after, err := s.copyVerified(ctx, dir, base, id0, tmp, o)
+		if err != nil {
+			return fileID{}, err
+		}
+		e.Type, e.SHA256, e.Size = TypeFile, sum, size
+		return after, nil
+	}
+	target, err := dir.readlink(base)
+	if err != nil {
+		return fileID{}, err
+	}
+	if err := os.Symlink(target, tmp); err != nil {
+		return fileID{}, err
+	}
+	if got, err := os.Readlink(tmp); err != nil || got != target {
+		os.Remove(tmp)
+		return fileID{}, ErrCopyDiffers
+	}
+	sum := sha256.Sum256([]byte(target))
+	e.Type, e.SHA256, e.Size = TypeSymlink, hex.EncodeToString(sum[:]), int64(len(target))
+	e.LinkTarget, e.LinkTargetBytes = ShowPath(target)
+	e.Note = "symlink taken as a link; its target was not followed"
+	after, err := dir.stat(base)
+	if err != nil {
+		return fileID{}, nil
+	}
+	if again, err := dir.readlink(base); err != nil || again != target {
+		return fileID{}, nil
+	}
+	return after, nil
+}
+
+// keep links the copy into the store under its name, syncs, and records it
+// (manifest, hashes.txt, the journal through o.Record) before anything
+// else happens to the original.
+func (s *Store) keep(e *Entry, tmp, dest string, changed bool, o Options, m *Manifest) error {
 	// Link, not rename: link fails if the name was taken meanwhile. The
 	// .incoming- name stays until the entry is recorded: a kill before that
 	// leaves a pair evidence clean recognises.
 	if err := os.Link(tmp, dest); err != nil {
 		os.Remove(tmp)
-		return nil, err
+		return err
 	}
 	if err := fsutil.SyncDir(filepath.Dir(dest)); err != nil {
-		return nil, err
+		return err
 	}
 	if o.Fingerprint != nil && e.Type == TypeFile {
 		e.Fingerprint, e.Note = o.Fingerprint(dest)
@@ -368,28 +413,27 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options, m *Manifest) (*
 	}
 	m.Files = append(m.Files, *e)
 	if err := s.writeManifest(m); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.appendHash(*e); err != nil {
-		return nil, err
+		return err
 	}
 	if o.Record != nil {
 		rec := *e
 		rec.Store = s.Dir
 		if err := o.Record(rec); err != nil {
-			return nil, fmt.Errorf("the copy %s could not be recorded, so the original was kept: %w", name, err)
+			return fmt.Errorf("the copy %s could not be recorded, so the original was kept: %w", e.Name, err)
 		}
 	}
 	// The twin's removal needs no sync: a twin a crash brings back is a
 	// leftover clean removes.
 	os.Remove(tmp)
-	if changed {
-		return e, ErrChanged
-	}
-	if !o.Move {
-		return e, nil
-	}
-	// Remove the original only if it is still the very file copied.
+	return nil
+}
+
+// removeOriginal removes the original only if it is still the very file
+// copied; the entry says what happened.
+func removeOriginal(dir *dirHandle, base string, id0 fileID, e *Entry) {
 	if testHookBeforeRemove != nil {
 		testHookBeforeRemove(filepath.Join(dir.pathOf(), base))
 	}
@@ -398,15 +442,14 @@ func (s *Store) takeOne(ctx context.Context, it item, o Options, m *Manifest) (*
 		if err != nil {
 			e.RemoveError = "the original could not be checked before removal: " + err.Error()
 		}
-		return e, nil
+		return
 	}
 	if err := dir.remove(base); err != nil {
 		e.RemoveError = err.Error()
-		return e, nil
+		return
 	}
 	e.SourceRemoved = true
 	_ = dir.sync() // a failed sync only risks the removal, never the copy
-	return e, nil
 }
 
 func sameAsListed(id fileID, it item) bool {
