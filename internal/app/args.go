@@ -169,3 +169,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// MarkdownTable is the table of actions docs/playbooks.md shows: each
+// action, its arguments (optional ones in brackets) and what it does,
+// written from the table itself.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| Action | Arguments (optional in brackets) | What it does |\n|---|---|---|\n")
+	quote := func(names []string) string {
+		q := make([]string, len(names))
+		for i, n := range names {
+			q[i] = "`" + n + "`"
+		}
+		return strings.Join(q, ", ")
+	}
+	for _, n := range Names() {
+		spec := table[n].Spec
+		args := quote(spec.Required)
+		if len(spec.Optional) > 0 {
+			args = strings.TrimSpace(args + " [" + quote(spec.Optional) + "]")
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", n, args, strings.ReplaceAll(spec.Summary, "|", `\|`))
+	}
+	return b.String()
+}

@@ -97,24 +97,39 @@ func (a *invocation) run(args []string) int {
 	return 1
 }
 
-var commands []*command
+// group is a heading of the command table: `firebreak help` and
+// docs/commands.md are written from these, never by hand.
+type group struct {
+	title string
+	cmds  []*command
+}
+
+var (
+	groups   []group
+	commands []*command // every command, in the groups' order
+)
 
 func init() {
-	commands = []*command{
-		cmdIncidentOpen, cmdIncidentList, cmdIncidentShow, cmdIncidentClose,
-		cmdStep, cmdRun, cmdNote, cmdFact, cmdMilestone, cmdSeverity,
-		cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal,
-		cmdExport, cmdMetrics,
-		cmdPlaybooksList, cmdPlaybooksShow, cmdPlaybooksValidate,
-		cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceClean, cmdEvidenceList, cmdHash,
-		cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyCheck,
-		cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify,
-		cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign,
-		cmdGhWorkflows, cmdGhPause, cmdGhResume, cmdGhCancel, cmdGhSecrets, cmdGhSecretSet, cmdGhSecretDelete,
-		cmdGhAudit, cmdGhPublish, cmdGhSim,
-		cmdCommsList, cmdCommsRender, cmdContacts,
-		cmdDrill, cmdDrillHistory,
-		cmdVersion,
+	groups = []group{
+		{"Incidents", []*command{cmdIncidentOpen, cmdIncidentList, cmdIncidentShow, cmdIncidentClose,
+			cmdStep, cmdRun, cmdNote, cmdFact, cmdMilestone, cmdSeverity, cmdMetrics}},
+		{"Timeline", []*command{cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal, cmdExport}},
+		{"Evidence and keys (changes go through plan -> confirm -> execute -> verify -> record)", []*command{
+			cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceClean, cmdEvidenceList,
+			cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyCheck, cmdHash}},
+		{"Signatures and checksums (ClawSec formats)", []*command{cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify}},
+		{"WebAssembly module signatures (byte-compatible with wsc and wasmsign2)", []*command{
+			cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign}},
+		{"GitHub (token from GITHUB_TOKEN or GH_TOKEN; --api-url or GITHUB_API_URL for GitHub Enterprise)", []*command{
+			cmdGhWorkflows, cmdGhPause, cmdGhResume, cmdGhCancel, cmdGhSecrets, cmdGhSecretSet, cmdGhSecretDelete,
+			cmdGhAudit, cmdGhPublish, cmdGhSim}},
+		{"Communications", []*command{cmdCommsList, cmdCommsRender, cmdContacts}},
+		{"Drills (the same steps and actions as a real incident, against a sandbox)", []*command{cmdDrill, cmdDrillHistory}},
+		{"Playbooks", []*command{cmdPlaybooksList, cmdPlaybooksShow, cmdPlaybooksValidate}},
+		{"Other", []*command{cmdVersion}},
+	}
+	for _, g := range groups {
+		commands = append(commands, g.cmds...)
 	}
 }
 

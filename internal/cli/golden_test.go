@@ -64,34 +64,51 @@ func TestGoldenOutput(t *testing.T) {
 	}
 }
 
-// TestREADMEUsageMatchesHelp keeps the README's usage block and
-// "firebreak help" identical.
-func TestREADMEUsageMatchesHelp(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+// TestCommandsDoc keeps docs/commands.md what the command table says;
+// -update rewrites it.
+func TestCommandsDoc(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "commands.md")
+	want := commandsMarkdown()
+	if updating() {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != want {
+		t.Error("docs/commands.md differs from the command table; rewrite it: go test ./internal/cli -run TestCommandsDoc -update")
+	}
+	for _, c := range commands {
+		if !strings.Contains(want, "### "+c.name+"\n") {
+			t.Errorf("docs/commands.md has no section for %s", c.name)
+		}
+	}
+}
+
+// TestActionsDoc keeps docs/playbooks.md's table of actions what the
+// action table says; -update rewrites it.
+func TestActionsDoc(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "playbooks.md")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
-	start := strings.Index(s, "<!-- usage -->\n```\n")
-	end := strings.Index(s, "```\n<!-- /usage -->")
-	if start < 0 || end < start {
-		t.Fatal("README has no <!-- usage --> block")
+	const end = "<!-- /actions -->"
+	i, j := strings.Index(s, "-update -->\n"), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatal("docs/playbooks.md has no <!-- actions ... -update --> ... <!-- /actions --> block")
 	}
-	if got := s[start+len("<!-- usage -->\n```\n") : end]; got != usageText {
-		t.Errorf("README usage differs from firebreak help; paste the output of `go run ./cmd/firebreak help`")
-	}
-}
-
-// TestREADMENamesEveryAction keeps the README's table of playbook actions
-// complete.
-func TestREADMENamesEveryAction(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range app.Names() {
-		if !strings.Contains(string(b), "`"+name+"`") {
-			t.Errorf("README does not name the action %s", name)
+	i += len("-update -->\n")
+	if want := app.MarkdownTable(); s[i:j] != want {
+		if !updating() {
+			t.Fatal("docs/playbooks.md's table of actions differs from the action table; rewrite it: go test ./internal/cli -run TestActionsDoc -update")
+		}
+		if err := os.WriteFile(path, []byte(s[:i]+want+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -109,7 +109,7 @@ func (a *invocation) parseFlagTime(name, v string) (time.Time, error) {
 
 // jsonFlag registers --json for a command that prints data.
 func jsonFlag(a *invocation, fs *flag.FlagSet) {
-	fs.BoolVar(&a.json, "json", false, "machine-readable output (see README: JSON output)")
+	fs.BoolVar(&a.json, "json", false, "machine-readable output (docs/json.md)")
 }
 
 func orEmpty(s []string) []string {
