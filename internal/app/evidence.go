@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
@@ -22,6 +26,8 @@ func init() {
 			needsIncident: true, build: buildIsolate},
 		entry{Spec: actions.Spec{Name: "key.generate", Summary: "generate an Ed25519 key pair", Required: []string{"out"}, Optional: []string{"format"}},
 			build: buildGenerate},
+		entry{Spec: actions.Spec{Name: "key.age", Summary: "check how long a key has been in service against the rotation cadence (90 days unless max_age)", Required: []string{"path"}, Optional: []string{"max_age", "since"}},
+			build: buildKeyAge},
 		entry{Spec: actions.Spec{Name: "file.sign", Summary: "write a detached Ed25519 signature", Required: []string{"file", "key"}, Optional: []string{"out"}},
 			build: buildSignFile},
 		entry{Spec: actions.Spec{Name: "checksums.make", Summary: "write a checksums manifest", Required: []string{"files", "out"}, Optional: []string{"sign", "sig", "version", "repository", "tag"}},
@@ -154,4 +160,38 @@ func buildResign(b *builder) (actions.Action, error) {
 	// Inside an incident each original is first copied into the evidence.
 	return &actions.ResignModules{Files: files, DropKID: kid, DropPub: dpub, Key: k.Private, OutDir: b.args.Get("out_dir"), Actor: b.s.Actor,
 		Keep: b.evidenceStore(), Opts: wasmsig.SignOptions{KeyID: withKID, Layout: b.args.Get("layout")}}, nil
+}
+
+func buildKeyAge(b *builder) (actions.Action, error) {
+	k := &actions.KeyAge{Path: b.args.Get("path"), Now: b.s.now}
+	if v := b.args.Get("max_age"); v != "" {
+		d, err := parseDays(v)
+		if err != nil {
+			return nil, b.formErr("max_age", err)
+		}
+		k.MaxAge = d
+	}
+	if v := b.args.Get("since"); v != "" {
+		t, err := incident.ParseTime(v, b.s.now())
+		if err != nil {
+			return nil, b.formErr("since", err)
+		}
+		k.Since = t
+	}
+	return k, nil
+}
+
+// parseDays reads a span: "90d", or a Go duration ("36h").
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(strings.TrimSpace(v), "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err == nil && days > 0 && days < 100000 {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a span such as 90d or 36h", v)
+	}
+	return d, nil
 }

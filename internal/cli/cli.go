@@ -116,7 +116,7 @@ func init() {
 		{"Timeline", []*command{cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal, cmdExport}},
 		{"Evidence and keys (changes go through plan -> confirm -> execute -> verify -> record)", []*command{
 			cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceClean, cmdEvidenceList,
-			cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyCheck, cmdHash}},
+			cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyAge, cmdKeyCheck, cmdHash}},
 		{"Signatures and checksums (ClawSec formats)", []*command{cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify}},
 		{"WebAssembly module signatures (byte-compatible with wsc and wasmsign2)", []*command{
 			cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign}},

@@ -340,3 +340,30 @@ var cmdChecksumsVerify = &command{
 		}
 	},
 }
+
+var cmdKeyAge = &command{
+	name:    "key age",
+	args:    "PATH [--max-age 90d] [--since TIME] [--incident ID] [--json]",
+	summary: "Say how long a signing key has been in service (since --since, else its file's time) against the\nrotation cadence: every 90 days in the ClawSec runbook, or --max-age. Exit 1 when a rotation is due.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		maxAge := fs.String("max-age", "", "the rotation cadence, `SPAN` such as 90d or 36h (default 90d)")
+		since := fs.String("since", "", "when the key went into service (`TIME`; default: the file's modification time)")
+		incRef := incidentFlag(fs)
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			inc, err := a.optionalIncident(*incRef)
+			if err != nil {
+				return err
+			}
+			pf := &pipeFlags{yes: true} // it changes nothing
+			out, err := a.act(inc, pf, sessionOpts{}, "key.age", app.Args{}.With("path", args[0]).With("max_age", *maxAge).With("since", *since))
+			if a.json && out != nil && out.Result != nil {
+				if jerr := a.printJSON(out.Result.Data); jerr != nil {
+					return jerr
+				}
+			}
+			return err
+		}
+	},
+}

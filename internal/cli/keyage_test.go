@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestKeyAge: the key age command says whether a rotation is due (exit 1
+// when it is), records it in an incident when given one, and refuses a
+// cadence it cannot read as a usage error.
+func TestKeyAge(t *testing.T) {
+	e := newEnv(t)
+	prefix := filepath.Join(t.TempDir(), "signing")
+	e.ok("key", "generate", "--out", prefix)
+	out := e.ok("key", "age", prefix+".pub.pem", "--since", "-10d", "--json")
+	var r struct {
+		Due         bool   `json:"rotation_due"`
+		Fingerprint string `json:"fingerprint"`
+		Age         int64  `json:"age_seconds"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Due || r.Fingerprint == "" || r.Age != 10*86400 {
+		t.Fatalf("%v %+v\n%s", err, r, out)
+	}
+	e.fail(1, "verification failed", "key", "age", prefix+".pub.pem", "--since", "-91d")
+	e.fail(2, "max_age", "key", "age", prefix+".pub.pem", "--max-age", "soon")
+	id := e.open()
+	e.ok("key", "age", prefix+".pem", "--since", "-1d", "--incident", id)
+	if tl := e.ok("timeline", id, "--kind", "action"); !strings.Contains(tl, "key.age") && !strings.Contains(tl, "in service") {
+		t.Fatalf("the check is not on the record:\n%s", tl)
+	}
+}
