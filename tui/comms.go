@@ -117,7 +117,7 @@ func writeCommsCmd(ctx context.Context, sess *app.Session, inc *incident.Inciden
 			fields = append(fields, k+"="+filled[k])
 		}
 		args := app.Args{}.With("template", t.Name).With("allow_missing", "true").WithList("fields", fields)
-		act, err := sess.Build(ctx, inc, "comms.render", args)
+		act, err := sess.Build(ctx, inc, actions.NameCommsRender, args)
 		if err != nil {
 			return commsWrittenMsg{id: inc.Header.ID, err: err}
 		}

@@ -103,9 +103,9 @@ func recorder(op string, rec func(journal.Entry) error) func(evidence.Entry) err
 
 func (t *Take) name() string {
 	if t.Move {
-		return "evidence.quarantine"
+		return NameEvidenceQuarantine
 	}
-	return "evidence.add"
+	return NameEvidenceAdd
 }
 
 // Plan lists every file, the name it will get, and whether its original
@@ -285,7 +285,7 @@ func (k *IsolateKey) Plan(ctx context.Context) (*Plan, error) {
 		who = k.note
 	}
 	return &Plan{
-		Action:      "key.isolate",
+		Action:      NameKeyIsolate,
 		Summary:     fmt.Sprintf("isolate key %s (%s): move to %s, mode 0000", show(k.Path), who, dest),
 		Changes:     []string{"move " + show(k.Path) + " to " + dest + " (copy with SHA-256, sync, re-read, remove the original)", "set " + dest + " to mode 0000"},
 		Destructive: true,

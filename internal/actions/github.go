@@ -67,7 +67,7 @@ func (p *PauseWorkflows) Plan(ctx context.Context) (*Plan, error) {
 		want[filepath.Base(f)] = true
 	}
 	found := map[string]bool{}
-	plan := &Plan{Action: "gh.pause", Destructive: true, Confirm: "pause"}
+	plan := &Plan{Action: NameGhPause, Destructive: true, Confirm: "pause"}
 	p.todo, p.res = nil, PauseResult{V: RecordVersion, Repo: p.Repo.String()}
 	for _, w := range wfs {
 		sel := want[w.File]
@@ -162,7 +162,7 @@ func (rw *ResumeWorkflows) Plan(ctx context.Context) (*Plan, error) {
 	if len(rw.Paused) == 0 {
 		return nil, fmt.Errorf("this incident has not paused any workflow in %s: nothing to resume", rw.Repo)
 	}
-	plan := &Plan{Action: "gh.resume", Destructive: true, Confirm: "resume"}
+	plan := &Plan{Action: NameGhResume, Destructive: true, Confirm: "resume"}
 	rw.todo, rw.res = nil, PauseResult{V: RecordVersion, Repo: rw.Repo.String()}
 	for _, w := range rw.Paused {
 		st, err := rw.Client.WorkflowState(ctx, rw.Repo, w.ID)
@@ -210,7 +210,7 @@ func PausedBy(events []journal.Event, repo string) []PausedWorkflow {
 	var order []int64
 	for _, e := range evs {
 		rec, ok := ParseRecord(e)
-		if !ok || e.Kind != KindDone || (rec.Action != "gh.pause" && rec.Action != "gh.resume") {
+		if !ok || e.Kind != KindDone || (rec.Action != NameGhPause && rec.Action != NameGhResume) {
 			continue
 		}
 		d, ok := Decode[PauseResult](rec)
@@ -218,14 +218,14 @@ func PausedBy(events []journal.Event, repo string) []PausedWorkflow {
 			continue
 		}
 		switch rec.Action {
-		case "gh.pause":
+		case NameGhPause:
 			for _, w := range d.Paused {
 				if _, ok := paused[w.ID]; !ok {
 					order = append(order, w.ID)
 				}
 				paused[w.ID] = w
 			}
-		case "gh.resume":
+		case NameGhResume:
 			for _, w := range d.Resumed {
 				delete(paused, w.ID)
 			}
@@ -272,7 +272,7 @@ func (cr *CancelRuns) Plan(ctx context.Context) (*Plan, error) {
 		cr.runs = append(cr.runs, rs...)
 	}
 	sort.Slice(cr.runs, func(i, j int) bool { return cr.runs[i].ID < cr.runs[j].ID })
-	plan := &Plan{Action: "gh.cancel-runs", Destructive: true, Confirm: "cancel",
+	plan := &Plan{Action: NameGhCancelRuns, Destructive: true, Confirm: "cancel",
 		Summary: fmt.Sprintf("cancel %d queued or running run(s) of %d workflow(s) in %s", len(cr.runs), len(cr.Workflows), cr.Repo)}
 	for _, r := range cr.runs {
 		plan.Changes = append(plan.Changes, fmt.Sprintf("cancel run %d (%s, %s by %s, %s)", r.ID, r.Name, r.Status, r.Actor, r.HeadSHA))
@@ -399,7 +399,7 @@ func (s *SetSecret) Plan(ctx context.Context) (*Plan, error) {
 	if s.Env != "" {
 		where += " environment " + s.Env
 	}
-	p := &Plan{Action: "gh.secret-set", Summary: fmt.Sprintf("set secret %s in %s from %s (%d bytes, sealed to the public key)", s.Name, where, s.File, fi.Size())}
+	p := &Plan{Action: NameGhSecretSet, Summary: fmt.Sprintf("set secret %s in %s from %s (%d bytes, sealed to the public key)", s.Name, where, s.File, fi.Size())}
 	if s.before != nil {
 		p.Destructive, p.Confirm = true, s.Name
 		p.Changes = append(p.Changes, fmt.Sprintf("replace the value of %s (last updated %s)", s.Name, s.before.Updated.UTC().Format(time.RFC3339)))
@@ -454,7 +454,7 @@ func (d *DeleteSecret) Plan(ctx context.Context) (*Plan, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%s has no secret %s", d.Repo, d.Name)
 	}
-	return &Plan{Action: "gh.secret-delete", Destructive: true, Confirm: d.Name,
+	return &Plan{Action: NameGhSecretDelete, Destructive: true, Confirm: d.Name,
 		Summary: fmt.Sprintf("delete secret %s from %s (workflows using it will fail until it is set again)", d.Name, d.Repo),
 		Changes: []string{"delete " + d.Name + " (last updated " + s.Updated.UTC().Format(time.RFC3339) + ")"}}, nil
 }
@@ -501,7 +501,7 @@ type Audit struct {
 
 // Plan says what will be collected.
 func (a *Audit) Plan(ctx context.Context) (*Plan, error) {
-	return &Plan{Action: "gh.audit", Summary: fmt.Sprintf("collect commits touching %s and workflow runs in %s since %s into the evidence",
+	return &Plan{Action: NameGhAudit, Summary: fmt.Sprintf("collect commits touching %s and workflow runs in %s since %s into the evidence",
 		strings.Join(a.Paths, ", "), a.Repo, a.Since.UTC().Format(time.RFC3339)),
 		Changes: []string{"add audit-" + a.Repo.Owner + "-" + a.Repo.Name + "-<time>.json to the evidence"}}, nil
 }
@@ -572,7 +572,7 @@ type Publish struct {
 
 // Plan says what becomes visible where.
 func (p *Publish) Plan(ctx context.Context) (*Plan, error) {
-	plan := &Plan{Action: "gh.publish", Destructive: true, Confirm: "publish"}
+	plan := &Plan{Action: NameGhPublish, Destructive: true, Confirm: "publish"}
 	switch p.Kind {
 	case "issue":
 		plan.Summary = fmt.Sprintf("open an issue in %s: %q (%d bytes of Markdown)", p.Repo, p.Title, len(p.Body))

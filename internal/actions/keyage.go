@@ -48,7 +48,7 @@ func (k *KeyAge) maxAge() time.Duration {
 }
 
 func (k *KeyAge) Plan(context.Context) (*Plan, error) {
-	return &Plan{Action: "key.age", Summary: fmt.Sprintf("check how long %s has been in service against the %s rotation cadence (changes nothing)", k.Path, incident.FormatSpan(k.maxAge()))}, nil
+	return &Plan{Action: NameKeyAge, Summary: fmt.Sprintf("check how long %s has been in service against the %s rotation cadence (changes nothing)", k.Path, incident.FormatSpan(k.maxAge()))}, nil
 }
 
 func (k *KeyAge) Execute(context.Context, func(Progress)) (*Result, error) {

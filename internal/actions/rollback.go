@@ -56,7 +56,7 @@ func (f *FindFirstBad) Plan(context.Context) (*Plan, error) {
 	if !signing.SafeRelative(f.File) || !signing.SafeRelative(f.sig()) {
 		return nil, fmt.Errorf("git.first-bad: %s and %s must be paths inside the repository", f.File, f.sig())
 	}
-	return &Plan{Action: "git.first-bad", Summary: fmt.Sprintf("verify every committed version of %s (with %s) in %s with key %s, oldest first",
+	return &Plan{Action: NameGitFirstBad, Summary: fmt.Sprintf("verify every committed version of %s (with %s) in %s with key %s, oldest first",
 		f.File, f.sig(), f.Repo.Dir, signing.Fingerprint(f.Pub)[:16])}, nil
 }
 
@@ -201,7 +201,7 @@ func (r *RestoreFiles) Plan(ctx context.Context) (*Plan, error) {
 		return nil, errors.New("git.restore: no commit to restore from (find the first bad commit first)")
 	}
 	r.want = map[string]string{}
-	p := &Plan{Action: "git.restore", Destructive: true, Confirm: "restore",
+	p := &Plan{Action: NameGitRestore, Destructive: true, Confirm: "restore",
 		Summary: fmt.Sprintf("restore %d file(s) in %s to their content at %s", len(r.Paths), r.Repo.Dir, short(r.Commit))}
 	for _, rel := range r.Paths {
 		if !signing.SafeRelative(rel) {
@@ -287,7 +287,7 @@ func (c *CommitFiles) Plan(ctx context.Context) (*Plan, error) {
 	if msg == "" {
 		return nil, errors.New("git.commit: a commit message is needed")
 	}
-	return &Plan{Action: "git.commit", Summary: fmt.Sprintf("commit %d change(s) in %s: %q", len(st), c.Repo.Dir, msg), Changes: st}, nil
+	return &Plan{Action: NameGitCommit, Summary: fmt.Sprintf("commit %d change(s) in %s: %q", len(st), c.Repo.Dir, msg), Changes: st}, nil
 }
 
 func (c *CommitFiles) Execute(ctx context.Context, _ func(Progress)) (*Result, error) {
@@ -326,7 +326,7 @@ func (w *RecordWindow) Plan(context.Context) (*Plan, error) {
 	if w.From.IsZero() {
 		return nil, errors.New("record.window: the first-bad time is not known (find the first bad commit first)")
 	}
-	return &Plan{Action: "record.window", Summary: "record the impacted window from the first bad commit (" + journal.FormatTime(w.From)[:19] + "Z) to now",
+	return &Plan{Action: NameRecordWindow, Summary: "record the impacted window from the first bad commit (" + journal.FormatTime(w.From)[:19] + "Z) to now",
 		Changes: []string{"milestone compromised at the first bad commit", "milestone recovered now", "fact impacted_window"}}, nil
 }
 

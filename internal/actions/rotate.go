@@ -62,7 +62,7 @@ func (u *UpdatePins) Plan(context.Context) (*Plan, error) {
 		return nil, errors.New("key.pin-update: no files to update")
 	}
 	u.planned = map[string]int{}
-	p := &Plan{Action: "key.pin-update", Destructive: true, Confirm: "update"}
+	p := &Plan{Action: NameKeyPinUpdate, Destructive: true, Confirm: "update"}
 	total := 0
 	for _, f := range u.Files {
 		b, _, err := readText(f)
@@ -155,7 +155,7 @@ func (u *UseSecret) Plan(context.Context) (*Plan, error) {
 	}
 	u.from, u.to = secretRef(u.From), secretRef(u.To)
 	u.planned = map[string]int{}
-	p := &Plan{Action: "workflow.use-secret", Destructive: true, Confirm: "update"}
+	p := &Plan{Action: NameWorkflowUseSecret, Destructive: true, Confirm: "update"}
 	total := 0
 	for _, f := range u.Files {
 		b, _, err := readText(f)
@@ -224,7 +224,7 @@ type CheckFingerprint struct {
 }
 
 func (c *CheckFingerprint) Plan(context.Context) (*Plan, error) {
-	p := &Plan{Action: "key.fingerprint", Summary: "compute the fingerprint of " + c.PubPath + " (SHA-256 of its SPKI DER), natively and with openssl"}
+	p := &Plan{Action: NameKeyFingerprint, Summary: "compute the fingerprint of " + c.PubPath + " (SHA-256 of its SPKI DER), natively and with openssl"}
 	if c.RecordAs != "" {
 		p.Changes = append(p.Changes, "record it as the fact "+c.RecordAs)
 	}
@@ -329,7 +329,7 @@ func (s *VerifySignatures) Plan(context.Context) (*Plan, error) {
 	if len(s.Signed)+len(s.Modules) == 0 {
 		return nil, errors.New("signatures.verify: nothing to verify")
 	}
-	return &Plan{Action: "signatures.verify", Summary: fmt.Sprintf("check that key %s %s: %d signed file(s), %d module(s)",
+	return &Plan{Action: NameSignaturesVerify, Summary: fmt.Sprintf("check that key %s %s: %d signed file(s), %d module(s)",
 		signing.Fingerprint(s.Pub)[:16], s.expect(), len(s.Signed), len(s.Modules))}, nil
 }
 
@@ -449,7 +449,7 @@ func (o *VerifyOpenSSL) Plan(context.Context) (*Plan, error) {
 	if len(o.Signed) == 0 {
 		return nil, errors.New("signatures.openssl: nothing to verify")
 	}
-	return &Plan{Action: "signatures.openssl", Summary: fmt.Sprintf("verify %d signature(s) with openssl and %s", len(o.Signed), o.PubPath)}, nil
+	return &Plan{Action: NameSignaturesOpenssl, Summary: fmt.Sprintf("verify %d signature(s) with openssl and %s", len(o.Signed), o.PubPath)}, nil
 }
 
 func (o *VerifyOpenSSL) Execute(ctx context.Context, _ func(Progress)) (*Result, error) {

@@ -40,7 +40,7 @@ func (s *ScanModules) Plan(ctx context.Context) (*Plan, error) {
 			return nil, fmt.Errorf("wasm.scan: %w", err)
 		}
 	}
-	return &Plan{Action: "wasm.scan", Summary: fmt.Sprintf("scan %s for modules signed by key %s and save affected-modules.txt to the evidence",
+	return &Plan{Action: NameWasmScan, Summary: fmt.Sprintf("scan %s for modules signed by key %s and save affected-modules.txt to the evidence",
 		strings.Join(s.Paths, ", "), hex.EncodeToString(s.KeyID)), Changes: []string{"add affected-modules.txt to the evidence"}}, nil
 }
 

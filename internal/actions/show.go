@@ -26,7 +26,7 @@ type ShowModule struct {
 
 // Plan names the file.
 func (s *ShowModule) Plan(context.Context) (*Plan, error) {
-	return &Plan{Action: "wasm.show", Summary: "save the signature information of " + s.File + " into the evidence",
+	return &Plan{Action: NameWasmShow, Summary: "save the signature information of " + s.File + " into the evidence",
 		Changes: []string{"add signature-info-" + filepath.Base(s.File) + ".json to the evidence"}}, nil
 }
 

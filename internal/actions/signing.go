@@ -53,7 +53,7 @@ func (g *GenerateKey) Plan(ctx context.Context) (*Plan, error) {
 	if len(g.Passphrase) > 0 {
 		enc = ", encrypted (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC)"
 	}
-	return &Plan{Action: "key.generate", Summary: "generate an Ed25519 key pair: " + priv + " and " + pub,
+	return &Plan{Action: NameKeyGenerate, Summary: "generate an Ed25519 key pair: " + priv + " and " + pub,
 		Changes: []string{"write private key " + priv + " (mode 0600" + enc + ")", "write public key " + pub + " (mode 0644)"}}, nil
 }
 
@@ -164,7 +164,7 @@ func (s *SignFile) Plan(ctx context.Context) (*Plan, error) {
 	if _, err := os.Lstat(s.Out); err == nil {
 		verb = "replace"
 	}
-	return &Plan{Action: "file.sign", Summary: fmt.Sprintf("sign %s with key %s into %s", s.File, signing.Fingerprint(s.Key.Public().(ed25519.PublicKey)), s.Out),
+	return &Plan{Action: NameFileSign, Summary: fmt.Sprintf("sign %s with key %s into %s", s.File, signing.Fingerprint(s.Key.Public().(ed25519.PublicKey)), s.Out),
 		Changes:     []string{verb + " " + s.Out + " (base64 Ed25519 signature, 88 bytes, no newline)"},
 		Destructive: verb == "replace", Confirm: "replace"}, nil
 }
@@ -234,7 +234,7 @@ func (m *MakeChecksums) Plan(ctx context.Context) (*Plan, error) {
 		keys = append(keys, rel)
 	}
 	sort.Strings(keys)
-	p := &Plan{Action: "checksums.make", Summary: fmt.Sprintf("write %s listing %d file(s)", m.Out, len(keys))}
+	p := &Plan{Action: NameChecksumsMake, Summary: fmt.Sprintf("write %s listing %d file(s)", m.Out, len(keys))}
 	for _, out := range []string{m.Out, m.SigOut} {
 		if _, err := os.Lstat(out); err == nil && out != "" && (out == m.Out || m.SignKey != nil) {
 			p.Destructive, p.Confirm = true, "replace"

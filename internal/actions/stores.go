@@ -23,7 +23,7 @@ func KeyStores(inc *incident.Incident, evs []journal.Event) []*evidence.Store {
 	own := filepath.Join(inc.Dir, "keys")
 	out := []*evidence.Store{evidence.NewKeyStore(own)}
 	seen := map[string]bool{filepath.Clean(own): true}
-	for _, d := range Done(evs, "key.isolate") {
+	for _, d := range Done(evs, NameKeyIsolate) {
 		r, ok := Decode[IsolateResult](d.Record)
 		if !ok || r.Store == "" {
 			continue

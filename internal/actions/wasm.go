@@ -39,7 +39,7 @@ func (s *SignModule) Plan(ctx context.Context) (*Plan, error) {
 	if s.Opts.KeyID {
 		kid = "key id " + hex.EncodeToString(signing.WscKeyID(s.Key.Public().(ed25519.PublicKey)))
 	}
-	p := &Plan{Action: "wasm.sign", Summary: fmt.Sprintf("sign %s (%s, %s layout)", s.File, kid, orDefault(s.Opts.Layout, wasmsig.LayoutWsc))}
+	p := &Plan{Action: NameWasmSign, Summary: fmt.Sprintf("sign %s (%s, %s layout)", s.File, kid, orDefault(s.Opts.Layout, wasmsig.LayoutWsc))}
 	for _, f := range []string{s.Out, s.Detached} {
 		if f == "" {
 			continue
@@ -169,7 +169,7 @@ func (r *ResignModules) Plan(ctx context.Context) (*Plan, error) {
 		}
 	}
 	newKID := hex.EncodeToString(signing.WscKeyID(r.Key.Public().(ed25519.PublicKey)))
-	p := &Plan{Action: "wasm.resign", Destructive: r.OutDir == "", Confirm: "resign",
+	p := &Plan{Action: NameWasmResign, Destructive: r.OutDir == "", Confirm: "resign",
 		Summary: fmt.Sprintf("re-sign %d module(s): drop key %s, keep other signers, add key %s", len(r.todo), hex.EncodeToString(r.DropKID), newKID)}
 	for _, t := range r.todo {
 		keep := ""

@@ -35,11 +35,11 @@ func init() {
 			}}
 	}
 	register(
-		gh("gh.pause", "disable the signing workflows", nil, []string{"workflows"},
+		gh(actions.NameGhPause, "disable the signing workflows", nil, []string{"workflows"},
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				return &actions.PauseWorkflows{Client: c, Repo: repo, Files: b.args.List("workflows"), Pattern: b.s.pattern()}, nil
 			}),
-		gh("gh.resume", "re-enable the workflows this incident paused", nil, nil,
+		gh(actions.NameGhResume, "re-enable the workflows this incident paused", nil, nil,
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				evs, err := b.timeline()
 				if err != nil {
@@ -47,16 +47,16 @@ func init() {
 				}
 				return &actions.ResumeWorkflows{Client: c, Repo: repo, Paused: actions.PausedBy(evs, repo.String())}, nil
 			}),
-		gh("gh.cancel-runs", "cancel queued and running runs of the paused or signing workflows", nil, []string{"force", "deadline"}, buildCancelRuns),
-		gh("gh.secret-set", "set a GitHub Actions secret from a file", []string{"name", "file"}, []string{"env"},
+		gh(actions.NameGhCancelRuns, "cancel queued and running runs of the paused or signing workflows", nil, []string{"force", "deadline"}, buildCancelRuns),
+		gh(actions.NameGhSecretSet, "set a GitHub Actions secret from a file", []string{"name", "file"}, []string{"env"},
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				return &actions.SetSecret{Client: c, Repo: repo, Env: b.args.Get("env"), Name: b.args.Get("name"), File: b.args.Get("file")}, nil
 			}),
-		gh("gh.secret-delete", "delete a GitHub Actions secret", []string{"name"}, []string{"env"},
+		gh(actions.NameGhSecretDelete, "delete a GitHub Actions secret", []string{"name"}, []string{"env"},
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				return &actions.DeleteSecret{Client: c, Repo: repo, Env: b.args.Get("env"), Name: b.args.Get("name")}, nil
 			}),
-		gh("gh.audit", "save commits touching signing paths and workflow runs into the evidence", []string{"since"}, []string{"paths"},
+		gh(actions.NameGhAudit, "save commits touching signing paths and workflow runs into the evidence", []string{"since"}, []string{"paths"},
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				since, err := incident.ParseTime(b.args.Get("since"), b.s.now())
 				if err != nil {
@@ -68,7 +68,7 @@ func init() {
 				}
 				return &actions.Audit{Client: c, Repo: repo, Since: since, Paths: paths, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Now: b.s.Now}, nil
 			}),
-		gh("gh.publish", "publish the record as an issue, a comment on issue N or a draft advisory", []string{"kind"}, []string{"issue"}, buildPublish),
+		gh(actions.NameGhPublish, "publish the record as an issue, a comment on issue N or a draft advisory", []string{"kind"}, []string{"issue"}, buildPublish),
 	)
 }
 

@@ -23,7 +23,7 @@ import (
 // The record's own actions: exports and messages.
 func init() {
 	register(
-		entry{Spec: actions.Spec{Name: "record.export", Summary: "export the post-incident record", Optional: []string{"format"}},
+		entry{Spec: actions.Spec{Name: actions.NameRecordExport, Summary: "export the post-incident record", Optional: []string{"format"}},
 			needsIncident: true, build: func(b *builder) (actions.Action, error) {
 				f := b.args.Get("format")
 				if f == "" {
@@ -34,7 +34,7 @@ func init() {
 				}
 				return &exportAction{s: b.s, inc: b.inc, format: f}, nil
 			}},
-		entry{Spec: actions.Spec{Name: "comms.render", Summary: "render a communication template into comms/", Required: []string{"template"}, Optional: []string{"fields", "allow_missing"}},
+		entry{Spec: actions.Spec{Name: actions.NameCommsRender, Summary: "render a communication template into comms/", Required: []string{"template"}, Optional: []string{"fields", "allow_missing"}},
 			needsIncident: true, build: buildComms},
 	)
 }
@@ -210,7 +210,7 @@ type exportAction struct {
 }
 
 func (x *exportAction) Plan(context.Context) (*actions.Plan, error) {
-	return &actions.Plan{Action: "record.export", Summary: "export the " + x.format + " record into the incident's exports/",
+	return &actions.Plan{Action: actions.NameRecordExport, Summary: "export the " + x.format + " record into the incident's exports/",
 		Changes: []string{"write exports/" + x.inc.Header.ID + "-TIME." + x.format}}, nil
 }
 
@@ -250,7 +250,7 @@ func (x *commsAction) Plan(context.Context) (*actions.Plan, error) {
 		return nil, err
 	}
 	x.text, x.missed = text, missing
-	p := &actions.Plan{Action: "comms.render", Summary: "render " + x.tmpl.Name + " (" + x.tmpl.Title + ") into the incident's comms/",
+	p := &actions.Plan{Action: actions.NameCommsRender, Summary: "render " + x.tmpl.Name + " (" + x.tmpl.Title + ") into the incident's comms/",
 		Changes: []string{"write comms/" + x.tmpl.Name + "-TIME.txt"}}
 	if len(missing) > 0 {
 		p.Changes = append(p.Changes, "marked missing: "+strings.Join(missing, ", "))
@@ -278,7 +278,7 @@ type consistencyAction struct {
 }
 
 func (x *consistencyAction) Plan(context.Context) (*actions.Plan, error) {
-	return &actions.Plan{Action: "key.check-consistency", Summary: fmt.Sprintf("check %d file(s) for key references against %s", len(x.files), x.pin)}, nil
+	return &actions.Plan{Action: actions.NameKeyCheckConsistency, Summary: fmt.Sprintf("check %d file(s) for key references against %s", len(x.files), x.pin)}, nil
 }
 
 func (x *consistencyAction) Execute(context.Context, func(actions.Progress)) (*actions.Result, error) {

@@ -12,23 +12,23 @@ import (
 // Rotation and rollback: pins, fingerprints, workflows, signatures, git.
 func init() {
 	register(
-		entry{Spec: actions.Spec{Name: "key.check-consistency", Summary: "check every key reference against the pinned fingerprint", Required: []string{"pin", "files"}},
+		entry{Spec: actions.Spec{Name: actions.NameKeyCheckConsistency, Summary: "check every key reference against the pinned fingerprint", Required: []string{"pin", "files"}},
 			build: func(b *builder) (actions.Action, error) {
 				return &consistencyAction{pin: b.args.Get("pin"), files: b.args.List("files")}, nil
 			}},
-		entry{Spec: actions.Spec{Name: "key.pin-update", Summary: "replace every pinned copy of the old public key (key files, PEM blocks, fingerprints) with the new one", Required: []string{"old", "new", "files"}},
+		entry{Spec: actions.Spec{Name: actions.NameKeyPinUpdate, Summary: "replace every pinned copy of the old public key (key files, PEM blocks, fingerprints) with the new one", Required: []string{"old", "new", "files"}},
 			build: buildPinUpdate},
-		entry{Spec: actions.Spec{Name: "key.fingerprint", Summary: "compute a public key's fingerprint, natively and with openssl", Required: []string{"pubkey"}, Optional: []string{"expect", "record_as"}},
+		entry{Spec: actions.Spec{Name: actions.NameKeyFingerprint, Summary: "compute a public key's fingerprint, natively and with openssl", Required: []string{"pubkey"}, Optional: []string{"expect", "record_as"}},
 			build: func(b *builder) (actions.Action, error) {
 				return &actions.CheckFingerprint{PubPath: b.args.Get("pubkey"), Expect: b.args.Get("expect"), RecordAs: b.args.Get("record_as")}, nil
 			}},
-		entry{Spec: actions.Spec{Name: "workflow.use-secret", Summary: "point workflow files at another secret", Required: []string{"files", "from", "to"}},
+		entry{Spec: actions.Spec{Name: actions.NameWorkflowUseSecret, Summary: "point workflow files at another secret", Required: []string{"files", "from", "to"}},
 			build: func(b *builder) (actions.Action, error) {
 				return &actions.UseSecret{Files: b.args.List("files"), From: b.args.Get("from"), To: b.args.Get("to")}, nil
 			}},
-		entry{Spec: actions.Spec{Name: "signatures.verify", Summary: "check signatures with a key: that they verify, or (expect: invalid) that a retired key is rejected", Required: []string{"pubkey"}, Optional: []string{"signed", "modules", "expect"}},
+		entry{Spec: actions.Spec{Name: actions.NameSignaturesVerify, Summary: "check signatures with a key: that they verify, or (expect: invalid) that a retired key is rejected", Required: []string{"pubkey"}, Optional: []string{"signed", "modules", "expect"}},
 			build: buildVerifySignatures},
-		entry{Spec: actions.Spec{Name: "signatures.openssl", Summary: "verify detached signatures with openssl (the external client)", Required: []string{"pubkey", "signed"}},
+		entry{Spec: actions.Spec{Name: actions.NameSignaturesOpenssl, Summary: "verify detached signatures with openssl (the external client)", Required: []string{"pubkey", "signed"}},
 			needsIncident: true, build: func(b *builder) (actions.Action, error) {
 				signed, err := actions.ParseSignedFiles(b.args.List("signed"))
 				if err != nil {
@@ -36,7 +36,7 @@ func init() {
 				}
 				return &actions.VerifyOpenSSL{PubPath: b.args.Get("pubkey"), Signed: signed, Scratch: b.scratch()}, nil
 			}},
-		entry{Spec: actions.Spec{Name: "git.first-bad", Summary: "find the first commit whose signed file does not verify, and the known-good one before it", Required: []string{"repo_dir", "file", "pubkey"}, Optional: []string{"sig"}},
+		entry{Spec: actions.Spec{Name: actions.NameGitFirstBad, Summary: "find the first commit whose signed file does not verify, and the known-good one before it", Required: []string{"repo_dir", "file", "pubkey"}, Optional: []string{"sig"}},
 			build: func(b *builder) (actions.Action, error) {
 				r, err := b.repo()
 				if err != nil {
@@ -48,7 +48,7 @@ func init() {
 				}
 				return &actions.FindFirstBad{Repo: r, File: b.args.Get("file"), Sig: b.args.Get("sig"), Pub: k}, nil
 			}},
-		entry{Spec: actions.Spec{Name: "git.restore", Summary: "restore files to their content at a commit", Required: []string{"repo_dir", "commit", "paths"}},
+		entry{Spec: actions.Spec{Name: actions.NameGitRestore, Summary: "restore files to their content at a commit", Required: []string{"repo_dir", "commit", "paths"}},
 			build: func(b *builder) (actions.Action, error) {
 				r, err := b.repo()
 				if err != nil {
@@ -56,7 +56,7 @@ func init() {
 				}
 				return &actions.RestoreFiles{Repo: r, Commit: b.args.Get("commit"), Paths: b.args.List("paths")}, nil
 			}},
-		entry{Spec: actions.Spec{Name: "git.commit", Summary: "commit the repository's changes", Required: []string{"repo_dir", "message"}},
+		entry{Spec: actions.Spec{Name: actions.NameGitCommit, Summary: "commit the repository's changes", Required: []string{"repo_dir", "message"}},
 			build: func(b *builder) (actions.Action, error) {
 				r, err := b.repo()
 				if err != nil {
@@ -64,7 +64,7 @@ func init() {
 				}
 				return &actions.CommitFiles{Repo: r, Message: b.args.Get("message")}, nil
 			}},
-		entry{Spec: actions.Spec{Name: "record.window", Summary: "record the impacted window from the first bad commit to now", Required: []string{"from"}},
+		entry{Spec: actions.Spec{Name: actions.NameRecordWindow, Summary: "record the impacted window from the first bad commit to now", Required: []string{"from"}},
 			build: func(b *builder) (actions.Action, error) {
 				from, err := incident.ParseTime(b.args.Get("from"), b.s.now())
 				if err != nil {

@@ -196,9 +196,9 @@ func takeCommand(move bool) *command {
 				if err != nil {
 					return err
 				}
-				name := "evidence.add"
+				name := actions.NameEvidenceAdd
 				if move {
-					name = "evidence.quarantine"
+					name = actions.NameEvidenceQuarantine
 				}
 				out, err := a.act(inc, pf, sessionOpts{}, name, app.Args{}.WithList("paths", args[1:]).With("recursive", strconv.FormatBool(*recursive)))
 				if a.json && out != nil {

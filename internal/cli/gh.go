@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/ghsim"
 	"github.com/firebreak-dev/firebreak/internal/github"
@@ -150,7 +151,7 @@ var cmdGhPause = &command{
 		fs.Var(&files, "workflow", "workflow `FILE` to pause (repeatable; default: every signing workflow)")
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			return a.ghAct(args[0], g, pf, "gh.pause", app.Args{}.WithList("workflows", files))
+			return a.ghAct(args[0], g, pf, actions.NameGhPause, app.Args{}.WithList("workflows", files))
 		}
 	},
 }
@@ -163,7 +164,7 @@ var cmdGhResume = &command{
 		g := ghFlagSet(fs)
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
-			return a.ghAct(args[0], g, pf, "gh.resume", app.Args{})
+			return a.ghAct(args[0], g, pf, actions.NameGhResume, app.Args{})
 		}
 	},
 }
@@ -181,7 +182,7 @@ var cmdGhCancel = &command{
 			if *deadline <= 0 {
 				return usagef("--deadline 2m", "--deadline must be positive")
 			}
-			return a.ghAct(args[0], g, pf, "gh.cancel-runs", app.Args{}.With("force", strconv.FormatBool(*force)).With("deadline", deadline.String()))
+			return a.ghAct(args[0], g, pf, actions.NameGhCancelRuns, app.Args{}.With("force", strconv.FormatBool(*force)).With("deadline", deadline.String()))
 		}
 	},
 }
@@ -237,7 +238,7 @@ var cmdGhSecretSet = &command{
 			if *name == "" || *file == "" {
 				return usagef("firebreak gh secret-set ID --repo org/repo --name SIGNING_KEY --from-file new-signing-key.pem", "--name and --from-file are required")
 			}
-			return a.ghAct(args[0], g, pf, "gh.secret-set", app.Args{}.With("name", *name).With("file", *file).With("env", *env))
+			return a.ghAct(args[0], g, pf, actions.NameGhSecretSet, app.Args{}.With("name", *name).With("file", *file).With("env", *env))
 		}
 	},
 }
@@ -255,7 +256,7 @@ var cmdGhSecretDelete = &command{
 			if *name == "" {
 				return usagef("", "--name is required")
 			}
-			return a.ghAct(args[0], g, pf, "gh.secret-delete", app.Args{}.With("name", *name).With("env", *env))
+			return a.ghAct(args[0], g, pf, actions.NameGhSecretDelete, app.Args{}.With("name", *name).With("env", *env))
 		}
 	},
 }
@@ -278,7 +279,7 @@ var cmdGhAudit = &command{
 				return usagef("", "--since: %v", err)
 			}
 			pf.yes = true // it only adds to the evidence
-			return a.ghAct(args[0], g, pf, "gh.audit", app.Args{}.With("since", *since).WithList("paths", paths))
+			return a.ghAct(args[0], g, pf, actions.NameGhAudit, app.Args{}.With("since", *since).WithList("paths", paths))
 		}
 	},
 }
@@ -310,7 +311,7 @@ var cmdGhPublish = &command{
 			case *comment > 0:
 				kind = kind.With("kind", "comment").With("issue", strconv.Itoa(*comment))
 			}
-			return a.ghAct(args[0], g, pf, "gh.publish", kind)
+			return a.ghAct(args[0], g, pf, actions.NameGhPublish, kind)
 		}
 	},
 }

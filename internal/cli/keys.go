@@ -44,7 +44,7 @@ var cmdKeyIsolate = &command{
 			if err != nil {
 				return err
 			}
-			out, err := a.act(inc, pf, sessionOpts{passFile: *passFile}, "key.isolate", app.Args{}.With("path", args[1]).With("to", *to))
+			out, err := a.act(inc, pf, sessionOpts{passFile: *passFile}, actions.NameKeyIsolate, app.Args{}.With("path", args[1]).With("to", *to))
 			if a.json && out != nil {
 				if jerr := a.printJSON(out); jerr != nil {
 					return jerr
@@ -88,7 +88,7 @@ var cmdKeyGenerate = &command{
 			}
 			defer clear(pw)
 			sess := sessionOpts{newPass: pw}
-			out, err := a.act(inc, &pipeFlags{yes: true}, sess, "key.generate", app.Args{}.With("out", *prefix).With("format", *format))
+			out, err := a.act(inc, &pipeFlags{yes: true}, sess, actions.NameKeyGenerate, app.Args{}.With("out", *prefix).With("format", *format))
 			if err != nil {
 				return err
 			}
@@ -209,7 +209,7 @@ var cmdSign = &command{
 			if err != nil {
 				return err
 			}
-			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, "file.sign", app.Args{}.With("file", args[0]).With("key", *keyPath).With("out", *out))
+			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, actions.NameFileSign, app.Args{}.With("file", args[0]).With("key", *keyPath).With("out", *out))
 			return err
 		}
 	},
@@ -279,7 +279,7 @@ var cmdChecksumsMake = &command{
 			}
 			ca := app.Args{}.WithList("files", args).With("out", *out).With("sign", *signKey).With("sig", *sigOut).
 				With("version", *version).With("repository", *repo).With("tag", *tag)
-			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, "checksums.make", ca)
+			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, actions.NameChecksumsMake, ca)
 			return err
 		}
 	},
@@ -357,7 +357,7 @@ var cmdKeyAge = &command{
 				return err
 			}
 			pf := &pipeFlags{yes: true} // it changes nothing
-			out, err := a.act(inc, pf, sessionOpts{}, "key.age", app.Args{}.With("path", args[0]).With("max_age", *maxAge).With("since", *since))
+			out, err := a.act(inc, pf, sessionOpts{}, actions.NameKeyAge, app.Args{}.With("path", args[0]).With("max_age", *maxAge).With("since", *since))
 			if a.json && out != nil && out.Result != nil {
 				if jerr := a.printJSON(out.Result.Data); jerr != nil {
 					return jerr

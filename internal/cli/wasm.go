@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/signing"
@@ -176,7 +177,7 @@ var cmdWasmSign = &command{
 			}
 			wa := app.Args{}.With("file", args[0]).With("key", *keyPath).With("pubkey", *pubPath).With("out", *out).
 				With("detached", *detached).With("layout", *layout)
-			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, "wasm.sign", wa)
+			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, actions.NameWasmSign, wa)
 			return err
 		}
 	},
@@ -300,7 +301,7 @@ var cmdWasmResign = &command{
 			}
 			ra := app.Args{}.WithList("paths", args).With("drop_key_id", *dropKID).With("drop_pubkey", *dropPub).With("key", *keyPath).
 				With("pubkey", *pubPath).With("out_dir", *outDir).With("layout", *layout)
-			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, "wasm.resign", ra)
+			_, err = a.act(inc, pf, sessionOpts{passFile: *passFile}, actions.NameWasmResign, ra)
 			return err
 		}
 	},

@@ -57,7 +57,7 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 	d["window_start"] = d["compromised_at"]
 	d["window_end"] = d["contained_at"]
 
-	if at, r, ok := latest[actions.IsolateResult](evs, "key.isolate"); ok {
+	if at, r, ok := latest[actions.IsolateResult](evs, actions.NameKeyIsolate); ok {
 		d["revoked_at"] = when(at)
 		if r.Fingerprint != "" {
 			d["old_fingerprint"] = r.Fingerprint
@@ -66,7 +66,7 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 			d["key_id"] = r.KeyID
 		}
 	}
-	if _, r, ok := latest[actions.ScanResult](evs, "wasm.scan"); ok {
+	if _, r, ok := latest[actions.ScanResult](evs, actions.NameWasmScan); ok {
 		if r.KeyID != "" && d["key_id"] == "" {
 			d["key_id"] = r.KeyID
 		}
@@ -81,7 +81,7 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 		}
 		d["affected_artifacts"] = d["affected_modules"]
 	}
-	if at, r, ok := latest[actions.GenerateResult](evs, "key.generate"); ok {
+	if at, r, ok := latest[actions.GenerateResult](evs, actions.NameKeyGenerate); ok {
 		d["new_key_at"] = when(at)
 		d["new_key_id"] = r.KeyID
 		d["new_fingerprint"] = r.Fingerprint
@@ -89,7 +89,7 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 			d["new_public_key"] = "attached: " + r.PublicKey + " (fingerprint " + r.Fingerprint + ")"
 		}
 	}
-	if at, _, ok := latest[actions.ResignResult](evs, "wasm.resign"); ok {
+	if at, _, ok := latest[actions.ResignResult](evs, actions.NameWasmResign); ok {
 		d["resigned_at"] = when(at)
 	}
 	var ms []string
