@@ -192,9 +192,9 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, sess *app.Session, 
 		case key.Matches(msg, c.nav.Down):
 			c.cursor, c.scroll, c.msg = min(c.cursor+1, max(len(c.tmpls)-1, 0)), 0, ""
 		case key.Matches(msg, c.nav.PageDown):
-			c.scroll += max(c.h/2, 1)
+			c.scroll = c.scrollBy(max(c.h/2, 1))
 		case key.Matches(msg, c.nav.PageUp):
-			c.scroll = max(c.scroll-max(c.h/2, 1), 0)
+			c.scroll = c.scrollBy(-max(c.h/2, 1))
 		case key.Matches(msg, c.write):
 			if t, _, _ := c.selected(); t != nil && inc != nil {
 				return c, writeCommsCmd(ctx, sess, inc, t, c.filled)
@@ -236,6 +236,45 @@ func (c commsModel) updateField(msg tea.KeyMsg) (commsModel, tea.Cmd) {
 
 func (c commsModel) typing() bool { return c.field != "" }
 
+func (c commsModel) widths() (left, right int) {
+	left = min(max(c.w/3, 24), 40)
+	return left, max(c.w-left-3, 20)
+}
+
+// preview is the selected message: what stays at the top (its file,
+// what is missing) and its text below, which scrolls.
+func (c commsModel) preview() (head, body []string) {
+	t, text, missing := c.selected()
+	if t == nil {
+		return nil, nil
+	}
+	head = []string{c.st.Header.Render(clean(t.Name) + " → comms/" + t.Name + "-TIME.txt")}
+	if len(missing) > 0 {
+		head = append(head, c.st.Bad.Render("Missing: "+strings.Join(missing, ", ")),
+			c.st.Muted.Render("record the facts or milestones they come from, or set them: firebreak comms render "+c.id+" "+t.Name+" --set FIELD=VALUE"))
+	} else {
+		head = append(head, "Every field is filled from the incident.")
+	}
+	_, rightW := c.widths()
+	return append(head, ""), wrap(text, rightW)
+}
+
+// paneHeight is the panes' height: the screen less the title and the
+// message or field line.
+func (c commsModel) paneHeight() int {
+	h := max(c.h-2, 1)
+	if c.msg != "" || c.field != "" {
+		h--
+	}
+	return h
+}
+
+// scrollBy pages the preview.
+func (c commsModel) scrollBy(delta int) int {
+	head, body := c.preview()
+	return pageScroll(c.scroll, delta, len(body), c.paneHeight()-len(head))
+}
+
 func (c commsModel) view() string {
 	var b strings.Builder
 	b.WriteString(c.st.Title.Render("Communications") + "\n")
@@ -245,8 +284,7 @@ func (c commsModel) view() string {
 	if c.tmpls == nil {
 		return b.String() + c.st.Muted.Render("Loading…")
 	}
-	leftW := min(max(c.w/3, 24), 40)
-	rightW := max(c.w-leftW-3, 20)
+	leftW, rightW := c.widths()
 	var left []string
 	for i, t := range c.tmpls {
 		status := "ready"
@@ -260,22 +298,9 @@ func (c commsModel) view() string {
 		}
 		left = append(left, line)
 	}
-	t, text, missing := c.selected()
-	right := []string{c.st.Header.Render(clean(t.Name) + " → comms/" + t.Name + "-TIME.txt")}
-	if len(missing) > 0 {
-		right = append(right, c.st.Bad.Render("Missing: "+strings.Join(missing, ", ")),
-			c.st.Muted.Render("record the facts or milestones they come from, or set them: firebreak comms render "+c.id+" "+t.Name+" --set FIELD=VALUE"))
-	} else {
-		right = append(right, "Every field is filled from the incident.")
-	}
-	right = append(right, "")
-	body := wrap(text, rightW)
-	body = body[min(c.scroll, len(body)):]
-	right = append(right, body...)
-	h := max(c.h-2, 1)
-	if c.msg != "" || c.field != "" {
-		h--
-	}
+	head, body := c.preview()
+	h := c.paneHeight()
+	right := append(head, page(body, c.scroll, h-len(head))...)
 	panes(&b, scrollList(left, c.cursor, h, c.st.Muted.Render), right, leftW, rightW, h, c.st.Border.Render(" │ "))
 	if c.field != "" {
 		b.WriteString(c.input.View() + "\n")

@@ -158,9 +158,9 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context) (evidenceModel, 
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, e.nav.Up):
-			e.top = max(e.top-1, 0)
+			e.top = pageScroll(e.top, -1, len(e.lines()), e.h-2)
 		case key.Matches(msg, e.nav.Down):
-			e.top = min(e.top+1, max(len(e.lines())-1, 0))
+			e.top = pageScroll(e.top, 1, len(e.lines()), e.h-2)
 		case msg.String() == "v" && !e.verifying && e.stores != nil:
 			e.verifying = true
 			return e, verifyEvidenceCmd(ctx, e.inc, nil)
@@ -229,8 +229,7 @@ func (e evidenceModel) view() string {
 	}
 	b.WriteString(e.st.Title.Render("Evidence and isolated keys") + "\n" + head + "\n")
 	ls := e.lines()
-	end := min(e.top+max(e.h-2, 1), len(ls))
-	for _, l := range ls[min(e.top, len(ls)):end] {
+	for _, l := range page(ls, e.top, e.h-2) {
 		b.WriteString(truncate(l, e.w) + "\n")
 	}
 	return b.String()

@@ -49,9 +49,9 @@ func (l libraryModel) update(msg tea.Msg) (libraryModel, tea.Cmd) {
 	case key.Matches(km, l.nav.Down):
 		l.cursor, l.scroll = min(l.cursor+1, max(len(l.all())-1, 0)), 0
 	case key.Matches(km, l.nav.PageDown):
-		l.scroll += max(l.h/2, 1)
+		l.scroll = pageScroll(l.scroll, max(l.h/2, 1), len(l.detailOf()), l.h-1)
 	case key.Matches(km, l.nav.PageUp):
-		l.scroll = max(l.scroll-max(l.h/2, 1), 0)
+		l.scroll = pageScroll(l.scroll, -max(l.h/2, 1), len(l.detailOf()), l.h-1)
 	}
 	return l, nil
 }
@@ -95,6 +95,21 @@ func (l libraryModel) detail(p *playbooks.Playbook, w int) []string {
 	return out
 }
 
+func (l libraryModel) widths() (left, right int) {
+	left = min(max(l.w/4, 20), 32)
+	return left, max(l.w-left-3, 20)
+}
+
+// detailOf is the selected playbook's detail, as the view lays it out.
+func (l libraryModel) detailOf() []string {
+	ps := l.all()
+	if len(ps) == 0 {
+		return nil
+	}
+	_, rightW := l.widths()
+	return l.detail(ps[min(l.cursor, len(ps)-1)], rightW)
+}
+
 func (l libraryModel) view() string {
 	var b strings.Builder
 	b.WriteString(l.st.Title.Render("Playbook library") + "\n")
@@ -102,8 +117,7 @@ func (l libraryModel) view() string {
 	if len(ps) == 0 {
 		return b.String() + l.st.Muted.Render("No playbooks loaded.")
 	}
-	leftW := min(max(l.w/4, 20), 32)
-	rightW := max(l.w-leftW-3, 20)
+	leftW, rightW := l.widths()
 	var left []string
 	for i, p := range ps {
 		line := truncate(fmt.Sprintf("  %-10s %s", p.ID, p.Severity.SEV()), leftW)
@@ -112,9 +126,8 @@ func (l libraryModel) view() string {
 		}
 		left = append(left, line)
 	}
-	right := l.detail(ps[min(l.cursor, len(ps)-1)], rightW)
-	right = right[min(l.scroll, len(right)):]
 	h := max(l.h-1, 1)
+	right := page(l.detail(ps[min(l.cursor, len(ps)-1)], rightW), l.scroll, h)
 	panes(&b, scrollList(left, l.cursor, h, l.st.Muted.Render), right, leftW, rightW, h, l.st.Border.Render(" │ "))
 	return b.String()
 }

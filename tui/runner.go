@@ -252,10 +252,14 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		r.act.dismiss()
 		r.cursor, r.scroll = min(r.cursor+1, len(r.steps)-1), 0
 		return r, r.schedulePreview(), screenRunner
-	case key.Matches(km, r.nav.PageDown):
-		r.scroll += max(r.h/2, 1)
-	case key.Matches(km, r.nav.PageUp):
-		r.scroll = max(r.scroll-max(r.h/2, 1), 0)
+	case key.Matches(km, r.nav.PageDown), key.Matches(km, r.nav.PageUp):
+		delta := max(r.h/2, 1)
+		if key.Matches(km, r.nav.PageUp) {
+			delta = -delta
+		}
+		_, rightW := r.widths()
+		head, body := r.detail(rightW)
+		r.scroll = pageScroll(r.scroll, delta, len(body), r.paneHeight()-len(head))
 	case key.Matches(km, r.keys.Start):
 		return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbStart, ""), screenRunner
 	case key.Matches(km, r.keys.Done):
@@ -306,18 +310,15 @@ func (r runnerModel) view() string {
 	if r.inc == nil {
 		return r.st.Muted.Render("Loading…")
 	}
-	leftW := min(max(r.w*2/5, 30), 60)
-	rightW := max(r.w-leftW-3, 20)
+	leftW, rightW := r.widths()
 	steps, at := r.stepList(leftW)
+	h := r.paneHeight()
 	var right []string
 	if r.act.state != actIdle {
 		right = r.act.view(rightW, r.now())
 	} else {
-		right = r.detail(rightW)
-	}
-	h := max(r.h-3, 1)
-	if r.prompt != promptNone {
-		h--
+		head, body := r.detail(rightW)
+		right = append(head, page(body, r.scroll, h-len(head))...)
 	}
 	left := scrollList(steps, at, h, r.st.Muted.Render)
 	var b strings.Builder
@@ -406,7 +407,25 @@ func (r runnerModel) stepList(w int) ([]string, int) {
 	return out, at
 }
 
-func (r runnerModel) detail(w int) []string {
+// widths are the step list's and the detail pane's.
+func (r runnerModel) widths() (left, right int) {
+	left = min(max(r.w*2/5, 30), 60)
+	return left, max(r.w-left-3, 20)
+}
+
+// paneHeight is the panes' height: the screen less the title, the metrics
+// line and the prompt.
+func (r runnerModel) paneHeight() int {
+	h := max(r.h-3, 1)
+	if r.prompt != promptNone {
+		h--
+	}
+	return h
+}
+
+// detail is the selected step: what stays at the top (state, roles,
+// deadline, action) and the guidance below it, which scrolls.
+func (r runnerModel) detail(w int) (head, body []string) {
 	s := r.steps[r.cursor]
 	ss := r.state.Steps[s.ID]
 	out := []string{r.st.Header.Render(fmt.Sprintf("%s %s (%s)", s.Number, clean(s.Title), s.ID))}
@@ -460,16 +479,11 @@ func (r runnerModel) detail(w int) []string {
 		}
 	}
 	out = append(out, "")
-	body := r.guide.lines(playbooks.Render(s.Guidance, r.state.Facts), w)
+	body = r.guide.lines(playbooks.Render(s.Guidance, r.state.Facts), w)
 	for _, c := range s.Checklist {
 		body = append(body, "[ ] "+clean(c))
 	}
-	if r.scroll < len(body) {
-		body = body[r.scroll:]
-	} else {
-		body = nil
-	}
-	return append(out, body...)
+	return out, body
 }
 
 func (r runnerModel) shortHelp() []key.Binding {

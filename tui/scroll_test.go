@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
 func TestWindowKeepsTheCursorVisible(t *testing.T) {
@@ -93,4 +95,61 @@ func TestSelectedRowStaysVisibleAt80x24(t *testing.T) {
 	if !visibleLine(m.View(), "> ", steps[0].Number) {
 		t.Fatalf("back at the first step it is not on screen:\n%s", m.View())
 	}
+}
+
+func TestPageNeverScrollsIntoNothing(t *testing.T) {
+	body := make([]string, 30)
+	for i := range body {
+		body[i] = fmt.Sprint(i)
+	}
+	for _, tc := range []struct{ top, delta, n, h, want int }{
+		{0, 10, 30, 10, 10},
+		{15, 10, 30, 10, 20}, // the last page stays full
+		{20, 100, 30, 10, 20},
+		{20, -100, 30, 10, 0},
+		{0, 5, 5, 10, 0}, // it all fits
+		{3, 0, 30, 0, 3}, // a pane of no lines still shows one
+	} {
+		if got := pageScroll(tc.top, tc.delta, tc.n, tc.h); got != tc.want {
+			t.Errorf("pageScroll(%d, %d, %d, %d) = %d, want %d", tc.top, tc.delta, tc.n, tc.h, got, tc.want)
+		}
+	}
+	if got := page(body, 99, 10); len(got) != 10 || got[9] != "29" {
+		t.Fatalf("page past the end: %q", got)
+	}
+	if got := page(nil, 5, 10); len(got) != 0 {
+		t.Fatalf("page of nothing: %q", got)
+	}
+}
+
+// TestPageDownStopsAtTheEnd: paging the library's detail far past its end
+// leaves its last page on screen, and one page up moves back at once (it
+// used to scroll into an empty pane, and take as many presses to return).
+func TestPageDownStopsAtTheEnd(t *testing.T) {
+	lib, err := playbooks.Load(nil, playbooks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t)
+	m := New(t.Context(), Options{Workspace: f.ws, Library: lib, Actor: "bob", NoColor: true, Now: func() time.Time { return f.now }})
+	m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	m.runner.tick, m.runner.act.tick = m.tick, m.tick
+	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = drive(t, m, libraryMsg{})
+	pgdn, pgup := tea.KeyMsg{Type: tea.KeyPgDown}, tea.KeyMsg{Type: tea.KeyPgUp}
+	m = drive(t, m, pgdn)
+	once := m.View()
+	for range 50 {
+		m = drive(t, m, pgdn)
+	}
+	end := m.View()
+	if !strings.Contains(end, "│ ") || strings.Count(end, "│ \n") > 12 {
+		t.Fatalf("paged into an empty pane:\n%s", end)
+	}
+	m = drive(t, m, pgup)
+	if m.View() == end {
+		t.Fatalf("one page up did not move back:\n%s", m.View())
+	}
+	checkFrame(t, once, 80, 24)
+	checkFrame(t, end, 80, 24)
 }

@@ -145,3 +145,18 @@ func scrollList(lines []string, cursor, h int, muted func(...string) string) []s
 	out = append(out, lines[from:to]...)
 	return append(out, muted(below))
 }
+
+// pageScroll moves a scroll position by delta lines in a body of n lines
+// shown h at a time, never past either end: the last page stays full, so
+// a page down too many never scrolls into nothing.
+func pageScroll(top, delta, n, h int) int {
+	return min(max(top+delta, 0), max(n-max(h, 1), 0))
+}
+
+// page is what h lines show of body from top (clamped as pageScroll does).
+// Every scrolled text of the console (guidance, previews, playbooks,
+// timeline, evidence) goes through these two.
+func page(body []string, top, h int) []string {
+	top = pageScroll(top, 0, len(body), h)
+	return body[top:min(top+max(h, 1), len(body))]
+}

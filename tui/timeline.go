@@ -144,13 +144,13 @@ func (t timelineModel) update(msg tea.Msg) (timelineModel, tea.Cmd) {
 	last := max(len(t.shown)-t.rows(), 0)
 	switch {
 	case key.Matches(km, t.nav.Up):
-		t.top = max(t.top-1, 0)
+		t.top = pageScroll(t.top, -1, len(t.shown), t.rows())
 	case key.Matches(km, t.nav.Down):
-		t.top = min(t.top+1, last)
+		t.top = pageScroll(t.top, 1, len(t.shown), t.rows())
 	case key.Matches(km, t.nav.PageUp):
-		t.top = max(t.top-t.rows(), 0)
+		t.top = pageScroll(t.top, -t.rows(), len(t.shown), t.rows())
 	case key.Matches(km, t.nav.PageDown):
-		t.top = min(t.top+t.rows(), last)
+		t.top = pageScroll(t.top, t.rows(), len(t.shown), t.rows())
 	case key.Matches(km, t.nav.Top):
 		t.top = 0
 	case key.Matches(km, t.nav.Bottom):
