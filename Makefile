@@ -24,6 +24,8 @@ fuzz: ## run every fuzz target for 30 s
 	go test -run '^$$' -fuzz FuzzParseSignature -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzReplaceKeyReferences -fuzztime 30s ./internal/signing
+	go test -run '^$$' -fuzz FuzzParseRecord -fuzztime 30s ./internal/actions
+	go test -run '^$$' -fuzz FuzzParseDays -fuzztime 30s ./internal/app
 
 bench: ## run the benchmarks (see bench/README.md)
 	bash bench/run.sh

@@ -71,3 +71,25 @@ func TestOldRecordsStillRead(t *testing.T) {
 		t.Fatalf("paused %+v", p)
 	}
 }
+
+// FuzzParseRecord: any event data, however shaped, is read without a
+// panic, and every reader of typed results copes with what it decodes.
+func FuzzParseRecord(f *testing.F) {
+	f.Add([]byte(`{"action":"key.isolate","result":{"summary":"s","data":{"store":"/x","entry":{"name":"k"}}}}`))
+	f.Add([]byte(`{"action":"gh.pause","result":{"data":{"repo":"o/r","paused":[{"id":1}]}}}`))
+	f.Add([]byte(`{"action":"key.isolate","result":{"data":{"store":7}}}`))
+	f.Add([]byte(`{"action":"wasm.scan","result":{"data":"x"}}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		evs := []journal.Event{{Kind: KindDone, Data: data}, {Kind: KindFailed, Data: data}}
+		if r, ok := ParseRecord(evs[0]); ok {
+			Decode[IsolateResult](r)
+			Decode[PauseResult](r)
+			Decode[ScanResult](r)
+			Decode[GenerateResult](r)
+			Decode[FileResult](r)
+		}
+		PausedBy(evs, "o/r")
+		Done(evs, NameKeyIsolate)
+	})
+}

@@ -191,3 +191,37 @@ func TestStepActionNamesWhatIsMissing(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+func TestParseDays(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"90d", 90 * 24 * time.Hour, true},
+		{"36h", 36 * time.Hour, true},
+		{" 7d ", 7 * 24 * time.Hour, true},
+		{"0d", 0, false},
+		{"-5d", 0, false},
+		{"999999d", 0, false},
+		{"soon", 0, false},
+		{"-1h", 0, false},
+		{"", 0, false},
+	} {
+		got, err := parseDays(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseDays(%q) = %v, %v; want %v ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func FuzzParseDays(f *testing.F) {
+	for _, s := range []string{"90d", "36h", "1e9h", "9223372036854775807d", "-0d", "d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, err := parseDays(s); err == nil && d <= 0 {
+			t.Fatalf("parseDays(%q) = %v without an error", s, d)
+		}
+	})
+}
