@@ -17,6 +17,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/tui"
 )
@@ -146,4 +147,9 @@ func TestConsoleStepActionNeverPrompts(t *testing.T) {
 	if _, err := a.stepAction(t.Context(), inc, "no-such-step"); err == nil || !strings.Contains(err.Error(), "no-such-step") {
 		t.Fatalf("unknown step: %v", err)
 	}
+}
+
+// stepAction builds a step's action the way the console does.
+func (a *invocation) stepAction(ctx context.Context, inc *incident.Incident, step string) (actions.Action, error) {
+	return a.consoleSession().StepAction(ctx, inc, step)
 }

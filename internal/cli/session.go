@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"regexp"
 
@@ -70,9 +69,4 @@ func (a *invocation) act(inc *incident.Incident, pf *pipeFlags, o sessionOpts, n
 // key is signing.ErrEncrypted, which the console hands to the CLI.
 func (a *invocation) consoleSession() *app.Session {
 	return a.session(sessionOpts{quiet: true})
-}
-
-// stepAction builds a step's action the way the console does (tests).
-func (a *invocation) stepAction(ctx context.Context, inc *incident.Incident, step string) (actions.Action, error) {
-	return a.consoleSession().StepAction(ctx, inc, step)
 }
