@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/firebreak-dev/firebreak/evidence"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 )
@@ -16,25 +17,71 @@ func EvidenceStore(inc *incident.Incident) *evidence.Store {
 }
 
 // KeyStores lists every store holding the incident's isolated keys: its
-// own keys/ first, then each other directory key.isolate moved a key to
-// (an offline location), as the journal records them. Listing and
-// verifying must cover them all: a key moved offline is still evidence.
+// own keys/ first, then each other directory a key was isolated to (an
+// offline location), as the journal records them: every evidence.added
+// record of an isolation names its store, and so does key.isolate's
+// result. A key whose copy was recorded counts even when its isolation
+// then failed (the original could not be removed): the copy is evidence.
+// Listing, verifying and cleaning must cover them all.
+//
+// Only a store that can be one is listed: an absolute directory outside
+// the firebreak home that does not contain it, never "/". A record naming
+// anything else (a forged or corrupted line) is ignored, so that verify
+// and clean never walk or touch it.
 func KeyStores(inc *incident.Incident, evs []journal.Event) []*evidence.Store {
 	own := filepath.Join(inc.Dir, "keys")
 	out := []*evidence.Store{evidence.NewKeyStore(own)}
 	seen := map[string]bool{filepath.Clean(own): true}
-	for _, d := range Done(evs, NameKeyIsolate) {
-		r, ok := Decode[IsolateResult](d.Record)
-		if !ok || r.Store == "" {
-			continue
+	home := Home(inc)
+	add := func(dir string) {
+		dir = filepath.Clean(dir)
+		if dir == "" || seen[dir] || !offlineStore(dir, home) {
+			return
 		}
-		dir := filepath.Clean(r.Store)
-		if !seen[dir] {
-			seen[dir] = true
-			out = append(out, evidence.NewKeyStore(dir))
+		seen[dir] = true
+		out = append(out, evidence.NewKeyStore(dir))
+	}
+	for _, ev := range evs {
+		switch ev.Kind {
+		case KindEvidence:
+			var e evidence.Entry
+			if json.Unmarshal(ev.Data, &e) == nil && e.Operation == "isolate" && e.Store != "" {
+				add(e.Store)
+			}
+		case KindDone, KindFailed:
+			if rec, ok := ParseRecord(ev); ok && rec.Action == NameKeyIsolate {
+				if r, ok := Decode[IsolateResult](rec); ok && r.Store != "" {
+					add(r.Store)
+				}
+			}
 		}
 	}
 	return out
+}
+
+// offlineStore reports whether dir can be an offline key store of an
+// incident in home: absolute, not the root, neither inside the home nor
+// containing it (links resolved where they can be).
+func offlineStore(dir, home string) bool {
+	if !filepath.IsAbs(dir) || dir == string(filepath.Separator) {
+		return false
+	}
+	for _, p := range []string{dir, resolved(dir)} {
+		for _, h := range []string{home, resolved(home)} {
+			if p == string(filepath.Separator) || fsutil.Within(h, p) || fsutil.Within(p, h) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// resolved is path with its links resolved, or path when that fails.
+func resolved(path string) string {
+	if r, err := fsutil.Resolve(path); err == nil {
+		return r
+	}
+	return path
 }
 
 // Home is the firebreak home an incident lives in.
@@ -123,7 +170,10 @@ func VerifyEvidence(ctx context.Context, inc *incident.Incident, evs []journal.E
 // stores (see evidence.Store.Clean); recorded evidence is never touched.
 func CleanEvidence(ctx context.Context, inc *incident.Incident, evs []journal.Event) (map[string][]evidence.Cleaned, error) {
 	out := map[string][]evidence.Cleaned{}
-	for _, st := range append([]*evidence.Store{EvidenceStore(inc)}, KeyStores(inc, evs)...) {
+	for i, st := range append([]*evidence.Store{EvidenceStore(inc)}, KeyStores(inc, evs)...) {
+		if i > 1 && !hasManifest(st.Dir) {
+			continue // an offline store firebreak never wrote a manifest into is not cleaned
+		}
 		names := map[string]bool{}
 		for _, e := range Recorded(inc, evs, st.Dir) {
 			names[e.Name] = true
@@ -137,4 +187,15 @@ func CleanEvidence(ctx context.Context, inc *incident.Incident, evs []journal.Ev
 		}
 	}
 	return out, nil
+}
+
+// hasManifest reports whether dir holds a store's manifest as a regular
+// file (opened without following a link or blocking on a pipe).
+func hasManifest(dir string) bool {
+	f, err := fsutil.OpenRegular(filepath.Join(dir, evidence.ManifestFile))
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
