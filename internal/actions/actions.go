@@ -42,6 +42,24 @@ type Plan struct {
 	Confirm string `json:"confirm,omitempty"`
 }
 
+// checkOutputs refuses an action whose named outputs reach the record.
+func (r *Runner) checkOutputs(a Action) error {
+	w, ok := a.(Writer)
+	if !ok {
+		return nil
+	}
+	protect := r.Protect
+	if protect == nil && r.Incident != nil {
+		protect = []string{Home(r.Incident)}
+	}
+	for _, p := range w.Outputs() {
+		if err := CheckOutput(p, protect); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Wiper is an action holding key material: the Runner wipes it when the
 // run ends, whatever the outcome. An action is built for one run.
 type Wiper interface {
@@ -177,16 +195,8 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 		return nil, err
 	}
 	out := &Outcome{Plan: plan}
-	if w, ok := a.(Writer); ok {
-		protect := r.Protect
-		if protect == nil && r.Incident != nil {
-			protect = []string{Home(r.Incident)}
-		}
-		for _, p := range w.Outputs() {
-			if err := CheckOutput(p, protect); err != nil {
-				return out, err
-			}
-		}
+	if err := r.checkOutputs(a); err != nil {
+		return out, err
 	}
 	if r.DryRun {
 		out.DryRun = true
@@ -203,6 +213,12 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 		if !ok {
 			return out, ErrNotConfirmed
 		}
+	}
+	// Again now: a confirmation can wait minutes, and a directory on the
+	// way to an output swapped for a link into the record meanwhile must
+	// not be written through.
+	if err := r.checkOutputs(a); err != nil {
+		return out, err
 	}
 	progress := r.Progress
 	if progress == nil {

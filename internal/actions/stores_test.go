@@ -55,3 +55,32 @@ func TestKeyStoresFromEveryRecordAndNothingElse(t *testing.T) {
 		t.Fatal("clean wrote a lock file into a store without a manifest")
 	}
 }
+
+// writerFake writes one named file.
+type writerFake struct {
+	fake
+	out string
+}
+
+func (w *writerFake) Outputs() []string { return []string{w.out} }
+
+// TestOutputsAreCheckedAgainAfterTheConfirmation: a directory on the way
+// to an output swapped for a link into the record while the responder
+// reads the plan is refused before anything is written.
+func TestOutputsAreCheckedAgainAfterTheConfirmation(t *testing.T) {
+	inc := testIncident(t)
+	work := t.TempDir()
+	mods := filepath.Join(work, "mods")
+	os.MkdirAll(mods, 0o700)
+	act := &writerFake{fake: fake{destructive: true}, out: filepath.Join(mods, "m.wasm")}
+	r := &Runner{Incident: inc, Actor: "alice", Confirm: func(*Plan) (bool, error) {
+		if err := os.Rename(mods, mods+".orig"); err != nil {
+			return false, err
+		}
+		return true, os.Symlink(filepath.Join(inc.Dir, "evidence"), mods)
+	}}
+	_, err := r.Run(t.Context(), act)
+	if err == nil || act.executed {
+		t.Fatalf("ran through a link into the record: executed %v, err %v", act.executed, err)
+	}
+}
