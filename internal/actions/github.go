@@ -202,15 +202,18 @@ func (rw *ResumeWorkflows) Verify(ctx context.Context, _ *Result) (*Verification
 }
 
 // PausedBy reads an incident's timeline and returns the workflows of repo
-// that gh.pause disabled and no gh.resume has re-enabled since.
+// that gh.pause disabled and no gh.resume has re-enabled since, whether
+// the run that did it finished or failed part way.
 func PausedBy(events []journal.Event, repo string) []PausedWorkflow {
 	evs := append([]journal.Event(nil), events...)
 	journal.SortLogged(evs)
 	paused := map[int64]PausedWorkflow{}
 	var order []int64
 	for _, e := range evs {
+		// A failed run counts for what it did before it failed: a pause
+		// that disabled one workflow of two must be resumed too.
 		rec, ok := ParseRecord(e)
-		if !ok || e.Kind != KindDone || (rec.Action != NameGhPause && rec.Action != NameGhResume) {
+		if !ok || (rec.Action != NameGhPause && rec.Action != NameGhResume) {
 			continue
 		}
 		d, ok := Decode[PauseResult](rec)

@@ -66,9 +66,14 @@ func TestOldRecordsStillRead(t *testing.T) {
 	if !ok || r.Store != "/offline/keys" || r.Fingerprint != "aa" || r.Entry == nil || r.Entry.Name != "k.pem" {
 		t.Fatalf("%+v %v", r, ok)
 	}
-	// A failed resume re-enabled nothing on the record.
-	if p := PausedBy(evs, "o/r"); len(p) != 1 || p[0].ID != 7 || p[0].Prior != "active" {
-		t.Fatalf("paused %+v", p)
+	// A resume that failed part way re-enabled what it lists.
+	if p := PausedBy(evs, "o/r"); len(p) != 0 {
+		t.Fatalf("paused %+v after its resume", p)
+	}
+	// A pause that failed part way disabled what it lists: it is paused.
+	partial := journal.Event{Kind: KindFailed, At: time.Unix(4, 0), Logged: time.Unix(4, 0), Data: []byte(`{"action":"gh.pause","error":"403","result":{"summary":"","data":{"repo":"o/r","paused":[{"id":9,"file":"sign-a.yml","prior_state":"active"}]}}}`)}
+	if p := PausedBy(append(evs, partial), "o/r"); len(p) != 1 || p[0].ID != 9 {
+		t.Fatalf("a partly failed pause is forgotten: %+v", p)
 	}
 }
 

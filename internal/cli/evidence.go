@@ -81,8 +81,13 @@ func (a *invocation) runAction(inc *incident.Incident, pf *pipeFlags, act action
 			}
 			return out, withHint(err, "nothing was changed; add --yes to go ahead, or run it on a terminal to be asked")
 		}
-		if out != nil && out.Verification != nil {
-			a.printVerification(out.Verification)
+		if out != nil && !a.json { // --json prints the outcome itself: stdout stays one document
+			if out.Executed && out.Result != nil && out.Result.Summary != "" {
+				a.printf("before it failed: %s\n", textutil.Line(out.Result.Summary))
+			}
+			if out.Verification != nil {
+				a.printVerification(out.Verification)
+			}
 		}
 		return out, err
 	}

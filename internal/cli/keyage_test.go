@@ -24,6 +24,11 @@ func TestKeyAge(t *testing.T) {
 		t.Fatalf("%v %+v\n%s", err, r, out)
 	}
 	e.fail(1, "verification failed", "key", "age", prefix+".pub.pem", "--since", "-91d")
+	// A failed check keeps --json's stdout one JSON document.
+	out, _, code := e.run("key", "age", prefix+".pub.pem", "--since", "-91d", "--json")
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 1 || !r.Due {
+		t.Fatalf("exit %d, %v: %q", code, err, out)
+	}
 	e.fail(2, "max_age", "key", "age", prefix+".pub.pem", "--max-age", "soon")
 	id := e.open()
 	e.ok("key", "age", prefix+".pem", "--since", "-1d", "--incident", id)
