@@ -11,6 +11,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
 
@@ -66,7 +67,9 @@ func (s *ScanModules) Execute(ctx context.Context, progress func(Progress)) (*Re
 	for _, r := range rs {
 		if r.Status == wasmsig.StatusSignedByKey {
 			s.found = append(s.found, r)
-			list.WriteString(r.Path + "\n")
+			// One line per module: a newline in a name is shown as \x0a,
+			// never read as a second module.
+			list.WriteString(textutil.Name(r.Path) + "\n")
 		}
 	}
 	tmp := filepath.Join(s.Scratch, "affected-modules.txt")

@@ -8,6 +8,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
 func when(t time.Time) string {
@@ -72,7 +73,9 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 		}
 		var lines []string
 		for _, m := range r.Modules {
-			lines = append(lines, fmt.Sprintf("- %s (sha256 %s)", m.Path, m.SHA256))
+			// A module's name is shown as it is, a newline as \x0a: a name
+			// must never forge a line of the message.
+			lines = append(lines, fmt.Sprintf("- %s (sha256 %s)", textutil.Name(m.Path), textutil.Name(m.SHA256)))
 		}
 		if len(lines) > 0 {
 			d["affected_modules"] = strings.Join(lines, "\n")
@@ -86,7 +89,7 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 		d["new_key_id"] = r.KeyID
 		d["new_fingerprint"] = r.Fingerprint
 		if r.PublicKey != "" {
-			d["new_public_key"] = "attached: " + r.PublicKey + " (fingerprint " + r.Fingerprint + ")"
+			d["new_public_key"] = "attached: " + textutil.Name(r.PublicKey) + " (fingerprint " + textutil.Name(r.Fingerprint) + ")"
 		}
 	}
 	if at, _, ok := latest[actions.ResignResult](evs, actions.NameWasmResign); ok {
