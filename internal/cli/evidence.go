@@ -351,10 +351,10 @@ var cmdEvidenceList = &command{
 				return a.printJSON(map[string]any{"evidence": ev.Files, "keys": keys.Files})
 			}
 			for _, e := range ev.Files {
-				a.printf("%s  %s  (%s from %s, %s)\n", e.SHA256, textutil.Line(e.Name), e.Operation, textutil.Name(e.Original.Path), stampUTC(e.Added))
+				a.printf("%s  %s  (%s from %s, %s)\n", textutil.Name(e.SHA256), textutil.Line(e.Name), textutil.Name(e.Operation), textutil.Name(e.Original.Path), stampUTC(e.Added))
 			}
 			for _, e := range keys.Files {
-				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Line(filepath.Join(e.Store, e.Name)), orUnknown(e.Fingerprint), e.SHA256, textutil.Name(e.Original.Path))
+				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Line(filepath.Join(e.Store, e.Name)), textutil.Name(orUnknown(e.Fingerprint)), textutil.Name(e.SHA256), textutil.Name(e.Original.Path))
 			}
 			if len(ev.Files)+len(keys.Files) == 0 {
 				a.printf("no evidence in %s yet\n", inc.Header.ID)

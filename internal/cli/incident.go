@@ -299,7 +299,7 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 	if len(v.Facts) > 0 || len(v.MissingFacts) > 0 {
 		a.printf("\nFacts\n")
 		for _, k := range slices.Sorted(maps.Keys(v.Facts)) {
-			a.printf("  %-14s %s\n", k, textutil.Line(v.Facts[k]))
+			a.printf("  %-14s %s\n", textutil.Name(k), textutil.Line(v.Facts[k]))
 		}
 		for _, k := range v.MissingFacts {
 			a.printf("  %-14s MISSING (required: firebreak fact %s %s=VALUE)\n", k, h.ID, k)
