@@ -17,6 +17,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
 	"github.com/firebreak-dev/firebreak/tui/styles"
 )
@@ -282,7 +283,7 @@ func (a actionModel) view(w int, now time.Time) []string {
 		}
 		out = append(out, wrapIndent("Plan: ", clean(a.plan.Summary), w)...)
 		for _, c := range a.plan.Changes {
-			out = append(out, wrapIndent("  - ", clean(c), w)...)
+			out = append(out, wrapIndent("  - ", textutil.Name(c), w)...)
 		}
 	}
 	switch a.state {

@@ -67,7 +67,7 @@ func (a *invocation) runAction(inc *incident.Incident, pf *pipeFlags, act action
 		}
 		a.printf("plan: %s\n", textutil.Line(p.Summary))
 		for _, c := range p.Changes {
-			a.printf("  - %s\n", textutil.Line(c))
+			a.printf("  - %s\n", textutil.Name(c))
 		}
 	}
 	out, err := r.Run(a.ctx, act)
@@ -172,7 +172,7 @@ func confirmOnTTY(ctx context.Context, tty *os.File, p *actions.Plan) (bool, err
 func askPlan(w io.Writer, p *actions.Plan) string {
 	fmt.Fprintf(w, "Plan: %s\n", textutil.Line(p.Summary))
 	for _, c := range p.Changes {
-		fmt.Fprintf(w, "  - %s\n", textutil.Line(c))
+		fmt.Fprintf(w, "  - %s\n", textutil.Name(c))
 	}
 	if p.Confirm != "" {
 		fmt.Fprintf(w, "Type %s to go ahead, anything else cancels: ", p.Confirm)
@@ -252,12 +252,12 @@ var cmdEvidenceVerify = &command{
 			}
 			for _, r := range reps {
 				for _, p := range r.Problems {
-					a.printf("FAIL %s: %s — %s\n", textutil.Line(filepath.Join(filepath.Base(r.Dir), p.Name)), p.Kind, textutil.Line(p.Detail))
+					a.printf("FAIL %s: %s — %s\n", textutil.Name(filepath.Join(filepath.Base(r.Dir), p.Name)), p.Kind, textutil.Line(p.Detail))
 				}
 			}
 			for _, r := range reps {
 				for _, p := range r.Leftovers {
-					a.printf("LEFTOVER %s — %s\n", textutil.Line(filepath.Join(filepath.Base(r.Dir), p.Name)), textutil.Line(p.Detail))
+					a.printf("LEFTOVER %s — %s\n", textutil.Name(filepath.Join(filepath.Base(r.Dir), p.Name)), textutil.Line(p.Detail))
 				}
 			}
 			if bad > 0 {
@@ -305,7 +305,7 @@ var cmdEvidenceClean = &command{
 			for dir, cs := range done {
 				for _, c := range cs {
 					n++
-					a.printf("removed %s — %s\n", textutil.Line(filepath.Join(filepath.Base(dir), c.Name)), c.Detail)
+					a.printf("removed %s — %s\n", textutil.Name(filepath.Join(filepath.Base(dir), c.Name)), c.Detail)
 				}
 			}
 			if err != nil {
@@ -351,10 +351,10 @@ var cmdEvidenceList = &command{
 				return a.printJSON(map[string]any{"evidence": ev.Files, "keys": keys.Files})
 			}
 			for _, e := range ev.Files {
-				a.printf("%s  %s  (%s from %s, %s)\n", textutil.Name(e.SHA256), textutil.Line(e.Name), textutil.Name(e.Operation), textutil.Name(e.Original.Path), stampUTC(e.Added))
+				a.printf("%s  %s  (%s from %s, %s)\n", textutil.Name(e.SHA256), textutil.Name(e.Name), textutil.Name(e.Operation), textutil.Name(e.Original.Path), stampUTC(e.Added))
 			}
 			for _, e := range keys.Files {
-				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Line(filepath.Join(e.Store, e.Name)), textutil.Name(orUnknown(e.Fingerprint)), textutil.Name(e.SHA256), textutil.Name(e.Original.Path))
+				a.printf("key %s  fingerprint %s  (file sha256 %s, from %s)\n", textutil.Name(filepath.Join(e.Store, e.Name)), textutil.Name(orUnknown(e.Fingerprint)), textutil.Name(e.SHA256), textutil.Name(e.Original.Path))
 			}
 			if len(ev.Files)+len(keys.Files) == 0 {
 				a.printf("no evidence in %s yet\n", inc.Header.ID)

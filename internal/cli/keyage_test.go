@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,5 +35,22 @@ func TestKeyAge(t *testing.T) {
 	e.ok("key", "age", prefix+".pem", "--since", "-1d", "--incident", id)
 	if tl := e.ok("timeline", id, "--kind", "action"); !strings.Contains(tl, "key.age") && !strings.Contains(tl, "in service") {
 		t.Fatalf("the check is not on the record:\n%s", tl)
+	}
+}
+
+// TestPlansShowNamesExactly: a file named with a leading space is shown
+// with it in the plan (it read as its neighbour without it).
+func TestPlansShowNamesExactly(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	dir := t.TempDir()
+	for _, n := range []string{"lead", " lead"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := e.ok("evidence", "add", id, filepath.Join(dir, " lead"), "--dry-run")
+	if !strings.Contains(out, dir+"/ lead") {
+		t.Fatalf("the plan does not show the name as it is:\n%s", out)
 	}
 }

@@ -179,7 +179,7 @@ var cmdKeyCheck = &command{
 				if !f.OK {
 					mark, d = "FAIL", " — "+textutil.Line(f.Problem)
 				}
-				a.printf("%s %s:%d %s%s\n", mark, textutil.Line(f.File), f.Line, f.What, d)
+				a.printf("%s %s:%d %s%s\n", mark, textutil.Name(f.File), f.Line, f.What, d)
 			}
 			if bad > 0 {
 				return fmt.Errorf("%d of %d key references do not match the pinned fingerprint", bad, len(found))
@@ -248,7 +248,7 @@ var cmdVerify = &command{
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			a.printf("OK %s: valid Ed25519 signature %s by key %s (%d bytes)\n", textutil.Line(args[0]), textutil.Line(sp), res.Fingerprint, res.Size)
+			a.printf("OK %s: valid Ed25519 signature %s by key %s (%d bytes)\n", textutil.Name(args[0]), textutil.Name(sp), res.Fingerprint, res.Size)
 			return nil
 		}
 	},
@@ -325,9 +325,9 @@ var cmdChecksumsVerify = &command{
 			}
 			for _, r := range res {
 				if r.OK {
-					a.printf("%s: OK\n", textutil.Line(r.Key))
+					a.printf("%s: OK\n", textutil.Name(r.Key))
 				} else {
-					a.printf("%s: FAILED — %s\n", textutil.Line(r.Key), textutil.Line(r.Problem))
+					a.printf("%s: FAILED — %s\n", textutil.Name(r.Key), textutil.Line(r.Problem))
 				}
 			}
 			if bad > 0 {

@@ -48,7 +48,7 @@ func (a *invocation) printWasmInfo(path string, inf *wasmsig.Info) {
 	if !inf.Canonical {
 		canon = ", non-canonical LEB128 encodings (wsc re-encodes them when signing)"
 	}
-	a.printf("%s: WebAssembly %s, %d bytes, %d sections%s\n", textutil.Line(path), inf.Kind, inf.Size, len(inf.Sections), canon)
+	a.printf("%s: WebAssembly %s, %d bytes, %d sections%s\n", textutil.Name(path), inf.Kind, inf.Size, len(inf.Sections), canon)
 	for _, s := range inf.Sections {
 		mark := "  "
 		if s.Signed {
@@ -259,11 +259,11 @@ var cmdWasmScan = &command{
 				if r.SHA256 != "" {
 					sum = r.SHA256 + "  "
 				}
-				a.printf("%s%s  (by %s; %s)\n", sum, textutil.Line(r.Path), r.MatchedBy, state)
+				a.printf("%s%s  (by %s; %s)\n", sum, textutil.Name(r.Path), r.MatchedBy, state)
 			}
 			for _, r := range res {
 				if r.Status == wasmsig.StatusUnreadable || r.Status == wasmsig.StatusUnparseable {
-					a.printf("%s: %s: %s\n", r.Status, textutil.Line(r.Path), textutil.Line(r.Error))
+					a.printf("%s: %s: %s\n", r.Status, textutil.Name(r.Path), textutil.Line(r.Error))
 				}
 			}
 			a.printf("%d module(s) scanned for key %x: %d signed by the key, %d signed by other keys only, %d unsigned, %d keyless, %d unparseable, %d unreadable\n",
