@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -71,6 +72,11 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			// Not a flag: "-90m", "-----BEGIN …", "- item".
 			pos = append(pos, a)
 			continue
+		}
+		if _, err := os.Lstat(a); err == nil {
+			// A glob over a hostile directory (evidence add ID *) must not
+			// turn a file named --yes into a yes.
+			return nil, usagef("put file names after --, e.g. firebreak evidence add ID -- *", "%q is both a flag and a file in this directory", a)
 		}
 		if k := strings.IndexByte(name, '='); k >= 0 {
 			flags = append(flags, a)

@@ -54,3 +54,25 @@ func TestPlansShowNamesExactly(t *testing.T) {
 		t.Fatalf("the plan does not show the name as it is:\n%s", out)
 	}
 }
+
+// TestAFileNamedLikeAFlagIsRefused: a glob that expands to a file named
+// --yes or --json (a hostile directory) is refused, not taken as the flag.
+func TestAFileNamedLikeAFlagIsRefused(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, n := range []string{"a.txt", "--yes"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.fail(2, "is both a flag and a file", "evidence", "quarantine", id, "a.txt", "--yes")
+	if _, err := os.Stat(filepath.Join(dir, "a.txt")); err != nil {
+		t.Fatal("the file was quarantined")
+	}
+	out := e.ok("evidence", "add", id, "--dry-run", "--", "a.txt", "--yes")
+	if !strings.Contains(out, "--yes") {
+		t.Fatalf("after -- the file is a path:\n%s", out)
+	}
+}
