@@ -76,3 +76,18 @@ func TestAFileNamedLikeAFlagIsRefused(t *testing.T) {
 		t.Fatalf("after -- the file is a path:\n%s", out)
 	}
 }
+
+// TestDryRunRecordsNothing: run --dry-run --set shows the plan with the
+// facts given and records none of them.
+func TestDryRunRecordsNothing(t *testing.T) {
+	e := newEnv(t)
+	id := e.open()
+	before := e.ok("timeline", id, "--json")
+	out := e.ok("run", id, "generate-key", "--set", "new_key_name="+filepath.Join(t.TempDir(), "next"), "--dry-run")
+	if !strings.Contains(out, "dry run") {
+		t.Fatalf("%s", out)
+	}
+	if after := e.ok("timeline", id, "--json"); after != before {
+		t.Fatalf("a dry run recorded something:\n%s", after)
+	}
+}

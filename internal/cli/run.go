@@ -48,9 +48,13 @@ var cmdRun = &command{
 				facts[k] = v
 			}
 			if len(facts) > 0 {
-				if _, err := incident.CheckFacts(inc.Playbook, facts, a.now()); err != nil {
+				checked, err := incident.CheckFacts(inc.Playbook, facts, a.now())
+				if err != nil {
 					return err
 				}
+				maps.Copy(facts, checked)
+			}
+			if len(facts) > 0 && !pf.dryRun { // a dry run records nothing, its facts included
 				for _, k := range slices.Sorted(maps.Keys(facts)) {
 					if err := inc.SetFact(a.ctx, a.actor, k, facts[k], zeroTime); err != nil {
 						return err
@@ -64,7 +68,8 @@ var cmdRun = &command{
 			if cur := st.Steps[step.ID].State; cur.Closed() {
 				return withHint(fmt.Errorf("step %s is %s", step.ID, cur), "reopen it first: firebreak step %s %s reopen --reason TEXT", inc.Header.ID, step.ID)
 			}
-			vals, err := a.stepArgs(inc, step, st.Facts, pf.yes)
+			maps.Copy(st.Facts, facts)
+			vals, err := a.stepArgs(inc, step, st.Facts, pf.yes || pf.dryRun)
 			if err != nil {
 				return err
 			}
