@@ -2,6 +2,7 @@ package incident
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -106,7 +107,7 @@ func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
 			st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: e.At, Actor: e.Actor, From: st.Severity, To: to, Reason: d.Reason})
 			st.Severity = to
 		case KindFact:
-			if d := decode[FactData](e.Data); d.Name != "" {
+			if d := decode[FactData](e.Data); factFits(p, d) {
 				st.Facts[d.Name] = d.Value
 			}
 		case KindMilestone:
@@ -165,4 +166,18 @@ func (st *State) Progress() (closed, total int) {
 		}
 	}
 	return closed, total
+}
+
+// factFits checks a fact read back from the journal as SetFact checked it
+// when it was written: a value; one line, unless its input is text. A line
+// that does not (another responder's file, a corrupted record) changes no
+// fact: a path with a newline would name two files to a list argument.
+func factFits(p *playbooks.Playbook, d FactData) bool {
+	if d.Name == "" || strings.TrimSpace(d.Value) == "" {
+		return false
+	}
+	if in, ok := p.Input(d.Name); ok && in.Type != playbooks.TypeText && strings.ContainsAny(d.Value, "\r\n") {
+		return false
+	}
+	return true
 }
