@@ -176,6 +176,9 @@ func buildKeyAge(b *builder) (actions.Action, error) {
 		if err != nil {
 			return nil, b.formErr("since", err)
 		}
+		if t.Before(time.Unix(0, 0)) { // and the zero time would read as "not given"
+			return nil, b.formErr("since", fmt.Errorf("%s is before 1970: no key went into service then", v))
+		}
 		k.Since = t
 	}
 	return k, nil

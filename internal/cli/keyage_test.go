@@ -31,6 +31,7 @@ func TestKeyAge(t *testing.T) {
 		t.Fatalf("exit %d, %v: %q", code, err, out)
 	}
 	e.fail(2, "max_age", "key", "age", prefix+".pub.pem", "--max-age", "soon")
+	e.fail(2, "before 1970", "key", "age", prefix+".pub.pem", "--since", "0001-01-01T00:00:00Z")
 	id := e.open()
 	e.ok("key", "age", prefix+".pem", "--since", "-1d", "--incident", id)
 	if tl := e.ok("timeline", id, "--kind", "action"); !strings.Contains(tl, "key.age") && !strings.Contains(tl, "in service") {
