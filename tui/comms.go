@@ -192,9 +192,9 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, sess *app.Session, 
 		case key.Matches(msg, c.nav.Down):
 			c.cursor, c.scroll, c.msg = min(c.cursor+1, max(len(c.tmpls)-1, 0)), 0, ""
 		case key.Matches(msg, c.nav.PageDown):
-			c.scroll = c.scrollBy(max(c.h/2, 1))
+			c.scroll = c.scrollBy(1)
 		case key.Matches(msg, c.nav.PageUp):
-			c.scroll = c.scrollBy(-max(c.h/2, 1))
+			c.scroll = c.scrollBy(-1)
 		case key.Matches(msg, c.write):
 			if t, _, _ := c.selected(); t != nil && inc != nil {
 				return c, writeCommsCmd(ctx, sess, inc, t, c.filled)
@@ -269,10 +269,11 @@ func (c commsModel) paneHeight() int {
 	return h
 }
 
-// scrollBy pages the preview.
-func (c commsModel) scrollBy(delta int) int {
+// scrollBy pages the preview: pages is +1 (down) or -1 (up).
+func (c commsModel) scrollBy(pages int) int {
 	head, body := c.preview()
-	return pageScroll(c.scroll, delta, len(body), c.paneHeight()-len(head))
+	h := c.paneHeight() - len(head)
+	return pageScroll(c.scroll, pages*pageStep(len(body), c.scroll, h), len(body), h)
 }
 
 func (c commsModel) view() string {
@@ -300,7 +301,7 @@ func (c commsModel) view() string {
 	}
 	head, body := c.preview()
 	h := c.paneHeight()
-	right := append(head, page(body, c.scroll, h-len(head))...)
+	right := append(head, page(body, c.scroll, h-len(head), c.st.Muted.Render)...)
 	panes(&b, scrollList(left, c.cursor, h, c.st.Muted.Render), right, leftW, rightW, h, c.st.Border.Render(" │ "))
 	if c.field != "" {
 		b.WriteString(c.input.View() + "\n")

@@ -229,7 +229,7 @@ func (e evidenceModel) view() string {
 	}
 	b.WriteString(e.st.Title.Render("Evidence and isolated keys") + "\n" + head + "\n")
 	ls := e.lines()
-	for _, l := range page(ls, e.top, e.h-2) {
+	for _, l := range page(ls, e.top, e.h-2, e.st.Muted.Render) {
 		b.WriteString(truncate(l, e.w) + "\n")
 	}
 	return b.String()

@@ -49,9 +49,11 @@ func (l libraryModel) update(msg tea.Msg) (libraryModel, tea.Cmd) {
 	case key.Matches(km, l.nav.Down):
 		l.cursor, l.scroll = min(l.cursor+1, max(len(l.all())-1, 0)), 0
 	case key.Matches(km, l.nav.PageDown):
-		l.scroll = pageScroll(l.scroll, max(l.h/2, 1), len(l.detailOf()), l.h-1)
+		n := len(l.detailOf())
+		l.scroll = pageScroll(l.scroll, pageStep(n, l.scroll, l.h-1), n, l.h-1)
 	case key.Matches(km, l.nav.PageUp):
-		l.scroll = pageScroll(l.scroll, -max(l.h/2, 1), len(l.detailOf()), l.h-1)
+		n := len(l.detailOf())
+		l.scroll = pageScroll(l.scroll, -pageStep(n, l.scroll, l.h-1), n, l.h-1)
 	}
 	return l, nil
 }
@@ -127,7 +129,7 @@ func (l libraryModel) view() string {
 		left = append(left, line)
 	}
 	h := max(l.h-1, 1)
-	right := page(l.detail(ps[min(l.cursor, len(ps)-1)], rightW), l.scroll, h)
+	right := page(l.detail(ps[min(l.cursor, len(ps)-1)], rightW), l.scroll, h, l.st.Muted.Render)
 	panes(&b, scrollList(left, l.cursor, h, l.st.Muted.Render), right, leftW, rightW, h, l.st.Border.Render(" │ "))
 	return b.String()
 }

@@ -253,13 +253,14 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		r.cursor, r.scroll = min(r.cursor+1, len(r.steps)-1), 0
 		return r, r.schedulePreview(), screenRunner
 	case key.Matches(km, r.nav.PageDown), key.Matches(km, r.nav.PageUp):
-		delta := max(r.h/2, 1)
+		_, rightW := r.widths()
+		head, body := r.detail(rightW)
+		h := r.paneHeight() - len(head)
+		delta := pageStep(len(body), r.scroll, h)
 		if key.Matches(km, r.nav.PageUp) {
 			delta = -delta
 		}
-		_, rightW := r.widths()
-		head, body := r.detail(rightW)
-		r.scroll = pageScroll(r.scroll, delta, len(body), r.paneHeight()-len(head))
+		r.scroll = pageScroll(r.scroll, delta, len(body), h)
 	case key.Matches(km, r.keys.Start):
 		return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbStart, ""), screenRunner
 	case key.Matches(km, r.keys.Done):
@@ -318,7 +319,7 @@ func (r runnerModel) view() string {
 		right = r.act.view(rightW, r.now())
 	} else {
 		head, body := r.detail(rightW)
-		right = append(head, page(body, r.scroll, h-len(head))...)
+		right = append(head, page(body, r.scroll, h-len(head), r.st.Muted.Render)...)
 	}
 	left := scrollList(steps, at, h, r.st.Muted.Render)
 	var b strings.Builder

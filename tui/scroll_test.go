@@ -102,23 +102,57 @@ func TestPageNeverScrollsIntoNothing(t *testing.T) {
 	for i := range body {
 		body[i] = fmt.Sprint(i)
 	}
+	id := func(s ...string) string { return strings.Join(s, "") }
 	for _, tc := range []struct{ top, delta, n, h, want int }{
-		{0, 10, 30, 10, 10},
-		{15, 10, 30, 10, 20}, // the last page stays full
-		{20, 100, 30, 10, 20},
+		{0, 8, 30, 10, 8},
+		{15, 10, 30, 10, 21}, // the last page (9 lines under the ↑ line) stays full
+		{20, 100, 30, 10, 21},
 		{20, -100, 30, 10, 0},
 		{0, 5, 5, 10, 0}, // it all fits
-		{3, 0, 30, 0, 3}, // a pane of no lines still shows one
 	} {
 		if got := pageScroll(tc.top, tc.delta, tc.n, tc.h); got != tc.want {
 			t.Errorf("pageScroll(%d, %d, %d, %d) = %d, want %d", tc.top, tc.delta, tc.n, tc.h, got, tc.want)
 		}
 	}
-	if got := page(body, 99, 10); len(got) != 10 || got[9] != "29" {
+	got := page(body, 99, 10, id)
+	if len(got) != 10 || got[9] != "29" || !strings.Contains(got[0], "↑ 21 more") {
 		t.Fatalf("page past the end: %q", got)
 	}
-	if got := page(nil, 5, 10); len(got) != 0 {
-		t.Fatalf("page of nothing: %q", got)
+	if got := page(body, 0, 10, id); len(got) != 10 || got[0] != "0" || !strings.Contains(got[9], "↓ 21 more") {
+		t.Fatalf("the first page: %q", got)
+	}
+	if got := page(body[:5], 3, 10, id); len(got) != 5 {
+		t.Fatalf("a body that fits: %q", got)
+	}
+}
+
+// TestPagingNeverSkipsALine: page down from the top to the end shows every
+// line of the text (each page keeps the last line of the one before).
+func TestPagingNeverSkipsALine(t *testing.T) {
+	id := func(s ...string) string { return strings.Join(s, "") }
+	for n := 1; n < 60; n += 7 {
+		for h := 3; h < 25; h += 4 {
+			body := make([]string, n)
+			for i := range body {
+				body[i] = fmt.Sprint("line ", i)
+			}
+			seen := map[string]bool{}
+			top := 0
+			for range n + 2 {
+				for _, l := range page(body, top, h, id) {
+					seen[l] = true
+				}
+				if len(page(body, top, h, id)) > h {
+					t.Fatalf("n %d h %d: more than h lines", n, h)
+				}
+				top = pageScroll(top, pageStep(n, top, h), n, h)
+			}
+			for _, l := range body {
+				if !seen[l] {
+					t.Fatalf("n %d h %d: %q was never shown", n, h, l)
+				}
+			}
+		}
 	}
 }
 

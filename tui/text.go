@@ -146,17 +146,61 @@ func scrollList(lines []string, cursor, h int, muted func(...string) string) []s
 	return append(out, muted(below))
 }
 
-// pageScroll moves a scroll position by delta lines in a body of n lines
-// shown h at a time, never past either end: the last page stays full, so
-// a page down too many never scrolls into nothing.
-func pageScroll(top, delta, n, h int) int {
-	return min(max(top+delta, 0), max(n-max(h, 1), 0))
+// clampTop moves the first shown row of n rows, rows at a time on
+// screen, by delta, never past either end.
+func clampTop(top, delta, n, rows int) int {
+	return min(max(top+delta, 0), max(n-max(rows, 1), 0))
 }
 
-// page is what h lines show of body from top (clamped as pageScroll does).
-// Every scrolled text of the console (guidance, previews, playbooks,
-// timeline, evidence) goes through these two.
-func page(body []string, top, h int) []string {
+// pageRows is how many lines of a text of n lines h lines show from top:
+// all of them when it fits, else h less a line saying what is above (when
+// top > 0) and one saying what is below (when more is).
+func pageRows(n, top, h int) int {
+	h = max(h, 1)
+	if n <= h {
+		return n
+	}
+	r := h
+	if top > 0 {
+		r--
+	}
+	if n-top > r {
+		r--
+	}
+	return max(r, 1)
+}
+
+// pageStep is how far pgup and pgdn move from top: a page less one line,
+// which stays on screen for context, so that no line is ever skipped.
+func pageStep(n, top, h int) int { return max(pageRows(n, top, h)-1, 1) }
+
+// pageScroll moves a text's scroll position by delta lines; the last page
+// stays full, so a page down too many never scrolls into nothing.
+func pageScroll(top, delta, n, h int) int {
+	if n <= max(h, 1) {
+		return 0
+	}
+	return min(max(top+delta, 0), max(n-max(h-1, 1), 0))
+}
+
+// page is what h lines show of body from top. A body longer than h shows
+// a window of it with a line saying how much is above (pgup) and one
+// saying how much is below (pgdn), each only when there is. Every
+// scrolled text of the console (guidance, previews, playbooks, evidence)
+// goes through page and pageScroll.
+func page(body []string, top, h int, muted func(...string) string) []string {
+	if len(body) <= max(h, 1) {
+		return body
+	}
 	top = pageScroll(top, 0, len(body), h)
-	return body[top:min(top+max(h, 1), len(body))]
+	rows := pageRows(len(body), top, h)
+	out := make([]string, 0, rows+2)
+	if top > 0 {
+		out = append(out, muted(fmt.Sprintf("  ↑ %d more (pgup)", top)))
+	}
+	out = append(out, body[top:min(top+rows, len(body))]...)
+	if rest := len(body) - top - rows; rest > 0 {
+		out = append(out, muted(fmt.Sprintf("  ↓ %d more (pgdn)", rest)))
+	}
+	return out
 }

@@ -144,13 +144,13 @@ func (t timelineModel) update(msg tea.Msg) (timelineModel, tea.Cmd) {
 	last := max(len(t.shown)-t.rows(), 0)
 	switch {
 	case key.Matches(km, t.nav.Up):
-		t.top = pageScroll(t.top, -1, len(t.shown), t.rows())
+		t.top = clampTop(t.top, -1, len(t.shown), t.rows())
 	case key.Matches(km, t.nav.Down):
-		t.top = pageScroll(t.top, 1, len(t.shown), t.rows())
+		t.top = clampTop(t.top, 1, len(t.shown), t.rows())
 	case key.Matches(km, t.nav.PageUp):
-		t.top = pageScroll(t.top, -t.rows(), len(t.shown), t.rows())
+		t.top = clampTop(t.top, -t.rows(), len(t.shown), t.rows())
 	case key.Matches(km, t.nav.PageDown):
-		t.top = pageScroll(t.top, t.rows(), len(t.shown), t.rows())
+		t.top = clampTop(t.top, t.rows(), len(t.shown), t.rows())
 	case key.Matches(km, t.nav.Top):
 		t.top = 0
 	case key.Matches(km, t.nav.Bottom):
