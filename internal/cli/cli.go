@@ -198,7 +198,7 @@ func (a *invocation) dispatch(args []string) error {
 	cmdHelp := fs.Bool("help", false, "")
 	pos, err := parse(fs, rest)
 	if errors.Is(err, flag.ErrHelp) || *cmdHelp {
-		a.commandHelp(a.stdout, cmd, fs)
+		a.commandHelp(a.stdout, cmd)
 		return nil
 	}
 	if err != nil {

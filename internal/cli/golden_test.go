@@ -112,3 +112,25 @@ func TestActionsDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpForACommandAndAGroup: help COMMAND prints its flags as the docs
+// do (with their defaults, -o with one dash); help GROUP lists the group.
+func TestHelpForACommandAndAGroup(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("help", "export")
+	for _, want := range []string{"Usage: firebreak export ID", "--format FORMAT", "(default md)", "-o FILE", "Global flags"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help export lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "--o ") {
+		t.Errorf("a one-letter flag is shown with two dashes:\n%s", out)
+	}
+	out = e.ok("help", "key")
+	for _, want := range []string{"firebreak key isolate", "firebreak key age", "firebreak key generate"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help key lacks %q:\n%s", want, out)
+		}
+	}
+	e.fail(2, "no command", "help", "nosuch")
+}

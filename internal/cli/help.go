@@ -48,27 +48,66 @@ func usageText() string {
 func (a *invocation) usage(w io.Writer) { fmt.Fprint(w, usageText()) }
 
 func (a *invocation) helpFor(args []string) error {
-	cmd, _ := find(args)
-	if cmd == nil {
-		return usagef("firebreak help", "no command %q", strings.Join(args, " "))
+	cmd, rest := find(args)
+	if cmd == nil || len(rest) > 0 {
+		// A group's first word (help key, help gh) lists its commands.
+		prefix := strings.Join(args, " ") + " "
+		var names []string
+		for _, c := range commands {
+			if strings.HasPrefix(c.name+" ", prefix) {
+				names = append(names, "  firebreak "+strings.TrimSpace(c.name+" "+c.args))
+			}
+		}
+		if len(names) == 0 {
+			return usagef("firebreak help", "no command %q", strings.Join(args, " "))
+		}
+		fmt.Fprintf(a.stdout, "Commands for %s (firebreak help %s COMMAND for one):\n%s\n", strings.Join(args, " "), strings.Join(args, " "), strings.Join(names, "\n"))
+		return nil
 	}
-	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
-	a.globalFlags(fs)
-	cmd.bind(a, fs)
-	a.commandHelp(a.stdout, cmd, fs)
+	a.commandHelp(a.stdout, cmd)
 	return nil
 }
 
-func (a *invocation) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: firebreak %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
-	fs.SetOutput(w)
+// commandHelp is `firebreak help COMMAND` (and COMMAND --help): its usage,
+// what it does and its flags, as docs/commands.md has them.
+func (a *invocation) commandHelp(w io.Writer, cmd *command) {
+	fmt.Fprintf(w, "Usage: firebreak %s\n\n%s\n", strings.TrimSpace(cmd.name+" "+cmd.args), cmd.summary)
+	if flags := flagDocs(cmd); len(flags) > 0 {
+		fmt.Fprintf(w, "\nFlags:\n")
+		for _, f := range flags {
+			fmt.Fprintf(w, "  %s\n      %s\n", f.flag, f.usage)
+		}
+	}
+	fmt.Fprintf(w, "\nGlobal flags (--home, --actor, --playbooks, --no-color, --accessible): firebreak help\n")
+}
+
+// flagDoc is one flag of a command as its help and docs/commands.md show
+// it: "-o FILE" or "--max-age SPAN", what it does, and its default.
+type flagDoc struct{ flag, usage string }
+
+// flagDocs lists a command's own flags (the global ones are said once).
+func flagDocs(cmd *command) []flagDoc {
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	cmd.bind(&invocation{}, fs)
+	var out []flagDoc
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Name == "help" {
 			return
 		}
 		name, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  --%s %s\n      %s\n", f.Name, name, usage)
+		text := "--" + f.Name
+		if len(f.Name) == 1 {
+			text = "-" + f.Name
+		}
+		if name != "" {
+			text += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		out = append(out, flagDoc{text, usage})
 	})
+	return out
 }
 
 // wantsAccessible reports whether the console should be the line-based
@@ -135,24 +174,12 @@ func commandsMarkdown() string {
 		fmt.Fprintf(&b, "\n## %s\n", g.title)
 		for _, c := range g.cmds {
 			fmt.Fprintf(&b, "\n### %s\n\n```\nfirebreak %s\n```\n\n%s\n", c.name, strings.TrimSpace(c.name+" "+c.args), strings.ReplaceAll(c.summary, "\n", " "))
-			fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-			c.bind(&invocation{}, fs)
-			first := true
-			fs.VisitAll(func(f *flag.Flag) {
-				if first {
-					b.WriteString("\n| Flag | |\n|---|---|\n")
-					first = false
+			if flags := flagDocs(c); len(flags) > 0 {
+				b.WriteString("\n| Flag | |\n|---|---|\n")
+				for _, f := range flags {
+					fmt.Fprintf(&b, "| `%s` | %s |\n", f.flag, strings.ReplaceAll(f.usage, "|", `\|`))
 				}
-				name, usage := flag.UnquoteUsage(f)
-				flagText := "--" + f.Name
-				if name != "" {
-					flagText += " " + name
-				}
-				if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
-					usage += " (default " + f.DefValue + ")"
-				}
-				fmt.Fprintf(&b, "| `%s` | %s |\n", flagText, strings.ReplaceAll(usage, "|", `\|`))
-			})
+			}
 		}
 	}
 	return b.String()
