@@ -410,6 +410,15 @@ func (m *Model) globalKey(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 		}
 		return true, tea.Quit
 	}
+	if m.showAll {
+		// Help is a modal overlay: ? and esc close it, and no other key
+		// reaches the screen under it (a key acting unseen could record a
+		// step change nobody saw).
+		if key.Matches(msg, m.gk.Help) || key.Matches(msg, m.gk.Back) {
+			m.showAll = false
+		}
+		return true, nil
+	}
 	if m.typing() { // focus guard: a text field gets every key
 		return false, nil
 	}

@@ -187,3 +187,29 @@ func TestPageDownStopsAtTheEnd(t *testing.T) {
 	checkFrame(t, once, 80, 24)
 	checkFrame(t, end, 80, 24)
 }
+
+// TestHelpIsModal: while the full help is open no key reaches the screen
+// under it (s used to start the selected step unseen), and esc closes it
+// without leaving the incident.
+func TestHelpIsModal(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "help test")
+	m := f.model(80, 24)
+	m = drive(t, m, enter)
+	help := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}}
+	m = drive(t, m, help, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'s'}}, down)
+	if st := stepState(t, f, inc.Header.ID, "isolate-key"); st.State != playbooks.Pending {
+		t.Fatalf("a key under the help changed the step: %v", st.State)
+	}
+	if !m.showAll || m.runner.cursor != 0 {
+		t.Fatalf("help open %v, cursor %d", m.showAll, m.runner.cursor)
+	}
+	m = drive(t, m, esc)
+	if m.showAll || m.screen != screenRunner {
+		t.Fatalf("esc: help open %v, screen %v", m.showAll, m.screen)
+	}
+	m = drive(t, m, help, help)
+	if m.showAll {
+		t.Fatal("? does not close the help")
+	}
+}
