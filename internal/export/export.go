@@ -145,7 +145,7 @@ func MetricRecords(st *incident.State) []MetricRecord {
 			s := int64(m.Value / time.Second)
 			mr.Seconds = &s
 		}
-		if !m.Due.IsZero() {
+		if !m.Due.IsZero() && m.Due.Year() <= 9999 { // a due date JSON cannot hold (a milestone at the end of time) is left out
 			d := m.Due
 			mr.Due = &d
 		}

@@ -112,3 +112,18 @@ func TestJSONExportEscapesFormattingCharacters(t *testing.T) {
 		t.Fatalf("ordinary text was escaped: %q", out)
 	}
 }
+
+// TestARecordAtTheEndOfTimeStillExports: a milestone so late that a due
+// date after it is past year 9999 (a forged or mistyped line) leaves that
+// due date out; the JSON export still writes.
+func TestARecordAtTheEndOfTimeStillExports(t *testing.T) {
+	st := &incident.State{Milestones: map[string]incident.Milestone{incident.MilestoneRecovered: {At: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}}}
+	for _, m := range MetricRecords(st) {
+		if m.Due != nil && m.Due.Year() > 9999 {
+			t.Fatalf("%s due %v", m.Name, m.Due)
+		}
+	}
+	if _, err := json.Marshal(MetricRecords(st)); err != nil {
+		t.Fatal(err)
+	}
+}
