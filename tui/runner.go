@@ -183,45 +183,51 @@ func noteCmd(ctx context.Context, inc *incident.Incident, actor, step, text stri
 	}
 }
 
+// updatePrompt handles a key while a text field is open (a reason, a
+// note, a fact, a milestone, a severity): enter records, esc cancels.
+func (r runnerModel) updatePrompt(km tea.KeyMsg, actor string, ctx context.Context) (runnerModel, tea.Cmd, screen) {
+	switch km.Type {
+	case tea.KeyEsc:
+		r.prompt, r.facts = promptNone, nil
+		r.input.Blur()
+		return r, nil, screenRunner
+	case tea.KeyEnter:
+		text := strings.TrimSpace(r.input.Value())
+		kind := r.prompt
+		r.prompt = promptNone
+		r.input.Blur()
+		if text == "" {
+			r.message, r.facts = "nothing entered: nothing recorded", nil
+			return r, nil, screenRunner
+		}
+		step := r.steps[r.cursor].ID
+		switch kind {
+		case promptFact:
+			return r, factCmd(ctx, r.inc, actor, r.facts[0], text), screenRunner
+		case promptSkip:
+			return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbSkip, text), screenRunner
+		case promptFail:
+			return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbFail, text), screenRunner
+		case promptMilestone:
+			return r, milestoneCmd(ctx, r.inc, actor, text), screenRunner
+		case promptSeverity:
+			return r, severityCmd(ctx, r.inc, actor, text), screenRunner
+		default:
+			return r, noteCmd(ctx, r.inc, actor, step, text), screenRunner
+		}
+	}
+	var cmd tea.Cmd
+	r.input, cmd = r.input.Update(km)
+	return r, cmd, screenRunner
+}
+
 func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (runnerModel, tea.Cmd, screen) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok || r.inc == nil {
 		return r, nil, screenRunner
 	}
 	if r.prompt != promptNone {
-		switch km.Type {
-		case tea.KeyEsc:
-			r.prompt, r.facts = promptNone, nil
-			r.input.Blur()
-			return r, nil, screenRunner
-		case tea.KeyEnter:
-			text := strings.TrimSpace(r.input.Value())
-			kind := r.prompt
-			r.prompt = promptNone
-			r.input.Blur()
-			if text == "" {
-				r.message, r.facts = "nothing entered: nothing recorded", nil
-				return r, nil, screenRunner
-			}
-			step := r.steps[r.cursor].ID
-			switch kind {
-			case promptFact:
-				return r, factCmd(ctx, r.inc, actor, r.facts[0], text), screenRunner
-			case promptSkip:
-				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbSkip, text), screenRunner
-			case promptFail:
-				return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbFail, text), screenRunner
-			case promptMilestone:
-				return r, milestoneCmd(ctx, r.inc, actor, text), screenRunner
-			case promptSeverity:
-				return r, severityCmd(ctx, r.inc, actor, text), screenRunner
-			default:
-				return r, noteCmd(ctx, r.inc, actor, step, text), screenRunner
-			}
-		}
-		var cmd tea.Cmd
-		r.input, cmd = r.input.Update(msg)
-		return r, cmd, screenRunner
+		return r.updatePrompt(km, actor, ctx)
 	}
 	if r.act.typing() {
 		var cmd tea.Cmd
