@@ -213,3 +213,43 @@ func TestHelpIsModal(t *testing.T) {
 		t.Fatal("? does not close the help")
 	}
 }
+
+// TestScrollListShowsTheCursorAndCountsTheRest: for every list length,
+// height and cursor, the cursor's line is drawn, the frame is at most h
+// lines, and the hidden lines are counted exactly.
+func TestScrollListShowsTheCursorAndCountsTheRest(t *testing.T) {
+	id := func(s ...string) string { return strings.Join(s, "") }
+	for n := 0; n < 40; n++ {
+		lines := make([]string, n)
+		for i := range lines {
+			lines[i] = fmt.Sprint("row ", i)
+		}
+		for h := 1; h < 15; h++ {
+			for c := 0; c < n; c++ {
+				out := scrollList(lines, c, h, id)
+				if len(out) > h {
+					t.Fatalf("n %d h %d c %d: %d lines", n, h, c, len(out))
+				}
+				shown, hidden := 0, 0
+				found := false
+				for _, l := range out {
+					var k int
+					switch {
+					case l == lines[c]:
+						found = true
+						shown++
+					case strings.HasPrefix(l, "row "):
+						shown++
+					default:
+						if _, err := fmt.Sscanf(strings.TrimLeft(l, " ↑↓"), "%d more", &k); err == nil {
+							hidden += k
+						}
+					}
+				}
+				if !found || (h >= 3 && shown+hidden != n) {
+					t.Fatalf("n %d h %d c %d: cursor shown %v, %d shown + %d counted of %d: %q", n, h, c, found, shown, hidden, n, out)
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -123,27 +124,29 @@ func window(n, cursor, h int) (from, to int) {
 // scrollList fits a list's lines into h lines with its cursor line always
 // visible: every list of the console (incidents, steps, templates,
 // playbooks) goes through it. A longer list shows a window around the
-// cursor between two lines saying how much is above and below.
+// cursor with a line saying how much is above and one saying how much is
+// below, each only when there is: near either end the list stays put.
 func scrollList(lines []string, cursor, h int, muted func(...string) string) []string {
-	if len(lines) <= h || h < 3 {
-		if len(lines) > h && h > 0 {
-			from, to := window(len(lines), cursor, h)
+	n := len(lines)
+	if n <= h || h < 3 {
+		if n > h && h > 0 {
+			from, to := window(n, cursor, h)
 			return lines[from:to]
 		}
 		return lines
 	}
-	from, to := window(len(lines), cursor, h-2)
-	above, below := "", ""
-	if from > 0 {
-		above = fmt.Sprintf("  ↑ %d more", from)
+	cursor = min(max(cursor, 0), n-1)
+	switch {
+	case cursor < h-1: // the top of the list
+		return append(slices.Clone(lines[:h-1]), muted(fmt.Sprintf("  ↓ %d more", n-(h-1))))
+	case cursor >= n-(h-1): // its end
+		return append([]string{muted(fmt.Sprintf("  ↑ %d more", n-(h-1)))}, lines[n-(h-1):]...)
 	}
-	if n := len(lines) - to; n > 0 {
-		below = fmt.Sprintf("  ↓ %d more", n)
-	}
+	from, to := window(n, cursor, h-2)
 	out := make([]string, 0, h)
-	out = append(out, muted(above))
+	out = append(out, muted(fmt.Sprintf("  ↑ %d more", from)))
 	out = append(out, lines[from:to]...)
-	return append(out, muted(below))
+	return append(out, muted(fmt.Sprintf("  ↓ %d more", n-to)))
 }
 
 // clampTop moves the first shown row of n rows, rows at a time on
