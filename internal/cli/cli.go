@@ -58,8 +58,6 @@ type invocation struct {
 	// github, when set, is the GitHub every action talks to (a drill's
 	// simulator); nil is the token and API from the environment.
 	github func() (*github.Client, error)
-	// contacts is the contacts file --contacts named for this command.
-	contacts string
 
 	ws  *incident.Workspace
 	lib *playbooks.Library

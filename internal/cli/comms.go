@@ -19,8 +19,7 @@ import (
 )
 
 func (a *invocation) contactsPath(flagValue string) string {
-	a.contacts = flagValue
-	return a.session(sessionOpts{}).ContactsPath()
+	return a.session(sessionOpts{contacts: flagValue}).ContactsPath()
 }
 
 var cmdCommsList = &command{
@@ -95,8 +94,7 @@ var cmdCommsRender = &command{
 				}
 				overrides[k] = v
 			}
-			a.contacts = *contactsFile
-			sess := a.session(sessionOpts{})
+			sess := a.session(sessionOpts{contacts: *contactsFile})
 			text, missing, err := sess.RenderComms(inc, t, overrides, *allow)
 			if err != nil {
 				return err

@@ -17,6 +17,7 @@ type sessionOpts struct {
 	gh       *ghFlags // --api-url and --secret-pattern; nil: the defaults
 	pattern  *regexp.Regexp
 	passFile string // --passphrase-file
+	contacts string // --contacts: the contacts file the templates use
 	newPass  []byte // what key.generate encrypts the new key with
 	// quiet: never ask on the terminal (the console and the drills own it).
 	quiet bool
@@ -26,7 +27,7 @@ type sessionOpts struct {
 // workspace, actor and clock; GitHub from the environment (or the drill's
 // simulator); passphrases from --passphrase-file or the terminal.
 func (a *invocation) session(o sessionOpts) *app.Session {
-	s := &app.Session{Workspace: a.ws, Actor: a.actor, Now: a.now, Sleep: a.ghSleep, SecretPattern: o.pattern, Contacts: a.contacts}
+	s := &app.Session{Workspace: a.ws, Actor: a.actor, Now: a.now, Sleep: a.ghSleep, SecretPattern: o.pattern, Contacts: o.contacts}
 	s.GitHub = a.github
 	if s.GitHub == nil {
 		apiURL := ""
