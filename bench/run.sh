@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # firebreak's benchmarks: the Go benchmarks, then the real binary on a
-# 100,000-event incident beside sha256sum reading the same journal files.
+# 100,000-event incident (written by bench/journalgen) beside sha256sum
+# reading the same journal files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,9 +13,8 @@ echo
 echo "== The binary on a 100,000-event incident"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-FIREBREAK_BENCH_HOME="$work/home" go test -count=1 -run '^TestWriteBenchIncident$' ./internal/export >/dev/null
+id=$(go run ./bench/journalgen --home "$work/home" --events 100000 | tail -1)
 go build -o "$work/firebreak" ./cmd/firebreak
-id=$(ls "$work/home/incidents")
 journal="$work/home/incidents/$id/journal"
 echo "journal: $(cat "$journal"/*.jsonl | wc -l) lines, $(du -sh "$journal" | cut -f1)"
 
@@ -41,7 +41,7 @@ measure "sha256sum of the journal files" sha256sum "$journal"/alice.jsonl "$jour
 base=$(cat "$work/last")
 measure "firebreak timeline verify" "$work/firebreak" --home "$work/home" timeline verify "$id"
 verify=$(cat "$work/last")
-measure "firebreak export --format md" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format md -o "$work/out.md"
-measure "firebreak export --format html" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format html -o "$work/out.html"
-measure "firebreak export --format json" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format json -o "$work/out.json"
+measure "firebreak export --format md" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format md -o "$work/out.md" --force
+measure "firebreak export --format html" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format html -o "$work/out.html" --force
+measure "firebreak export --format json" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format json -o "$work/out.json" --force
 printf 'verify / sha256sum time ratio: %.1f\n' "$(echo "$verify / $base" | bc -l)"

@@ -1,18 +1,16 @@
 package export
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/benchdata"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
-	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
 var (
@@ -30,64 +28,18 @@ func TestMain(m *testing.M) {
 }
 
 // bigIncident opens an INC-1 incident and fills its journal with n events
-// from three responders (written in bulk, not fsynced one by one).
+// from three responders (benchdata: written in bulk, not fsynced one by
+// one; the same incident go run ./bench/journalgen writes).
 func bigIncident(b testing.TB, n int) *incident.Incident {
 	benchOnce.Do(func() {
-		dir := os.Getenv("FIREBREAK_BENCH_HOME")
-		if dir == "" {
-			var err error
-			if dir, err = os.MkdirTemp("", "firebreak-export-bench-*"); err != nil {
-				b.Fatal(err)
-			}
-			benchTemp = dir
-		}
-		lib, err := playbooks.Load(nil, playbooks.Options{})
+		dir, err := os.MkdirTemp("", "firebreak-export-bench-*")
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, _ := lib.Get("INC-1")
-		t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-		ws := &incident.Workspace{Home: dir, Now: func() time.Time { return t0 }}
-		inc, err := ws.Open(context.Background(), incident.OpenOptions{Playbook: p, Title: "bench", Actor: "alice"})
-		if err != nil {
+		benchTemp = dir
+		if benchInc, err = benchdata.Incident(context.Background(), benchdata.Options{Home: dir, Events: n}); err != nil {
 			b.Fatal(err)
 		}
-		steps := p.StepIDs()
-		for ai, actor := range []string{"alice", "bob", "carol"} {
-			path := inc.Journal.Path(actor)
-			var prev *journal.Event
-			if actor == "alice" {
-				evs, _, _ := inc.Journal.ReadAll()
-				last := evs["alice"][len(evs["alice"])-1]
-				prev = &last
-			}
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-			if err != nil {
-				b.Fatal(err)
-			}
-			w := bufio.NewWriter(f)
-			for i := ai; i < n; i += 3 {
-				at := t0.Add(time.Duration(i) * time.Second)
-				e := journal.Event{Seq: 1, Logged: at, At: at, Actor: actor, Kind: "note", Step: steps[i%len(steps)],
-					Summary: fmt.Sprintf("checked module %d of the release and its signature", i),
-					Data:    []byte(fmt.Sprintf(`{"module":"m%d.wasm","ok":true}`, i))}
-				if prev != nil {
-					e.Seq, e.Prev = prev.Seq+1, prev.ID
-					if !e.Logged.After(prev.Logged) {
-						e.Logged = prev.Logged.Add(time.Nanosecond)
-					}
-				}
-				line, err := journal.EncodeLine(&e)
-				if err != nil {
-					b.Fatal(err)
-				}
-				w.Write(line)
-				prev = &e
-			}
-			w.Flush()
-			f.Close()
-		}
-		benchInc = inc
 	})
 	return benchInc
 }
@@ -129,14 +81,3 @@ func BenchmarkExportJSON100k(b *testing.B) { benchExport(b, "json") }
 
 // BenchmarkExportHTML100k is the same with --format html.
 func BenchmarkExportHTML100k(b *testing.B) { benchExport(b, "html") }
-
-// TestWriteBenchIncident writes the 100,000-event incident into
-// $FIREBREAK_BENCH_HOME for bench/run.sh, which then measures the real
-// binary on it beside sha256sum. Skipped unless that variable is set.
-func TestWriteBenchIncident(t *testing.T) {
-	if os.Getenv("FIREBREAK_BENCH_HOME") == "" {
-		t.Skip("FIREBREAK_BENCH_HOME not set: only bench/run.sh uses this")
-	}
-	inc := bigIncident(t, 100_000)
-	t.Logf("wrote %s", inc.Dir)
-}
