@@ -26,8 +26,10 @@ fuzz: ## run every fuzz target for 30 s
 	go test -run '^$$' -fuzz FuzzReplaceKeyReferences -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzParseRecord -fuzztime 30s ./internal/actions
 	go test -run '^$$' -fuzz FuzzParseDays -fuzztime 30s ./internal/app
+	go test -run '^$$' -fuzz FuzzGuide -fuzztime 30s ./tui
 
 bench: ## run the benchmarks (see bench/README.md)
+	bash bench/startup.sh
 	bash bench/run.sh
 	bash bench/hash.sh
 

@@ -4,19 +4,26 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/charmbracelet/glamour"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
 // guide renders step guidance (Markdown) to lines of at most w cells, and
-// remembers the result: rendering is slow next to drawing a frame, and the
-// same step is drawn every second. Text is cleaned of control characters
-// before rendering, so facts substituted into guidance cannot reach the
-// terminal as escape sequences.
+// remembers the result: the same step is drawn every second. Text is
+// cleaned of control characters before rendering, so facts substituted
+// into guidance cannot reach the terminal as escape sequences.
+//
+// The renderer is firebreak's own, for the Markdown playbooks use:
+// paragraphs, bullet and numbered lists, headings, code blocks, and inline
+// code, bold and italic. Code blocks are never wrapped (a command broken
+// over two lines is a wrong command when pasted); the pane cuts a longer
+// line with "…". A Markdown library with syntax highlighting cost every
+// process, the command line's included, 25 ms and 10 MiB at start-up.
 type guide struct {
-	style string // glamour standard style: "dark", "light" or "notty"
-	memo  map[guideKey][]string
+	plain                bool // NO_COLOR: no styles, and no Markdown markers either
+	strong, em, code, h1 lipgloss.Style
+	memo                 map[guideKey][]string
 }
 
 type guideKey struct {
@@ -25,14 +32,16 @@ type guideKey struct {
 }
 
 func newGuide(noColor, dark bool) *guide {
-	style := "light"
-	switch {
-	case noColor:
-		style = "notty"
-	case dark:
-		style = "dark"
+	g := &guide{plain: noColor, memo: map[guideKey][]string{}}
+	codeColor := lipgloss.Color("24")
+	if dark {
+		codeColor = lipgloss.Color("117")
 	}
-	return &guide{style: style, memo: map[guideKey][]string{}}
+	g.strong = lipgloss.NewStyle().Bold(true)
+	g.em = lipgloss.NewStyle().Italic(true)
+	g.code = lipgloss.NewStyle().Foreground(codeColor)
+	g.h1 = lipgloss.NewStyle().Bold(true).Underline(true)
+	return g
 }
 
 func (g *guide) lines(md string, w int) []string {
@@ -48,22 +57,193 @@ func (g *guide) lines(md string, w int) []string {
 	return out
 }
 
+// render lays the guidance out in blocks, with a margin of two cells.
 func (g *guide) render(md string, w int) []string {
-	clean := unwrapParagraphs(textutil.Clean(md, true))
-	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(g.style), glamour.WithWordWrap(max(w-2, 10)))
-	if err != nil {
-		return wrap(clean, w)
+	const margin = "  "
+	w = max(w-len(margin), 10)
+	var out []string
+	fence := false
+	for _, line := range strings.Split(unwrapParagraphs(textutil.Clean(md, true)), "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(t, "```"):
+			fence = !fence
+			if !fence {
+				out = append(out, "")
+			}
+		case fence:
+			out = append(out, margin+"  "+g.codeLine(strings.TrimRight(line, " ")))
+		case t == "":
+			if len(out) > 0 && out[len(out)-1] != "" {
+				out = append(out, "")
+			}
+		case strings.HasPrefix(t, "#"):
+			title := strings.TrimSpace(strings.TrimLeft(t, "#"))
+			for _, l := range g.wrapInline(title, w, "", "") {
+				if !g.plain {
+					l = g.h1.Render(l)
+				}
+				out = append(out, margin+l)
+			}
+		case listItem.MatchString(t):
+			m := listItem.FindString(t)
+			bullet := strings.TrimSpace(m)
+			if bullet == "-" || bullet == "*" || bullet == "+" {
+				bullet = "•"
+			}
+			first := bullet + " "
+			out = append(out, prefixed(g.wrapInline(t[len(m):], w, first, strings.Repeat(" ", len([]rune(first)))), margin)...)
+		default:
+			out = append(out, prefixed(g.wrapInline(t, w, "", ""), margin)...)
+		}
 	}
-	s, err := r.Render(clean)
-	if err != nil {
-		return wrap(clean, w)
+	for len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
 	}
-	lines := strings.Split(strings.Trim(s, "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " ")
+	return out
+}
+
+func prefixed(lines []string, p string) []string {
+	for i := range lines {
+		lines[i] = p + lines[i]
 	}
 	return lines
 }
+
+// codeLine is a line of a code block: as it is, in the code style.
+func (g *guide) codeLine(l string) string {
+	if g.plain {
+		return l
+	}
+	return g.code.Render(l)
+}
+
+// span is a run of inline text in one style.
+type span struct {
+	text  string
+	style int // 0 plain, 1 strong, 2 em, 3 code
+}
+
+// inline splits a paragraph into styled spans: `code`, **strong**,
+// *em* and _em_. An unmatched marker is text.
+func inline(s string) []span {
+	var out []span
+	for len(s) > 0 {
+		i := strings.IndexAny(s, "`*_")
+		if i < 0 {
+			out = append(out, span{s, 0})
+			break
+		}
+		marker, style := s[i:i+1], 0
+		switch {
+		case s[i] == '`':
+			style = 3
+		case strings.HasPrefix(s[i:], "**"):
+			marker, style = "**", 1
+		case s[i] == '_' && i > 0 && isWordByte(s[i-1]):
+			// snake_case: a word's own underscore, not emphasis
+			out = append(out, span{s[:i+1], 0})
+			s = s[i+1:]
+			continue
+		default:
+			style = 2
+		}
+		end := strings.Index(s[i+len(marker):], marker)
+		if end <= 0 {
+			out = append(out, span{s[:i+len(marker)], 0})
+			s = s[i+len(marker):]
+			continue
+		}
+		if i > 0 {
+			out = append(out, span{s[:i], 0})
+		}
+		out = append(out, span{s[i+len(marker) : i+len(marker)+end], style})
+		s = s[i+len(marker)+end+len(marker):]
+	}
+	return out
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
+// wrapInline wraps a paragraph's words to w cells (first and rest are the
+// first line's and the following lines' prefixes), measuring the plain
+// text and styling each word as its span says. A word longer than a line
+// stays whole on its own line: the pane cuts it, it is never broken.
+func (g *guide) wrapInline(s string, w int, first, rest string) []string {
+	type word struct {
+		text  string
+		style int
+	}
+	var words []word
+	glued := false // the span before ended inside a word
+	for _, sp := range inline(s) {
+		for j, f := range strings.Split(sp.text, " ") {
+			if f == "" {
+				continue
+			}
+			if j == 0 && glued && len(words) > 0 {
+				// glued to the word before (`key`: or **now**,): one word
+				words[len(words)-1].text += "\x00" + itoa(sp.style) + f
+				continue
+			}
+			words = append(words, word{f, sp.style})
+		}
+		glued = sp.text != "" && !strings.HasSuffix(sp.text, " ")
+	}
+	var out []string
+	line, width := first, len([]rune(first))
+	started := false
+	for _, wd := range words {
+		plain, styled := g.styleWord(wd.text, wd.style)
+		n := lipgloss.Width(plain)
+		if started && width+1+n > w {
+			out = append(out, line)
+			line, width, started = rest, len([]rune(rest)), false
+		}
+		if started {
+			line += " "
+			width++
+		}
+		line += styled
+		width += n
+		started = true
+	}
+	return append(out, line)
+}
+
+// styleWord renders a word whose glued parts carry their own style
+// (marked "\x00" and the style's digit): the plain text, for measuring,
+// and the styled text, for drawing.
+func (g *guide) styleWord(text string, style int) (string, string) {
+	parts := strings.Split(text, "\x00")
+	var plain, styled strings.Builder
+	for i, p := range parts {
+		st := style
+		if i > 0 {
+			st, p = int(p[0]-'0'), p[1:]
+		}
+		plain.WriteString(p)
+		styled.WriteString(g.apply(p, st))
+	}
+	return plain.String(), styled.String()
+}
+
+func (g *guide) apply(s string, style int) string {
+	if g.plain || style == 0 {
+		return s
+	}
+	switch style {
+	case 1:
+		return g.strong.Render(s)
+	case 2:
+		return g.em.Render(s)
+	}
+	return g.code.Render(s)
+}
+
+func itoa(i int) string { return string(rune('0' + i)) }
 
 var listItem = regexp.MustCompile(`^([-*+]|\d+[.)])\s`)
 

@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 func TestUnwrapParagraphs(t *testing.T) {
@@ -41,4 +43,53 @@ func TestGuideNeutralizesEscapesAndMemoizes(t *testing.T) {
 			t.Errorf("line wider than the pane: %q", l)
 		}
 	}
+}
+
+func TestGuideRendersTheMarkdownPlaybooksUse(t *testing.T) {
+	g := newGuide(true, false)
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"strong and code lose their markers", "Take it out **now**: `chmod 000` it.", []string{"  Take it out now: chmod 000 it."}},
+		{"a numbered item hangs its lines", "1. Move the key file to a secure offline location", []string{"  1. Move the key file to a", "     secure offline location"}},
+		{"a bullet", "- a bullet item that wraps over", []string{"  • a bullet item that wraps", "    over"}},
+		{"a code block is never wrapped", "```sh\nmv \"$module\" \"$module.resigned\" && chmod 000 x\n```", []string{`    mv "$module" "$module.resigned" && chmod 000 x`}},
+		{"snake_case stays", "set key_path and offline_dir", []string{"  set key_path and offline_dir"}},
+		{"unmatched markers are text", "a ** b ` c _d", []string{"  a ** b ` c _d"}},
+		{"a heading", "## Check it", []string{"  Check it"}},
+		{"paragraphs keep one blank line", "one\n\n\n\ntwo", []string{"  one", "", "  two"}},
+	} {
+		got := g.lines(tc.in, 32)
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestGuideInColourFitsThePane: styled lines are no wider than the pane
+// (measured without their escape sequences), except code lines.
+func TestGuideInColourFitsThePane(t *testing.T) {
+	g := newGuide(false, true)
+	md := "Take the key out of service **now**: nothing may sign with it again, *ever*, with `key_path` or `offline_dir`.\n\n- one bullet with **strong** words and more words to wrap around the pane"
+	for _, l := range g.lines(md, 30) {
+		if w := ansi.StringWidth(l); w > 30 {
+			t.Errorf("%d cells: %q", w, l)
+		}
+	}
+}
+
+func FuzzGuide(f *testing.F) {
+	for _, s := range []string{"**a**", "`x`y", "1. a\n   b", "```\ncode\n", "_a_b_", "# h", "- **`x`**", "\x1b[2J**\x00**"} {
+		f.Add(s, 20)
+	}
+	g := newGuide(true, false)
+	f.Fuzz(func(t *testing.T, md string, w int) {
+		w = 10 + (w%80+80)%80
+		for _, l := range g.render(md, w) {
+			if strings.ContainsAny(l, "\x1b\x07\x00") {
+				t.Fatalf("control character in %q", l)
+			}
+		}
+	})
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Start-up: `firebreak help` beside `openssl version`, alternating round by
+# round (N rounds, default 30), with the median wall time of each, their
+# ratio, and the peak RSS (/usr/bin/time). Goal: at most 2.5x openssl's
+# time and 16 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-30}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/firebreak" ./cmd/firebreak
+command -v openssl >/dev/null || { echo "openssl is not installed"; exit 1; }
+
+# ns CMD...: wall nanoseconds of one run.
+ns() {
+  local s e
+  s=$(date +%s%N)
+  "$@" >/dev/null 2>&1
+  e=$(date +%s%N)
+  echo $((e - s))
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+"$work/firebreak" help >/dev/null; openssl version >/dev/null # warm the page cache
+for _ in $(seq "$n"); do
+  ns "$work/firebreak" help >>"$work/fb"
+  ns openssl version >>"$work/ossl"
+done
+fb=$(median <"$work/fb")
+ossl=$(median <"$work/ossl")
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+printf 'firebreak help    %6.1f ms  peak RSS %s KB\n' "$(echo "$fb / 1000000" | bc -l)" "$(rss "$work/firebreak" help)"
+printf 'openssl version   %6.1f ms  peak RSS %s KB\n' "$(echo "$ossl / 1000000" | bc -l)" "$(rss openssl version)"
+printf 'ratio (firebreak / openssl, medians of %d alternating rounds): %.2f\n' "$n" "$(echo "$fb / $ossl" | bc -l)"
