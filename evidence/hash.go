@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"hash"
 	"io"
 	"runtime"
@@ -28,36 +27,29 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, BufSize); return &b 
 
 // hashCopy reads r to the end, writing every byte to h and, when w is not
 // nil, to w; progress (may be nil) gets the running byte count. It checks
-// ctx between reads.
+// ctx between chunks. The reading runs ahead on its own goroutine, and a
+// chunk is hashed while it is written: a copy costs about the slowest of
+// the three, not their sum.
 func hashCopy(ctx context.Context, h hash.Hash, w io.Writer, r io.Reader, progress func(int64)) (int64, error) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
 	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		k, err := r.Read(buf)
-		if k > 0 {
-			h.Write(buf[:k])
-			if w != nil {
-				if _, werr := w.Write(buf[:k]); werr != nil {
-					return n, werr
-				}
-			}
-			n += int64(k)
-			if progress != nil {
-				progress(n)
+	return pipelined(ctx, r, func(b []byte) error {
+		if w == nil {
+			h.Write(b)
+		} else {
+			hashed := make(chan struct{})
+			go func() { h.Write(b); close(hashed) }()
+			_, werr := w.Write(b)
+			<-hashed
+			if werr != nil {
+				return werr
 			}
 		}
-		if errors.Is(err, io.EOF) {
-			return n, nil
+		n += int64(len(b))
+		if progress != nil {
+			progress(n)
 		}
-		if err != nil {
-			return n, err
-		}
-	}
+		return nil
+	})
 }
 
 // SumBytes is the hex SHA-256 of b, for data already in memory (a rendered

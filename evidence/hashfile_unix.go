@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"syscall"
 
@@ -73,6 +74,17 @@ func HashFile(ctx context.Context, path string) (string, int64, error) {
 				h.Write(buf[:k])
 				return hex.EncodeToString(h.Sum(nil)), int64(k), nil
 			}
+			if err == nil && k == len(buf) && st.Size > int64(4*len(buf)) {
+				// A large file: the rest is read ahead on a goroutine
+				// while this one hashes (pipelined waits for it before
+				// the deferred close).
+				h.Write(buf[:k])
+				rest, err := pipelined(ctx, fdReader(fd), func(b []byte) error { h.Write(b); return nil })
+				if err != nil {
+					return "", int64(k) + rest, &fs.PathError{Op: "read", Path: path, Err: err}
+				}
+				return hex.EncodeToString(h.Sum(nil)), int64(k) + rest, nil
+			}
 		}
 		if err != nil {
 			return "", n, &fs.PathError{Op: "read", Path: path, Err: err}
@@ -98,4 +110,23 @@ func modeType(m uint32) fs.FileMode {
 		return fs.ModeSocket
 	}
 	return fs.ModeIrregular
+}
+
+// fdReader reads a file descriptor, retrying an interrupted read.
+type fdReader int
+
+func (f fdReader) Read(p []byte) (int, error) {
+	for {
+		k, err := syscall.Read(int(f), p)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if k == 0 {
+			return 0, io.EOF
+		}
+		return k, nil
+	}
 }

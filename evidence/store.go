@@ -65,6 +65,11 @@ type Entry struct {
 	// shared, and only an incident's own unrecorded copies are its to
 	// clean.
 	Incident string `json:"incident,omitempty"`
+	// ReadBack is the SHA-256 this process read back from the stored copy
+	// after it was synced, before anything happened to the original (a
+	// file; empty for a link, and in records read from disk). The action's
+	// verification reports it rather than reading the file a third time.
+	ReadBack string `json:"-"`
 }
 
 // Original is what the file was where it was found.

@@ -361,7 +361,7 @@ func (s *Store) copyOut(ctx context.Context, dir *dirHandle, base string, id0 fi
 		if err != nil {
 			return fileID{}, err
 		}
-		e.Type, e.SHA256, e.Size = TypeFile, sum, size
+		e.Type, e.SHA256, e.Size, e.ReadBack = TypeFile, sum, size, sum // copyVerified read it back, equal
 		return after, nil
 	}
 	target, err := dir.readlink(base)
@@ -503,21 +503,27 @@ func (s *Store) copyVerified(ctx context.Context, dir *dirHandle, base string, i
 		src := absOr(filepath.Join(dir.pathOf(), base))
 		prog = func(n int64) { o.Progress(src, n, total) }
 	}
-	n, err := hashCopy(ctx, h, out, in, prog)
+	n, err := hashCopy(ctx, h, newWriteBehind(out), in, prog)
 	if err != nil {
 		cleanup()
 		return "", 0, fileID{}, err
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	if err := out.Sync(); err != nil {
-		cleanup()
-		return "", 0, fileID{}, err
-	}
-	if err := out.Close(); err != nil {
-		os.Remove(tmp)
-		return "", 0, fileID{}, err
-	}
+	// The sync and the read-back run together: the sync waits on the disk
+	// while the read-back hashes what the kernel holds of the copy. Both
+	// must succeed before anything else happens; neither depends on the
+	// other's result.
+	synced := make(chan error, 1)
+	go func() { synced <- out.Sync() }()
 	back, _, err := HashFile(ctx, tmp)
+	if serr := <-synced; serr != nil {
+		cleanup()
+		return "", 0, fileID{}, serr
+	}
+	if cerr := out.Close(); cerr != nil {
+		os.Remove(tmp)
+		return "", 0, fileID{}, cerr
+	}
 	if testHookAfterReadBack != nil {
 		testHookAfterReadBack(filepath.Join(dir.pathOf(), base))
 	}

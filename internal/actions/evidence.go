@@ -198,6 +198,15 @@ func verifyEntries(ctx context.Context, st *evidence.Store, es []evidence.Entry,
 				v.Checks = append(v.Checks, Check{What: "mode of " + e.Name, Detail: fmt.Sprintf("%04o, want %04o", fi.Mode().Perm(), st.Mode)})
 				continue
 			}
+			if e.ReadBack != "" {
+				// The store read the synced copy back before the original
+				// was touched: one verification read, shared, not a third
+				// pass over the file. The stored file is still checked to
+				// be there, with its mode and size.
+				v.Checks = append(v.Checks, Check{What: "re-hash " + e.Name, OK: e.ReadBack == e.SHA256 && fi.Size() == e.Size,
+					Detail: "sha256 " + e.ReadBack + ", read back from the synced copy"})
+				break
+			}
 			sum, n, err := evidence.HashFile(ctx, p)
 			switch {
 			case errors.Is(err, fs.ErrPermission):

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/firebreak-dev/firebreak/evidence"
@@ -82,5 +83,37 @@ func TestOutputsAreCheckedAgainAfterTheConfirmation(t *testing.T) {
 	_, err := r.Run(t.Context(), act)
 	if err == nil || act.executed {
 		t.Fatalf("ran through a link into the record: executed %v, err %v", act.executed, err)
+	}
+}
+
+// TestQuarantineVerifiesWithTheStoresReadBack: the action's verification of
+// a quarantined file reports the store's read-back (one verification read,
+// not a third pass), and still fails when the stored file is gone.
+func TestQuarantineVerifiesWithTheStoresReadBack(t *testing.T) {
+	inc := testIncident(t)
+	src := filepath.Join(t.TempDir(), "m.wasm")
+	os.WriteFile(src, []byte("module"), 0o600)
+	st := EvidenceStore(inc)
+	act := &Take{Store: st, Paths: []string{src}, Move: true, Actor: "alice", Protect: []string{Home(inc)}}
+	out, err := (&Runner{Incident: inc, Actor: "alice", Yes: true}).Run(t.Context(), act)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range out.Verification.Checks {
+		if strings.HasPrefix(c.What, "re-hash ") {
+			found = c.OK && strings.Contains(c.Detail, "read back from the synced copy")
+		}
+	}
+	if !found {
+		t.Fatalf("checks %+v", out.Verification.Checks)
+	}
+	os.Chmod(st.Dir, 0o700)
+	name := act.entries[0].Name
+	os.Chmod(filepath.Join(st.Dir, name), 0o600)
+	os.Remove(filepath.Join(st.Dir, name))
+	v, _ := act.Verify(t.Context(), nil)
+	if v.OK() {
+		t.Fatal("a stored file that is gone verified")
 	}
 }
