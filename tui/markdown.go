@@ -172,11 +172,9 @@ func isWordByte(b byte) bool {
 // text and styling each word as its span says. A word longer than a line
 // stays whole on its own line: the pane cuts it, it is never broken.
 func (g *guide) wrapInline(s string, w int, first, rest string) []string {
-	type word struct {
-		text  string
-		style int
-	}
-	var words []word
+	// A word is the spans glued together between spaces (`key`: or
+	// **now**, is one word of two spans).
+	var words [][]span
 	glued := false // the span before ended inside a word
 	for _, sp := range inline(s) {
 		for j, f := range strings.Split(sp.text, " ") {
@@ -184,11 +182,10 @@ func (g *guide) wrapInline(s string, w int, first, rest string) []string {
 				continue
 			}
 			if j == 0 && glued && len(words) > 0 {
-				// glued to the word before (`key`: or **now**,): one word
-				words[len(words)-1].text += "\x00" + itoa(sp.style) + f
+				words[len(words)-1] = append(words[len(words)-1], span{f, sp.style})
 				continue
 			}
-			words = append(words, word{f, sp.style})
+			words = append(words, []span{{f, sp.style}})
 		}
 		glued = sp.text != "" && !strings.HasSuffix(sp.text, " ")
 	}
@@ -196,8 +193,12 @@ func (g *guide) wrapInline(s string, w int, first, rest string) []string {
 	line, width := first, len([]rune(first))
 	started := false
 	for _, wd := range words {
-		plain, styled := g.styleWord(wd.text, wd.style)
-		n := lipgloss.Width(plain)
+		n := 0
+		var styled strings.Builder
+		for _, sp := range wd {
+			n += lipgloss.Width(sp.text)
+			styled.WriteString(g.apply(sp.text, sp.style))
+		}
 		if started && width+1+n > w {
 			out = append(out, line)
 			line, width, started = rest, len([]rune(rest)), false
@@ -206,28 +207,11 @@ func (g *guide) wrapInline(s string, w int, first, rest string) []string {
 			line += " "
 			width++
 		}
-		line += styled
+		line += styled.String()
 		width += n
 		started = true
 	}
 	return append(out, line)
-}
-
-// styleWord renders a word whose glued parts carry their own style
-// (marked "\x00" and the style's digit): the plain text, for measuring,
-// and the styled text, for drawing.
-func (g *guide) styleWord(text string, style int) (string, string) {
-	parts := strings.Split(text, "\x00")
-	var plain, styled strings.Builder
-	for i, p := range parts {
-		st := style
-		if i > 0 {
-			st, p = int(p[0]-'0'), p[1:]
-		}
-		plain.WriteString(p)
-		styled.WriteString(g.apply(p, st))
-	}
-	return plain.String(), styled.String()
 }
 
 func (g *guide) apply(s string, style int) string {
@@ -242,8 +226,6 @@ func (g *guide) apply(s string, style int) string {
 	}
 	return g.code.Render(s)
 }
-
-func itoa(i int) string { return string(rune('0' + i)) }
 
 var listItem = regexp.MustCompile(`^([-*+]|\d+[.)])\s`)
 
