@@ -18,10 +18,45 @@ const pipeBuffers = 4
 // consumed, and waits for the reader to stop before it returns, so that
 // the caller may close r's file at once. ctx is checked between chunks.
 func pipelined(ctx context.Context, r io.Reader, consume func([]byte) error) (int64, error) {
-	free := make(chan []byte, pipeBuffers)
-	full := make(chan []byte, pipeBuffers)
-	for range pipeBuffers {
-		free <- make([]byte, BufSize)
+	// The buffers come from the pool the other readers use: a quarantine
+	// of thousands of small files allocates none per file.
+	bufs := make([]*[]byte, pipeBuffers)
+	for i := range bufs {
+		bufs[i] = bufPool.Get().(*[]byte)
+	}
+	defer func() {
+		for _, b := range bufs {
+			bufPool.Put(b)
+		}
+	}()
+	// A file that fits one chunk needs no goroutine.
+	first := *bufs[0]
+	k, err := io.ReadFull(r, first)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return 0, err
+	}
+	if k > 0 {
+		if cerr := ctx.Err(); cerr != nil {
+			return 0, cerr
+		}
+		if cerr := consume(first[:k]); cerr != nil {
+			return 0, cerr
+		}
+	}
+	if k < len(first) {
+		return int64(k), nil
+	}
+	n, err := pipeRest(ctx, r, bufs, consume)
+	return int64(k) + n, err
+}
+
+// pipeRest is pipelined past the first chunk: the reader goroutine fills
+// the buffers while consume empties them.
+func pipeRest(ctx context.Context, r io.Reader, bufs []*[]byte, consume func([]byte) error) (int64, error) {
+	free := make(chan []byte, len(bufs))
+	full := make(chan []byte, len(bufs))
+	for _, b := range bufs {
+		free <- *b
 	}
 	stop := make(chan struct{})
 	var readErr error
