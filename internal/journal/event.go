@@ -328,9 +328,10 @@ func short(id string) string {
 	return id
 }
 
-// parseAny parses a line by the fast path when it can.
+// parseAny parses a line by the fast path when it can. It does not check
+// the hash (Verify does).
 func parseAny(line []byte) (Event, error) {
-	if e, _, _, ok := fastCheck(line); ok {
+	if e, _, _, ok := fastParse(line); ok {
 		return e, nil
 	}
 	return ParseLine(line)

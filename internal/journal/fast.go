@@ -51,6 +51,25 @@ func (c *cursor) str() string {
 	return ""
 }
 
+// skipStr passes over what str would read, without copying it.
+func (c *cursor) skipStr() {
+	if !c.ok || c.i >= len(c.b) || c.b[c.i] != '"' {
+		c.ok = false
+		return
+	}
+	for j := c.i + 1; j < len(c.b); j++ {
+		ch := c.b[j]
+		if ch == '"' {
+			c.i = j + 1
+			return
+		}
+		if ch < 0x20 || ch >= 0x7f || ch == '\\' {
+			break
+		}
+	}
+	c.ok = false
+}
+
 func (c *cursor) int() int64 {
 	if !c.ok {
 		return 0
@@ -216,17 +235,17 @@ func (c *cursor) number() bool {
 	return true
 }
 
-// fastCheck parses a canonical plain-ASCII line and checks its hash. ok is
-// false when the line needs the general path; otherwise kind is empty when
-// the event is sound or names the problem.
-func fastCheck(line []byte) (e Event, kind, detail string, ok bool) {
+// fastParse parses a canonical plain-ASCII line without checking its
+// hash. ok is false when the line needs the general path. idStart and idEnd
+// bound the id member, which the hash leaves out.
+func fastParse(line []byte) (e Event, idStart, idEnd int, ok bool) {
 	c := &cursor{b: line, ok: true}
 	c.lit(`{"seq":`)
 	e.Seq = c.int()
-	idStart := c.i
+	idStart = c.i
 	c.lit(`,"id":`)
 	e.ID = c.str()
-	idEnd := c.i
+	idEnd = c.i
 	c.lit(`,"prev":`)
 	e.Prev = c.str()
 	c.lit(`,"logged":`)
@@ -248,11 +267,22 @@ func fastCheck(line []byte) (e Event, kind, detail string, ok bool) {
 	e.Summary = c.str()
 	c.lit(`,"data":`)
 	if !c.ok || len(line)-c.i < 3 || line[len(line)-1] != '}' {
-		return Event{}, "", "", false
+		return Event{}, 0, 0, false
 	}
 	e.Data = line[c.i : len(line)-1]
 	if !canonicalObject(e.Data) || e.Seq < 1 || !isHexID(e.ID) || (e.Prev != "" && !isHexID(e.Prev)) ||
 		!ValidActor(e.Actor) || !validKind(e.Kind) {
+		return Event{}, 0, 0, false
+	}
+	return e, idStart, idEnd, true
+}
+
+// fastCheck parses a canonical plain-ASCII line and checks its hash. ok is
+// false when the line needs the general path; otherwise kind is empty when
+// the event is sound or names the problem.
+func fastCheck(line []byte) (e Event, kind, detail string, ok bool) {
+	e, idStart, idEnd, ok := fastParse(line)
+	if !ok {
 		return Event{}, "", "", false
 	}
 	h := sha256.New()
@@ -271,13 +301,22 @@ func isHexID(s string) bool {
 	if len(s) != 64 {
 		return false
 	}
+	bad := byte(0)
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
+		bad |= notLowerHex[s[i]]
+	}
+	return bad == 0
+}
+
+// notLowerHex is 1 for every byte that is not a lowercase hex digit.
+var notLowerHex = func() (t [256]byte) {
+	for i := range t {
+		if !(i >= '0' && i <= '9' || i >= 'a' && i <= 'f') {
+			t[i] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
 
 // ValidActor reports whether name can be an actor: 1–64 characters of
 // letters, digits, '.', '_', '@' and '-', starting with a letter or digit
