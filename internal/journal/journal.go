@@ -403,8 +403,11 @@ func OpenFile(path string) (*Reader, error) {
 
 // NewReader reads the lines of an actor file from rd; name is used in
 // reports.
-func NewReader(name string, rd io.Reader) *Reader {
-	return &Reader{path: name, br: bufio.NewReaderSize(rd, 64<<10)}
+func NewReader(name string, rd io.Reader) *Reader { return NewReaderSize(name, rd, 64<<10) }
+
+// NewReaderSize is NewReader with a read buffer of size bytes.
+func NewReaderSize(name string, rd io.Reader, size int) *Reader {
+	return &Reader{path: name, br: bufio.NewReaderSize(rd, size)}
 }
 
 // Close closes the file, if the Reader opened one.

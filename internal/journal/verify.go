@@ -97,6 +97,10 @@ type VerifyOptions struct {
 	// Visit, when set, sees every event whose own hash and link verified,
 	// in file order (its Data is valid only during the call).
 	Visit func(*Event)
+	// Snapshot, when set, limits the check to what the snapshot holds:
+	// each actor file as far as it was read, from the file it opened, so
+	// the report is about exactly the events the snapshot streams.
+	Snapshot *Snapshot
 }
 
 // Verify recomputes every actor file's chain, streaming with memory bounded
@@ -132,8 +136,20 @@ func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, erro
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		fr, err := verifyFile(j.Path(a), a, opts.Visit)
-		if err != nil {
+		var fr *FileReport
+		if opts.Snapshot != nil {
+			sf := opts.Snapshot.file(j.Path(a))
+			if sf == nil {
+				continue // written after the snapshot: not part of it
+			}
+			r := NewReader(filepath.Base(sf.path), io.NewSectionReader(sf.f, 0, sf.end))
+			if fr, err = verifyReader(r, filepath.Base(sf.path), a, opts.Visit); err != nil {
+				return nil, err
+			}
+			if fr.Problem == nil {
+				fr.Torn = sf.torn
+			}
+		} else if fr, err = verifyFile(j.Path(a), a, opts.Visit); err != nil {
 			return nil, err
 		}
 		rep.Events += fr.Events
