@@ -96,18 +96,26 @@ func (inc *Incident) Record(ctx context.Context, e journal.Entry) (journal.Event
 	return inc.record(ctx, e)
 }
 
-// State derives the incident's current state from its journal.
+// State derives the incident's current state from its journal, streaming
+// the events in logged order (memory does not grow with the journal).
 func (inc *Incident) State() (*State, error) {
-	byActor, torn, err := inc.Journal.ReadAll()
+	ctx := context.Background()
+	snap, err := inc.Journal.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("incident %s: %w", inc.Header.ID, err)
 	}
-	var all []journal.Event
-	for _, evs := range byActor {
-		all = append(all, evs...)
+	defer snap.Close()
+	return inc.StateOf(ctx, snap)
+}
+
+// StateOf derives the state from a snapshot of the incident's journal.
+func (inc *Incident) StateOf(ctx context.Context, snap *journal.Snapshot) (*State, error) {
+	d := NewDeriver(inc.Header, inc.Playbook)
+	if err := snap.Each(ctx, journal.ByLogged, func(e *journal.Event) error { d.Add(e); return nil }); err != nil {
+		return nil, fmt.Errorf("incident %s: %w", inc.Header.ID, err)
 	}
-	st := Derive(inc.Header, inc.Playbook, all)
-	st.Torn = torn
+	st := d.State()
+	st.Torn = snap.Torn()
 	return st, nil
 }
 

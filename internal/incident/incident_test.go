@@ -3,8 +3,10 @@ package incident
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -369,5 +371,54 @@ func TestCheckTitle(t *testing.T) {
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("CheckTitle(%q) = %v, want %q", tc.title, err, tc.want)
 		}
+	}
+}
+
+// TestStreamedStateIsDerivedState: the state State streams from the
+// journal is the state Derive computes from every event in memory, with
+// two responders racing on steps, back-dated milestones and severities,
+// facts overwritten, and notes in between.
+func TestStreamedStateIsDerivedState(t *testing.T) {
+	ctx := context.Background()
+	w := newWorkspace(t)
+	inc, err := w.Open(ctx, OpenOptions{Playbook: inc1(t), Title: "race", Actor: "alice", Facts: map[string]string{"key_path": "/k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, actor := range []string{"alice", "bob", "carol", "bob", "alice"} {
+		at := time.Time{}
+		if i%2 == 1 {
+			at = t0.Add(-time.Duration(i) * time.Minute) // back-dated
+		}
+		_, _, err := inc.Step(ctx, actor, "1.1", "start", "", at)
+		if err != nil && i == 0 {
+			t.Fatal(err)
+		}
+		inc.Step(ctx, actor, "1.1", "done", "by "+actor, at)
+		must(inc.Note(ctx, actor, "note "+actor, "", at))
+		must(inc.SetFact(ctx, actor, "key_id", fmt.Sprintf("%X", 0xABC0+i), at))
+	}
+	must(inc.SetSeverity(ctx, "bob", severity.Medium, "better", t0.Add(-30*time.Minute)))
+	must(inc.SetMilestone(ctx, "carol", MilestoneDetected, t0.Add(-20*time.Minute)))
+	st, err := inc.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Derive(inc.Header, inc.Playbook, evs)
+	if !reflect.DeepEqual(st, want) {
+		t.Fatalf("streamed state differs from the derived one:\n got %+v\nwant %+v", st, want)
+	}
+	if st.Steps["isolate-key"].State == playbooks.Pending || st.Facts["key_id"] != "abc4" || len(st.Actors) != 3 || st.Events != len(evs) {
+		t.Fatalf("state: %+v", st)
 	}
 }

@@ -67,13 +67,30 @@ type Milestone struct {
 func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
 	evs := append([]journal.Event(nil), events...)
 	journal.SortLogged(evs)
+	d := NewDeriver(h, p)
+	for i := range evs {
+		d.Add(&evs[i])
+	}
+	return d.State()
+}
+
+// A Deriver computes the state from events given one at a time in logged
+// order (journal.ByLogged), keeping only the state: a journal of any length
+// streams through it.
+type Deriver struct {
+	st     *State
+	p      *playbooks.Playbook
+	actors map[string]bool
+}
+
+// NewDeriver starts the state of an incident with no events.
+func NewDeriver(h Header, p *playbooks.Playbook) *Deriver {
 	st := &State{
 		Header:     h,
 		Severity:   h.Severity,
 		Facts:      map[string]string{},
 		Steps:      map[string]StepStatus{},
 		Milestones: map[string]Milestone{},
-		Events:     len(evs),
 	}
 	st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: h.Created, Actor: h.CreatedBy, To: h.Severity})
 	for _, in := range p.Inputs {
@@ -84,59 +101,69 @@ func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
 	for _, s := range p.Steps() {
 		st.Steps[s.ID] = StepStatus{State: playbooks.Pending}
 	}
-	actors := map[string]bool{}
-	for _, e := range evs {
-		actors[e.Actor] = true
-		if e.Logged.After(st.LastEvent) {
-			st.LastEvent = e.Logged
-		}
-		verb := playbooks.VerbOf(e.Kind)
-		switch {
-		case e.Kind == KindSeverity, e.Kind == KindFact, e.Kind == KindMilestone, e.Kind == KindClosed:
-		case verb != "" && e.Step != "":
-		default:
-			continue // notes, actions, exports: timeline only
-		}
-		switch e.Kind {
-		case KindSeverity:
-			d := decode[SeverityData](e.Data)
-			to, err := severity.Parse(d.To)
-			if err != nil {
-				continue
-			}
-			st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: e.At, Actor: e.Actor, From: st.Severity, To: to, Reason: d.Reason})
-			st.Severity = to
-		case KindFact:
-			if d := decode[FactData](e.Data); factFits(p, d) {
-				st.Facts[d.Name] = d.Value
-			}
-		case KindMilestone:
-			if name := decode[MilestoneData](e.Data).Name; name != "" {
-				st.Milestones[name] = Milestone{At: e.At, Actor: e.Actor, Logged: e.Logged}
-			}
-		case KindClosed:
-			st.Closed, st.ClosedAt = true, e.At
-		default:
-			ss, ok := st.Steps[e.Step]
-			if !ok {
-				continue // a step the playbook does not have: kept in the timeline only
-			}
-			to, err := playbooks.Transition(e.Step, ss.State, verb)
-			if err != nil {
-				// Two responders raced; the journal keeps both, the first wins.
-				continue
-			}
-			reason := decode[StepData](e.Data).Reason
-			ss.State, ss.Actor, ss.At, ss.Reason = to, e.Actor, e.At, reason
-			ss.History = append(ss.History, StepChange{At: e.At, Actor: e.Actor, Verb: verb, To: to, Reason: reason})
-			st.Steps[e.Step] = ss
-		}
+	return &Deriver{st: st, p: p, actors: map[string]bool{}}
+}
+
+// Add applies the next event in logged order. It keeps nothing of e that
+// the state does not hold (e and its Data may be reused after the call).
+func (d *Deriver) Add(e *journal.Event) {
+	st := d.st
+	st.Events++
+	d.actors[e.Actor] = true
+	if e.Logged.After(st.LastEvent) {
+		st.LastEvent = e.Logged
 	}
-	for a := range actors {
-		st.Actors = append(st.Actors, a)
+	verb := playbooks.VerbOf(e.Kind)
+	switch {
+	case e.Kind == KindSeverity, e.Kind == KindFact, e.Kind == KindMilestone, e.Kind == KindClosed:
+	case verb != "" && e.Step != "":
+	default:
+		return // notes, actions, exports: timeline only
 	}
-	sort.Strings(st.Actors)
-	return st
+	switch e.Kind {
+	case KindSeverity:
+		sd := decode[SeverityData](e.Data)
+		to, err := severity.Parse(sd.To)
+		if err != nil {
+			return
+		}
+		st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: e.At, Actor: e.Actor, From: st.Severity, To: to, Reason: sd.Reason})
+		st.Severity = to
+	case KindFact:
+		if fd := decode[FactData](e.Data); factFits(d.p, fd) {
+			st.Facts[fd.Name] = fd.Value
+		}
+	case KindMilestone:
+		if name := decode[MilestoneData](e.Data).Name; name != "" {
+			st.Milestones[name] = Milestone{At: e.At, Actor: e.Actor, Logged: e.Logged}
+		}
+	case KindClosed:
+		st.Closed, st.ClosedAt = true, e.At
+	default:
+		ss, ok := st.Steps[e.Step]
+		if !ok {
+			return // a step the playbook does not have: kept in the timeline only
+		}
+		to, err := playbooks.Transition(e.Step, ss.State, verb)
+		if err != nil {
+			// Two responders raced; the journal keeps both, the first wins.
+			return
+		}
+		reason := decode[StepData](e.Data).Reason
+		ss.State, ss.Actor, ss.At, ss.Reason = to, e.Actor, e.At, reason
+		ss.History = append(ss.History, StepChange{At: e.At, Actor: e.Actor, Verb: verb, To: to, Reason: reason})
+		st.Steps[e.Step] = ss
+	}
+}
+
+// State is the state after the events added so far.
+func (d *Deriver) State() *State {
+	d.st.Actors = d.st.Actors[:0]
+	for a := range d.actors {
+		d.st.Actors = append(d.st.Actors, a)
+	}
+	sort.Strings(d.st.Actors)
+	return d.st
 }
 
 // ResponseDeadline is when the response is due at the current severity,
