@@ -15,6 +15,8 @@ fuzz: ## run every fuzz target for 30 s
 	go test -run '^$$' -fuzz FuzzParseLine -fuzztime 30s ./internal/journal
 	go test -run '^$$' -fuzz FuzzVerify -fuzztime 30s ./internal/journal
 	go test -run '^$$' -fuzz FuzzAppendVerify -fuzztime 30s ./internal/journal
+	go test -run '^$$' -fuzz FuzzLineKey -fuzztime 30s ./internal/journal
+	go test -run '^$$' -fuzz FuzzEventJSON -fuzztime 30s ./internal/export
 	go test -run '^$$' -fuzz FuzzSafeName -fuzztime 30s ./evidence
 	go test -run '^$$' -fuzz FuzzRecordedName -fuzztime 30s ./evidence
 	go test -run '^$$' -fuzz FuzzScrub -fuzztime 30s ./internal/redact

@@ -135,10 +135,11 @@ func buildPublish(b *builder, c *github.Client, repo github.Repo) (actions.Actio
 	default:
 		return nil, b.formErr("kind", fmt.Errorf("%q is not issue, comment or advisory", kind))
 	}
-	rec, _, err := b.s.Record(b.ctx, b.inc)
+	rec, _, done, err := b.s.Record(b.ctx, b.inc)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	var md strings.Builder
 	if err := export.WriteMarkdown(&md, rec); err != nil {
 		return nil, err

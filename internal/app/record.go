@@ -39,18 +39,29 @@ func init() {
 	)
 }
 
-// Record builds the post-incident record of an incident as it is now.
-func (s *Session) Record(ctx context.Context, inc *incident.Incident) (*export.Record, *journal.Report, error) {
-	evs, _, err := inc.Journal.Timeline()
+// Record builds the post-incident record of an incident as it is now: a
+// snapshot of the journal, verified, its state derived, its timeline
+// streamed when the record is written. Call done once it is written.
+func (s *Session) Record(ctx context.Context, inc *incident.Incident) (rec *export.Record, rep *journal.Report, done func(), err error) {
+	snap, err := inc.Journal.Snapshot(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	st := incident.Derive(inc.Header, inc.Playbook, evs)
-	rep, err := inc.Journal.Verify(ctx, journal.VerifyOptions{})
+	defer func() {
+		if err != nil {
+			snap.Close()
+		}
+	}()
+	// The report is about exactly the events the record holds.
+	if rep, err = inc.Journal.Verify(ctx, journal.VerifyOptions{Snapshot: snap}); err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := inc.StateOf(ctx, snap)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return export.Build(inc, st, evs, rep, s.now()), rep, nil
+	timeline := func(fn func(*journal.Event) error) error { return snap.Each(ctx, journal.ByAt, fn) }
+	return export.Build(inc, st, timeline, rep, s.now()), rep, func() { snap.Close() }, nil
 }
 
 // CheckOutput refuses an output a person named when it is inside the
@@ -87,10 +98,11 @@ func (s *Session) WriteRecord(ctx context.Context, inc *incident.Incident, forma
 	} else if err := s.CheckOutput(out, force); err != nil {
 		return nil, err
 	}
-	rec, rep, err := s.Record(ctx, inc)
+	rec, rep, done, err := s.Record(ctx, inc)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	out, sum, err := fsutil.WriteNew(out, 0o600, unique, force, func(w io.Writer) error {
 		// The journal refuses secrets; a record from before a pattern was
 		// known is scrubbed on the way out.

@@ -270,10 +270,11 @@ var cmdExport = &command{
 
 func (a *invocation) export(inc *incident.Incident, format, out string, force bool) error {
 	if out == "-" {
-		rec, _, err := a.session(sessionOpts{}).Record(a.ctx, inc)
+		rec, _, done, err := a.session(sessionOpts{}).Record(a.ctx, inc)
 		if err != nil {
 			return err
 		}
+		defer done()
 		rw := redact.NewWriter(a.stdout)
 		if err := export.Write(rw, format, rec); err != nil {
 			return err

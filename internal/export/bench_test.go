@@ -53,19 +53,24 @@ func benchExport(b *testing.B, format string) {
 	ctx := context.Background()
 	var size int64
 	for b.Loop() {
-		evs, _, err := inc.Journal.Timeline()
+		snap, err := inc.Journal.Snapshot(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		st := incident.Derive(inc.Header, inc.Playbook, evs)
-		rep, err := inc.Journal.Verify(ctx, journal.VerifyOptions{})
+		rep, err := inc.Journal.Verify(ctx, journal.VerifyOptions{Snapshot: snap})
 		if err != nil || !rep.Intact() || rep.Events < 100_000 {
 			b.Fatalf("verify: %v %v", err, rep.Problems)
 		}
-		cw := &countWriter{}
-		if err := Write(io.Writer(cw), format, Build(inc, st, evs, rep, time.Now())); err != nil {
+		st, err := inc.StateOf(ctx, snap)
+		if err != nil {
 			b.Fatal(err)
 		}
+		timeline := func(fn func(*journal.Event) error) error { return snap.Each(ctx, journal.ByAt, fn) }
+		cw := &countWriter{}
+		if err := Write(io.Writer(cw), format, Build(inc, st, timeline, rep, time.Now())); err != nil {
+			b.Fatal(err)
+		}
+		snap.Close()
 		size = cw.n
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/export")
@@ -73,7 +78,7 @@ func benchExport(b *testing.B, format string) {
 }
 
 // BenchmarkExportMarkdown100k is the whole "firebreak export --format md" of
-// a 100,000-event incident: read and merge, derive, verify, render.
+// a 100,000-event incident: snapshot, verify, derive, merge and render.
 func BenchmarkExportMarkdown100k(b *testing.B) { benchExport(b, "md") }
 
 // BenchmarkExportJSON100k is the same with --format json.

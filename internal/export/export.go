@@ -7,10 +7,12 @@
 package export
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -39,8 +41,28 @@ type Record struct {
 	Steps           []StepRecord              `json:"steps"`
 	Milestones      []MilestoneRecord         `json:"milestones"`
 	Metrics         []MetricRecord            `json:"metrics"`
-	Timeline        []journal.Event           `json:"timeline"`
-	Journal         JournalRecord             `json:"journal"`
+	// Timeline streams the events in timeline order; the JSON export
+	// writes them as the "timeline" array, between metrics and journal.
+	Timeline Events        `json:"-"`
+	Journal  JournalRecord `json:"journal"`
+}
+
+// Events calls fn with every event in timeline order, each valid only
+// during the call, and stops at fn's first error. A record streams its
+// timeline this way, so an export holds one event at a time, never the
+// journal.
+type Events func(fn func(*journal.Event) error) error
+
+// Slice streams events already in memory, in their order.
+func Slice(evs []journal.Event) Events {
+	return func(fn func(*journal.Event) error) error {
+		for i := range evs {
+			if err := fn(&evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // Severity is the current severity on both scales.
@@ -89,8 +111,9 @@ type JournalRecord struct {
 }
 
 // Build assembles the record from an incident, its state, its timeline (in
-// timeline order) and a verification report.
-func Build(inc *incident.Incident, st *incident.State, timeline []journal.Event, rep *journal.Report, now time.Time) *Record {
+// timeline order, streamed when the record is written) and a verification
+// report.
+func Build(inc *incident.Incident, st *incident.State, timeline Events, rep *journal.Report, now time.Time) *Record {
 	r := &Record{
 		Schema: Schema, Generated: now.UTC(), Incident: inc.Header, Status: "open",
 		Severity: Severity{
@@ -130,7 +153,7 @@ func Build(inc *incident.Incident, st *incident.State, timeline []journal.Event,
 	}
 	r.Metrics = MetricRecords(st)
 	if r.Timeline == nil {
-		r.Timeline = []journal.Event{}
+		r.Timeline = Slice(nil)
 	}
 	return r
 }
@@ -167,21 +190,97 @@ func Write(w io.Writer, format string, r *Record) error {
 	return fmt.Errorf("unknown export format %q (use md, json or html)", format)
 }
 
-// WriteJSON writes the record as indented JSON. Characters that change
-// how text is shown — C1 controls (8-bit CSI) and bidirectional and
-// zero-width formatting characters — are written as \u escapes: the same
-// string to a JSON reader, never raw in the file (encoding/json escapes
-// only C0 controls and U+2028/U+2029).
-func WriteJSON(w io.Writer, r *Record) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return err
+// WriteJSON writes the record as indented JSON, the timeline one event at
+// a time. Characters that change how text is shown — C1 controls (8-bit
+// CSI) and bidirectional and zero-width formatting characters — are written
+// as \u escapes: the same string to a JSON reader, never raw in the file
+// (encoding/json escapes only C0 controls and U+2028/U+2029).
+func WriteJSON(out io.Writer, r *Record) error {
+	jw := &jsonWriter{w: bufio.NewWriterSize(out, 64<<10)}
+	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc.SetEscapeHTML(false)
+	jw.w.WriteString("{")
+	jw.member("schema", r.Schema)
+	jw.member("generated", r.Generated)
+	jw.member("incident", r.Incident)
+	jw.member("status", r.Status)
+	if r.ClosedAt != nil {
+		jw.member("closed_at", r.ClosedAt)
 	}
-	_, err := w.Write(EscapeFormatting(b.Bytes()))
-	return err
+	jw.member("severity", r.Severity)
+	jw.member("severity_history", r.SeverityHistory)
+	jw.member("facts", r.Facts)
+	jw.member("steps", r.Steps)
+	jw.member("milestones", r.Milestones)
+	jw.member("metrics", r.Metrics)
+	if jw.err == nil {
+		jw.w.WriteString(",\n  \"timeline\": [")
+		n := 0
+		jw.enc.SetIndent(eventPrefix, "  ")
+		var b []byte
+		err := r.Timeline(func(e *journal.Event) error {
+			if n > 0 {
+				jw.w.WriteByte(',')
+			}
+			jw.w.WriteString("\n" + eventPrefix)
+			n++
+			var ok bool
+			if b, ok = appendEventJSON(b[:0], e); ok {
+				_, jw.err = jw.w.Write(b)
+			} else {
+				jw.value(e)
+			}
+			return jw.err
+		})
+		if jw.err == nil {
+			jw.err = err
+		}
+		if n > 0 {
+			jw.w.WriteString("\n  ")
+		}
+		jw.w.WriteString("]")
+	}
+	jw.member("journal", r.Journal)
+	jw.w.WriteString("\n}\n")
+	if jw.err != nil {
+		return jw.err
+	}
+	return jw.w.Flush()
+}
+
+// jsonWriter writes an indented JSON object a member at a time, each
+// value encoded as encoding/json's indenting encoder would inside it.
+type jsonWriter struct {
+	w     *bufio.Writer
+	buf   bytes.Buffer
+	enc   *json.Encoder
+	first bool // a member has been written
+	err   error
+}
+
+func (jw *jsonWriter) member(name string, v any) {
+	if jw.err != nil {
+		return
+	}
+	if jw.first {
+		jw.w.WriteByte(',')
+	}
+	jw.first = true
+	jw.w.WriteString("\n  ")
+	jw.w.Write(strconv.AppendQuote(nil, name))
+	jw.w.WriteString(": ")
+	jw.enc.SetIndent("  ", "  ")
+	jw.value(v)
+}
+
+// value writes v, encoded, without the encoder's newline.
+func (jw *jsonWriter) value(v any) {
+	jw.buf.Reset()
+	if err := jw.enc.Encode(v); err != nil {
+		jw.err = err
+		return
+	}
+	_, jw.err = jw.w.Write(EscapeFormatting(bytes.TrimSuffix(jw.buf.Bytes(), []byte("\n"))))
 }
 
 // EscapeFormatting rewrites, in JSON text, every C1 control and every

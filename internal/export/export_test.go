@@ -44,7 +44,7 @@ func hostile(t *testing.T) *Record {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Build(inc, incident.Derive(inc.Header, inc.Playbook, evs), evs, rep, t0.Add(time.Hour))
+	return Build(inc, incident.Derive(inc.Header, inc.Playbook, evs), Slice(evs), rep, t0.Add(time.Hour))
 }
 
 func TestFormatsEscapeIncidentText(t *testing.T) {
@@ -126,4 +126,84 @@ func TestARecordAtTheEndOfTimeStillExports(t *testing.T) {
 	if _, err := json.Marshal(MetricRecords(st)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// encodingJSONEvent is how encoding/json writes an event as a timeline
+// element: the reference the hand-written encoder must equal.
+func encodingJSONEvent(t testing.TB, e *journal.Event) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(eventPrefix, "  ")
+	if err := enc.Encode(e); err != nil {
+		return nil
+	}
+	return EscapeFormatting(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+func checkEventJSON(t testing.TB, e *journal.Event) (fast bool) {
+	t.Helper()
+	got, ok := appendEventJSON(nil, e)
+	if !ok {
+		return false
+	}
+	if want := encodingJSONEvent(t, e); !bytes.Equal(got, want) {
+		t.Fatalf("event %+v:\n got %s\nwant %s", e, got, want)
+	}
+	return true
+}
+
+func TestEventJSONIsEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 11, 22, 3, 0, 0, 123456789, time.UTC)
+	base := journal.Event{Seq: 12, ID: strings.Repeat("ab", 32), Prev: strings.Repeat("0f", 32), Logged: at, At: at.Add(-time.Hour),
+		Actor: "alice@laptop", Kind: "step.done", Step: "isolate-key", Summary: "isolated the key <& 'quoted'> 100%", Data: []byte(`{"a":[1,2,{"b":null}],"c":"x","d":{}}`)}
+	cases := map[string]func(e *journal.Event){
+		"plain":              func(*journal.Event) {},
+		"no step":            func(e *journal.Event) { e.Step = "" },
+		"first event":        func(e *journal.Event) { e.Prev = "" },
+		"empty data":         func(e *journal.Event) { e.Data = []byte(`{}`) },
+		"whole seconds":      func(e *journal.Event) { e.At = at.Truncate(time.Second) },
+		"data with spaces":   func(e *journal.Event) { e.Data = []byte(` { "a" : [ 1 , 2 ] , "b":"x y" } `) },
+		"nested empty array": func(e *journal.Event) { e.Data = []byte(`{"a":[],"b":[[]],"c":{"d":{}}}`) },
+		"numbers":            func(e *journal.Event) { e.Data = []byte(`{"a":-0.5e10,"b":1E+2}`) },
+	}
+	for name, change := range cases {
+		e := base
+		change(&e)
+		if !checkEventJSON(t, &e) {
+			t.Errorf("%s: took the slow path", name)
+		}
+	}
+	// What the fast path leaves to encoding/json.
+	for name, change := range map[string]func(e *journal.Event){
+		"quote":       func(e *journal.Event) { e.Summary = `say "hi"` },
+		"escape":      func(e *journal.Event) { e.Summary = "esc \x1b[31m" },
+		"non-ASCII":   func(e *journal.Event) { e.Summary = "clé ✓" },
+		"bidi":        func(e *journal.Event) { e.Step = "a\u202eb" },
+		"data UTF-8":  func(e *journal.Event) { e.Data = []byte(`{"a":"é"}`) },
+		"year 10000":  func(e *journal.Event) { e.At = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"not UTC":     func(e *journal.Event) { e.At = at.In(time.FixedZone("X", 3600)) },
+		"broken data": func(e *journal.Event) { e.Data = []byte(`{"a":`) },
+	} {
+		e := base
+		change(&e)
+		if checkEventJSON(t, &e) {
+			t.Errorf("%s: took the fast path", name)
+		}
+	}
+}
+
+func FuzzEventJSON(f *testing.F) {
+	f.Add(int64(1), "alice", "note", "", "a summary", `{"a":1}`, int64(0))
+	f.Add(int64(7), "bob", "step.done", "x-y", "q\"uote", `{"a":[1,{"b":"c"}],"d":{}}`, int64(-3600))
+	f.Fuzz(func(t *testing.T, seq int64, actor, kind, step, summary, data string, shift int64) {
+		at := time.Date(2026, 11, 22, 3, 0, 0, 5, time.UTC)
+		e := &journal.Event{Seq: seq, ID: "id", Prev: "", Logged: at, At: at.Add(time.Duration(shift)), Actor: actor, Kind: kind, Step: step, Summary: summary, Data: []byte(data)}
+		if got, ok := appendEventJSON(nil, e); ok {
+			want := encodingJSONEvent(t, e)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("event %+v:\n got %s\nwant %s", e, got, want)
+			}
+		}
+	})
 }

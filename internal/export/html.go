@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
 )
@@ -22,7 +23,7 @@ var htmlTmpl = template.Must(template.New("export").Funcs(template.FuncMap{
 	"both":   func(c incident.SeverityChange) string { return c.To.Both() },
 	"from":   func(c incident.SeverityChange) string { return c.From.Both() },
 	"deref":  derefTime,
-}).Parse(`<!DOCTYPE html>
+}).Parse(`{{define "head"}}<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -75,8 +76,7 @@ th{background:#f6f8fa}code{font-family:ui-monospace,monospace;font-size:12px;wor
 <h2>Timeline</h2>
 <p>All times are UTC. <em>At</em> is when it happened (as the responder gave it); <em>logged</em> is when it was written.</p>
 <table><tr><th>At (UTC)</th><th>Logged (UTC)</th><th>Actor</th><th>Kind</th><th>Step</th><th>Summary</th></tr>
-{{range .Timeline}}<tr><td>{{stamp .At}}</td><td>{{stamp .Logged}}</td><td>{{clean .Actor}}</td><td>{{.Kind}}</td><td>{{clean .Step}}</td><td>{{clean .Summary}}</td></tr>
-{{end}}</table>
+{{end}}{{define "tail"}}</table>
 
 <h2>Journal</h2>
 <p>{{if .Journal.Intact}}<span class="ok">Intact</span>: every chain verifies{{else}}<span class="bad">NOT INTACT</span>{{end}} ({{.Journal.Events}} events). Check it with <code>firebreak timeline verify {{clean .Incident.ID}}</code>.</p>
@@ -86,15 +86,71 @@ th{background:#f6f8fa}code{font-family:ui-monospace,monospace;font-size:12px;wor
 {{range .Journal.Problems}}<p class="bad">PROBLEM: {{clean .Error}}</p>{{end}}
 </body>
 </html>
-`))
+{{end}}`))
 
-// WriteHTML writes the record as a single self-contained HTML file.
+// WriteHTML writes the record as a single self-contained HTML file. The
+// timeline's rows are written one event at a time, escaped exactly as the
+// template escapes text.
 func WriteHTML(out io.Writer, r *Record) error {
 	w := bufio.NewWriterSize(out, 64<<10)
-	if err := htmlTmpl.Execute(w, r); err != nil {
+	if err := htmlTmpl.ExecuteTemplate(w, "head", r); err != nil {
+		return err
+	}
+	err := r.Timeline(func(e *journal.Event) error {
+		w.WriteString("<tr><td>")
+		w.WriteString(stamp(e.At))
+		w.WriteString("</td><td>")
+		w.WriteString(stamp(e.Logged))
+		w.WriteString("</td><td>")
+		writeHTMLText(w, textutil.Clean(e.Actor, true))
+		w.WriteString("</td><td>")
+		writeHTMLText(w, e.Kind)
+		w.WriteString("</td><td>")
+		writeHTMLText(w, textutil.Clean(e.Step, true))
+		w.WriteString("</td><td>")
+		writeHTMLText(w, textutil.Clean(e.Summary, true))
+		_, err := w.WriteString("</td></tr>\n")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := htmlTmpl.ExecuteTemplate(w, "tail", r); err != nil {
 		return err
 	}
 	return w.Flush()
+}
+
+// writeHTMLText writes s as html/template writes text in an element: the
+// characters that could end the text or start markup as character
+// references, NUL as U+FFFD.
+func writeHTMLText(w *bufio.Writer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case 0:
+			rep = "\uFFFD"
+		case '"':
+			rep = "&#34;"
+		case '&':
+			rep = "&amp;"
+		case '\'':
+			rep = "&#39;"
+		case '+':
+			rep = "&#43;"
+		case '<':
+			rep = "&lt;"
+		case '>':
+			rep = "&gt;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(rep)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
 }
 
 func derefTime(t *time.Time) time.Time { return *t }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
@@ -17,14 +18,18 @@ func WriteMarkdown(out io.Writer, r *Record) error {
 	mw := &mdWriter{w: bufio.NewWriterSize(out, 64<<10), r: r}
 	for _, section := range []func(){mw.header, mw.severity, mw.facts, mw.metrics, mw.steps, mw.timeline, mw.journal} {
 		section()
+		if mw.err != nil {
+			return mw.err
+		}
 	}
 	return mw.w.Flush()
 }
 
 // mdWriter writes one record as Markdown, a section at a time.
 type mdWriter struct {
-	w *bufio.Writer
-	r *Record
+	w   *bufio.Writer
+	r   *Record
+	err error // from the timeline's stream
 }
 
 // p writes its arguments and a newline.
@@ -146,8 +151,7 @@ func (mw *mdWriter) timeline() {
 	mw.p()
 	mw.p("| At (UTC) | Logged (UTC) | Actor | Kind | Step | Summary |")
 	mw.p("|---|---|---|---|---|---|")
-	for i := range mw.r.Timeline {
-		e := &mw.r.Timeline[i]
+	mw.err = mw.r.Timeline(func(e *journal.Event) error {
 		mw.w.WriteString("| ")
 		mw.w.WriteString(stamp(e.At))
 		mw.w.WriteString(" | ")
@@ -160,8 +164,9 @@ func (mw *mdWriter) timeline() {
 		mw.w.WriteString(md(e.Step))
 		mw.w.WriteString(" | ")
 		mw.w.WriteString(md(e.Summary))
-		mw.w.WriteString(" |\n")
-	}
+		_, err := mw.w.WriteString(" |\n")
+		return err
+	})
 	mw.p()
 }
 
