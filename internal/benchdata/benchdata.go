@@ -3,7 +3,8 @@
 // real workspace code, its journal filled with n hash-chained events from
 // several responders, written in bulk (one buffered stream per actor, one
 // fsync per file) so that a million events take seconds, not an fsync
-// each. `timeline verify` passes on what it writes.
+// each. One event in a hundred is back-dated and one in a thousand changes
+// a step's state. `timeline verify` passes on what it writes.
 package benchdata
 
 import (
@@ -94,10 +95,23 @@ func writeActor(inc *incident.Incident, p *playbooks.Playbook, o Options, ai int
 	w := bufio.NewWriterSize(f, 1<<20)
 	steps := p.StepIDs()
 	for i := ai; i < o.Events; i += len(o.Actors) {
-		at := o.Start.Add(time.Duration(i+1) * time.Second)
-		e := journal.Event{Seq: 1, Logged: at, At: at, Actor: actor, Kind: "note", Step: steps[i%len(steps)],
+		logged := o.Start.Add(time.Duration(i+1) * time.Second)
+		e := journal.Event{Seq: 1, Logged: logged, At: logged, Actor: actor, Kind: "note", Step: steps[i%len(steps)],
 			Summary: fmt.Sprintf("checked module %d of the release and its signature", i),
 			Data:    []byte(fmt.Sprintf(`{"module":"m%d.wasm","ok":true}`, i))}
+		switch {
+		case i%100 == 50:
+			// One event in a hundred is back-dated, as responders do, by
+			// up to an hour: the timeline must reorder it.
+			e.At = logged.Add(-time.Duration(i/100%60+1) * time.Minute)
+			e.Summary = fmt.Sprintf("found module %d had been replaced earlier", i)
+		case i%1000 == 7:
+			// Steps change state now and then (a transition that does
+			// not apply is kept in the timeline and ignored, as a race
+			// between two responders is).
+			e.Kind = playbooks.KindOf(playbooks.Verbs[i/1000%2])
+			e.Data = []byte(`{}`)
+		}
 		if prev != nil {
 			e.Seq, e.Prev = prev.Seq+1, prev.ID
 			if !e.Logged.After(prev.Logged) {
