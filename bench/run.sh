@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== Go benchmarks"
-go test -run '^$' -bench 'BenchmarkAppend|BenchmarkVerify100k|BenchmarkTimeline100k' -benchtime 3x -benchmem ./internal/journal
+go test -run '^$' -bench 'BenchmarkAppend|BenchmarkVerify100k|BenchmarkStream100k|BenchmarkTimeline100k' -benchtime 3x -benchmem ./internal/journal
+go test -run '^$' -bench 'BenchmarkState100k' -benchtime 3x -benchmem ./internal/incident
 go test -run '^$' -bench 'Export' -benchtime 3x -benchmem ./internal/export
 
 echo
@@ -41,6 +42,7 @@ measure "sha256sum of the journal files" sha256sum "$journal"/alice.jsonl "$jour
 base=$(cat "$work/last")
 measure "firebreak timeline verify" "$work/firebreak" --home "$work/home" timeline verify "$id"
 verify=$(cat "$work/last")
+measure "firebreak incident show" "$work/firebreak" --home "$work/home" incident show "$id"
 measure "firebreak export --format md" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format md -o "$work/out.md" --force
 measure "firebreak export --format html" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format html -o "$work/out.html" --force
 measure "firebreak export --format json" "$work/firebreak" --home "$work/home" --actor bench export "$id" --format json -o "$work/out.json" --force

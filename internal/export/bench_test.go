@@ -52,27 +52,30 @@ func benchExport(b *testing.B, format string) {
 	inc := bigIncident(b, 100_000)
 	ctx := context.Background()
 	var size int64
-	for b.Loop() {
-		snap, err := inc.Journal.Snapshot(ctx)
-		if err != nil {
-			b.Fatal(err)
+	growth := benchdata.HeapGrowth(func() {
+		for b.Loop() {
+			snap, err := inc.Journal.Snapshot(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rep, err := inc.Journal.Verify(ctx, journal.VerifyOptions{Snapshot: snap})
+			if err != nil || !rep.Intact() || rep.Events < 100_000 {
+				b.Fatalf("verify: %v %v", err, rep.Problems)
+			}
+			st, err := inc.StateOf(ctx, snap)
+			if err != nil {
+				b.Fatal(err)
+			}
+			timeline := func(fn func(*journal.Event) error) error { return snap.Each(ctx, journal.ByAt, fn) }
+			cw := &countWriter{}
+			if err := Write(io.Writer(cw), format, Build(inc, st, timeline, rep, time.Now())); err != nil {
+				b.Fatal(err)
+			}
+			snap.Close()
+			size = cw.n
 		}
-		rep, err := inc.Journal.Verify(ctx, journal.VerifyOptions{Snapshot: snap})
-		if err != nil || !rep.Intact() || rep.Events < 100_000 {
-			b.Fatalf("verify: %v %v", err, rep.Problems)
-		}
-		st, err := inc.StateOf(ctx, snap)
-		if err != nil {
-			b.Fatal(err)
-		}
-		timeline := func(fn func(*journal.Event) error) error { return snap.Each(ctx, journal.ByAt, fn) }
-		cw := &countWriter{}
-		if err := Write(io.Writer(cw), format, Build(inc, st, timeline, rep, time.Now())); err != nil {
-			b.Fatal(err)
-		}
-		snap.Close()
-		size = cw.n
-	}
+	})
+	b.ReportMetric(growth, "peak-heap-growth-MB")
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/export")
 	b.ReportMetric(float64(size)/(1<<20), "MB-out")
 }
