@@ -19,7 +19,7 @@ ns() {
   e=$(date +%s%N)
   echo $((e - s))
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%d\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 "$work/firebreak" help >/dev/null; openssl version >/dev/null # warm the page cache
 for _ in $(seq "$n"); do
