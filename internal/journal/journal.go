@@ -603,29 +603,15 @@ func SortTimeline(evs []Event) {
 }
 
 func timelineLess(x, y *Event) bool {
-	if !x.At.Equal(y.At) {
-		return x.At.Before(y.At)
-	}
-	if !x.Logged.Equal(y.Logged) {
-		return x.Logged.Before(y.Logged)
-	}
-	if x.Actor != y.Actor {
-		return x.Actor < y.Actor
-	}
-	return x.Seq < y.Seq
+	kx, ky := keyOf(x), keyOf(y)
+	return ByAt.less(&kx, &ky)
 }
 
 // SortLogged orders events by the time they were written: the order in which
 // responders made their decisions, which is how state is derived.
 func SortLogged(evs []Event) {
 	sort.SliceStable(evs, func(a, b int) bool {
-		x, y := &evs[a], &evs[b]
-		if !x.Logged.Equal(y.Logged) {
-			return x.Logged.Before(y.Logged)
-		}
-		if x.Actor != y.Actor {
-			return x.Actor < y.Actor
-		}
-		return x.Seq < y.Seq
+		kx, ky := keyOf(&evs[a]), keyOf(&evs[b])
+		return ByLogged.less(&kx, &ky)
 	})
 }

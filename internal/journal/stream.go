@@ -284,7 +284,6 @@ type source interface {
 type merge struct {
 	o  Order
 	cs []source
-	ks []key
 }
 
 func (m *merge) push(c source) error {
