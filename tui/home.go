@@ -41,9 +41,22 @@ func newHome(st styles.Styles, now func() time.Time) homeModel {
 
 func (h *homeModel) setSize(w, ht int) { h.w, h.h = w, ht }
 
+// setRows shows a new list, the cursor staying on the incident it was on
+// (the list is sorted by urgency, so rows move as incidents change).
 func (h *homeModel) setRows(rows []app.Summary) {
+	selected := ""
+	if vis := h.visible(); h.cursor < len(vis) {
+		selected = vis[h.cursor].ID
+	}
 	h.rows = rows
-	h.cursor = min(h.cursor, max(len(h.visible())-1, 0))
+	vis := h.visible()
+	for i, r := range vis {
+		if r.ID == selected {
+			h.cursor = i
+			return
+		}
+	}
+	h.cursor = min(h.cursor, max(len(vis)-1, 0))
 }
 
 func (h homeModel) filtering() bool { return h.typing }
@@ -86,6 +99,9 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 	}
 	vis := h.visible()
 	switch {
+	case km.Type == tea.KeyEsc && h.filter.Value() != "":
+		h.filter.SetValue("")
+		h.cursor = 0
 	case key.Matches(km, h.nav.Up):
 		h.cursor = max(h.cursor-1, 0)
 	case key.Matches(km, h.nav.Down):
@@ -121,32 +137,32 @@ func (h homeModel) view() string {
 		b.WriteString(h.filter.View() + "\n")
 	}
 	if len(vis) == 0 {
+		if len(h.rows) > 0 {
+			b.WriteString(h.st.Muted.Render(fmt.Sprintf("No incident matches %q (of %d). esc clears the filter.", clean(h.filter.Value()), len(h.rows))) + "\n")
+			return b.String()
+		}
 		b.WriteString(h.st.Muted.Render("No incidents. n opens one; D starts a drill.") + "\n")
 		return b.String()
 	}
-	// The id column gives way first on a narrow terminal: severity, steps
-	// and status matter more at a glance.
-	idW := min(max(h.w-62, 16), 44)
-	b.WriteString(h.st.Header.Render(fmt.Sprintf("  %-*s %-18s %-10s %-6s %-7s %s", idW, "ID", "SEVERITY", "PLAYBOOK", "STEPS", "AGE", "STATUS")) + "\n")
+	// The title says what the incident is; it takes what the fixed
+	// columns leave. The selected incident's id (what commands take) is
+	// shown in full under the list.
+	const fixed = 2 + 5 + 1 + 10 + 1 + 1 + 14 + 1 + 5 + 1 + 6
+	titleW := max(h.w-fixed, 12)
+	b.WriteString(h.st.Header.Render(fmt.Sprintf("  %-5s %-10s %-*s %-14s %5s %6s", "SEV", "STATUS", titleW, "TITLE", "PLAYBOOK", "STEPS", "AGE")) + "\n")
 	now := h.now()
 	rows := make([]string, 0, len(vis))
 	for i, r := range vis {
 		var line string
 		if r.Status == "unreadable" {
-			line = fmt.Sprintf("  %-*s %s", idW, truncate(r.ID, idW), "UNREADABLE: "+clean(r.Error))
+			line = fmt.Sprintf("  %-5s %-10s %s", "?", "UNREADABLE", clean(r.ID)+": "+clean(r.Error))
 		} else {
-			status := "OPEN"
-			if r.Closed() {
-				status = "closed"
-			}
+			title := clean(r.Title)
 			if r.Drill {
-				status += " DRILL"
+				title = "[drill] " + title
 			}
-			if r.Overdue > 0 {
-				status += fmt.Sprintf(" %d OVERDUE", r.Overdue)
-			}
-			line = fmt.Sprintf("  %-*s %-18s %-10s %-6s %-7s %s  %s", idW, truncate(r.ID, idW), r.Level.Both(), r.Playbook,
-				fmt.Sprintf("%d/%d", r.StepsClosed, r.StepsTotal), incident.FormatSpan(now.Sub(r.Created)), status, clean(r.Title))
+			line = fmt.Sprintf("  %-5s %-10s %s %-14s %5s %6s", r.Level.SEV(), homeStatus(r), pad(truncate(title, titleW), titleW),
+				truncate(r.Playbook, 14), fmt.Sprintf("%d/%d", r.StepsClosed, r.StepsTotal), incident.FormatSpan(now.Sub(r.Created)))
 		}
 		line = truncate(line, h.w)
 		if i == h.cursor {
@@ -155,10 +171,39 @@ func (h homeModel) view() string {
 		rows = append(rows, line)
 	}
 	used := strings.Count(b.String(), "\n")
-	for _, line := range scrollList(rows, h.cursor, max(h.h-used, 1), h.st.Muted.Render) {
+	for _, line := range scrollList(rows, h.cursor, max(h.h-used-1, 1), h.st.Muted.Render) {
 		b.WriteString(line + "\n")
 	}
+	if h.cursor < len(vis) {
+		r := vis[h.cursor]
+		detail := "id " + clean(r.ID)
+		if r.Status != "unreadable" {
+			detail += " · " + r.Level.Both()
+			switch {
+			case r.Closed():
+			case r.Level.Response() == 0:
+				detail += " · response: immediate"
+			case r.ResponseDeadline.After(now):
+				detail += " · response due in " + incident.FormatSpan(r.ResponseDeadline.Sub(now))
+			default:
+				detail += " · response deadline PASSED"
+			}
+		}
+		b.WriteString(h.st.Muted.Render(truncate(detail, h.w)) + "\n")
+	}
 	return b.String()
+}
+
+// homeStatus is a row's status in at most ten columns: what needs doing
+// first.
+func homeStatus(r app.Summary) string {
+	switch {
+	case r.Closed():
+		return "closed"
+	case r.Overdue > 0:
+		return fmt.Sprintf("%d OVERDUE", min(r.Overdue, 99))
+	}
+	return "open"
 }
 
 func (h homeModel) shortHelp() []key.Binding {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -117,6 +118,9 @@ type Model struct {
 	// watching is the incident whose journal the watch tick is checking
 	// (one watch at a time).
 	watching string
+	// homeStamp is what the incident list was loaded from (see
+	// workspaceStamp): the home screen reloads when it changes.
+	homeStamp string
 
 	// tick schedules the clock and journal-watch ticks; tests replace it
 	// so that driving the model never sleeps.
@@ -179,8 +183,9 @@ func Run(ctx context.Context, o Options) error {
 // Messages.
 type (
 	incidentsLoadedMsg struct {
-		rows []app.Summary
-		err  error
+		rows  []app.Summary
+		stamp string // what the rows were read from
+		err   error
 	}
 	incidentLoadedMsg struct {
 		inc    *incident.Incident
@@ -199,6 +204,7 @@ type (
 		id    string
 		stamp string
 	}
+	homeStampMsg string
 )
 
 func (m Model) tickCmd() tea.Cmd {
@@ -207,8 +213,9 @@ func (m Model) tickCmd() tea.Cmd {
 
 func loadIncidentsCmd(ws *incident.Workspace, now time.Time) tea.Cmd {
 	return func() tea.Msg {
+		stamp := workspaceStamp(ws, now) // before reading: a write during the read shows on the next tick
 		rows, err := app.Summaries(ws, now, true)
-		return incidentsLoadedMsg{rows: rows, err: err}
+		return incidentsLoadedMsg{rows: rows, stamp: stamp, err: err}
 	}
 }
 
@@ -250,6 +257,23 @@ func chainStatus(ctx context.Context, inc *incident.Incident) string {
 // second responder) wrote to the journal.
 func (m Model) watchCmd(dir, id string) tea.Cmd {
 	return m.tick(time.Second, func(time.Time) tea.Msg { return journalMsg{id: id, stamp: journalStamp(dir)} })
+}
+
+// workspaceStamp changes when an incident is opened or removed, when any
+// journal is written, and once a minute (ages and deadlines move on their
+// own): a stat of each journal file, no read.
+func workspaceStamp(ws *incident.Workspace, now time.Time) string {
+	ids, err := ws.IDs()
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(now.Truncate(time.Minute).Format(time.RFC3339))
+	for _, id := range ids {
+		b.WriteString("|" + id + ":")
+		b.WriteString(journalStamp(filepath.Join(ws.Dir(id), "journal")))
+	}
+	return b.String()
 }
 
 func journalStamp(dir string) string {
@@ -337,13 +361,27 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			return cmd
 		}
 	case tickMsg:
+		if m.screen == screenHome && !m.showAll {
+			// The list follows what other processes do (an incident
+			// opened from the command line, a step closed), checked with
+			// a stat of each journal, not a read.
+			ws, now := m.opts.Workspace, m.opts.Now()
+			return tea.Batch(m.tickCmd(), func() tea.Msg { return homeStampMsg(workspaceStamp(ws, now)) })
+		}
 		return m.tickCmd()
+	case homeStampMsg:
+		if string(msg) == m.homeStamp || m.screen != screenHome {
+			return nil
+		}
+		m.homeStamp = string(msg)
+		return loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
 	case incidentsLoadedMsg:
 		if msg.err != nil {
 			m.err = msg.err
 			return nil
 		}
 		m.home.setRows(msg.rows)
+		m.homeStamp = msg.stamp
 		return nil
 	case incidentLoadedMsg:
 		return m.incidentLoaded(msg)

@@ -186,7 +186,7 @@ func TestGoldenViews(t *testing.T) {
 		checkFrame(t, m.View(), size.w, size.h)
 		golden(t, name("home"), m.View())
 
-		m = drive(t, m, down, enter)
+		m = drive(t, m, enter) // the most urgent first: INC-1, SEV-1, overdue
 		checkFrame(t, m.View(), size.w, size.h)
 		golden(t, name("runner"), m.View())
 

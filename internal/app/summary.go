@@ -32,8 +32,8 @@ type Summary struct {
 // Closed reports whether the incident is closed.
 func (s Summary) Closed() bool { return s.Status == "closed" }
 
-// Summaries lists the workspace's incidents, open ones first, newest
-// first; closed ones only with all. An incident that does not load is
+// Summaries lists the workspace's incidents, most urgent first (see
+// Urgent); closed ones only with all. An incident that does not load is
 // listed as unreadable with why, never dropped.
 func Summaries(ws *incident.Workspace, now time.Time, all bool) ([]Summary, error) {
 	ids, err := ws.IDs()
@@ -71,11 +71,30 @@ func Summaries(ws *incident.Workspace, now time.Time, all bool) ([]Summary, erro
 		}
 		out = append(out, s)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Closed() != out[j].Closed() {
-			return !out[i].Closed()
-		}
-		return out[i].Created.After(out[j].Created)
-	})
+	sort.SliceStable(out, func(i, j int) bool { return Urgent(&out[i], &out[j]) })
 	return out, nil
+}
+
+// Urgent orders incidents by what a responder should look at first: open
+// before closed, real incidents before drills, unreadable ones (someone
+// must look) with the open ones, then by severity (critical first), steps
+// overdue (most first), the response deadline (soonest first) and the
+// opening (newest first).
+func Urgent(a, b *Summary) bool {
+	if a.Closed() != b.Closed() {
+		return !a.Closed()
+	}
+	if a.Drill != b.Drill {
+		return !a.Drill
+	}
+	if a.Level != b.Level {
+		return a.Level < b.Level
+	}
+	if a.Overdue != b.Overdue {
+		return a.Overdue > b.Overdue
+	}
+	if !a.ResponseDeadline.Equal(b.ResponseDeadline) {
+		return a.ResponseDeadline.Before(b.ResponseDeadline)
+	}
+	return a.Created.After(b.Created)
 }

@@ -122,7 +122,7 @@ func orEmpty(s []string) []string {
 var cmdIncidentList = &command{
 	name:    "incident list",
 	args:    "[--all] [--json]",
-	summary: "List incidents: open ones first, newest first. Closed ones only with --all.",
+	summary: "List incidents, most urgent first: open before closed, real before drills, then severity,\nsteps overdue and the response deadline. Closed ones only with --all.",
 	maxArgs: 0,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		all := fs.Bool("all", false, "include closed incidents")

@@ -1,0 +1,92 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHomeFollowsTheWorkspace: an incident opened from the command line
+// while the list is shown appears on the next tick (a stat of each
+// journal, no sleep), and the cursor stays on the incident it was on
+// although the new one sorts above it.
+func TestHomeFollowsTheWorkspace(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-4", "libwasm CVE-2026-1234")
+	f.now = t0.Add(time.Minute)
+	f.open("INC-2", "malicious module")
+	m := f.model(80, 24)
+	m = drive(t, m, down) // on INC-4 (SEV-3, below INC-2's SEV-2)
+	if !strings.Contains(selectedLine(m.View()), "libwasm") {
+		t.Fatalf("cursor not on libwasm:\n%s", m.View())
+	}
+	f.open("INC-1", "key leaked") // SEV-1: sorts first
+	m = drive(t, m, tickMsg(f.now))
+	v := m.View()
+	if !strings.Contains(v, "Incidents (3)") || !strings.Contains(v, "key leaked") {
+		t.Fatalf("the incident opened elsewhere did not appear:\n%s", v)
+	}
+	if !strings.Contains(selectedLine(v), "libwasm") {
+		t.Fatalf("the cursor moved off libwasm:\n%s", v)
+	}
+	// Nothing changed: the tick reloads nothing (the stamp is the same).
+	before := m.home.rows
+	m = drive(t, m, tickMsg(f.now))
+	if &m.home.rows[0] != &before[0] {
+		t.Fatal("an unchanged workspace was reloaded")
+	}
+	// A step closed elsewhere shows too.
+	inc, err := f.ws.Load(m.home.rows[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := inc.Step(t.Context(), "alice", "1.1", "skip", "not needed", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	m = drive(t, m, tickMsg(f.now))
+	if !strings.Contains(m.View(), "1/12") {
+		t.Fatalf("a step closed elsewhere does not show:\n%s", m.View())
+	}
+}
+
+func selectedLine(v string) string {
+	for _, l := range strings.Split(v, "\n") {
+		if strings.HasPrefix(l, "> ") {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestHomeShowsTitlesAndUrgency: at 80 columns a title of 33 characters
+// is shown whole, the
+// selected incident's full id is under the list, the most urgent comes
+// first (real before drill, severity), and a filter that matches nothing
+// says so and how to clear it.
+func TestHomeShowsTitlesAndUrgency(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-4", "CVE in the wasm runtime (signing)")
+	f.now = t0.Add(time.Minute)
+	f.open("INC-1", "Release key leaked in CI logs")
+	m := f.model(80, 24)
+	v := m.View()
+	sel := selectedLine(v)
+	if !strings.Contains(sel, "SEV-1") || !strings.Contains(sel, "Release key leaked in CI logs") {
+		t.Fatalf("first row is not the SEV-1 incident with its whole title: %q\n%s", sel, v)
+	}
+	if !strings.Contains(v, "CVE in the wasm runtime (signing)") {
+		t.Fatalf("the second title is cut short:\n%s", v)
+	}
+	if !strings.Contains(v, "id 2026-11-22-inc1-release-key-leaked-in-ci-logs · Critical / SEV-1") {
+		t.Fatalf("the selected id is not shown in full:\n%s", v)
+	}
+	m = drive(t, m, typed("/zzz")...)
+	m = drive(t, m, enter)
+	if v := m.View(); !strings.Contains(v, `No incident matches "zzz" (of 2). esc clears the filter.`) {
+		t.Fatalf("empty filter result:\n%s", v)
+	}
+	m = drive(t, m, esc)
+	if v := m.View(); !strings.Contains(v, "Incidents (2)") {
+		t.Fatalf("esc did not clear the filter:\n%s", v)
+	}
+}
