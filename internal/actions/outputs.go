@@ -50,7 +50,16 @@ func CheckOutput(path string, protect []string) error {
 }
 
 // Outputs: the key files.
-func (g *GenerateKey) Outputs() []string { priv, pub := g.files(); return []string{priv, pub} }
+// Inside an incident's newkeys/ (Dir set: a place firebreak chose, one
+// name in a real directory, written with O_EXCL) there is nothing a person
+// named to check.
+func (g *GenerateKey) Outputs() []string {
+	if g.Dir != "" {
+		return nil
+	}
+	priv, pub := g.files()
+	return []string{priv, pub}
+}
 
 // Outputs: the signature.
 func (s *SignFile) Outputs() []string { return []string{s.Out} }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 )
 
@@ -23,6 +24,12 @@ type GenerateKey struct {
 	Prefix     string
 	Format     string // pem | wsc
 	Passphrase []byte // pem only: encrypt the private key
+	// Dir, when set, is the directory Prefix is in, created 0700 when
+	// missing (an incident's newkeys/); a link or a file there is refused.
+	Dir string
+	// RecordAs, when set, is the fact the prefix is recorded as, so the
+	// steps after this one find the key where it was written.
+	RecordAs string
 
 	pub     ed25519.PublicKey
 	written []string
@@ -43,6 +50,9 @@ func (g *GenerateKey) Plan(ctx context.Context) (*Plan, error) {
 	if g.Format == "wsc" && len(g.Passphrase) > 0 {
 		return nil, errors.New("wsc key files cannot be encrypted; use --format pem")
 	}
+	if err := g.checkDir(); err != nil {
+		return nil, err
+	}
 	priv, pub := g.files()
 	for _, p := range []string{priv, pub} {
 		if _, err := os.Lstat(p); err == nil {
@@ -53,8 +63,33 @@ func (g *GenerateKey) Plan(ctx context.Context) (*Plan, error) {
 	if len(g.Passphrase) > 0 {
 		enc = ", encrypted (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC)"
 	}
-	return &Plan{Action: NameKeyGenerate, Summary: "generate an Ed25519 key pair: " + priv + " and " + pub,
-		Changes: []string{"write private key " + priv + " (mode 0600" + enc + ")", "write public key " + pub + " (mode 0644)"}}, nil
+	p := &Plan{Action: NameKeyGenerate, Summary: "generate an Ed25519 key pair: " + priv + " and " + pub,
+		Changes: []string{"write private key " + priv + " (mode 0600" + enc + ")", "write public key " + pub + " (mode 0644)"}}
+	if g.RecordAs != "" {
+		p.Changes = append(p.Changes, "record "+g.Prefix+" as the fact "+g.RecordAs)
+	}
+	return p, nil
+}
+
+// checkDir refuses a Dir that is not a real directory (a link could send
+// the new private key anywhere).
+func (g *GenerateKey) checkDir() error {
+	if g.Dir == "" {
+		return nil
+	}
+	if filepath.Dir(g.Prefix) != g.Dir {
+		return fmt.Errorf("%s is not a name directly in %s", g.Prefix, g.Dir)
+	}
+	fi, err := os.Lstat(g.Dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // created by Execute
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a %s, not a directory: new keys are written only into a real directory", g.Dir, fsutil.TypeName(fi.Mode()))
+	}
+	return nil
 }
 
 // Execute generates and writes the key pair.
@@ -79,6 +114,17 @@ func (g *GenerateKey) Execute(ctx context.Context, _ func(Progress)) (*Result, e
 	}
 	defer clear(privB)
 	privPath, pubPath := g.files()
+	if g.Dir != "" {
+		if err := g.checkDir(); err != nil {
+			return nil, err
+		}
+		if err := os.Mkdir(g.Dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		if err := g.checkDir(); err != nil { // a link put there since
+			return nil, err
+		}
+	}
 	if err := writeNew(privPath, privB, 0o600); err != nil {
 		return nil, err
 	}
@@ -90,10 +136,14 @@ func (g *GenerateKey) Execute(ctx context.Context, _ func(Progress)) (*Result, e
 	g.pub = pub
 	fp := signing.Fingerprint(pub)
 	id := fmt.Sprintf("%x", signing.WscKeyID(pub))
-	return &Result{
+	res := &Result{
 		Summary: fmt.Sprintf("generated Ed25519 key %s: fingerprint %s, wsc key id %s", pubPath, fp, id),
 		Data:    GenerateResult{V: RecordVersion, PrivateKey: privPath, PublicKey: pubPath, Fingerprint: fp, KeyID: id, Format: g.Format, Encrypted: len(g.Passphrase) > 0},
-	}, nil
+	}
+	if g.RecordAs != "" {
+		res.Events = append(res.Events, incident.FactEntry(g.RecordAs, g.Prefix))
+	}
+	return res, nil
 }
 
 // Verify reads both files back and checks they hold the generated key.

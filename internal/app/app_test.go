@@ -225,3 +225,82 @@ func FuzzParseDays(f *testing.F) {
 		}
 	})
 }
+
+// TestGeneratedKeysStayWithTheIncident: INC-1's generate-key step, whose
+// default name is relative, writes into the incident's newkeys/ (0700),
+// never the current directory; the plan names the absolute path; the
+// full prefix becomes the fact the re-sign step reads the key from. A
+// name that climbs out, and a newkeys/ that is a link, are refused.
+func TestGeneratedKeysStayWithTheIncident(t *testing.T) {
+	s, inc := fixture(t)
+	t.Chdir(t.TempDir())
+	act, err := s.StepAction(t.Context(), inc, "generate-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := (&actions.Runner{Incident: inc, Actor: "alice", Step: "generate-key", Yes: true}).Run(t.Context(), act)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(inc.Dir, "newkeys")
+	if !filepath.IsAbs(dir) {
+		dir, _ = filepath.Abs(dir)
+	}
+	want := filepath.Join(dir, "new-signing-key")
+	if !strings.Contains(out.Plan.Summary, want+".sec") {
+		t.Fatalf("plan does not name the absolute path: %q", out.Plan.Summary)
+	}
+	if ents, _ := os.ReadDir("."); len(ents) != 0 {
+		t.Fatalf("key material in the current directory: %v", ents)
+	}
+	fi, err := os.Stat(want + ".sec")
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("private key: %v %v", err, fi)
+	}
+	if di, err := os.Stat(dir); err != nil || di.Mode().Perm() != 0o700 {
+		t.Fatalf("newkeys/: %v %v", err, di)
+	}
+	st, err := inc.State()
+	if err != nil || st.Facts["new_key_name"] != want {
+		t.Fatalf("fact new_key_name = %q (%v)", st.Facts["new_key_name"], err)
+	}
+	st.Facts["module_dir"] = "/srv/modules"
+	vals, err := StepArgs(mustStep(t, inc, "resign-modules"), st.Facts)
+	if err != nil || vals.Get("key") != want+".sec" {
+		t.Fatalf("re-sign reads the key from %q (%v)", vals.Get("key"), err)
+	}
+
+	for _, bad := range []string{"../../escape", "sub/k"} {
+		if _, err := s.Build(t.Context(), inc, actions.NameKeyGenerate, Args{}.With("out", bad)); err == nil {
+			t.Fatalf("%q accepted: a relative name must be a plain file name in newkeys/", bad)
+		}
+	}
+	_, inc2 := fixture(t)
+	os.Symlink(t.TempDir(), filepath.Join(inc2.Dir, "newkeys"))
+	act, err = s.Build(t.Context(), inc2, actions.NameKeyGenerate, Args{}.With("out", "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&actions.Runner{Incident: inc2, Actor: "alice", Yes: true}).Run(t.Context(), act); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("a newkeys/ link: %v", err)
+	}
+}
+
+func mustStep(t *testing.T, inc *incident.Incident, id string) playbooks.Step {
+	t.Helper()
+	s, ok := inc.Playbook.Step(id)
+	if !ok {
+		t.Fatalf("no step %s", id)
+	}
+	return s
+}
+
+func TestExpandHome(t *testing.T) {
+	t.Setenv("HOME", "/home/responder")
+	for in, want := range map[string]string{"~": "/home/responder", "~/.wsc/keys/a.sec": "/home/responder/.wsc/keys/a.sec",
+		"~bob/x": "~bob/x", "/abs/~": "/abs/~", "rel": "rel", "": ""} {
+		if got := ExpandHome(in); got != want {
+			t.Errorf("ExpandHome(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -24,7 +24,7 @@ func init() {
 			needsIncident: true, build: func(b *builder) (actions.Action, error) { return b.take(false) }},
 		entry{Spec: actions.Spec{Name: actions.NameKeyIsolate, Summary: "move a private key out of service, mode 0000", Required: []string{"path"}, Optional: []string{"to"}},
 			needsIncident: true, build: buildIsolate},
-		entry{Spec: actions.Spec{Name: actions.NameKeyGenerate, Summary: "generate an Ed25519 key pair", Required: []string{"out"}, Optional: []string{"format"}},
+		entry{Spec: actions.Spec{Name: actions.NameKeyGenerate, Summary: "generate an Ed25519 key pair (a relative out, in an incident, is under its newkeys/)", Required: []string{"out"}, Optional: []string{"format", "record_as"}},
 			build: buildGenerate},
 		entry{Spec: actions.Spec{Name: actions.NameKeyAge, Summary: "check how long a key has been in service against the rotation cadence (90 days unless max_age)", Required: []string{"path"}, Optional: []string{"max_age", "since"}},
 			build: buildKeyAge},
@@ -79,7 +79,20 @@ func buildGenerate(b *builder) (actions.Action, error) {
 	default:
 		return nil, b.formErr("format", fmt.Errorf("%q is not pem or wsc", f))
 	}
-	g := &actions.GenerateKey{Prefix: b.args.Get("out"), Format: f}
+	g := &actions.GenerateKey{Prefix: ExpandHome(b.args.Get("out")), Format: f, RecordAs: b.args.Get("record_as")}
+	if b.inc != nil && !filepath.IsAbs(g.Prefix) {
+		// An incident's new key material stays with the incident, never in
+		// whatever directory the console or command started in (a clone
+		// one `git add .` away from publishing it).
+		if !filepath.IsLocal(g.Prefix) || strings.ContainsRune(g.Prefix, filepath.Separator) {
+			return nil, b.formErr("out", fmt.Errorf("%q is not a plain name: a relative name is a file in the incident's newkeys/; give an absolute path to write elsewhere", g.Prefix))
+		}
+		dir, err := filepath.Abs(filepath.Join(b.inc.Dir, "newkeys"))
+		if err != nil {
+			return nil, err
+		}
+		g.Dir, g.Prefix = dir, filepath.Join(dir, g.Prefix)
+	}
 	if b.s.NewPassphrase != nil {
 		pw, err := b.s.NewPassphrase()
 		if err != nil {

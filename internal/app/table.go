@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -205,4 +206,18 @@ func (s *Session) KeyStoreDir(inc *incident.Incident, to string) (string, error)
 		return "", &HintError{Err: fmt.Errorf("--to %s contains the firebreak home %s: a key store holds keys, never the record", to, home), Hint: "name an offline directory of its own"}
 	}
 	return dir, nil
+}
+
+// ExpandHome expands a leading ~/ (or a lone ~) to the user's home
+// directory, as a shell would: the forms' hints say ~/.wsc/keys/…, and a
+// path typed into the console never passes through a shell.
+func ExpandHome(p string) string {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return p
+	}
+	return filepath.Join(home, strings.TrimPrefix(p, "~"))
 }

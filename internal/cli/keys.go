@@ -58,7 +58,7 @@ var cmdKeyIsolate = &command{
 var cmdKeyGenerate = &command{
 	name:    "key generate",
 	args:    "--out PREFIX [--format pem|wsc] [--passphrase-file F | --encrypt] [--incident ID] [--json]",
-	summary: "Generate an Ed25519 key pair. pem: PREFIX.pem (PKCS#8, 0600; encrypted with a passphrase)\nand PREFIX.pub.pem (SPKI). wsc: PREFIX.sec (65 bytes) and PREFIX.pub (33 bytes).\nPrints the fingerprint and the wsc key id. Never overwrites.",
+	summary: "Generate an Ed25519 key pair. pem: PREFIX.pem (PKCS#8, 0600; encrypted with a passphrase)\nand PREFIX.pub.pem (SPKI). wsc: PREFIX.sec (65 bytes) and PREFIX.pub (33 bytes).\nPrints the fingerprint and the wsc key id. Never overwrites. With --incident, a relative PREFIX\nis a name in the incident's newkeys/ (0700). A leading ~/ is the home directory.",
 	maxArgs: 0,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		prefix := fs.String("out", "", "`PREFIX` of the files to write")
