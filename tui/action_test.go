@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/firebreak-dev/firebreak/evidence"
@@ -297,6 +298,27 @@ func TestActionProgressAndCancel(t *testing.T) {
 			if !m.runner.act.busy() {
 				t.Fatal("not busy while running")
 			}
+			// While it runs, step keys do nothing (a step failed by hand
+			// beside the action's own done), and help lists only what works.
+			for _, k := range "sdxfnmvecAr" {
+				next, c := m.Update(typed(string(k))[0])
+				m = next.(Model)
+				if c != nil || m.runner.prompt != promptNone || m.screen != screenRunner {
+					t.Fatalf("%c acted while the action ran", k)
+				}
+			}
+			if !strings.Contains(m.View(), "an action is running (step 1.1): esc cancels it") {
+				t.Fatalf("no word on the refused key:\n%s", m.View())
+			}
+			help := helpText(m.fullHelp())
+			for _, bad := range []string{"fail", "done", "skip", "note", "timeline", "evidence", "esc back"} {
+				if strings.Contains(help, bad) {
+					t.Fatalf("help lists %q while the action runs: %s", bad, help)
+				}
+			}
+			if strings.Count(help, "↑/k") != 1 {
+				t.Fatalf("help lists ↑ %d times: %s", strings.Count(help, "↑/k"), help)
+			}
 			var cancelCmd tea.Cmd
 			switch how {
 			case "esc":
@@ -421,4 +443,15 @@ func TestGoldenMoreViews(t *testing.T) {
 		checkFrame(t, av.View(), size.w, size.h)
 		golden(t, name("action-not-run"), av.View())
 	}
+}
+
+// helpText is the keys and descriptions of a help listing, one string.
+func helpText(groups [][]key.Binding) string {
+	var b strings.Builder
+	for _, g := range groups {
+		for _, k := range g {
+			b.WriteString(k.Help().Key + " " + k.Help().Desc + " · ")
+		}
+	}
+	return b.String()
 }

@@ -582,5 +582,9 @@ func (m Model) shortHelp() []key.Binding {
 }
 
 func (m Model) fullHelp() [][]key.Binding {
+	if m.screen == screenRunner && m.runner.act.busy() {
+		// esc cancels the action here, it does not go back.
+		return [][]key.Binding{m.active().FullHelp(), {m.gk.Help, m.gk.Quit, m.gk.ForceQuit}}
+	}
 	return [][]key.Binding{m.active().FullHelp(), {m.gk.Help, m.gk.Back, m.gk.Quit, m.gk.ForceQuit}}
 }

@@ -242,6 +242,13 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		r.act.dismiss()
 		return r, cmd, screenRunner
 	}
+	if r.act.busy() && !key.Matches(km, r.nav.Up, r.nav.Down, r.nav.PageUp, r.nav.PageDown) {
+		// While an action runs only cancelling, quitting and scrolling
+		// are live: a step change now would be recorded beside the
+		// action's own (a step failed, then done by the action).
+		r.message = "an action is running (step " + r.act.step.Number + "): esc cancels it; other keys wait until it ends"
+		return r, nil, screenRunner
+	}
 	step := r.steps[r.cursor].ID
 	ask := func(p promptKind) (runnerModel, tea.Cmd, screen) {
 		r.prompt = p
@@ -501,7 +508,7 @@ func (r runnerModel) shortHelp() []key.Binding {
 	case actConfirm:
 		return []key.Binding{r.keys.GoAhead, r.keys.CancelAction}
 	case actPreparing, actRunning:
-		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.keys.Timeline}
+		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.nav.PageDown}
 	case actFinished:
 		return []key.Binding{r.keys.Dismiss, r.nav.Up, r.nav.Down, r.keys.Timeline}
 	}
@@ -509,7 +516,24 @@ func (r runnerModel) shortHelp() []key.Binding {
 }
 
 func (r runnerModel) fullHelp() []key.Binding {
-	return append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...)
+	if r.act.busy() {
+		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.nav.PageUp, r.nav.PageDown}
+	}
+	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
+}
+
+// uniqueKeys drops a binding already listed (by its help key), so help
+// never shows a key twice.
+func uniqueKeys(bs []key.Binding) []key.Binding {
+	seen := map[string]bool{}
+	out := bs[:0:0]
+	for _, b := range bs {
+		if k := b.Help().Key; !seen[k] {
+			seen[k] = true
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // factSetMsg reports a fact the console asked for before an action.
