@@ -76,6 +76,14 @@ type actionModel struct {
 	out    *actions.Outcome
 	err    error
 	marked playbooks.State
+
+	// scroll is the first line of the plan (and outcome) shown; the
+	// question, the answer field and the run's status stay pinned below
+	// it whatever the plan's length.
+	scroll int
+	// wrong says the last word typed was not the confirmation word, on a
+	// line of its own (never in the field, where it would read as typed).
+	wrong string
 }
 
 func newAction(st styles.Styles, noColor bool) actionModel {
@@ -219,9 +227,10 @@ func (a actionModel) update(msg tea.Msg, now time.Time) (actionModel, tea.Cmd) {
 		if msg.run != a.run {
 			return a, nil
 		}
-		a.state, a.plan = actConfirm, msg.plan
+		a.state, a.plan, a.scroll, a.wrong = actConfirm, msg.plan, 0, ""
 		a.typed.SetValue("")
-		a.typed.Prompt = "type " + msg.plan.Confirm + " to go ahead: "
+		a.typed.Placeholder = ""
+		a.typed.Prompt = "> " // the line above says what to type: the field keeps the width
 		if msg.plan.Destructive {
 			return a, a.typed.Focus()
 		}
@@ -236,7 +245,7 @@ func (a actionModel) update(msg tea.Msg, now time.Time) (actionModel, tea.Cmd) {
 		if msg.run != a.run {
 			return a, nil
 		}
-		a.state, a.out, a.err, a.marked = actFinished, msg.out, msg.err, msg.marked
+		a.state, a.out, a.err, a.marked, a.wrong = actFinished, msg.out, msg.err, msg.marked, ""
 		if msg.out != nil && msg.out.Plan != nil {
 			a.plan = msg.out.Plan
 		}
@@ -251,11 +260,13 @@ func (a actionModel) update(msg tea.Msg, now time.Time) (actionModel, tea.Cmd) {
 			return a.answerPlan(false, now)
 		case tea.KeyEnter:
 			if a.plan.Destructive && strings.TrimSpace(a.typed.Value()) != a.plan.Confirm {
+				a.wrong = fmt.Sprintf("%q is not %s: nothing was changed; type %s, or esc to cancel", strings.TrimSpace(a.typed.Value()), a.plan.Confirm, a.plan.Confirm)
 				a.typed.SetValue("")
-				a.typed.Placeholder = "that was not " + a.plan.Confirm
 				return a, nil
 			}
 			return a.answerPlan(true, now)
+		case tea.KeyPgDown, tea.KeyPgUp:
+			return a, nil // the runner scrolls the plan
 		}
 		if !a.plan.Destructive {
 			switch msg.String() {
@@ -273,35 +284,55 @@ func (a actionModel) update(msg tea.Msg, now time.Time) (actionModel, tea.Cmd) {
 	return a, nil
 }
 
-// view draws the run in the runner's right pane, w cells wide.
-func (a actionModel) view(w int, now time.Time) []string {
+// view draws the run in the runner's right pane, w cells wide and h
+// lines high: a header, the plan (and outcome) scrolled from a.scroll, and
+// pinned under them what the responder must see — the question and the
+// answer field, or the run's status — however long the plan is.
+func (a actionModel) view(w, h int, now time.Time) []string {
+	head, body, foot := a.parts(w, now)
+	room := h - len(head) - len(foot)
+	if room < 1 {
+		// No room for the plan at all: the question still shows.
+		return append(head, foot...)
+	}
+	return append(append(head, page(body, a.scroll, room, a.st.Muted.Render)...), foot...)
+}
+
+// scrollBy pages the plan (or outcome) by pages of what a w×h view shows
+// of it: dir 1 down, -1 up.
+func (a *actionModel) scrollBy(dir, w, h int, now time.Time) {
+	head, body, foot := a.parts(w, now)
+	room := h - len(head) - len(foot)
+	a.scroll = pageScroll(a.scroll, dir*pageStep(len(body), a.scroll, room), len(body), room)
+}
+
+// parts are the view's header, scrolled body and pinned footer.
+func (a actionModel) parts(w int, now time.Time) (head, body, foot []string) {
 	name := a.step.Action.Name
-	out := []string{a.st.Header.Render(truncate(fmt.Sprintf("%s %s — action %s", a.step.Number, clean(a.step.Title), name), w))}
-	planLines := func() {
-		if a.plan == nil {
-			return
-		}
-		out = append(out, wrapIndent("Plan: ", clean(a.plan.Summary), w)...)
+	head = []string{a.st.Header.Render(truncate(fmt.Sprintf("%s %s — action %s", a.step.Number, clean(a.step.Title), name), w))}
+	if a.plan != nil && a.state != actPreparing {
+		body = append(body, wrapIndent("Plan: ", clean(a.plan.Summary), w)...)
 		for _, c := range a.plan.Changes {
-			out = append(out, wrapIndent("  - ", textutil.Name(c), w)...)
+			body = append(body, wrapIndent("  - ", textutil.Name(c), w)...)
 		}
 	}
 	switch a.state {
 	case actPreparing:
-		out = append(out, "", a.spinner(now)+" planning: reading what the action would change…", "", a.st.Muted.Render("esc cancels"))
+		foot = []string{"", a.spinner(now) + " planning: reading what the action would change…", "", a.st.Muted.Render("esc cancels")}
 	case actConfirm:
-		planLines()
-		out = append(out, "")
+		foot = append(foot, "")
 		if a.plan.Destructive {
-			out = append(out, a.st.Warn.Render("DESTRUCTIVE: this changes or removes things."))
-			out = append(out, wrap("Type "+a.plan.Confirm+" and press enter to go ahead; esc cancels (nothing is changed).", w)...)
-			out = append(out, "", a.typed.View())
+			foot = append(foot, a.st.Warn.Render("DESTRUCTIVE: this changes or removes things."))
+			foot = append(foot, wrap("Type "+a.plan.Confirm+" and press enter to go ahead; esc cancels (nothing is changed).", w)...)
+			if a.wrong != "" {
+				foot = append(foot, wrap(a.st.Bad.Render(clean(a.wrong)), w)...)
+			}
+			foot = append(foot, truncate(a.typed.View(), w))
 		} else {
-			out = append(out, "enter or y: go ahead · esc or n: cancel (nothing is changed)")
+			foot = append(foot, "enter or y: go ahead · esc or n: cancel (nothing is changed)")
 		}
 	case actRunning:
-		planLines()
-		out = append(out, "")
+		foot = append(foot, "")
 		verb := "running"
 		if a.cancelling {
 			verb = "CANCELLING (waiting for the action to stop)"
@@ -310,23 +341,22 @@ func (a actionModel) view(w int, now time.Time) []string {
 		if !a.started.IsZero() {
 			line += " · " + now.Sub(a.started).Truncate(100*time.Millisecond).String()
 		}
-		out = append(out, line)
+		foot = append(foot, line)
 		if p := a.prog; p.Total > 0 {
 			frac := min(float64(p.Done)/float64(p.Total), 1)
 			a.bar.Width = max(w-8, 10)
-			out = append(out, a.bar.ViewAs(frac)+fmt.Sprintf(" %3.0f%%", frac*100),
+			foot = append(foot, a.bar.ViewAs(frac)+fmt.Sprintf(" %3.0f%%", frac*100),
 				truncate(fmt.Sprintf("%d of %d · %s", p.Done, p.Total, clean(p.Item)), w))
 		} else if p.Item != "" {
-			out = append(out, truncate(clean(p.Item), w))
+			foot = append(foot, truncate(clean(p.Item), w))
 		}
-		out = append(out, "", a.st.Muted.Render("esc cancels the action (what it did so far is recorded)"))
+		foot = append(foot, "", a.st.Muted.Render("esc cancels the action (what it did so far is recorded)"))
 	case actFinished:
-		planLines()
-		out = append(out, "")
-		out = append(out, a.outcomeLines(w)...)
-		out = append(out, "", a.st.Muted.Render("esc or a move dismisses this"))
+		body = append(body, "")
+		body = append(body, a.outcomeLines(w)...)
+		foot = []string{"", a.st.Muted.Render("esc or a move dismisses this")}
 	}
-	return out
+	return head, body, foot
 }
 
 // spinner turns with the clock (the progress poll redraws it).

@@ -145,7 +145,7 @@ func TestActionRunsInTheConsole(t *testing.T) {
 	// The wrong word does nothing; the key is still there.
 	m = drive(t, m, typed("yes")...)
 	m = drive(t, m, enter)
-	if m.runner.act.state != actConfirm || !strings.Contains(m.View(), "that was not isolate") {
+	if m.runner.act.state != actConfirm || !strings.Contains(m.View(), `"yes" is not isolate: nothing was changed`) {
 		t.Fatalf("a wrong word went ahead:\n%s", m.View())
 	}
 	if _, err := os.Stat(keyPath); err != nil {
@@ -454,4 +454,64 @@ func helpText(groups [][]key.Binding) string {
 		}
 	}
 	return b.String()
+}
+
+// longPlan is a destructive plan far longer than an 80×24 pane (a
+// quarantine of many files with long paths).
+type longPlan struct{ slowAction }
+
+func (*longPlan) Plan(context.Context) (*actions.Plan, error) {
+	p := &actions.Plan{Action: "evidence.quarantine", Summary: "quarantine 40 files", Destructive: true, Confirm: "quarantine"}
+	for i := range 40 {
+		p.Changes = append(p.Changes, fmt.Sprintf("move /srv/releases/2026/11/a-rather-long-directory-name/module-%02d.wasm into the evidence", i))
+	}
+	return p, nil
+}
+
+// TestConfirmationStaysOnScreen: at 80×24 a plan longer than the pane
+// scrolls (pgdn, pgup) under a header while the question, the answer field
+// and a wrong answer's error stay visible; the error does not follow into
+// the next confirmation.
+func TestConfirmationStaysOnScreen(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key leak")
+	m := f.model(80, 24)
+	m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) { return &longPlan{}, nil }
+	m = drive(t, m, enter)
+	m = drive(t, m, typed("a")...)
+	v := m.View()
+	checkFrame(t, v, 80, 24)
+	for _, want := range []string{"Type quarantine and press", "> ", "↓", "more (pgdn)", "module-00"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("confirmation view lacks %q:\n%s", want, v)
+		}
+	}
+	m = drive(t, m, tea.KeyMsg{Type: tea.KeyPgDown})
+	v = m.View()
+	if strings.Contains(v, "module-00") || !strings.Contains(v, "more (pgup)") || !strings.Contains(v, "Type quarantine and press") {
+		t.Fatalf("pgdn did not scroll the plan under the pinned question:\n%s", v)
+	}
+	for range 20 {
+		m = drive(t, m, tea.KeyMsg{Type: tea.KeyPgDown})
+	}
+	if v = m.View(); !strings.Contains(v, "module-39") || !strings.Contains(v, "Type quarantine and press") {
+		t.Fatalf("the end of the plan is not reachable:\n%s", v)
+	}
+	m = drive(t, m, tea.KeyMsg{Type: tea.KeyPgUp})
+	m = drive(t, m, typed("resign")...)
+	m = drive(t, m, enter)
+	v = m.View()
+	checkFrame(t, v, 80, 24)
+	if m.runner.act.state != actConfirm || !strings.Contains(v, `"resign" is not quarantine: nothing`) || !strings.Contains(v, "Type quarantine and press") {
+		t.Fatalf("a wrong word: state %v\n%s", m.runner.act.state, v)
+	}
+	// Cancel (NOT RUN), and ask again: the old error is gone.
+	m = drive(t, m, esc)
+	if m.runner.act.state != actFinished {
+		t.Fatalf("after esc: state %v", m.runner.act.state)
+	}
+	m = drive(t, m, typed("a")...)
+	if v := m.View(); m.runner.act.state != actConfirm || strings.Contains(v, "is not quarantine") {
+		t.Fatalf("the last confirmation's error leaked into this one (state %v):\n%s", m.runner.act.state, v)
+	}
 }

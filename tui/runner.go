@@ -229,6 +229,16 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 	if r.prompt != promptNone {
 		return r.updatePrompt(km, actor, ctx)
 	}
+	if r.act.state != actIdle && (km.Type == tea.KeyPgDown || km.Type == tea.KeyPgUp) {
+		// The plan, or the outcome, scrolls; the question stays put.
+		_, rightW := r.widths()
+		dir := 1
+		if km.Type == tea.KeyPgUp {
+			dir = -1
+		}
+		r.act.scrollBy(dir, rightW, r.paneHeight(), r.now())
+		return r, nil, screenRunner
+	}
 	if r.act.typing() {
 		var cmd tea.Cmd
 		r.act, cmd = r.act.update(msg, r.now())
@@ -329,7 +339,7 @@ func (r runnerModel) view() string {
 	h := r.paneHeight()
 	var right []string
 	if r.act.state != actIdle {
-		right = r.act.view(rightW, r.now())
+		right = r.act.view(rightW, h, r.now())
 	} else {
 		head, body := r.detail(rightW)
 		right = append(head, page(body, r.scroll, h-len(head), r.st.Muted.Render)...)
