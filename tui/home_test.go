@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,64 @@ func TestHomeShowsTitlesAndUrgency(t *testing.T) {
 	m = drive(t, m, esc)
 	if v := m.View(); !strings.Contains(v, "Incidents (2)") {
 		t.Fatalf("esc did not clear the filter:\n%s", v)
+	}
+}
+
+// TestClosedIncidentLooksClosed: the status bar says CLOSED and since
+// when (not "response due"), and step keys say how to reopen instead of
+// acting.
+func TestClosedIncidentLooksClosed(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	if err := inc.Close(t.Context(), "alice", "over", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.model(80, 24)
+	m = drive(t, m, enter)
+	v := m.View()
+	if first := strings.Split(v, "\n")[0]; !strings.HasPrefix(first, " CLOSED 2026-11-22 03:00Z") || strings.Contains(first, "response") {
+		t.Fatalf("status bar of a closed incident: %q", first)
+	}
+	for _, k := range "sdxfa" {
+		m = drive(t, m, typed(string(k))...)
+		if m.runner.prompt != promptNone || m.runner.act.state != actIdle {
+			t.Fatalf("%c acted on a closed incident", k)
+		}
+	}
+	if v := m.View(); !strings.Contains(v, "reopen it first with firebreak incident reopen") || !strings.Contains(v, "2026-11-22-inc1-key-leak --reason TEXT") {
+		t.Fatalf("no way to reopen shown:\n%s", v)
+	}
+	st, _ := inc.State()
+	if st.Steps["isolate-key"].State != "pending" {
+		t.Fatalf("a step changed: %v", st.Steps["isolate-key"].State)
+	}
+}
+
+// TestBrokenJournalShowsEverywhere: a journal whose chain does not verify
+// is named in the status bar of every screen of the incident, not only on
+// the timeline.
+func TestBrokenJournalShowsEverywhere(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	inc.Note(t.Context(), "alice", "a note", "", time.Time{})
+	path := inc.Journal.Path("alice")
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(b), "a note", "A NOTE", 1)), 0o600)
+	m := f.model(80, 24)
+	m = drive(t, m, enter)
+	for _, k := range []string{"", "t", "e", "c"} {
+		m = drive(t, m, typed(k)...)
+		if first := strings.Split(m.View(), "\n")[0]; !strings.HasPrefix(first, " JOURNAL DOES NOT VERIFY") {
+			t.Fatalf("screen %v: status bar %q\n%s", m.screen, first, m.View())
+		}
+		if k != "" {
+			m = drive(t, m, esc) // back to the incident
+		}
+	}
+	for m.screen != screenHome {
+		m = drive(t, m, esc)
+	}
+	if first := strings.Split(m.View(), "\n")[0]; strings.Contains(first, "JOURNAL") {
+		t.Fatalf("home shows an incident's status: %q", first)
 	}
 }

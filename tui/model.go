@@ -547,11 +547,16 @@ func (m Model) View() string {
 
 func (m Model) statusBar() string {
 	left := " firebreak"
-	if inc := m.runner.inc; inc != nil && m.screen != screenHome {
+	onIncident := m.screen == screenRunner || m.screen == screenTimeline || m.screen == screenEvidence || m.screen == screenComms
+	if inc := m.runner.inc; inc != nil && onIncident {
 		st := m.runner.state
 		now := m.opts.Now()
 		left = fmt.Sprintf(" %s · %s · open %s", inc.Header.ID, st.Severity.Both(), incident.FormatSpan(now.Sub(inc.Header.Created)))
-		if d := st.ResponseDeadline(); st.Severity.Response() > 0 {
+		if st.Closed {
+			// First, so that no width cuts it: a closed incident must not
+			// look like one still being worked.
+			left = fmt.Sprintf(" CLOSED %s · %s · %s", st.ClosedAt.UTC().Format("2006-01-02 15:04Z"), inc.Header.ID, st.Severity.Both())
+		} else if d := st.ResponseDeadline(); st.Severity.Response() > 0 {
 			if left2 := d.Sub(now); left2 > 0 {
 				left += " · response due in " + incident.FormatSpan(left2)
 			} else {
@@ -564,6 +569,11 @@ func (m Model) statusBar() string {
 			// First, so that no width cuts it off: a drill must never be
 			// mistaken for the real thing, nor the real thing for a drill.
 			left = " DRILL — practice, not counted in metrics ·" + left
+		}
+		if c := m.timeline.chain; strings.HasPrefix(c, "journal BROKEN") || strings.HasPrefix(c, "journal NOT VERIFIED") {
+			// On every screen of the incident, before anything else: what
+			// it shows may not be what was recorded.
+			left = " JOURNAL DOES NOT VERIFY (t: timeline says why) ·" + left
 		}
 	}
 	return m.st.Status.Render(pad(truncate(left, m.width), m.width))

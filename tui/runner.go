@@ -259,6 +259,10 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		r.message = "an action is running (step " + r.act.step.Number + "): esc cancels it; other keys wait until it ends"
 		return r, nil, screenRunner
 	}
+	if r.state.Closed && key.Matches(km, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Fail, r.keys.Run, r.keys.RunTerminal) {
+		r.message = (&incident.ClosedError{ID: r.inc.Header.ID, At: r.state.ClosedAt}).Error()
+		return r, nil, screenRunner
+	}
 	step := r.steps[r.cursor].ID
 	ask := func(p promptKind) (runnerModel, tea.Cmd, screen) {
 		r.prompt = p
@@ -358,8 +362,10 @@ func (r runnerModel) view() string {
 		b.WriteString(truncate(clean(in.Title)+" ("+r.facts[0]+"), needed by the action: "+r.input.View(), r.w) + "\n")
 	} else if r.prompt != promptNone {
 		b.WriteString(r.input.View() + "\n")
-	} else if r.message != "" {
-		b.WriteString(r.st.Muted.Render(r.message) + "\n")
+	} else {
+		for _, l := range r.messageLines() {
+			b.WriteString(r.st.Muted.Render(l) + "\n")
+		}
 	}
 	return b.String()
 }
@@ -443,8 +449,24 @@ func (r runnerModel) paneHeight() int {
 	h := max(r.h-3, 1)
 	if r.prompt != promptNone {
 		h--
+	} else if n := len(r.messageLines()); n > 1 {
+		h = max(h-(n-1), 1)
 	}
 	return h
+}
+
+// messageLines is the message under the panes, wrapped to at most three
+// lines: a refusal says in full how to go on.
+func (r runnerModel) messageLines() []string {
+	if r.message == "" {
+		return nil
+	}
+	lines := wrap(clean(r.message), max(r.w, 20))
+	if len(lines) > 3 {
+		lines = lines[:3]
+		lines[2] = truncate(lines[2]+" …", r.w)
+	}
+	return lines
 }
 
 // detail is the selected step: what stays at the top (state, roles,

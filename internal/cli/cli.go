@@ -109,7 +109,7 @@ var (
 
 func init() {
 	groups = []group{
-		{"Incidents", []*command{cmdIncidentOpen, cmdIncidentList, cmdIncidentShow, cmdIncidentClose,
+		{"Incidents", []*command{cmdIncidentOpen, cmdIncidentList, cmdIncidentShow, cmdIncidentClose, cmdIncidentReopen,
 			cmdStep, cmdRun, cmdNote, cmdFact, cmdMilestone, cmdSeverity, cmdMetrics}},
 		{"Timeline", []*command{cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal, cmdExport}},
 		{"Evidence and keys (changes go through plan -> confirm -> execute -> verify -> record)", []*command{

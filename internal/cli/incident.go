@@ -358,10 +358,31 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 	}
 }
 
+var cmdIncidentReopen = &command{
+	name:    "incident reopen",
+	args:    "ID --reason TEXT",
+	summary: "Reopen a closed incident (the reason is recorded), so its steps can change again.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		reason := fs.String("reason", "", "why the work resumes (required)")
+		return func(args []string) error {
+			inc, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			if err := inc.Reopen(a.ctx, a.actor, *reason, time.Time{}); err != nil {
+				return err
+			}
+			a.printf("%s reopened\n", inc.Header.ID)
+			return nil
+		}
+	},
+}
+
 var cmdIncidentClose = &command{
 	name:    "incident close",
 	args:    "ID [--reason TEXT]",
-	summary: "Close an incident. The journal stays writable for the post-incident review.",
+	summary: "Close an incident. Notes can still be added for the post-incident review; steps no longer\nchange until it is reopened.",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		reason := fs.String("reason", "", "why it is closed")

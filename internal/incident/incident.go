@@ -23,6 +23,7 @@ import (
 const (
 	KindOpened    = "incident.opened"
 	KindClosed    = "incident.closed"
+	KindReopened  = "incident.reopened"
 	KindSeverity  = "severity.changed"
 	KindFact      = "fact.set"
 	KindMilestone = "milestone"
@@ -165,6 +166,9 @@ func (inc *Incident) Step(ctx context.Context, actor, ref, verb, reason string, 
 	if err != nil {
 		return step, "", err
 	}
+	if st.Closed {
+		return step, "", &ClosedError{ID: inc.Header.ID, At: st.ClosedAt}
+	}
 	from := st.Steps[step.ID].State
 	to, err := playbooks.Transition(step.ID, from, verb)
 	if err != nil {
@@ -304,6 +308,35 @@ func (inc *Incident) Close(ctx context.Context, actor, reason string, at time.Ti
 	}
 	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindClosed, Summary: summary, Data: data})
 	return err
+}
+
+// Reopen records that a closed incident is open again; a reason is
+// required (it is the record of why the work resumed).
+func (inc *Incident) Reopen(ctx context.Context, actor, reason string, at time.Time) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return errors.New("a reason is required to reopen an incident (--reason TEXT)")
+	}
+	st, err := inc.State()
+	if err != nil {
+		return err
+	}
+	if !st.Closed {
+		return errors.New("the incident is not closed")
+	}
+	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindReopened,
+		Summary: "incident reopened — " + oneLine(reason, 200), Data: ClosedData{Reason: reason}})
+	return err
+}
+
+// ClosedError refuses a step change in a closed incident.
+type ClosedError struct {
+	ID string
+	At time.Time
+}
+
+func (e *ClosedError) Error() string {
+	return fmt.Sprintf("incident %s is closed (since %s): steps no longer change; reopen it first with firebreak incident reopen %s --reason TEXT", e.ID, e.At.UTC().Format("2006-01-02 15:04Z"), e.ID)
 }
 
 // FactError says a fact does not fit its input.

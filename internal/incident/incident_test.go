@@ -422,3 +422,42 @@ func TestStreamedStateIsDerivedState(t *testing.T) {
 		t.Fatalf("state: %+v", st)
 	}
 }
+
+// TestClosedIncidentRefusesStepChanges: once closed, steps no longer
+// change (the error says how to reopen); notes still go in; reopening
+// needs a reason and makes steps change again.
+func TestClosedIncidentRefusesStepChanges(t *testing.T) {
+	ctx := context.Background()
+	w := newWorkspace(t)
+	inc, err := w.Open(ctx, OpenOptions{Playbook: inc1(t), Title: "closed", Actor: "alice", Facts: map[string]string{"key_path": "/k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inc.Reopen(ctx, "alice", "x", time.Time{}); err == nil {
+		t.Fatal("an open incident was reopened")
+	}
+	if err := inc.Close(ctx, "alice", "done", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = inc.Step(ctx, "bob", "1.1", "start", "", time.Time{})
+	var ce *ClosedError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "firebreak incident reopen "+inc.Header.ID+" --reason") {
+		t.Fatalf("step in a closed incident: %v", err)
+	}
+	if err := inc.Note(ctx, "bob", "review note", "", time.Time{}); err != nil {
+		t.Fatalf("a note after closing: %v", err)
+	}
+	if err := inc.Reopen(ctx, "bob", "  ", time.Time{}); err == nil {
+		t.Fatal("reopened without a reason")
+	}
+	if err := inc.Reopen(ctx, "bob", "a second key leaked", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := inc.State()
+	if st.Closed || !st.ClosedAt.IsZero() {
+		t.Fatalf("still closed after reopening: %+v", st)
+	}
+	if _, _, err := inc.Step(ctx, "bob", "1.1", "start", "", time.Time{}); err != nil {
+		t.Fatalf("step after reopening: %v", err)
+	}
+}

@@ -115,7 +115,7 @@ func (d *Deriver) Add(e *journal.Event) {
 	}
 	verb := playbooks.VerbOf(e.Kind)
 	switch {
-	case e.Kind == KindSeverity, e.Kind == KindFact, e.Kind == KindMilestone, e.Kind == KindClosed:
+	case e.Kind == KindSeverity, e.Kind == KindFact, e.Kind == KindMilestone, e.Kind == KindClosed, e.Kind == KindReopened:
 	case verb != "" && e.Step != "":
 	default:
 		return // notes, actions, exports: timeline only
@@ -139,6 +139,8 @@ func (d *Deriver) Add(e *journal.Event) {
 		}
 	case KindClosed:
 		st.Closed, st.ClosedAt = true, e.At
+	case KindReopened:
+		st.Closed, st.ClosedAt = false, time.Time{}
 	default:
 		ss, ok := st.Steps[e.Step]
 		if !ok {
