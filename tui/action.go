@@ -378,6 +378,8 @@ func (a actionModel) outcomeLines(w int) []string {
 		out = append(out, wrapIndent(a.st.Warn.Render("NOT RUN")+": ", clean(a.err.Error()), w)...)
 	case a.err != nil && (a.out == nil || !a.out.Executed):
 		out = append(out, wrapIndent(a.st.Warn.Render("NOT RUN")+": ", clean(a.err.Error())+" (nothing was changed; the step is unchanged)", w)...)
+	case errors.Is(a.err, context.Canceled):
+		out = append(out, wrapIndent(a.st.Warn.Render("CANCELLED")+": ", clean(a.err.Error())+"; the step is unchanged", w)...)
 	case a.err != nil:
 		out = append(out, wrapIndent(a.st.Bad.Render("FAILED")+": ", clean(a.err.Error()), w)...)
 	}

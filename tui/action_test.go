@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -270,7 +271,7 @@ func startAsync(cmd tea.Cmd) <-chan tea.Msg {
 }
 
 func TestActionProgressAndCancel(t *testing.T) {
-	for _, how := range []string{"esc", "ctrl+c", "q q"} {
+	for _, how := range []string{"esc", "ctrl+c", "q q", "hangup"} {
 		t.Run(how, func(t *testing.T) {
 			f := newFixture(t)
 			inc := f.open("INC-1", "Key leak")
@@ -325,6 +326,8 @@ func TestActionProgressAndCancel(t *testing.T) {
 				next, cancelCmd = m.Update(esc)
 			case "ctrl+c":
 				next, cancelCmd = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+			case "hangup": // the terminal was closed
+				next, cancelCmd = m.Update(signalMsg{syscall.SIGHUP})
 			case "q q":
 				next, _ = m.Update(typed("q")[0])
 				if v := next.(Model).View(); !strings.Contains(v, "An action is running: q again cancels it") {
@@ -363,14 +366,20 @@ func TestActionProgressAndCancel(t *testing.T) {
 			}
 			if how == "esc" {
 				m = run(t, m, cmd)
-				if v := m.View(); !strings.Contains(v, "FAILED") || !strings.Contains(v, "context canceled") {
+				if v := m.View(); !strings.Contains(v, "CANCELLED") || !strings.Contains(v, "cancelled by bob") || strings.Contains(v, "context canceled") {
 					t.Fatalf("after cancel:\n%s", v)
 				}
 			}
-			// A cancelled run that had started is on the record as failed.
+			// A cancelled run that had started is on the record, with who
+			// stopped it; the step is not marked failed (nobody's action
+			// failed: a person stopped it).
 			got := kinds(t, inc)
-			if !strings.Contains(got, "action.failed") || !strings.Contains(got, "step.failed") {
+			if !strings.Contains(got, "action.failed") || strings.Contains(got, "step.failed") {
 				t.Fatalf("journal: %s", got)
+			}
+			evs, _, _ := inc.Journal.Timeline()
+			if last := evs[len(evs)-1]; !strings.Contains(last.Summary, "cancelled by bob part way") && !strings.Contains(evs[len(evs)-2].Summary, "cancelled by bob part way") {
+				t.Fatalf("the record does not say who cancelled: %q", last.Summary)
 			}
 		})
 	}

@@ -11,8 +11,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -172,7 +174,20 @@ func Run(ctx context.Context, o Options) error {
 	if o.Clipboard == nil && term.IsTerminal(int(os.Stderr.Fd())) {
 		o.Clipboard = os.Stderr // the same terminal, written apart from the frames on stdout
 	}
-	p := tea.NewProgram(New(ctx, o), tea.WithAltScreen(), tea.WithContext(ctx))
+	// The console handles the signals itself: a closed terminal (SIGHUP),
+	// SIGTERM and SIGINT each do what ctrl+c does — a running action is
+	// cancelled, records how far it got and removes its partial copy
+	// before the console ends (Bubble Tea's own handler would quit at
+	// once, leaving the record without the end of the action).
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	p := tea.NewProgram(New(ctx, o), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	go func() {
+		for s := range sigs {
+			p.Send(signalMsg{s})
+		}
+	}()
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, tea.ErrInterrupted) {
 		return nil
@@ -205,6 +220,8 @@ type (
 		stamp string
 	}
 	homeStampMsg string
+	// signalMsg is a signal the console caught (a closed terminal).
+	signalMsg struct{ os.Signal }
 )
 
 func (m Model) tickCmd() tea.Cmd {
@@ -360,6 +377,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		if done, cmd := m.globalKey(msg); done {
 			return cmd
 		}
+	case signalMsg:
+		return m.forceQuit()
 	case tickMsg:
 		if m.screen == screenHome && !m.showAll {
 			// The list follows what other processes do (an incident
@@ -440,13 +459,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 // the active screen.
 func (m *Model) globalKey(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 	if key.Matches(msg, m.gk.ForceQuit) {
-		// Safe: a running action is cancelled and records how far it
-		// got before the console ends; a second ctrl+c does not wait.
-		if m.runner.act.busy() && !m.quitting {
-			m.quitting = true
-			return true, m.runner.act.stop()
-		}
-		return true, tea.Quit
+		return true, m.forceQuit()
 	}
 	if m.showAll {
 		// Help is a modal overlay: ? and esc close it, and no other key
@@ -486,6 +499,17 @@ func (m *Model) globalKey(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 		}
 	}
 	return false, nil
+}
+
+// forceQuit is ctrl+c, and a signal: safe, a running action is cancelled
+// and records how far it got before the console ends; a second one does
+// not wait.
+func (m *Model) forceQuit() tea.Cmd {
+	if m.runner.act.busy() && !m.quitting {
+		m.quitting = true
+		return m.runner.act.stop()
+	}
+	return tea.Quit
 }
 
 // incidentLoaded shows a (re)loaded incident and starts watching its

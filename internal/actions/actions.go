@@ -73,6 +73,18 @@ type Progress struct {
 	Total int64  `json:"total"`
 }
 
+// CancelledError is an action a person stopped while it ran. It is
+// context.Canceled, so callers that only test for that still see it.
+type CancelledError struct {
+	Action, Actor string
+}
+
+func (e *CancelledError) Error() string {
+	return e.Action + " cancelled by " + e.Actor + " part way (what it did so far is recorded)"
+}
+
+func (e *CancelledError) Is(target error) bool { return target == context.Canceled }
+
 // Result is what an action did. Events are recorded in the journal along
 // with the action (evidence.added for each file, say).
 type Result struct {
@@ -240,7 +252,16 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 	res, err := a.Execute(ctx, progress)
 	if err != nil {
 		out.Result = res
-		r.record(ctx, KindFailed, plan.Action+" failed: "+err.Error(), map[string]any{"action": plan.Action, "plan": plan, "error": err.Error(), "result": resultData(res)}, res)
+		data := map[string]any{"action": plan.Action, "plan": plan, "error": err.Error(), "result": resultData(res)}
+		summary := plan.Action + " failed: " + err.Error()
+		if errors.Is(err, context.Canceled) {
+			// A person stopped it (esc, ctrl+c, a closed terminal): say
+			// who, not "context canceled".
+			summary = plan.Action + " cancelled by " + r.Actor + " part way; what it did so far is recorded"
+			data["cancelled_by"] = r.Actor
+			err = &CancelledError{Action: plan.Action, Actor: r.Actor}
+		}
+		r.record(ctx, KindFailed, summary, data, res)
 		return out, err
 	}
 	out.Result = res

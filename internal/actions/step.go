@@ -36,6 +36,10 @@ func FinishStep(ctx context.Context, inc *incident.Incident, actor string, step 
 		return st, err
 	case out == nil || !out.Executed:
 		return "", runErr
+	case errors.Is(runErr, context.Canceled):
+		// Stopped by a person, not failed: the step stays as it was, and
+		// the action's record says who stopped it and what it had done.
+		return "", runErr
 	}
 	// Record the failure even when the run was cancelled: ctx may be done.
 	_, st, err := inc.Step(context.WithoutCancel(ctx), actor, step.ID, playbooks.VerbFail, "action "+step.Action.Name+" failed: "+runErr.Error(), time.Time{})
