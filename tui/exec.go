@@ -19,6 +19,7 @@ import (
 type actionExec struct {
 	exe  string   // the firebreak binary
 	args []string // global flags, then run ID STEP
+	name string   // the command, for the closing line (default "run")
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -43,7 +44,11 @@ func (e *actionExec) Run() error {
 	} else if err != nil {
 		status = "could not start: " + err.Error()
 	}
-	fmt.Fprintf(e.stdout, "\n── firebreak run %s. Press enter to return to the console. ", status)
+	name := e.name
+	if name == "" {
+		name = "run"
+	}
+	fmt.Fprintf(e.stdout, "\n── firebreak %s %s. Press enter to return to the console. ", name, status)
 	if e.stdin != nil {
 		bufio.NewReader(e.stdin).ReadString('\n')
 	}
@@ -59,4 +64,18 @@ type actionDoneMsg struct {
 func runActionCmd(exe, home, actor, id, step string) tea.Cmd {
 	e := &actionExec{exe: exe, args: []string{"--home", home, "--actor", actor, "run", id, step}}
 	return tea.Exec(e, func(err error) tea.Msg { return actionDoneMsg{id: id, step: step, err: err} })
+}
+
+// drillDoneMsg reports the end of a drill run from the console.
+type drillDoneMsg struct {
+	kind string
+	err  error
+}
+
+// runDrillCmd runs `firebreak drill KIND` on the terminal, the console
+// suspended: the drill's own sandbox, console and report, exactly as from
+// the command line; enter comes back.
+func runDrillCmd(exe, home, actor, kind string) tea.Cmd {
+	e := &actionExec{exe: exe, args: []string{"--home", home, "--actor", actor, "drill", kind}, name: "drill " + kind}
+	return tea.Exec(e, func(err error) tea.Msg { return drillDoneMsg{kind: kind, err: err} })
 }

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/firebreak-dev/firebreak/internal/app"
+	"github.com/firebreak-dev/firebreak/internal/drill"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
@@ -23,6 +24,9 @@ type libraryMsg struct{}
 // newMsg asks for the new-incident wizard.
 type newMsg struct{ drill bool }
 
+// drillMsg asks to run a sandbox drill, as firebreak drill KIND does.
+type drillMsg struct{ kind drill.Kind }
+
 type homeModel struct {
 	st     styles.Styles
 	nav    keys.Nav
@@ -32,6 +36,11 @@ type homeModel struct {
 	filter textinput.Model
 	typing bool
 	w, h   int
+	// picking: D asked which sandbox drill to start; pick is the cursor.
+	picking bool
+	pick    int
+	// titles are the drills' playbook titles, by kind (from the library).
+	titles map[drill.Kind]string
 }
 
 func newHome(st styles.Styles, now func() time.Time) homeModel {
@@ -59,7 +68,7 @@ func (h *homeModel) setRows(rows []app.Summary) {
 	h.cursor = min(h.cursor, max(len(vis)-1, 0))
 }
 
-func (h homeModel) filtering() bool { return h.typing }
+func (h homeModel) filtering() bool { return h.typing || h.picking }
 
 func (h homeModel) visible() []app.Summary {
 	q := strings.ToLower(strings.TrimSpace(h.filter.Value()))
@@ -97,6 +106,9 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 		h.cursor = 0
 		return h, cmd
 	}
+	if h.picking {
+		return h.updatePick(km)
+	}
 	vis := h.visible()
 	switch {
 	case km.Type == tea.KeyEsc && h.filter.Value() != "":
@@ -116,7 +128,9 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 	case key.Matches(km, h.nav.New):
 		return h, func() tea.Msg { return newMsg{} }
 	case key.Matches(km, h.nav.Drill):
-		return h, func() tea.Msg { return newMsg{drill: true} }
+		// Only the sandbox drills: a "drill" of a real playbook would ask
+		// for the real key and act on it.
+		h.picking, h.pick = true, 0
 	case key.Matches(km, h.nav.Library):
 		return h, func() tea.Msg { return libraryMsg{} }
 	case key.Matches(km, h.nav.Open):
@@ -128,7 +142,46 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 	return h, nil
 }
 
+// updatePick chooses the sandbox drill: ↑/↓ or its number, enter starts
+// it, esc gives up.
+func (h homeModel) updatePick(km tea.KeyMsg) (homeModel, tea.Cmd) {
+	switch {
+	case km.Type == tea.KeyEsc || km.String() == "q":
+		h.picking = false
+	case key.Matches(km, h.nav.Up):
+		h.pick = max(h.pick-1, 0)
+	case key.Matches(km, h.nav.Down):
+		h.pick = min(h.pick+1, len(drill.Kinds)-1)
+	case len(km.Runes) == 1 && km.Runes[0] >= '1' && int(km.Runes[0]-'1') < len(drill.Kinds):
+		h.pick = int(km.Runes[0] - '1')
+		fallthrough
+	case km.Type == tea.KeyEnter:
+		h.picking = false
+		kind := drill.Kinds[h.pick]
+		return h, func() tea.Msg { return drillMsg{kind: kind} }
+	}
+	return h, nil
+}
+
+func (h homeModel) viewPick() string {
+	var b strings.Builder
+	b.WriteString(h.st.Title.Render("Start a sandbox drill") + "\n\n")
+	b.WriteString(strings.Join(wrap("A drill works its playbook against a throwaway sandbox (a git repository, keys, modules and a simulated GitHub, all in a temporary directory), with the same actions as a real incident, then checks the sandbox and reports PASS or FAIL. Nothing outside the sandbox is touched.", h.w), "\n") + "\n\n")
+	for i, k := range drill.Kinds {
+		line := fmt.Sprintf("  %d  %-15s %s", i+1, k.Playbook(), clean(h.titles[k]))
+		if i == h.pick {
+			line = h.st.Selected.Render(pad("> "+strings.TrimPrefix(line, "  "), h.w))
+		}
+		b.WriteString(truncate(line, h.w) + "\n")
+	}
+	b.WriteString("\n" + h.st.Muted.Render("enter or 1/2 start it (the console steps aside while it runs) · esc cancel") + "\n")
+	return b.String()
+}
+
 func (h homeModel) view() string {
+	if h.picking {
+		return h.viewPick()
+	}
 	var b strings.Builder
 	vis := h.visible()
 	b.WriteString(h.st.Title.Render(fmt.Sprintf("Incidents (%d)", len(vis))))

@@ -1,10 +1,14 @@
 package tui
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/drill"
+	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
 // TestHomeFollowsTheWorkspace: an incident opened from the command line
@@ -148,5 +152,46 @@ func TestBrokenJournalShowsEverywhere(t *testing.T) {
 	}
 	if first := strings.Split(m.View(), "\n")[0]; strings.Contains(first, "JOURNAL") {
 		t.Fatalf("home shows an incident's status: %q", first)
+	}
+}
+
+// TestDrillKeyOffersOnlySandboxDrills: D lists the sandbox drills (never
+// a real playbook, whose "drill" would ask for the real key), and starts
+// the chosen one as firebreak drill does; esc gives up.
+func TestDrillKeyOffersOnlySandboxDrills(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key leak")
+	lib, err := playbooks.Load(nil, playbooks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.model(80, 24)
+	m.opts.Library = lib
+	m.home.titles = map[drill.Kind]string{drill.Rotation: "rotation title", drill.Rollback: "rollback title"}
+	m = drive(t, m, typed("D")...)
+	v := m.View()
+	checkFrame(t, v, 80, 24)
+	if !strings.Contains(v, "Start a sandbox drill") || !strings.Contains(v, "DRILL-ROTATION") || !strings.Contains(v, "DRILL-ROLLBACK") || strings.Contains(v, "INC-1 ") {
+		t.Fatalf("drill chooser:\n%s", v)
+	}
+	m = drive(t, m, esc)
+	if strings.Contains(m.View(), "Start a sandbox drill") || m.screen != screenHome {
+		t.Fatalf("esc did not close the chooser:\n%s", m.View())
+	}
+	// Without the binary to run (a test, an embedding) it says how.
+	m = drive(t, m, typed("D2")...)
+	if m.err == nil || !strings.Contains(m.err.Error(), "firebreak drill rollback") {
+		t.Fatalf("err %v", m.err)
+	}
+	// With it, the console hands the terminal to firebreak drill KIND.
+	m.err = nil
+	m.opts.Executable = "/bin/true"
+	next, cmd := m.Update(drillMsg{kind: drill.Rotation})
+	if cmd == nil || next.(Model).err != nil {
+		t.Fatal("no command to run the drill")
+	}
+	m = drive(t, next.(Model), drillDoneMsg{kind: "rotation", err: errors.New("exit status 1")})
+	if m.err == nil || !strings.Contains(m.err.Error(), "rotation drill did not pass") {
+		t.Fatalf("a failed drill: %v", m.err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/firebreak-dev/firebreak/internal/app"
+	"github.com/firebreak-dev/firebreak/internal/drill"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/playbooks"
@@ -142,6 +143,14 @@ func New(ctx context.Context, o Options) Model {
 	st := styles.New(o.NoColor)
 	m := Model{ctx: ctx, opts: o, st: st, gk: keys.NewGlobal(), help: help.New(), width: 80, height: 24, tick: tea.Tick}
 	m.home = newHome(st, o.Now)
+	m.home.titles = map[drill.Kind]string{}
+	if o.Library != nil {
+		for _, k := range drill.Kinds {
+			if p, ok := o.Library.Get(k.Playbook()); ok {
+				m.home.titles[k] = p.Title
+			}
+		}
+	}
 	m.runner = newRunner(st, o.Now)
 	m.runner.exe, m.runner.home, m.runner.actor = o.Executable, o.Workspace.Home, o.Actor
 	m.runner.log, m.runner.act = o.Log, newAction(st, o.NoColor)
@@ -435,6 +444,17 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return m.deliver(screenEvidence, msg)
 	case libraryMsg:
 		return m.goTo(screenLibrary)
+	case drillMsg:
+		if m.opts.Executable == "" {
+			m.err = fmt.Errorf("drills start from the command line here: firebreak drill %s", msg.kind)
+			return nil
+		}
+		return runDrillCmd(m.opts.Executable, m.opts.Workspace.Home, m.opts.Actor, string(msg.kind))
+	case drillDoneMsg:
+		if msg.err != nil {
+			m.err = fmt.Errorf("the %s drill did not pass or did not finish (%v); its report and timeline say why", msg.kind, msg.err)
+		}
+		return loadIncidentsCmd(m.opts.Workspace, m.opts.Now())
 	case newMsg:
 		if m.opts.Library == nil {
 			m.err = errors.New("no playbook library loaded; open incidents with: firebreak incident open")

@@ -37,7 +37,7 @@ func NewNav() Nav {
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		New:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new")),
-		Drill:    key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "drill")),
+		Drill:    key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "sandbox drill")),
 		Library:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "playbooks")),
 	}
 }
