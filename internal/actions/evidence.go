@@ -11,6 +11,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -26,6 +27,10 @@ type Take struct {
 	// Protect lists directories nothing may be taken from (see Protected):
 	// the firebreak home and the key stores.
 	Protect []string
+	// RecordAs, when set and exactly one file is taken, records where the
+	// evidence holds it as that fact (INC-2's quarantined_module), so the
+	// steps after this one find it without anyone typing the path.
+	RecordAs string
 
 	entries []evidence.Entry
 	record  func(journal.Entry) error
@@ -166,6 +171,11 @@ func (t *Take) Execute(ctx context.Context, progress func(Progress)) (*Result, e
 		}
 	}
 	res.Summary = fmt.Sprintf("%s: %d file(s) into %s", op, len(es), t.Store.Dir)
+	if t.RecordAs != "" && err == nil && len(es) == 1 && es[0].Type != evidence.TypeSymlink {
+		if p, aerr := filepath.Abs(filepath.Join(t.Store.Dir, filepath.FromSlash(es[0].Name))); aerr == nil {
+			res.Events = append(res.Events, incident.FactEntry(t.RecordAs, p))
+		}
+	}
 	return res, err
 }
 

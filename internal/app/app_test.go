@@ -304,3 +304,41 @@ func TestExpandHome(t *testing.T) {
 		}
 	}
 }
+
+// TestQuarantineRecordsWhereTheModuleIs: INC-2's quarantine records the
+// module's place in the evidence as quarantined_module, and the next step
+// reads it from there: nobody types the path.
+func TestQuarantineRecordsWhereTheModuleIs(t *testing.T) {
+	lib, err := playbooks.Load(nil, playbooks.Options{Actions: CheckArgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := lib.Get("INC-2")
+	mod := filepath.Join(t.TempDir(), "evil.wasm")
+	os.WriteFile(mod, []byte("\x00asm\x01\x00\x00\x00"), 0o644)
+	ws := &incident.Workspace{Home: filepath.Join(t.TempDir(), "home"), Now: func() time.Time { return t0 }}
+	inc, err := ws.Open(t.Context(), incident.OpenOptions{Playbook: pb, Title: "evil", Actor: "alice", Facts: map[string]string{"module_path": mod}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{Workspace: ws, Actor: "alice", Now: ws.Now}
+	act, err := s.StepAction(t.Context(), inc, "quarantine-module")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&actions.Runner{Incident: inc, Actor: "alice", Step: "quarantine-module", Yes: true}).Run(t.Context(), act); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := inc.State()
+	got := st.Facts["quarantined_module"]
+	if want, _ := filepath.Abs(filepath.Join(inc.Dir, "evidence", "evil.wasm")); got != want {
+		t.Fatalf("quarantined_module = %q, want %q", got, want)
+	}
+	act, err = s.StepAction(t.Context(), inc, mustStep(t, inc, "1.2").ID)
+	if err != nil {
+		t.Fatalf("the next step cannot be built from the recorded fact: %v", err)
+	}
+	if sm, ok := act.(*actions.ShowModule); !ok || sm.File != got {
+		t.Fatalf("next step reads %#v", act)
+	}
+}

@@ -18,9 +18,9 @@ import (
 // Evidence, keys, signatures and modules.
 func init() {
 	register(
-		entry{Spec: actions.Spec{Name: actions.NameEvidenceQuarantine, Summary: "move files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
+		entry{Spec: actions.Spec{Name: actions.NameEvidenceQuarantine, Summary: "move files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive", "record_as"}},
 			needsIncident: true, build: func(b *builder) (actions.Action, error) { return b.take(true) }},
-		entry{Spec: actions.Spec{Name: actions.NameEvidenceAdd, Summary: "copy files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive"}},
+		entry{Spec: actions.Spec{Name: actions.NameEvidenceAdd, Summary: "copy files into the incident's evidence", Required: []string{"paths"}, Optional: []string{"recursive", "record_as"}},
 			needsIncident: true, build: func(b *builder) (actions.Action, error) { return b.take(false) }},
 		entry{Spec: actions.Spec{Name: actions.NameKeyIsolate, Summary: "move a private key out of service, mode 0000", Required: []string{"path"}, Optional: []string{"to"}},
 			needsIncident: true, build: buildIsolate},
@@ -50,7 +50,11 @@ func (b *builder) take(move bool) (actions.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &actions.Take{Store: b.evidenceStore(), Paths: b.args.List("paths"), Recursive: b.args.Bool("recursive"), Move: move, Actor: b.s.Actor, Protect: prot}, nil
+	paths := append([]string(nil), b.args.List("paths")...)
+	for i, p := range paths {
+		paths[i] = ExpandHome(p)
+	}
+	return &actions.Take{Store: b.evidenceStore(), Paths: paths, Recursive: b.args.Bool("recursive"), Move: move, Actor: b.s.Actor, Protect: prot, RecordAs: b.args.Get("record_as")}, nil
 }
 
 func buildIsolate(b *builder) (actions.Action, error) {

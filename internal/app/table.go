@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -208,16 +207,5 @@ func (s *Session) KeyStoreDir(inc *incident.Incident, to string) (string, error)
 	return dir, nil
 }
 
-// ExpandHome expands a leading ~/ (or a lone ~) to the user's home
-// directory, as a shell would: the forms' hints say ~/.wsc/keys/…, and a
-// path typed into the console never passes through a shell.
-func ExpandHome(p string) string {
-	if p != "~" && !strings.HasPrefix(p, "~/") {
-		return p
-	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		return p
-	}
-	return filepath.Join(home, strings.TrimPrefix(p, "~"))
-}
+// ExpandHome is fsutil.ExpandHome.
+func ExpandHome(p string) string { return fsutil.ExpandHome(p) }

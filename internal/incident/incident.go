@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/redact"
 	"github.com/firebreak-dev/firebreak/internal/severity"
@@ -370,6 +372,14 @@ func CheckFacts(p *playbooks.Playbook, facts map[string]string, now time.Time) (
 			return nil, err
 		}
 		switch in.Type {
+		case playbooks.TypePath:
+			v = fsutil.ExpandHome(v)
+		case playbooks.TypeFile, playbooks.TypeDir:
+			// An existing file or directory is recorded where it is, not
+			// relative to wherever the command or console was started.
+			if a, err := filepath.Abs(fsutil.ExpandHome(v)); err == nil {
+				v = a
+			}
 		case playbooks.TypeHex:
 			if _, err := hex.DecodeString(v); err != nil {
 				return nil, &FactError{Name: name, Reason: fmt.Sprintf("%q is not hex", v)}

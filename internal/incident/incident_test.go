@@ -461,3 +461,28 @@ func TestClosedIncidentRefusesStepChanges(t *testing.T) {
 		t.Fatalf("step after reopening: %v", err)
 	}
 }
+
+// TestPathFactsAreRecordedWhereTheyPoint: ~/ expands in path, file and dir
+// facts (a form typed into the console never passes a shell), and a file
+// or directory given relative is recorded absolute, not relative to
+// wherever the console happened to start.
+func TestPathFactsAreRecordedWhereTheyPoint(t *testing.T) {
+	t.Setenv("HOME", "/home/responder")
+	wd, _ := os.Getwd()
+	p := &playbooks.Playbook{ID: "T", Inputs: []playbooks.Input{
+		{Name: "f", Type: playbooks.TypeFile}, {Name: "d", Type: playbooks.TypeDir}, {Name: "p", Type: playbooks.TypePath}, {Name: "s", Type: playbooks.TypeString},
+	}}
+	for _, tc := range []struct{ name, in, want string }{
+		{"f", "~/.wsc/keys/a.sec", "/home/responder/.wsc/keys/a.sec"},
+		{"f", "rel/a.sec", filepath.Join(wd, "rel/a.sec")},
+		{"d", "~", "/home/responder"},
+		{"p", "~/x", "/home/responder/x"},
+		{"p", "new-key", "new-key"}, // a path prefix stays a name: key.generate puts it in newkeys/
+		{"s", "~/x", "~/x"},
+	} {
+		got, err := CheckFacts(p, map[string]string{tc.name: tc.in}, t0)
+		if err != nil || got[tc.name] != tc.want {
+			t.Errorf("%s=%q: got %q, %v; want %q", tc.name, tc.in, got[tc.name], err, tc.want)
+		}
+	}
+}
