@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/firebreak-dev/firebreak/internal/drill"
 	"github.com/firebreak-dev/firebreak/playbooks"
 )
@@ -193,5 +195,49 @@ func TestDrillKeyOffersOnlySandboxDrills(t *testing.T) {
 	m = drive(t, next.(Model), drillDoneMsg{kind: "rotation", err: errors.New("exit status 1")})
 	if m.err == nil || !strings.Contains(m.err.Error(), "rotation drill did not pass") {
 		t.Fatalf("a failed drill: %v", m.err)
+	}
+}
+
+// TestFactsScreenCorrectsAFact: F lists every fact with MISSING for a
+// required one left unset; enter edits one, prefilled; a value the checks
+// refuse is not recorded and says why; a good one is recorded and shown.
+func TestFactsScreenCorrectsAFact(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	m := f.model(80, 24)
+	m = drive(t, m, enter)
+	m = drive(t, m, typed("F")...)
+	v := m.View()
+	checkFrame(t, v, 80, 24)
+	if m.screen != screenFacts || !strings.Contains(v, "key_path") || !strings.Contains(v, "/example/key_path") {
+		t.Fatalf("facts screen:\n%s", v)
+	}
+	// key_id is hex: move to it and type something that is not.
+	for i, in := range inc.Playbook.Inputs {
+		if in.Name == "key_id" {
+			for range i {
+				m = drive(t, m, down)
+			}
+		}
+	}
+	m = drive(t, m, enter)
+	m = drive(t, m, typed("not-hex")...)
+	m = drive(t, m, enter)
+	if v := m.View(); !strings.Contains(v, "not recorded: fact key_id") || !m.facts.editing {
+		t.Fatalf("a refused value:\n%s", v)
+	}
+	m = drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlU}) // clear the field
+	m = drive(t, m, typed("4BB9E28DF31C")...)
+	m = drive(t, m, enter)
+	st, _ := inc.State()
+	if st.Facts["key_id"] != "4bb9e28df31c" {
+		t.Fatalf("key_id = %q", st.Facts["key_id"])
+	}
+	if v := m.View(); !strings.Contains(v, "recorded key_id") || !strings.Contains(v, "4bb9e28df31c") {
+		t.Fatalf("after recording:\n%s", v)
+	}
+	m = drive(t, m, esc)
+	if m.screen != screenRunner {
+		t.Fatalf("esc went to %v", m.screen)
 	}
 }

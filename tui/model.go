@@ -72,6 +72,7 @@ const (
 	screenEvidence
 	screenComms
 	screenLibrary
+	screenFacts
 )
 
 func (s screen) String() string {
@@ -88,6 +89,8 @@ func (s screen) String() string {
 		return "comms"
 	case screenLibrary:
 		return "library"
+	case screenFacts:
+		return "facts"
 	}
 	return "home"
 }
@@ -115,6 +118,7 @@ type Model struct {
 	evidence evidenceModel
 	comms    commsModel
 	library  libraryModel
+	facts    factsModel
 	// sh is what the screens share: the session, the open incident.
 	sh shared
 
@@ -169,6 +173,7 @@ func New(ctx context.Context, o Options) Model {
 	m.comms = newComms(st)
 	m.comms.clip = o.Clipboard
 	m.library = newLibrary(st, o.Library)
+	m.facts = newFacts(st)
 	return m
 }
 
@@ -333,7 +338,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // screens is every screen, in their constants' order.
-var screens = []screen{screenHome, screenRunner, screenTimeline, screenNew, screenEvidence, screenComms, screenLibrary}
+var screens = []screen{screenHome, screenRunner, screenTimeline, screenNew, screenEvidence, screenComms, screenLibrary, screenFacts}
 
 // screenOf is the model of a screen.
 func (m *Model) screenOf(s screen) screenModel {
@@ -350,6 +355,8 @@ func (m *Model) screenOf(s screen) screenModel {
 		return &m.comms
 	case screenLibrary:
 		return &m.library
+	case screenFacts:
+		return &m.facts
 	}
 	return &m.home
 }
@@ -442,6 +449,12 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return m.deliver(screenComms, msg)
 	case evidenceLoadedMsg, evidenceVerifiedMsg:
 		return m.deliver(screenEvidence, msg)
+	case factRecordedMsg:
+		cmd := m.deliver(screenFacts, msg)
+		if msg.err == nil && m.runner.inc != nil {
+			return tea.Batch(cmd, loadIncidentCmd(m.ctx, m.opts.Workspace, m.runner.inc.Header.ID))
+		}
+		return cmd
 	case libraryMsg:
 		return m.goTo(screenLibrary)
 	case drillMsg:
@@ -542,6 +555,7 @@ func (m *Model) incidentLoaded(msg incidentLoadedMsg) tea.Cmd {
 	m.sh.inc = msg.inc
 	m.runner.set(msg.inc, msg.st, msg.events, msg.stamp)
 	m.timeline.set(msg.events, msg.chain)
+	m.facts.set(msg.inc, msg.st.Facts)
 	preview := m.runner.schedulePreview()
 	if m.screen == screenHome {
 		m.screen = screenRunner
@@ -591,7 +605,7 @@ func (m Model) View() string {
 
 func (m Model) statusBar() string {
 	left := " firebreak"
-	onIncident := m.screen == screenRunner || m.screen == screenTimeline || m.screen == screenEvidence || m.screen == screenComms
+	onIncident := m.screen == screenRunner || m.screen == screenTimeline || m.screen == screenEvidence || m.screen == screenComms || m.screen == screenFacts
 	if inc := m.runner.inc; inc != nil && onIncident {
 		st := m.runner.state
 		now := m.opts.Now()

@@ -325,6 +325,8 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		return r, nil, screenTimeline
 	case key.Matches(km, r.keys.Evidence):
 		return r, nil, screenEvidence
+	case key.Matches(km, r.keys.Facts):
+		return r, nil, screenFacts
 	case key.Matches(km, r.keys.Comms):
 		return r, nil, screenComms
 	case key.Matches(km, r.keys.Refresh):
@@ -551,7 +553,7 @@ func (r runnerModel) fullHelp() []key.Binding {
 	if r.act.busy() {
 		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.nav.PageUp, r.nav.PageDown}
 	}
-	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
+	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Facts, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
 }
 
 // uniqueKeys drops a binding already listed (by its help key), so help

@@ -179,3 +179,18 @@ func (n *newIncidentModel) SetSize(int, int)            {}
 func (n *newIncidentModel) Typing() bool                { return true }
 func (n *newIncidentModel) Back(*shared) (screen, bool) { return screenNew, false }
 func (n *newIncidentModel) Enter(*shared) tea.Cmd       { return nil }
+
+// Facts.
+
+func (f *factsModel) Update(msg tea.Msg, sh *shared) tea.Cmd {
+	var cmd tea.Cmd
+	*f, cmd = f.update(msg, sh.ctx, sh.opts.Actor)
+	return cmd
+}
+func (f *factsModel) View() string                { return f.view() }
+func (f *factsModel) Help() []key.Binding         { return append(f.shortHelp(), backKey) }
+func (f *factsModel) FullHelp() []key.Binding     { return append(f.shortHelp(), backKey) }
+func (f *factsModel) SetSize(w, h int)            { f.setSize(w, h) }
+func (f *factsModel) Typing() bool                { return f.editing }
+func (f *factsModel) Back(*shared) (screen, bool) { return screenRunner, true }
+func (f *factsModel) Enter(*shared) tea.Cmd       { return nil }

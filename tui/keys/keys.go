@@ -47,6 +47,7 @@ type Runner struct {
 	GoAhead, CancelAction, Dismiss                                                                           key.Binding // while an action runs in the console
 	Record, CancelField                                                                                      key.Binding // while a reason, note or fact is typed
 	Run, RunTerminal, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Comms, Refresh key.Binding
+	Facts                                                                                                    key.Binding
 }
 
 // NewRunner returns the runner's keys.
@@ -70,5 +71,6 @@ func NewRunner() Runner {
 		Evidence:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
 		Comms:        key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "comms")),
 		Refresh:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Facts:        key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "facts")),
 	}
 }
