@@ -9,6 +9,13 @@ import (
 
 func openNonBlock(path string) (*os.File, error) { return os.Open(path) }
 
+func openNoFollowNonBlock(path string) (*os.File, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, &NotRegularError{Path: path, Type: "symlink"}
+	}
+	return os.Open(path)
+}
+
 func links(os.FileInfo) uint64 { return 1 }
 
 // OpenOwn opens a file of firebreak's own, never through a link (see the

@@ -68,6 +68,26 @@ func OpenRegular(path string) (*os.File, error) {
 	return f, nil
 }
 
+// OpenRegularNoFollow is OpenRegular for a path whose last element must
+// not be a link (a journal file): a link there fails to open (ELOOP on
+// Unix), whenever it was put there.
+func OpenRegularNoFollow(path string) (*os.File, error) {
+	f, err := openNoFollowNonBlock(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &NotRegularError{Path: path, Type: TypeName(fi.Mode())}
+	}
+	return f, nil
+}
+
 // ReadRegular reads a regular file of at most max bytes (see OpenRegular).
 func ReadRegular(path string, max int64) ([]byte, error) {
 	f, err := OpenRegular(path)

@@ -385,14 +385,8 @@ type Reader struct {
 
 // OpenFile opens an actor file for reading.
 func OpenFile(path string) (*Reader, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
-	}
-	f, err := os.Open(path)
+	// Not through a link, and never blocking on a pipe swapped in.
+	f, err := fsutil.OpenRegularNoFollow(path)
 	if err != nil {
 		return nil, err
 	}

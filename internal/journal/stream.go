@@ -3,12 +3,15 @@ package journal
 import (
 	"container/heap"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 // Streaming reads the whole journal in order with memory that does not grow
@@ -41,11 +44,15 @@ func (o Order) String() string {
 	return "at"
 }
 
-// key is what an order compares.
+// key is what an order compares. file and off, the line's place, break
+// ties as a stable sort of the files read in turn would (two lines with
+// the same actor and seq: a forked file).
 type key struct {
 	at, logged time.Time
 	actor      string
 	seq        int64
+	file       int
+	off        int64
 }
 
 func keyOf(e *Event) key { return key{at: e.At, logged: e.Logged, actor: e.Actor, seq: e.Seq} }
@@ -60,27 +67,44 @@ func (o Order) less(x, y *key) bool {
 	if x.actor != y.actor {
 		return x.actor < y.actor
 	}
-	return x.seq < y.seq
+	if x.seq != y.seq {
+		return x.seq < y.seq
+	}
+	if x.file != y.file {
+		return x.file < y.file
+	}
+	return x.off < y.off
 }
 
 // outOfOrder is a line that comes before an earlier line of its own file in
 // some order: its key and where it is.
 type outOfOrder struct {
 	key
-	file int
-	off  int64
 	n    int32
 	line int
+	sum  [sha256.Size]byte // of the line: a line rewritten since is refused
 }
 
 // snapFile is one actor file of a snapshot.
 type snapFile struct {
 	path   string
+	actor  string
+	index  int // in the snapshot
 	f      *os.File
 	end    int64 // the complete lines when the snapshot was taken
 	events int
 	torn   *TornError
 	out    [orders][]outOfOrder // in file order
+	// sum is the SHA-256 of the bytes up to end: every later read of the
+	// file compares it, so the verdict, the state and the timeline are
+	// all about the same bytes, or the read fails.
+	sum [sha256.Size]byte
+}
+
+// changed is the error for a snapshot file that no longer holds what was
+// planned.
+func (sf *snapFile) changed(detail string) error {
+	return fmt.Errorf("%s: %s: %w", sf.path, detail, ErrChanged)
 }
 
 // A Snapshot is the journal's actor files as they were when it was taken:
@@ -105,7 +129,7 @@ func (j *Journal) Snapshot(ctx context.Context) (*Snapshot, error) {
 			s.Close()
 			return nil, err
 		}
-		sf, torn, err := planFile(j.Path(a), len(s.files))
+		sf, torn, err := planFile(j.Path(a), a, len(s.files))
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -119,21 +143,17 @@ func (j *Journal) Snapshot(ctx context.Context) (*Snapshot, error) {
 	return s, nil
 }
 
-// planFile opens one actor file and finds its lines out of order.
-func planFile(path string, idx int) (*snapFile, *TornError, error) {
-	fi, err := os.Lstat(path)
+// planFile opens one actor file and finds its lines out of order. It
+// opens without following a link and without blocking (a pipe swapped in
+// would wait for a writer forever) and reads only a regular file.
+func planFile(path, actor string, idx int) (*snapFile, *TornError, error) {
+	f, err := fsutil.OpenRegularNoFollow(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read journal: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("read journal: %s is not a regular file (%s)", path, fi.Mode().Type())
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read journal: %w", err)
-	}
-	sf := &snapFile{path: path, f: f}
+	sf := &snapFile{path: path, actor: actor, f: f, index: idx}
 	r := NewReader(path, f)
+	h := sha256.New()
 	var last [orders]key
 	for {
 		line, n, off, err := r.Next()
@@ -143,9 +163,15 @@ func planFile(path string, idx int) (*snapFile, *TornError, error) {
 		if err == nil {
 			var k key
 			if k, err = lineKey(line); err == nil {
+				h.Write(line)
+				h.Write(newline)
+				k.file, k.off = idx, off
+				if k.actor == actor {
+					k.actor = actor // one copy of the name, not one per line
+				}
 				for o := range orders {
 					if sf.events > 0 && o.less(&k, &last[o]) {
-						sf.out[o] = append(sf.out[o], outOfOrder{key: k, file: idx, off: off, n: int32(len(line)), line: n})
+						sf.out[o] = append(sf.out[o], outOfOrder{key: k, n: int32(len(line)), line: n, sum: sha256.Sum256(line)})
 						continue
 					}
 					last[o] = k
@@ -158,12 +184,28 @@ func planFile(path string, idx int) (*snapFile, *TornError, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s:%d (byte %d): %w", path, n, off, err)
 	}
+	h.Sum(sf.sum[:0])
 	sf.torn = r.Torn()
 	return sf, sf.torn, nil
 }
 
-// lineKey reads the members an order compares, from the head of a
-// canonical line without decoding the rest; any other line is parsed.
+var newline = []byte{'\n'}
+
+// reader reads the snapshot's bytes of the file again, hashing them; done
+// reports whether they are the planned bytes once all have been read.
+func (sf *snapFile) reader(size int) (*Reader, func() bool) {
+	h := sha256.New()
+	r := NewReaderSize(sf.path, io.TeeReader(io.NewSectionReader(sf.f, 0, sf.end), h), size)
+	return r, func() bool {
+		var sum [sha256.Size]byte
+		return [sha256.Size]byte(h.Sum(sum[:0])) == sf.sum
+	}
+}
+
+// lineKey reads the members an order compares from a canonical line,
+// checking the rest of it is canonical too without decoding it (a line
+// with a member twice, which encoding/json would read as its last, is
+// not); any other line is parsed.
 func lineKey(line []byte) (key, error) {
 	c := &cursor{b: line, ok: true}
 	c.lit(`{"seq":`)
@@ -178,7 +220,19 @@ func lineKey(line []byte) (key, error) {
 	at := c.stamp()
 	c.lit(`,"actor":`)
 	actor := c.str()
-	if c.ok && seq >= 1 && ValidActor(actor) {
+	c.lit(`,"kind":`)
+	c.skipStr()
+	if c.peek(`,"step":`) {
+		c.lit(`,"step":`)
+		if c.peek(`""`) {
+			c.ok = false
+		}
+		c.skipStr()
+	}
+	c.lit(`,"summary":`)
+	c.skipStr()
+	c.lit(`,"data":`)
+	if c.ok && seq >= 1 && ValidActor(actor) && len(line)-c.i >= 3 && line[len(line)-1] == '}' && canonicalObject(line[c.i:len(line)-1]) {
 		return key{at: at, logged: logged, actor: actor, seq: seq}, nil
 	}
 	e, err := parseAny(line)
@@ -186,16 +240,6 @@ func lineKey(line []byte) (key, error) {
 		return key{}, err
 	}
 	return keyOf(&e), nil
-}
-
-// file is the snapshot's file at path, or nil.
-func (s *Snapshot) file(path string) *snapFile {
-	for _, sf := range s.files {
-		if sf.path == path {
-			return sf
-		}
-	}
-	return nil
 }
 
 // Events is how many events the snapshot holds.
@@ -231,7 +275,8 @@ func (s *Snapshot) Each(ctx context.Context, o Order, fn func(*Event) error) err
 	var late []outOfOrder
 	bufSize := max(4<<10, min(64<<10, (1<<20)/max(1, len(s.files))))
 	for _, sf := range s.files {
-		c := &fileCursor{sf: sf, o: o, skip: sf.out[o], r: NewReaderSize(sf.path, io.NewSectionReader(sf.f, 0, sf.end), bufSize)}
+		r, same := sf.reader(bufSize)
+		c := &fileCursor{sf: sf, o: o, skip: sf.out[o], r: r, same: same}
 		if err := m.push(c); err != nil {
 			return err
 		}
@@ -277,6 +322,7 @@ func (s *Snapshot) Each(ctx context.Context, o Order, fn func(*Event) error) err
 // source is a sorted source of events.
 type source interface {
 	head() *Event
+	key() *key           // the head's key, its place included
 	next() (bool, error) // advance; false at the end
 }
 
@@ -296,10 +342,7 @@ func (m *merge) push(c source) error {
 }
 
 func (m *merge) Len() int { return len(m.cs) }
-func (m *merge) Less(i, j int) bool {
-	x, y := keyOf(m.cs[i].head()), keyOf(m.cs[j].head())
-	return m.o.less(&x, &y)
-}
+func (m *merge) Less(i, j int) bool { return m.o.less(m.cs[i].key(), m.cs[j].key()) }
 func (m *merge) Swap(i, j int) { m.cs[i], m.cs[j] = m.cs[j], m.cs[i] }
 func (m *merge) Push(x any)    { m.cs = append(m.cs, x.(source)) }
 func (m *merge) Pop() any {
@@ -314,32 +357,40 @@ type fileCursor struct {
 	sf   *snapFile
 	o    Order
 	r    *Reader
+	same func() bool
 	skip []outOfOrder
 	read int
 	e    Event
+	k    key
 }
 
 func (c *fileCursor) head() *Event { return &c.e }
+func (c *fileCursor) key() *key    { return &c.k }
 
 func (c *fileCursor) next() (bool, error) {
 	for {
 		line, n, off, err := c.r.Next()
 		if errors.Is(err, io.EOF) {
 			if c.r.Torn() != nil || len(c.skip) > 0 || c.read != c.sf.events-len(c.sf.out[c.o]) {
-				return false, fmt.Errorf("%s: %w", c.sf.path, ErrChanged)
+				return false, c.sf.changed("lines missing")
+			}
+			if !c.same() {
+				return false, c.sf.changed("its bytes differ from the snapshot's")
 			}
 			return false, nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("%s:%d (byte %d): %w", c.sf.path, n, off, err)
+			return false, c.sf.changed(fmt.Sprintf("line %d (byte %d): %v", n, off, err))
 		}
 		if len(c.skip) > 0 && c.skip[0].off == off {
 			c.skip = c.skip[1:]
 			continue
 		}
 		if c.e, err = parseAny(line); err != nil {
-			return false, fmt.Errorf("%s:%d (byte %d): %w", c.sf.path, n, off, err)
+			return false, c.sf.changed(fmt.Sprintf("line %d (byte %d): %v", n, off, err))
 		}
+		c.k = keyOf(&c.e)
+		c.k.file, c.k.off = c.sf.index, off
 		c.read++
 		return true, nil
 	}
@@ -351,9 +402,11 @@ type lateCursor struct {
 	list  []outOfOrder
 	buf   []byte
 	e     Event
+	k     key
 }
 
 func (c *lateCursor) head() *Event { return &c.e }
+func (c *lateCursor) key() *key    { return &c.k }
 
 func (c *lateCursor) next() (bool, error) {
 	if len(c.list) == 0 {
@@ -363,19 +416,13 @@ func (c *lateCursor) next() (bool, error) {
 	c.list = c.list[1:]
 	sf := c.files[l.file]
 	c.buf = slices.Grow(c.buf[:0], int(l.n)+1)[:l.n+1]
-	if _, err := sf.f.ReadAt(c.buf, l.off); err != nil {
-		return false, fmt.Errorf("%s:%d (byte %d): %w", sf.path, l.line, l.off, err)
-	}
-	if c.buf[l.n] != '\n' {
-		return false, fmt.Errorf("%s:%d: %w", sf.path, l.line, ErrChanged)
+	if _, err := sf.f.ReadAt(c.buf, l.off); err != nil || c.buf[l.n] != '\n' || sha256.Sum256(c.buf[:l.n]) != l.sum {
+		return false, sf.changed(fmt.Sprintf("line %d (byte %d) is not what it was", l.line, l.off))
 	}
 	e, err := parseAny(c.buf[:l.n])
 	if err != nil {
-		return false, fmt.Errorf("%s:%d (byte %d): %w", sf.path, l.line, l.off, err)
+		return false, sf.changed(fmt.Sprintf("line %d (byte %d): %v", l.line, l.off, err))
 	}
-	if k := keyOf(&e); !k.at.Equal(l.at) || !k.logged.Equal(l.logged) || k.actor != l.actor || k.seq != l.seq {
-		return false, fmt.Errorf("%s:%d: %w", sf.path, l.line, ErrChanged)
-	}
-	c.e = e
+	c.e, c.k = e, l.key
 	return true, nil
 }

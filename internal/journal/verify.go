@@ -132,21 +132,29 @@ func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, erro
 		}
 		rep.Problems = append(rep.Problems, &Problem{File: name, Kind: ProblemNotFile, Detail: what})
 	}
-	for _, a := range actors {
+	if opts.Snapshot != nil {
+		// Exactly the files the snapshot opened, whatever has been
+		// removed, renamed or added in the directory since.
+		actors = actors[:0]
+		for _, sf := range opts.Snapshot.files {
+			actors = append(actors, sf.actor)
+		}
+	}
+	for i, a := range actors {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		var fr *FileReport
 		if opts.Snapshot != nil {
-			sf := opts.Snapshot.file(j.Path(a))
-			if sf == nil {
-				continue // written after the snapshot: not part of it
-			}
-			r := NewReader(filepath.Base(sf.path), io.NewSectionReader(sf.f, 0, sf.end))
+			sf := opts.Snapshot.files[i]
+			r, same := sf.reader(64 << 10)
 			if fr, err = verifyReader(r, filepath.Base(sf.path), a, opts.Visit); err != nil {
 				return nil, err
 			}
 			if fr.Problem == nil {
+				if !same() {
+					return nil, sf.changed("its bytes differ from the snapshot's")
+				}
 				fr.Torn = sf.torn
 			}
 		} else if fr, err = verifyFile(j.Path(a), a, opts.Visit); err != nil {
