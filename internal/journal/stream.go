@@ -341,10 +341,10 @@ func (m *merge) push(c source) error {
 	return nil
 }
 
-func (m *merge) Len() int { return len(m.cs) }
+func (m *merge) Len() int           { return len(m.cs) }
 func (m *merge) Less(i, j int) bool { return m.o.less(m.cs[i].key(), m.cs[j].key()) }
-func (m *merge) Swap(i, j int) { m.cs[i], m.cs[j] = m.cs[j], m.cs[i] }
-func (m *merge) Push(x any)    { m.cs = append(m.cs, x.(source)) }
+func (m *merge) Swap(i, j int)      { m.cs[i], m.cs[j] = m.cs[j], m.cs[i] }
+func (m *merge) Push(x any)         { m.cs = append(m.cs, x.(source)) }
 func (m *merge) Pop() any {
 	c := m.cs[len(m.cs)-1]
 	m.cs = m.cs[:len(m.cs)-1]
