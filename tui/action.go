@@ -345,8 +345,14 @@ func (a actionModel) parts(w int, now time.Time) (head, body, foot []string) {
 		if p := a.prog; p.Total > 0 {
 			frac := min(float64(p.Done)/float64(p.Total), 1)
 			a.bar.Width = max(w-8, 10)
+			state := fmt.Sprintf("%s of %s", textutil.Size(p.Done), textutil.Size(p.Total))
+			if p.Done >= p.Total && !a.cancelling {
+				// Copied: what takes the time now is the sync and the
+				// read-back that checks the copy, then the record.
+				state = "copied " + textutil.Size(p.Total) + "; verifying (sync, read back, record)…"
+			}
 			foot = append(foot, a.bar.ViewAs(frac)+fmt.Sprintf(" %3.0f%%", frac*100),
-				truncate(fmt.Sprintf("%d of %d · %s", p.Done, p.Total, clean(p.Item)), w))
+				truncate(state+" · "+clean(p.Item), w))
 		} else if p.Item != "" {
 			foot = append(foot, truncate(clean(p.Item), w))
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/playbooks"
+	"github.com/firebreak-dev/firebreak/tui/styles"
 )
 
 // isolateBuilder builds INC-1's key.isolate the way the CLI does: the
@@ -290,7 +291,7 @@ func TestActionProgressAndCancel(t *testing.T) {
 			// The poll picks up the progress (the test delivers it).
 			m = drive(t, m, actionProgressMsg{run: m.runner.act.run, p: *m.runner.act.latest.Load()})
 			v := m.View()
-			for _, want := range []string{"running", "50%", "512 of 1024", "esc cancels"} {
+			for _, want := range []string{"running", "50%", "512 B of 1.0 KiB", "esc cancels"} {
 				if !strings.Contains(v, want) {
 					t.Fatalf("running view lacks %q:\n%s", want, v)
 				}
@@ -522,5 +523,18 @@ func TestConfirmationStaysOnScreen(t *testing.T) {
 	m = drive(t, m, typed("a")...)
 	if v := m.View(); m.runner.act.state != actConfirm || strings.Contains(v, "is not quarantine") {
 		t.Fatalf("the last confirmation's error leaked into this one (state %v):\n%s", m.runner.act.state, v)
+	}
+}
+
+// TestProgressSaysWhenItVerifies: sizes are human, and a copy at 100%
+// says it is verifying rather than sitting silent on a full bar.
+func TestProgressSaysWhenItVerifies(t *testing.T) {
+	a := newAction(styles.New(true), true)
+	a.state, a.step = actRunning, playbooks.Step{Number: "1.1", Title: "Quarantine", Action: &playbooks.Action{Name: "evidence.quarantine"}}
+	a.prog = actions.Progress{Item: "huge.wasm", Done: 3_000_000_000, Total: 3_000_000_000}
+	_, _, foot := a.parts(80, time.Now())
+	text := strings.Join(foot, "\n")
+	if !strings.Contains(text, "copied 2.8 GiB; verifying") || strings.Contains(text, "3000000000") {
+		t.Fatalf("footer at 100%%:\n%s", text)
 	}
 }

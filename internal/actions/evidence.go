@@ -134,7 +134,7 @@ func (t *Take) Plan(ctx context.Context) (*Plan, error) {
 		if t.Move {
 			verb = "move"
 		}
-		what := fmt.Sprintf("%d bytes", it.Size)
+		what := fmt.Sprintf("%s, %d bytes", textutil.Size(it.Size), it.Size)
 		if it.Type == evidence.TypeSymlink {
 			what = "a symlink, taken as a link"
 		}
@@ -142,10 +142,10 @@ func (t *Take) Plan(ctx context.Context) (*Plan, error) {
 		total += it.Size
 	}
 	if t.Move {
-		p.Summary = fmt.Sprintf("quarantine %d file(s), %d bytes: copy with SHA-256, sync, re-read, then remove the originals", len(items), total)
+		p.Summary = fmt.Sprintf("quarantine %d file(s), %s: copy with SHA-256, sync, re-read, then remove the originals", len(items), textutil.Size(total))
 		p.Confirm = "quarantine"
 	} else {
-		p.Summary = fmt.Sprintf("add %d file(s), %d bytes, to the evidence (originals kept)", len(items), total)
+		p.Summary = fmt.Sprintf("add %d file(s), %s, to the evidence (originals kept)", len(items), textutil.Size(total))
 	}
 	return p, nil
 }

@@ -6,6 +6,7 @@ package textutil
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -72,3 +73,17 @@ var mdReplacer = strings.NewReplacer(
 // Markdown cleans s, folds it onto one line and escapes Markdown syntax and
 // HTML, so it renders as the literal text (also inside a table cell).
 func Markdown(s string) string { return mdReplacer.Replace(Line(s)) }
+
+// Size is a byte count as people read it: 512 B, 8.0 KiB, 1.9 GiB
+// (binary units, one decimal from KiB up).
+func Size(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	v, unit := float64(n), 0
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	for v /= 1024; v >= 1024 && unit < len(units)-1; unit++ {
+		v /= 1024
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + " " + units[unit]
+}

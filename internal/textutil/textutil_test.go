@@ -43,3 +43,11 @@ func TestNameKeepsANewlineVisible(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+func TestSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 8192: "8.0 KiB", 2_000_000_000: "1.9 GiB", 1 << 40: "1.0 TiB", 1<<62 + 1<<61: "6.0 EiB"} {
+		if got := Size(n); got != want {
+			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
