@@ -554,6 +554,11 @@ func (m *Model) incidentLoaded(msg incidentLoadedMsg) tea.Cmd {
 	}
 	m.sh.inc = msg.inc
 	m.runner.set(msg.inc, msg.st, msg.events, msg.stamp)
+	numbers := map[string]string{}
+	for _, s := range msg.inc.Playbook.Steps() {
+		numbers[s.Number] = s.ID
+	}
+	m.timeline.setSteps(numbers)
 	m.timeline.set(msg.events, msg.chain)
 	m.facts.set(msg.inc, msg.st.Facts)
 	preview := m.runner.schedulePreview()

@@ -68,19 +68,22 @@ func (h *homeModel) Back(*shared) (screen, bool) { return screenHome, false }
 func (h *homeModel) Enter(sh *shared) tea.Cmd {
 	return loadIncidentsCmd(sh.opts.Workspace, sh.opts.Now())
 }
-func (r *runnerModel) View() string                  { return r.view() }
-func (r *runnerModel) Help() []key.Binding           { return r.shortHelp() }
-func (r *runnerModel) FullHelp() []key.Binding       { return r.fullHelp() }
-func (r *runnerModel) SetSize(w, h int)              { r.setSize(w, h) }
-func (r *runnerModel) Typing() bool                  { return r.prompting() }
-func (r *runnerModel) Enter(*shared) tea.Cmd         { return nil }
-func (t *timelineModel) View() string                { return t.view() }
-func (t *timelineModel) Help() []key.Binding         { return append(t.shortHelp(), backKey) }
-func (t *timelineModel) FullHelp() []key.Binding     { return t.shortHelp() }
-func (t *timelineModel) SetSize(w, h int)            { t.setSize(w, h) }
-func (t *timelineModel) Typing() bool                { return t.filtering }
-func (t *timelineModel) Back(*shared) (screen, bool) { return screenRunner, true }
-func (t *timelineModel) Enter(*shared) tea.Cmd       { return nil }
+func (r *runnerModel) View() string              { return r.view() }
+func (r *runnerModel) Help() []key.Binding       { return r.shortHelp() }
+func (r *runnerModel) FullHelp() []key.Binding   { return r.fullHelp() }
+func (r *runnerModel) SetSize(w, h int)          { r.setSize(w, h) }
+func (r *runnerModel) Typing() bool              { return r.prompting() }
+func (r *runnerModel) Enter(*shared) tea.Cmd     { return nil }
+func (t *timelineModel) View() string            { return t.view() }
+func (t *timelineModel) Help() []key.Binding     { return append(t.shortHelp(), backKey) }
+func (t *timelineModel) FullHelp() []key.Binding { return t.shortHelp() }
+func (t *timelineModel) SetSize(w, h int)        { t.setSize(w, h) }
+func (t *timelineModel) Typing() bool            { return t.filtering }
+func (t *timelineModel) Back(*shared) (screen, bool) {
+	// esc first closes the open event, or clears the filter (the screen's).
+	return screenRunner, !t.open && t.filter.Value() == ""
+}
+func (t *timelineModel) Enter(*shared) tea.Cmd { return nil }
 
 // Runner: its keys, and the messages of the action it runs.
 

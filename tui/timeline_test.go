@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/journal"
 )
@@ -50,5 +52,49 @@ func TestTimelineFilter(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestTimelineReadsAWholeEvent: the timeline opens on the newest event,
+// ↑ moves a cursor, enter shows the selected event in full (a long note
+// wrapped, its data), esc goes back to the list and then to the incident;
+// step:1.1 finds events by step number; a filter that matches nothing
+// says so.
+func TestTimelineReadsAWholeEvent(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	long := strings.Repeat("the key was copied to the backup host before rotation; ", 6) + "END-OF-NOTE"
+	if err := inc.Note(t.Context(), "alice", long, "isolate-key", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.model(80, 24)
+	m = drive(t, m, enter)
+	m = drive(t, m, typed("t")...)
+	if sel := selectedLine(m.View()); !strings.Contains(sel, "note") {
+		t.Fatalf("not on the newest event: %q\n%s", sel, m.View())
+	}
+	m = drive(t, m, enter)
+	v := m.View()
+	checkFrame(t, v, 80, 24)
+	if !strings.Contains(v, "END-OF-NOTE") || !strings.Contains(v, "step    isolate-key") {
+		t.Fatalf("the whole event is not shown:\n%s", v)
+	}
+	m = drive(t, m, esc)
+	if m.screen != screenTimeline || m.timeline.open {
+		t.Fatalf("esc left the timeline (%v) instead of closing the event", m.screen)
+	}
+	m = drive(t, m, typed("/step:1.1")...)
+	m = drive(t, m, enter)
+	if v := m.View(); !strings.Contains(v, "Timeline: 1 of") {
+		t.Fatalf("step:1.1 did not find the note:\n%s", v)
+	}
+	m = drive(t, m, esc) // clears the filter
+	m = drive(t, m, typed("/zzz")...)
+	if v := m.View(); !strings.Contains(v, `No event matches "zzz"`) {
+		t.Fatalf("an empty result:\n%s", v)
+	}
+	m = drive(t, m, esc, esc)
+	if m.screen != screenRunner {
+		t.Fatalf("esc twice went to %v", m.screen)
 	}
 }
