@@ -119,12 +119,42 @@ func TestClosedIncidentLooksClosed(t *testing.T) {
 			t.Fatalf("%c acted on a closed incident", k)
 		}
 	}
-	if v := m.View(); !strings.Contains(v, "reopen it first with firebreak incident reopen") || !strings.Contains(v, "2026-11-22-inc1-key-leak --reason TEXT") {
+	if v := m.View(); !strings.Contains(v, "steps no longer change; C") || !strings.Contains(v, "reopens it, with a reason") {
 		t.Fatalf("no way to reopen shown:\n%s", v)
 	}
+	// C reopens it, with a reason; then steps change again.
+	f.now = t0.Add(time.Minute)
+	m = drive(t, m, typed("C")...)
+	if m.runner.prompt != promptReopenIncident {
+		t.Fatalf("C: prompt %v\n%s", m.runner.prompt, m.View())
+	}
+	m = drive(t, m, typed("second copy found")...)
+	m = drive(t, m, enter)
+	if st, _ := inc.State(); st.Closed {
+		t.Fatalf("C did not reopen the incident: %v\n%s", m.err, m.View())
+	}
+	m = drive(t, m, typed("s")...)
+	if st, _ := inc.State(); st.Steps["isolate-key"].State != "started" {
+		t.Fatalf("s after reopening: %v", st.Steps["isolate-key"].State)
+	}
+	// o reopens a step (with a reason); a milestone can be back-dated.
+	m = drive(t, m, typed("d")...)
+	m = drive(t, m, typed("o")...)
+	m = drive(t, m, typed("key found again")...)
+	m = drive(t, m, enter)
+	m = drive(t, m, typed("m")...)
+	m = drive(t, m, typed("detected -2h")...)
+	m = drive(t, m, enter)
 	st, _ := inc.State()
-	if st.Steps["isolate-key"].State != "pending" {
-		t.Fatalf("a step changed: %v", st.Steps["isolate-key"].State)
+	if st.Steps["isolate-key"].State != "pending" || len(st.Steps["isolate-key"].History) != 3 || !st.Milestones["detected"].At.Equal(f.now.Add(-2*time.Hour)) {
+		t.Fatalf("reopen step / back-dated milestone: %v %v (err %v)", st.Steps["isolate-key"].State, st.Milestones["detected"], m.err)
+	}
+	// C closes it again.
+	m = drive(t, m, typed("C")...)
+	m = drive(t, m, typed("over again")...)
+	m = drive(t, m, enter)
+	if st, _ := inc.State(); !st.Closed {
+		t.Fatal("C did not close the incident")
 	}
 }
 

@@ -35,6 +35,9 @@ const (
 	promptMilestone
 	promptSeverity
 	promptFact
+	promptReopenStep
+	promptClose
+	promptReopenIncident
 )
 
 func (p promptKind) String() string {
@@ -46,7 +49,13 @@ func (p promptKind) String() string {
 	case promptNote:
 		return "note"
 	case promptMilestone:
-		return "milestone reached now (" + strings.Join(incident.Milestones, ", ") + ")"
+		return "milestone (" + strings.Join(incident.Milestones, ", ") + ") [when: -2h, 2026-11-22 03:10; now if left out]"
+	case promptReopenStep:
+		return "reason to reopen the step"
+	case promptClose:
+		return "reason to close the incident"
+	case promptReopenIncident:
+		return "reason to reopen the incident"
 	case promptSeverity:
 		return "new severity and why (e.g. SEV-1 key confirmed public)"
 	case promptFact:
@@ -155,13 +164,38 @@ func (r runnerModel) prompting() bool { return r.prompt != promptNone || r.act.t
 func stepCmd(ctx context.Context, inc *incident.Incident, actor, step, verb, reason string) tea.Cmd {
 	return func() tea.Msg {
 		_, _, err := inc.Step(ctx, actor, step, verb, reason, time.Time{})
+		var te *playbooks.TransitionError
+		if errors.As(err, &te) && verb != playbooks.VerbReopen {
+			err = fmt.Errorf("%w (o reopens it, with a reason)", err)
+		}
 		return changedMsg{id: inc.Header.ID, err: err}
 	}
 }
 
-func milestoneCmd(ctx context.Context, inc *incident.Incident, actor, name string) tea.Cmd {
+// milestoneCmd reads "NAME [WHEN]" (WHEN as incident.ParseTime reads it:
+// -2h, 2026-11-22 03:10) and records the milestone, back-dated when given.
+func milestoneCmd(ctx context.Context, inc *incident.Incident, actor, text string, now time.Time) tea.Cmd {
 	return func() tea.Msg {
-		return changedMsg{id: inc.Header.ID, err: inc.SetMilestone(ctx, actor, name, time.Time{})}
+		name, when, _ := strings.Cut(strings.TrimSpace(text), " ")
+		at := time.Time{}
+		if when = strings.TrimSpace(when); when != "" {
+			t, err := incident.ParseTime(when, now)
+			if err != nil {
+				return changedMsg{id: inc.Header.ID, err: err}
+			}
+			at = t
+		}
+		return changedMsg{id: inc.Header.ID, err: inc.SetMilestone(ctx, actor, name, at)}
+	}
+}
+
+// closeCmd closes or reopens the incident with a reason.
+func closeCmd(ctx context.Context, inc *incident.Incident, actor, reason string, reopen bool) tea.Cmd {
+	return func() tea.Msg {
+		if reopen {
+			return changedMsg{id: inc.Header.ID, err: inc.Reopen(ctx, actor, reason, time.Time{})}
+		}
+		return changedMsg{id: inc.Header.ID, err: inc.Close(ctx, actor, reason, time.Time{})}
 	}
 }
 
@@ -209,7 +243,13 @@ func (r runnerModel) updatePrompt(km tea.KeyMsg, actor string, ctx context.Conte
 		case promptFail:
 			return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbFail, text), screenRunner
 		case promptMilestone:
-			return r, milestoneCmd(ctx, r.inc, actor, text), screenRunner
+			return r, milestoneCmd(ctx, r.inc, actor, text, r.now()), screenRunner
+		case promptReopenStep:
+			return r, stepCmd(ctx, r.inc, actor, step, playbooks.VerbReopen, text), screenRunner
+		case promptClose:
+			return r, closeCmd(ctx, r.inc, actor, text, false), screenRunner
+		case promptReopenIncident:
+			return r, closeCmd(ctx, r.inc, actor, text, true), screenRunner
 		case promptSeverity:
 			return r, severityCmd(ctx, r.inc, actor, text), screenRunner
 		default:
@@ -259,8 +299,18 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		r.message = "an action is running (step " + r.act.step.Number + "): esc cancels it; other keys wait until it ends"
 		return r, nil, screenRunner
 	}
-	if r.state.Closed && key.Matches(km, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Fail, r.keys.Run, r.keys.RunTerminal) {
-		r.message = (&incident.ClosedError{ID: r.inc.Header.ID, At: r.state.ClosedAt}).Error()
+	if key.Matches(km, r.keys.CloseIncident) {
+		if r.state.Closed {
+			r.prompt = promptReopenIncident
+		} else {
+			r.prompt = promptClose
+		}
+		r.input.SetValue("")
+		r.input.Prompt = r.prompt.String() + ": "
+		return r, r.input.Focus(), screenRunner
+	}
+	if r.state.Closed && key.Matches(km, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Fail, r.keys.Run, r.keys.RunTerminal, r.keys.ReopenStep) {
+		r.message = fmt.Sprintf("the incident is closed (since %s): steps no longer change; C reopens it, with a reason", r.state.ClosedAt.UTC().Format("2006-01-02 15:04Z"))
 		return r, nil, screenRunner
 	}
 	step := r.steps[r.cursor].ID
@@ -300,6 +350,8 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		return ask(promptNote)
 	case key.Matches(km, r.keys.Milestone):
 		return ask(promptMilestone)
+	case key.Matches(km, r.keys.ReopenStep):
+		return ask(promptReopenStep)
 	case key.Matches(km, r.keys.Severity):
 		return ask(promptSeverity)
 	case key.Matches(km, r.keys.Run), key.Matches(km, r.keys.RunTerminal):
@@ -553,7 +605,7 @@ func (r runnerModel) fullHelp() []key.Binding {
 	if r.act.busy() {
 		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.nav.PageUp, r.nav.PageDown}
 	}
-	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Facts, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
+	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Facts, r.keys.ReopenStep, r.keys.CloseIncident, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
 }
 
 // uniqueKeys drops a binding already listed (by its help key), so help

@@ -47,30 +47,32 @@ type Runner struct {
 	GoAhead, CancelAction, Dismiss                                                                           key.Binding // while an action runs in the console
 	Record, CancelField                                                                                      key.Binding // while a reason, note or fact is typed
 	Run, RunTerminal, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Comms, Refresh key.Binding
-	Facts                                                                                                    key.Binding
+	Facts, ReopenStep, CloseIncident                                                                         key.Binding
 }
 
 // NewRunner returns the runner's keys.
 func NewRunner() Runner {
 	return Runner{
-		Record:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "record")),
-		CancelField:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel, record nothing")),
-		GoAhead:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go ahead")),
-		CancelAction: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel the action")),
-		Dismiss:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "dismiss")),
-		Run:          key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "run action")),
-		RunTerminal:  key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "run on the terminal")),
-		Start:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start")),
-		Done:         key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "done")),
-		Skip:         key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip")),
-		Fail:         key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail")),
-		Note:         key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
-		Milestone:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "milestone")),
-		Severity:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "severity")),
-		Timeline:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
-		Evidence:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
-		Comms:        key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "comms")),
-		Refresh:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
-		Facts:        key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "facts")),
+		Record:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "record")),
+		CancelField:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel, record nothing")),
+		GoAhead:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go ahead")),
+		CancelAction:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel the action")),
+		Dismiss:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "dismiss")),
+		Run:           key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "run action")),
+		RunTerminal:   key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "run on the terminal")),
+		Start:         key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start")),
+		Done:          key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "done")),
+		Skip:          key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip")),
+		Fail:          key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail")),
+		Note:          key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
+		Milestone:     key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "milestone")),
+		Severity:      key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "severity")),
+		Timeline:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Evidence:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
+		Comms:         key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "comms")),
+		Refresh:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Facts:         key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "facts")),
+		ReopenStep:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "reopen step")),
+		CloseIncident: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "close/reopen incident")),
 	}
 }
