@@ -40,8 +40,11 @@ type commsModel struct {
 	id     string
 	tmpls  []*comms.Template
 	data   map[string]string
-	filled map[string]string // the fields filled here, for this message only
-	cursor int
+	filled map[string]string // the fields filled here (by field name), kept while the incident stays open
+	// copyAsIs is the template a first y warned about (fields still
+	// missing); a second y copies it as it is.
+	copyAsIs string
+	cursor   int
 	scroll int
 	msg    string
 	err    error
@@ -85,7 +88,7 @@ func newComms(st styles.Styles) commsModel {
 	return commsModel{st: st, nav: keys.NewNav(),
 		write: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write to comms/")),
 		fill:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fill a missing field")),
-		copy:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy (OSC 52)")),
+		copy:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy")),
 		input: newInput("", "")}
 }
 
@@ -94,7 +97,11 @@ func (c *commsModel) setSize(w, h int) { c.w, c.h = w, h }
 // open loads the templates and the incident's data (facts, milestones,
 // what its actions did, contacts) in a command.
 func (c *commsModel) open(inc *incident.Incident, sess *app.Session) tea.Cmd {
-	*c = commsModel{st: c.st, nav: c.nav, write: c.write, fill: c.fill, copy: c.copy, clip: c.clip, input: c.input, w: c.w, h: c.h, id: inc.Header.ID}
+	filled := c.filled
+	if c.id != inc.Header.ID {
+		filled = nil // values typed for another incident's messages
+	}
+	*c = commsModel{st: c.st, nav: c.nav, write: c.write, fill: c.fill, copy: c.copy, clip: c.clip, input: c.input, w: c.w, h: c.h, id: inc.Header.ID, filled: filled}
 	return func() tea.Msg {
 		out := commsLoadedMsg{id: inc.Header.ID}
 		lib, err := comms.Load(nil)
@@ -148,6 +155,12 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, sess *app.Session, 
 	case commsLoadedMsg:
 		if msg.id == c.id {
 			c.tmpls, c.data, c.err = msg.tmpls, msg.data, msg.err
+			if len(c.filled) > 0 && c.data != nil {
+				// What was typed here before leaving the screen still
+				// fills the messages.
+				c.data = maps.Clone(c.data)
+				maps.Copy(c.data, c.filled)
+			}
 		}
 	case commsWrittenMsg:
 		if msg.id == c.id {
@@ -163,7 +176,7 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, sess *app.Session, 
 		if msg.err != nil {
 			c.msg = "could not copy: " + msg.err.Error()
 		} else {
-			c.msg = fmt.Sprintf("copied %d bytes to the clipboard with OSC 52 (if your terminal allows it; w writes a file either way)", msg.n)
+			c.msg = fmt.Sprintf("copied %d bytes (OSC 52: if the terminal allows it; w writes a file)", msg.n)
 		}
 	case tea.KeyMsg:
 		if c.field != "" {
@@ -171,26 +184,32 @@ func (c commsModel) update(msg tea.Msg, ctx context.Context, sess *app.Session, 
 		}
 		switch {
 		case key.Matches(msg, c.copy):
-			t, text, _ := c.selected()
+			t, text, missing := c.selected()
 			switch {
 			case t == nil:
 			case c.clip == nil:
 				c.msg = "no terminal clipboard here; w writes the message to comms/"
+			case len(missing) > 0 && c.copyAsIs != t.Name:
+				// A message with [MISSING: …] in it is one paste away from
+				// a public notice: say so first.
+				c.copyAsIs = t.Name
+				c.msg = fmt.Sprintf("%d field(s) still missing (%s): f fills them; y again copies it as it is", len(missing), strings.Join(missing, ", "))
 			default:
+				c.copyAsIs = ""
 				return c, copyCmd(c.clip, text)
 			}
 		case key.Matches(msg, c.fill):
 			if _, _, missing := c.selected(); len(missing) > 0 {
 				c.field = missing[0]
 				c.input.SetValue("")
-				c.input.Prompt = "value for " + c.field + " (this message only; esc cancels): "
+				c.input.Prompt = c.field + " = "
 				return c, c.input.Focus()
 			}
 			c.msg = "nothing is missing"
 		case key.Matches(msg, c.nav.Up):
-			c.cursor, c.scroll, c.msg = max(c.cursor-1, 0), 0, ""
+			c.cursor, c.scroll, c.msg, c.copyAsIs = max(c.cursor-1, 0), 0, "", ""
 		case key.Matches(msg, c.nav.Down):
-			c.cursor, c.scroll, c.msg = min(c.cursor+1, max(len(c.tmpls)-1, 0)), 0, ""
+			c.cursor, c.scroll, c.msg, c.copyAsIs = min(c.cursor+1, max(len(c.tmpls)-1, 0)), 0, "", ""
 		case key.Matches(msg, c.nav.PageDown):
 			c.scroll = c.scrollBy(1)
 		case key.Matches(msg, c.nav.PageUp):
@@ -263,10 +282,13 @@ func (c commsModel) preview() (head, body []string) {
 // message or field line.
 func (c commsModel) paneHeight() int {
 	h := max(c.h-2, 1)
-	if c.msg != "" || c.field != "" {
+	switch {
+	case c.field != "":
 		h--
+	case c.msg != "":
+		h -= len(wrap(clean(c.msg), c.w))
 	}
-	return h
+	return max(h, 1)
 }
 
 // scrollBy pages the preview: pages is +1 (down) or -1 (up).
@@ -306,7 +328,9 @@ func (c commsModel) view() string {
 	if c.field != "" {
 		b.WriteString(c.input.View() + "\n")
 	} else if c.msg != "" {
-		b.WriteString(c.st.Good.Render(truncate(clean(c.msg), c.w)) + "\n")
+		for _, l := range wrap(clean(c.msg), c.w) {
+			b.WriteString(c.st.Good.Render(l) + "\n")
+		}
 	}
 	return b.String()
 }

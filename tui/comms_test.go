@@ -106,6 +106,15 @@ func TestCommsCopyWithOSC52(t *testing.T) {
 	}
 	var clip bytes.Buffer
 	m.comms.clip = &clip
+	// The first template has fields missing: the first y warns and copies
+	// nothing; the second copies it as it is.
+	m = drive(t, m, typed("y")...)
+	if _, _, missing := m.comms.selected(); len(missing) == 0 {
+		t.Fatal("the test needs a template with fields missing")
+	}
+	if v := m.View(); clip.Len() != 0 || !strings.Contains(v, "still missing") || !strings.Contains(v, "y again copies it as it is") {
+		t.Fatalf("a message with missing fields was copied without a word:\n%s", v)
+	}
 	m = drive(t, m, typed("y")...)
 	_, text, _ := m.comms.selected()
 	out := clip.String()
@@ -125,5 +134,24 @@ func TestCommsCopyWithOSC52(t *testing.T) {
 	}
 	if !strings.Contains(m.View(), fmt.Sprintf("copied %d bytes", len(got))) {
 		t.Fatalf("no word of the copy:\n%s", m.View())
+	}
+}
+
+// TestCommsKeepsFilledFields: a value filled with f survives leaving the
+// comms screen and coming back (until another incident is opened).
+func TestCommsKeepsFilledFields(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key leak")
+	m := f.model(120, 40)
+	m = drive(t, m, enter, typed("c")[0])
+	_, _, missing := m.comms.selected()
+	if len(missing) == 0 {
+		t.Fatal("nothing missing to fill")
+	}
+	m = drive(t, m, typed("f")...)
+	m = drive(t, m, typed("VALUE-KEPT")...)
+	m = drive(t, m, enter, esc, typed("c")[0])
+	if _, text, _ := m.comms.selected(); !strings.Contains(text, "VALUE-KEPT") {
+		t.Fatalf("the filled value was lost on leaving the screen:\n%s", text)
 	}
 }
