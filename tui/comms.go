@@ -45,9 +45,9 @@ type commsModel struct {
 	// missing); a second y copies it as it is.
 	copyAsIs string
 	cursor   int
-	scroll int
-	msg    string
-	err    error
+	scroll   int
+	msg      string
+	err      error
 }
 
 type commsLoadedMsg struct {
