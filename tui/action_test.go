@@ -538,3 +538,26 @@ func TestProgressSaysWhenItVerifies(t *testing.T) {
 		t.Fatalf("footer at 100%%:\n%s", text)
 	}
 }
+
+// TestLongPreviewScrollsWithTheGuidance: at 80×24 a step whose preview
+// plan is longer than the pane shows a "more" marker, and pgdn reaches the
+// guidance and the checklist below it.
+func TestLongPreviewScrollsWithTheGuidance(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key leak")
+	m := f.model(80, 24)
+	m.runner.build = func(context.Context, *incident.Incident, string) (actions.Action, error) { return &longPlan{}, nil }
+	m = drive(t, m, enter)
+	m = drive(t, m, previewDueMsg{seq: m.runner.previewSeq})
+	v := m.View()
+	checkFrame(t, v, 80, 24)
+	if !strings.Contains(v, "Would: quarantine 40 files") || !strings.Contains(v, "more (pgdn)") {
+		t.Fatalf("long preview:\n%s", v)
+	}
+	for range 30 {
+		m = drive(t, m, tea.KeyMsg{Type: tea.KeyPgDown})
+	}
+	if v := m.View(); !strings.Contains(v, "recorded in the timeline") || strings.Contains(v, "more (pgdn)") {
+		t.Fatalf("the checklist at the end is not reachable:\n%s", v)
+	}
+}

@@ -583,7 +583,18 @@ func (r runnerModel) detail(w int) (head, body []string) {
 	for _, c := range s.Checklist {
 		body = append(body, "[ ] "+clean(c))
 	}
-	return out, body
+	// Only the step's identity stays pinned (title, state, roles,
+	// deadline, the action's name): its inputs and a long preview scroll
+	// with the guidance, so a plan of many files never pushes the
+	// guidance off the pane with nothing to scroll.
+	pinned := len(out)
+	for i, l := range out {
+		if strings.HasPrefix(l, "Action: ") {
+			pinned = i + 1
+			break
+		}
+	}
+	return out[:pinned], append(out[pinned:len(out):len(out)], body...)
 }
 
 func (r runnerModel) shortHelp() []key.Binding {
