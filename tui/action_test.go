@@ -557,7 +557,7 @@ func TestLongPreviewScrollsWithTheGuidance(t *testing.T) {
 	for range 30 {
 		m = drive(t, m, tea.KeyMsg{Type: tea.KeyPgDown})
 	}
-	if v := m.View(); !strings.Contains(v, "recorded in the timeline") || strings.Contains(v, "more (pgdn)") {
+	if v := m.View(); !strings.Contains(v, "[ ] Permissions set to 000") || strings.Contains(v, "more (pgdn)") {
 		t.Fatalf("the checklist at the end is not reachable:\n%s", v)
 	}
 }
