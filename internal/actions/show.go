@@ -24,10 +24,16 @@ type ShowModule struct {
 	evidenceTaker
 }
 
+// infoName is the evidence file the information is saved as: the plan
+// and the result name the same file.
+func (s *ShowModule) infoName() string {
+	return "signature-info-" + strings.TrimSuffix(filepath.Base(s.File), ".wasm") + ".json"
+}
+
 // Plan names the file.
 func (s *ShowModule) Plan(context.Context) (*Plan, error) {
 	return &Plan{Action: NameWasmShow, Summary: "save the signature information of " + s.File + " into the evidence",
-		Changes: []string{"add signature-info-" + filepath.Base(s.File) + ".json to the evidence"}}, nil
+		Changes: []string{"add " + s.infoName() + " to the evidence"}}, nil
 }
 
 // Execute describes the module and stores the JSON.
@@ -44,7 +50,7 @@ func (s *ShowModule) Execute(ctx context.Context, _ func(Progress)) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(s.Scratch, "signature-info-"+strings.TrimSuffix(filepath.Base(s.File), ".wasm")+".json")
+	tmp := filepath.Join(s.Scratch, s.infoName())
 	if err := fsutil.WriteFileAtomic(tmp, append(b, '\n'), 0o600); err != nil {
 		return nil, err
 	}

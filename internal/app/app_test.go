@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -340,5 +342,22 @@ func TestQuarantineRecordsWhereTheModuleIs(t *testing.T) {
 	}
 	if sm, ok := act.(*actions.ShowModule); !ok || sm.File != got {
 		t.Fatalf("next step reads %#v", act)
+	}
+	// The INC-2 advisory names the module by name and SHA-256, never by
+	// its local path.
+	data, err := s.CommsData(inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data["module_name"] != "evil.wasm" || data["module_sha256"] != fmt.Sprintf("%x", sha256.Sum256([]byte("\x00asm\x01\x00\x00\x00"))) {
+		t.Fatalf("module fields: %q %q", data["module_name"], data["module_sha256"])
+	}
+	// The plan names the file the result saves (it said evil.wasm.json).
+	out, err := (&actions.Runner{Incident: inc, Actor: "alice", Step: "extract-signature-info", Yes: true}).Run(t.Context(), act)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(out.Plan.Changes, " "), "signature-info-evil.json") || !strings.Contains(out.Result.Summary+fmt.Sprint(out.Result.Data), "signature-info-evil.json") {
+		t.Fatalf("plan %v, result %q %v", out.Plan.Changes, out.Result.Summary, out.Result.Data)
 	}
 }

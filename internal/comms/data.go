@@ -1,10 +1,13 @@
 package comms
 
 import (
+	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -94,6 +97,22 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 	}
 	if at, _, ok := latest[actions.ResignResult](evs, actions.NameWasmResign); ok {
 		d["resigned_at"] = when(at)
+	}
+	// The module a quarantine took (INC-2): by name and SHA-256 only — a
+	// public notice never carries a local path.
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind != actions.KindEvidence {
+			continue
+		}
+		var en evidence.Entry
+		if json.Unmarshal(e.Data, &en) != nil || en.Operation != "quarantine" || en.SHA256 == "" {
+			continue
+		}
+		if mp := st.Facts["module_path"]; mp == "" || en.Original.Path == mp || d["module_sha256"] == "" {
+			d["module_name"] = path.Base(en.Name)
+			d["module_sha256"] = en.SHA256
+		}
 	}
 	var ms []string
 	for _, m := range st.Metrics() {
