@@ -561,3 +561,32 @@ func TestLongPreviewScrollsWithTheGuidance(t *testing.T) {
 		t.Fatalf("the checklist at the end is not reachable:\n%s", v)
 	}
 }
+
+// TestGuidanceCodeScrollsSideways: at 80×24 a command in the guidance is
+// cut at the pane's edge, and → brings its end into view.
+func TestGuidanceCodeScrollsSideways(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key leak")
+	m := f.model(80, 24)
+	m = drive(t, m, enter)
+	for m.runner.steps[m.runner.cursor].ID != "resign-modules" {
+		m = drive(t, m, down)
+	}
+	for i := 0; i < 15 && !strings.Contains(m.View(), "wsc sign -k"); i++ {
+		m = drive(t, m, tea.KeyMsg{Type: tea.KeyPgDown})
+	}
+	before := m.View()
+	if !strings.Contains(before, "wsc sign -k") {
+		t.Fatalf("no wsc sign line in the re-sign step's guidance:\n%s", before)
+	}
+	m = drive(t, m, tea.KeyMsg{Type: tea.KeyRight}, tea.KeyMsg{Type: tea.KeyRight})
+	after := m.View()
+	checkFrame(t, after, 80, 24)
+	if strings.Contains(after, "wsc sign -k") || !strings.Contains(after, "    …") {
+		t.Fatalf("→ did not scroll the code:\n%s", after)
+	}
+	m = drive(t, m, tea.KeyMsg{Type: tea.KeyLeft}, tea.KeyMsg{Type: tea.KeyLeft})
+	if m.View() != before {
+		t.Fatal("← did not come back")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
@@ -72,7 +73,7 @@ func (g *guide) render(md string, w int) []string {
 				out = append(out, "")
 			}
 		case fence:
-			out = append(out, margin+"  "+g.codeLine(strings.TrimRight(line, " ")))
+			out = append(out, codeMark+margin+"  "+g.codeLine(strings.TrimRight(line, " ")))
 		case t == "":
 			if len(out) > 0 && out[len(out)-1] != "" {
 				out = append(out, "")
@@ -108,6 +109,30 @@ func prefixed(lines []string, p string) []string {
 		lines[i] = p + lines[i]
 	}
 	return lines
+}
+
+// codeMark starts a line of a code block in what lines returns: the pane
+// that shows it removes the mark and scrolls such lines sideways (←/→)
+// instead of wrapping them, so a long command stays one line to copy.
+const codeMark = "\uE000"
+
+// showCode removes the mark from the lines of a code block and shifts
+// them left by off cells (ANSI styles kept), keeping their indent.
+func showCode(lines []string, off int) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		rest, ok := strings.CutPrefix(l, codeMark)
+		switch {
+		case !ok:
+			out[i] = l
+		case off == 0:
+			out[i] = rest
+		default:
+			const indent = 4
+			out[i] = strings.Repeat(" ", indent) + "…" + ansi.Cut(rest, indent+off+1, ansi.StringWidth(rest))
+		}
+	}
+	return out
 }
 
 // codeLine is a line of a code block: as it is, in the code style.

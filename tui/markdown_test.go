@@ -60,9 +60,26 @@ func TestGuideRendersTheMarkdownPlaybooksUse(t *testing.T) {
 		{"a heading", "## Check it", []string{"  Check it"}},
 		{"paragraphs keep one blank line", "one\n\n\n\ntwo", []string{"  one", "", "  two"}},
 	} {
-		got := g.lines(tc.in, 32)
+		got := showCode(g.lines(tc.in, 32), 0)
 		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestCodeScrollsSideways: a code line longer than the pane is shown from
+// an offset (→), its indent kept and a … saying the start is off to the
+// left; other lines do not move.
+func TestCodeScrollsSideways(t *testing.T) {
+	for _, g := range []*guide{newGuide(true, false), newGuide(false, true)} {
+		lines := g.lines("Run this:\n\n```sh\nwsc sign -k new-signing-key.sec -K new-signing-key.pub -i module.wasm -o module.signed.wasm\n```", 40)
+		got := showCode(lines, 16)
+		if ansi.Strip(got[0]) != "  Run this:" {
+			t.Errorf("prose moved: %q", got[0])
+		}
+		code := ansi.Strip(got[2])
+		if !strings.HasPrefix(code, "    …") || !strings.Contains(code, "-K new-signing-key.pub -i module.wasm -o module.signed.wasm") || strings.Contains(code, "wsc sign") {
+			t.Errorf("shifted code line: %q", code)
 		}
 	}
 }

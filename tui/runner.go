@@ -76,6 +76,7 @@ type runnerModel struct {
 	steps   []playbooks.Step
 	cursor  int
 	scroll  int // guidance scroll
+	hscroll int // code blocks' sideways scroll (←/→)
 	prompt  promptKind
 	input   textinput.Model
 	w, h    int
@@ -323,12 +324,20 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 	switch {
 	case key.Matches(km, r.nav.Up):
 		r.act.dismiss()
-		r.cursor, r.scroll = max(r.cursor-1, 0), 0
+		r.cursor, r.scroll, r.hscroll = max(r.cursor-1, 0), 0, 0
 		return r, r.schedulePreview(), screenRunner
 	case key.Matches(km, r.nav.Down):
 		r.act.dismiss()
-		r.cursor, r.scroll = min(r.cursor+1, len(r.steps)-1), 0
+		r.cursor, r.scroll, r.hscroll = min(r.cursor+1, len(r.steps)-1), 0, 0
 		return r, r.schedulePreview(), screenRunner
+	case km.Type == tea.KeyRight || km.Type == tea.KeyLeft:
+		// Code blocks in the guidance are never wrapped: they scroll
+		// sideways, so a long command is read (and copied) whole.
+		if km.Type == tea.KeyRight {
+			r.hscroll += 16
+		} else {
+			r.hscroll = max(r.hscroll-16, 0)
+		}
 	case key.Matches(km, r.nav.PageDown), key.Matches(km, r.nav.PageUp):
 		_, rightW := r.widths()
 		head, body := r.detail(rightW)
@@ -400,7 +409,7 @@ func (r runnerModel) view() string {
 		right = r.act.view(rightW, h, r.now())
 	} else {
 		head, body := r.detail(rightW)
-		right = append(head, page(body, r.scroll, h-len(head), r.st.Muted.Render)...)
+		right = append(head, page(showCode(body, r.hscroll), r.scroll, h-len(head), r.st.Muted.Render)...)
 	}
 	left := scrollList(steps, at, h, r.st.Muted.Render)
 	var b strings.Builder
@@ -616,7 +625,7 @@ func (r runnerModel) fullHelp() []key.Binding {
 	if r.act.busy() {
 		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.nav.PageUp, r.nav.PageDown}
 	}
-	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Facts, r.keys.ReopenStep, r.keys.CloseIncident, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
+	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Facts, r.keys.ReopenStep, r.keys.CloseIncident, r.keys.CodeScroll, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
 }
 
 // uniqueKeys drops a binding already listed (by its help key), so help

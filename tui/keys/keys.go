@@ -47,7 +47,7 @@ type Runner struct {
 	GoAhead, CancelAction, Dismiss                                                                           key.Binding // while an action runs in the console
 	Record, CancelField                                                                                      key.Binding // while a reason, note or fact is typed
 	Run, RunTerminal, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Comms, Refresh key.Binding
-	Facts, ReopenStep, CloseIncident                                                                         key.Binding
+	Facts, ReopenStep, CloseIncident, CodeScroll                                                             key.Binding
 }
 
 // NewRunner returns the runner's keys.
@@ -74,5 +74,6 @@ func NewRunner() Runner {
 		Facts:         key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "facts")),
 		ReopenStep:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "reopen step")),
 		CloseIncident: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "close/reopen incident")),
+		CodeScroll:    key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "scroll code sideways")),
 	}
 }
