@@ -271,3 +271,26 @@ func TestFactsScreenCorrectsAFact(t *testing.T) {
 		t.Fatalf("esc went to %v", m.screen)
 	}
 }
+
+// TestDrillConsoleAsksBeforeQuitting: in the console of a sandbox drill,
+// q ends the drill (and reports it), so it asks first; any other key goes
+// on, q again quits.
+func TestDrillConsoleAsksBeforeQuitting(t *testing.T) {
+	f := newFixture(t)
+	f.open("INC-1", "Key leak")
+	m := f.model(80, 24)
+	m.opts.Drill = true
+	m = drive(t, m, typed("q")...)
+	if m.err == errQuit || !strings.Contains(m.View(), "q again ends the drill now") {
+		t.Fatalf("q quit a drill without asking:\n%s", m.View())
+	}
+	m = drive(t, m, down)
+	if m.quitAsked || m.err == errQuit {
+		t.Fatal("another key did not go on")
+	}
+	m = drive(t, m, typed("q")...)
+	m = drive(t, m, typed("q")...)
+	if m.err != errQuit {
+		t.Fatal("q q did not end the drill")
+	}
+}

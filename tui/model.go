@@ -60,6 +60,9 @@ type Options struct {
 	// Log receives the console's diagnostics (never the screen); nil
 	// discards them.
 	Log *slog.Logger
+	// Drill: this console works a sandbox drill (firebreak drill), which
+	// quitting ends and reports; q asks first.
+	Drill bool
 }
 
 type screen int
@@ -511,6 +514,10 @@ func (m *Model) globalKey(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.gk.Quit):
 		if !m.runner.act.busy() {
+			if m.opts.Drill && !quitAsked {
+				m.quitAsked = true // q again ends the drill
+				return true, nil
+			}
 			return true, tea.Quit
 		}
 		if quitAsked {
@@ -595,6 +602,8 @@ func (m Model) View() string {
 	switch {
 	case m.quitting:
 		body = m.st.Warn.Render("Quitting: cancelling the running action and recording how far it got… (ctrl+c again: quit now)") + "\n" + body
+	case m.quitAsked && !m.runner.act.busy():
+		body = m.st.Warn.Render("q again ends the drill now: the sandbox is checked and the report shows which steps were left; any other key goes on.") + "\n" + body
 	case m.quitAsked:
 		body = m.st.Warn.Render("An action is running: q again cancels it and quits; any other key keeps it running.") + "\n" + body
 	}

@@ -189,7 +189,7 @@ func (a *invocation) workDrill(inc *incident.Incident, lib *playbooks.Library, y
 		// No Executable: a hand-over to `firebreak run` in another process
 		// would not reach this process's sandbox simulator.
 		return tui.Run(a.ctx, tui.Options{Workspace: a.ws, Library: lib, Actor: a.actor, NoColor: a.noColor, Now: a.now,
-			Session: a.consoleSession(), Log: log, Open: inc.Header.ID})
+			Session: a.consoleSession(), Log: log, Open: inc.Header.ID, Drill: true})
 	}
 }
 
@@ -208,6 +208,18 @@ func (a *invocation) reportDrill(kind drill.Kind, sb *drill.Sandbox, inc *incide
 	jsonPath, mdPath, err := rep.Save(a.ctx, inc, a.actor, a.now())
 	if err != nil {
 		return err
+	}
+	// The drill is over once reported: closed, it sorts below real
+	// incidents instead of staying open above them. Another run is a new
+	// drill.
+	verdict := "FAILED"
+	if rep.Passed {
+		verdict = "PASSED"
+	}
+	if st, err := inc.State(); err == nil && !st.Closed {
+		if err := inc.Close(a.ctx, a.actor, "drill "+verdict+"; report "+filepath.Base(mdPath), time.Time{}); err != nil {
+			return err
+		}
 	}
 	if a.json {
 		if err := a.printJSON(rep); err != nil {

@@ -125,6 +125,11 @@ func TestDrillsPassEndToEnd(t *testing.T) {
 	if text := e.ok("drill", "history"); !strings.Contains(text, "rotation  PASSED") || !strings.Contains(text, ": MET") {
 		t.Fatalf("history:\n%s", text)
 	}
+	// A reported drill is closed: it no longer sits open above real
+	// incidents (incident list shows open ones only).
+	if list := e.ok("incident", "list"); strings.Contains(list, "drill") {
+		t.Fatalf("reported drills still open:\n%s", list)
+	}
 	// Drills never count in the metrics.
 	var m struct {
 		Incidents      int `json:"incidents"`
@@ -180,7 +185,7 @@ func TestSabotagedDrillsFail(t *testing.T) {
 	}
 	// Text output says the same to a person.
 	out, _, code := e.run("drill", "rotation", "--yes", "--sabotage", "stale-pin")
-	if code != 1 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "FAIL  ") || !strings.Contains(out, "Stopped at step check-consistency.") {
+	if code != 1 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "FAIL  ") || !strings.Contains(out, "Stopped at step 3.1 check-consistency: it failed.") {
 		t.Fatalf("text report (exit %d):\n%s", code, out)
 	}
 	if h := e.ok("drill", "history"); !strings.Contains(h, "FAILED (sabotage stale-pin)") || !strings.Contains(h, "NOT MET yet") {

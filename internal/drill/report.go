@@ -44,6 +44,26 @@ type Report struct {
 	Acceptance Acceptance      `json:"acceptance"`
 }
 
+// stoppedText says where the drill stopped without blaming a step nobody
+// ran: a step that failed is named as failed; one never started is where
+// the drill was left.
+func (r *Report) stoppedText() string {
+	for _, sr := range r.Steps {
+		if sr.ID != r.StoppedAt {
+			continue
+		}
+		switch {
+		case sr.State == "failed":
+			return fmt.Sprintf("Stopped at step %s %s: it failed", sr.Number, sr.ID)
+		case sr.Started.IsZero():
+			return fmt.Sprintf("Left at step %s %s: the drill ended before it was started", sr.Number, sr.ID)
+		default:
+			return fmt.Sprintf("Stopped at step %s %s: %s, not done", sr.Number, sr.ID, sr.State)
+		}
+	}
+	return "Stopped at step " + r.StoppedAt
+}
+
 // StepReport is one step of the drill.
 type StepReport struct {
 	Number     string          `json:"number"`
@@ -274,7 +294,7 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "  Sandbox checks:\n")
 	printChecks(r.Sandbox, true)
 	if r.StoppedAt != "" {
-		fmt.Fprintf(w, "Stopped at step %s.\n", r.StoppedAt)
+		fmt.Fprintf(w, "%s.\n", r.stoppedText())
 	}
 	met := "NOT MET yet"
 	if r.Acceptance.Met {
@@ -304,7 +324,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "- Sabotaged sandbox: %s\n", esc(r.Sabotage))
 	}
 	if r.StoppedAt != "" {
-		fmt.Fprintf(w, "- Stopped at step `%s`\n", r.StoppedAt)
+		fmt.Fprintf(w, "- %s\n", esc(r.stoppedText()))
 	}
 	fmt.Fprintf(w, "\n| Step | Action | Result | Duration | Checks |\n|---|---|---|---|---|\n")
 	for _, s := range r.Steps {
