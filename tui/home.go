@@ -255,6 +255,8 @@ func homeStatus(r app.Summary) string {
 		return "closed"
 	case r.Overdue > 0:
 		return fmt.Sprintf("%d OVERDUE", min(r.Overdue, 99))
+	case r.Failed > 0:
+		return fmt.Sprintf("%d FAILED", min(r.Failed, 99))
 	}
 	return "open"
 }

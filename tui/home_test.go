@@ -294,3 +294,17 @@ func TestDrillConsoleAsksBeforeQuitting(t *testing.T) {
 		t.Fatal("q q did not end the drill")
 	}
 }
+
+// TestHomeShowsAFailedStep: an incident with a failed step says so on the
+// list (it read "open" before).
+func TestHomeShowsAFailedStep(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	if _, _, err := inc.Step(t.Context(), "alice", "1.1", "fail", "disk full", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	m := f.model(80, 24)
+	if sel := selectedLine(m.View()); !strings.Contains(sel, "1 FAILED") {
+		t.Fatalf("home row: %q", sel)
+	}
+}

@@ -623,19 +623,22 @@ func (m Model) statusBar() string {
 	if inc := m.runner.inc; inc != nil && onIncident {
 		st := m.runner.state
 		now := m.opts.Now()
-		left = fmt.Sprintf(" %s · %s · open %s", inc.Header.ID, st.Severity.Both(), incident.FormatSpan(now.Sub(inc.Header.Created)))
+		// What a responder acts on first (severity, the response deadline),
+		// then the age, the id last: a long id is what a narrow
+		// terminal cuts.
+		response := "response: immediate"
+		if d := st.ResponseDeadline(); st.Severity.Response() > 0 {
+			if left2 := d.Sub(now); left2 > 0 {
+				response = "response due in " + incident.FormatSpan(left2)
+			} else {
+				response = "response deadline PASSED"
+			}
+		}
+		left = fmt.Sprintf(" %s · %s · open %s · %s", st.Severity.Both(), response, incident.FormatSpan(now.Sub(inc.Header.Created)), inc.Header.ID)
 		if st.Closed {
 			// First, so that no width cuts it: a closed incident must not
 			// look like one still being worked.
-			left = fmt.Sprintf(" CLOSED %s · %s · %s", st.ClosedAt.UTC().Format("2006-01-02 15:04Z"), inc.Header.ID, st.Severity.Both())
-		} else if d := st.ResponseDeadline(); st.Severity.Response() > 0 {
-			if left2 := d.Sub(now); left2 > 0 {
-				left += " · response due in " + incident.FormatSpan(left2)
-			} else {
-				left += " · response deadline PASSED"
-			}
-		} else {
-			left += " · response: immediate"
+			left = fmt.Sprintf(" CLOSED %s · %s · %s", st.ClosedAt.UTC().Format("2006-01-02 15:04Z"), st.Severity.Both(), inc.Header.ID)
 		}
 		if inc.Header.Drill {
 			// First, so that no width cuts it off: a drill must never be

@@ -6,6 +6,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/severity"
+	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
 // Summary is one incident at a glance: a row of `incident list` (its JSON
@@ -23,6 +24,7 @@ type Summary struct {
 	StepsClosed      int       `json:"steps_closed"`
 	StepsTotal       int       `json:"steps_total"`
 	Overdue          int       `json:"steps_overdue"`
+	Failed           int       `json:"steps_failed"`
 	LastEvent        time.Time `json:"last_event"`
 	Error            string    `json:"error,omitempty"`
 
@@ -64,6 +66,11 @@ func Summaries(ws *incident.Workspace, now time.Time, all bool) ([]Summary, erro
 			s.Status = "closed"
 		}
 		s.StepsClosed, s.StepsTotal = st.Progress()
+		for _, ss := range st.Steps {
+			if ss.State == playbooks.Failed {
+				s.Failed++
+			}
+		}
 		for _, step := range inc.Playbook.Steps() {
 			if st.Overdue(step, now) {
 				s.Overdue++
