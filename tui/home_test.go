@@ -308,3 +308,27 @@ func TestHomeShowsAFailedStep(t *testing.T) {
 		t.Fatalf("home row: %q", sel)
 	}
 }
+
+// TestIdleWatchReadsNothing: the incident screen's once-a-second watch
+// reloads only when a journal file's size or time changed (a stat of the
+// directory), so an idle console reads nothing; a write elsewhere shows.
+func TestIdleWatchReadsNothing(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	m := f.model(80, 24)
+	m = drive(t, m, enter)
+	id, dir := inc.Header.ID, inc.Journal.Dir()
+	before := &m.runner.events[0]
+	m = drive(t, m, journalMsg{id: id, stamp: journalStamp(dir)})
+	if &m.runner.events[0] != before {
+		t.Fatal("an unchanged journal was read again")
+	}
+	if err := inc.Note(t.Context(), "alice", "written elsewhere", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(m.runner.events)
+	m = drive(t, m, journalMsg{id: id, stamp: journalStamp(dir)})
+	if len(m.runner.events) != n+1 {
+		t.Fatalf("a note written elsewhere did not show: %d events, want %d", len(m.runner.events), n+1)
+	}
+}
