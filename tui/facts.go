@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type factsModel struct {
 	editing bool
 	input   textinput.Model
 	message string
+	absent  []string // "name: path" of file and directory facts that do not exist
 	w, h    int
 }
 
@@ -135,6 +137,8 @@ func (f factsModel) view() string {
 			val = "MISSING (required)"
 		case !ok:
 			val = "— (not set)"
+		case slices.ContainsFunc(f.absent, func(a string) bool { return strings.HasPrefix(a, in.Name+": ") }):
+			val += " (DOES NOT EXIST)"
 		}
 		line := fmt.Sprintf("  %-*s %-6s %s", nameW, truncate(in.Name, nameW), in.Type, val)
 		line = truncate(line, f.w)

@@ -225,6 +225,7 @@ type (
 		events []journal.Event
 		stamp  string // the journal files' sizes and times, to notice changes
 		chain  string // the journal's verification, in words
+		absent []string // file and directory facts whose path does not exist
 		err    error
 	}
 	changedMsg struct {
@@ -263,8 +264,9 @@ func loadIncidentCmd(ctx context.Context, ws *incident.Workspace, id string) tea
 		if err != nil {
 			return incidentLoadedMsg{err: err}
 		}
-		return incidentLoadedMsg{inc: inc, st: incident.Derive(inc.Header, inc.Playbook, evs), events: evs,
-			stamp: journalStamp(inc.Journal.Dir()), chain: chainStatus(ctx, inc)}
+		st := incident.Derive(inc.Header, inc.Playbook, evs)
+		return incidentLoadedMsg{inc: inc, st: st, events: evs,
+			stamp: journalStamp(inc.Journal.Dir()), chain: chainStatus(ctx, inc), absent: incident.AbsentPaths(inc.Playbook, st.Facts)}
 	}
 }
 
@@ -568,6 +570,7 @@ func (m *Model) incidentLoaded(msg incidentLoadedMsg) tea.Cmd {
 	m.timeline.setSteps(numbers)
 	m.timeline.set(msg.events, msg.chain)
 	m.facts.set(msg.inc, msg.st.Facts)
+	m.facts.absent, m.runner.absent = msg.absent, msg.absent
 	preview := m.runner.schedulePreview()
 	if m.screen == screenHome {
 		m.screen = screenRunner

@@ -77,6 +77,7 @@ type runnerModel struct {
 	cursor  int
 	scroll  int // guidance scroll
 	hscroll int // code blocks' sideways scroll (←/→)
+	absent  []string // file and directory facts whose path does not exist
 	prompt  promptKind
 	input   textinput.Model
 	w, h    int
@@ -546,6 +547,9 @@ func (r runnerModel) detail(w int) (head, body []string) {
 		}
 	}
 	out = append(out, "State: "+status, "RACI: "+clean(s.RACI.String()))
+	if len(r.absent) > 0 {
+		out = append(out, wrap(r.st.Bad.Render("Does not exist: "+clean(strings.Join(r.absent, "; "))+" (F corrects a fact)"), w)...)
+	}
 	if d := r.state.StepDeadline(s); !d.IsZero() {
 		left := d.Sub(r.now())
 		when := "due " + d.UTC().Format("2006-01-02 15:04Z")

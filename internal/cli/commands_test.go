@@ -129,3 +129,13 @@ func TestHashRecursive(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenWarnsOfAPathThatDoesNotExist: a mistyped key path is noticed
+// when it is given, not when isolate-key fails on it.
+func TestOpenWarnsOfAPathThatDoesNotExist(t *testing.T) {
+	e := newEnv(t)
+	_, stderr, code := e.run("incident", "open", "--playbook", "INC-1", "--title", "typo", "--fact", "key_path=/no/such/key.sec")
+	if code != 0 || !strings.Contains(stderr, "warning: key_path: /no/such/key.sec does not exist") || !strings.Contains(stderr, "firebreak fact") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}

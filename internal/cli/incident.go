@@ -85,6 +85,10 @@ func (a *invocation) openIncident(o openArgs) error {
 	for _, m := range missing {
 		fmt.Fprintf(a.stderr, "firebreak: note: %s needs fact %s: firebreak fact %s %s=VALUE\n", p.ID, m, inc.Header.ID, m)
 	}
+	for _, ap := range incident.AbsentPaths(p, st.Facts) {
+		name, _, _ := strings.Cut(ap, ":")
+		fmt.Fprintf(a.stderr, "firebreak: warning: %s does not exist (mistyped? firebreak fact %s %s=PATH corrects it)\n", textutil.Line(ap), inc.Header.ID, name)
+	}
 	if a.json {
 		return a.printJSON(map[string]any{
 			"id": inc.Header.ID, "dir": inc.Dir, "playbook": p.ID, "title": inc.Header.Title,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -404,6 +405,23 @@ func CheckFacts(p *playbooks.Playbook, facts map[string]string, now time.Time) (
 		out[name] = v
 	}
 	return out, nil
+}
+
+// AbsentPaths lists the file and directory facts whose path does not
+// exist (as "name: path"), so a mistyped path is noticed when it is given,
+// not when a step's action fails on it.
+func AbsentPaths(p *playbooks.Playbook, facts map[string]string) []string {
+	var out []string
+	for _, in := range p.Inputs {
+		v, ok := facts[in.Name]
+		if !ok || (in.Type != playbooks.TypeFile && in.Type != playbooks.TypeDir) {
+			continue
+		}
+		if _, err := os.Lstat(v); err != nil {
+			out = append(out, in.Name+": "+v)
+		}
+	}
+	return out
 }
 
 // MissingFacts lists the required inputs that have no value yet.
