@@ -223,8 +223,8 @@ type (
 		inc    *incident.Incident
 		st     *incident.State
 		events []journal.Event
-		stamp  string // the journal files' sizes and times, to notice changes
-		chain  string // the journal's verification, in words
+		stamp  string   // the journal files' sizes and times, to notice changes
+		chain  string   // the journal's verification, in words
 		absent []string // file and directory facts whose path does not exist
 		err    error
 	}

@@ -75,8 +75,8 @@ type runnerModel struct {
 	stamp   string
 	steps   []playbooks.Step
 	cursor  int
-	scroll  int // guidance scroll
-	hscroll int // code blocks' sideways scroll (←/→)
+	scroll  int      // guidance scroll
+	hscroll int      // code blocks' sideways scroll (←/→)
 	absent  []string // file and directory facts whose path does not exist
 	prompt  promptKind
 	input   textinput.Model
