@@ -43,7 +43,11 @@ func firebreak(t *testing.T, home string, args ...string) (string, string, int) 
 
 func TestProcessExitCodesAndStreams(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "home")
-	out, errs, code := firebreak(t, home, "incident", "open", "--playbook", "INC-1", "--title", "e2e", "--fact", "key_path=/k.sec")
+	keyFile := filepath.Join(t.TempDir(), "k.sec") // exists: a path that does not is warned of on stderr
+	if err := os.WriteFile(keyFile, []byte("key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := firebreak(t, home, "incident", "open", "--playbook", "INC-1", "--title", "e2e", "--fact", "key_path="+keyFile)
 	if code != 0 || !strings.Contains(out, "-inc1-e2e") || errs != "" {
 		t.Fatalf("open: %d %q %q", code, out, errs)
 	}
