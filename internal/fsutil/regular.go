@@ -51,8 +51,11 @@ func TypeName(m fs.FileMode) string {
 // followed). It opens without blocking — opening a named pipe otherwise
 // waits for a writer — and checks the type on the open file, so a file
 // swapped for a pipe after a check cannot block it either.
-func OpenRegular(path string) (*os.File, error) {
-	f, err := openNonBlock(path)
+func OpenRegular(path string) (*os.File, error) { return regularOnly(openNonBlock(path)) }
+
+// regularOnly keeps an opened file only if it is a regular file, checked
+// on the open file itself.
+func regularOnly(f *os.File, err error) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +66,7 @@ func OpenRegular(path string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, &NotRegularError{Path: path, Type: TypeName(fi.Mode())}
+		return nil, &NotRegularError{Path: f.Name(), Type: TypeName(fi.Mode())}
 	}
 	return f, nil
 }
@@ -72,20 +75,7 @@ func OpenRegular(path string) (*os.File, error) {
 // not be a link (a journal file): a link there fails to open (ELOOP on
 // Unix), whenever it was put there.
 func OpenRegularNoFollow(path string) (*os.File, error) {
-	f, err := openNoFollowNonBlock(path)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, &NotRegularError{Path: path, Type: TypeName(fi.Mode())}
-	}
-	return f, nil
+	return regularOnly(openNoFollowNonBlock(path))
 }
 
 // ReadRegular reads a regular file of at most max bytes (see OpenRegular).
