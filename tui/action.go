@@ -325,7 +325,9 @@ func (a actionModel) parts(w int, now time.Time) (head, body, foot []string) {
 			foot = append(foot, a.st.Warn.Render("DESTRUCTIVE: this changes or removes things."))
 			foot = append(foot, wrap("Type "+a.plan.Confirm+" and press enter to go ahead; esc cancels (nothing is changed).", w)...)
 			if a.wrong != "" {
-				foot = append(foot, wrap(a.st.Bad.Render(clean(a.wrong)), w)...)
+				for _, l := range wrap(clean(a.wrong), w) {
+					foot = append(foot, a.st.Bad.Render(l))
+				}
 			}
 			foot = append(foot, truncate(a.typed.View(), w))
 		} else {

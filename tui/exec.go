@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"sync/atomic"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -36,7 +38,12 @@ func (e *actionExec) SetStderr(w io.Writer) { e.stderr = w }
 func (e *actionExec) Run() error {
 	cmd := exec.Command(e.exe, e.args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		execChild.Store(cmd.Process)
+		err = cmd.Wait()
+		execChild.Store(nil)
+	}
 	status := "finished"
 	var xe *exec.ExitError
 	if errors.As(err, &xe) {
@@ -54,6 +61,13 @@ func (e *actionExec) Run() error {
 	}
 	return err
 }
+
+// execChild is the firebreak the console handed the terminal to, while it
+// runs: a signal the console catches (a closed terminal sends SIGHUP to
+// the console alone, the session's leader) is passed on to it, so a drill
+// or an action run there stops, records and cleans up as it would have on
+// its own terminal.
+var execChild atomic.Pointer[os.Process]
 
 // actionDoneMsg reports the end of a step's action.
 type actionDoneMsg struct {

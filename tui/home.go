@@ -112,8 +112,17 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 	vis := h.visible()
 	switch {
 	case km.Type == tea.KeyEsc && h.filter.Value() != "":
+		selected := ""
+		if h.cursor < len(vis) {
+			selected = vis[h.cursor].ID
+		}
 		h.filter.SetValue("")
 		h.cursor = 0
+		for i, r := range h.visible() {
+			if r.ID == selected {
+				h.cursor = i // the incident chosen through the filter stays chosen
+			}
+		}
 	case key.Matches(km, h.nav.Up):
 		h.cursor = max(h.cursor-1, 0)
 	case key.Matches(km, h.nav.Down):
@@ -224,25 +233,31 @@ func (h homeModel) view() string {
 		rows = append(rows, line)
 	}
 	used := strings.Count(b.String(), "\n")
-	for _, line := range scrollList(rows, h.cursor, max(h.h-used-1, 1), h.st.Muted.Render) {
+	for _, line := range scrollList(rows, h.cursor, max(h.h-used-2, 1), h.st.Muted.Render) {
 		b.WriteString(line + "\n")
 	}
 	if h.cursor < len(vis) {
 		r := vis[h.cursor]
+		// Under the list: severity and deadline, then the full id (what
+		// the commands take) on a line of its own.
 		detail := "id " + clean(r.ID)
 		if r.Status != "unreadable" {
-			detail += " · " + r.Level.Both()
+			when := ""
 			switch {
 			case r.Closed():
+				when = "closed"
 			case r.Level.Response() == 0:
-				detail += " · response: immediate"
+				when = "response: immediate"
 			case r.ResponseDeadline.After(now):
-				detail += " · response due in " + incident.FormatSpan(r.ResponseDeadline.Sub(now))
+				when = "response due in " + incident.FormatSpan(r.ResponseDeadline.Sub(now))
 			default:
-				detail += " · response deadline PASSED"
+				when = "response deadline PASSED"
 			}
+			detail = r.Level.Both() + " · " + when + "\n" + detail
 		}
-		b.WriteString(h.st.Muted.Render(truncate(detail, h.w)) + "\n")
+		for _, l := range strings.Split(detail, "\n") {
+			b.WriteString(h.st.Muted.Render(truncate(l, h.w)) + "\n")
+		}
 	}
 	return b.String()
 }

@@ -84,7 +84,7 @@ func TestHomeShowsTitlesAndUrgency(t *testing.T) {
 	if !strings.Contains(v, "CVE in the wasm runtime (signing)") {
 		t.Fatalf("the second title is cut short:\n%s", v)
 	}
-	if !strings.Contains(v, "id 2026-11-22-inc1-release-key-leaked-in-ci-logs · Critical / SEV-1") {
+	if !strings.Contains(v, "Critical / SEV-1 · response: immediate\nid 2026-11-22-inc1-release-key-leaked-in-ci-logs") {
 		t.Fatalf("the selected id is not shown in full:\n%s", v)
 	}
 	m = drive(t, m, typed("/zzz")...)
@@ -281,7 +281,7 @@ func TestDrillConsoleAsksBeforeQuitting(t *testing.T) {
 	m := f.model(80, 24)
 	m.opts.Drill = true
 	m = drive(t, m, typed("q")...)
-	if m.err == errQuit || !strings.Contains(m.View(), "q again ends the drill now") {
+	if m.err == errQuit || !strings.Contains(m.View(), "q again ends the drill (then its report)") {
 		t.Fatalf("q quit a drill without asking:\n%s", m.View())
 	}
 	m = drive(t, m, down)

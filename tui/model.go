@@ -202,6 +202,9 @@ func Run(ctx context.Context, o Options) error {
 	p := tea.NewProgram(New(ctx, o), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	go func() {
 		for s := range sigs {
+			if child := execChild.Load(); child != nil {
+				_ = child.Signal(s) // it owns the terminal now: it ends first
+			}
 			p.Send(signalMsg{s})
 		}
 	}()
@@ -278,7 +281,7 @@ func chainStatus(ctx context.Context, inc *incident.Incident) string {
 	case err != nil:
 		return "journal NOT VERIFIED: " + err.Error()
 	case len(rep.Problems) > 0:
-		return fmt.Sprintf("journal BROKEN: %s (run firebreak verify %s)", rep.Problems[0].Error(), inc.Header.ID)
+		return fmt.Sprintf("journal BROKEN: %s (firebreak timeline verify %s says more)", rep.Problems[0].Error(), inc.Header.ID)
 	case !rep.Intact():
 		return "journal has a torn last line (a crash mid-write); firebreak repairs it on the next write"
 	}
@@ -605,9 +608,9 @@ func (m Model) View() string {
 	switch {
 	case m.quitting:
 		body = m.st.Warn.Render("Quitting: cancelling the running action and recording how far it got… (ctrl+c again: quit now)") + "\n" + body
-	case m.quitAsked && !m.runner.act.busy():
-		body = m.st.Warn.Render("q again ends the drill now: the sandbox is checked and the report shows which steps were left; any other key goes on.") + "\n" + body
-	case m.quitAsked:
+	case m.quitAsked && m.opts.Drill && !m.runner.act.busy():
+		body = m.st.Warn.Render(truncate("q again ends the drill (then its report); any other key goes on.", m.width)) + "\n" + body
+	case m.quitAsked && m.runner.act.busy():
 		body = m.st.Warn.Render("An action is running: q again cancels it and quits; any other key keeps it running.") + "\n" + body
 	}
 	if m.showAll {

@@ -533,6 +533,24 @@ func (r runnerModel) messageLines() []string {
 	return lines
 }
 
+// absentFor is the absent paths among the facts s's action reads.
+func (r runnerModel) absentFor(s playbooks.Step) []string {
+	if s.Action == nil || len(r.absent) == 0 {
+		return nil
+	}
+	var out []string
+	for _, a := range r.absent {
+		name, _, _ := strings.Cut(a, ":")
+		for _, v := range s.Action.Args {
+			if strings.Contains(v, "${"+name+"}") {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // detail is the selected step: what stays at the top (state, roles,
 // deadline, action) and the guidance below it, which scrolls.
 func (r runnerModel) detail(w int) (head, body []string) {
@@ -547,8 +565,12 @@ func (r runnerModel) detail(w int) (head, body []string) {
 		}
 	}
 	out = append(out, "State: "+status, "RACI: "+clean(s.RACI.String()))
-	if len(r.absent) > 0 {
-		out = append(out, wrap(r.st.Bad.Render("Does not exist: "+clean(strings.Join(r.absent, "; "))+" (F corrects a fact)"), w)...)
+	if absent := r.absentFor(s); len(absent) > 0 {
+		// Only the facts this step's action reads: a module already
+		// quarantined no longer exists where it was, and that is right.
+		for _, l := range wrap("Does not exist: "+clean(strings.Join(absent, "; "))+" (F corrects a fact)", w) {
+			out = append(out, r.st.Bad.Render(l))
+		}
 	}
 	if d := r.state.StepDeadline(s); !d.IsZero() {
 		left := d.Sub(r.now())
@@ -699,6 +721,9 @@ func (r runnerModel) updateAction(msg tea.Msg, ctx context.Context) (runnerModel
 	case actionFinishedMsg:
 		var cmd tea.Cmd
 		r.act, cmd = r.act.update(msg, r.now())
+		if msg.run == r.act.run {
+			r.message = "" // "an action is running…" and the like no longer hold
+		}
 		var mf *actions.MissingFactsError
 		switch {
 		case msg.run != r.act.run:

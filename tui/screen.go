@@ -104,8 +104,14 @@ func (r *runnerModel) Update(msg tea.Msg, sh *shared) tea.Cmd {
 
 // Back leaves the incident for the list, unless an action is shown (esc
 // then cancels or dismisses it: the runner's).
-func (r *runnerModel) Back(*shared) (screen, bool) {
+func (r *runnerModel) Back(sh *shared) (screen, bool) {
 	if r.act.state != actIdle {
+		return screenRunner, false
+	}
+	if sh.opts.Drill {
+		// A drill's console works the drill only: the real incidents
+		// (and another drill) are not a key away.
+		r.message = "this console works the drill: q ends it (then its report)"
 		return screenRunner, false
 	}
 	return screenHome, true

@@ -127,6 +127,13 @@ func (t *Take) Plan(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("nothing to take: %s holds no file", strings.Join(t.Paths, ", "))
 	}
 	for _, it := range items {
+		if t.RecordAs != "" && it.Type == evidence.TypeSymlink {
+			// A step that takes one file to work on it (INC-2's module)
+			// taking a link would leave the file itself in place and the
+			// step marked done.
+			target, _ := os.Readlink(it.Path)
+			return nil, &evidence.Error{Path: it.Path, Err: fmt.Errorf("is a symlink (to %s): name the file it points to instead", show(target))}
+		}
 		if t.Move && it.Links > 1 {
 			return nil, &evidence.Error{Path: it.Path, Err: fmt.Errorf("%w (it has %d)", evidence.ErrHardLinks, it.Links)}
 		}

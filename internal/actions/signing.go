@@ -130,6 +130,11 @@ func (g *GenerateKey) Execute(ctx context.Context, _ func(Progress)) (*Result, e
 	}
 	g.written = append(g.written, privPath)
 	if err := writeNew(pubPath, pubB, 0o644); err != nil {
+		// A private key nobody recorded and whose public half is
+		// missing is no use to anyone, and must not lie about.
+		if rerr := os.Remove(privPath); rerr == nil {
+			g.written = g.written[:0]
+		}
 		return nil, err
 	}
 	g.written = append(g.written, pubPath)

@@ -361,3 +361,71 @@ func TestQuarantineRecordsWhereTheModuleIs(t *testing.T) {
 		t.Fatalf("plan %v, result %q %v", out.Plan.Changes, out.Result.Summary, out.Result.Data)
 	}
 }
+
+// TestHardeningAfterTheAttack: a module given as a symlink is refused
+// (taking the link left the module in place, the step done); a key made
+// again after its step was reopened goes back into newkeys/ (its recorded
+// absolute name was refused as inside the home); a private key whose
+// public half could not be written is removed.
+func TestHardeningAfterTheAttack(t *testing.T) {
+	lib, err := playbooks.Load(nil, playbooks.Options{Actions: CheckArgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := lib.Get("INC-2")
+	dir := t.TempDir()
+	mod, link := filepath.Join(dir, "evil.wasm"), filepath.Join(dir, "link.wasm")
+	os.WriteFile(mod, []byte("\x00asm\x01\x00\x00\x00"), 0o644)
+	os.Symlink(mod, link)
+	ws := &incident.Workspace{Home: filepath.Join(t.TempDir(), "home"), Now: func() time.Time { return t0 }}
+	inc, err := ws.Open(t.Context(), incident.OpenOptions{Playbook: pb, Title: "evil", Actor: "alice", Facts: map[string]string{"module_path": link}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{Workspace: ws, Actor: "alice", Now: ws.Now}
+	act, err := s.StepAction(t.Context(), inc, "quarantine-module")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&actions.Runner{Incident: inc, Actor: "alice", Step: "quarantine-module", Yes: true}).Run(t.Context(), act); err == nil || !strings.Contains(err.Error(), "is a symlink") {
+		t.Fatalf("a symlinked module: %v", err)
+	}
+	if _, err := os.Stat(mod); err != nil {
+		t.Fatal("the module moved")
+	}
+
+	s1, inc1 := fixture(t)
+	run := func() error {
+		act, err := s1.StepAction(t.Context(), inc1, "generate-key")
+		if err != nil {
+			return err
+		}
+		_, err = (&actions.Runner{Incident: inc1, Actor: "alice", Step: "generate-key", Yes: true}).Run(t.Context(), act)
+		return err
+	}
+	if err := run(); err != nil {
+		t.Fatal(err)
+	}
+	inc1.Step(t.Context(), "alice", "generate-key", "done", "", time.Time{})
+	if _, _, err := inc1.Step(t.Context(), "alice", "generate-key", "reopen", "redo", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := inc1.State()
+	os.Remove(st.Facts["new_key_name"] + ".sec")
+	os.Remove(st.Facts["new_key_name"] + ".pub")
+	if err := run(); err != nil {
+		t.Fatalf("generating again after a reopen: %v", err)
+	}
+
+	long := strings.Repeat("k", 250) // .pem fits a name, .pub.pem does not
+	act, err = s1.Build(t.Context(), inc1, actions.NameKeyGenerate, Args{}.With("out", long))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&actions.Runner{Incident: inc1, Actor: "alice", Yes: true}).Run(t.Context(), act); err == nil {
+		t.Fatal("a public key name too long went through")
+	}
+	if _, err := os.Lstat(filepath.Join(inc1.Dir, "newkeys", long+".pem")); err == nil {
+		t.Fatal("a private key was left without its public half")
+	}
+}

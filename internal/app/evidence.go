@@ -84,7 +84,13 @@ func buildGenerate(b *builder) (actions.Action, error) {
 		return nil, b.formErr("format", fmt.Errorf("%q is not pem or wsc", f))
 	}
 	g := &actions.GenerateKey{Prefix: ExpandHome(b.args.Get("out")), Format: f, RecordAs: b.args.Get("record_as")}
-	if b.inc != nil && !filepath.IsAbs(g.Prefix) {
+	if b.inc != nil && filepath.IsAbs(g.Prefix) {
+		// The incident's own newkeys/ named in full (the fact a first run
+		// recorded, after the step was reopened) is the newkeys/ case.
+		if dir, err := filepath.Abs(filepath.Join(b.inc.Dir, "newkeys")); err == nil && filepath.Dir(filepath.Clean(g.Prefix)) == dir {
+			g.Dir, g.Prefix = dir, filepath.Clean(g.Prefix)
+		}
+	} else if b.inc != nil {
 		// An incident's new key material stays with the incident, never in
 		// whatever directory the console or command started in (a clone
 		// one `git add .` away from publishing it).

@@ -139,3 +139,24 @@ func TestOpenWarnsOfAPathThatDoesNotExist(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestRunOnAClosedIncidentDoesNothing: run refuses a closed incident's
+// step before it plans, sets a fact or moves anything (it used to
+// quarantine the module, then refuse).
+func TestRunOnAClosedIncidentDoesNothing(t *testing.T) {
+	e := newEnv(t)
+	mod := filepath.Join(t.TempDir(), "m.wasm")
+	os.WriteFile(mod, []byte("\x00asm\x01\x00\x00\x00"), 0o644)
+	id := strings.TrimSpace(e.ok("incident", "open", "--playbook", "INC-2", "--title", "closed", "--fact", "module_path="+mod))
+	e.ok("incident", "close", id, "--reason", "done")
+	_, stderr, code := e.run("run", id, "quarantine-module", "--yes", "--set", "signer_key_id=abcd")
+	if code == 0 || !strings.Contains(stderr, "is closed") || !strings.Contains(stderr, "incident reopen") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(mod); err != nil {
+		t.Fatal("the module was moved")
+	}
+	if tl := e.ok("timeline", id); strings.Contains(tl, "evidence.added") || strings.Contains(tl, "signer_key_id") {
+		t.Fatalf("something was recorded:\n%s", tl)
+	}
+}

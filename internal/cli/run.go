@@ -39,6 +39,13 @@ var cmdRun = &command{
 				return withHint(fmt.Errorf("step %s (%s) is done by hand: it has no action", step.Number, step.Title),
 					"follow its guidance (firebreak playbooks show %s), then: firebreak step %s %s done", inc.Playbook.ID, inc.Header.ID, step.ID)
 			}
+			// A closed incident's steps do not change: refused before any
+			// fact is set or anything is planned.
+			if st, err := inc.State(); err != nil {
+				return err
+			} else if st.Closed {
+				return &incident.ClosedError{ID: inc.Header.ID, At: st.ClosedAt}
+			}
 			facts := map[string]string{}
 			for _, kv := range sets {
 				k, v, ok := strings.Cut(kv, "=")

@@ -43,6 +43,8 @@ func TypeName(m fs.FileMode) string {
 		return "symlink"
 	case m.IsDir():
 		return "directory"
+	case m.IsRegular():
+		return "regular file"
 	}
 	return m.Type().String()
 }

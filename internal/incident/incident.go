@@ -381,6 +381,13 @@ func CheckFacts(p *playbooks.Playbook, facts map[string]string, now time.Time) (
 			if a, err := filepath.Abs(fsutil.ExpandHome(v)); err == nil {
 				v = a
 			}
+			if fi, err := os.Stat(v); err == nil && fi.IsDir() != (in.Type == playbooks.TypeDir) {
+				what := "directory"
+				if !fi.IsDir() {
+					what = "file, not a directory"
+				}
+				return nil, &FactError{Name: name, Reason: fmt.Sprintf("%s is a %s; %s names a %s", v, what, name, in.Type)}
+			}
 		case playbooks.TypeHex:
 			if _, err := hex.DecodeString(v); err != nil {
 				return nil, &FactError{Name: name, Reason: fmt.Sprintf("%q is not hex", v)}

@@ -486,3 +486,21 @@ func TestPathFactsAreRecordedWhereTheyPoint(t *testing.T) {
 		}
 	}
 }
+
+// TestFileFactRefusesADirectory: a file fact naming a directory (or a dir
+// fact naming a file) is refused when given, not when a step fails on it.
+func TestFileFactRefusesADirectory(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	os.WriteFile(file, nil, 0o600)
+	p := &playbooks.Playbook{ID: "T", Inputs: []playbooks.Input{{Name: "f", Type: playbooks.TypeFile}, {Name: "d", Type: playbooks.TypeDir}}}
+	if _, err := CheckFacts(p, map[string]string{"f": dir}, t0); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("file fact = a directory: %v", err)
+	}
+	if _, err := CheckFacts(p, map[string]string{"d": file}, t0); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("dir fact = a file: %v", err)
+	}
+	if _, err := CheckFacts(p, map[string]string{"f": file, "d": dir}, t0); err != nil {
+		t.Errorf("the right kinds: %v", err)
+	}
+}
