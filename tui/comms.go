@@ -87,7 +87,7 @@ type commsWrittenMsg struct {
 func newComms(st styles.Styles) commsModel {
 	return commsModel{st: st, nav: keys.NewNav(),
 		write: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write to comms/")),
-		fill:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fill a missing field")),
+		fill:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fill a field")),
 		copy:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy")),
 		input: newInput("", "")}
 }
@@ -336,5 +336,9 @@ func (c commsModel) view() string {
 }
 
 func (c commsModel) shortHelp() []key.Binding {
-	return []key.Binding{c.nav.Up, c.nav.Down, c.fill, c.write, c.copy, c.nav.PageDown}
+	return []key.Binding{c.fill, c.write, c.copy}
+}
+
+func (c commsModel) fullHelp() []key.Binding {
+	return []key.Binding{c.nav.Up, c.nav.Down, c.fill, c.write, c.copy, c.nav.PageDown, c.nav.PageUp}
 }

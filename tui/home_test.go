@@ -332,3 +332,18 @@ func TestIdleWatchReadsNothing(t *testing.T) {
 		t.Fatalf("a note written elsewhere did not show: %d events, want %d", len(m.runner.events), n+1)
 	}
 }
+
+// TestClosedIncidentShowsNoCountdown: a closed incident's steps show their
+// deadline without "left" or OVERDUE, and the help offers what still
+// applies (C reopen, n note, t timeline, F facts), not s and d.
+func TestClosedIncidentShowsNoCountdown(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open("INC-1", "Key leak")
+	inc.Close(t.Context(), "alice", "over", time.Time{})
+	m := f.model(80, 24)
+	m = drive(t, m, enter)
+	v := m.View()
+	if strings.Contains(v, " left)") || strings.Contains(v, "s start") || !strings.Contains(v, "C close/reopen") {
+		t.Fatalf("closed incident screen:\n%s", v)
+	}
+}

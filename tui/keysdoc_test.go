@@ -52,7 +52,7 @@ func TestConsoleDocNamesEveryKey(t *testing.T) {
 	m = drive(t, m, enter)
 	check("incident", row("Incident (steps"), m.runner.fullHelp())
 	check("timeline", row("Timeline"), m.timeline.fullHelp())
-	check("comms", row("Comms"), m.comms.shortHelp())
+	check("comms", row("Comms"), m.comms.fullHelp())
 	check("facts", row("Facts"), m.facts.shortHelp())
 	check("everywhere", row("Everywhere"), []key.Binding{m.gk.Help, m.gk.Quit, m.gk.ForceQuit})
 }

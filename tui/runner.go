@@ -575,9 +575,11 @@ func (r runnerModel) detail(w int) (head, body []string) {
 	if d := r.state.StepDeadline(s); !d.IsZero() {
 		left := d.Sub(r.now())
 		when := "due " + d.UTC().Format("2006-01-02 15:04Z")
-		if left > 0 {
+		switch {
+		case r.state.Closed: // the incident is over: no countdown
+		case left > 0:
 			when += " (" + incident.FormatSpan(left) + " left)"
-		} else if !ss.State.Closed() {
+		case !ss.State.Closed():
 			when += " (OVERDUE by " + incident.FormatSpan(-left) + ")"
 		}
 		out = append(out, "Deadline: "+when)
@@ -643,6 +645,9 @@ func (r runnerModel) shortHelp() []key.Binding {
 		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.nav.PageDown}
 	case actFinished:
 		return []key.Binding{r.keys.Dismiss, r.nav.Up, r.nav.Down, r.keys.Timeline}
+	}
+	if r.state != nil && r.state.Closed {
+		return []key.Binding{r.keys.CloseIncident, r.keys.Note, r.keys.Timeline, r.keys.Facts}
 	}
 	return []key.Binding{r.keys.Run, r.keys.Start, r.keys.Done, r.keys.Skip, r.keys.Note, r.keys.Timeline}
 }

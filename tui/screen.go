@@ -147,7 +147,7 @@ func (c *commsModel) Update(msg tea.Msg, sh *shared) tea.Cmd {
 }
 func (c *commsModel) View() string                { return c.view() }
 func (c *commsModel) Help() []key.Binding         { return append(c.shortHelp(), backKey) }
-func (c *commsModel) FullHelp() []key.Binding     { return c.shortHelp() }
+func (c *commsModel) FullHelp() []key.Binding     { return c.fullHelp() }
 func (c *commsModel) SetSize(w, h int)            { c.setSize(w, h) }
 func (c *commsModel) Typing() bool                { return c.typing() }
 func (c *commsModel) Back(*shared) (screen, bool) { return screenRunner, true }

@@ -66,7 +66,11 @@ func (s *ShowModule) Execute(ctx context.Context, _ func(Progress)) (*Result, er
 			kids = append(kids, r.KeyID)
 		}
 	}
-	summary := fmt.Sprintf("signature information of %s (%s; key ids %s) saved as %s", s.File, inf.Signature, strings.Join(kids, ", "), es[0].Name)
+	ids := "no key ids"
+	if len(kids) > 0 {
+		ids = "key ids " + strings.Join(kids, ", ")
+	}
+	summary := fmt.Sprintf("signature information of %s (%s; %s) saved as %s", s.File, inf.Signature, ids, es[0].Name)
 	return &Result{Summary: summary, Data: ShowResult{V: RecordVersion, File: s.File, Signature: inf.Signature, KeyIDs: kids, Evidence: es[0].Name},
 		Events: events}, nil
 }

@@ -160,3 +160,16 @@ func TestRunOnAClosedIncidentDoesNothing(t *testing.T) {
 		t.Fatalf("something was recorded:\n%s", tl)
 	}
 }
+
+// TestFactWarnsOfAPathThatDoesNotExist: firebreak fact warns as
+// incident open does.
+func TestFactWarnsOfAPathThatDoesNotExist(t *testing.T) {
+	e := newEnv(t)
+	key := filepath.Join(t.TempDir(), "k.sec")
+	os.WriteFile(key, nil, 0o600)
+	id := strings.TrimSpace(e.ok("incident", "open", "--playbook", "INC-1", "--title", "f", "--fact", "key_path="+key))
+	_, stderr, code := e.run("fact", id, "key_path=/no/such.sec")
+	if code != 0 || !strings.Contains(stderr, "warning: key_path: /no/such.sec does not exist") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}

@@ -99,14 +99,18 @@ var cmdFact = &command{
 				facts[k] = v
 			}
 			// Check them all before writing any.
-			if _, err := incident.CheckFacts(inc.Playbook, facts, inc.Now()); err != nil {
+			checked, err := incident.CheckFacts(inc.Playbook, facts, inc.Now())
+			if err != nil {
 				return err
 			}
 			for _, k := range slices.Sorted(maps.Keys(facts)) {
 				if err := inc.SetFact(a.ctx, a.actor, k, facts[k], when); err != nil {
 					return err
 				}
-				a.printf("%s = %s\n", k, textutil.Line(facts[k]))
+				a.printf("%s = %s\n", k, textutil.Line(checked[k]))
+			}
+			for _, ap := range incident.AbsentPaths(inc.Playbook, checked) {
+				fmt.Fprintf(a.stderr, "firebreak: warning: %s does not exist (yet?)\n", textutil.Line(ap))
 			}
 			return nil
 		}
