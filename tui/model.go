@@ -198,7 +198,7 @@ func Run(ctx context.Context, o Options) error {
 	// once, leaving the record without the end of the action).
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+	defer func() { signal.Stop(sigs); close(sigs) }() // ends the forwarding goroutine
 	p := tea.NewProgram(New(ctx, o), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	go func() {
 		for s := range sigs {
