@@ -84,24 +84,26 @@ func buildGenerate(b *builder) (actions.Action, error) {
 		return nil, b.formErr("format", fmt.Errorf("%q is not pem or wsc", f))
 	}
 	g := &actions.GenerateKey{Prefix: ExpandHome(b.args.Get("out")), Format: f, RecordAs: b.args.Get("record_as")}
-	if b.inc != nil && filepath.IsAbs(g.Prefix) {
-		// The incident's own newkeys/ named in full (the fact a first run
-		// recorded, after the step was reopened) is the newkeys/ case.
-		if dir, err := filepath.Abs(filepath.Join(b.inc.Dir, "newkeys")); err == nil && filepath.Dir(filepath.Clean(g.Prefix)) == dir {
-			g.Dir, g.Prefix = dir, filepath.Clean(g.Prefix)
-		}
-	} else if b.inc != nil {
-		// An incident's new key material stays with the incident, never in
-		// whatever directory the console or command started in (a clone
-		// one `git add .` away from publishing it).
-		if !filepath.IsLocal(g.Prefix) || strings.ContainsRune(g.Prefix, filepath.Separator) {
-			return nil, b.formErr("out", fmt.Errorf("%q is not a plain name: a relative name is a file in the incident's newkeys/; give an absolute path to write elsewhere", g.Prefix))
-		}
+	if b.inc != nil {
+		// An incident's new key material stays with the incident, in its
+		// newkeys/, never in whatever directory the console or command
+		// started in (a clone one `git add .` away from publishing it).
 		dir, err := filepath.Abs(filepath.Join(b.inc.Dir, "newkeys"))
 		if err != nil {
 			return nil, err
 		}
-		g.Dir, g.Prefix = dir, filepath.Join(dir, g.Prefix)
+		switch {
+		case filepath.IsAbs(g.Prefix):
+			// Named in full, it is the newkeys/ case when it is there (the
+			// fact a first run recorded, the step reopened since).
+			if filepath.Dir(filepath.Clean(g.Prefix)) == dir {
+				g.Dir, g.Prefix = dir, filepath.Clean(g.Prefix)
+			}
+		case !filepath.IsLocal(g.Prefix) || strings.ContainsRune(g.Prefix, filepath.Separator):
+			return nil, b.formErr("out", fmt.Errorf("%q is not a plain name: a relative name is a file in the incident's newkeys/; give an absolute path to write elsewhere", g.Prefix))
+		default:
+			g.Dir, g.Prefix = dir, filepath.Join(dir, g.Prefix)
+		}
 	}
 	if b.s.NewPassphrase != nil {
 		pw, err := b.s.NewPassphrase()
