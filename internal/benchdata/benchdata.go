@@ -12,8 +12,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
-	"sync/atomic"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -133,40 +131,4 @@ func writeActor(inc *incident.Incident, p *playbooks.Playbook, o Options, ai int
 		return err
 	}
 	return f.Sync()
-}
-
-// HeapGrowth runs fn while sampling the live heap every 5 ms and returns
-// how far the heap in use rose above where it was before, in MiB: the
-// memory a streaming pass should keep flat, whatever the journal's length.
-// A sampler, not an exact peak: figures under a MiB are noise, and
-// ReadMemStats stops the world, so sampling more often slows what it
-// measures. (internal/journal's benchmarks keep a copy: they cannot
-// import this package, which imports theirs.)
-func HeapGrowth(fn func()) float64 {
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var peak atomic.Uint64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	<-done
-	return float64(int64(peak.Load())-int64(base.HeapInuse)) / (1 << 20)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/benchdata"
+	"github.com/firebreak-dev/firebreak/internal/heapgrowth"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 )
@@ -52,7 +53,7 @@ func benchExport(b *testing.B, format string) {
 	inc := bigIncident(b, 100_000)
 	ctx := context.Background()
 	var size int64
-	growth := benchdata.HeapGrowth(func() {
+	growth := heapgrowth.Measure(func() {
 		for b.Loop() {
 			snap, err := inc.Journal.Snapshot(ctx)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/firebreak-dev/firebreak/internal/benchdata"
+	"github.com/firebreak-dev/firebreak/internal/heapgrowth"
 )
 
 // BenchmarkState100k derives the state of a 100,000-event incident (what
@@ -15,7 +16,7 @@ func BenchmarkState100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	growth := benchdata.HeapGrowth(func() {
+	growth := heapgrowth.Measure(func() {
 		for b.Loop() {
 			st, err := inc.State()
 			if err != nil || st.Events != 100_001 {

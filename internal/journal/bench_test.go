@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/heapgrowth"
 )
 
 // BenchmarkAppend measures one durable append: one write and one fsync.
@@ -82,46 +82,13 @@ func bigJournal(b *testing.B, n int) string {
 	return bigDir
 }
 
-// heapGrowth runs fn while sampling the live heap every 5 ms and returns
-// how far it rose above where it was before, in MiB (a sampler: figures
-// under a MiB are noise). ReadMemStats stops the world, so sampling more
-// often would slow what it measures.
-func heapGrowth(fn func()) float64 {
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var peak atomic.Uint64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	<-done
-	return float64(int64(peak.Load())-int64(base.HeapInuse)) / (1 << 20)
-}
-
 // BenchmarkVerify100k opens and verifies a 100,000-event journal and reports
 // the peak live heap while it runs (it should not grow with the journal).
 func BenchmarkVerify100k(b *testing.B) {
 	dir := bigJournal(b, 100_000)
 	j := New(dir)
 	ctx := context.Background()
-	growth := heapGrowth(func() {
+	growth := heapgrowth.Measure(func() {
 		for b.Loop() {
 			rep, err := j.Verify(ctx, VerifyOptions{})
 			if err != nil || !rep.Intact() || rep.Events != 100_000 {
@@ -139,7 +106,7 @@ func BenchmarkVerify100k(b *testing.B) {
 func BenchmarkStream100k(b *testing.B) {
 	j := New(bigJournal(b, 100_000))
 	ctx := context.Background()
-	growth := heapGrowth(func() {
+	growth := heapgrowth.Measure(func() {
 		for b.Loop() {
 			s, err := j.Snapshot(ctx)
 			if err != nil {
