@@ -139,15 +139,15 @@ func (j *Journal) Snapshot(ctx context.Context) (*Snapshot, error) {
 			s.Close()
 			return nil, err
 		}
-		sf, torn, err := planFile(j.Path(a), a, len(s.files))
+		sf, err := planFile(j.Path(a), a, len(s.files))
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
 		s.files = append(s.files, sf)
 		s.events += sf.events
-		if torn != nil {
-			s.torn = append(s.torn, torn)
+		if sf.torn != nil {
+			s.torn = append(s.torn, sf.torn)
 		}
 	}
 	return s, nil
@@ -156,10 +156,10 @@ func (j *Journal) Snapshot(ctx context.Context) (*Snapshot, error) {
 // planFile opens one actor file and finds its lines out of order. It
 // opens without following a link and without blocking (a pipe swapped in
 // would wait for a writer forever) and reads only a regular file.
-func planFile(path, actor string, idx int) (*snapFile, *TornError, error) {
+func planFile(path, actor string, idx int) (*snapFile, error) {
 	f, err := fsutil.OpenRegularNoFollow(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read journal: %w", err)
+		return nil, fmt.Errorf("read journal: %w", err)
 	}
 	sf := &snapFile{path: path, actor: actor, f: f, index: idx}
 	r := NewReader(path, f)
@@ -192,11 +192,11 @@ func planFile(path, actor string, idx int) (*snapFile, *TornError, error) {
 			}
 		}
 		f.Close()
-		return nil, nil, fmt.Errorf("%s:%d (byte %d): %w", path, n, off, err)
+		return nil, fmt.Errorf("%s:%d (byte %d): %w", path, n, off, err)
 	}
 	h.Sum(sf.sum[:0])
 	sf.torn = r.Torn()
-	return sf, sf.torn, nil
+	return sf, nil
 }
 
 var newline = []byte{'\n'}
