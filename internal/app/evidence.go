@@ -50,11 +50,7 @@ func (b *builder) take(move bool) (actions.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	paths := append([]string(nil), b.args.List("paths")...)
-	for i, p := range paths {
-		paths[i] = ExpandHome(p)
-	}
-	return &actions.Take{Store: b.evidenceStore(), Paths: paths, Recursive: b.args.Bool("recursive"), Move: move, Actor: b.s.Actor, Protect: prot, RecordAs: b.args.Get("record_as")}, nil
+	return &actions.Take{Store: b.evidenceStore(), Paths: b.args.List("paths"), Recursive: b.args.Bool("recursive"), Move: move, Actor: b.s.Actor, Protect: prot, RecordAs: b.args.Get("record_as")}, nil
 }
 
 func buildIsolate(b *builder) (actions.Action, error) {
@@ -83,7 +79,7 @@ func buildGenerate(b *builder) (actions.Action, error) {
 	default:
 		return nil, b.formErr("format", fmt.Errorf("%q is not pem or wsc", f))
 	}
-	g := &actions.GenerateKey{Prefix: ExpandHome(b.args.Get("out")), Format: f, RecordAs: b.args.Get("record_as")}
+	g := &actions.GenerateKey{Prefix: b.args.Get("out"), Format: f, RecordAs: b.args.Get("record_as")}
 	if b.inc != nil {
 		// An incident's new key material stays with the incident, in its
 		// newkeys/, never in whatever directory the console or command

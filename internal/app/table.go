@@ -206,6 +206,3 @@ func (s *Session) KeyStoreDir(inc *incident.Incident, to string) (string, error)
 	}
 	return dir, nil
 }
-
-// ExpandHome is fsutil.ExpandHome.
-func ExpandHome(p string) string { return fsutil.ExpandHome(p) }
