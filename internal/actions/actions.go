@@ -202,6 +202,18 @@ func (r *Runner) Run(ctx context.Context, a Action) (*Outcome, error) {
 	if w, ok := a.(Wiper); ok {
 		defer w.Wipe() // key material never outlives the run
 	}
+	if r.Incident != nil && r.Step != "" {
+		// A step's action is a step change: a closed incident's steps do
+		// not change, however the action was reached (run, the console, a
+		// drill), so it is refused before it plans.
+		st, err := r.Incident.State()
+		if err != nil {
+			return nil, err
+		}
+		if st.Closed {
+			return nil, &incident.ClosedError{ID: r.Incident.Header.ID, At: st.ClosedAt}
+		}
+	}
 	plan, err := a.Plan(ctx)
 	if err != nil {
 		return nil, err

@@ -25,13 +25,20 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // fixture is a workspace with one INC-1 incident and a session in it.
 func fixture(t *testing.T) (*Session, *incident.Incident) {
 	t.Helper()
+	return fixtureOf(t, "INC-1", nil)
+}
+
+// fixtureOf is a workspace with one incident of a playbook, opened with
+// facts, and a session in it.
+func fixtureOf(t *testing.T, playbook string, facts map[string]string) (*Session, *incident.Incident) {
+	t.Helper()
 	lib, err := playbooks.Load(nil, playbooks.Options{Actions: CheckArgs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pb, _ := lib.Get("INC-1")
+	pb, _ := lib.Get(playbook)
 	ws := &incident.Workspace{Home: filepath.Join(t.TempDir(), "home"), Now: func() time.Time { return t0 }}
-	inc, err := ws.Open(t.Context(), incident.OpenOptions{Playbook: pb, Title: "Key leak", Actor: "alice"})
+	inc, err := ws.Open(t.Context(), incident.OpenOptions{Playbook: pb, Title: "Key leak", Actor: "alice", Facts: facts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,33 +304,14 @@ func mustStep(t *testing.T, inc *incident.Incident, id string) playbooks.Step {
 	return s
 }
 
-func TestExpandHome(t *testing.T) {
-	t.Setenv("HOME", "/home/responder")
-	for in, want := range map[string]string{"~": "/home/responder", "~/.wsc/keys/a.sec": "/home/responder/.wsc/keys/a.sec",
-		"~bob/x": "~bob/x", "/abs/~": "/abs/~", "rel": "rel", "": ""} {
-		if got := ExpandHome(in); got != want {
-			t.Errorf("ExpandHome(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 // TestQuarantineRecordsWhereTheModuleIs: INC-2's quarantine records the
 // module's place in the evidence as quarantined_module, and the next step
 // reads it from there: nobody types the path.
 func TestQuarantineRecordsWhereTheModuleIs(t *testing.T) {
-	lib, err := playbooks.Load(nil, playbooks.Options{Actions: CheckArgs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, _ := lib.Get("INC-2")
 	mod := filepath.Join(t.TempDir(), "evil.wasm")
 	os.WriteFile(mod, []byte("\x00asm\x01\x00\x00\x00"), 0o644)
-	ws := &incident.Workspace{Home: filepath.Join(t.TempDir(), "home"), Now: func() time.Time { return t0 }}
-	inc, err := ws.Open(t.Context(), incident.OpenOptions{Playbook: pb, Title: "evil", Actor: "alice", Facts: map[string]string{"module_path": mod}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Session{Workspace: ws, Actor: "alice", Now: ws.Now}
+	s, inc := fixtureOf(t, "INC-2", map[string]string{"module_path": mod})
 	act, err := s.StepAction(t.Context(), inc, "quarantine-module")
 	if err != nil {
 		t.Fatal(err)
@@ -368,21 +356,11 @@ func TestQuarantineRecordsWhereTheModuleIs(t *testing.T) {
 // absolute name was refused as inside the home); a private key whose
 // public half could not be written is removed.
 func TestHardeningAfterTheAttack(t *testing.T) {
-	lib, err := playbooks.Load(nil, playbooks.Options{Actions: CheckArgs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, _ := lib.Get("INC-2")
 	dir := t.TempDir()
 	mod, link := filepath.Join(dir, "evil.wasm"), filepath.Join(dir, "link.wasm")
 	os.WriteFile(mod, []byte("\x00asm\x01\x00\x00\x00"), 0o644)
 	os.Symlink(mod, link)
-	ws := &incident.Workspace{Home: filepath.Join(t.TempDir(), "home"), Now: func() time.Time { return t0 }}
-	inc, err := ws.Open(t.Context(), incident.OpenOptions{Playbook: pb, Title: "evil", Actor: "alice", Facts: map[string]string{"module_path": link}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Session{Workspace: ws, Actor: "alice", Now: ws.Now}
+	s, inc := fixtureOf(t, "INC-2", map[string]string{"module_path": link})
 	act, err := s.StepAction(t.Context(), inc, "quarantine-module")
 	if err != nil {
 		t.Fatal(err)
@@ -427,5 +405,30 @@ func TestHardeningAfterTheAttack(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(inc1.Dir, "newkeys", long+".pem")); err == nil {
 		t.Fatal("a private key was left without its public half")
+	}
+}
+
+// TestRunnerRefusesAClosedIncidentsStep: the pipeline itself refuses a
+// step's action on a closed incident, before it plans, whatever built it.
+func TestRunnerRefusesAClosedIncidentsStep(t *testing.T) {
+	s, inc := fixture(t)
+	if err := inc.Close(t.Context(), "alice", "over", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	act, err := s.Build(t.Context(), inc, actions.NameKeyGenerate, Args{}.With("out", "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&actions.Runner{Incident: inc, Actor: "alice", Step: "generate-key", Yes: true}).Run(t.Context(), act)
+	var ce *incident.ClosedError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(inc.Dir, "newkeys")); err == nil {
+		t.Fatal("key material was written for a closed incident")
+	}
+	// Outside a step (key generate --incident) the journal stays writable.
+	if _, err := (&actions.Runner{Incident: inc, Actor: "alice", Yes: true}).Run(t.Context(), act); err != nil {
+		t.Fatalf("outside a step: %v", err)
 	}
 }

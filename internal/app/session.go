@@ -126,9 +126,6 @@ func (s *Session) StepAction(ctx context.Context, inc *incident.Incident, stepID
 	if err != nil {
 		return nil, err
 	}
-	if st.Closed {
-		return nil, &incident.ClosedError{ID: inc.Header.ID, At: st.ClosedAt}
-	}
 	vals, err := StepArgs(step, st.Facts)
 	if err != nil {
 		return nil, err
