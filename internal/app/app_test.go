@@ -304,7 +304,6 @@ func mustStep(t *testing.T, inc *incident.Incident, id string) playbooks.Step {
 	return s
 }
 
-
 // TestQuarantineRecordsWhereTheModuleIs: INC-2's quarantine records the
 // module's place in the evidence as quarantined_module, and the next step
 // reads it from there: nobody types the path.
