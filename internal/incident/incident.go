@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -368,6 +370,11 @@ func CheckFacts(p *playbooks.Playbook, facts map[string]string, now time.Time) (
 		}
 		if in.Type != playbooks.TypeText && strings.ContainsAny(v, "\r\n") {
 			return nil, &FactError{Name: name, Reason: "must be one line"}
+		}
+		if !utf8.ValidString(v) {
+			// The journal holds text: refused here, before an incident is
+			// opened with it (it used to open, then fail on the fact).
+			return nil, &FactError{Name: name, Reason: fmt.Sprintf("%s is not UTF-8 text (rename the file, or name it through a link with a plain name)", strconv.QuoteToASCII(v))}
 		}
 		if err := redact.Check("fact "+name, []byte(v)); err != nil {
 			return nil, err

@@ -504,3 +504,17 @@ func TestFileFactRefusesADirectory(t *testing.T) {
 		t.Errorf("the right kinds: %v", err)
 	}
 }
+
+// TestOpenRefusesAFactThatIsNotText: a fact that is not UTF-8 (a file
+// name with invalid bytes) is refused before anything is written; it used
+// to open the incident, then fail on the fact, leaving it half made.
+func TestOpenRefusesAFactThatIsNotText(t *testing.T) {
+	w := newWorkspace(t)
+	_, err := w.Open(context.Background(), OpenOptions{Playbook: inc1(t), Title: "bad bytes", Actor: "alice", Facts: map[string]string{"key_path": "/k\xff\x1b[31m.sec"}})
+	if err == nil || !strings.Contains(err.Error(), "not UTF-8 text") || strings.Contains(err.Error(), "\x1b") {
+		t.Fatalf("err %q", err)
+	}
+	if ids, _ := w.IDs(); len(ids) != 0 {
+		t.Fatalf("an incident was left: %v", ids)
+	}
+}
