@@ -98,7 +98,7 @@ func TestRunKey(t *testing.T) {
 	}
 	m = drive(t, m, typed("r")...)
 	m = drive(t, m, typed("a")...)
-	if !strings.Contains(m.View(), "is done; reopen it") {
+	if !strings.Contains(m.View(), "is done; o reopens it") {
 		t.Fatalf("a on a done step:\n%s", m.View())
 	}
 }

@@ -373,7 +373,7 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		case r.act.busy():
 			r.message = "an action is already running (step " + r.act.step.Number + "); esc cancels it"
 		case r.state.Steps[s.ID].State.Closed():
-			r.message = "step " + s.Number + " is " + string(r.state.Steps[s.ID].State) + "; reopen it from the command line to run it again"
+			r.message = "step " + s.Number + " is " + string(r.state.Steps[s.ID].State) + "; o reopens it (with a reason) to run it again"
 		case onTerminal && r.exe == "":
 			r.message = "running actions is not available here; use: firebreak run " + r.inc.Header.ID + " " + s.ID
 		case onTerminal:
@@ -535,8 +535,8 @@ func (r runnerModel) messageLines() []string {
 
 // absentFor is the absent paths among the facts s's action reads.
 func (r runnerModel) absentFor(s playbooks.Step) []string {
-	if s.Action == nil || len(r.absent) == 0 {
-		return nil
+	if s.Action == nil || len(r.absent) == 0 || r.state.Steps[s.ID].State.Closed() {
+		return nil // a closed step's inputs may well be gone: a quarantined module is
 	}
 	var out []string
 	for _, a := range r.absent {
