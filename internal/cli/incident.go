@@ -301,12 +301,16 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 		a.printf("  WARNING   %s (firebreak timeline repair %s)\n", textutil.Line(t), h.ID)
 	}
 	if len(v.Facts) > 0 || len(v.MissingFacts) > 0 {
+		nameW := 14 // the facts' names in a column as wide as the longest
+		for _, k := range slices.Concat(slices.Collect(maps.Keys(v.Facts)), v.MissingFacts) {
+			nameW = max(nameW, len(textutil.Name(k)))
+		}
 		a.printf("\nFacts\n")
 		for _, k := range slices.Sorted(maps.Keys(v.Facts)) {
-			a.printf("  %-14s %s\n", textutil.Name(k), textutil.Line(v.Facts[k]))
+			a.printf("  %-*s %s\n", nameW, textutil.Name(k), textutil.Line(v.Facts[k]))
 		}
 		for _, k := range v.MissingFacts {
-			a.printf("  %-14s MISSING (required: firebreak fact %s %s=VALUE)\n", k, h.ID, k)
+			a.printf("  %-*s MISSING (required: firebreak fact %s %s=VALUE)\n", nameW, k, h.ID, k)
 		}
 	}
 	a.printf("\nSteps\n")
