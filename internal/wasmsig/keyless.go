@@ -30,6 +30,44 @@ type RekorEntry struct {
 	LogID                string `json:"log_id"`
 	SignedEntryTimestamp string `json:"signed_entry_timestamp"`
 	IntegratedTime       string `json:"integrated_time"`
+	// InclusionProof is the Rekor API's inclusion proof JSON, which wsc
+	// stores as an array of byte values (null when it kept none).
+	InclusionProof ByteArray `json:"inclusion_proof,omitempty"`
+}
+
+// ByteArray is bytes that serde wrote as a JSON array of numbers.
+type ByteArray []byte
+
+// UnmarshalJSON reads null or an array of numbers 0..255.
+func (b *ByteArray) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*b = nil
+		return nil
+	}
+	var ns []int
+	if err := json.Unmarshal(data, &ns); err != nil {
+		return fmt.Errorf("inclusion_proof: not an array of byte values")
+	}
+	out := make([]byte, len(ns))
+	for i, n := range ns {
+		if n < 0 || n > 255 {
+			return fmt.Errorf("inclusion_proof[%d] = %d is not a byte", i, n)
+		}
+		out[i] = byte(n)
+	}
+	*b = out
+	return nil
+}
+
+// MarshalJSON writes the proof as the JSON it holds, for reading.
+func (b ByteArray) MarshalJSON() ([]byte, error) {
+	if len(b) == 0 {
+		return []byte("null"), nil
+	}
+	if json.Valid(b) {
+		return b, nil
+	}
+	return json.Marshal([]byte(b))
 }
 
 // CertInfo is what is shown of a certificate.

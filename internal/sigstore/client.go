@@ -1,0 +1,283 @@
+package sigstore
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// HelperName is the verifier's executable; EnvHelper names it explicitly.
+const (
+	HelperName = "firebreak-sigstore"
+	EnvHelper  = "FIREBREAK_SIGSTORE"
+)
+
+// MaxBundle bounds a bundle file: real ones are a few kilobytes; a DSSE
+// bundle carrying a large attestation may be a few megabytes.
+const MaxBundle = 16 << 20
+
+// ErrNoHelper: the verifier executable could not be found or built.
+var ErrNoHelper = errors.New("the Sigstore verifier (" + HelperName + ") is not installed")
+
+// FindHelper locates the verifier: $FIREBREAK_SIGSTORE, then next to this
+// executable (go install ./cmd/... puts both in one place), then $PATH.
+// When none is there and this binary was built from a source tree (go run
+// ./cmd/firebreak), it builds the verifier from that tree once, into the
+// user cache; notify, when set, is told before the build starts.
+func FindHelper(notify func(string)) (string, error) {
+	if p := os.Getenv(EnvHelper); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%s=%s: %w", EnvHelper, p, err)
+		}
+		return p, nil
+	}
+	self, err := os.Executable()
+	if err == nil {
+		p := filepath.Join(filepath.Dir(self), HelperName+exeSuffix())
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(HelperName); err == nil {
+		return p, nil
+	}
+	if p, err := buildFromSource(self, notify); err == nil {
+		return p, nil
+	} else if !errors.Is(err, errNoSource) {
+		return "", fmt.Errorf("%w, and building it failed: %v", ErrNoHelper, err)
+	}
+	return "", fmt.Errorf("%w: install it beside firebreak with `go install ./cmd/...` from the source tree, or set %s", ErrNoHelper, EnvHelper)
+}
+
+func exeSuffix() string {
+	if runtime.GOOS == "windows" {
+		return ".exe"
+	}
+	return ""
+}
+
+var errNoSource = errors.New("no source tree")
+
+// sourceRoot is the module root this file was compiled from, when it is
+// still there (not with -trimpath).
+func sourceRoot() (string, bool) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return "", false
+	}
+	dir := filepath.Join(filepath.Dir(file), "..", "..")
+	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil || !bytes.HasPrefix(mod, []byte("module github.com/firebreak-dev/firebreak\n")) {
+		return "", false
+	}
+	return filepath.Clean(dir), true
+}
+
+// buildFromSource builds the verifier into the user cache, named by this
+// executable's SHA-256, so a rebuilt firebreak gets a matching verifier.
+func buildFromSource(self string, notify func(string)) (string, error) {
+	src, ok := sourceRoot()
+	if !ok || self == "" {
+		return "", errNoSource
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", errNoSource
+	}
+	f, err := os.Open(self)
+	if err != nil {
+		return "", errNoSource
+	}
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return "", errNoSource
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(cache, "firebreak")
+	out := filepath.Join(dir, HelperName+"-"+hex.EncodeToString(h.Sum(nil))[:16]+exeSuffix())
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if notify != nil {
+		notify("building the Sigstore verifier from " + src + " (once; the first build takes a minute)")
+	}
+	tmp := out + ".tmp"
+	cmd := exec.Command(goTool, "build", "-o", tmp, "./cmd/"+HelperName)
+	cmd.Dir = src
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("go build ./cmd/%s: %v: %s", HelperName, err, strings.TrimSpace(errb.String()))
+	}
+	return out, os.Rename(tmp, out)
+}
+
+// Verifier is a running verifier process holding one trusted root.
+type Verifier struct {
+	Helper     string
+	SigstoreGo string
+	cmd        *exec.Cmd
+	stdin      io.WriteCloser
+	in         *bufio.Writer
+	out        *bufio.Scanner
+	stderr     *tailBuffer
+	mu         sync.Mutex
+	dead       error
+}
+
+// Start runs the verifier with a trusted root's bytes.
+func Start(ctx context.Context, root *Root, notify func(string)) (*Verifier, error) {
+	helper, err := FindHelper(notify)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, helper, "serve")
+	cmd.Env = append(os.Environ(), "FIREBREAK_SIGSTORE_SERVE=1")
+	v := &Verifier{Helper: helper, cmd: cmd, stderr: &tailBuffer{max: 4096}}
+	cmd.Stderr = v.stderr
+	if v.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the Sigstore verifier %s: %w", helper, err)
+	}
+	v.in = bufio.NewWriter(v.stdin)
+	v.out = bufio.NewScanner(stdout)
+	v.out.Buffer(make([]byte, 64<<10), 4<<20)
+	var hello Hello
+	if err := v.read(&hello); err != nil {
+		v.Close()
+		return nil, fmt.Errorf("%s is not the Sigstore verifier firebreak expects: %w", helper, err)
+	}
+	if hello.Protocol != Protocol {
+		v.Close()
+		return nil, fmt.Errorf("the Sigstore verifier %s speaks protocol %d, firebreak %d: rebuild both from one source tree (go install ./cmd/...)", helper, hello.Protocol, Protocol)
+	}
+	v.SigstoreGo = hello.SigstoreGo
+	if err := v.write(Init{TrustedRoot: root.Raw}); err != nil {
+		v.Close()
+		return nil, err
+	}
+	var rep InitReply
+	if err := v.read(&rep); err != nil {
+		v.Close()
+		return nil, err
+	}
+	if rep.Error != "" {
+		v.Close()
+		return nil, fmt.Errorf("%s: %s", root.Path, rep.Error)
+	}
+	return v, nil
+}
+
+func (v *Verifier) write(x any) error {
+	b, err := json.Marshal(x)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if _, err := v.in.Write(b); err != nil {
+		return v.failed(err)
+	}
+	if err := v.in.Flush(); err != nil {
+		return v.failed(err)
+	}
+	return nil
+}
+
+func (v *Verifier) read(x any) error {
+	if !v.out.Scan() {
+		err := v.out.Err()
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return v.failed(err)
+	}
+	return json.Unmarshal(v.out.Bytes(), x)
+}
+
+// failed explains a broken pipe with what the verifier said before it died.
+func (v *Verifier) failed(err error) error {
+	if s := strings.TrimSpace(v.stderr.String()); s != "" {
+		return fmt.Errorf("the Sigstore verifier stopped: %v: %s", err, s)
+	}
+	return fmt.Errorf("the Sigstore verifier stopped: %w", err)
+}
+
+// Verify sends one request and waits for its result.
+func (v *Verifier) Verify(req *Request) (Result, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.dead != nil {
+		return Result{}, v.dead
+	}
+	var res Result
+	err := v.write(req)
+	if err == nil {
+		err = v.read(&res)
+	}
+	if err != nil {
+		v.dead = err
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// Close ends the verifier process.
+func (v *Verifier) Close() error {
+	if v.stdin != nil {
+		v.stdin.Close()
+	}
+	if v.cmd == nil || v.cmd.Process == nil {
+		return nil
+	}
+	return v.cmd.Wait()
+}
+
+// tailBuffer keeps the last max bytes written.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
