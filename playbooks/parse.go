@@ -238,6 +238,11 @@ func (d *decoder) duration(dst *time.Duration, what string) func(*yaml.Node) {
 	}
 }
 
+// noDeadline marks, while parsing, a step whose `deadline: none` keeps it
+// from taking its phase's: a step that waits on others (an all-clear) is
+// never overdue through the responder's fault.
+const noDeadline = -1
+
 // MaxDeadline is the longest deadline a step may have: a year. Anything
 // longer is a typo (99999999999w used to wrap around to a negative time).
 const MaxDeadline = 366 * 24 * time.Hour
@@ -376,7 +381,13 @@ func (d *decoder) step(n *yaml.Node) Step {
 		"title":     d.str(&s.Title, "step title"),
 		"guidance":  func(v *yaml.Node) { d.str(&s.Guidance, "guidance")(v); guidanceNode = v },
 		"checklist": d.strs(&s.Checklist, "checklist"),
-		"deadline":  d.duration(&s.Deadline, "step deadline"),
+		"deadline": func(v *yaml.Node) {
+			if v.Kind == yaml.ScalarNode && v.Value == "none" {
+				s.Deadline = noDeadline
+				return
+			}
+			d.duration(&s.Deadline, "step deadline")(v)
+		},
 		"raci": func(v *yaml.Node) {
 			d.fields(v, "raci", map[string]func(*yaml.Node){
 				"responsible": d.strs(&s.RACI.Responsible, "responsible"),
@@ -446,7 +457,10 @@ func (d *decoder) validate(p *Playbook, opts Options) {
 			s := &ph.Steps[si]
 			s.Phase = ph.ID
 			s.Number = fmt.Sprintf("%d.%d", pi+1, si+1)
-			if s.Deadline == 0 {
+			switch s.Deadline {
+			case noDeadline:
+				s.Deadline = 0
+			case 0:
 				s.Deadline = ph.Deadline
 			}
 			sp := d.steps[k]

@@ -8,6 +8,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/internal/sigstore"
 )
 
 // RecordVersion is the version of the result types below. A result
@@ -288,4 +289,68 @@ func Done(evs []journal.Event, action string) []DoneRecord {
 type DoneRecord struct {
 	Event  journal.Event
 	Record *Record
+}
+
+// PinResult is the result of sigstore.pin: the trusted root an incident
+// verifies against, kept in its evidence.
+type PinResult struct {
+	V        int    `json:"v,omitempty"`
+	SHA256   string `json:"sha256"`
+	Evidence string `json:"evidence"` // the copy's path
+	Source   string `json:"source"`
+	Reason   string `json:"reason,omitempty"`
+	Previous string `json:"previous_sha256,omitempty"`
+	Already  bool   `json:"already,omitempty"` // it was the pin already: nothing recorded
+}
+
+// SigstoreAuditResult is the result of sigstore.audit.
+type SigstoreAuditResult struct {
+	V        int               `json:"v,omitempty"`
+	Report   string            `json:"report"` // evidence name of the full report
+	Summary  *sigstore.Summary `json:"summary"`
+	Failures []AuditFailure    `json:"failures,omitempty"` // at most MaxAuditFailures
+	// Affected are the signatures in the window (at most MaxAuditFailures):
+	// what a notice lists.
+	Affected []AuditFailure `json:"affected,omitempty"`
+}
+
+// AuditFailure is one signature an audit names.
+type AuditFailure struct {
+	Artifact       string    `json:"artifact"`
+	Digest         string    `json:"digest,omitempty"`
+	Identity       string    `json:"identity,omitempty"`
+	Issuer         string    `json:"issuer,omitempty"`
+	IntegratedTime time.Time `json:"integrated_time,omitzero"`
+	Why            string    `json:"why,omitempty"`
+}
+
+// MaxAuditFailures bounds what an audit's record lists; the report in the
+// evidence lists everything.
+const MaxAuditFailures = 200
+
+// BlockResult is the result of sigstore.block-identity.
+type BlockResult struct {
+	V      int             `json:"v,omitempty"`
+	Signer sigstore.Signer `json:"signer"`
+	Reason string          `json:"reason"`
+}
+
+// RootDiffResult is the result of sigstore.root-diff.
+type RootDiffResult struct {
+	V       int               `json:"v,omitempty"`
+	Old     string            `json:"old_sha256"`
+	New     string            `json:"new_sha256"`
+	Changes []sigstore.Change `json:"changes"`
+	Report  string            `json:"report"`
+}
+
+// InspectResult is the result of sigstore.inspect: who signed a module or
+// bundle, by its Rekor entry, read offline.
+type InspectResult struct {
+	V        int              `json:"v,omitempty"`
+	File     string           `json:"file"`
+	Finding  sigstore.Finding `json:"finding"`
+	RootSHA  string           `json:"trusted_root_sha256,omitempty"`
+	Report   string           `json:"report"`
+	Verified string           `json:"verified"` // verified, untrusted, not verified: no trusted root
 }

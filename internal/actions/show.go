@@ -9,6 +9,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/sigstore"
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
 
@@ -20,7 +21,11 @@ type ShowModule struct {
 	Store   *evidence.Store
 	Scratch string
 	Actor   string
-	entry   *evidence.Entry
+	// Root is the incident's pinned trusted root: a keyless signature is
+	// verified against it (nil: reported as not verified).
+	Root   *sigstore.Root
+	Notify func(string)
+	entry  *evidence.Entry
 	evidenceTaker
 }
 
@@ -46,7 +51,15 @@ func (s *ShowModule) Execute(ctx context.Context, _ func(Progress)) (*Result, er
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.File, err)
 	}
-	b, err := json.MarshalIndent(map[string]any{"file": s.File, "info": inf}, "", "  ")
+	out := map[string]any{"file": s.File, "info": inf}
+	if inf.Keyless != nil {
+		v, err := sigstore.CheckModule(ctx, inf, s.Root, s.Notify)
+		if err != nil {
+			return nil, err
+		}
+		out["sigstore"] = v
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return nil, err
 	}

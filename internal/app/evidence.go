@@ -40,7 +40,15 @@ func init() {
 			build: buildResign},
 		entry{Spec: actions.Spec{Name: actions.NameWasmShow, Summary: "save a module's signature information into the evidence", Required: []string{"file"}},
 			needsIncident: true, build: func(b *builder) (actions.Action, error) {
-				return &actions.ShowModule{File: b.args.Get("file"), Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor}, nil
+				pin, err := b.pinRoot("", false)
+				if err != nil {
+					return nil, err
+				}
+				s := &actions.ShowModule{File: b.args.Get("file"), Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Notify: b.s.Notify}
+				if pin != nil {
+					s.Root = pin.Root
+				}
+				return s, nil
 			}},
 	)
 }

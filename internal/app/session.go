@@ -51,6 +51,9 @@ type Session struct {
 	// Contacts is the contacts file the templates use; "" is the
 	// workspace's contacts.yaml.
 	Contacts string
+	// Notify tells the responder of slow one-off work (building the
+	// Sigstore verifier from source the first time); nil says nothing.
+	Notify func(string)
 }
 
 // Home is the workspace's directory: the record no output may reach.

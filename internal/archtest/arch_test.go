@@ -139,3 +139,39 @@ func TestEveryPackageIsDocumented(t *testing.T) {
 		t.Fatal("not run from the module")
 	}
 }
+
+// TestFirebreakDoesNotLinkSigstoreGo: sigstore-go and what it brings
+// (rekor's models, protobuf registries, go-openapi) initialise about 25 ms
+// of package state. firebreak starts its verifier process only when a
+// Sigstore check runs; only cmd/firebreak-sigstore links it.
+func TestFirebreakDoesNotLinkSigstoreGo(t *testing.T) {
+	var firebreak, helper *pkg
+	pkgs := listPackages(t)
+	for i := range pkgs {
+		switch pkgs[i].ImportPath {
+		case module + "/cmd/firebreak":
+			firebreak = &pkgs[i]
+		case module + "/cmd/firebreak-sigstore":
+			helper = &pkgs[i]
+		}
+	}
+	if firebreak == nil || helper == nil {
+		t.Fatal("cmd/firebreak or cmd/firebreak-sigstore not listed")
+	}
+	heavy := func(d string) bool {
+		return strings.HasPrefix(d, "github.com/sigstore/") || strings.HasPrefix(d, "google.golang.org/protobuf") ||
+			strings.HasPrefix(d, "github.com/go-openapi/") || d == module+"/internal/sigstore/verifier"
+	}
+	for _, d := range firebreak.Deps {
+		if heavy(d) {
+			t.Errorf("cmd/firebreak depends on %s: keep sigstore-go in cmd/firebreak-sigstore", d)
+		}
+	}
+	linked := false
+	for _, d := range helper.Deps {
+		linked = linked || d == "github.com/sigstore/sigstore-go/pkg/verify"
+	}
+	if !linked {
+		t.Error("cmd/firebreak-sigstore does not link sigstore-go's verifier: the check above proves nothing")
+	}
+}

@@ -118,6 +118,8 @@ func init() {
 		{"Signatures and checksums (ClawSec formats)", []*command{cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify}},
 		{"WebAssembly module signatures (byte-compatible with wsc and wasmsign2)", []*command{
 			cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign}},
+		{"Sigstore, offline (a trusted_root.json; the verifier is sigstore-go, run as firebreak-sigstore)", []*command{
+			cmdSigstoreVerify, cmdSigstoreAudit, cmdSigstoreRootDiff, cmdSigstorePin, cmdSigstoreBlock}},
 		{"GitHub (token from GITHUB_TOKEN or GH_TOKEN; --api-url or GITHUB_API_URL for GitHub Enterprise)", []*command{
 			cmdGhWorkflows, cmdGhPause, cmdGhResume, cmdGhCancel, cmdGhSecrets, cmdGhSecretSet, cmdGhSecretDelete,
 			cmdGhAudit, cmdGhPublish, cmdGhSim}},

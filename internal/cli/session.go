@@ -27,7 +27,7 @@ type sessionOpts struct {
 // workspace, actor and clock; GitHub from the environment (or the drill's
 // simulator); passphrases from --passphrase-file or the terminal.
 func (a *invocation) session(o sessionOpts) *app.Session {
-	s := &app.Session{Workspace: a.ws, Actor: a.actor, Now: a.now, Sleep: a.ghSleep, SecretPattern: o.pattern, Contacts: o.contacts}
+	s := &app.Session{Workspace: a.ws, Actor: a.actor, Now: a.now, Sleep: a.ghSleep, SecretPattern: o.pattern, Contacts: o.contacts, Notify: a.notify}
 	s.GitHub = a.github
 	if s.GitHub == nil {
 		apiURL := ""

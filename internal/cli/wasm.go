@@ -14,6 +14,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/internal/sigstore"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
@@ -24,6 +25,7 @@ var cmdWasmShow = &command{
 	summary: "Show a WebAssembly module's sections and signatures: signed-hash sets, records (key id, algorithm,\nlayout, certificates), keyless details (certificate subjects, Rekor entry, module hash checked), and\nwhich sections a current signature covers. Replaces the runbook's non-existent `wsc info`.",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		rootPath, incRef := trustFlags(fs)
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			raw, err := wasmsig.ReadFile(args[0])
@@ -34,16 +36,55 @@ var cmdWasmShow = &command{
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			if a.json {
-				return a.printJSON(inf)
+			var verdict *sigstore.Verdict
+			if inf.Keyless != nil {
+				root, err := a.trustedRoot(*incRef, *rootPath)
+				if err != nil {
+					return err
+				}
+				if verdict, err = sigstore.CheckModule(a.ctx, inf, root, a.notify); err != nil {
+					return err
+				}
 			}
-			a.printWasmInfo(args[0], inf)
+			if a.json {
+				if verdict == nil {
+					return a.printJSON(inf)
+				}
+				return a.printJSON(struct {
+					*wasmsig.Info
+					Sigstore *sigstore.Verdict `json:"sigstore"`
+				}{inf, verdict})
+			}
+			a.printWasmInfo(args[0], inf, verdict)
 			return nil
 		}
 	},
 }
 
-func (a *invocation) printWasmInfo(path string, inf *wasmsig.Info) {
+// trustFlags are the flags naming the trusted root a keyless signature is
+// checked against.
+func trustFlags(fs *flag.FlagSet) (*string, *string) {
+	return fs.String("trusted-root", "", "check keyless signatures against the trusted root `FILE` (trusted_root.json)"),
+		fs.String("incident", "", "check keyless signatures against incident `ID`'s pinned trusted root")
+}
+
+// trustedRoot is the root named by --trusted-root or --incident's pin.
+func (a *invocation) trustedRoot(incRef, given string) (*sigstore.Root, error) {
+	inc, err := a.optionalIncident(incRef)
+	if err != nil {
+		return nil, err
+	}
+	return a.session(sessionOpts{}).TrustedRoot(a.ctx, inc, given)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "NO"
+}
+
+func (a *invocation) printWasmInfo(path string, inf *wasmsig.Info, verdict *sigstore.Verdict) {
 	canon := ""
 	if !inf.Canonical {
 		canon = ", non-canonical LEB128 encodings (wsc re-encodes them when signing)"
@@ -96,9 +137,18 @@ func (a *invocation) printWasmInfo(path string, inf *wasmsig.Info) {
 		}
 		a.printf("  rekor: uuid %s, log index %d, integrated %s\n", textutil.Line(k.Rekor.UUID), k.Rekor.LogIndex, textutil.Line(k.Rekor.IntegratedTime))
 		a.printf("  module hash %x\n", k.ModuleHash)
+		a.printf("  claims to be signed by %s (issuer %s)\n", textutil.Line(orNone(k.Identity)), textutil.Line(orNone(k.OIDCIssuer)))
 		if c := inf.KeylessOK; c != nil {
-			a.printf("  module hash matches the module: %v; P-256 signature verifies with the leaf: %v\n", c.ModuleHashOK, c.SignatureOK)
-			a.printf("  (not checked here: the chain to the Sigstore root and the Rekor SET)\n")
+			a.printf("  module hash matches the module: %s\n", yesNo(c.ModuleHashOK))
+		}
+		switch {
+		case verdict == nil || verdict.Status == sigstore.StatusNotVerified:
+			a.printf("  Sigstore: NOT VERIFIED: no trusted root (give --trusted-root FILE, or --incident ID with one pinned);\n")
+			a.printf("  anyone can make a certificate naming any identity: do not trust this signature yet\n")
+		case verdict.Status == sigstore.StatusVerified:
+			a.printf("  Sigstore: VERIFIED against trusted root sha256 %s: the chain reaches its CA at the\n  integrated time, the Rekor entry is signed by its log, and the signature covers the module\n", verdict.RootSHA256)
+		default:
+			a.printf("  Sigstore: UNTRUSTED against trusted root sha256 %s: %s\n", verdict.RootSHA256, textutil.Line(verdict.Reason))
 		}
 	}
 	a.printf("  content sha256 (after the signature section): %s\n", inf.ContentSHA256)
@@ -106,17 +156,22 @@ func (a *invocation) printWasmInfo(path string, inf *wasmsig.Info) {
 
 var cmdWasmVerify = &command{
 	name:    "wasm verify",
-	args:    "FILE --pubkey PUB [--strict] [--detached SIG]",
-	summary: "Verify a module's signature with a public key exactly as wsc does (records naming another key id are\nskipped; the raw bytes after the signature section must match a signed hash). --strict also refuses\nnon-canonical encodings and extra signature sections. Exit 0 valid, 1 invalid with the reason.",
+	args:    "FILE (--pubkey PUB [--strict] [--detached SIG] | --trusted-root FILE | --incident ID [--identity SAN] [--issuer URL]) [--json]",
+	summary: "Verify a module's signature with a public key exactly as wsc does (records naming another key id are\nskipped; the raw bytes after the signature section must match a signed hash). --strict also refuses\nnon-canonical encodings and extra signature sections. A keyless (Sigstore) signature is verified against a\ntrusted root instead: the chain, the Rekor entry, the signature and the module hash, and the signer\nwhen given. Exit 0 valid, 1 invalid with the reason.",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		pubPath := fs.String("pubkey", "", "public key `PUB` (raw wsc .pub or any supported form)")
 		strict := fs.Bool("strict", false, "refuse non-canonical encodings")
 		detached := fs.String("detached", "", "detached signature `FILE` (wsc sign -S)")
+		rootPath, incRef := trustFlags(fs)
+		idf := identityFlagSet(fs)
 		jsonFlag(a, fs)
 		return func(args []string) error {
+			if *pubPath == "" && (*rootPath != "" || *incRef != "") {
+				return a.verifyKeylessModule(args[0], *incRef, *rootPath, idf)
+			}
 			if *pubPath == "" {
-				return usagef("firebreak wasm verify module.wasm --pubkey signer.pub", "--pubkey is required")
+				return usagef("firebreak wasm verify module.wasm --pubkey signer.pub", "--pubkey is required (or, for a keyless signature, --trusted-root FILE or --incident ID)")
 			}
 			pub, err := signing.LoadPublicKey(*pubPath, nil)
 			if err != nil {
@@ -268,6 +323,9 @@ var cmdWasmScan = &command{
 			}
 			a.printf("%d module(s) scanned for key %x: %d signed by the key, %d signed by other keys only, %d unsigned, %d keyless, %d unparseable, %d unreadable\n",
 				len(res), kid, c[wasmsig.StatusSignedByKey], c[wasmsig.StatusOthers], c[wasmsig.StatusUnsigned], c[wasmsig.StatusKeyless], c[wasmsig.StatusUnparseable], c[wasmsig.StatusUnreadable])
+			if c[wasmsig.StatusKeyless] > 0 {
+				a.printf("the %d keyless-signed module(s) are not verified here: firebreak sigstore audit PATH --trusted-root FILE checks them\n", c[wasmsig.StatusKeyless])
+			}
 			return unreadable()
 		}
 	},
@@ -305,4 +363,61 @@ var cmdWasmResign = &command{
 			return err
 		}
 	},
+}
+
+// verifyKeylessModule verifies a module's keyless signature against a
+// trusted root, and its signer when the flags name one.
+func (a *invocation) verifyKeylessModule(path, incRef, given string, idf *identityFlags) error {
+	pol, err := idf.policy()
+	if err != nil {
+		return err
+	}
+	root, err := a.trustedRoot(incRef, given)
+	if err != nil {
+		return err
+	}
+	if root == nil {
+		return fmt.Errorf("incident %s has no trusted root pinned: give --trusted-root FILE", incRef)
+	}
+	raw, err := wasmsig.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	inf, err := wasmsig.Describe(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if inf.Keyless == nil {
+		return fmt.Errorf("%s: no keyless signature (%s): verify it with --pubkey", path, inf.Signature)
+	}
+	v, err := sigstore.Start(a.ctx, root, a.notify)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	req := sigstore.WasmRequest(inf.Keyless)
+	req.Policy = pol
+	res, err := v.Verify(req)
+	if err != nil {
+		return err
+	}
+	if !inf.KeylessOK.ModuleHashOK {
+		res.Verified = false
+		res.Problem = joinNonEmpty("the module does not hash to the signed module hash (changed after signing)", res.Problem)
+	}
+	if a.json {
+		return a.jsonVerdict(map[string]any{"valid": res.Verified, "file": path, "trusted_root_sha256": root.SHA256, "result": res}, res.Verified)
+	}
+	a.printSigstoreResult(path, root, res)
+	if !res.Verified {
+		return errSilent
+	}
+	return nil
+}
+
+func joinNonEmpty(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "; " + b
 }

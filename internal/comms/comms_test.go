@@ -49,7 +49,7 @@ func TestEveryTemplateRendersAndRefuses(t *testing.T) {
 			t.Errorf("%s: allow-missing: %v", tm.Name, err)
 		}
 	}
-	if strings.Join(names, ",") != "incident-advisory,key-compromise,malicious-module,post-incident-summary,vulnerability-disclosure" {
+	if strings.Join(names, ",") != "incident-advisory,key-compromise,malicious-module,post-incident-summary,sigstore-notice,vulnerability-disclosure" {
 		t.Fatalf("templates: %v", names)
 	}
 	kc, _ := lib.Get("key-compromise")

@@ -58,8 +58,15 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 			d[m+"_at"] = when(ms.At)
 		}
 	}
-	d["window_start"] = d["compromised_at"]
-	d["window_end"] = d["contained_at"]
+	// A window the playbook asks for (INC-3's Sigstore window) is a fact;
+	// otherwise it is from compromise to containment.
+	if d["window_start"] == "" {
+		d["window_start"] = d["compromised_at"]
+	}
+	if d["window_end"] == "" {
+		d["window_end"] = d["contained_at"]
+	}
+	sigstoreData(d, evs)
 
 	if at, r, ok := latest[actions.IsolateResult](evs, actions.NameKeyIsolate); ok {
 		d["revoked_at"] = when(at)
@@ -137,4 +144,56 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 		}
 	}
 	return d
+}
+
+// sigstoreData fills the fields a Sigstore audit (INC-3) and a signing
+// record (INC-2) give: artifacts by name and digest, never by local path.
+func sigstoreData(d map[string]string, evs []journal.Event) {
+	if _, r, ok := latest[actions.SigstoreAuditResult](evs, actions.NameSigstoreAudit); ok && r.Summary != nil {
+		s := r.Summary
+		d["audit_window"] = s.Window
+		d["audit_result"] = fmt.Sprintf("%d signature(s) found, %d verified; %d in the window, %d failing the audit (not verifying, or by a signer we do not expect)", s.Signatures, s.Verified, s.InWindow, s.Failed)
+		var ids []string
+		for _, id := range s.Identities {
+			ids = append(ids, "- "+textutil.Name(id))
+		}
+		d["signing_identities"] = listOrNone(ids)
+		var arts []string
+		for _, a := range r.Affected {
+			line := fmt.Sprintf("- %s (%s), signed by %s at %s", textutil.Name(a.Artifact), textutil.Name(a.Digest), textutil.Name(a.Identity), when(a.IntegratedTime))
+			if a.Why != "" {
+				line += ": " + textutil.Name(a.Why)
+			}
+			arts = append(arts, line)
+		}
+		if s.InWindow > len(r.Affected) {
+			arts = append(arts, fmt.Sprintf("- and %d more in the audit report", s.InWindow-len(r.Affected)))
+		}
+		d["audited_artifacts"] = listOrNone(arts)
+	}
+	if d["signer"] == "" {
+		switch {
+		case d["signing_identity"] != "":
+			sig := "keyless certificate for " + d["signing_identity"]
+			if d["signing_issuer"] != "" {
+				sig += " (issuer " + d["signing_issuer"] + ")"
+			}
+			if d["rekor_log_index"] != "" {
+				sig += ", Rekor log index " + d["rekor_log_index"]
+			}
+			if d["rekor_integrated_time"] != "" {
+				sig += " at " + d["rekor_integrated_time"]
+			}
+			d["signer"] = sig
+		case d["signer_key_id"] != "":
+			d["signer"] = "Ed25519 key id " + d["signer_key_id"]
+		}
+	}
+}
+
+func listOrNone(lines []string) string {
+	if len(lines) == 0 {
+		return "- none"
+	}
+	return strings.Join(lines, "\n")
 }

@@ -144,9 +144,11 @@ type Verifier struct {
 	stderr     *tailBuffer
 	mu         sync.Mutex
 	dead       error
+	root       *Root
 }
 
-// Start runs the verifier with a trusted root's bytes.
+// Start runs the verifier with a trusted root's bytes. A nil root starts
+// one that only reads who signed and when, and verifies nothing.
 func Start(ctx context.Context, root *Root, notify func(string)) (*Verifier, error) {
 	helper, err := FindHelper(notify)
 	if err != nil {
@@ -179,7 +181,11 @@ func Start(ctx context.Context, root *Root, notify func(string)) (*Verifier, err
 		return nil, fmt.Errorf("the Sigstore verifier %s speaks protocol %d, firebreak %d: rebuild both from one source tree (go install ./cmd/...)", helper, hello.Protocol, Protocol)
 	}
 	v.SigstoreGo = hello.SigstoreGo
-	if err := v.write(Init{TrustedRoot: root.Raw}); err != nil {
+	ini := Init{}
+	if root != nil {
+		ini.TrustedRoot = root.Raw
+	}
+	if err := v.write(ini); err != nil {
 		v.Close()
 		return nil, err
 	}
@@ -192,6 +198,7 @@ func Start(ctx context.Context, root *Root, notify func(string)) (*Verifier, err
 		v.Close()
 		return nil, fmt.Errorf("%s: %s", root.Path, rep.Error)
 	}
+	v.root = root
 	return v, nil
 }
 

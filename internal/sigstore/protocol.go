@@ -39,7 +39,10 @@ type Request struct {
 	// checked against the digest it names (an audit without the
 	// artifact), and the result says so.
 	Digest *Digest `json:"digest,omitempty"`
-	Policy Policy  `json:"policy"`
+	// Artifact is an artifact file's digests in several algorithms; the
+	// verifier uses the one the signature names.
+	Artifact []Digest `json:"artifact,omitempty"`
+	Policy   Policy   `json:"policy"`
 }
 
 // Policy is the identity a signature must carry; empty accepts any (an
@@ -95,8 +98,9 @@ type Result struct {
 	Timestamps []time.Time `json:"timestamps,omitempty"`
 	// BoundTo says what the signature was checked against: "artifact"
 	// (the digest of the file or the one given) or "own digest".
-	BoundTo string   `json:"bound_to,omitempty"`
-	Notes   []string `json:"notes,omitempty"`
+	BoundTo        string   `json:"bound_to,omitempty"`
+	ArtifactDigest string   `json:"artifact_digest,omitempty"`
+	Notes          []string `json:"notes,omitempty"`
 }
 
 // Subject is one subject of an in-toto statement.

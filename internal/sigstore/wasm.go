@@ -1,6 +1,9 @@
 package sigstore
 
 import (
+	"context"
+	"strings"
+
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
 
@@ -25,4 +28,62 @@ func hexOf(b []byte) string {
 		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
 	}
 	return string(out)
+}
+
+// Verdict is what a keyless module's signature is worth.
+type Verdict struct {
+	// Status is "verified", "untrusted" (it does not verify against the
+	// trusted root: never trust it) or "not verified" (no trusted root).
+	Status     string `json:"status"`
+	Reason     string `json:"reason,omitempty"`
+	RootSHA256 string `json:"trusted_root_sha256,omitempty"`
+	Identity   string `json:"identity,omitempty"`
+	Issuer     string `json:"issuer,omitempty"`
+}
+
+// The statuses of a Verdict.
+const (
+	StatusVerified    = "verified"
+	StatusUntrusted   = "untrusted"
+	StatusNotVerified = "not verified"
+)
+
+// CheckModule judges a described module's keyless signature against a
+// trusted root (nil: "not verified: no trusted root", never a leaf-only
+// check passed off as verification).
+func CheckModule(ctx context.Context, inf *wasmsig.Info, root *Root, notify func(string)) (*Verdict, error) {
+	k := inf.Keyless
+	if k == nil {
+		return nil, nil
+	}
+	v := &Verdict{Identity: k.Identity, Issuer: k.OIDCIssuer}
+	if root == nil {
+		v.Status, v.Reason = StatusNotVerified, NoRoot
+		return v, nil
+	}
+	v.RootSHA256 = root.SHA256
+	sv, err := Start(ctx, root, notify)
+	if err != nil {
+		return nil, err
+	}
+	defer sv.Close()
+	res, err := sv.Verify(WasmRequest(k))
+	if err != nil {
+		return nil, err
+	}
+	v.Status, v.Reason = StatusVerified, ""
+	if res.Identity != "" {
+		v.Identity, v.Issuer = res.Identity, res.Issuer
+	}
+	var why []string
+	if c := inf.KeylessOK; c != nil && !c.ModuleHashOK {
+		why = append(why, "the module does not hash to the signed module hash (changed after signing)")
+	}
+	if !res.Verified {
+		why = append(why, res.Problem)
+	}
+	if len(why) > 0 {
+		v.Status, v.Reason = StatusUntrusted, strings.Join(why, "; ")
+	}
+	return v, nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -20,6 +21,34 @@ type Keyless struct {
 	ModuleHash []byte     `json:"module_hash"`
 	Certs      []CertInfo `json:"certs"`
 	CertErrors []string   `json:"cert_errors,omitempty"`
+	// Identity is the leaf's first SAN (email, then URI, then DNS, as wsc
+	// reads it); OIDCIssuer its Fulcio issuer extension. Both are claims
+	// until the chain is verified against a trusted root.
+	Identity   string `json:"identity,omitempty"`
+	OIDCIssuer string `json:"oidc_issuer,omitempty"`
+}
+
+var (
+	oidIssuerV1 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
+	oidIssuerV2 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
+)
+
+// oidcIssuer reads the Fulcio issuer extension: 1.8 (a UTF8String), else
+// the deprecated 1.1 (raw bytes).
+func oidcIssuer(c *x509.Certificate) string {
+	v1 := ""
+	for _, e := range c.Extensions {
+		switch {
+		case e.Id.Equal(oidIssuerV2):
+			var s string
+			if _, err := asn1.UnmarshalWithParams(e.Value, &s, "utf8"); err == nil {
+				return s
+			}
+		case e.Id.Equal(oidIssuerV1):
+			v1 = string(e.Value)
+		}
+	}
+	return v1
 }
 
 // RekorEntry is the transparency-log entry wsc stores (snake_case fields).
@@ -132,6 +161,12 @@ func ParseKeyless(data []byte, base int64) (*Keyless, error) {
 		}
 		info.SANs = append(info.SANs, c.DNSNames...)
 		k.Certs = append(k.Certs, info)
+		if i == 0 {
+			if len(info.SANs) > 0 {
+				k.Identity = info.SANs[0]
+			}
+			k.OIDCIssuer = oidcIssuer(c)
+		}
 	}
 	return k, nil
 }

@@ -69,9 +69,12 @@ func Serve(r io.Reader, w io.Writer) error {
 	if err := json.Unmarshal(in.Bytes(), &ini); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	v, err := New(ini.TrustedRoot)
-	if err != nil {
-		return send(sigstore.InitReply{Error: err.Error()})
+	v := &Verifier{} // no root: describe only
+	if len(ini.TrustedRoot) > 0 {
+		var err error
+		if v, err = New(ini.TrustedRoot); err != nil {
+			return send(sigstore.InitReply{Error: err.Error()})
+		}
 	}
 	if err := send(sigstore.InitReply{}); err != nil {
 		return err
@@ -156,6 +159,10 @@ func (v *Verifier) Verify(req *sigstore.Request) (res sigstore.Result) {
 		return sigstore.Result{Problem: "not a valid Sigstore bundle: " + err.Error()}
 	}
 	res = describe(b)
+	if v.tr == nil {
+		res.Problem = sigstore.NoRoot
+		return res
+	}
 	if !v.sct {
 		res.Notes = append(res.Notes, "certificate transparency not checked: the trusted root lists no CT log")
 	}
@@ -189,7 +196,28 @@ func (v *Verifier) Verify(req *sigstore.Request) (res sigstore.Result) {
 // policy builds the artifact and identity policy of a request.
 func (v *Verifier) policy(req *sigstore.Request, res *sigstore.Result) (verify.PolicyBuilder, error) {
 	var art verify.ArtifactPolicyOption
+	if req.Digest == nil && len(req.Artifact) > 0 {
+		want := map[string]bool{}
+		for _, d := range res.Digests {
+			want[d.Algorithm] = true
+		}
+		for _, s := range res.Subjects {
+			for _, d := range s.Digests {
+				want[d.Algorithm] = true
+			}
+		}
+		for _, d := range req.Artifact {
+			if want[d.Algorithm] {
+				req.Digest = &d
+				break
+			}
+		}
+		if req.Digest == nil {
+			return verify.PolicyBuilder{}, fmt.Errorf("the signature names no digest the artifact was hashed with (%s)", algs(req.Artifact))
+		}
+	}
 	if req.Digest != nil {
+		res.ArtifactDigest = req.Digest.String()
 		d, err := hex.DecodeString(req.Digest.Hex)
 		if err != nil {
 			return verify.PolicyBuilder{}, fmt.Errorf("digest %s: not hex", req.Digest)
@@ -270,6 +298,14 @@ func describe(b *bundle.Bundle) sigstore.Result {
 		}
 	}
 	return res
+}
+
+func algs(ds []sigstore.Digest) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Algorithm)
+	}
+	return strings.Join(out, ", ")
 }
 
 func sortDigests(ds []sigstore.Digest) {

@@ -1,0 +1,538 @@
+package sigstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
+	"github.com/firebreak-dev/firebreak/internal/wasmsig"
+)
+
+// Signer is an identity (certificate SAN) and, optionally, its OIDC
+// issuer: an expected signer, or a blocked one.
+type Signer struct {
+	Identity string `yaml:"identity" json:"identity"`
+	Issuer   string `yaml:"issuer,omitempty" json:"issuer,omitempty"`
+}
+
+func (s Signer) String() string {
+	if s.Issuer == "" {
+		return s.Identity
+	}
+	return s.Identity + " (" + s.Issuer + ")"
+}
+
+// Matches says whether an identity and issuer are this signer's.
+func (s Signer) Matches(identity, issuer string) bool {
+	return s.Identity == identity && (s.Issuer == "" || s.Issuer == issuer)
+}
+
+// LoadSigners reads a YAML list of {identity, issuer}.
+func LoadSigners(path string) ([]Signer, error) {
+	raw, err := fsutil.ReadRegular(path, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSigners(path, raw)
+}
+
+// ParseSigners reads a signers list; errors name the file and line.
+func ParseSigners(name string, raw []byte) ([]Signer, error) {
+	var out []Signer
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&out); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty: a YAML list of {identity: SAN, issuer: URL} is expected", name)
+		}
+		return nil, fmt.Errorf("%s: %v (a YAML list of {identity: SAN, issuer: URL} is expected)", name, err)
+	}
+	for i, s := range out {
+		if strings.TrimSpace(s.Identity) == "" {
+			return nil, fmt.Errorf("%s: entry %d has no identity", name, i+1)
+		}
+	}
+	return out, nil
+}
+
+// Window is the incident window an audit looks at; a zero bound is open.
+type Window struct {
+	Since, Until time.Time
+}
+
+// Contains says whether t is inside; an unknown time counts as inside,
+// since nothing shows it is not.
+func (w Window) Contains(t time.Time) bool {
+	if t.IsZero() {
+		return true
+	}
+	return (w.Since.IsZero() || !t.Before(w.Since)) && (w.Until.IsZero() || !t.After(w.Until))
+}
+
+func (w Window) String() string {
+	f := func(t time.Time, open string) string {
+		if t.IsZero() {
+			return open
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	return f(w.Since, "the beginning") + " to " + f(w.Until, "now")
+}
+
+// Finding is one signature an audit found.
+type Finding struct {
+	Path     string `json:"path"`
+	Kind     string `json:"kind"` // bundle or wasm
+	Artifact string `json:"artifact"`
+	// Digest is what the signature was checked against: the artifact file
+	// beside a bundle, the module's hash, or the digest the bundle names.
+	Digest         string    `json:"digest,omitempty"`
+	ArtifactFile   string    `json:"artifact_file,omitempty"`
+	Identity       string    `json:"identity,omitempty"`
+	Issuer         string    `json:"issuer,omitempty"`
+	IntegratedTime time.Time `json:"integrated_time,omitzero"`
+	LogIndex       int64     `json:"log_index,omitempty"`
+	LogID          string    `json:"log_id,omitempty"`
+	Verified       bool      `json:"verified"`
+	Problem        string    `json:"problem,omitempty"`
+	InWindow       bool      `json:"in_window"`
+	// Signer is "expected", "unexpected", "blocked" or "" (no list given).
+	Signer string   `json:"signer,omitempty"`
+	Failed bool     `json:"failed"`
+	Notes  []string `json:"notes,omitempty"`
+}
+
+// Why says in words why a finding fails the audit ("" when it does not).
+func (f *Finding) Why() string {
+	var why []string
+	if f.Signer == "blocked" {
+		why = append(why, "signed by a blocked identity")
+	}
+	if f.InWindow && !f.Verified {
+		why = append(why, "does not verify")
+	}
+	if f.InWindow && f.Signer == "unexpected" {
+		why = append(why, "signer not on the expected list")
+	}
+	return strings.Join(why, "; ")
+}
+
+// Skipped is a file an audit looked at and did not count as a signature.
+type Skipped struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// Summary counts an audit.
+type Summary struct {
+	Window     string    `json:"window"`
+	RootSHA256 string    `json:"trusted_root_sha256"`
+	Signatures int       `json:"signatures"`
+	Verified   int       `json:"verified"`
+	InWindow   int       `json:"in_window"`
+	Failed     int       `json:"failed"`
+	Unexpected int       `json:"unexpected"`
+	Blocked    int       `json:"blocked"`
+	Skipped    []Skipped `json:"skipped"`
+	Identities []string  `json:"identities"` // distinct, in the window
+}
+
+// AuditOptions is what an audit checks against.
+type AuditOptions struct {
+	Paths    []string
+	Window   Window
+	Signers  []Signer // expected; nil: no list
+	Blocked  []Signer
+	Verifier *Verifier
+	// Found is called for each signature, in path order; Progress for
+	// each file looked at.
+	Found    func(Finding) error
+	Progress func(path string, files int)
+}
+
+// Audit finds Sigstore bundles and keyless-signed modules under the paths
+// and verifies each. Memory stays bounded: one bundle or module at a time.
+func Audit(ctx context.Context, o AuditOptions) (*Summary, error) {
+	sum := &Summary{Window: o.Window.String(), Skipped: []Skipped{}, Identities: []string{}}
+	seen := map[string]bool{}
+	files := 0
+	visit := func(path string, explicit bool) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		files++
+		if o.Progress != nil {
+			o.Progress(path, files)
+		}
+		f, skip, err := inspect(path, explicit, o.Verifier)
+		if err != nil {
+			return err
+		}
+		if skip != "" {
+			if skip != "-" {
+				sum.Skipped = append(sum.Skipped, Skipped{path, skip})
+			}
+			return nil
+		}
+		judge(f, o)
+		sum.Signatures++
+		if f.Verified {
+			sum.Verified++
+		}
+		if f.InWindow {
+			sum.InWindow++
+			if f.Identity != "" && !seen[f.Identity] {
+				seen[f.Identity] = true
+				sum.Identities = append(sum.Identities, f.Identity)
+			}
+		}
+		switch f.Signer {
+		case "unexpected":
+			if f.InWindow {
+				sum.Unexpected++
+			}
+		case "blocked":
+			sum.Blocked++
+		}
+		if f.Failed {
+			sum.Failed++
+		}
+		if o.Found != nil {
+			return o.Found(*f)
+		}
+		return nil
+	}
+	for _, p := range o.Paths {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return sum, err
+		}
+		if !fi.IsDir() {
+			if err := visit(p, true); err != nil {
+				return sum, err
+			}
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				sum.Skipped = append(sum.Skipped, Skipped{path, "unreadable: " + err.Error()})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !candidate(d.Name()) {
+				return nil
+			}
+			return visit(path, false)
+		})
+		if err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// judge places a finding in the window and against the signer lists.
+func judge(f *Finding, o AuditOptions) {
+	f.InWindow = o.Window.Contains(f.IntegratedTime)
+	for _, b := range o.Blocked {
+		if b.Matches(f.Identity, f.Issuer) {
+			f.Signer = "blocked"
+		}
+	}
+	if f.Signer == "" && o.Signers != nil {
+		f.Signer = "unexpected"
+		for _, s := range o.Signers {
+			if s.Matches(f.Identity, f.Issuer) {
+				f.Signer = "expected"
+				break
+			}
+		}
+	}
+	f.Failed = f.Why() != ""
+}
+
+// Bundle name suffixes, longest first.
+var bundleSuffixes = []string{".sigstore.json", ".sigstore", ".bundle"}
+
+func candidate(name string) bool {
+	if strings.HasSuffix(name, ".wasm") {
+		return true
+	}
+	for _, s := range bundleSuffixes {
+		if strings.HasSuffix(name, s) && len(name) > len(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// inspect reads one file. skip is why it is not a signature ("-": not
+// worth reporting, a module without a keyless signature found by a walk).
+func inspect(path string, explicit bool, v *Verifier) (*Finding, string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, "unreadable: " + err.Error(), nil
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, "a symbolic link: not followed (name its target instead)", nil
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, "not a regular file (" + fsutil.TypeName(fi.Mode()) + ")", nil
+	}
+	head, err := readHead(path, 4)
+	if err != nil {
+		return nil, "unreadable: " + err.Error(), nil
+	}
+	if bytes.Equal(head, []byte{0x00, 0x61, 0x73, 0x6d}) {
+		return inspectModule(path, explicit, v)
+	}
+	if strings.HasSuffix(path, ".wasm") {
+		return nil, "named .wasm but not a WebAssembly module", nil
+	}
+	return inspectBundle(path, fi.Size(), v)
+}
+
+func readHead(path string, n int) ([]byte, error) {
+	f, err := fsutil.OpenRegularNoFollow(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	k, err := io.ReadFull(f, b)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return b[:k], nil
+}
+
+func inspectModule(path string, explicit bool, v *Verifier) (*Finding, string, error) {
+	raw, err := wasmsig.ReadFile(path)
+	if err != nil {
+		return nil, "unreadable: " + err.Error(), nil
+	}
+	inf, err := wasmsig.Describe(raw)
+	if err != nil {
+		return nil, "not a valid module: " + err.Error(), nil
+	}
+	if inf.Keyless == nil {
+		if explicit {
+			return nil, "no keyless signature (" + inf.Signature + ")", nil
+		}
+		return nil, "-", nil
+	}
+	f := &Finding{Path: path, Kind: "wasm", Artifact: filepath.Base(path), Digest: "sha256:" + inf.KeylessOK.ComputedHash}
+	k := inf.Keyless
+	res, err := v.Verify(WasmRequest(k))
+	if err != nil {
+		return nil, "", err
+	}
+	fill(f, res)
+	if !inf.KeylessOK.ModuleHashOK {
+		f.Verified = false
+		f.Problem = joinProblems("the module does not hash to the signed module hash (changed after signing)", f.Problem)
+	}
+	if !inf.KeylessOK.SignatureOK && f.Verified {
+		f.Verified = false
+		f.Problem = joinProblems(inf.KeylessOK.Problem, f.Problem)
+	}
+	return f, "", nil
+}
+
+func inspectBundle(path string, size int64, v *Verifier) (*Finding, string, error) {
+	if size > MaxBundle {
+		return nil, fmt.Sprintf("%d bytes: larger than the %d a bundle may be", size, MaxBundle), nil
+	}
+	raw, err := fsutil.ReadRegular(path, MaxBundle)
+	if err != nil {
+		return nil, "unreadable: " + err.Error(), nil
+	}
+	f := &Finding{Path: path, Kind: "bundle", Artifact: artifactName(path)}
+	req := &Request{Kind: "bundle", Bundle: raw}
+	if art := artifactPath(path); art != "" {
+		ds, err := HashFile(art)
+		if err != nil {
+			f.Notes = append(f.Notes, "artifact "+art+" unreadable: "+err.Error())
+		} else {
+			f.ArtifactFile = art
+			req.Artifact = ds
+		}
+	}
+	res, err := v.Verify(req)
+	if err != nil {
+		return nil, "", err
+	}
+	fill(f, res)
+	switch {
+	case res.BoundTo == "artifact" && len(req.Artifact) > 0:
+		f.Digest = res.ArtifactDigest
+	case len(res.Digests) == 1:
+		f.Digest = res.Digests[0].String()
+	case len(res.Subjects) > 0 && len(res.Subjects[0].Digests) > 0:
+		f.Digest = res.Subjects[0].Digests[0].String()
+		if res.Subjects[0].Name != "" {
+			f.Artifact = res.Subjects[0].Name
+		}
+	}
+	if f.ArtifactFile == "" {
+		f.Notes = append(f.Notes, "no artifact file beside the bundle: checked against the digest the bundle names")
+	}
+	return f, "", nil
+}
+
+func fill(f *Finding, res Result) {
+	f.Verified, f.Problem = res.Verified, res.Problem
+	f.Identity, f.Issuer = res.Identity, res.Issuer
+	f.IntegratedTime, f.LogIndex, f.LogID = res.IntegratedTime, res.LogIndex, res.LogID
+	f.Notes = append(f.Notes, res.Notes...)
+}
+
+func joinProblems(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "; " + b
+}
+
+// artifactName is the bundle's name without its suffix.
+func artifactName(path string) string {
+	base := filepath.Base(path)
+	for _, s := range bundleSuffixes {
+		if strings.HasSuffix(base, s) {
+			return strings.TrimSuffix(base, s)
+		}
+	}
+	return base
+}
+
+// artifactPath is the regular file beside a bundle that it signs, if any.
+func artifactPath(path string) string {
+	for _, s := range bundleSuffixes {
+		if strings.HasSuffix(path, s) {
+			p := strings.TrimSuffix(path, s)
+			if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// HashFile computes a file's SHA-256, SHA-384 and SHA-512 in one pass
+// (a bundle may name any of them).
+func HashFile(path string) ([]Digest, error) {
+	f, err := fsutil.OpenRegularNoFollow(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	hs := []hash.Hash{sha256.New(), sha512.New384(), sha512.New()}
+	if _, err := io.Copy(io.MultiWriter(hs[0], hs[1], hs[2]), f); err != nil {
+		return nil, err
+	}
+	names := []string{"sha256", "sha384", "sha512"}
+	out := make([]Digest, len(hs))
+	for i, h := range hs {
+		out[i] = Digest{names[i], hex.EncodeToString(h.Sum(nil))}
+	}
+	return out, nil
+}
+
+// ReportWriter writes an audit report as one JSON object, finding by
+// finding: {"findings": [...], "summary": {...}}.
+type ReportWriter struct {
+	w   io.Writer
+	n   int
+	err error
+}
+
+// NewReportWriter starts a report.
+func NewReportWriter(w io.Writer) *ReportWriter {
+	r := &ReportWriter{w: w}
+	_, r.err = io.WriteString(w, "{\n  \"findings\": [")
+	return r
+}
+
+// Finding adds one finding.
+func (r *ReportWriter) Finding(f Finding) error {
+	if r.err != nil {
+		return r.err
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	sep := ",\n    "
+	if r.n == 0 {
+		sep = "\n    "
+	}
+	r.n++
+	if _, r.err = io.WriteString(r.w, sep); r.err == nil {
+		_, r.err = r.w.Write(b)
+	}
+	return r.err
+}
+
+// Close ends the report with its summary.
+func (r *ReportWriter) Close(s *Summary) error {
+	if r.err != nil {
+		return r.err
+	}
+	b, err := json.MarshalIndent(s, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	end := "\n  ],\n  \"summary\": "
+	if r.n == 0 {
+		end = "],\n  \"summary\": "
+	}
+	_, r.err = io.WriteString(r.w, end+string(b)+"\n}\n")
+	return r.err
+}
+
+// InspectFile reads one module or bundle: who signed it and its Rekor
+// entry, verified against root when there is one. verdict is "verified",
+// "untrusted: WHY" or "not verified: no trusted root".
+func InspectFile(ctx context.Context, path string, root *Root, notify func(string)) (*Finding, string, error) {
+	v, err := Start(ctx, root, notify)
+	if err != nil {
+		return nil, "", err
+	}
+	defer v.Close()
+	f, skip, err := inspect(path, true, v)
+	if err != nil {
+		return nil, "", err
+	}
+	if skip != "" {
+		return nil, "", fmt.Errorf("%s: %s", path, skip)
+	}
+	switch {
+	case root == nil:
+		f.Verified, f.Problem = false, NoRoot
+		return f, "not verified: " + NoRoot, nil
+	case f.Verified:
+		return f, "verified against trusted root sha256 " + root.SHA256, nil
+	}
+	return f, "untrusted: " + f.Problem, nil
+}
+
+// NoRoot is what is said of a signature checked without a trusted root.
+const NoRoot = "no trusted root"
