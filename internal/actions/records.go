@@ -285,6 +285,22 @@ func Done(evs []journal.Event, action string) []DoneRecord {
 	return out
 }
 
+// Ran lists the records of action, done or failed, that carry a result, in
+// the events' order: an audit whose verification failed is still the
+// audit that was made.
+func Ran(evs []journal.Event, action string) []DoneRecord {
+	var out []DoneRecord
+	for _, e := range evs {
+		if e.Kind != KindDone && e.Kind != KindFailed {
+			continue
+		}
+		if r, ok := ParseRecord(e); ok && r.Action == action && len(r.Result.Data) > 0 && string(r.Result.Data) != "null" {
+			out = append(out, DoneRecord{Event: e, Record: r})
+		}
+	}
+	return out
+}
+
 // DoneRecord is an action.done event and its record.
 type DoneRecord struct {
 	Event  journal.Event
@@ -317,6 +333,7 @@ type SigstoreAuditResult struct {
 // AuditFailure is one signature an audit names.
 type AuditFailure struct {
 	Artifact       string    `json:"artifact"`
+	File           string    `json:"file"` // the bundle's or module's file name (not its path)
 	Digest         string    `json:"digest,omitempty"`
 	Identity       string    `json:"identity,omitempty"`
 	Issuer         string    `json:"issuer,omitempty"`

@@ -188,7 +188,11 @@ func (a *SigstoreAudit) Plan(ctx context.Context) (*Plan, error) {
 	if a.Signers != nil {
 		signers = fmt.Sprintf("%d expected signer(s)", len(a.Signers))
 	}
-	pl.Changes = append(pl.Changes, signers, fmt.Sprintf("%d blocked identit(ies)", len(a.Blocked)), "add the audit report (JSON) to the evidence")
+	blocked := "no identity blocked in the incident"
+	if len(a.Blocked) > 0 {
+		blocked = fmt.Sprintf("%d identity(ies) blocked in the incident fail wherever they signed", len(a.Blocked))
+	}
+	pl.Changes = append(pl.Changes, signers, blocked, "add the audit report (JSON) to the evidence")
 	return pl, nil
 }
 
@@ -261,7 +265,7 @@ func affectedList(fs []AuditFailure, total int) string {
 	}
 	var lines []string
 	for _, f := range fs {
-		lines = append(lines, f.Artifact+" ("+f.Digest+")")
+		lines = append(lines, f.name()+" "+f.Digest)
 	}
 	if total > len(fs) {
 		lines = append(lines, fmt.Sprintf("and %d more (see the audit report)", total-len(fs)))
@@ -269,8 +273,16 @@ func affectedList(fs []AuditFailure, total int) string {
 	return strings.Join(lines, "\n")
 }
 
+// name is the file and, when it differs, what it signs.
+func (f AuditFailure) name() string {
+	if f.File == "" || f.File == f.Artifact {
+		return f.Artifact
+	}
+	return f.File + " (" + f.Artifact + ")"
+}
+
 func failure(f sigstore.Finding) AuditFailure {
-	return AuditFailure{Artifact: textutil.Name(f.Artifact), Digest: f.Digest, Identity: f.Identity, Issuer: f.Issuer, IntegratedTime: f.IntegratedTime, Why: f.Why()}
+	return AuditFailure{Artifact: textutil.Name(f.Artifact), File: textutil.Name(filepath.Base(f.Path)), Digest: f.Digest, Identity: f.Identity, Issuer: f.Issuer, IntegratedTime: f.IntegratedTime, Why: f.Why()}
 }
 
 // Verify: the report is in the evidence, and no signature in the window
@@ -287,7 +299,7 @@ func (a *SigstoreAudit) Verify(ctx context.Context, _ *Result) (*Verification, e
 	s := a.result.Summary
 	var why []string
 	for _, f := range a.result.Failures {
-		why = append(why, f.Artifact+": "+f.Why+" ("+f.Identity+")")
+		why = append(why, f.name()+": "+f.Why+" ("+f.Identity+")")
 	}
 	if s.Failed > len(a.result.Failures) {
 		why = append(why, fmt.Sprintf("and %d more in the report", s.Failed-len(a.result.Failures)))

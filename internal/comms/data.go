@@ -149,9 +149,17 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 // sigstoreData fills the fields a Sigstore audit (INC-3) and a signing
 // record (INC-2) give: artifacts by name and digest, never by local path.
 func sigstoreData(d map[string]string, evs []journal.Event) {
-	if _, r, ok := latest[actions.SigstoreAuditResult](evs, actions.NameSigstoreAudit); ok && r.Summary != nil {
+	var r actions.SigstoreAuditResult
+	found := false
+	for _, rec := range actions.Ran(evs, actions.NameSigstoreAudit) {
+		if v, ok := actions.Decode[actions.SigstoreAuditResult](rec.Record); ok && v.Summary != nil {
+			r, found = v, true
+		}
+	}
+	if found {
 		s := r.Summary
 		d["audit_window"] = s.Window
+		d["trusted_root_sha256"] = s.RootSHA256 // the root the audit used, not a later pin
 		d["audit_result"] = fmt.Sprintf("%d signature(s) found, %d verified; %d in the window, %d failing the audit (not verifying, or by a signer we do not expect)", s.Signatures, s.Verified, s.InWindow, s.Failed)
 		var ids []string
 		for _, id := range s.Identities {
@@ -160,7 +168,11 @@ func sigstoreData(d map[string]string, evs []journal.Event) {
 		d["signing_identities"] = listOrNone(ids)
 		var arts []string
 		for _, a := range r.Affected {
-			line := fmt.Sprintf("- %s (%s), signed by %s at %s", textutil.Name(a.Artifact), textutil.Name(a.Digest), textutil.Name(a.Identity), when(a.IntegratedTime))
+			name := textutil.Name(a.Artifact)
+			if a.File != "" && a.File != a.Artifact {
+				name += " (signature " + textutil.Name(a.File) + ")"
+			}
+			line := fmt.Sprintf("- %s %s, signed by %s at %s", name, textutil.Name(a.Digest), textutil.Name(a.Identity), when(a.IntegratedTime))
 			if a.Why != "" {
 				line += ": " + textutil.Name(a.Why)
 			}

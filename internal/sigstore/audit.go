@@ -152,13 +152,19 @@ type Summary struct {
 	Identities []string  `json:"identities"` // distinct, in the window
 }
 
+// Checker verifies one request: the verifier process (*Verifier), or a
+// test's stand-in.
+type Checker interface {
+	Verify(*Request) (Result, error)
+}
+
 // AuditOptions is what an audit checks against.
 type AuditOptions struct {
 	Paths    []string
 	Window   Window
 	Signers  []Signer // expected; nil: no list
 	Blocked  []Signer
-	Verifier *Verifier
+	Verifier Checker
 	// Found is called for each signature, in path order; Progress for
 	// each file looked at.
 	Found    func(Finding) error
@@ -285,7 +291,7 @@ func candidate(name string) bool {
 
 // inspect reads one file. skip is why it is not a signature ("-": not
 // worth reporting, a module without a keyless signature found by a walk).
-func inspect(path string, explicit bool, v *Verifier) (*Finding, string, error) {
+func inspect(path string, explicit bool, v Checker) (*Finding, string, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, "unreadable: " + err.Error(), nil
@@ -323,7 +329,7 @@ func readHead(path string, n int) ([]byte, error) {
 	return b[:k], nil
 }
 
-func inspectModule(path string, explicit bool, v *Verifier) (*Finding, string, error) {
+func inspectModule(path string, explicit bool, v Checker) (*Finding, string, error) {
 	raw, err := wasmsig.ReadFile(path)
 	if err != nil {
 		return nil, "unreadable: " + err.Error(), nil
@@ -356,7 +362,7 @@ func inspectModule(path string, explicit bool, v *Verifier) (*Finding, string, e
 	return f, "", nil
 }
 
-func inspectBundle(path string, size int64, v *Verifier) (*Finding, string, error) {
+func inspectBundle(path string, size int64, v Checker) (*Finding, string, error) {
 	if size > MaxBundle {
 		return nil, fmt.Sprintf("%d bytes: larger than the %d a bundle may be", size, MaxBundle), nil
 	}

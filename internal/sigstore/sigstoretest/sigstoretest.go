@@ -1,6 +1,8 @@
 // Package sigstoretest gives tests the real Sigstore bundles and trusted
 // roots that sigstore-go ships in its module (read from the module cache,
-// never copied here), and lets a test binary be the verifier process.
+// never copied here), and a Sigstore of their own (a CA, a log key, a
+// trusted root) to sign keyless modules with. It does not link sigstore-go
+// (package serve does).
 package sigstoretest
 
 import (
@@ -10,31 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/firebreak-dev/firebreak/internal/sigstore"
-	"github.com/firebreak-dev/firebreak/internal/sigstore/verifier"
 )
-
-// serveEnv is set by sigstore.Start in the verifier's environment.
-const serveEnv = "FIREBREAK_SIGSTORE_SERVE"
-
-// ServeIfAsked makes a test binary the verifier when it was started as
-// one; call it first in TestMain.
-func ServeIfAsked() {
-	if os.Getenv(serveEnv) == "1" && len(os.Args) == 2 && os.Args[1] == "serve" {
-		os.Exit(verifier.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-}
-
-// UseSelf points firebreak at this test binary as its verifier (its
-// TestMain must call ServeIfAsked).
-func UseSelf(t testing.TB) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(sigstore.EnvHelper, exe)
-}
 
 var (
 	once   sync.Once

@@ -1,0 +1,240 @@
+package cli
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-dev/firebreak/internal/sigstore/sigstoretest"
+	"github.com/firebreak-dev/firebreak/internal/sigstore/sigstoretest/serve"
+)
+
+// The test binary is also the Sigstore verifier process when started as
+// one (serve.UseSelf points firebreak at it).
+func TestMain(m *testing.M) {
+	serve.ServeIfAsked()
+	os.Exit(m.Run())
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// flipSig flips a bit of a DSSE bundle's signature.
+func flipSig(t *testing.T, path string) {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	sig := m["dsseEnvelope"].(map[string]any)["signatures"].([]any)[0].(map[string]any)
+	raw, _ := base64.StdEncoding.DecodeString(sig["sig"].(string))
+	raw[3] ^= 0x10
+	sig["sig"] = base64.StdEncoding.EncodeToString(raw)
+	out, _ := json.Marshal(m)
+	os.WriteFile(path, out, 0o644)
+}
+
+const provSHA512 = "46d4e2f74c4877316640000a6fdf8a8b59f1e0847667973e9859f774dd31b8f1e0937813b777fb66a2ac67d50540fe34640966eee9fc2ccca387082b4c85cd3c"
+
+// TestINC3EndToEnd works an INC-3 incident over real public-good bundles:
+// pin the pre-distributed root, audit the window against the expected
+// signers, find a tampered bundle and an unexpected signer, refuse a
+// different root until it is re-pinned with a reason, compare the roots,
+// and render the notice from the audit.
+func TestINC3EndToEnd(t *testing.T) {
+	pg := sigstoretest.PublicGood(t)
+	scaf := sigstoretest.Scaffolding(t)
+	serve.UseSelf(t)
+	e := newEnv(t)
+	dir := t.TempDir()
+	mods := filepath.Join(dir, "released")
+	copyFile(t, sigstoretest.Data(t, sigstoretest.ProvenanceBundle), filepath.Join(mods, "npm", "sigstore-2.0.0.tgz.sigstore.json"))
+	copyFile(t, sigstoretest.Data(t, "bundles/dsse.sigstore.json"), filepath.Join(mods, "slsa-provenance-0.0.7.tgz.sigstore.json"))
+	copyFile(t, sigstoretest.Data(t, "bundles/othername.sigstore.json"), filepath.Join(mods, "old", "othername.sigstore.json")) // 2024: outside the window
+	os.WriteFile(filepath.Join(mods, "README.md"), []byte("not a bundle"), 0o644)
+	signers := filepath.Join(dir, "signers.yaml")
+	os.WriteFile(signers, []byte("- identity: "+sigstoretest.ProvenanceIdentity+"\n  issuer: "+sigstoretest.ProvenanceIssuer+"\n- identity: brian@dehamer.com\n"), 0o644)
+	root := filepath.Join(dir, "trusted_root.json")
+	copyFile(t, pg, root)
+
+	out := e.ok("incident", "open", "--playbook", "INC-3", "--title", "Fulcio issued rogue certificates", "--json",
+		"--fact", "trusted_root_file="+root, "--fact", "module_dir="+mods, "--fact", "expected_signers="+signers,
+		"--fact", "window_start=2022-11-01T00:00:00Z", "--fact", "window_end=2023-12-31T00:00:00Z")
+	var inc struct{ ID string }
+	json.Unmarshal([]byte(out), &inc)
+	id := inc.ID
+
+	out = e.ok("run", id, "switch-offline-verification", "--yes")
+	if !strings.Contains(out, "pinned trusted root sha256 4364d7724c04cc912ce2a6c45ed2610e8d8d1c4dc857fb500292738d4d9c8d2c") {
+		t.Fatalf("pin: %s", out)
+	}
+	pinned, err := os.ReadFile(filepath.Join(e.home, "incidents", id, "evidence", "trusted-root-4364d7724c04cc91.json"))
+	if want, _ := os.ReadFile(pg); err != nil || string(pinned) != string(want) {
+		t.Fatalf("the pinned copy is not the root: %v", err)
+	}
+
+	out = e.ok("run", id, "audit-recent-signatures", "--yes")
+	if !strings.Contains(out, "audited 3 signature(s): 2 verified, 2 in the window, 0 failed") {
+		t.Fatalf("audit: %s", out)
+	}
+	facts := e.ok("incident", "show", id)
+	if !strings.Contains(facts, "brian@dehamer.com") || !strings.Contains(facts, "sigstore-2.0.0.tgz.sigstore.json (pkg:npm/sigstore@2.0.0) sha512:"+provSHA512) {
+		t.Fatalf("facts: %s", facts)
+	}
+
+	// The same directory, now with a tampered bundle and a signer nobody
+	// expects: the re-verification step fails and names both.
+	copyFile(t, sigstoretest.Data(t, "bundles/dsse.sigstore.json"), filepath.Join(mods, "tampered.tgz.sigstore.json"))
+	flipSig(t, filepath.Join(mods, "tampered.tgz.sigstore.json"))
+	os.WriteFile(signers, []byte("- identity: "+sigstoretest.ProvenanceIdentity+"\n"), 0o644)
+	out, errs, code := e.run("run", id, "reverify-modules", "--yes")
+	if code != 1 || !strings.Contains(out+errs, "tampered.tgz.sigstore.json (slsa-provenance-0.0.7.tgz): does not verify") || !strings.Contains(out+errs, "signer not on the expected list (brian@dehamer.com)") {
+		t.Fatalf("re-verify: %d\n%s\n%s", code, out, errs)
+	}
+
+	// The standalone command says the same, exit 1.
+	out, _, code = e.run("sigstore", "audit", mods, "--trusted-root", root, "--since", "2022-11-01T00:00:00Z", "--until", "2023-12-31T00:00:00Z", "--signers", signers)
+	if code != 1 || !strings.Contains(out, "FAIL slsa-provenance-0.0.7.tgz  (") || !strings.Contains(out, "4 signature(s), 2 verified; 3 in the window") || !strings.Contains(out, "outside the window") {
+		t.Fatalf("sigstore audit: %d\n%s", code, out)
+	}
+
+	// A different root is refused, then pinned with a reason.
+	e.fail(2, "is not the one this incident pinned", "sigstore", "pin", id, scaf)
+	e.fail(1, "is not the one this incident pinned", "sigstore", "audit", mods, "--incident", id, "--trusted-root", scaf)
+	e.ok("fact", id, "new_trusted_root="+scaf)
+	out = e.ok("run", id, "update-certificate-pins", "--yes")
+	if !strings.Contains(out, "change(s)") {
+		t.Fatalf("root diff: %s", out)
+	}
+	e.ok("sigstore", "pin", id, scaf, "--reason", "Sigstore rotated its root")
+	out = e.ok("incident", "show", id)
+	if !strings.Contains(out, "trusted_root_sha256") {
+		t.Fatalf("show: %s", out)
+	}
+
+	// The notice comes from the last audit: names and digests, never a
+	// local path.
+	e.ok("fact", id, "remediation=Re-verify with the trust root above; reject the artifacts listed as failing.")
+	e.ok("run", id, "notify-consumers", "--yes")
+	notes, _ := filepath.Glob(filepath.Join(e.home, "incidents", id, "comms", "sigstore-notice-*.txt"))
+	if len(notes) != 1 {
+		t.Fatalf("notice: %v", notes)
+	}
+	text, _ := os.ReadFile(notes[0])
+	for _, want := range []string{"2022-11-01T00:00:00Z to 2023-12-31T00:00:00Z", "tampered.tgz", "does not verify", "pkg:npm/sigstore@2.0.0 (signature sigstore-2.0.0.tgz.sigstore.json) sha512:" + provSHA512, "brian@dehamer.com"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("notice lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(string(text), dir) {
+		t.Errorf("notice carries a local path:\n%s", text)
+	}
+	e.ok("timeline", "verify", id)
+	e.ok("evidence", "verify", id)
+}
+
+func TestSigstoreVerifyCommand(t *testing.T) {
+	pg := sigstoretest.PublicGood(t)
+	bundle := sigstoretest.Data(t, sigstoretest.ProvenanceBundle)
+	serve.UseSelf(t)
+	e := newEnv(t)
+	out := e.ok("sigstore", "verify", bundle, "--trusted-root", pg, "--digest", "sha512:"+provSHA512,
+		"--identity", sigstoretest.ProvenanceIdentity, "--issuer", sigstoretest.ProvenanceIssuer)
+	if !strings.HasPrefix(out, "OK ") || !strings.Contains(out, "logged     2023-08-18T16:05:35Z, Rekor log index 31821305") {
+		t.Fatalf("verify: %s", out)
+	}
+	for _, c := range [][]string{
+		{"--digest", "sha512:" + strings.Repeat("0", 128)},
+		{"--digest", "sha512:" + provSHA512, "--identity", "https://github.com/evil/x/.github/workflows/r.yml@refs/heads/main", "--issuer", sigstoretest.ProvenanceIssuer},
+		{"--digest", "sha512:" + provSHA512, "--identity-regexp", "^evil", "--issuer", sigstoretest.ProvenanceIssuer},
+	} {
+		if out, _, code := e.run(append([]string{"sigstore", "verify", bundle, "--trusted-root", pg}, c...)...); code != 1 || !strings.HasPrefix(out, "FAIL ") {
+			t.Errorf("%v: exit %d: %s", c, code, out)
+		}
+	}
+	// Against another root, in JSON.
+	out, _, code := e.run("sigstore", "verify", bundle, "--trusted-root", sigstoretest.Scaffolding(t), "--digest", "sha512:"+provSHA512, "--json")
+	var v struct{ Verified bool }
+	if code != 1 || json.Unmarshal([]byte(out), &v) != nil || v.Verified {
+		t.Fatalf("scaffolding: %d %s", code, out)
+	}
+	e.fail(2, "--trusted-root is required", "sigstore", "verify", bundle, "--digest", "sha512:"+provSHA512)
+	e.fail(2, "exactly one of --artifact", "sigstore", "verify", bundle, "--trusted-root", pg)
+	e.fail(2, "ALG:HEX", "sigstore", "verify", bundle, "--trusted-root", pg, "--digest", "md5:abcd")
+	e.fail(2, "--identity or --identity-regexp, not both", "sigstore", "verify", bundle, "--trusted-root", pg, "--digest", "sha512:"+provSHA512, "--identity", "a", "--identity-regexp", "b")
+	e.fail(1, "not a trusted root", "sigstore", "verify", bundle, "--trusted-root", bundle, "--digest", "sha512:"+provSHA512)
+
+	out = e.ok("sigstore", "root", "diff", pg, sigstoretest.Scaffolding(t))
+	if !strings.Contains(out, "- certificate authority https://fulcio.sigstore.dev") || !strings.Contains(out, "+ transparency log") {
+		t.Fatalf("root diff: %s", out)
+	}
+	if out := e.ok("sigstore", "root", "diff", pg, pg); !strings.Contains(out, "no change") {
+		t.Fatalf("same root: %s", out)
+	}
+}
+
+// TestKeylessModules: a self-signed "evil@attacker" certificate is
+// untrusted, never "verifies"; a chain from the trusted root's CA
+// verifies; without a root nothing is claimed.
+func TestKeylessModules(t *testing.T) {
+	serve.UseSelf(t)
+	e := newEnv(t)
+	dir := t.TempDir()
+	ca := sigstoretest.NewCA(t)
+	root := filepath.Join(dir, "trusted_root.json")
+	os.WriteFile(root, ca.Root, 0o644)
+	const who, iss = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main", "https://token.actions.githubusercontent.com"
+	good := filepath.Join(dir, "good.wasm")
+	evil := filepath.Join(dir, "evil.wasm")
+	os.WriteFile(good, ca.SignModule(t, sigstoretest.Module("good"), sigstoretest.Signing{Identity: who, Issuer: iss}), 0o644)
+	os.WriteFile(evil, ca.SignModule(t, sigstoretest.Module("evil"), sigstoretest.Signing{Identity: "evil@attacker", Issuer: iss, SelfSigned: true}), 0o644)
+
+	out := e.ok("wasm", "show", evil)
+	if !strings.Contains(out, "NOT VERIFIED: no trusted root") || strings.Contains(out, "verifies with the leaf") || !strings.Contains(out, "claims to be signed by evil@attacker") {
+		t.Fatalf("show without a root: %s", out)
+	}
+	out = e.ok("wasm", "show", evil, "--trusted-root", root)
+	if !strings.Contains(out, "Sigstore: UNTRUSTED") {
+		t.Fatalf("show evil: %s", out)
+	}
+	out = e.ok("wasm", "show", good, "--trusted-root", root)
+	if !strings.Contains(out, "Sigstore: VERIFIED against trusted root sha256") {
+		t.Fatalf("show good: %s", out)
+	}
+	e.ok("wasm", "verify", good, "--trusted-root", root, "--identity", who, "--issuer", iss)
+	if out, _, code := e.run("wasm", "verify", evil, "--trusted-root", root); code != 1 || !strings.HasPrefix(out, "FAIL") {
+		t.Fatalf("verify evil: %d %s", code, out)
+	}
+	if out, _, code := e.run("wasm", "verify", good, "--trusted-root", root, "--identity", "someone@else"); code != 1 {
+		t.Fatalf("verify good as someone else: %d %s", code, out)
+	}
+	e.ok("sigstore", "verify", good, "--trusted-root", root)
+	// A module changed after signing.
+	b, _ := os.ReadFile(good)
+	b[len(b)-1] ^= 1
+	changed := filepath.Join(dir, "changed.wasm")
+	os.WriteFile(changed, b, 0o644)
+	if out, _, code := e.run("wasm", "verify", changed, "--trusted-root", root); code != 1 || !strings.Contains(out, "changed after signing") {
+		t.Fatalf("changed: %d %s", code, out)
+	}
+	// The audit: the evil module fails, the good one passes.
+	out, _, code := e.run("sigstore", "audit", dir, "--trusted-root", root)
+	if code != 1 || !strings.Contains(out, "FAIL evil.wasm") || !strings.Contains(out, "ok   good.wasm") {
+		t.Fatalf("audit: %d %s", code, out)
+	}
+}

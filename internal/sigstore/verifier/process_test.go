@@ -1,0 +1,140 @@
+package verifier_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-dev/firebreak/internal/sigstore"
+	"github.com/firebreak-dev/firebreak/internal/sigstore/sigstoretest"
+	"github.com/firebreak-dev/firebreak/internal/sigstore/sigstoretest/serve"
+)
+
+// The test binary is also the verifier process (serve.UseSelf).
+func TestMain(m *testing.M) {
+	serve.ServeIfAsked()
+	os.Exit(m.Run())
+}
+
+// TestAuditFiles: what an audit finds, skips and says, over hostile files.
+func TestAuditFiles(t *testing.T) {
+	serve.UseSelf(t)
+	ca := sigstoretest.NewCA(t)
+	root, err := sigstore.ParseRoot(ca.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.Path = "generated"
+	dir := t.TempDir()
+	const iss = "https://token.actions.githubusercontent.com"
+	write := func(name string, b []byte) {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a/ok.wasm", ca.SignModule(t, sigstoretest.Module("ok"), sigstoretest.Signing{Identity: "release@example.com", Issuer: iss}))
+	write("a/old.wasm", ca.SignModule(t, sigstoretest.Module("old"), sigstoretest.Signing{Identity: "release@example.com", Issuer: iss, When: sigstoretest.Base.AddDate(0, -3, 0)}))
+	write("a/stranger.wasm", ca.SignModule(t, sigstoretest.Module("s"), sigstoretest.Signing{Identity: "stranger@example.com", Issuer: iss}))
+	write("a/blocked-old.wasm", ca.SignModule(t, sigstoretest.Module("b"), sigstoretest.Signing{Identity: "mallory@example.com", Issuer: iss, When: sigstoretest.Base.AddDate(0, -3, 0)}))
+	write("a/unsigned.wasm", sigstoretest.Module("u"))
+	write("a/fake.wasm", []byte("not wasm"))
+	write("a/junk.sigstore.json", []byte("{\"mediaType\": 1}"))
+	write("a/\x1b[31mred.bundle", []byte("{}"))
+	write("a/notes.txt", []byte("ignored"))
+	os.Symlink(filepath.Join(dir, "a", "ok.wasm"), filepath.Join(dir, "a", "link.wasm"))
+	os.Mkdir(filepath.Join(dir, "a", "dir.wasm"), 0o755)
+
+	v, err := sigstore.Start(context.Background(), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	var found []sigstore.Finding
+	sum, err := sigstore.Audit(context.Background(), sigstore.AuditOptions{
+		Paths: []string{filepath.Join(dir, "a")}, Verifier: v,
+		Window:  sigstore.Window{Since: sigstoretest.Base.AddDate(0, -1, 0)},
+		Signers: []sigstore.Signer{{Identity: "release@example.com", Issuer: iss}},
+		Blocked: []sigstore.Signer{{Identity: "mallory@example.com"}},
+		Found:   func(f sigstore.Finding) error { found = append(found, f); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]sigstore.Finding{}
+	for _, f := range found {
+		byName[filepath.Base(f.Path)] = f
+	}
+	check := func(name string, verified, inWindow, failed bool, signer string) {
+		t.Helper()
+		f, ok := byName[name]
+		if !ok {
+			t.Fatalf("%s not found: %v", name, byName)
+		}
+		if f.Verified != verified || f.InWindow != inWindow || f.Failed != failed || f.Signer != signer {
+			t.Errorf("%s: %+v", name, f)
+		}
+	}
+	check("ok.wasm", true, true, false, "expected")
+	check("old.wasm", true, false, false, "expected")
+	check("stranger.wasm", true, true, true, "unexpected")
+	check("blocked-old.wasm", true, false, true, "blocked")
+	check("junk.sigstore.json", false, true, true, "unexpected")
+	check("\x1b[31mred.bundle", false, true, true, "unexpected")
+	if sum.Signatures != 6 || sum.Failed != 4 || sum.Blocked != 1 || sum.InWindow != 4 {
+		t.Errorf("summary: %+v", sum)
+	}
+	skipped := map[string]string{}
+	for _, s := range sum.Skipped {
+		skipped[filepath.Base(s.Path)] = s.Reason
+	}
+	for name, want := range map[string]string{"link.wasm": "symbolic link", "fake.wasm": "not a WebAssembly module", "dir.wasm": ""} {
+		if r, ok := skipped[name]; (want != "" && !strings.Contains(r, want)) || (want == "" && ok) {
+			t.Errorf("skipped %s: %q (all: %v)", name, r, skipped)
+		}
+	}
+	if _, ok := skipped["unsigned.wasm"]; ok {
+		t.Error("a module without a keyless signature found by a walk is not worth a line")
+	}
+
+	// Named explicitly, an unsigned module is said to be one.
+	sum, err = sigstore.Audit(context.Background(), sigstore.AuditOptions{Paths: []string{filepath.Join(dir, "a", "unsigned.wasm")}, Verifier: v})
+	if err != nil || len(sum.Skipped) != 1 || !strings.Contains(sum.Skipped[0].Reason, "no keyless signature") {
+		t.Fatalf("explicit unsigned: %v %+v", err, sum)
+	}
+	// A path that is not there is an error, not an empty audit.
+	if _, err := sigstore.Audit(context.Background(), sigstore.AuditOptions{Paths: []string{filepath.Join(dir, "nope")}, Verifier: v}); err == nil {
+		t.Fatal("missing path audited")
+	}
+	// Cancelled: stops.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sigstore.Audit(ctx, sigstore.AuditOptions{Paths: []string{filepath.Join(dir, "a")}, Verifier: v}); err == nil {
+		t.Fatal("a cancelled audit went on")
+	}
+}
+
+// TestVerifierProcessErrors: a helper that is not there, not the verifier,
+// or a root it refuses is a clear error.
+func TestVerifierProcessErrors(t *testing.T) {
+	ca := sigstoretest.NewCA(t)
+	root, _ := sigstore.ParseRoot(ca.Root)
+	root.Path = "generated"
+	t.Setenv(sigstore.EnvHelper, filepath.Join(t.TempDir(), "missing"))
+	if _, err := sigstore.Start(context.Background(), root, nil); err == nil || !strings.Contains(err.Error(), "FIREBREAK_SIGSTORE") {
+		t.Fatalf("missing helper: %v", err)
+	}
+	t.Setenv(sigstore.EnvHelper, "/bin/true")
+	if _, err := sigstore.Start(context.Background(), root, nil); err == nil || !strings.Contains(err.Error(), "not the Sigstore verifier") {
+		t.Fatalf("not a verifier: %v", err)
+	}
+	serve.UseSelf(t)
+	bad := *root
+	bad.Raw = []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`)
+	if _, err := sigstore.Start(context.Background(), &bad, nil); err == nil || !strings.Contains(err.Error(), "generated") {
+		t.Fatalf("refused root: %v", err)
+	}
+}
