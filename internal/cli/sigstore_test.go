@@ -238,3 +238,66 @@ func TestKeylessModules(t *testing.T) {
 		t.Fatalf("audit: %d %s", code, out)
 	}
 }
+
+// TestINC2Keyless: a malicious module signed keyless by a compromised
+// identity. The signing record is read offline and verified against the
+// pinned root, the identity is blocked, a later audit fails everything it
+// signed, and the advisory names the signer by identity and Rekor entry.
+func TestINC2Keyless(t *testing.T) {
+	serve.UseSelf(t)
+	e := newEnv(t)
+	dir := t.TempDir()
+	ca := sigstoretest.NewCA(t)
+	root := filepath.Join(dir, "trusted_root.json")
+	os.WriteFile(root, ca.Root, 0o644)
+	const iss = "https://accounts.google.com"
+	mods := filepath.Join(dir, "registry")
+	os.MkdirAll(mods, 0o755)
+	evil := filepath.Join(mods, "plugin.wasm")
+	os.WriteFile(evil, ca.SignModule(t, sigstoretest.Module("evil"), sigstoretest.Signing{Identity: "dev@example.com", Issuer: iss}), 0o644)
+	os.WriteFile(filepath.Join(mods, "older.wasm"), ca.SignModule(t, sigstoretest.Module("older"), sigstoretest.Signing{Identity: "dev@example.com", Issuer: iss, When: sigstoretest.Base.AddDate(0, -2, 0)}), 0o644)
+	os.WriteFile(filepath.Join(mods, "other.wasm"), ca.SignModule(t, sigstoretest.Module("other"), sigstoretest.Signing{Identity: "release@example.com", Issuer: iss}), 0o644)
+
+	out := e.ok("incident", "open", "--playbook", "INC-2", "--title", "Malicious plugin", "--json", "--fact", "module_path="+evil)
+	var inc struct{ ID string }
+	json.Unmarshal([]byte(out), &inc)
+	id := inc.ID
+	e.ok("sigstore", "pin", id, root)
+	e.ok("run", id, "quarantine-module", "--yes")
+	e.ok("run", id, "extract-signature-info", "--yes")
+	infos, _ := filepath.Glob(filepath.Join(e.home, "incidents", id, "evidence", "signature-info-*.json"))
+	if len(infos) != 1 {
+		t.Fatalf("signature info: %v", infos)
+	}
+	b, _ := os.ReadFile(infos[0])
+	if !strings.Contains(string(b), `"status": "verified"`) || !strings.Contains(string(b), `"identity": "dev@example.com"`) {
+		t.Fatalf("signature info lacks the verdict: %s", b)
+	}
+	out = e.ok("run", id, "check-rekor", "--yes")
+	if !strings.Contains(out, "signed by dev@example.com (https://accounts.google.com), Rekor log index") || !strings.Contains(out, "verified against trusted root sha256") {
+		t.Fatalf("check-rekor: %s", out)
+	}
+	show := e.ok("incident", "show", id)
+	for _, want := range []string{"signing_identity", "dev@example.com", "rekor_log_index", "rekor_integrated_time"} {
+		if !strings.Contains(show, want) {
+			t.Fatalf("show lacks %s: %s", want, show)
+		}
+	}
+	e.ok("run", id, "block-signing-identity", "--yes")
+	// Every module the blocked identity signed fails the audit, inside the
+	// window or not; the other signer's module passes.
+	out, errs, code := e.run("sigstore", "audit", mods, "--incident", id, "--since", "-1d")
+	if code != 1 || !strings.Contains(out+errs, "older.wasm: signed by a blocked identity") || strings.Contains(out+errs, "other.wasm: ") {
+		t.Fatalf("audit after the block: %d\n%s\n%s", code, out, errs)
+	}
+	e.ok("comms", "render", id, "malicious-module", "--set", "window_start=2026-11-20 11:00 UTC", "--set", "window_end=2026-11-20 13:00 UTC", "--set", "remediation=Remove it.")
+	notes, _ := filepath.Glob(filepath.Join(e.home, "incidents", id, "comms", "malicious-module-*.txt"))
+	if len(notes) != 1 {
+		t.Fatalf("advisory: %v", notes)
+	}
+	text, _ := os.ReadFile(notes[0])
+	if !strings.Contains(string(text), "Signed by: keyless certificate for dev@example.com (issuer https://accounts.google.com), Rekor log index") || strings.Contains(string(text), dir) {
+		t.Fatalf("advisory:\n%s", text)
+	}
+	e.ok("timeline", "verify", id)
+}

@@ -121,7 +121,7 @@ func buildFromSource(self string, notify func(string)) (string, error) {
 	if notify != nil {
 		notify("building the Sigstore verifier from " + src + " (once; the first build takes a minute)")
 	}
-	tmp := out + ".tmp"
+	tmp := fmt.Sprintf("%s.%d.tmp", out, os.Getpid()) // two firebreaks may build at once
 	cmd := exec.Command(goTool, "build", "-o", tmp, "./cmd/"+HelperName)
 	cmd.Dir = src
 	var errb bytes.Buffer
