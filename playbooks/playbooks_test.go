@@ -299,3 +299,26 @@ func TestTransitionErrorsReadAsSentences(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadlineNone: a step that waits on others has no deadline, even in a
+// phase that has one; its neighbours keep the phase's.
+func TestDeadlineNone(t *testing.T) {
+	lib, err := Load(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := lib.Get("INC-3")
+	if !ok {
+		t.Fatal("no INC-3")
+	}
+	for id, want := range map[string]time.Duration{"monitor-sigstore-advisories": 0, "wait-all-clear": 0, "audit-recent-signatures": 30 * time.Minute, "reverify-modules": 24 * time.Hour} {
+		s, ok := p.Step(id)
+		if !ok || s.Deadline != want {
+			t.Errorf("%s: deadline %v, want %v", id, s.Deadline, want)
+		}
+	}
+	bad := "id: X-1\nversion: \"1\"\ntitle: t\nkind: incident\nseverity: high\nphases:\n  - id: a\n    title: A\n    steps:\n      - id: s\n        title: S\n        deadline: never\n"
+	if _, err := Parse("x.yaml", []byte(bad), Options{}); err == nil || !strings.Contains(err.Error(), "never") {
+		t.Fatalf("deadline: never: %v", err)
+	}
+}
