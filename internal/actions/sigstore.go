@@ -164,6 +164,7 @@ type SigstoreAudit struct {
 	Scratch string
 	Actor   string
 	Notify  func(string)
+	Now     func() time.Time // names the report; nil is the clock
 	result  *SigstoreAuditResult
 	evidenceTaker
 }
@@ -212,7 +213,11 @@ func (a *SigstoreAudit) Execute(ctx context.Context, progress func(Progress)) (*
 	}
 	defer v.Close()
 	out := &SigstoreAuditResult{V: RecordVersion}
-	name := "sigstore-audit-" + time.Now().UTC().Format("20060102T150405Z") + ".json"
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	name := "sigstore-audit-" + now().UTC().Format("20060102T150405Z") + ".json"
 	e, events, err := a.save(ctx, a.Store, a.Scratch, name, a.Actor, "Sigstore audit report", func(w io.Writer) error {
 		rep := sigstore.NewReportWriter(w)
 		sum, err := sigstore.Audit(ctx, sigstore.AuditOptions{Paths: a.Paths, Window: a.Window, Signers: a.Signers, Blocked: a.Blocked, Verifier: v,
@@ -227,7 +232,7 @@ func (a *SigstoreAudit) Execute(ctx context.Context, progress func(Progress)) (*
 			},
 			Progress: func(path string, n int) {
 				if progress != nil {
-					progress(Progress{Item: path, Done: int64(n)})
+					progress(Progress{Item: fmt.Sprintf("%d files looked at: %s", n, path), Done: int64(n)})
 				}
 			}})
 		if err != nil {

@@ -110,7 +110,7 @@ func buildSigstoreAudit(b *builder) (actions.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &actions.SigstoreAudit{Paths: b.args.List("paths"), Pin: pin, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Notify: b.s.Notify}
+	a := &actions.SigstoreAudit{Paths: b.args.List("paths"), Pin: pin, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Notify: b.s.Notify, Now: b.s.now}
 	if a.Window.Since, err = b.time("since"); err != nil {
 		return nil, err
 	}
