@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/severity"
@@ -590,11 +591,16 @@ func (r runnerModel) detail(w int) (head, body []string) {
 			how = " (a runs it)"
 		}
 		out = append(out, "Action: "+s.Action.Name+how)
+		spec, _ := app.Spec(s.Action.Name)
 		for _, k := range slices.Sorted(maps.Keys(s.Action.Args)) {
 			v, err := playbooks.Expand(s.Action.Args[k], r.state.Facts)
 			var me *playbooks.MissingError
 			if errors.As(err, &me) {
-				v = "(not set: needs fact " + strings.Join(me.Names, ", ") + "; a asks for a required one)"
+				if slices.Contains(spec.Required, k) {
+					v = "(not set: needs fact " + strings.Join(me.Names, ", ") + "; a asks for it)"
+				} else {
+					v = "(left out: fact " + strings.Join(me.Names, ", ") + " is not set, and it is optional)"
+				}
 			} else if err != nil {
 				v = "(" + err.Error() + ")"
 			}

@@ -20,6 +20,17 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
+// KindRootPinned is the event that pins a trusted root; its data is a
+// PinResult.
+const KindRootPinned = "sigstore.pinned"
+
+func reasonText(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " (reason: " + r + ")"
+}
+
 // The facts a pin records.
 const (
 	FactTrustedRoot       = "trusted_root"
@@ -34,6 +45,7 @@ type PinRoot struct {
 	Root     *sigstore.Root
 	Reason   string
 	Previous *PinResult // the incident's pin, nil when none
+	Incident string     // its id, for messages
 	Store    *evidence.Store
 	Scratch  string
 	Actor    string
@@ -48,7 +60,7 @@ func (p *PinRoot) fileName() string { return "trusted-root-" + p.Root.SHA256[:16
 // Plan says what is pinned, and what it replaces.
 func (p *PinRoot) Plan(context.Context) (*Plan, error) {
 	if p.Previous != nil && !p.already() && strings.TrimSpace(p.Reason) == "" {
-		return nil, &RepinError{Given: p.Root, Pinned: p.Previous}
+		return nil, &RepinError{Given: p.Root, Pinned: p.Previous, Incident: p.Incident}
 	}
 	pl := &Plan{Action: NameSigstorePin, Summary: fmt.Sprintf("pin the trusted root %s (sha256 %s: %d CA(s), %d log(s), %d CT log(s), %d TSA(s))",
 		p.Root.Path, p.Root.SHA256, len(p.Root.CAs), len(p.Root.Tlogs), len(p.Root.CTLogs), len(p.Root.TSAs))}
@@ -66,13 +78,21 @@ func (p *PinRoot) Plan(context.Context) (*Plan, error) {
 
 // RepinError: a different trusted root was given where one is pinned.
 type RepinError struct {
-	Given  *sigstore.Root
-	Pinned *PinResult
+	Given    *sigstore.Root
+	Pinned   *PinResult
+	Incident string
 }
 
 func (e *RepinError) Error() string {
-	return fmt.Sprintf("the trusted root %s (sha256 %s) is not the one this incident pinned (sha256 %s, from %s); pin it with a reason first: firebreak sigstore pin ID %s --reason TEXT",
-		e.Given.Path, e.Given.SHA256, e.Pinned.SHA256, e.Pinned.Source, e.Given.Path)
+	return fmt.Sprintf("the trusted root %s (sha256 %s) is not the one this incident pinned (sha256 %s, from %s); replacing the pin needs a reason: firebreak sigstore pin %s %s --reason TEXT",
+		e.Given.Path, e.Given.SHA256, e.Pinned.SHA256, e.Pinned.Source, orID(e.Incident), e.Given.Path)
+}
+
+func orID(id string) string {
+	if id == "" {
+		return "ID"
+	}
+	return id
 }
 
 // Execute stores the exact bytes that were hashed.
@@ -100,7 +120,10 @@ func (p *PinRoot) Execute(ctx context.Context, _ func(Progress)) (*Result, error
 		r.Previous = p.Previous.SHA256
 	}
 	p.done = &r
-	events = append(events, incident.FactEntry(FactTrustedRoot, path), incident.FactEntry(FactTrustedRootSHA256, p.Root.SHA256))
+	// The pin is its own event, whichever action made it (sigstore.pin,
+	// or the first Sigstore action given a root): PinnedRoot reads these.
+	events = append(events, journal.Entry{Kind: KindRootPinned, Summary: textutil.Line("trusted root pinned: sha256 " + r.SHA256 + " from " + r.Source + reasonText(r.Reason)), Data: r},
+		incident.FactEntry(FactTrustedRoot, path), incident.FactEntry(FactTrustedRootSHA256, p.Root.SHA256))
 	return &Result{Summary: "pinned trusted root sha256 " + p.Root.SHA256 + " (" + e.Name + ")", Data: r, Events: events}, nil
 }
 
@@ -313,7 +336,14 @@ func (a *SigstoreAudit) Verify(ctx context.Context, _ *Result) (*Verification, e
 	if len(why) > 0 {
 		err = errors.New(strings.Join(why, "; "))
 	}
-	v.Checks = append(v.Checks, check(fmt.Sprintf("every one of the %d signature(s) in the window verifies and is by an expected signer", s.InWindow), s.Failed == 0, err))
+	what := fmt.Sprintf("every one of the %d signature(s) in the window verifies", s.InWindow)
+	if a.Signers != nil {
+		what += " and is by an expected signer"
+	}
+	if s.Failed > 0 {
+		what = fmt.Sprintf("%d signature(s) fail the audit", s.Failed)
+	}
+	v.Checks = append(v.Checks, check(what, s.Failed == 0, err))
 	v.Checks = append(v.Checks, check(fmt.Sprintf("at least one signature was found under %s", strings.Join(a.Paths, ", ")), s.Signatures > 0, nil))
 	return v, nil
 }
@@ -357,17 +387,43 @@ func (b *BlockIdentity) Verify(context.Context, *Result) (*Verification, error) 
 // its root. The report goes into the evidence.
 type RootDiff struct {
 	Old, New *sigstore.Root
-	Store    *evidence.Store
-	Scratch  string
-	Actor    string
-	result   *RootDiffResult
+	// Pin, when set, pins the new root afterwards (when it differs from
+	// the pinned one): the incident's pins updated with the rotation.
+	Pin     *PinRoot
+	Store   *evidence.Store
+	Scratch string
+	Actor   string
+	result  *RootDiffResult
 	evidenceTaker
 }
 
-// Plan names the two roots.
-func (d *RootDiff) Plan(context.Context) (*Plan, error) {
-	return &Plan{Action: NameSigstoreRootDiff, Summary: fmt.Sprintf("compare trusted root %s (sha256 %s) with %s (sha256 %s)", d.Old.Path, d.Old.SHA256, d.New.Path, d.New.SHA256),
-		Changes: []string{"add the comparison (JSON) to the evidence"}}, nil
+// maxPlanChanges bounds the changes a plan lists; the report has all.
+const maxPlanChanges = 40
+
+// Plan names the two roots and lists what changed: what the verifiers'
+// pins must learn or forget.
+func (d *RootDiff) Plan(ctx context.Context) (*Plan, error) {
+	p := &Plan{Action: NameSigstoreRootDiff, Summary: fmt.Sprintf("compare trusted root %s (sha256 %s) with %s (sha256 %s)", d.Old.Path, d.Old.SHA256, d.New.Path, d.New.SHA256)}
+	ch := sigstore.Diff(d.Old, d.New)
+	if len(ch) == 0 {
+		p.Changes = append(p.Changes, "no change in CAs, logs or timestamp authorities")
+	}
+	for i, c := range ch {
+		if i == maxPlanChanges {
+			p.Changes = append(p.Changes, fmt.Sprintf("and %d more change(s), in the comparison", len(ch)-i))
+			break
+		}
+		p.Changes = append(p.Changes, "found: "+c.String())
+	}
+	p.Changes = append(p.Changes, "add the comparison (JSON) to the evidence")
+	if d.Pin != nil && !d.Pin.already() {
+		pp, err := d.Pin.Plan(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.Changes = append(p.Changes, pp.Changes...)
+	}
+	return p, nil
 }
 
 // Execute compares and stores the report.
@@ -387,9 +443,17 @@ func (d *RootDiff) Execute(ctx context.Context, _ func(Progress)) (*Result, erro
 	}
 	out.Report = e.Name
 	d.result = &out
-	sum := fmt.Sprintf("trusted roots compared: %d change(s)", len(ch))
+	sum := fmt.Sprintf("trusted roots compared: %d change(s), listed in %s", len(ch), e.Name)
 	if len(ch) == 0 {
 		sum = "trusted roots compared: no change in CAs, logs or timestamp authorities"
+	}
+	if d.Pin != nil && !d.Pin.already() {
+		pr, err := d.Pin.Execute(ctx, nil)
+		if err != nil {
+			return &Result{Summary: sum, Data: out, Events: events}, err
+		}
+		events = append(events, pr.Events...)
+		sum += "; " + pr.Summary
 	}
 	return &Result{Summary: sum, Data: out, Events: events}, nil
 }
@@ -404,6 +468,9 @@ func (d *RootDiff) Verify(context.Context, *Result) (*Verification, error) {
 			err = fmt.Errorf("it now hashes to %s", now.SHA256)
 		}
 		v.Checks = append(v.Checks, check(r.Path+" is still the root compared (sha256 "+r.SHA256+")", ok, err))
+	}
+	if d.Pin != nil && d.Pin.done != nil {
+		v.Checks = append(v.Checks, d.Pin.checks()...)
 	}
 	return v, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/firebreak-dev/firebreak/evidence"
@@ -208,7 +210,31 @@ func buildComms(b *builder) (actions.Action, error) {
 		}
 		fields[k] = v
 	}
-	return &commsAction{s: b.s, inc: b.inc, tmpl: t, fields: fields, allow: b.args.Bool("allow_missing")}, nil
+	x := &commsAction{s: b.s, inc: b.inc, tmpl: t, fields: fields, allow: b.args.Bool("allow_missing")}
+	if !x.allow {
+		// Fields the playbook asks for as facts (INC-3's remediation) are
+		// asked for like any missing fact, before the plan.
+		data, err := b.s.CommsData(b.inc)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(data, fields)
+		if missing := t.Missing(data); len(missing) > 0 {
+			inputs := map[string]bool{}
+			for _, in := range b.inc.Playbook.Inputs {
+				inputs[in.Name] = true
+			}
+			all := true
+			for _, m := range missing {
+				all = all && inputs[m]
+			}
+			if all {
+				sort.Strings(missing)
+				return nil, &actions.MissingFactsError{Names: missing}
+			}
+		}
+	}
+	return x, nil
 }
 
 // The actions below wrap the record's use cases so that playbook steps and

@@ -133,5 +133,10 @@ func (s *Session) StepAction(ctx context.Context, inc *incident.Incident, stepID
 	if err != nil {
 		return nil, err
 	}
-	return s.Build(ctx, inc, step.Action.Name, vals)
+	a, err := s.Build(ctx, inc, step.Action.Name, vals)
+	var me *actions.MissingFactsError
+	if errors.As(err, &me) && me.Step == "" {
+		me.Step = step.ID
+	}
+	return a, err
 }

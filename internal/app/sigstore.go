@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,7 +19,7 @@ func init() {
 			needsIncident: true, build: buildPin},
 		entry{Spec: actions.Spec{Name: actions.NameSigstoreAudit, Summary: "verify every Sigstore bundle and keyless-signed module under the paths offline against the pinned trusted root, in the window, against the expected signers and the blocked identities", Required: []string{"paths"}, Optional: []string{"trusted_root", "since", "until", "signers"}},
 			needsIncident: true, build: buildSigstoreAudit},
-		entry{Spec: actions.Spec{Name: actions.NameSigstoreRootDiff, Summary: "compare the pinned trusted root (or old) with a new one: CAs, logs, timestamp authorities and their validity", Required: []string{"new"}, Optional: []string{"old"}},
+		entry{Spec: actions.Spec{Name: actions.NameSigstoreRootDiff, Summary: "compare the pinned trusted root (or old) with a new one: CAs, logs, timestamp authorities and their validity; with pin_reason, pin the new one", Required: []string{"new"}, Optional: []string{"old", "pin_reason"}},
 			needsIncident: true, build: buildRootDiff},
 		entry{Spec: actions.Spec{Name: actions.NameSigstoreBlock, Summary: "block a signing identity: later audits in the incident fail its signatures", Required: []string{"identity"}, Optional: []string{"issuer", "reason"}},
 			needsIncident: true, build: func(b *builder) (actions.Action, error) {
@@ -30,11 +31,22 @@ func init() {
 }
 
 // PinnedRoot is the incident's trusted root pin, nil when none.
+// The pin in force is the last sigstore.pinned event recorded (in
+// the order events were logged: a back-dated event does not undo a later
+// pin).
 func PinnedRoot(evs []journal.Event) *actions.PinResult {
 	var pin *actions.PinResult
-	for _, d := range actions.Done(evs, actions.NameSigstorePin) {
-		if r, ok := actions.Decode[actions.PinResult](d.Record); ok && !r.Already && r.SHA256 != "" {
-			pin = &r
+	var at time.Time
+	for _, e := range evs {
+		if e.Kind != actions.KindRootPinned {
+			continue
+		}
+		var r actions.PinResult
+		if json.Unmarshal(e.Data, &r) != nil || r.SHA256 == "" || r.Evidence == "" {
+			continue
+		}
+		if pin == nil || !e.Logged.Before(at) {
+			pin, at = &r, e.Logged
 		}
 	}
 	return pin
@@ -62,7 +74,7 @@ func (b *builder) pinRoot(arg string, required bool) (*actions.PinRoot, error) {
 	prev := PinnedRoot(evs)
 	p := &actions.PinRoot{Previous: prev, Actor: b.s.Actor, Reason: b.args.Get("reason")}
 	if b.inc != nil {
-		p.Store, p.Scratch = b.evidenceStore(), b.scratch()
+		p.Store, p.Scratch, p.Incident = b.evidenceStore(), b.scratch(), b.inc.Header.ID
 	}
 	given := b.args.Get(arg)
 	switch {
@@ -71,7 +83,7 @@ func (b *builder) pinRoot(arg string, required bool) (*actions.PinRoot, error) {
 			return nil, b.argErr(arg, err)
 		}
 		if prev != nil && prev.SHA256 != p.Root.SHA256 && b.name != actions.NameSigstorePin {
-			return nil, b.argErr(arg, &actions.RepinError{Given: p.Root, Pinned: prev})
+			return nil, b.argErr(arg, &actions.RepinError{Given: p.Root, Pinned: prev, Incident: p.Incident})
 		}
 	case prev != nil:
 		if p.Root, err = sigstore.LoadRoot(prev.Evidence); err != nil {
@@ -150,6 +162,9 @@ func buildRootDiff(b *builder) (actions.Action, error) {
 		return nil, err
 	}
 	d.Old = pin.Root
+	if r := b.args.Get("pin_reason"); r != "" {
+		d.Pin = &actions.PinRoot{Root: d.New, Previous: pin.Previous, Reason: r, Store: pin.Store, Scratch: pin.Scratch, Actor: pin.Actor, Incident: pin.Incident}
+	}
 	return d, nil
 }
 

@@ -361,6 +361,9 @@ func (a *invocation) printFinding(f sigstore.Finding) {
 	} else {
 		a.printf("     not verified: %s\n", textutil.Line(f.Problem))
 	}
+	for _, n := range f.Notes {
+		a.printf("     note: %s\n", textutil.Line(n))
+	}
 	if w := f.Why(); w != "" {
 		a.printf("     FAILS THE AUDIT: %s\n", textutil.Line(w))
 	}

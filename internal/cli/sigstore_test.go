@@ -117,11 +117,15 @@ func TestINC3EndToEnd(t *testing.T) {
 	e.fail(2, "is not the one this incident pinned", "sigstore", "pin", id, scaf)
 	e.fail(1, "is not the one this incident pinned", "sigstore", "audit", mods, "--incident", id, "--trusted-root", scaf)
 	e.ok("fact", id, "new_trusted_root="+scaf)
+	e.fail(2, "firebreak sigstore pin "+id+" "+scaf+" --reason TEXT", "sigstore", "pin", id, scaf)
 	out = e.ok("run", id, "update-certificate-pins", "--yes")
-	if !strings.Contains(out, "change(s)") {
+	if !strings.Contains(out, "found: - certificate authority https://fulcio.sigstore.dev") || !strings.Contains(out, "change(s), listed in trusted-root-diff-") ||
+		!strings.Contains(out, "pinned trusted root sha256 503c669ede6b4416") {
 		t.Fatalf("root diff: %s", out)
 	}
-	e.ok("sigstore", "pin", id, scaf, "--reason", "Sigstore rotated its root")
+	if out := e.ok("sigstore", "pin", id, scaf, "--reason", "again"); !strings.Contains(out, "already pinned") {
+		t.Fatalf("pin again: %s", out)
+	}
 	out = e.ok("incident", "show", id)
 	if !strings.Contains(out, "trusted_root_sha256") {
 		t.Fatalf("show: %s", out)
@@ -300,4 +304,40 @@ func TestINC2Keyless(t *testing.T) {
 		t.Fatalf("advisory:\n%s", text)
 	}
 	e.ok("timeline", "verify", id)
+}
+
+// TestFirstUsePins: the first Sigstore action given a root pins it; a
+// later different root is refused, no root uses the pin, and a pinned copy
+// changed on disk is refused.
+func TestFirstUsePins(t *testing.T) {
+	serve.UseSelf(t)
+	e := newEnv(t)
+	dir := t.TempDir()
+	a, b := sigstoretest.NewCA(t), sigstoretest.NewCA(t)
+	ra, rb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	os.WriteFile(ra, a.Root, 0o644)
+	os.WriteFile(rb, b.Root, 0o644)
+	mods := filepath.Join(dir, "m")
+	os.MkdirAll(mods, 0o755)
+	os.WriteFile(filepath.Join(mods, "x.wasm"), a.SignModule(t, sigstoretest.Module("x"), sigstoretest.Signing{Identity: "r@example.com", Issuer: "https://i"}), 0o644)
+	id := e.open()
+	out := e.ok("sigstore", "audit", mods, "--incident", id, "--trusted-root", ra)
+	if !strings.Contains(out, "ok   the pinned copy") {
+		t.Fatalf("first use did not pin: %s", out)
+	}
+	e.fail(1, "is not the one this incident pinned", "sigstore", "audit", mods, "--incident", id, "--trusted-root", rb)
+	e.ok("sigstore", "audit", mods, "--incident", id)
+	if out := e.ok("wasm", "show", filepath.Join(mods, "x.wasm"), "--incident", id); !strings.Contains(out, "Sigstore: VERIFIED") {
+		t.Fatalf("wasm show --incident: %s", out)
+	}
+	// The pinned copy changed on disk (its mode is 0400; the attacker has
+	// write access to the home): refused, whatever the command.
+	copies, _ := filepath.Glob(filepath.Join(e.home, "incidents", id, "evidence", "trusted-root-*.json"))
+	if len(copies) != 1 {
+		t.Fatalf("copies: %v", copies)
+	}
+	os.Chmod(copies[0], 0o600)
+	os.WriteFile(copies[0], b.Root, 0o600)
+	e.fail(1, "the evidence was changed", "sigstore", "audit", mods, "--incident", id)
+	e.fail(1, "the evidence was changed", "wasm", "verify", filepath.Join(mods, "x.wasm"), "--incident", id)
 }
