@@ -599,7 +599,7 @@ func (r runnerModel) detail(w int) (head, body []string) {
 				if slices.Contains(spec.Required, k) {
 					v = "(not set: needs fact " + strings.Join(me.Names, ", ") + "; a asks for it)"
 				} else {
-					v = "(left out: fact " + strings.Join(me.Names, ", ") + " is not set, and it is optional)"
+					v = "(optional: no fact " + strings.Join(me.Names, ", ") + ")"
 				}
 			} else if err != nil {
 				v = "(" + err.Error() + ")"
