@@ -312,7 +312,8 @@ type DoneRecord struct {
 type PinResult struct {
 	V        int    `json:"v,omitempty"`
 	SHA256   string `json:"sha256"`
-	Evidence string `json:"evidence"` // the copy's path
+	Evidence string `json:"evidence"` // the copy's path when pinned
+	Name     string `json:"name"`     // its name in the incident's evidence: what is read (the home may move)
 	Source   string `json:"source"`
 	Reason   string `json:"reason,omitempty"`
 	Previous string `json:"previous_sha256,omitempty"`

@@ -115,7 +115,7 @@ func (p *PinRoot) Execute(ctx context.Context, _ func(Progress)) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	r := PinResult{V: RecordVersion, SHA256: p.Root.SHA256, Evidence: path, Source: p.Root.Path, Reason: p.Reason}
+	r := PinResult{V: RecordVersion, SHA256: p.Root.SHA256, Evidence: path, Name: e.Name, Source: p.Root.Path, Reason: p.Reason}
 	if p.Previous != nil {
 		r.Previous = p.Previous.SHA256
 	}
@@ -326,11 +326,14 @@ func (a *SigstoreAudit) Verify(ctx context.Context, _ *Result) (*Verification, e
 	}
 	s := a.result.Summary
 	var why []string
-	for _, f := range a.result.Failures {
+	for i, f := range a.result.Failures {
+		if i == 10 {
+			break
+		}
 		why = append(why, f.name()+": "+f.Why+" ("+f.Identity+")")
 	}
-	if s.Failed > len(a.result.Failures) {
-		why = append(why, fmt.Sprintf("and %d more in the report", s.Failed-len(a.result.Failures)))
+	if s.Failed > len(why) {
+		why = append(why, fmt.Sprintf("and %d more in %s", s.Failed-len(why), a.result.Report))
 	}
 	var err error
 	if len(why) > 0 {
@@ -496,8 +499,8 @@ func (i *Inspect) Plan(context.Context) (*Plan, error) {
 		return nil, err
 	}
 	against := "no trusted root pinned: the signer is read, not verified"
-	if i.Root != nil {
-		against = "verify against the pinned trusted root sha256 " + i.Root.SHA256
+	if i.Pin != nil {
+		against = "verify against the trusted root sha256 " + i.Pin.Root.SHA256
 	}
 	var pins []string
 	if i.Pin != nil && !i.Pin.already() {
@@ -543,15 +546,22 @@ func (i *Inspect) Execute(ctx context.Context, progress func(Progress)) (*Result
 	}
 	out.Report = e.Name
 	i.result = &out
+	// Only a verified signature says who signed: an unverified one says
+	// who it claims, and is recorded as a claim (a forged certificate
+	// naming a legitimate identity must not get that identity blocked).
+	prefix, claim := "", "signed by"
+	if !f.Verified {
+		prefix, claim = "claimed_", "claims to be signed by"
+	}
 	for _, kv := range [][2]string{{"signing_identity", f.Identity}, {"signing_issuer", f.Issuer}, {"rekor_log_index", fmt.Sprint(f.LogIndex)}} {
-		if kv[1] != "" {
-			events = append(events, incident.FactEntry(kv[0], kv[1]))
+		if kv[1] != "" && kv[1] != "0" {
+			events = append(events, incident.FactEntry(prefix+kv[0], kv[1]))
 		}
 	}
 	if !f.IntegratedTime.IsZero() {
-		events = append(events, incident.FactEntry("rekor_integrated_time", f.IntegratedTime.UTC().Format(time.RFC3339)))
+		events = append(events, incident.FactEntry(prefix+"rekor_integrated_time", f.IntegratedTime.UTC().Format(time.RFC3339)))
 	}
-	return &Result{Summary: fmt.Sprintf("%s: signed by %s (%s), Rekor log index %d at %s; %s", i.File, f.Identity, f.Issuer, f.LogIndex, f.IntegratedTime.UTC().Format(time.RFC3339), verdict),
+	return &Result{Summary: fmt.Sprintf("%s: %s %s (%s), Rekor log index %d at %s; %s", i.File, claim, f.Identity, f.Issuer, f.LogIndex, f.IntegratedTime.UTC().Format(time.RFC3339), verdict),
 		Data: out, Events: events}, nil
 }
 

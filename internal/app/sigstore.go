@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
@@ -86,11 +87,17 @@ func (b *builder) pinRoot(arg string, required bool) (*actions.PinRoot, error) {
 			return nil, b.argErr(arg, &actions.RepinError{Given: p.Root, Pinned: prev, Incident: p.Incident})
 		}
 	case prev != nil:
-		if p.Root, err = sigstore.LoadRoot(prev.Evidence); err != nil {
+		// The copy is read from this incident's evidence by its name, so a
+		// moved home still finds it (and never another home's copy).
+		copyPath := prev.Evidence
+		if prev.Name != "" && b.inc != nil {
+			copyPath = filepath.Join(b.inc.Dir, "evidence", filepath.FromSlash(prev.Name))
+		}
+		if p.Root, err = sigstore.LoadRoot(copyPath); err != nil {
 			return nil, fmt.Errorf("the incident's pinned trusted root: %w", err)
 		}
 		if p.Root.SHA256 != prev.SHA256 {
-			return nil, fmt.Errorf("the incident's pinned trusted root %s hashes to %s, not the %s pinned: the evidence was changed (firebreak evidence verify)", prev.Evidence, p.Root.SHA256, prev.SHA256)
+			return nil, fmt.Errorf("the incident's pinned trusted root %s hashes to %s, not the %s pinned: the evidence was changed (firebreak evidence verify)", copyPath, p.Root.SHA256, prev.SHA256)
 		}
 	case required:
 		return nil, b.argErr(arg, errors.New("no trusted root is pinned to the incident: give one, or pin it first (firebreak sigstore pin ID trusted_root.json)"))
@@ -182,6 +189,10 @@ func buildInspect(b *builder) (actions.Action, error) {
 func (s *Session) TrustedRoot(ctx context.Context, inc *incident.Incident, given string) (*sigstore.Root, error) {
 	b := &builder{ctx: ctx, s: s, inc: inc, name: "trusted root", args: Args{}.With("trusted_root", given)}
 	p, err := b.pinRoot("trusted_root", false)
+	var ae *ArgError
+	if errors.As(err, &ae) {
+		return nil, ae.Err
+	}
 	if err != nil || p == nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -31,9 +32,9 @@ type identityFlags struct{ identity, identityRe, issuer, issuerRe string }
 func identityFlagSet(fs *flag.FlagSet) *identityFlags {
 	f := &identityFlags{}
 	fs.StringVar(&f.identity, "identity", "", "the signer's certificate identity `SAN` (email or URI), exactly")
-	fs.StringVar(&f.identityRe, "identity-regexp", "", "the signer's identity must match `RE`")
+	fs.StringVar(&f.identityRe, "identity-regexp", "", "the signer's identity must match `RE` (Go syntax, unanchored: use ^…$)")
 	fs.StringVar(&f.issuer, "issuer", "", "the OIDC issuer `URL` of the signer's certificate, exactly")
-	fs.StringVar(&f.issuerRe, "issuer-regexp", "", "the OIDC issuer must match `RE`")
+	fs.StringVar(&f.issuerRe, "issuer-regexp", "", "the OIDC issuer must match `RE` (unanchored)")
 	return f
 }
 
@@ -44,8 +45,21 @@ func (f *identityFlags) policy() (sigstore.Policy, error) {
 	if f.issuer != "" && f.issuerRe != "" {
 		return sigstore.Policy{}, usagef("", "give --issuer or --issuer-regexp, not both")
 	}
-	if (f.issuer != "" || f.issuerRe != "") && f.identity == "" && f.identityRe == "" {
+	ids, iss := f.identity != "" || f.identityRe != "", f.issuer != "" || f.issuerRe != ""
+	if iss && !ids {
 		return sigstore.Policy{}, usagef("--identity release@example.com --issuer https://accounts.google.com", "--issuer checks the signer's issuer and needs --identity or --identity-regexp too")
+	}
+	if ids && !iss {
+		// An identity means nothing without the issuer that vouched for it.
+		return sigstore.Policy{}, usagef("--identity release@example.com --issuer https://accounts.google.com", "--identity needs --issuer or --issuer-regexp: an identity is only as good as the OIDC issuer that vouched for it")
+	}
+	for flag, re := range map[string]string{"--identity-regexp": f.identityRe, "--issuer-regexp": f.issuerRe} {
+		if re == "" {
+			continue
+		}
+		if _, err := regexp.Compile(re); err != nil {
+			return sigstore.Policy{}, usagef("", "%s: %v", flag, err)
+		}
 	}
 	return sigstore.Policy{Identity: f.identity, IdentityRegexp: f.identityRe, Issuer: f.issuer, IssuerRegexp: f.issuerRe}, nil
 }
@@ -66,7 +80,7 @@ func parseDigest(s string) (*sigstore.Digest, error) {
 
 var cmdSigstoreVerify = &command{
 	name:    "sigstore verify",
-	args:    "BUNDLE --trusted-root FILE (--artifact FILE | --digest ALG:HEX) [--identity SAN | --identity-regexp RE] [--issuer URL] [--json]",
+	args:    "BUNDLE --trusted-root FILE (--artifact FILE | --digest ALG:HEX) [(--identity SAN | --identity-regexp RE) (--issuer URL | --issuer-regexp RE)] [--json]",
 	summary: "Verify a Sigstore bundle offline against a trusted root (trusted_root.json) with sigstore-go: the\nFulcio chain at the log's integrated time, the Rekor entry and its signed timestamp, SCTs, RFC 3161\ntimestamps, and the signature over the artifact; and the signer, when given. A wsc keyless-signed\nmodule may be given as BUNDLE (the module is its own artifact). Exit 0 verified, 1 not.",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
@@ -241,6 +255,9 @@ var cmdSigstoreAudit = &command{
 					return usagef("", "%s: %v", tf.flag, err)
 				}
 			}
+			if !o.Window.Since.IsZero() && !o.Window.Until.IsZero() && o.Window.Until.Before(o.Window.Since) {
+				return usagef("", "--until %s is before --since %s", o.Window.Until.Format(time.RFC3339), o.Window.Since.Format(time.RFC3339))
+			}
 			if *signers != "" {
 				if o.Signers, err = sigstore.LoadSigners(*signers); err != nil {
 					return err
@@ -279,6 +296,12 @@ var cmdSigstoreAudit = &command{
 				o.Progress("", -1)
 			}
 			if err != nil {
+				if a.json && sum != nil {
+					// The report so far stays valid JSON, and says why it ends.
+					sum.Error = err.Error()
+					sum.RootSHA256 = root.SHA256
+					rep.Close(sum)
+				}
 				return err
 			}
 			sum.RootSHA256 = root.SHA256
@@ -343,9 +366,15 @@ func (a *invocation) printFinding(f sigstore.Finding) {
 	when := "no integrated time"
 	if !f.IntegratedTime.IsZero() {
 		when = f.IntegratedTime.UTC().Format(time.RFC3339) + fmt.Sprintf(", log index %d", f.LogIndex)
+		if !f.TimeVerified {
+			when = "claims " + when + " (unverified)"
+		}
 	}
 	place := "outside the window"
-	if f.InWindow {
+	switch {
+	case f.InWindow && !f.TimeVerified:
+		place = "counted inside the window (its time is not verified)"
+	case f.InWindow:
 		place = "inside the window"
 	}
 	signer := ""
@@ -353,8 +382,14 @@ func (a *invocation) printFinding(f sigstore.Finding) {
 		signer = ", " + f.Signer + " signer"
 	}
 	a.printf("     logged   %s; %s%s\n", when, place, signer)
-	if f.Digest != "" {
-		a.printf("     digest   %s\n", f.Digest)
+	if len(f.Subjects) > 1 {
+		for _, sub := range f.Subjects {
+			for _, d := range sub.Digests {
+				a.printf("     subject  %s %s\n", textutil.Line(sub.Name), textutil.Line(d.String()))
+			}
+		}
+	} else if f.Digest != "" {
+		a.printf("     digest   %s\n", textutil.Line(f.Digest))
 	}
 	if f.Verified {
 		a.printf("     verified\n")

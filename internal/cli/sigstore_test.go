@@ -65,7 +65,6 @@ func TestINC3EndToEnd(t *testing.T) {
 	mods := filepath.Join(dir, "released")
 	copyFile(t, sigstoretest.Data(t, sigstoretest.ProvenanceBundle), filepath.Join(mods, "npm", "sigstore-2.0.0.tgz.sigstore.json"))
 	copyFile(t, sigstoretest.Data(t, "bundles/dsse.sigstore.json"), filepath.Join(mods, "slsa-provenance-0.0.7.tgz.sigstore.json"))
-	copyFile(t, sigstoretest.Data(t, "bundles/othername.sigstore.json"), filepath.Join(mods, "old", "othername.sigstore.json")) // 2024: outside the window
 	os.WriteFile(filepath.Join(mods, "README.md"), []byte("not a bundle"), 0o644)
 	signers := filepath.Join(dir, "signers.yaml")
 	os.WriteFile(signers, []byte("- identity: "+sigstoretest.ProvenanceIdentity+"\n  issuer: "+sigstoretest.ProvenanceIssuer+"\n- identity: brian@dehamer.com\n"), 0o644)
@@ -89,7 +88,7 @@ func TestINC3EndToEnd(t *testing.T) {
 	}
 
 	out = e.ok("run", id, "audit-recent-signatures", "--yes")
-	if !strings.Contains(out, "audited 3 signature(s): 2 verified, 2 in the window, 0 failed") {
+	if !strings.Contains(out, "audited 2 signature(s): 2 verified, 2 in the window, 0 failed") {
 		t.Fatalf("audit: %s", out)
 	}
 	facts := e.ok("incident", "show", id)
@@ -101,6 +100,10 @@ func TestINC3EndToEnd(t *testing.T) {
 	// expects: the re-verification step fails and names both.
 	copyFile(t, sigstoretest.Data(t, "bundles/dsse.sigstore.json"), filepath.Join(mods, "tampered.tgz.sigstore.json"))
 	flipSig(t, filepath.Join(mods, "tampered.tgz.sigstore.json"))
+	// A bundle from another Sigstore (the scaffolding instance) claims a
+	// 2024 time, after the window: unverifiable, its claim places it
+	// nowhere, and it fails.
+	copyFile(t, sigstoretest.Data(t, "bundles/othername.sigstore.json"), filepath.Join(mods, "old", "othername.sigstore.json"))
 	os.WriteFile(signers, []byte("- identity: "+sigstoretest.ProvenanceIdentity+"\n"), 0o644)
 	out, errs, code := e.run("run", id, "reverify-modules", "--yes")
 	if code != 1 || !strings.Contains(out+errs, "tampered.tgz.sigstore.json (slsa-provenance-0.0.7.tgz): does not verify") || !strings.Contains(out+errs, "signer not on the expected list (brian@dehamer.com)") {
@@ -109,7 +112,8 @@ func TestINC3EndToEnd(t *testing.T) {
 
 	// The standalone command says the same, exit 1.
 	out, _, code = e.run("sigstore", "audit", mods, "--trusted-root", root, "--since", "2022-11-01T00:00:00Z", "--until", "2023-12-31T00:00:00Z", "--signers", signers)
-	if code != 1 || !strings.Contains(out, "FAIL slsa-provenance-0.0.7.tgz  (") || !strings.Contains(out, "4 signature(s), 2 verified; 3 in the window") || !strings.Contains(out, "outside the window") {
+	if code != 1 || !strings.Contains(out, "FAIL slsa-provenance-0.0.7.tgz  (") || !strings.Contains(out, "4 signature(s), 2 verified; 4 in the window") ||
+		!strings.Contains(out, "claims 2024-07-12T19:06:29Z, log index 3 (unverified); counted inside the window") {
 		t.Fatalf("sigstore audit: %d\n%s", code, out)
 	}
 
@@ -182,6 +186,16 @@ func TestSigstoreVerifyCommand(t *testing.T) {
 	e.fail(2, "ALG:HEX", "sigstore", "verify", bundle, "--trusted-root", pg, "--digest", "md5:abcd")
 	e.fail(2, "--identity or --identity-regexp, not both", "sigstore", "verify", bundle, "--trusted-root", pg, "--digest", "sha512:"+provSHA512, "--identity", "a", "--identity-regexp", "b")
 	e.fail(1, "not a trusted root", "sigstore", "verify", bundle, "--trusted-root", bundle, "--digest", "sha512:"+provSHA512)
+	e.fail(2, "--identity needs --issuer", "sigstore", "verify", bundle, "--trusted-root", pg, "--digest", "sha512:"+provSHA512, "--identity", sigstoretest.ProvenanceIdentity)
+	e.fail(2, "--identity-regexp: error parsing regexp", "sigstore", "verify", bundle, "--trusted-root", pg, "--digest", "sha512:"+provSHA512, "--identity-regexp", "(", "--issuer", "x")
+	e.fail(2, "is before --since", "sigstore", "audit", bundle, "--trusted-root", pg, "--since", "2025-01-01T00:00:00Z", "--until", "2020-01-01T00:00:00Z")
+	// A symlinked artifact named on the command line is followed.
+	art := filepath.Join(t.TempDir(), "art")
+	os.WriteFile(art, []byte("not the artifact"), 0o644)
+	os.Symlink(art, art+".link")
+	if out, _, code := e.run("sigstore", "verify", bundle, "--trusted-root", pg, "--artifact", art+".link"); code != 1 || strings.Contains(out, "symbolic link") || !strings.HasPrefix(out, "FAIL") {
+		t.Fatalf("symlinked artifact: %d %s", code, out)
+	}
 
 	out = e.ok("sigstore", "root", "diff", pg, sigstoretest.Scaffolding(t))
 	if !strings.Contains(out, "- certificate authority https://fulcio.sigstore.dev") || !strings.Contains(out, "+ transparency log") {
@@ -224,7 +238,7 @@ func TestKeylessModules(t *testing.T) {
 	if out, _, code := e.run("wasm", "verify", evil, "--trusted-root", root); code != 1 || !strings.HasPrefix(out, "FAIL") {
 		t.Fatalf("verify evil: %d %s", code, out)
 	}
-	if out, _, code := e.run("wasm", "verify", good, "--trusted-root", root, "--identity", "someone@else"); code != 1 {
+	if out, _, code := e.run("wasm", "verify", good, "--trusted-root", root, "--identity", "someone@else", "--issuer", iss); code != 1 {
 		t.Fatalf("verify good as someone else: %d %s", code, out)
 	}
 	e.ok("sigstore", "verify", good, "--trusted-root", root)
@@ -340,4 +354,44 @@ func TestFirstUsePins(t *testing.T) {
 	os.WriteFile(copies[0], b.Root, 0o600)
 	e.fail(1, "the evidence was changed", "sigstore", "audit", mods, "--incident", id)
 	e.fail(1, "the evidence was changed", "wasm", "verify", filepath.Join(mods, "x.wasm"), "--incident", id)
+	os.WriteFile(copies[0], a.Root, 0o400)
+
+	// The home moves: the pin is read from this incident's evidence by
+	// name, never from the old path (another home's copy).
+	moved := e.home + "-moved"
+	if err := os.Rename(e.home, moved); err != nil {
+		t.Fatal(err)
+	}
+	e.home = moved
+	e.ok("sigstore", "audit", mods, "--incident", id)
+}
+
+// TestForgedSignerIsAClaim: INC-2's check-rekor on a module whose
+// self-signed certificate names a legitimate identity fails and records
+// the identity as a claim, so the block step does not block the
+// legitimate signer on the forger's word.
+func TestForgedSignerIsAClaim(t *testing.T) {
+	serve.UseSelf(t)
+	e := newEnv(t)
+	dir := t.TempDir()
+	ca := sigstoretest.NewCA(t)
+	root := filepath.Join(dir, "trusted_root.json")
+	os.WriteFile(root, ca.Root, 0o644)
+	const legit = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
+	mod := filepath.Join(dir, "mal.wasm")
+	os.WriteFile(mod, ca.SignModule(t, sigstoretest.Module("m"), sigstoretest.Signing{Identity: legit, Issuer: "https://token.actions.githubusercontent.com", SelfSigned: true}), 0o644)
+	out := e.ok("incident", "open", "--playbook", "INC-2", "--title", "Forged", "--json", "--fact", "module_path="+mod)
+	var inc struct{ ID string }
+	json.Unmarshal([]byte(out), &inc)
+	e.ok("sigstore", "pin", inc.ID, root)
+	e.ok("run", inc.ID, "quarantine-module", "--yes")
+	out, errs, code := e.run("run", inc.ID, "check-rekor", "--yes")
+	if code != 1 || !strings.Contains(out, "claims to be signed by "+legit) {
+		t.Fatalf("check-rekor: %d\n%s\n%s", code, out, errs)
+	}
+	show := e.ok("incident", "show", inc.ID)
+	if !strings.Contains(show, "claimed_signing_identity") || strings.Contains(show, "\n  signing_identity") {
+		t.Fatalf("facts: %s", show)
+	}
+	e.fail(1, "signing_identity", "run", inc.ID, "block-signing-identity", "--yes")
 }

@@ -106,11 +106,16 @@ type Finding struct {
 	Identity       string    `json:"identity,omitempty"`
 	Issuer         string    `json:"issuer,omitempty"`
 	IntegratedTime time.Time `json:"integrated_time,omitzero"`
-	LogIndex       int64     `json:"log_index,omitempty"`
-	LogID          string    `json:"log_id,omitempty"`
-	Verified       bool      `json:"verified"`
-	Problem        string    `json:"problem,omitempty"`
-	InWindow       bool      `json:"in_window"`
+	// TimeVerified: the integrated time is one the verifier checked; an
+	// unverified signature's time is only claimed, and it counts as
+	// inside the window.
+	TimeVerified bool      `json:"time_verified"`
+	LogIndex     int64     `json:"log_index,omitempty"`
+	LogID        string    `json:"log_id,omitempty"`
+	Subjects     []Subject `json:"subjects,omitempty"` // a DSSE statement's, every one
+	Verified     bool      `json:"verified"`
+	Problem      string    `json:"problem,omitempty"`
+	InWindow     bool      `json:"in_window"`
 	// Signer is "expected", "unexpected", "blocked" or "" (no list given).
 	Signer string   `json:"signer,omitempty"`
 	Failed bool     `json:"failed"`
@@ -150,6 +155,9 @@ type Summary struct {
 	Blocked    int       `json:"blocked"`
 	Skipped    []Skipped `json:"skipped"`
 	Identities []string  `json:"identities"` // distinct, in the window
+	// Error is why the audit stopped before the end (the findings above
+	// are those made until then).
+	Error string `json:"error,omitempty"`
 }
 
 // Checker verifies one request: the verifier process (*Verifier), or a
@@ -187,7 +195,10 @@ func Audit(ctx context.Context, o AuditOptions) (*Summary, error) {
 		}
 		f, skip, err := inspect(path, explicit, o.Verifier)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return err
+			}
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		if skip != "" {
 			if skip != "-" {
@@ -223,18 +234,31 @@ func Audit(ctx context.Context, o AuditOptions) (*Summary, error) {
 		}
 		return nil
 	}
+	done := map[string]bool{}
 	for _, p := range o.Paths {
-		fi, err := os.Lstat(p)
+		// A path named on the command line is followed when it is a link
+		// (the responder named it); links met while walking are not.
+		fi, err := os.Stat(p)
 		if err != nil {
 			return sum, err
 		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return sum, err
+		}
+		if abs, err := filepath.Abs(real); err == nil {
+			if done[abs] {
+				continue
+			}
+			done[abs] = true
+		}
 		if !fi.IsDir() {
-			if err := visit(p, true); err != nil {
+			if err := visit(real, true); err != nil {
 				return sum, err
 			}
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(real, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				sum.Skipped = append(sum.Skipped, Skipped{path, "unreadable: " + err.Error()})
 				if d != nil && d.IsDir() {
@@ -256,7 +280,9 @@ func Audit(ctx context.Context, o AuditOptions) (*Summary, error) {
 
 // judge places a finding in the window and against the signer lists.
 func judge(f *Finding, o AuditOptions) {
-	f.InWindow = o.Window.Contains(f.IntegratedTime)
+	// Only a verified time places a signature outside the window: a time
+	// a signature claims for itself is whatever its maker wrote.
+	f.InWindow = !f.TimeVerified || o.Window.Contains(f.IntegratedTime)
 	for _, b := range o.Blocked {
 		if b.Matches(f.Identity, f.Issuer) {
 			f.Signer = "blocked"
@@ -339,8 +365,13 @@ func inspectModule(path string, explicit bool, v Checker) (*Finding, string, err
 		return nil, "not a valid module: " + err.Error(), nil
 	}
 	if inf.Keyless == nil {
-		if explicit {
-			return nil, "no keyless signature (" + inf.Signature + ")", nil
+		if strings.HasPrefix(inf.Problem, "undecodable keyless signature") {
+			// A keyless signature that does not even parse is a finding
+			// that fails, never a module left out.
+			return &Finding{Path: path, Kind: "wasm", Artifact: filepath.Base(path), Problem: inf.Problem}, "", nil
+		}
+		if explicit || inf.Signature == "invalid" {
+			return nil, "no keyless signature (" + inf.Signature + sep(inf.Problem) + ")", nil
 		}
 		return nil, "-", nil
 	}
@@ -370,6 +401,17 @@ func inspectBundle(path string, size int64, v Checker) (*Finding, string, error)
 	if err != nil {
 		return nil, "unreadable: " + err.Error(), nil
 	}
+	if !hasBundleName(path) {
+		// Named on the command line under another name: a bundle only if
+		// it says so. A file named like a bundle that is not one is a
+		// finding that fails (a release's bundle may have been replaced).
+		var head struct {
+			MediaType string `json:"mediaType"`
+		}
+		if json.Unmarshal(raw, &head) != nil || !strings.HasPrefix(head.MediaType, "application/vnd.dev.sigstore.bundle") {
+			return nil, "not a Sigstore bundle (no bundle media type) and not a module", nil
+		}
+	}
 	f := &Finding{Path: path, Kind: "bundle", Artifact: artifactName(path)}
 	req := &Request{Kind: "bundle", Bundle: raw}
 	if art := artifactPath(path); art != "" {
@@ -397,16 +439,34 @@ func inspectBundle(path string, size int64, v Checker) (*Finding, string, error)
 			f.Artifact = res.Subjects[0].Name
 		}
 	}
+	f.Subjects = res.Subjects
 	if f.ArtifactFile == "" {
 		f.Notes = append(f.Notes, "no artifact file beside the bundle: checked against the digest the bundle names")
 	}
 	return f, "", nil
 }
 
+func sep(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+func hasBundleName(path string) bool {
+	for _, s := range bundleSuffixes {
+		if strings.HasSuffix(path, s) {
+			return true
+		}
+	}
+	return false
+}
+
 func fill(f *Finding, res Result) {
 	f.Verified, f.Problem = res.Verified, res.Problem
 	f.Identity, f.Issuer = res.Identity, res.Issuer
 	f.IntegratedTime, f.LogIndex, f.LogID = res.IntegratedTime, res.LogIndex, res.LogID
+	f.TimeVerified = res.Verified && res.TimeVerified
 	f.Notes = append(f.Notes, res.Notes...)
 }
 
@@ -445,7 +505,7 @@ func artifactPath(path string) string {
 // HashFile computes a file's SHA-256, SHA-384 and SHA-512 in one pass
 // (a bundle may name any of them).
 func HashFile(path string) ([]Digest, error) {
-	f, err := fsutil.OpenRegularNoFollow(path)
+	f, err := fsutil.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 )
 
 // HelperName is the verifier's executable; EnvHelper names it explicitly.
@@ -133,73 +134,125 @@ func buildFromSource(self string, notify func(string)) (string, error) {
 	return out, os.Rename(tmp, out)
 }
 
-// Verifier is a running verifier process holding one trusted root.
+// Verifier is a running verifier process holding one trusted root. A
+// verifier that dies on one input is started again for the next, and that
+// input gets a result saying so; one that does not answer within Timeout
+// is killed.
 type Verifier struct {
 	Helper     string
 	SigstoreGo string
-	cmd        *exec.Cmd
-	stdin      io.WriteCloser
-	in         *bufio.Writer
-	out        *bufio.Scanner
-	stderr     *tailBuffer
-	mu         sync.Mutex
-	dead       error
-	root       *Root
+	// Timeout bounds one request (a bundle is verified in milliseconds).
+	Timeout  time.Duration
+	ctx      context.Context
+	root     *Root
+	notify   func(string)
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	in       *bufio.Writer
+	lines    chan lineOrErr
+	stderr   *tailBuffer
+	mu       sync.Mutex
+	restarts int
 }
 
+type lineOrErr struct {
+	b   []byte
+	err error
+}
+
+// maxResult bounds one result line (the verifier lists at most 1,000
+// subjects).
+const maxResult = 16 << 20
+
+// maxRestarts: a verifier that dies this many times running is broken,
+// not one input.
+const maxRestarts = 3
+
 // Start runs the verifier with a trusted root's bytes. A nil root starts
-// one that only reads who signed and when, and verifies nothing.
+// one that only reads who signed and when, and verifies nothing. The
+// process ends with ctx.
 func Start(ctx context.Context, root *Root, notify func(string)) (*Verifier, error) {
-	helper, err := FindHelper(notify)
-	if err != nil {
+	v := &Verifier{ctx: ctx, root: root, notify: notify, Timeout: 2 * time.Minute}
+	if err := v.start(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // interrupted, not a broken verifier
+		}
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, helper, "serve")
+	return v, nil
+}
+
+func (v *Verifier) start() error {
+	helper, err := FindHelper(v.notify)
+	if err != nil {
+		return err
+	}
+	v.Helper = helper
+	cmd := exec.CommandContext(v.ctx, helper, "serve")
 	cmd.Env = append(os.Environ(), "FIREBREAK_SIGSTORE_SERVE=1")
-	v := &Verifier{Helper: helper, cmd: cmd, stderr: &tailBuffer{max: 4096}}
+	// A child the verifier left holding its pipes must not keep firebreak
+	// waiting once the verifier itself has gone.
+	cmd.WaitDelay = 2 * time.Second
+	v.stderr = &tailBuffer{max: 4096}
 	cmd.Stderr = v.stderr
 	if v.stdin, err = cmd.StdinPipe(); err != nil {
-		return nil, err
+		return err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the Sigstore verifier %s: %w", helper, err)
+		return fmt.Errorf("start the Sigstore verifier %s: %v", helper, err)
 	}
+	v.cmd = cmd
 	v.in = bufio.NewWriter(v.stdin)
-	v.out = bufio.NewScanner(stdout)
-	v.out.Buffer(make([]byte, 64<<10), 4<<20)
+	v.lines = make(chan lineOrErr, 1)
+	go func(lines chan<- lineOrErr) {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), maxResult)
+		for sc.Scan() {
+			lines <- lineOrErr{b: bytes.Clone(sc.Bytes())}
+		}
+		err := sc.Err()
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		lines <- lineOrErr{err: err}
+		close(lines)
+	}(v.lines)
 	var hello Hello
 	if err := v.read(&hello); err != nil {
-		v.Close()
-		return nil, fmt.Errorf("%s is not the Sigstore verifier firebreak expects: %w", helper, err)
+		v.kill()
+		return fmt.Errorf("%s is not the Sigstore verifier firebreak expects: %w", helper, err)
 	}
 	if hello.Protocol != Protocol {
-		v.Close()
-		return nil, fmt.Errorf("the Sigstore verifier %s speaks protocol %d, firebreak %d: rebuild both from one source tree (go install ./cmd/...)", helper, hello.Protocol, Protocol)
+		v.kill()
+		return fmt.Errorf("the Sigstore verifier %s speaks protocol %d, firebreak %d: rebuild both from one source tree (go install ./cmd/...)", helper, hello.Protocol, Protocol)
 	}
 	v.SigstoreGo = hello.SigstoreGo
 	ini := Init{}
-	if root != nil {
-		ini.TrustedRoot = root.Raw
+	if v.root != nil {
+		ini.TrustedRoot = v.root.Raw
 	}
 	if err := v.write(ini); err != nil {
-		v.Close()
-		return nil, err
+		v.kill()
+		return err
 	}
 	var rep InitReply
 	if err := v.read(&rep); err != nil {
-		v.Close()
-		return nil, err
+		v.kill()
+		return err
 	}
 	if rep.Error != "" {
-		v.Close()
-		return nil, fmt.Errorf("%s: %s", root.Path, rep.Error)
+		v.kill()
+		where := "the trusted root"
+		if v.root != nil && v.root.Path != "" {
+			where = v.root.Path
+		}
+		return fmt.Errorf("%s: %s", where, rep.Error)
 	}
-	v.root = root
-	return v, nil
+	return nil
 }
 
 func (v *Verifier) write(x any) error {
@@ -217,15 +270,35 @@ func (v *Verifier) write(x any) error {
 	return nil
 }
 
+// read waits for the next line, at most Timeout, and gives up at once
+// when the context ends.
 func (v *Verifier) read(x any) error {
-	if !v.out.Scan() {
-		err := v.out.Err()
-		if err == nil {
-			err = io.ErrUnexpectedEOF
+	t := time.NewTimer(v.Timeout)
+	defer t.Stop()
+	select {
+	case l, ok := <-v.lines:
+		if !ok {
+			return v.failed(io.ErrUnexpectedEOF)
 		}
-		return v.failed(err)
+		if l.err != nil {
+			return v.failed(l.err)
+		}
+		if err := json.Unmarshal(l.b, x); err != nil {
+			return fmt.Errorf("the Sigstore verifier answered something that is not its protocol: %w", err)
+		}
+		return nil
+	case <-v.ctx.Done():
+		return v.ctx.Err()
+	case <-t.C:
+		return &TimeoutError{After: v.Timeout}
 	}
-	return json.Unmarshal(v.out.Bytes(), x)
+}
+
+// TimeoutError: the verifier did not answer in time.
+type TimeoutError struct{ After time.Duration }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("the Sigstore verifier did not answer within %s", e.After)
 }
 
 // failed explains a broken pipe with what the verifier said before it died.
@@ -236,34 +309,74 @@ func (v *Verifier) failed(err error) error {
 	return fmt.Errorf("the Sigstore verifier stopped: %w", err)
 }
 
-// Verify sends one request and waits for its result.
+// Verify sends one request and waits for its result. The error is the
+// context's when it ended; a verifier that died or hung on this request
+// gives a result naming that (it is started again for the next one).
 func (v *Verifier) Verify(req *Request) (Result, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.dead != nil {
-		return Result{}, v.dead
+	if v.cmd == nil {
+		if v.restarts >= maxRestarts {
+			return Result{}, fmt.Errorf("the Sigstore verifier stopped %d times running; giving up", v.restarts)
+		}
+		if err := v.start(); err != nil {
+			if v.ctx.Err() != nil {
+				return Result{}, v.ctx.Err()
+			}
+			return Result{}, err
+		}
 	}
 	var res Result
 	err := v.write(req)
 	if err == nil {
 		err = v.read(&res)
 	}
-	if err != nil {
-		v.dead = err
-		return Result{}, err
+	if err == nil {
+		v.restarts = 0
+		return res, nil
 	}
-	return res, nil
+	v.kill()
+	if ctxErr := v.ctx.Err(); ctxErr != nil {
+		return Result{}, ctxErr
+	}
+	v.restarts++
+	return Result{Problem: "the verifier failed on this input (" + err.Error() + "); it was started again for the next"}, nil
 }
 
-// Close ends the verifier process.
-func (v *Verifier) Close() error {
-	if v.stdin != nil {
-		v.stdin.Close()
+// kill ends the process and forgets it.
+func (v *Verifier) kill() {
+	if v.cmd == nil {
+		return
 	}
-	if v.cmd == nil || v.cmd.Process == nil {
+	v.stdin.Close()
+	if v.cmd.Process != nil {
+		v.cmd.Process.Kill()
+	}
+	v.cmd.Wait()
+	v.cmd = nil
+}
+
+// Close ends the verifier process: its stdin closes and it exits; one that
+// does not within a few seconds is killed.
+func (v *Verifier) Close() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.cmd == nil {
 		return nil
 	}
-	return v.cmd.Wait()
+	v.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- v.cmd.Wait() }()
+	select {
+	case err := <-done:
+		v.cmd = nil
+		return err
+	case <-time.After(5 * time.Second):
+		v.cmd.Process.Kill()
+		err := <-done
+		v.cmd = nil
+		return err
+	}
 }
 
 // tailBuffer keeps the last max bytes written.

@@ -90,10 +90,15 @@ type Result struct {
 	Keyless   bool      `json:"keyless"`
 	Identity  string    `json:"identity,omitempty"`
 	Issuer    string    `json:"issuer,omitempty"`
-	// The transparency-log entry (the first, when there are several).
+	// The transparency-log entry: the first one whose signed entry
+	// timestamp verifies when the signature verifies; otherwise the first
+	// one, as claimed.
 	LogIndex       int64     `json:"log_index,omitempty"`
 	LogID          string    `json:"log_id,omitempty"`
 	IntegratedTime time.Time `json:"integrated_time,omitzero"`
+	// TimeVerified: IntegratedTime is a timestamp the verifier checked
+	// (never true when the signature does not verify: a claimed time).
+	TimeVerified bool `json:"time_verified"`
 	// Timestamps the verifier checked (integrated times, RFC 3161).
 	Timestamps []time.Time `json:"timestamps,omitempty"`
 	// BoundTo says what the signature was checked against: "artifact"

@@ -1,11 +1,14 @@
 package verifier_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/sigstore"
 	"github.com/firebreak-dev/firebreak/internal/sigstore/sigstoretest"
@@ -45,6 +48,10 @@ func TestAuditFiles(t *testing.T) {
 	write("a/junk.sigstore.json", []byte("{\"mediaType\": 1}"))
 	write("a/\x1b[31mred.bundle", []byte("{}"))
 	write("a/notes.txt", []byte("ignored"))
+	garbled := ca.SignModule(t, sigstoretest.Module("g"), sigstoretest.Signing{Identity: "release@example.com", Issuer: iss})
+	garbled[bytes.Index(garbled, []byte("signature"))+9+67] = 2 // the certificate count: the section no longer parses
+	write("a/garbled.wasm", garbled)
+	write("named/journal.jsonl", []byte(`{"seq":1}`+"\n"))
 	os.Symlink(filepath.Join(dir, "a", "ok.wasm"), filepath.Join(dir, "a", "link.wasm"))
 	os.Mkdir(filepath.Join(dir, "a", "dir.wasm"), 0o755)
 
@@ -83,8 +90,12 @@ func TestAuditFiles(t *testing.T) {
 	check("stranger.wasm", true, true, true, "unexpected")
 	check("blocked-old.wasm", true, false, true, "blocked")
 	check("junk.sigstore.json", false, true, true, "unexpected")
+	check("garbled.wasm", false, true, true, "unexpected")
+	if f := byName["garbled.wasm"]; !strings.Contains(f.Problem, "undecodable keyless signature") {
+		t.Errorf("garbled: %+v", f)
+	}
 	check("\x1b[31mred.bundle", false, true, true, "unexpected")
-	if sum.Signatures != 6 || sum.Failed != 4 || sum.Blocked != 1 || sum.InWindow != 4 {
+	if sum.Signatures != 7 || sum.Failed != 5 || sum.Blocked != 1 || sum.InWindow != 5 {
 		t.Errorf("summary: %+v", sum)
 	}
 	skipped := map[string]string{}
@@ -104,6 +115,14 @@ func TestAuditFiles(t *testing.T) {
 	sum, err = sigstore.Audit(context.Background(), sigstore.AuditOptions{Paths: []string{filepath.Join(dir, "a", "unsigned.wasm")}, Verifier: v})
 	if err != nil || len(sum.Skipped) != 1 || !strings.Contains(sum.Skipped[0].Reason, "no keyless signature") {
 		t.Fatalf("explicit unsigned: %v %+v", err, sum)
+	}
+	// A file named on the command line that is no bundle (a journal) is
+	// skipped with a reason, not a failing "signature"; a path given twice
+	// is audited once.
+	j := filepath.Join(dir, "named", "journal.jsonl")
+	sum, err = sigstore.Audit(context.Background(), sigstore.AuditOptions{Paths: []string{j, j}, Verifier: v})
+	if err != nil || sum.Signatures != 0 || len(sum.Skipped) != 1 || !strings.Contains(sum.Skipped[0].Reason, "not a Sigstore bundle") {
+		t.Fatalf("named journal: %v %+v", err, sum)
 	}
 	// A path that is not there is an error, not an empty audit.
 	if _, err := sigstore.Audit(context.Background(), sigstore.AuditOptions{Paths: []string{filepath.Join(dir, "nope")}, Verifier: v}); err == nil {
@@ -136,5 +155,40 @@ func TestVerifierProcessErrors(t *testing.T) {
 	bad.Raw = []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`)
 	if _, err := sigstore.Start(context.Background(), &bad, nil); err == nil || !strings.Contains(err.Error(), "generated") {
 		t.Fatalf("refused root: %v", err)
+	}
+}
+
+// TestVerifierThatHangs: a program that says hello and then never answers
+// does not keep firebreak waiting past its context, and a verifier that
+// dies on an input gives that input a result and is started again.
+func TestVerifierThatHangs(t *testing.T) {
+	dir := t.TempDir()
+	hang := filepath.Join(dir, "hang.sh")
+	os.WriteFile(hang, []byte("#!/bin/sh\necho '{\"protocol\":1}'\nsleep 1000\n"), 0o755)
+	t.Setenv(sigstore.EnvHelper, hang)
+	ca := sigstoretest.NewCA(t)
+	root, _ := sigstore.ParseRoot(ca.Root)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancelled once the client is waiting: no clock in the verdict.
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+	}()
+	if _, err := sigstore.Start(ctx, root, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("hung verifier: %v", err)
+	}
+
+	// Dies on the second request: that one gets a result saying so.
+	dies := filepath.Join(dir, "dies.sh")
+	os.WriteFile(dies, []byte("#!/bin/sh\necho '{\"protocol\":1}'\nread a\necho '{}'\nread b\nexit 3\n"), 0o755)
+	t.Setenv(sigstore.EnvHelper, dies)
+	v, err := sigstore.Start(context.Background(), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	res, err := v.Verify(&sigstore.Request{Kind: "bundle", Bundle: []byte("{}")})
+	if err != nil || res.Verified || !strings.Contains(res.Problem, "started again") {
+		t.Fatalf("died: %v %+v", err, res)
 	}
 }

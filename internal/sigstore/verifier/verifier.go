@@ -26,6 +26,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/firebreak-dev/firebreak/internal/sigstore"
@@ -34,6 +35,10 @@ import (
 // maxLine bounds one request line: a bundle is at most sigstore.MaxBundle
 // bytes, base64 in JSON.
 const maxLine = sigstore.MaxBundle*4/3 + 1<<20
+
+// maxSubjects bounds the DSSE subjects a result lists (a hostile
+// statement may hold millions).
+const maxSubjects = 1000
 
 // Version is the sigstore-go version linked in.
 func Version() string {
@@ -87,7 +92,15 @@ func Serve(r io.Reader, w io.Writer) error {
 		} else {
 			res = v.Verify(&req)
 		}
-		if err := send(res); err != nil {
+		b, err := json.Marshal(res)
+		if err != nil {
+			// Whatever the input held, one request never ends the process.
+			b, _ = json.Marshal(sigstore.Result{Problem: "the result could not be written: " + err.Error()})
+		}
+		if _, err := out.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		if err := out.Flush(); err != nil {
 			return err
 		}
 	}
@@ -190,7 +203,41 @@ func (v *Verifier) Verify(req *sigstore.Request) (res sigstore.Result) {
 	for _, ts := range out.VerifiedTimestamps {
 		res.Timestamps = append(res.Timestamps, ts.Timestamp.UTC())
 	}
+	v.verifiedEntry(b, &res)
 	return res
+}
+
+// verifiedEntry places a verified signature in time by a log entry whose
+// signed entry timestamp verifies against the trusted root — never by the
+// first entry, which may be one the verifier skipped (a log it does not
+// know) carrying any time at all — or else by the earliest verified
+// timestamp (RFC 3161).
+func (v *Verifier) verifiedEntry(b *bundle.Bundle, res *sigstore.Result) {
+	res.IntegratedTime, res.TimeVerified = time.Time{}, false
+	entries, _ := b.TlogEntries()
+	for _, e := range entries {
+		if !e.HasInclusionPromise() || tlog.VerifySET(e, v.tr.RekorLogs()) != nil {
+			continue
+		}
+		if t := e.IntegratedTime(); plausible(t) {
+			res.IntegratedTime, res.TimeVerified = t.UTC(), true
+			res.LogIndex, res.LogID = e.LogIndex(), hex.EncodeToString([]byte(e.LogKeyID()))
+			return
+		}
+	}
+	for _, t := range res.Timestamps {
+		if plausible(t) && (!res.TimeVerified || t.Before(res.IntegratedTime)) {
+			res.IntegratedTime, res.TimeVerified = t, true
+		}
+	}
+	if !res.TimeVerified {
+		res.Notes = append(res.Notes, "no log entry's signed timestamp verifies: the log index shown is as claimed")
+	}
+}
+
+// plausible: a time JSON can carry (years 1 to 9999), and not zero.
+func plausible(t time.Time) bool {
+	return !t.IsZero() && t.Year() >= 1 && t.Year() <= 9999
 }
 
 // policy builds the artifact and identity policy of a request.
@@ -275,8 +322,10 @@ func describe(b *bundle.Bundle) sigstore.Result {
 		e := entries[0]
 		res.LogIndex = e.LogIndex()
 		res.LogID = hex.EncodeToString([]byte(e.LogKeyID()))
-		if t := e.IntegratedTime(); !t.IsZero() {
-			res.IntegratedTime = t.UTC()
+		if t := e.IntegratedTime(); plausible(t) {
+			res.IntegratedTime = t.UTC() // claimed, until verified
+		} else if !t.IsZero() {
+			res.Notes = append(res.Notes, "the log entry claims an impossible integrated time")
 		}
 	}
 	if sc, err := b.SignatureContent(); err == nil {
@@ -286,7 +335,11 @@ func describe(b *bundle.Bundle) sigstore.Result {
 			}
 		} else if e := sc.EnvelopeContent(); e != nil {
 			if st, err := e.Statement(); err == nil {
-				for _, s := range st.GetSubject() {
+				for i, s := range st.GetSubject() {
+					if i == maxSubjects {
+						res.Notes = append(res.Notes, fmt.Sprintf("%d more subjects not listed", len(st.GetSubject())-i))
+						break
+					}
 					sub := sigstore.Subject{Name: s.GetName()}
 					for alg, h := range s.GetDigest() {
 						sub.Digests = append(sub.Digests, sigstore.Digest{Algorithm: alg, Hex: h})

@@ -1,8 +1,10 @@
 package verifier_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -204,5 +206,86 @@ func TestWasmKeyless(t *testing.T) {
 				t.Fatalf("verified: %+v", res)
 			}
 		})
+	}
+}
+
+// TestTimeIsTheVerifiedEntrys: a log entry from a log the root does not
+// know, prepended with an old time, is skipped by sigstore-go; the
+// signature's time must come from the entry that verified, not the first.
+func TestTimeIsTheVerifiedEntrys(t *testing.T) {
+	v, err := verifier.New(load(t, sigstoretest.PublicGood(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(load(t, sigstoretest.Data(t, sigstoretest.ProvenanceBundle)), &m)
+	vm := m["verificationMaterial"].(map[string]any)
+	entries := vm["tlogEntries"].([]any)
+	fake := map[string]any{}
+	for k, val := range entries[0].(map[string]any) {
+		fake[k] = val
+	}
+	fake["logId"] = map[string]any{"keyId": base64.StdEncoding.EncodeToString([]byte("a log nobody trusts, 32 bytes..."))}
+	fake["integratedTime"] = "1500000000"
+	fake["logIndex"] = "1"
+	vm["tlogEntries"] = append([]any{fake}, entries...)
+	b, _ := json.Marshal(m)
+	res := v.Verify(&sigstore.Request{Kind: "bundle", Bundle: b})
+	if !res.Verified || !res.TimeVerified || res.IntegratedTime.Year() != 2023 || res.LogIndex != 31821305 {
+		t.Fatalf("time from the unverified entry: %+v", res)
+	}
+	// Unverified, a signature's time is a claim.
+	bad := v.Verify(&sigstore.Request{Kind: "bundle", Bundle: flip(t, b, dsseSig)})
+	if bad.Verified || bad.TimeVerified {
+		t.Fatalf("claimed time taken as verified: %+v", bad)
+	}
+}
+
+// TestServeSurvivesHostileInput: a result that cannot be written (a time
+// JSON cannot carry) and a statement with 60,000 subjects neither end the
+// process nor make a line too long to read.
+func TestServeSurvivesHostileInput(t *testing.T) {
+	prov := load(t, sigstoretest.Data(t, sigstoretest.ProvenanceBundle))
+	var m map[string]any
+	json.Unmarshal(prov, &m)
+	m["verificationMaterial"].(map[string]any)["tlogEntries"].([]any)[0].(map[string]any)["integratedTime"] = "99999999999999999"
+	farFuture, _ := json.Marshal(m)
+	json.Unmarshal(prov, &m)
+	env := m["dsseEnvelope"].(map[string]any)
+	payload, _ := base64.StdEncoding.DecodeString(env["payload"].(string))
+	var st map[string]any
+	json.Unmarshal(payload, &st)
+	var subs []any
+	for i := 0; i < 60000; i++ {
+		subs = append(subs, map[string]any{"name": fmt.Sprintf("n%07d", i), "digest": map[string]any{"sha256": fmt.Sprintf("%064x", i)}})
+	}
+	st["subject"] = subs
+	payload, _ = json.Marshal(st)
+	env["payload"] = base64.StdEncoding.EncodeToString(payload)
+	many, _ := json.Marshal(m)
+
+	var in bytes.Buffer
+	line := func(v any) { b, _ := json.Marshal(v); in.Write(append(b, '\n')) }
+	line(sigstore.Init{TrustedRoot: load(t, sigstoretest.PublicGood(t))})
+	line(sigstore.Request{Kind: "bundle", Bundle: farFuture})
+	line(sigstore.Request{Kind: "bundle", Bundle: many})
+	line(sigstore.Request{Kind: "bundle", Bundle: prov})
+	var out bytes.Buffer
+	if err := verifier.Serve(&in, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 { // hello, init reply, three results
+		t.Fatalf("%d lines: %.300s", len(lines), out.String())
+	}
+	var r1, r2, r3 sigstore.Result
+	json.Unmarshal([]byte(lines[2]), &r1)
+	json.Unmarshal([]byte(lines[3]), &r2)
+	json.Unmarshal([]byte(lines[4]), &r3)
+	if r1.Verified || r2.Verified || !r3.Verified {
+		t.Fatalf("results: %+v / %+v / %+v", r1, r2.Problem, r3)
+	}
+	if len(r2.Subjects) != 1000 || len(lines[3]) > 1<<20 {
+		t.Fatalf("subjects: %d, line %d bytes", len(r2.Subjects), len(lines[3]))
 	}
 }
