@@ -245,11 +245,14 @@ func (a *SigstoreAudit) Execute(ctx context.Context, progress func(Progress)) (*
 		rep := sigstore.NewReportWriter(w)
 		sum, err := sigstore.Audit(ctx, sigstore.AuditOptions{Paths: a.Paths, Window: a.Window, Signers: a.Signers, Blocked: a.Blocked, Verifier: v,
 			Found: func(f sigstore.Finding) error {
-				if f.InWindow && len(out.Affected) < MaxAuditFailures {
-					out.Affected = append(out.Affected, failure(f))
-				}
-				if f.Failed && len(out.Failures) < MaxAuditFailures {
-					out.Failures = append(out.Failures, failure(f))
+				// A statement may sign several artifacts: each is affected.
+				for _, af := range failures(f) {
+					if f.InWindow && len(out.Affected) < MaxAuditFailures {
+						out.Affected = append(out.Affected, af)
+					}
+					if f.Failed && len(out.Failures) < MaxAuditFailures {
+						out.Failures = append(out.Failures, af)
+					}
 				}
 				return rep.Finding(f)
 			},
@@ -307,6 +310,24 @@ func (f AuditFailure) name() string {
 		return f.Artifact
 	}
 	return f.File + " (" + f.Artifact + ")"
+}
+
+// failures is a finding as the artifacts it signs: one, or each subject
+// of a DSSE statement.
+func failures(f sigstore.Finding) []AuditFailure {
+	if len(f.Subjects) < 2 {
+		return []AuditFailure{failure(f)}
+	}
+	var out []AuditFailure
+	for _, sub := range f.Subjects {
+		af := failure(f)
+		af.Artifact, af.Digest = textutil.Name(sub.Name), ""
+		if len(sub.Digests) > 0 {
+			af.Digest = sub.Digests[0].String()
+		}
+		out = append(out, af)
+	}
+	return out
 }
 
 func failure(f sigstore.Finding) AuditFailure {
