@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -15,15 +16,16 @@ import (
 
 // The HTML export is one file with inline CSS, no scripts and no external
 // resources, so it opens anywhere and can be attached to a ticket as it is.
-var htmlTmpl = template.Must(template.New("export").Funcs(template.FuncMap{
-	"stamp":  stamp,
-	"clean":  func(s string) string { return textutil.Clean(s, true) },
-	"upper":  func(s playbooks.State) string { return strings.ToUpper(string(s)) },
-	"metric": metricValue,
-	"both":   func(c incident.SeverityChange) string { return c.To.Both() },
-	"from":   func(c incident.SeverityChange) string { return c.From.Both() },
-	"deref":  derefTime,
-}).Parse(`{{define "head"}}<!DOCTYPE html>
+var htmlTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("export").Funcs(template.FuncMap{
+		"stamp":  stamp,
+		"clean":  func(s string) string { return textutil.Clean(s, true) },
+		"upper":  func(s playbooks.State) string { return strings.ToUpper(string(s)) },
+		"metric": metricValue,
+		"both":   func(c incident.SeverityChange) string { return c.To.Both() },
+		"from":   func(c incident.SeverityChange) string { return c.From.Both() },
+		"deref":  derefTime,
+	}).Parse(`{{define "head"}}<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -87,13 +89,14 @@ th{background:#f6f8fa}code{font-family:ui-monospace,monospace;font-size:12px;wor
 </body>
 </html>
 {{end}}`))
+})
 
 // WriteHTML writes the record as a single self-contained HTML file. The
 // timeline's rows are written one event at a time, escaped exactly as the
 // template escapes text.
 func WriteHTML(out io.Writer, r *Record) error {
 	w := bufio.NewWriterSize(out, 64<<10)
-	if err := htmlTmpl.ExecuteTemplate(w, "head", r); err != nil {
+	if err := htmlTmpl().ExecuteTemplate(w, "head", r); err != nil {
 		return err
 	}
 	err := r.Timeline(func(e *journal.Event) error {
@@ -115,7 +118,7 @@ func WriteHTML(out io.Writer, r *Record) error {
 	if err != nil {
 		return err
 	}
-	if err := htmlTmpl.ExecuteTemplate(w, "tail", r); err != nil {
+	if err := htmlTmpl().ExecuteTemplate(w, "tail", r); err != nil {
 		return err
 	}
 	return w.Flush()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -48,19 +49,19 @@ var routes = []route{
 	{"POST", "/repos/{owner}/{repo}/security-advisories", "security-advisories/create-repository-advisory", (*Sim).createAdvisory},
 }
 
-var (
-	mux     = http.NewServeMux()
-	opOf    = map[string]route{}
-	noMatch = route{op: "unknown"}
-)
+var noMatch = route{op: "unknown"}
 
-func init() {
+// router matches requests to routes; built on first use, not at start-up
+// (every firebreak command links the simulator for `gh sim`).
+var router = sync.OnceValues(func() (*http.ServeMux, map[string]route) {
+	mux, opOf := http.NewServeMux(), map[string]route{}
 	for _, rt := range routes {
 		key := rt.method + " " + rt.pattern
 		opOf[key] = rt
 		mux.HandleFunc(key, func(http.ResponseWriter, *http.Request) {})
 	}
-}
+	return mux, opOf
+})
 
 // Ops lists the operationIds the simulator serves.
 func Ops() []string {
@@ -91,6 +92,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		s.Log = append(s.Log, fmt.Sprintf("%s %s -> %d", req.Method, req.URL.Path, rec.status))
 		s.mu.Unlock()
 	}()
+	mux, opOf := router()
 	_, pattern := mux.Handler(req)
 	rt, ok := opOf[pattern]
 	if !ok {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sync"
 )
 
 // A pattern is one kind of secret.
@@ -20,19 +21,23 @@ type pattern struct {
 }
 
 // The patterns match anywhere, inside words too: a token glued to a name
-// (GITHUB_TOKEN_ghp_…, xghp_…, ghp_…_suffix) is still a token.
-var patterns = []pattern{
-	{"a PEM private key", regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----`)},
-	{"an OpenSSH private key", regexp.MustCompile(`-----BEGIN OPENSSH PRIVATE KEY-----|b3BlbnNzaC1rZXktdjE`)},
-	// The DER of an Ed25519 PKCS#8 private key (RFC 8410), v1 and v2, as
-	// base64 without its armour and as hex; a SEC1 P-256 key likewise.
-	{"an Ed25519 private key (PKCS#8 DER)", regexp.MustCompile(`MC4CAQAwBQYDK2VwBCIEI|MFECAQEwBQYDK2VwBCIEI|(?i:302e020100300506032b657004220420|3051020101300506032b657004220420)`)},
-	{"an EC private key (SEC1 DER)", regexp.MustCompile(`MHcCAQEEI[A-Za-z0-9+/]{20}`)},
-	{"a GitHub token", regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}`)},
-	{"an AWS access key id", regexp.MustCompile(`AKIA[0-9A-Z]{16}`)},
-	{"a Slack token", regexp.MustCompile(`xox[abpors]-[A-Za-z0-9-]{10,}`)},
-	{"a minisign/wsc secret key", regexp.MustCompile(`untrusted comment: minisign encrypted secret key`)},
-}
+// (GITHUB_TOKEN_ghp_…, xghp_…, ghp_…_suffix) is still a token. They are
+// compiled on first use: most commands never see a trigger, and every one
+// of them pays package initialisation at start-up.
+var patterns = sync.OnceValue(func() []pattern {
+	return []pattern{
+		{"a PEM private key", regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----`)},
+		{"an OpenSSH private key", regexp.MustCompile(`-----BEGIN OPENSSH PRIVATE KEY-----|b3BlbnNzaC1rZXktdjE`)},
+		// The DER of an Ed25519 PKCS#8 private key (RFC 8410), v1 and v2, as
+		// base64 without its armour and as hex; a SEC1 P-256 key likewise.
+		{"an Ed25519 private key (PKCS#8 DER)", regexp.MustCompile(`MC4CAQAwBQYDK2VwBCIEI|MFECAQEwBQYDK2VwBCIEI|(?i:302e020100300506032b657004220420|3051020101300506032b657004220420)`)},
+		{"an EC private key (SEC1 DER)", regexp.MustCompile(`MHcCAQEEI[A-Za-z0-9+/]{20}`)},
+		{"a GitHub token", regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}`)},
+		{"an AWS access key id", regexp.MustCompile(`AKIA[0-9A-Z]{16}`)},
+		{"a Slack token", regexp.MustCompile(`xox[abpors]-[A-Za-z0-9-]{10,}`)},
+		{"a minisign/wsc secret key", regexp.MustCompile(`untrusted comment: minisign encrypted secret key`)},
+	}
+})
 
 // SecretError says that text looked like a secret; it never repeats it.
 type SecretError struct {
@@ -49,7 +54,7 @@ func Find(b []byte) string {
 	if !mayHold(b) {
 		return ""
 	}
-	for _, p := range patterns {
+	for _, p := range patterns() {
 		if p.re.Match(b) {
 			return p.name
 		}
@@ -92,7 +97,7 @@ func Scrub(b []byte) []byte {
 	if !mayHold(b) {
 		return b
 	}
-	for _, p := range patterns {
+	for _, p := range patterns() {
 		if p.re.Match(b) {
 			b = p.re.ReplaceAllLiteral(b, []byte("[REDACTED: "+p.name+"]"))
 		}
