@@ -16,7 +16,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
 
-func load(t *testing.T, path string) []byte {
+func load(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
