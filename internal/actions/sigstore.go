@@ -199,8 +199,8 @@ func (a *SigstoreAudit) Plan(ctx context.Context) (*Plan, error) {
 			return nil, err
 		}
 	}
-	pl := &Plan{Action: NameSigstoreAudit, Summary: fmt.Sprintf("audit the Sigstore signatures under %s against trusted root sha256 %s, window %s",
-		strings.Join(a.Paths, ", "), a.Pin.Root.SHA256, a.Window)}
+	pl := &Plan{Action: NameSigstoreAudit, Summary: fmt.Sprintf("audit the Sigstore signatures under %s, window %s, against trusted root sha256 %s…",
+		strings.Join(a.Paths, ", "), a.Window, a.Pin.Root.SHA256[:16])}
 	if !a.Pin.already() {
 		pp, err := a.Pin.Plan(ctx)
 		if err != nil {
@@ -427,7 +427,7 @@ const maxPlanChanges = 40
 // Plan names the two roots and lists what changed: what the verifiers'
 // pins must learn or forget.
 func (d *RootDiff) Plan(ctx context.Context) (*Plan, error) {
-	p := &Plan{Action: NameSigstoreRootDiff, Summary: fmt.Sprintf("compare trusted root %s (sha256 %s) with %s (sha256 %s)", d.Old.Path, d.Old.SHA256, d.New.Path, d.New.SHA256)}
+	p := &Plan{Action: NameSigstoreRootDiff, Summary: fmt.Sprintf("compare trusted root %s (sha256 %s…) with %s (sha256 %s…)", filepath.Base(d.Old.Path), d.Old.SHA256[:16], filepath.Base(d.New.Path), d.New.SHA256[:16])}
 	ch := sigstore.Diff(d.Old, d.New)
 	if len(ch) == 0 {
 		p.Changes = append(p.Changes, "no change in CAs, logs or timestamp authorities")
@@ -437,7 +437,7 @@ func (d *RootDiff) Plan(ctx context.Context) (*Plan, error) {
 			p.Changes = append(p.Changes, fmt.Sprintf("and %d more change(s), in the comparison", len(ch)-i))
 			break
 		}
-		p.Changes = append(p.Changes, "found: "+c.String())
+		p.Changes = append(p.Changes, c.Op+": "+c.What+" "+c.Name+": "+c.Detail)
 	}
 	p.Changes = append(p.Changes, "add the comparison (JSON) to the evidence")
 	if d.Pin != nil && !d.Pin.already() {

@@ -123,7 +123,7 @@ func TestINC3EndToEnd(t *testing.T) {
 	e.ok("fact", id, "new_trusted_root="+scaf)
 	e.fail(2, "firebreak sigstore pin "+id+" "+scaf+" --reason TEXT", "sigstore", "pin", id, scaf)
 	out = e.ok("run", id, "update-certificate-pins", "--yes")
-	if !strings.Contains(out, "found: - certificate authority https://fulcio.sigstore.dev") || !strings.Contains(out, "change(s), listed in trusted-root-diff-") ||
+	if !strings.Contains(out, "removed: certificate authority https://fulcio.sigstore.dev") || !strings.Contains(out, "change(s), listed in trusted-root-diff-") ||
 		!strings.Contains(out, "pinned trusted root sha256 503c669ede6b4416") {
 		t.Fatalf("root diff: %s", out)
 	}
