@@ -166,9 +166,12 @@ func (s *Session) RenderComms(inc *incident.Incident, t *comms.Template, overrid
 	if err != nil {
 		return "", nil, err
 	}
-	for k, v := range overrides {
-		data[k] = v
-	}
+	return renderComms(t, data, overrides, allowMissing)
+}
+
+// renderComms fills a template from gathered data, overrides on top.
+func renderComms(t *comms.Template, data, overrides map[string]string, allowMissing bool) (text string, missing []string, err error) {
+	maps.Copy(data, overrides)
 	missing = t.Missing(data)
 	text, err = t.Render(data, allowMissing)
 	if err != nil && len(missing) > 0 {
@@ -211,15 +214,17 @@ func buildComms(b *builder) (actions.Action, error) {
 		fields[k] = v
 	}
 	x := &commsAction{s: b.s, inc: b.inc, tmpl: t, fields: fields, allow: b.args.Bool("allow_missing")}
+	data, err := b.s.CommsData(b.inc)
+	if err != nil {
+		return nil, err
+	}
+	x.data = data // the plan renders from it: the timeline is read once
 	if !x.allow {
 		// Fields the playbook asks for as facts (INC-3's remediation) are
 		// asked for like any missing fact, before the plan.
-		data, err := b.s.CommsData(b.inc)
-		if err != nil {
-			return nil, err
-		}
-		maps.Copy(data, fields)
-		if missing := t.Missing(data); len(missing) > 0 {
+		withFields := maps.Clone(data)
+		maps.Copy(withFields, fields)
+		if missing := t.Missing(withFields); len(missing) > 0 {
 			inputs := map[string]bool{}
 			for _, in := range b.inc.Playbook.Inputs {
 				inputs[in.Name] = true
@@ -277,13 +282,14 @@ type commsAction struct {
 	tmpl   *comms.Template
 	fields map[string]string
 	allow  bool
+	data   map[string]string // gathered when built
 	text   string
 	missed []string
 	w      *Written
 }
 
 func (x *commsAction) Plan(context.Context) (*actions.Plan, error) {
-	text, missing, err := x.s.RenderComms(x.inc, x.tmpl, x.fields, x.allow)
+	text, missing, err := renderComms(x.tmpl, maps.Clone(x.data), x.fields, x.allow)
 	if err != nil {
 		return nil, err
 	}

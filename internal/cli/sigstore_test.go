@@ -33,6 +33,20 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
+// openPlaybook opens an incident of a playbook with facts and returns its id.
+func (e *env) openPlaybook(playbook, title string, facts ...string) string {
+	e.t.Helper()
+	args := []string{"incident", "open", "--playbook", playbook, "--title", title, "--json"}
+	for _, f := range facts {
+		args = append(args, "--fact", f)
+	}
+	var v struct{ ID string }
+	if err := json.Unmarshal([]byte(e.ok(args...)), &v); err != nil || v.ID == "" {
+		e.t.Fatalf("open %s: %v", playbook, err)
+	}
+	return v.ID
+}
+
 // flipSig flips a bit of a DSSE bundle's signature.
 func flipSig(t *testing.T, path string) {
 	t.Helper()
@@ -71,14 +85,11 @@ func TestINC3EndToEnd(t *testing.T) {
 	root := filepath.Join(dir, "trusted_root.json")
 	copyFile(t, pg, root)
 
-	out := e.ok("incident", "open", "--playbook", "INC-3", "--title", "Fulcio issued rogue certificates", "--json",
-		"--fact", "trusted_root_file="+root, "--fact", "module_dir="+mods, "--fact", "expected_signers="+signers,
-		"--fact", "window_start=2022-11-01T00:00:00Z", "--fact", "window_end=2023-12-31T00:00:00Z")
-	var inc struct{ ID string }
-	json.Unmarshal([]byte(out), &inc)
-	id := inc.ID
+	id := e.openPlaybook("INC-3", "Fulcio issued rogue certificates",
+		"trusted_root_file="+root, "module_dir="+mods, "expected_signers="+signers,
+		"window_start=2022-11-01T00:00:00Z", "window_end=2023-12-31T00:00:00Z")
 
-	out = e.ok("run", id, "switch-offline-verification", "--yes")
+	out := e.ok("run", id, "switch-offline-verification", "--yes")
 	if !strings.Contains(out, "pinned trusted root sha256 4364d7724c04cc912ce2a6c45ed2610e8d8d1c4dc857fb500292738d4d9c8d2c") {
 		t.Fatalf("pin: %s", out)
 	}
@@ -276,10 +287,7 @@ func TestINC2Keyless(t *testing.T) {
 	os.WriteFile(filepath.Join(mods, "older.wasm"), ca.SignModule(t, sigstoretest.Module("older"), sigstoretest.Signing{Identity: "dev@example.com", Issuer: iss, When: sigstoretest.Base.AddDate(0, -2, 0)}), 0o644)
 	os.WriteFile(filepath.Join(mods, "other.wasm"), ca.SignModule(t, sigstoretest.Module("other"), sigstoretest.Signing{Identity: "release@example.com", Issuer: iss}), 0o644)
 
-	out := e.ok("incident", "open", "--playbook", "INC-2", "--title", "Malicious plugin", "--json", "--fact", "module_path="+evil)
-	var inc struct{ ID string }
-	json.Unmarshal([]byte(out), &inc)
-	id := inc.ID
+	id := e.openPlaybook("INC-2", "Malicious plugin", "module_path="+evil)
 	e.ok("sigstore", "pin", id, root)
 	e.ok("run", id, "quarantine-module", "--yes")
 	e.ok("run", id, "extract-signature-info", "--yes")
@@ -291,7 +299,7 @@ func TestINC2Keyless(t *testing.T) {
 	if !strings.Contains(string(b), `"status": "verified"`) || !strings.Contains(string(b), `"identity": "dev@example.com"`) {
 		t.Fatalf("signature info lacks the verdict: %s", b)
 	}
-	out = e.ok("run", id, "check-rekor", "--yes")
+	out := e.ok("run", id, "check-rekor", "--yes")
 	if !strings.Contains(out, "signed by dev@example.com (https://accounts.google.com), Rekor log index") || !strings.Contains(out, "verified against trusted root sha256") {
 		t.Fatalf("check-rekor: %s", out)
 	}
@@ -380,18 +388,16 @@ func TestForgedSignerIsAClaim(t *testing.T) {
 	const legit = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
 	mod := filepath.Join(dir, "mal.wasm")
 	os.WriteFile(mod, ca.SignModule(t, sigstoretest.Module("m"), sigstoretest.Signing{Identity: legit, Issuer: "https://token.actions.githubusercontent.com", SelfSigned: true}), 0o644)
-	out := e.ok("incident", "open", "--playbook", "INC-2", "--title", "Forged", "--json", "--fact", "module_path="+mod)
-	var inc struct{ ID string }
-	json.Unmarshal([]byte(out), &inc)
-	e.ok("sigstore", "pin", inc.ID, root)
-	e.ok("run", inc.ID, "quarantine-module", "--yes")
-	out, errs, code := e.run("run", inc.ID, "check-rekor", "--yes")
+	id := e.openPlaybook("INC-2", "Forged", "module_path="+mod)
+	e.ok("sigstore", "pin", id, root)
+	e.ok("run", id, "quarantine-module", "--yes")
+	out, errs, code := e.run("run", id, "check-rekor", "--yes")
 	if code != 1 || !strings.Contains(out, "claims to be signed by "+legit) {
 		t.Fatalf("check-rekor: %d\n%s\n%s", code, out, errs)
 	}
-	show := e.ok("incident", "show", inc.ID)
+	show := e.ok("incident", "show", id)
 	if !strings.Contains(show, "claimed_signing_identity") || strings.Contains(show, "\n  signing_identity") {
 		t.Fatalf("facts: %s", show)
 	}
-	e.fail(1, "signing_identity", "run", inc.ID, "block-signing-identity", "--yes")
+	e.fail(1, "signing_identity", "run", id, "block-signing-identity", "--yes")
 }

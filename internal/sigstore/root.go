@@ -256,72 +256,69 @@ func short(h string) string {
 }
 
 func diffAuth(what string, old, new []Authority) []Change {
-	key := func(a Authority) string { return a.URI + " " + a.Certs[0] }
-	om, nm := map[string]Authority{}, map[string]Authority{}
-	for _, a := range old {
-		om[key(a)] = a
-	}
-	for _, a := range new {
-		nm[key(a)] = a
-	}
-	var out []Change
-	name := func(a Authority) string {
-		return fmt.Sprintf("%s %s (certificate sha256 %s)", a.URI, a.Subject, short(a.Certs[0]))
-	}
-	for _, k := range sortedKeys(om) {
-		a := om[k]
-		b, ok := nm[k]
-		if !ok {
-			out = append(out, Change{"removed", what, name(a), "was valid " + a.Valid.String()})
-			continue
-		}
-		if a.Valid != b.Valid {
-			out = append(out, Change{"changed", what, name(a), "validity " + a.Valid.String() + " -> " + b.Valid.String()})
-		}
-		if strings.Join(a.Certs, ",") != strings.Join(b.Certs, ",") {
-			out = append(out, Change{"changed", what, name(a), fmt.Sprintf("chain of %d certificate(s) -> %d", len(a.Certs), len(b.Certs))})
-		}
-	}
-	for _, k := range sortedKeys(nm) {
-		if _, ok := om[k]; !ok {
-			b := nm[k]
-			out = append(out, Change{"added", what, name(b), "valid " + b.Valid.String() + "; " + strings.Join(b.CertSubjects, "; ")})
-		}
-	}
-	return out
+	return diffItems(what, old, new,
+		func(a Authority) string { return a.URI + " " + a.Certs[0] },
+		func(a Authority) string {
+			return fmt.Sprintf("%s %s (certificate sha256 %s)", a.URI, a.Subject, short(a.Certs[0]))
+		},
+		func(a Authority) Validity { return a.Valid },
+		func(a Authority) string {
+			return "valid " + a.Valid.String() + "; " + strings.Join(a.CertSubjects, "; ")
+		},
+		func(a, b Authority) []string {
+			if strings.Join(a.Certs, ",") != strings.Join(b.Certs, ",") {
+				return []string{fmt.Sprintf("chain of %d certificate(s) -> %d", len(a.Certs), len(b.Certs))}
+			}
+			return nil
+		})
 }
 
 func diffLogs(what string, old, new []Log) []Change {
-	om, nm := map[string]Log{}, map[string]Log{}
-	for _, l := range old {
-		om[l.LogID] = l
+	return diffItems(what, old, new,
+		func(l Log) string { return l.LogID },
+		func(l Log) string { return fmt.Sprintf("%s (log id %s, %s)", l.BaseURL, short(l.LogID), l.KeyType) },
+		func(l Log) Validity { return l.Valid },
+		func(l Log) string { return "valid " + l.Valid.String() + ", key sha256 " + short(l.KeySHA) },
+		func(a, b Log) []string {
+			var out []string
+			if a.KeySHA != b.KeySHA {
+				out = append(out, "public key sha256 "+short(a.KeySHA)+" -> "+short(b.KeySHA))
+			}
+			if a.BaseURL != b.BaseURL {
+				out = append(out, "base URL "+a.BaseURL+" -> "+b.BaseURL)
+			}
+			return out
+		})
+}
+
+// diffItems compares two lists of one kind by key: removed, re-dated or
+// otherwise changed (what other says), added; in key order.
+func diffItems[T any](what string, old, new []T, key, name func(T) string, valid func(T) Validity, added func(T) string, other func(a, b T) []string) []Change {
+	om, nm := map[string]T{}, map[string]T{}
+	for _, x := range old {
+		om[key(x)] = x
 	}
-	for _, l := range new {
-		nm[l.LogID] = l
+	for _, x := range new {
+		nm[key(x)] = x
 	}
 	var out []Change
-	name := func(l Log) string { return fmt.Sprintf("%s (log id %s, %s)", l.BaseURL, short(l.LogID), l.KeyType) }
 	for _, k := range sortedKeys(om) {
 		a := om[k]
 		b, ok := nm[k]
 		if !ok {
-			out = append(out, Change{"removed", what, name(a), "was valid " + a.Valid.String()})
+			out = append(out, Change{"removed", what, name(a), "was valid " + valid(a).String()})
 			continue
 		}
-		if a.Valid != b.Valid {
-			out = append(out, Change{"changed", what, name(a), "validity " + a.Valid.String() + " -> " + b.Valid.String()})
+		if valid(a) != valid(b) {
+			out = append(out, Change{"changed", what, name(a), "validity " + valid(a).String() + " -> " + valid(b).String()})
 		}
-		if a.KeySHA != b.KeySHA {
-			out = append(out, Change{"changed", what, name(a), "public key sha256 " + short(a.KeySHA) + " -> " + short(b.KeySHA)})
-		}
-		if a.BaseURL != b.BaseURL {
-			out = append(out, Change{"changed", what, name(a), "base URL " + a.BaseURL + " -> " + b.BaseURL})
+		for _, d := range other(a, b) {
+			out = append(out, Change{"changed", what, name(a), d})
 		}
 	}
 	for _, k := range sortedKeys(nm) {
 		if _, ok := om[k]; !ok {
-			b := nm[k]
-			out = append(out, Change{"added", what, name(b), "valid " + b.Valid.String() + ", key sha256 " + short(b.KeySHA)})
+			out = append(out, Change{"added", what, name(nm[k]), added(nm[k])})
 		}
 	}
 	return out

@@ -116,9 +116,9 @@ func firstErr(a, b error) error {
 
 // Verifier verifies against one trusted root.
 type Verifier struct {
-	tr   *root.TrustedRoot
-	opts []verify.VerifierOption
-	sct  bool
+	tr  *root.TrustedRoot
+	sev *verify.Verifier
+	sct bool
 }
 
 // New loads a trusted root (trusted_root.json).
@@ -137,10 +137,13 @@ func New(rootJSON []byte) (*Verifier, error) {
 	// Offline: a transparency-log entry is required (its signed entry
 	// timestamp or inclusion proof is checked against the log's key) and
 	// the certificate is checked at a verified time, never the clock.
-	v.opts = []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
+	opts := []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
 	if len(tr.CTLogs()) > 0 {
-		v.opts = append(v.opts, verify.WithSignedCertificateTimestamps(1))
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
 		v.sct = true
+	}
+	if v.sev, err = verify.NewVerifier(tr, opts...); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -184,12 +187,7 @@ func (v *Verifier) Verify(req *sigstore.Request) (res sigstore.Result) {
 		res.Problem = err.Error()
 		return res
 	}
-	sev, err := verify.NewVerifier(v.tr, v.opts...)
-	if err != nil {
-		res.Problem = err.Error()
-		return res
-	}
-	out, err := sev.Verify(b, pol)
+	out, err := v.sev.Verify(b, pol)
 	if err != nil {
 		res.Problem = err.Error()
 		return res
