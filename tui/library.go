@@ -7,7 +7,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/playbooks"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
@@ -80,7 +79,7 @@ func (l libraryModel) detail(p *playbooks.Playbook, w int) []string {
 	for _, ph := range p.Phases {
 		head := clean(ph.Title)
 		if ph.Deadline > 0 {
-			head += " — within " + incident.FormatSpan(ph.Deadline)
+			head += " — within " + playbooks.FormatDuration(ph.Deadline)
 		}
 		out = append(out, "", l.st.Header.Render(head))
 		for _, s := range ph.Steps {
