@@ -3,6 +3,7 @@ package actions
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
@@ -24,7 +25,7 @@ var ErrProtectedOutput = errors.New("is inside the firebreak home, which holds t
 // kernel follows them, ".." after a link included), anything inside one of
 // the protected directories.
 func CheckOutput(path string, protect []string) error {
-	if len(protect) == 0 || path == "" || path == "-" {
+	if path == "" || path == "-" {
 		return nil
 	}
 	var where []string
@@ -34,6 +35,13 @@ func CheckOutput(path string, protect []string) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		where = append(where, w)
+	}
+	// Any firebreak incident, not only this home's: a second home (a
+	// copy, a moved one, a colleague's) holds a record too.
+	for _, w := range where {
+		if d, ok := insideIncident(w); ok {
+			return &incidentOutputError{path: path, dir: d}
+		}
 	}
 	for _, p := range protect {
 		g, err := fsutil.Resolve(p)
@@ -96,3 +104,30 @@ func (r *RestoreFiles) Outputs() []string {
 	}
 	return out
 }
+
+// insideIncident finds an incident directory (incident.json beside a
+// journal/ directory) among p's ancestors, or p itself.
+func insideIncident(p string) (string, bool) {
+	for d := p; ; {
+		if fi, err := os.Lstat(filepath.Join(d, "incident.json")); err == nil && fi.Mode().IsRegular() {
+			if fj, err := os.Lstat(filepath.Join(d, "journal")); err == nil && fj.IsDir() {
+				return d, true
+			}
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", false
+		}
+		d = parent
+	}
+}
+
+// incidentOutputError: a write refused inside some firebreak incident's
+// directory; it is an ErrProtectedOutput.
+type incidentOutputError struct{ path, dir string }
+
+func (e *incidentOutputError) Error() string {
+	return e.path + " is inside the firebreak incident " + e.dir + ", which holds an incident record (header, journals, playbook snapshot, evidence); firebreak never writes there on request"
+}
+
+func (e *incidentOutputError) Is(target error) bool { return target == ErrProtectedOutput }
