@@ -36,13 +36,6 @@ func CheckOutput(path string, protect []string) error {
 		}
 		where = append(where, w)
 	}
-	// Any firebreak incident, not only this home's: a second home (a
-	// copy, a moved one, a colleague's) holds a record too.
-	for _, w := range where {
-		if d, ok := insideIncident(w); ok {
-			return &incidentOutputError{path: path, dir: d}
-		}
-	}
 	for _, p := range protect {
 		g, err := fsutil.Resolve(p)
 		if err != nil {
@@ -52,6 +45,13 @@ func CheckOutput(path string, protect []string) error {
 			if fsutil.Within(w, g) {
 				return fmt.Errorf("%s %w", path, ErrProtectedOutput)
 			}
+		}
+	}
+	// Any firebreak incident, not only this home's: a second home (a
+	// copy, a moved one, a colleague's) holds a record too.
+	for _, w := range where {
+		if d, ok := insideIncident(w); ok {
+			return &incidentOutputError{path: path, dir: d}
 		}
 	}
 	return nil
