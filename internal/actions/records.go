@@ -371,4 +371,5 @@ type InspectResult struct {
 	RootSHA  string           `json:"trusted_root_sha256,omitempty"`
 	Report   string           `json:"report"`
 	Verified string           `json:"verified"` // verified, untrusted, not verified: no trusted root
+	Notes    []string         `json:"notes,omitempty"`
 }

@@ -382,8 +382,8 @@ type BlockIdentity struct {
 
 // Plan says what is blocked.
 func (b *BlockIdentity) Plan(context.Context) (*Plan, error) {
-	if strings.TrimSpace(b.Signer.Identity) == "" {
-		return nil, errors.New("no identity to block")
+	if err := b.check(); err != nil {
+		return nil, err
 	}
 	return &Plan{Action: NameSigstoreBlock, Summary: "block the signing identity " + b.Signer.String(),
 		Changes: []string{"add " + b.Signer.String() + " to the incident's blocked identities: every later audit fails its signatures"}}, nil
@@ -396,15 +396,25 @@ func (b *BlockIdentity) Execute(context.Context, func(Progress)) (*Result, error
 		Events: []journal.Entry{incident.FactEntry("blocked_identity", b.Signer.Identity)}}, nil
 }
 
-// Verify checks the identity is one a certificate can carry.
-func (b *BlockIdentity) Verify(context.Context, *Result) (*Verification, error) {
+// check refuses, before anything is recorded, an identity no Fulcio
+// certificate carries (blocking it would block nothing) or one with
+// control characters.
+func (b *BlockIdentity) check() error {
 	id := b.Signer.Identity
-	ok := !strings.ContainsAny(id, " \t\r\n") && (strings.Contains(id, "@") || strings.Contains(id, "://"))
-	var err error
-	if !ok {
-		err = errors.New("not an email address or a URI: no Fulcio certificate carries it, so nothing is blocked")
+	switch {
+	case strings.TrimSpace(id) == "":
+		return errors.New("no identity to block")
+	case textutil.Line(id) != id || textutil.Line(b.Signer.Issuer) != b.Signer.Issuer:
+		return fmt.Errorf("the identity %s or its issuer holds control characters: refused", textutil.Line(id))
+	case strings.ContainsAny(id, " \t") || !(strings.Contains(id, "@") || strings.Contains(id, "://")):
+		return fmt.Errorf("%q is not an email address or a URI: no Fulcio certificate carries it, so blocking it would block nothing", id)
 	}
-	return &Verification{Checks: []Check{check("the identity "+id+" is a certificate SAN (email or URI)", ok, err)}}, nil
+	return nil
+}
+
+// Verify re-reads the record: the block is what later audits will use.
+func (b *BlockIdentity) Verify(context.Context, *Result) (*Verification, error) {
+	return &Verification{Checks: []Check{check("the identity "+b.Signer.String()+" is a certificate SAN (email or URI) later audits in the incident fail", b.check() == nil, b.check())}}, nil
 }
 
 // RootDiff compares two trusted roots: what changed when Sigstore rotated
@@ -503,14 +513,15 @@ func (d *RootDiff) Verify(context.Context, *Result) (*Verification, error) {
 // Rekor entry, offline, verifies it against the pinned root when there is
 // one, and records the identity as facts (INC-2's "check Rekor").
 type Inspect struct {
-	File    string
-	Pin     *PinRoot // nil: no trusted root, nothing verified; pinned first when it is not yet
-	Root    *sigstore.Root
-	Store   *evidence.Store
-	Scratch string
-	Actor   string
-	Notify  func(string)
-	result  *InspectResult
+	File     string
+	Incident string   // its id, for messages
+	Pin      *PinRoot // nil: no trusted root, nothing verified; pinned first when it is not yet
+	Root     *sigstore.Root
+	Store    *evidence.Store
+	Scratch  string
+	Actor    string
+	Notify   func(string)
+	result   *InspectResult
 	evidenceTaker
 }
 
@@ -556,6 +567,29 @@ func (i *Inspect) Execute(ctx context.Context, progress func(Progress)) (*Result
 	if i.Root != nil {
 		out.RootSHA = i.Root.SHA256
 	}
+	// Only a verified signature says who signed: an unverified one says
+	// who it claims, and is recorded as a claim (a forged certificate
+	// naming a legitimate identity must not get that identity blocked).
+	prefix, claim := "", "signed by"
+	if !f.Verified {
+		prefix, claim = "claimed_", "claims to be signed by"
+	}
+	var facts []journal.Entry
+	for _, kv := range [][2]string{{"signing_identity", f.Identity}, {"signing_issuer", f.Issuer}, {"rekor_log_index", fmt.Sprint(f.LogIndex)}} {
+		switch {
+		case kv[1] == "" || kv[1] == "0":
+		case textutil.Line(kv[1]) != kv[1]:
+			// Control characters in a certificate's identity or issuer:
+			// kept in the evidence as they are, never as a fact a later
+			// step would use.
+			out.Notes = append(out.Notes, kv[0]+" holds control characters: not recorded as a fact")
+		default:
+			facts = append(facts, incident.FactEntry(prefix+kv[0], kv[1]))
+		}
+	}
+	if !f.IntegratedTime.IsZero() {
+		facts = append(facts, incident.FactEntry(prefix+"rekor_integrated_time", f.IntegratedTime.UTC().Format(time.RFC3339)))
+	}
 	e, events, err := i.save(ctx, i.Store, i.Scratch, "signing-record-"+strings.TrimSuffix(filepath.Base(i.File), filepath.Ext(i.File))+".json", i.Actor, "signing record", func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -567,21 +601,7 @@ func (i *Inspect) Execute(ctx context.Context, progress func(Progress)) (*Result
 	}
 	out.Report = e.Name
 	i.result = &out
-	// Only a verified signature says who signed: an unverified one says
-	// who it claims, and is recorded as a claim (a forged certificate
-	// naming a legitimate identity must not get that identity blocked).
-	prefix, claim := "", "signed by"
-	if !f.Verified {
-		prefix, claim = "claimed_", "claims to be signed by"
-	}
-	for _, kv := range [][2]string{{"signing_identity", f.Identity}, {"signing_issuer", f.Issuer}, {"rekor_log_index", fmt.Sprint(f.LogIndex)}} {
-		if kv[1] != "" && kv[1] != "0" {
-			events = append(events, incident.FactEntry(prefix+kv[0], kv[1]))
-		}
-	}
-	if !f.IntegratedTime.IsZero() {
-		events = append(events, incident.FactEntry(prefix+"rekor_integrated_time", f.IntegratedTime.UTC().Format(time.RFC3339)))
-	}
+	events = append(events, facts...)
 	return &Result{Summary: fmt.Sprintf("%s: %s %s (%s), Rekor log index %d at %s; %s", i.File, claim, f.Identity, f.Issuer, f.LogIndex, f.IntegratedTime.UTC().Format(time.RFC3339), verdict),
 		Data: out, Events: events}, nil
 }
@@ -601,7 +621,9 @@ func (i *Inspect) Verify(context.Context, *Result) (*Verification, error) {
 		}
 		v.Checks = append(v.Checks, check("the signature verifies against the pinned trusted root (a malicious module may well verify: this says who signed)", f.Verified, err))
 	} else {
-		v.Checks = append(v.Checks, Check{What: "verified against a trusted root", OK: true, Skipped: true, Detail: "no trusted root is pinned to the incident"})
+		// Without a root the signer is only claimed: the step is not done.
+		v.Checks = append(v.Checks, check("the signature verifies against a trusted root", false,
+			errors.New("no trusted root is pinned to the incident: pin one (firebreak sigstore pin "+orID(i.Incident)+" trusted_root.json) and run the step again")))
 	}
 	return v, nil
 }

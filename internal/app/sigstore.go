@@ -180,7 +180,7 @@ func buildInspect(b *builder) (actions.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &actions.Inspect{File: b.args.Get("file"), Pin: pin, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Notify: b.s.Notify}, nil
+	return &actions.Inspect{File: b.args.Get("file"), Incident: b.inc.Header.ID, Pin: pin, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Notify: b.s.Notify}, nil
 }
 
 // TrustedRoot is the trusted root a check uses: the file given (which
@@ -197,4 +197,16 @@ func (s *Session) TrustedRoot(ctx context.Context, inc *incident.Incident, given
 		return nil, err
 	}
 	return p.Root, nil
+}
+
+// Blocked is the identities an incident blocked (none without one).
+func (s *Session) Blocked(inc *incident.Incident) ([]sigstore.Signer, error) {
+	if inc == nil {
+		return nil, nil
+	}
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		return nil, err
+	}
+	return BlockedIdentities(evs), nil
 }

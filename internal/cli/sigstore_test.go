@@ -316,6 +316,20 @@ func TestINC2Keyless(t *testing.T) {
 	if code != 1 || !strings.Contains(out+errs, "older.wasm: signed by a blocked identity") || strings.Contains(out+errs, "other.wasm: ") {
 		t.Fatalf("audit after the block: %d\n%s\n%s", code, out, errs)
 	}
+	// One module at a time, in the incident: the block holds too.
+	if out, _, code := e.run("wasm", "verify", filepath.Join(mods, "older.wasm"), "--incident", id); code != 1 || !strings.Contains(out, "blocked in incident "+id) {
+		t.Fatalf("wasm verify after the block: %d %s", code, out)
+	}
+	if out := e.ok("wasm", "show", filepath.Join(mods, "older.wasm"), "--incident", id); !strings.Contains(out, "Sigstore: UNTRUSTED") || !strings.Contains(out, "blocked in incident") {
+		t.Fatalf("wasm show after the block: %s", out)
+	}
+	e.ok("wasm", "verify", filepath.Join(mods, "other.wasm"), "--incident", id)
+	e.fail(2, "give one kind", "wasm", "verify", filepath.Join(mods, "other.wasm"), "--incident", id, "--pubkey", root)
+	e.fail(1, "control characters", "sigstore", "block", id, "--identity", "mallory@example.com\nx", "--reason", "r")
+	e.fail(1, "not an email address or a URI", "sigstore", "block", id, "--identity", "foo bar", "--reason", "r")
+	if show := e.ok("incident", "show", id); strings.Contains(show, "foo bar") {
+		t.Fatalf("a refused block was recorded: %s", show)
+	}
 	e.ok("comms", "render", id, "malicious-module", "--set", "window_start=2026-11-20 11:00 UTC", "--set", "window_end=2026-11-20 13:00 UTC", "--set", "remediation=Remove it.")
 	notes, _ := filepath.Glob(filepath.Join(e.home, "incidents", id, "comms", "malicious-module-*.txt"))
 	if len(notes) != 1 {
@@ -400,4 +414,20 @@ func TestForgedSignerIsAClaim(t *testing.T) {
 		t.Fatalf("facts: %s", show)
 	}
 	e.fail(1, "signing_identity", "run", id, "block-signing-identity", "--yes")
+}
+
+// TestCheckRekorNeedsARoot: without a pinned root, INC-2's check-rekor
+// reads a claim and fails, saying how to go on.
+func TestCheckRekorNeedsARoot(t *testing.T) {
+	serve.UseSelf(t)
+	e := newEnv(t)
+	ca := sigstoretest.NewCA(t)
+	mod := filepath.Join(t.TempDir(), "m.wasm")
+	os.WriteFile(mod, ca.SignModule(t, sigstoretest.Module("m"), sigstoretest.Signing{Identity: "dev@example.com", Issuer: "https://i"}), 0o644)
+	id := e.openPlaybook("INC-2", "No root", "module_path="+mod)
+	e.ok("run", id, "quarantine-module", "--yes")
+	out, errs, code := e.run("run", id, "check-rekor", "--yes")
+	if code != 1 || !strings.Contains(out+errs, "no trusted root is pinned to the incident: pin one (firebreak sigstore pin "+id) || !strings.Contains(out, "claims to be signed by dev@example.com") {
+		t.Fatalf("check-rekor without a root: %d\n%s\n%s", code, out, errs)
+	}
 }

@@ -38,12 +38,15 @@ var cmdWasmShow = &command{
 			}
 			var verdict *sigstore.Verdict
 			if inf.Keyless != nil {
-				root, err := a.trustedRoot(*incRef, *rootPath)
+				root, blocked, err := a.trustedRoot(*incRef, *rootPath)
 				if err != nil {
 					return err
 				}
 				if verdict, err = sigstore.CheckModule(a.ctx, inf, root, a.notify); err != nil {
 					return err
+				}
+				if b, ok := blockedBy(blocked, verdict.Identity, verdict.Issuer); ok {
+					verdict.Status, verdict.Reason = sigstore.StatusUntrusted, "signed by "+b.String()+", blocked in incident "+*incRef+sepReason(verdict.Reason)
 				}
 			}
 			if a.json {
@@ -68,13 +71,30 @@ func trustFlags(fs *flag.FlagSet) (*string, *string) {
 		fs.String("incident", "", "check keyless signatures against incident `ID`'s pinned trusted root")
 }
 
-// trustedRoot is the root named by --trusted-root or --incident's pin.
-func (a *invocation) trustedRoot(incRef, given string) (*sigstore.Root, error) {
+// trustedRoot is the root named by --trusted-root or --incident's pin,
+// and the identities the incident blocked.
+func (a *invocation) trustedRoot(incRef, given string) (*sigstore.Root, []sigstore.Signer, error) {
 	inc, err := a.optionalIncident(incRef)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.session(sessionOpts{}).TrustedRoot(a.ctx, inc, given)
+	sess := a.session(sessionOpts{})
+	root, err := sess.TrustedRoot(a.ctx, inc, given)
+	if err != nil {
+		return nil, nil, err
+	}
+	blocked, err := sess.Blocked(inc)
+	return root, blocked, err
+}
+
+// blockedBy names the blocked signer an identity and issuer match.
+func blockedBy(blocked []sigstore.Signer, identity, issuer string) (sigstore.Signer, bool) {
+	for _, b := range blocked {
+		if identity != "" && b.Matches(identity, issuer) {
+			return b, true
+		}
+	}
+	return sigstore.Signer{}, false
 }
 
 func yesNo(b bool) string {
@@ -167,6 +187,10 @@ var cmdWasmVerify = &command{
 		idf := identityFlagSet(fs)
 		jsonFlag(a, fs)
 		return func(args []string) error {
+			keyless := *rootPath != "" || *incRef != "" || idf.identity != "" || idf.identityRe != "" || idf.issuer != "" || idf.issuerRe != ""
+			if *pubPath != "" && keyless {
+				return usagef("", "--pubkey verifies an Ed25519 signature; --trusted-root, --incident, --identity and --issuer a keyless one: give one kind")
+			}
 			if *pubPath == "" && (*rootPath != "" || *incRef != "") {
 				return a.verifyKeylessModule(args[0], *incRef, *rootPath, idf)
 			}
@@ -372,7 +396,7 @@ func (a *invocation) verifyKeylessModule(path, incRef, given string, idf *identi
 	if err != nil {
 		return err
 	}
-	root, err := a.trustedRoot(incRef, given)
+	root, blocked, err := a.trustedRoot(incRef, given)
 	if err != nil {
 		return err
 	}
@@ -402,8 +426,12 @@ func (a *invocation) verifyKeylessModule(path, incRef, given string, idf *identi
 		return err
 	}
 	if !inf.KeylessOK.ModuleHashOK {
-		res.Verified = false
+		res.Verified, res.TimeVerified = false, false
 		res.Problem = joinNonEmpty("the module does not hash to the signed module hash (changed after signing)", res.Problem)
+	}
+	if b, ok := blockedBy(blocked, res.Identity, res.Issuer); ok {
+		res.Verified = false
+		res.Problem = joinNonEmpty("signed by "+b.String()+", blocked in incident "+incRef, res.Problem)
 	}
 	if a.json {
 		return a.jsonVerdict(map[string]any{"valid": res.Verified, "file": path, "trusted_root_sha256": root.SHA256, "result": res}, res.Verified)
@@ -420,4 +448,11 @@ func joinNonEmpty(a, b string) string {
 		return a
 	}
 	return a + "; " + b
+}
+
+func sepReason(r string) string {
+	if r == "" {
+		return ""
+	}
+	return "; " + r
 }

@@ -266,7 +266,10 @@ func Audit(ctx context.Context, o AuditOptions) (*Summary, error) {
 				}
 				return nil
 			}
-			if d.IsDir() || !candidate(d.Name()) {
+			if d.IsDir() {
+				return nil
+			}
+			if !candidate(d.Name()) && !d.Type().IsRegular() {
 				return nil
 			}
 			return visit(path, false)
@@ -282,7 +285,7 @@ func Audit(ctx context.Context, o AuditOptions) (*Summary, error) {
 func judge(f *Finding, o AuditOptions) {
 	// Only a verified time places a signature outside the window: a time
 	// a signature claims for itself is whatever its maker wrote.
-	f.InWindow = !f.TimeVerified || o.Window.Contains(f.IntegratedTime)
+	f.InWindow = !(f.Verified && f.TimeVerified) || o.Window.Contains(f.IntegratedTime)
 	for _, b := range o.Blocked {
 		if b.Matches(f.Identity, f.Issuer) {
 			f.Signer = "blocked"
@@ -303,12 +306,16 @@ func judge(f *Finding, o AuditOptions) {
 // Bundle name suffixes, longest first.
 var bundleSuffixes = []string{".sigstore.json", ".sigstore", ".bundle"}
 
+// candidate: a name a bundle or module goes by (any case). Other regular
+// files are looked at too, by their first four bytes: a module renamed
+// (forged.wasm.1, no extension) is still a module.
 func candidate(name string) bool {
-	if strings.HasSuffix(name, ".wasm") {
+	lower := strings.ToLower(name)
+	if strings.HasSuffix(lower, ".wasm") {
 		return true
 	}
 	for _, s := range bundleSuffixes {
-		if strings.HasSuffix(name, s) && len(name) > len(s) {
+		if strings.HasSuffix(lower, s) && len(lower) > len(s) {
 			return true
 		}
 	}
@@ -335,8 +342,12 @@ func inspect(path string, explicit bool, v Checker) (*Finding, string, error) {
 	if bytes.Equal(head, []byte{0x00, 0x61, 0x73, 0x6d}) {
 		return inspectModule(path, explicit, v)
 	}
-	if strings.HasSuffix(path, ".wasm") {
+	name := filepath.Base(path)
+	if strings.HasSuffix(strings.ToLower(name), ".wasm") {
 		return nil, "named .wasm but not a WebAssembly module", nil
+	}
+	if !explicit && !candidate(name) {
+		return nil, "-", nil // an ordinary file
 	}
 	return inspectBundle(path, fi.Size(), v)
 }
@@ -356,22 +367,31 @@ func readHead(path string, n int) ([]byte, error) {
 }
 
 func inspectModule(path string, explicit bool, v Checker) (*Finding, string, error) {
+	// A file that starts like a module and cannot be checked fails the
+	// audit: whatever it carries, nothing vouches for it, and a forger
+	// would rather have it left out.
+	unchecked := func(why string) (*Finding, string, error) {
+		return &Finding{Path: path, Kind: "wasm", Artifact: filepath.Base(path), Problem: why}, "", nil
+	}
 	raw, err := wasmsig.ReadFile(path)
 	if err != nil {
-		return nil, "unreadable: " + err.Error(), nil
+		return unchecked("could not be read: " + err.Error())
 	}
 	inf, err := wasmsig.Describe(raw)
 	if err != nil {
-		return nil, "not a valid module: " + err.Error(), nil
+		return unchecked("not a valid module: " + err.Error())
 	}
 	if inf.Keyless == nil {
-		if strings.HasPrefix(inf.Problem, "undecodable keyless signature") {
-			// A keyless signature that does not even parse is a finding
-			// that fails, never a module left out.
-			return &Finding{Path: path, Kind: "wasm", Artifact: filepath.Base(path), Problem: inf.Problem}, "", nil
+		if inf.Signature == "invalid" {
+			// A signature section that does not parse (keyless or not) is
+			// a finding that fails, never a module left out.
+			return unchecked("its signature section does not parse: " + inf.Problem)
 		}
-		if explicit || inf.Signature == "invalid" {
-			return nil, "no keyless signature (" + inf.Signature + sep(inf.Problem) + ")", nil
+		if len(inf.LateSignatureSections) > 0 {
+			return nil, fmt.Sprintf("a signature section that is not first (section %d): verifiers ignore it, so the module is %s", inf.LateSignatureSections[0], inf.Signature), nil
+		}
+		if explicit {
+			return nil, "no keyless signature (" + inf.Signature + ")", nil
 		}
 		return nil, "-", nil
 	}
@@ -389,6 +409,10 @@ func inspectModule(path string, explicit bool, v Checker) (*Finding, string, err
 	if !inf.KeylessOK.SignatureOK && f.Verified {
 		f.Verified = false
 		f.Problem = joinProblems(inf.KeylessOK.Problem, f.Problem)
+	}
+	f.TimeVerified = f.TimeVerified && f.Verified // a time is only as good as the signature
+	if len(inf.LateSignatureSections) > 0 {
+		f.Notes = append(f.Notes, "it also carries a signature section that is not first (verifiers ignore it)")
 	}
 	return f, "", nil
 }
@@ -414,10 +438,11 @@ func inspectBundle(path string, size int64, v Checker) (*Finding, string, error)
 	}
 	f := &Finding{Path: path, Kind: "bundle", Artifact: artifactName(path)}
 	req := &Request{Kind: "bundle", Bundle: raw}
-	if art := artifactPath(path); art != "" {
+	art, artProblem := artifactPath(path)
+	if art != "" && artProblem == "" {
 		ds, err := HashFile(art)
 		if err != nil {
-			f.Notes = append(f.Notes, "artifact "+art+" unreadable: "+err.Error())
+			artProblem = "the artifact " + filepath.Base(art) + " beside the bundle could not be read: " + err.Error()
 		} else {
 			f.ArtifactFile = art
 			req.Artifact = ds
@@ -428,6 +453,12 @@ func inspectBundle(path string, size int64, v Checker) (*Finding, string, error)
 		return nil, "", err
 	}
 	fill(f, res)
+	if artProblem != "" {
+		// An artifact is there and could not be checked: the bundle's
+		// own digest says nothing about it.
+		f.Verified, f.TimeVerified = false, false
+		f.Problem = joinProblems(artProblem, f.Problem)
+	}
 	switch {
 	case res.BoundTo == "artifact" && len(req.Artifact) > 0:
 		f.Digest = res.ArtifactDigest
@@ -446,16 +477,10 @@ func inspectBundle(path string, size int64, v Checker) (*Finding, string, error)
 	return f, "", nil
 }
 
-func sep(s string) string {
-	if s == "" {
-		return ""
-	}
-	return ": " + s
-}
-
 func hasBundleName(path string) bool {
+	lower := strings.ToLower(path)
 	for _, s := range bundleSuffixes {
-		if strings.HasSuffix(path, s) {
+		if strings.HasSuffix(lower, s) {
 			return true
 		}
 	}
@@ -480,26 +505,36 @@ func joinProblems(a, b string) string {
 // artifactName is the bundle's name without its suffix.
 func artifactName(path string) string {
 	base := filepath.Base(path)
+	lower := strings.ToLower(base)
 	for _, s := range bundleSuffixes {
-		if strings.HasSuffix(base, s) {
-			return strings.TrimSuffix(base, s)
+		if strings.HasSuffix(lower, s) {
+			return base[:len(base)-len(s)]
 		}
 	}
 	return base
 }
 
-// artifactPath is the regular file beside a bundle that it signs, if any.
-func artifactPath(path string) string {
+// artifactPath is the file beside a bundle that it signs, if there is
+// one; problem says why one that is there cannot be checked (a link, not
+// a regular file).
+func artifactPath(path string) (art, problem string) {
+	lower := strings.ToLower(path)
 	for _, s := range bundleSuffixes {
-		if strings.HasSuffix(path, s) {
-			p := strings.TrimSuffix(path, s)
-			if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
-				return p
+		if strings.HasSuffix(lower, s) {
+			p := path[:len(path)-len(s)]
+			fi, err := os.Lstat(p)
+			switch {
+			case err != nil:
+				return "", ""
+			case fi.Mode()&fs.ModeSymlink != 0:
+				return p, "the artifact " + filepath.Base(p) + " beside the bundle is a symbolic link (not followed): not checked"
+			case !fi.Mode().IsRegular():
+				return p, "the artifact " + filepath.Base(p) + " beside the bundle is not a regular file (" + fsutil.TypeName(fi.Mode()) + "): not checked"
 			}
-			return ""
+			return p, ""
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // HashFile computes a file's SHA-256, SHA-384 and SHA-512 in one pass

@@ -148,6 +148,9 @@ type Verifier struct {
 	notify   func(string)
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
+	stdout   *os.File // the read end: Wait never closes it under the reader
+	exited   chan struct{}
+	waitErr  error
 	in       *bufio.Writer
 	lines    chan lineOrErr
 	stderr   *tailBuffer
@@ -198,29 +201,56 @@ func (v *Verifier) start() error {
 	if v.stdin, err = cmd.StdinPipe(); err != nil {
 		return err
 	}
-	stdout, err := cmd.StdoutPipe()
+	// A pipe of our own, not StdoutPipe: Wait (watched below, to notice
+	// a verifier that exits while a child of it holds the pipe) must not
+	// close it before what the verifier wrote is read.
+	stdout, w, err := os.Pipe()
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		stdout.Close()
 		return fmt.Errorf("start the Sigstore verifier %s: %v", helper, err)
 	}
-	v.cmd = cmd
+	v.cmd, v.stdout = cmd, stdout
+	v.exited = make(chan struct{})
+	go func(exited chan struct{}) {
+		v.waitErr = cmd.Wait()
+		close(exited)
+	}(v.exited)
 	v.in = bufio.NewWriter(v.stdin)
 	v.lines = make(chan lineOrErr, 1)
-	go func(lines chan<- lineOrErr) {
+	go func(lines chan<- lineOrErr, exited <-chan struct{}) {
+		defer close(lines)
+		send := func(l lineOrErr) bool {
+			select {
+			case lines <- l:
+				return true
+			case <-exited: // nobody will read past a killed verifier
+				select {
+				case lines <- l:
+					return true
+				case <-time.After(2 * time.Second):
+					return false
+				}
+			}
+		}
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 64<<10), maxResult)
 		for sc.Scan() {
-			lines <- lineOrErr{b: bytes.Clone(sc.Bytes())}
+			if !send(lineOrErr{b: bytes.Clone(sc.Bytes())}) {
+				return
+			}
 		}
 		err := sc.Err()
 		if err == nil {
 			err = io.ErrUnexpectedEOF
 		}
-		lines <- lineOrErr{err: err}
-		close(lines)
-	}(v.lines)
+		send(lineOrErr{err: err})
+	}(v.lines, v.exited)
 	var hello Hello
 	if err := v.read(&hello); err != nil {
 		v.kill()
@@ -277,21 +307,33 @@ func (v *Verifier) read(x any) error {
 	defer t.Stop()
 	select {
 	case l, ok := <-v.lines:
-		if !ok {
-			return v.failed(io.ErrUnexpectedEOF)
+		return v.line(l, ok, x)
+	case <-v.exited:
+		// Gone: what it wrote before it went is still in the pipe.
+		select {
+		case l, ok := <-v.lines:
+			return v.line(l, ok, x)
+		case <-time.After(2 * time.Second):
+			return v.failed(fmt.Errorf("it exited (%v)", v.waitErr))
 		}
-		if l.err != nil {
-			return v.failed(l.err)
-		}
-		if err := json.Unmarshal(l.b, x); err != nil {
-			return fmt.Errorf("the Sigstore verifier answered something that is not its protocol: %w", err)
-		}
-		return nil
 	case <-v.ctx.Done():
 		return v.ctx.Err()
 	case <-t.C:
 		return &TimeoutError{After: v.Timeout}
 	}
+}
+
+func (v *Verifier) line(l lineOrErr, ok bool, x any) error {
+	if !ok {
+		return v.failed(io.ErrUnexpectedEOF)
+	}
+	if l.err != nil {
+		return v.failed(l.err)
+	}
+	if err := json.Unmarshal(l.b, x); err != nil {
+		return fmt.Errorf("the Sigstore verifier answered something that is not its protocol: %w", err)
+	}
+	return nil
 }
 
 // TimeoutError: the verifier did not answer in time.
@@ -349,10 +391,9 @@ func (v *Verifier) kill() {
 		return
 	}
 	v.stdin.Close()
-	if v.cmd.Process != nil {
-		v.cmd.Process.Kill()
-	}
-	v.cmd.Wait()
+	v.cmd.Process.Kill()
+	<-v.exited
+	v.stdout.Close() // ends the reader, even if a child holds the pipe
 	v.cmd = nil
 }
 
@@ -365,18 +406,15 @@ func (v *Verifier) Close() error {
 		return nil
 	}
 	v.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- v.cmd.Wait() }()
 	select {
-	case err := <-done:
-		v.cmd = nil
-		return err
+	case <-v.exited:
 	case <-time.After(5 * time.Second):
 		v.cmd.Process.Kill()
-		err := <-done
-		v.cmd = nil
-		return err
+		<-v.exited
 	}
+	v.stdout.Close()
+	v.cmd = nil
+	return v.waitErr
 }
 
 // tailBuffer keeps the last max bytes written.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,6 +53,18 @@ func TestAuditFiles(t *testing.T) {
 	garbled[bytes.Index(garbled, []byte("signature"))+9+67] = 2 // the certificate count: the section no longer parses
 	write("a/garbled.wasm", garbled)
 	write("named/journal.jsonl", []byte(`{"seq":1}`+"\n"))
+	// An old genuine signature on a module changed since: fails, wherever
+	// its (now unproven) time falls.
+	oldTampered := ca.SignModule(t, sigstoretest.Module("ot"), sigstoretest.Signing{Identity: "release@example.com", Issuer: iss, When: sigstoretest.Base.AddDate(0, -3, 0)})
+	write("a/old-tampered.wasm", append(oldTampered, 0x00, 0x03, 0x01, 'x', 0x00))
+	// Modules that must not leave the audit: a name in capitals, a
+	// renamed one, a signature header nobody knows, trailing bytes.
+	write("a/FORGED.WASM", ca.SignModule(t, sigstoretest.Module("F"), sigstoretest.Signing{Identity: "evil@attacker", Issuer: iss, SelfSigned: true}))
+	write("a/renamed", ca.SignModule(t, sigstoretest.Module("R"), sigstoretest.Signing{Identity: "evil@attacker", Issuer: iss, SelfSigned: true}))
+	hdr := ca.SignModule(t, sigstoretest.Module("H"), sigstoretest.Signing{Identity: "release@example.com", Issuer: iss})
+	hdr[bytes.Index(hdr, []byte("signature"))+10] = 0x03 // keyless 02 02 -> 02 03
+	write("a/hdr0203.wasm", hdr)
+	write("a/trailing.wasm", append(ca.SignModule(t, sigstoretest.Module("T"), sigstoretest.Signing{Identity: "release@example.com", Issuer: iss}), 1, 2, 3))
 	os.Symlink(filepath.Join(dir, "a", "ok.wasm"), filepath.Join(dir, "a", "link.wasm"))
 	os.Mkdir(filepath.Join(dir, "a", "dir.wasm"), 0o755)
 
@@ -91,11 +104,16 @@ func TestAuditFiles(t *testing.T) {
 	check("blocked-old.wasm", true, false, true, "blocked")
 	check("junk.sigstore.json", false, true, true, "unexpected")
 	check("garbled.wasm", false, true, true, "unexpected")
+	check("old-tampered.wasm", false, true, true, "expected")
+	check("FORGED.WASM", false, true, true, "unexpected")
+	check("renamed", false, true, true, "unexpected")
+	check("hdr0203.wasm", false, true, true, "unexpected")
+	check("trailing.wasm", false, true, true, "unexpected")
 	if f := byName["garbled.wasm"]; !strings.Contains(f.Problem, "undecodable keyless signature") {
 		t.Errorf("garbled: %+v", f)
 	}
 	check("\x1b[31mred.bundle", false, true, true, "unexpected")
-	if sum.Signatures != 7 || sum.Failed != 5 || sum.Blocked != 1 || sum.InWindow != 5 {
+	if sum.Signatures != 12 || sum.Failed != 10 || sum.Blocked != 1 || sum.InWindow != 10 {
 		t.Errorf("summary: %+v", sum)
 	}
 	skipped := map[string]string{}
@@ -190,5 +208,61 @@ func TestVerifierThatHangs(t *testing.T) {
 	res, err := v.Verify(&sigstore.Request{Kind: "bundle", Bundle: []byte("{}")})
 	if err != nil || res.Verified || !strings.Contains(res.Problem, "started again") {
 		t.Fatalf("died: %v %+v", err, res)
+	}
+
+	// Exits while a child of it holds its stdout: noticed by the exit,
+	// not by a request timeout.
+	forks := filepath.Join(dir, "forks.sh")
+	os.WriteFile(forks, []byte("#!/bin/sh\necho '{\"protocol\":1}'\nread a\necho '{}'\nread b\nsleep 1000 &\nexit 0\n"), 0o755)
+	t.Setenv(sigstore.EnvHelper, forks)
+	v2, err := sigstore.Start(context.Background(), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	res, err = v2.Verify(&sigstore.Request{Kind: "bundle", Bundle: []byte("{}")})
+	if err != nil || !strings.Contains(res.Problem, "exited") {
+		t.Fatalf("exited with a child holding the pipe: %v %+v", err, res)
+	}
+}
+
+// TestArtifactBesideABundle: an artifact beside its bundle is hashed and
+// checked; one that is a link or not a regular file fails, never falls
+// back to the digest the bundle names.
+func TestArtifactBesideABundle(t *testing.T) {
+	serve.UseSelf(t)
+	root, err := sigstore.LoadRoot(sigstoretest.PublicGood(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := os.ReadFile(sigstoretest.Data(t, "bundles/dsse.sigstore.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "evil.tgz"), []byte("MALICIOUS"), 0o644)
+	for _, name := range []string{"plain", "linked", "fifo", "wrong"} {
+		os.WriteFile(filepath.Join(dir, name+".tgz.sigstore.json"), bundle, 0o644)
+	}
+	os.Symlink("evil.tgz", filepath.Join(dir, "linked.tgz"))
+	syscall.Mkfifo(filepath.Join(dir, "fifo.tgz"), 0o644)
+	os.WriteFile(filepath.Join(dir, "wrong.tgz"), []byte("not what was signed"), 0o644)
+	v, err := sigstore.Start(context.Background(), root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	got := map[string]sigstore.Finding{}
+	if _, err := sigstore.Audit(context.Background(), sigstore.AuditOptions{Paths: []string{dir}, Verifier: v,
+		Found: func(f sigstore.Finding) error { got[filepath.Base(f.Path)] = f; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if f := got["plain.tgz.sigstore.json"]; !f.Verified || f.ArtifactFile != "" {
+		t.Errorf("no artifact beside: %+v", f)
+	}
+	for name, want := range map[string]string{"linked.tgz.sigstore.json": "symbolic link", "fifo.tgz.sigstore.json": "not a regular file", "wrong.tgz.sigstore.json": "digest"} {
+		if f := got[name]; f.Verified || !f.Failed || !strings.Contains(f.Problem, want) {
+			t.Errorf("%s: %+v", name, f)
+		}
 	}
 }
