@@ -43,6 +43,12 @@ func FinishStep(ctx context.Context, inc *incident.Incident, actor string, step 
 	}
 	// Record the failure even when the run was cancelled: ctx may be done.
 	_, st, err := inc.Step(context.WithoutCancel(ctx), actor, step.ID, playbooks.VerbFail, "action "+step.Action.Name+" failed: "+runErr.Error(), time.Time{})
+	var te *playbooks.TransitionError
+	if errors.As(err, &te) && te.From == playbooks.Failed {
+		// Run again on a failed step and failed again: it stays failed,
+		// and the action's own record says so.
+		return playbooks.Failed, runErr
+	}
 	if err != nil {
 		return st, errors.Join(runErr, err)
 	}

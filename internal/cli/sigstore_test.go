@@ -121,6 +121,11 @@ func TestINC3EndToEnd(t *testing.T) {
 		t.Fatalf("re-verify: %d\n%s\n%s", code, out, errs)
 	}
 
+	// Run again on the failed step, it fails again and stays failed.
+	if _, errs, code := e.run("run", id, "reverify-modules", "--yes"); code != 1 || strings.Contains(errs, "cannot mark it failed") {
+		t.Fatalf("re-run of a failed step: %d %s", code, errs)
+	}
+
 	// The standalone command says the same, exit 1.
 	out, _, code = e.run("sigstore", "audit", mods, "--trusted-root", root, "--since", "2022-11-01T00:00:00Z", "--until", "2023-12-31T00:00:00Z", "--signers", signers)
 	if code != 1 || !strings.Contains(out, "FAIL slsa-provenance-0.0.7.tgz  (") || !strings.Contains(out, "4 signature(s), 2 verified; 4 in the window") ||
