@@ -120,7 +120,7 @@ func buildFromSource(self string, notify func(string)) (string, error) {
 		return "", err
 	}
 	if notify != nil {
-		notify("building the Sigstore verifier from " + src + " (once; the first build takes a minute)")
+		notify("building the Sigstore verifier from " + src + " (once: a minute or two)")
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", out, os.Getpid()) // two firebreaks may build at once
 	cmd := exec.Command(goTool, "build", "-o", tmp, "./cmd/"+HelperName)
