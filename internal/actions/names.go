@@ -25,6 +25,7 @@ const (
 	NameKeyGenerate         = "key.generate"
 	NameKeyIsolate          = "key.isolate"
 	NameKeyPinUpdate        = "key.pin-update"
+	NamePublishedVerify     = "published.verify"
 	NameRecordExport        = "record.export"
 	NameRecordWindow        = "record.window"
 	NameSignaturesOpenssl   = "signatures.openssl"

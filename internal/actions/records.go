@@ -7,6 +7,7 @@ import (
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/published"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	"github.com/firebreak-dev/firebreak/internal/sigstore"
 )
@@ -372,4 +373,11 @@ type InspectResult struct {
 	Report   string           `json:"report"`
 	Verified string           `json:"verified"` // verified, untrusted, not verified: no trusted root
 	Notes    []string         `json:"notes,omitempty"`
+}
+
+// PublishedResult is the result of published.verify: the URLs fetched,
+// the SHA-256 of what each returned, and what was verified.
+type PublishedResult struct {
+	V      int               `json:"v,omitempty"`
+	Report *published.Report `json:"report"`
 }

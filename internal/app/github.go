@@ -11,6 +11,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/export"
 	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/published"
 	"github.com/firebreak-dev/firebreak/internal/severity"
 )
 
@@ -175,4 +176,17 @@ func advisorySeverity(l severity.Level) string {
 		return "medium"
 	}
 	return "low"
+}
+
+func init() {
+	register(entry{Spec: actions.Spec{Name: actions.NamePublishedVerify, Summary: "fetch the published feed, its signature, the public key (URL or pinned file) and the checksum manifest, and verify them as a ClawSec consumer does (HTTPS, or loopback)",
+		Required: []string{"feed_url", "pubkey"}, Optional: []string{"sig_url", "fingerprint", "checksums_url", "checksums_sig_url"}},
+		build: func(b *builder) (actions.Action, error) {
+			t := published.Target{Feed: b.args.Get("feed_url"), Sig: b.args.Get("sig_url"), PubKey: b.args.Get("pubkey"), Fingerprint: b.args.Get("fingerprint"),
+				Checksums: b.args.Get("checksums_url"), ChecksumsSig: b.args.Get("checksums_sig_url")}
+			if !published.IsURL(t.Feed) {
+				return nil, b.formErr("feed_url", fmt.Errorf("%q is not an http(s) URL", t.Feed))
+			}
+			return &actions.PublishedVerify{Target: t, Client: &published.Client{HTTP: b.s.HTTP}}, nil
+		}})
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -51,6 +52,9 @@ type Session struct {
 	// Contacts is the contacts file the templates use; "" is the
 	// workspace's contacts.yaml.
 	Contacts string
+	// HTTP fetches published files (published.verify); nil is a client
+	// with a consumer's rules (HTTPS or loopback, same-host redirects).
+	HTTP *http.Client
 	// Notify tells the responder of slow one-off work (building the
 	// Sigstore verifier from source the first time); nil says nothing.
 	Notify func(string)

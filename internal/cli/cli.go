@@ -115,7 +115,7 @@ func init() {
 		{"Evidence and keys (changes go through plan -> confirm -> execute -> verify -> record)", []*command{
 			cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceClean, cmdEvidenceList,
 			cmdKeyIsolate, cmdKeyGenerate, cmdKeyFingerprint, cmdKeyAge, cmdKeyCheck, cmdHash}},
-		{"Signatures and checksums (ClawSec formats)", []*command{cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify}},
+		{"Signatures and checksums (ClawSec formats)", []*command{cmdSign, cmdVerify, cmdChecksumsMake, cmdChecksumsVerify, cmdPublishedVerify}},
 		{"WebAssembly module signatures (byte-compatible with wsc and wasmsign2)", []*command{
 			cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign}},
 		{"Sigstore, offline (a trusted_root.json; the verifier is sigstore-go, run as firebreak-sigstore)", []*command{

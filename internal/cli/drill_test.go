@@ -215,7 +215,7 @@ func TestDrillInTheAccessibleConsole(t *testing.T) {
 		"run 2.2", "restore",
 		"run 2.3", "replace",
 		"run 2.4", "replace",
-		"run 2.5", "run 2.6", "run 2.7",
+		"run 2.5", "run 2.6", "run 2.7", "run 2.8",
 		"run 3.1", "resume",
 		"run 3.2",
 		"quit",

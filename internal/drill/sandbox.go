@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,16 +108,56 @@ type Sandbox struct {
 	Workflows map[string]int64
 	// Facts are the drill incident's facts.
 	Facts map[string]string
+	// SiteURL is the sandbox's published site on loopback: what consumers
+	// download (the feed, its signature, the public key, the checksums),
+	// served from the working tree as it is.
+	SiteURL string
 
-	srv *http.Server
+	srv, site *http.Server
 }
 
-// Close stops the simulator.
+// Close stops the simulator and the site.
 func (s *Sandbox) Close() error {
-	if s.srv == nil {
-		return nil
+	var errs []error
+	for _, srv := range []*http.Server{s.srv, s.site} {
+		if srv != nil {
+			errs = append(errs, srv.Close())
+		}
 	}
-	return s.srv.Close()
+	return errors.Join(errs...)
+}
+
+// sitePaths are the files the sandbox site publishes, as ClawSec's Pages
+// site does (feed and key under advisories/, the manifest at the root).
+var sitePaths = []string{"/advisories/feed.json", "/advisories/feed.json.sig", "/advisories/feed-signing-public.pem", "/checksums.json", "/checksums.sig"}
+
+// listenSite serves the published files on loopback and adds their URLs
+// to the drill's facts.
+func (s *Sandbox) listenSite() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.SiteURL = "http://" + ln.Addr().String()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !slices.Contains(sitePaths, r.URL.Path) {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := os.ReadFile(filepath.Join(s.RepoDir, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	})
+	s.site = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go s.site.Serve(ln)
+	s.Facts["feed_url"] = s.SiteURL + "/advisories/feed.json"
+	s.Facts["published_key"] = s.SiteURL + "/advisories/feed-signing-public.pem"
+	s.Facts["checksums_url"] = s.SiteURL + "/checksums.json"
+	s.Facts["checksums_sig_url"] = s.SiteURL + "/checksums.sig"
+	return nil
 }
 
 // Build builds a sandbox for a drill.
@@ -154,6 +195,10 @@ func Build(ctx context.Context, kind Kind, o Options) (*Sandbox, error) {
 	}
 	if err := s.listen(o.Wrap); err != nil {
 		return nil, fmt.Errorf("drill sandbox: start the GitHub simulator: %w", err)
+	}
+	if err := s.listenSite(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("drill sandbox: start the published site: %w", err)
 	}
 	return s, nil
 }
@@ -452,6 +497,7 @@ func (b *builder) facts() {
 		s.Facts["key"] = s.CurrentKey
 		s.Facts["public_key"] = s.CurrentPub
 		s.Facts["restore_paths"] = "advisories/feed.json\nadvisories/feed.json.sig"
+		s.Facts["pin"] = signing.Fingerprint(b.key.Public().(ed25519.PublicKey))
 	}
 }
 
