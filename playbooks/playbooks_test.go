@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -156,7 +157,7 @@ phases:
 func TestLoadDirectoryOverridesAndDuplicates(t *testing.T) {
 	dir := t.TempDir()
 	b, _ := embedded.ReadFile("inc-1.yaml")
-	custom := strings.Replace(string(b), `version: "1"`, `version: "1-local"`, 1)
+	custom := regexp.MustCompile(`(?m)^version: "[0-9]+"`).ReplaceAllString(string(b), `version: "1-local"`)
 	os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte(custom), 0o600)
 	lib, err := Load([]string{dir}, Options{})
 	if err != nil {

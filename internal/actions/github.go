@@ -484,19 +484,25 @@ type AuditRecord struct {
 	Paths     []string        `json:"paths"`
 	Commits   []github.Commit `json:"commits"`
 	Runs      []github.Run    `json:"runs"`
+	// Logs are the runs' log archives kept beside the audit (GitHub
+	// deletes them after the retention period).
+	Logs []RunLog `json:"logs,omitempty"`
 }
 
 // Audit collects the commits touching signing paths and the workflow runs
 // since a time, and saves them into the incident's evidence as JSON.
 type Audit struct {
-	Client   *github.Client
-	Repo     github.Repo
-	Since    time.Time
-	Paths    []string
-	Store    *evidence.Store
-	Scratch  string // a directory for the file before it is taken into evidence
-	Actor    string
-	Now      func() time.Time
+	Client  *github.Client
+	Repo    github.Repo
+	Since   time.Time
+	Paths   []string
+	Store   *evidence.Store
+	Scratch string // a directory for the file before it is taken into evidence
+	Actor   string
+	Now     func() time.Time
+	// Logs: also keep the log archive of every run in the window (at
+	// most MaxLogRuns, newest first).
+	Logs     bool
 	entry    *evidence.Entry
 	recorded AuditRecord
 	evidenceTaker
@@ -506,7 +512,14 @@ type Audit struct {
 func (a *Audit) Plan(ctx context.Context) (*Plan, error) {
 	return &Plan{Action: NameGhAudit, Summary: fmt.Sprintf("collect commits touching %s and workflow runs in %s since %s into the evidence",
 		strings.Join(a.Paths, ", "), a.Repo, a.Since.UTC().Format(time.RFC3339)),
-		Changes: []string{"add audit-" + a.Repo.Owner + "-" + a.Repo.Name + "-<time>.json to the evidence"}}, nil
+		Changes: []string{"add audit-" + a.Repo.Owner + "-" + a.Repo.Name + "-<time>.json to the evidence", logsChange(a.Logs)}}, nil
+}
+
+func logsChange(on bool) string {
+	if !on {
+		return "the runs' logs are not downloaded"
+	}
+	return fmt.Sprintf("add the log archive of each run in the window (at most %d) to the evidence", MaxLogRuns)
 }
 
 // Execute collects and stores.
@@ -534,6 +547,20 @@ func (a *Audit) Execute(ctx context.Context, _ func(Progress)) (*Result, error) 
 		return nil, err
 	}
 	rec.Runs = runs
+	var logEvents []journal.Entry
+	if a.Logs {
+		var ids []int64
+		for i, r := range runs {
+			if i == MaxLogRuns {
+				break
+			}
+			ids = append(ids, r.ID)
+		}
+		rec.Logs, logEvents, err = saveRunLogs(ctx, &a.evidenceTaker, a.Client, a.Repo, ids, a.Store, a.Scratch, a.Actor, nil)
+		if err != nil {
+			return &Result{Events: logEvents}, err
+		}
+	}
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
@@ -549,15 +576,43 @@ func (a *Audit) Execute(ctx context.Context, _ func(Progress)) (*Result, error) 
 		return nil, err
 	}
 	a.entry, a.recorded = &es[0], rec
-	summary := fmt.Sprintf("audit of %s since %s: %d commit(s) touching %s, %d run(s); saved as evidence %s sha256 %s",
-		a.Repo, a.Since.UTC().Format(time.RFC3339), len(rec.Commits), strings.Join(a.Paths, ", "), len(rec.Runs), es[0].Name, es[0].SHA256)
-	return &Result{Summary: summary, Data: AuditResult{V: RecordVersion, Repo: a.Repo.String(), Commits: len(rec.Commits), Runs: len(rec.Runs), Evidence: es[0].Name, SHA256: es[0].SHA256},
-		Events: events}, nil
+	kept := 0
+	for _, l := range rec.Logs {
+		if l.Problem == "" {
+			kept++
+		}
+	}
+	logs := ""
+	if a.Logs {
+		logs = fmt.Sprintf(", the logs of %d", kept)
+	}
+	summary := fmt.Sprintf("audit of %s since %s: %d commit(s) touching %s, %d run(s)%s; saved as evidence %s sha256 %s",
+		a.Repo, a.Since.UTC().Format(time.RFC3339), len(rec.Commits), strings.Join(a.Paths, ", "), len(rec.Runs), logs, es[0].Name, es[0].SHA256)
+	return &Result{Summary: summary, Data: AuditResult{V: RecordVersion, Repo: a.Repo.String(), Commits: len(rec.Commits), Runs: len(rec.Runs), Evidence: es[0].Name, SHA256: es[0].SHA256, Logs: kept},
+		Events: append(logEvents, events...)}, nil
 }
 
-// Verify re-hashes the saved file.
+// Verify re-hashes the saved file and the logs kept; logs GitHub no
+// longer had are said, not failed (nothing can bring them back).
 func (a *Audit) Verify(ctx context.Context, _ *Result) (*Verification, error) {
-	return verifyEntries(ctx, a.Store, []evidence.Entry{*a.entry}, false)
+	v, err := verifyEntries(ctx, a.Store, []evidence.Entry{*a.entry}, false)
+	if err != nil {
+		return nil, err
+	}
+	var kept []RunLog
+	for _, l := range a.recorded.Logs {
+		if l.Problem != "" {
+			v.Checks = append(v.Checks, Check{What: fmt.Sprintf("the logs of run %d are kept", l.Run), OK: true, Skipped: true, Detail: "not available: " + l.Problem})
+			continue
+		}
+		kept = append(kept, l)
+	}
+	lv, err := verifyLogs(ctx, a.Store, kept)
+	if err != nil {
+		return nil, err
+	}
+	v.Checks = append(v.Checks, lv.Checks...)
+	return v, nil
 }
 
 // Publish creates an issue, a comment or a draft advisory.

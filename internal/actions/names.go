@@ -11,6 +11,8 @@ const (
 	NameFileSign            = "file.sign"
 	NameGhAudit             = "gh.audit"
 	NameGhCancelRuns        = "gh.cancel-runs"
+	NameGhDispatch          = "gh.dispatch"
+	NameGhLogs              = "gh.logs"
 	NameGhPause             = "gh.pause"
 	NameGhPublish           = "gh.publish"
 	NameGhResume            = "gh.resume"

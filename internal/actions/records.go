@@ -135,6 +135,7 @@ type AuditResult struct {
 	Runs     int    `json:"runs"`
 	Evidence string `json:"evidence"`
 	SHA256   string `json:"sha256"`
+	Logs     int    `json:"logs,omitempty"` // run log archives kept
 }
 
 // PublishResult is the result of gh.publish.

@@ -57,7 +57,7 @@ func init() {
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				return &actions.DeleteSecret{Client: c, Repo: repo, Env: b.args.Get("env"), Name: b.args.Get("name")}, nil
 			}),
-		gh(actions.NameGhAudit, "save commits touching signing paths and workflow runs into the evidence", []string{"since"}, []string{"paths"},
+		gh(actions.NameGhAudit, "save commits touching signing paths and workflow runs, with the runs' logs, into the evidence", []string{"since"}, []string{"paths", "logs"},
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				since, err := incident.ParseTime(b.args.Get("since"), b.s.now())
 				if err != nil {
@@ -67,9 +67,50 @@ func init() {
 				if len(paths) == 0 {
 					paths = DefaultAuditPaths
 				}
-				return &actions.Audit{Client: c, Repo: repo, Since: since, Paths: paths, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Now: b.s.Now}, nil
+				logs := strings.ToLower(strings.TrimSpace(b.args.Get("logs"))) != "false"
+				return &actions.Audit{Client: c, Repo: repo, Since: since, Paths: paths, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Now: b.s.Now, Logs: logs}, nil
 			}),
 		gh(actions.NameGhPublish, "publish the record as an issue, a comment on issue N or a draft advisory", []string{"kind"}, []string{"issue"}, buildPublish),
+		gh(actions.NameGhLogs, "keep the log archives of workflow runs in the evidence (GitHub deletes them after the retention period)", []string{"runs"}, nil,
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				var runs []int64
+				for _, r := range b.args.List("runs") {
+					id, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
+					if err != nil || id <= 0 {
+						return nil, b.formErr("runs", fmt.Errorf("%q is not a run id", r))
+					}
+					runs = append(runs, id)
+				}
+				return &actions.SaveLogs{Client: c, Repo: repo, Runs: runs, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor}, nil
+			}),
+		gh(actions.NameGhDispatch, "run a workflow (a redeploy) and wait for the run it creates to finish", []string{"workflow"}, []string{"ref", "inputs", "wait"},
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				d := &actions.Dispatch{Client: c, Repo: repo, File: b.args.Get("workflow"), Ref: b.args.Get("ref"), Wait: 10 * time.Minute, Now: b.s.Now, Sleep: b.s.Sleep}
+				if d.Ref == "" {
+					d.Ref = "main"
+				}
+				if w := b.args.Get("wait"); w != "" {
+					dur, err := time.ParseDuration(w)
+					if err != nil || dur <= 0 || dur > 6*time.Hour {
+						return nil, b.formErr("wait", fmt.Errorf("%q is not a duration up to 6h", w))
+					}
+					d.Wait = dur
+				}
+				for _, kv := range b.args.List("inputs") {
+					k, v, ok := strings.Cut(kv, "=")
+					if !ok || k == "" {
+						return nil, b.formErr("inputs", fmt.Errorf("%q is not KEY=VALUE", kv))
+					}
+					if d.Inputs == nil {
+						d.Inputs = map[string]string{}
+					}
+					d.Inputs[k] = v
+				}
+				if len(d.Inputs) > 10 {
+					return nil, b.formErr("inputs", errors.New("GitHub takes at most 10 inputs"))
+				}
+				return d, nil
+			}),
 	)
 }
 

@@ -100,7 +100,7 @@ func TestConsoleRunsAGitHubStepAgainstTheSimulator(t *testing.T) {
 		t.Errorf("comms written: %v", written)
 	}
 	// The CLI sees what the console did, and resume re-enables exactly it.
-	e.ok("run", id, "redeploy", "--yes")
+	e.ok("run", id, "resume-workflows", "--yes")
 	if got := s.WorkflowState("org/clawsec", wf); got != "active" {
 		t.Errorf("after resume: %s", got)
 	}

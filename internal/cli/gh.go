@@ -262,14 +262,15 @@ var cmdGhSecretDelete = &command{
 }
 
 var cmdGhAudit = &command{
-	name: "gh audit", args: "ID --repo OWNER/REPO --since TIME [--path P]...",
-	summary: "Collect the commits touching signing paths (default .github/workflows, advisories and key files) and\nthe workflow runs (actor, event, head SHA, conclusion) since TIME, and save them into the incident's\nevidence as JSON with its hash.",
+	name: "gh audit", args: "ID --repo OWNER/REPO --since TIME [--path P]... [--no-logs]",
+	summary: "Collect the commits touching signing paths (default .github/workflows, advisories and key files) and\nthe workflow runs (actor, event, head SHA, conclusion) since TIME, and save them into the incident's\nevidence as JSON with its hash, with each run's log archive (GitHub deletes them after the retention\nperiod; --no-logs skips them).",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		g := ghFlagSet(fs)
 		since := fs.String("since", "", "from `TIME` (RFC 3339, \"YYYY-MM-DD HH:MM\" UTC, -2d)")
 		var paths multiFlag
 		fs.Var(&paths, "path", "a `PATH` to audit (repeatable)")
+		noLogs := fs.Bool("no-logs", false, "do not download the runs' log archives")
 		pf := pipelineFlags(fs)
 		return func(args []string) error {
 			if *since == "" {
@@ -279,7 +280,51 @@ var cmdGhAudit = &command{
 				return usagef("", "--since: %v", err)
 			}
 			pf.yes = true // it only adds to the evidence
-			return a.ghAct(args[0], g, pf, actions.NameGhAudit, app.Args{}.With("since", *since).WithList("paths", paths))
+			logs := ""
+			if *noLogs {
+				logs = "false"
+			}
+			return a.ghAct(args[0], g, pf, actions.NameGhAudit, app.Args{}.With("since", *since).WithList("paths", paths).With("logs", logs))
+		}
+	},
+}
+
+var cmdGhLogs = &command{
+	name: "gh logs", args: "ID --repo OWNER/REPO --run N [--run N]...",
+	summary: "Keep the log archives (zip) of workflow runs in the incident's evidence, with their hashes: GitHub\ndeletes run logs after the repository's retention period (gh audit keeps those of the runs in its window).",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		g := ghFlagSet(fs)
+		var runs multiFlag
+		fs.Var(&runs, "run", "a workflow run `N` (repeatable)")
+		pf := pipelineFlags(fs)
+		return func(args []string) error {
+			if len(runs) == 0 {
+				return usagef("firebreak gh logs ID --repo org/repo --run 123456", "--run is required")
+			}
+			pf.yes = true // it only adds to the evidence
+			return a.ghAct(args[0], g, pf, actions.NameGhLogs, app.Args{}.WithList("runs", runs))
+		}
+	},
+}
+
+var cmdGhDispatch = &command{
+	name: "gh dispatch", args: "ID --repo OWNER/REPO --workflow FILE [--ref REF] [--input K=V]... [--wait 10m] [--yes] [--dry-run]",
+	summary: "Redeploy: run a workflow (actions/create-workflow-dispatch) on REF (default main) with inputs, then\nwait for the run it creates to appear and finish, and report its conclusion. Asks first (it publishes\nwhat the workflow publishes). Exit 1 unless the run succeeded within --wait.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		g := ghFlagSet(fs)
+		workflow := fs.String("workflow", "", "the workflow `FILE` (e.g. deploy-pages.yml)")
+		ref := fs.String("ref", "", "the branch or tag to run on (default main)")
+		var inputs multiFlag
+		fs.Var(&inputs, "input", "an input `KEY=VALUE` (repeatable, at most 10)")
+		wait := fs.String("wait", "", "how long the run may take (default 10m)")
+		pf := pipelineFlags(fs)
+		return func(args []string) error {
+			if *workflow == "" {
+				return usagef("firebreak gh dispatch ID --repo org/repo --workflow deploy-pages.yml", "--workflow is required")
+			}
+			return a.ghAct(args[0], g, pf, actions.NameGhDispatch, app.Args{}.With("workflow", *workflow).With("ref", *ref).With("wait", *wait).WithList("inputs", inputs))
 		}
 	},
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"archive/zip"
 	"encoding/json"
 	"net/http/httptest"
 	"os"
@@ -107,9 +108,19 @@ func TestGitHubContainmentRoundTrip(t *testing.T) {
 	if out := e.ok("gh", "audit", id, "--repo", "org/tools", "--since", "-1d"); !strings.Contains(out, "1 commit(s)") {
 		t.Fatalf("audit: %s", out)
 	}
-	if out := e.ok("evidence", "verify", id); !strings.Contains(out, "1 evidence file(s)") {
+	// The audit and the log archive of the run in the window.
+	if out := e.ok("evidence", "verify", id); !strings.Contains(out, "2 evidence file(s)") {
 		t.Fatalf("audit evidence: %s", out)
 	}
+	zips, _ := filepath.Glob(filepath.Join(e.home, "incidents", id, "evidence", "logs-org-tools-run-*.zip"))
+	if len(zips) != 1 {
+		t.Fatalf("log archives: %v", zips)
+	}
+	zr, err := zip.OpenReader(zips[0])
+	if err != nil || len(zr.File) != 1 {
+		t.Fatalf("log archive: %v", err)
+	}
+	zr.Close()
 	e.ok("gh", "publish", id, "--repo", "org/tools", "--issue", "--yes")
 	if is := s.Issues("org/tools"); len(is) != 1 || !strings.Contains(is[0], "## Timeline") {
 		t.Fatalf("issue: %v", is)

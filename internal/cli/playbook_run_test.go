@@ -76,7 +76,7 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 		"--fact", "repo=org/clawsec", "--fact", "since=2026-11-21 00:00", "--fact", "feed="+feed,
 		"--fact", "new_key="+filepath.Join(dir, "new.pem"), "--fact", "public_key="+filepath.Join(dir, "new.pub.pem")))
 	for _, step := range []string{"pause-signing-workflows", "cancel-signing-runs", "review-workflow-runs", "revoke-compromised-secret",
-		"re-sign-artifacts", "set-new-secret", "redeploy", "publish-timeline"} {
+		"re-sign-artifacts", "set-new-secret", "resume-workflows", "redeploy", "publish-timeline"} {
 		e.ok("run", id, step, "--yes")
 	}
 	if s.WorkflowState("org/clawsec", wf) != "active" {
@@ -92,10 +92,10 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 		t.Fatalf("published: %v", is)
 	}
 	show := e.ok("incident", "show", id)
-	if strings.Count(show, "    [x] ") != 8 {
+	if strings.Count(show, "    [x] ") != 9 {
 		t.Fatalf("steps done:\n%s", show)
 	}
-	if out := e.ok("evidence", "verify", id); !strings.Contains(out, "1 evidence file(s)") {
+	if out := e.ok("evidence", "verify", id); !strings.Contains(out, "2 evidence file(s)") { // the audit and a run's logs
 		t.Fatalf("audit evidence: %s", out)
 	}
 	contractOK(t, chk)

@@ -181,14 +181,40 @@ func TestEveryOperationHoldsToTheContract(t *testing.T) {
 	resp, err = c.Do(ctx, req, nil)
 	must("security-advisories/create-repository-advisory", resp, err)
 
+	// A dispatch: a queued workflow_dispatch run that runs to completion
+	// as it is read; its logs are a zip behind a redirect.
+	resp, err = c.Actions.CreateWorkflowDispatchEventByID(ctx, "org", "tools", wfID, gh.CreateWorkflowDispatchEventRequest{Ref: "main", Inputs: map[string]any{"reason": "redeploy"}})
+	must("actions/create-workflow-dispatch", resp, err)
+	d := s.Dispatched("org/tools")
+	if len(d) != 1 || d[0].Ref != "main" || d[0].Status != "queued" {
+		t.Fatalf("dispatched: %+v", d)
+	}
+	for i := 0; i < 2; i++ {
+		run, resp, err = c.Actions.GetWorkflowRunByID(ctx, "org", "tools", d[0].ID)
+		must("actions/get-workflow-run", resp, err)
+	}
+	if run.GetStatus() != "completed" || run.GetConclusion() != "success" || run.GetEvent() != "workflow_dispatch" {
+		t.Fatalf("dispatched run: %s/%s/%s", run.GetStatus(), run.GetConclusion(), run.GetEvent())
+	}
+	logURL, resp, err := c.Actions.GetWorkflowRunLogs(ctx, "org", "tools", d[0].ID, 0)
+	must("actions/download-workflow-run-logs", resp, err)
+	if !strings.Contains(logURL.Path, "/_blobs/logs/org/tools/") {
+		t.Fatalf("logs URL: %s", logURL)
+	}
+	// No ref: 422, documented.
+	_, err = c.Actions.CreateWorkflowDispatchEventByID(ctx, "org", "tools", wfID, gh.CreateWorkflowDispatchEventRequest{})
+	if ae := new(github.APIError); !asAPI(github.Classify("actions/create-workflow-dispatch", nil, err), &ae) || ae.Status != 422 {
+		t.Fatalf("dispatch without a ref: %v", err)
+	}
+
 	for _, f := range chk.Failures {
 		t.Error(f)
 	}
 	if unseen := chk.Unseen(Ops()); len(unseen) > 0 {
 		t.Errorf("operations never exercised: %v", unseen)
 	}
-	if len(Ops()) != 29 {
-		t.Errorf("the simulator serves %d operations, want 29", len(Ops()))
+	if len(Ops()) != 31 {
+		t.Errorf("the simulator serves %d operations, want 31", len(Ops()))
 	}
 }
 

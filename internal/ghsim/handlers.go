@@ -1,11 +1,13 @@
 package ghsim
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +33,8 @@ var routes = []route{
 	{"POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel", "actions/cancel-workflow-run", cancelRun(false)},
 	{"POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel", "actions/force-cancel-workflow-run", cancelRun(true)},
 	{"GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", "actions/list-jobs-for-workflow-run", (*Sim).listJobs},
+	{"GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/logs", "actions/download-workflow-run-logs", (*Sim).runLogs},
+	{"POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", "actions/create-workflow-dispatch", (*Sim).dispatch},
 	{"GET", "/repos/{owner}/{repo}/actions/secrets", "actions/list-repo-secrets", (*Sim).listSecrets},
 	{"GET", "/repos/{owner}/{repo}/actions/secrets/public-key", "actions/get-repo-public-key", (*Sim).publicKey},
 	{"GET", "/repos/{owner}/{repo}/actions/secrets/{secret_name}", "actions/get-repo-secret", (*Sim).getSecret},
@@ -85,6 +89,12 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if strings.HasPrefix(req.URL.Path, "/api/v3/") {
 		req.URL.Path = strings.TrimPrefix(req.URL.Path, "/api/v3")
 		req.URL.RawPath = ""
+	}
+	if strings.HasPrefix(req.URL.Path, blobPrefix) {
+		// The short-lived download URLs GitHub redirects to: another
+		// host's, no API operation, no token.
+		s.blob(w, req)
+		return
 	}
 	rec := &recorder{ResponseWriter: w, status: 200}
 	defer func() {
@@ -264,13 +274,112 @@ func setWorkflow(state string) func(*Sim, http.ResponseWriter, *http.Request, *r
 }
 
 // progress moves runs on: a cancel request completes the run as cancelled
-// the next time it is read.
+// the next time it is read; a dispatched run is queued, then in progress,
+// then completed (successfully, unless its workflow was set to fail), one
+// step each time it is read.
 func (s *Sim) progress(rp *repo) {
 	for _, run := range rp.runs {
 		if run.cancelRequested && !run.stuck && run.status != "completed" {
 			run.status, run.conclusion, run.updated = "completed", "cancelled", s.now()
+			continue
 		}
+		if !run.dispatched || run.status == "completed" {
+			continue
+		}
+		switch run.status {
+		case "queued":
+			run.status = "in_progress"
+		case "in_progress":
+			run.status, run.conclusion = "completed", "success"
+			if wf := rp.workflowByID(run.workflowID); wf != nil && wf.fails {
+				run.conclusion = "failure"
+			}
+		}
+		run.updated = s.now()
 	}
+}
+
+// dispatch starts a workflow: a queued workflow_dispatch run on ref.
+func (s *Sim) dispatch(w http.ResponseWriter, r *http.Request, rp *repo) {
+	wf := rp.workflowByRef(r.PathValue("workflow_id"))
+	if wf == nil {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	var body struct {
+		Ref    string         `json:"ref"`
+		Inputs map[string]any `json:"inputs"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Ref == "" {
+		writeJSON(w, 422, obj{"message": "Invalid request.\n\n\"ref\" wasn't supplied.", "documentation_url": "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"})
+		return
+	}
+	if wf.state != "active" {
+		writeJSON(w, 422, obj{"message": "Cannot trigger a 'workflow_dispatch' on a disabled workflow", "documentation_url": "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"})
+		return
+	}
+	if len(body.Inputs) > 10 {
+		writeJSON(w, 422, obj{"message": "you may only define up to 10 `inputs` for a `workflow_dispatch` event", "documentation_url": "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"})
+		return
+	}
+	now := s.now()
+	run := &run{id: s.id(), workflowID: wf.id, number: len(rp.runs) + 1, title: wf.name, event: "workflow_dispatch", actor: s.login,
+		headSHA: fmt.Sprintf("%040x", s.nextID), status: "queued", created: now, updated: now, dispatched: true, ref: body.Ref}
+	rp.runs = append(rp.runs, run)
+	noContent(w)
+}
+
+const blobPrefix = "/_blobs/"
+
+// runLogs redirects to the run's log archive, as GitHub does.
+func (s *Sim) runLogs(w http.ResponseWriter, r *http.Request, rp *repo) {
+	run := s.findRun(rp, r.PathValue("run_id"))
+	if run == nil || run.logsExpired {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	origin := s.base
+	if u, err := url.Parse(s.base); err == nil {
+		origin = u.Scheme + "://" + u.Host // a download host, not the API's path
+	}
+	w.Header().Set("Location", origin+blobPrefix+"logs/"+rp.full+"/"+strconv.FormatInt(run.id, 10)+".zip")
+	w.WriteHeader(http.StatusFound)
+}
+
+// blob serves a run's log archive: a zip with one text file per job.
+func (s *Sim) blob(w http.ResponseWriter, req *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rest := strings.TrimPrefix(req.URL.Path, blobPrefix+"logs/")
+	full, file, ok := strings.Cut(rest, "/")
+	if !ok {
+		http.NotFound(w, req)
+		return
+	}
+	name, file, _ := strings.Cut(file, "/")
+	if file != "" || !strings.HasSuffix(name, ".zip") {
+		full += "/" + name
+		name = file
+	}
+	rp := s.repos[full]
+	if rp == nil {
+		http.NotFound(w, req)
+		return
+	}
+	run := s.findRun(rp, strings.TrimSuffix(name, ".zip"))
+	if run == nil {
+		http.NotFound(w, req)
+		return
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	f, _ := zw.Create("0_" + run.title + ".txt")
+	fmt.Fprintf(f, "%s run %d (%s, %s) on %s\n", run.title, run.id, run.event, run.status, run.headSHA)
+	fmt.Fprintf(f, "%s Run ./scripts/sign.sh advisories/feed.json\n", run.created.Format(time.RFC3339))
+	fmt.Fprintf(f, "%s conclusion: %s\n", run.updated.Format(time.RFC3339), run.conclusion)
+	zw.Close()
+	w.Header().Set("Content-Type", "application/zip")
+	w.Write(buf.Bytes())
 }
 
 func (s *Sim) listRuns(w http.ResponseWriter, r *http.Request, rp *repo) {

@@ -51,6 +51,7 @@ type workflow struct {
 	id               int64
 	name, path       string
 	state            string
+	fails            bool // its dispatched runs conclude in failure
 	created, updated time.Time
 }
 
@@ -63,6 +64,9 @@ type run struct {
 	conclusion       string
 	cancelRequested  bool
 	stuck            bool // ignores a plain cancel (only force-cancel stops it)
+	dispatched       bool // created by a workflow_dispatch: runs to completion as it is read
+	ref              string
+	logsExpired      bool
 	created, updated time.Time
 }
 
@@ -392,4 +396,42 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// FailWorkflow makes a workflow's dispatched runs conclude in failure.
+func (s *Sim) FailWorkflow(full string, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repos[full].workflowByID(id).fails = true
+}
+
+// ExpireLogs makes a run's logs gone, as after the retention period.
+func (s *Sim) ExpireLogs(full string, runID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.repos[full].runs {
+		if r.id == runID {
+			r.logsExpired = true
+		}
+	}
+}
+
+// Dispatched lists the runs workflow_dispatch created: id, workflow, ref,
+// status and conclusion.
+func (s *Sim) Dispatched(full string) []DispatchedRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []DispatchedRun
+	for _, r := range s.repos[full].runs {
+		if r.dispatched {
+			out = append(out, DispatchedRun{ID: r.id, WorkflowID: r.workflowID, Ref: r.ref, Status: r.status, Conclusion: r.conclusion})
+		}
+	}
+	return out
+}
+
+// DispatchedRun is a run a dispatch created.
+type DispatchedRun struct {
+	ID, WorkflowID          int64
+	Ref, Status, Conclusion string
 }

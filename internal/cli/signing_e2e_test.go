@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/firebreak-dev/firebreak/internal/drill"
+	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// TestSigningEndToEnd works the ClawSec SEV-1 signing incident from its
+// first step to its last against a sandbox — the GitHub simulator, a git
+// repository whose feed history holds a tampered commit, and the site
+// consumers download from on loopback — then checks the simulator, the
+// repository and the site. Every step runs its action except those that
+// are judgement.
+func TestSigningEndToEnd(t *testing.T) {
+	e, chk := drillEnv(t)
+	sb, err := drill.Build(context.Background(), drill.Rollback, drill.Options{Dir: filepath.Join(t.TempDir(), "sandbox"), Now: e.now, Wrap: drillWrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	e.vars["GITHUB_TOKEN"] = sb.Token
+	e.vars["GITHUB_API_URL"] = sb.APIURL
+	keys := t.TempDir()
+	e.ok("key", "generate", "--out", filepath.Join(keys, "new"))
+	newPub, err := signing.LoadPublicKey(filepath.Join(keys, "new.pub.pem"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := signing.Fingerprint(newPub)
+	repo := sb.RepoDir
+	keyFiles := strings.Join([]string{filepath.Join(repo, "advisories", "feed-signing-public.pem"), filepath.Join(repo, "clawsec-signing-public.pem"), filepath.Join(repo, "docs", "SIGNING.md")}, "\n")
+	id := e.openPlaybook("SIGNING", "Signing key leaked in CI logs",
+		"repo="+sb.Repo, "signing_secret="+sb.OldSecret, "since=-3d", "feed="+filepath.Join(repo, "advisories", "feed.json"),
+		"new_key="+filepath.Join(keys, "new.pem"), "public_key="+filepath.Join(keys, "new.pub.pem"), "pin="+pin,
+		"old_public_key="+sb.CurrentPub, "repo_dir="+repo, "key_files="+keyFiles,
+		"signed_files="+filepath.Join(repo, "advisories", "feed.json"), "deploy_workflow=release.yml",
+		"feed_url="+sb.Facts["feed_url"], "published_key="+sb.Facts["published_key"])
+
+	lib, _ := playbooks.Load(nil, playbooks.Options{})
+	p, _ := lib.Get("SIGNING")
+	judgement := map[string]bool{"block-feed-merges": true, "review-signing-commits": true, "tighten-controls": true,
+		"root-cause-analysis": true, "update-procedures": true, "update-threat-model": true, "post-incident-review": true}
+	ran := 0
+	for _, s := range p.Steps() {
+		if s.ID == "post-incident-review" {
+			// By the review, the milestones and the root cause are known.
+			for _, m := range []string{"detected", "contained", "recovered"} {
+				e.ok("milestone", id, m)
+			}
+			e.ok("fact", id, "root_cause=the signing key was printed by a debug step of release.yml")
+		}
+		if s.Action == nil {
+			if !judgement[s.ID] {
+				t.Errorf("step %s has no action and is not judgement", s.ID)
+			}
+			e.ok("step", id, s.ID, "skip", "--reason", "judgement: done by the team")
+			continue
+		}
+		if out, errs, code := e.run("run", id, s.ID, "--yes"); code != 0 {
+			t.Fatalf("step %s: exit %d\n%s\n%s", s.ID, code, out, errs)
+		}
+		ran++
+	}
+	if ran < 18 {
+		t.Fatalf("only %d steps ran an action", ran)
+	}
+
+	// The simulator: the signing secret holds the new key, the signing
+	// workflows are active again, the deploy ran and succeeded, and the
+	// timeline was published.
+	got, ok := sb.Sim.Secret(sb.Repo, "", sb.OldSecret)
+	want, _ := os.ReadFile(filepath.Join(keys, "new.pem"))
+	if !ok || string(got) != string(want) {
+		t.Error("the signing secret does not hold the new key")
+	}
+	for file, wfID := range sb.Workflows {
+		if st := sb.Sim.WorkflowState(sb.Repo, wfID); st != "active" {
+			t.Errorf("workflow %s is %s", file, st)
+		}
+	}
+	if d := sb.Sim.Dispatched(sb.Repo); len(d) != 1 || d[0].Status != "completed" || d[0].Conclusion != "success" || d[0].Ref != "main" {
+		t.Errorf("deploy: %+v", d)
+	}
+	if is := sb.Sim.Issues(sb.Repo); len(is) != 1 {
+		t.Errorf("published issues: %d", len(is))
+	}
+	// The repository: the feed is the known-good one, signed with the new
+	// key, the pins are the new key's, all committed.
+	e.ok("verify", filepath.Join(repo, "advisories", "feed.json"), "--pubkey", filepath.Join(keys, "new.pub.pem"))
+	e.ok("key", "check-consistency", "--pin", pin, strings.Split(keyFiles, "\n")[0], strings.Split(keyFiles, "\n")[1])
+	// The site: what consumers download verifies with the new pin, and
+	// not with the old key's.
+	e.ok("published", "verify", "--feed", sb.Facts["feed_url"], "--pubkey", sb.Facts["published_key"], "--fingerprint", pin)
+	old, _ := signing.LoadPublicKey(sb.CurrentPub, nil)
+	e.fail(1, "verification failed", "published", "verify", "--feed", sb.Facts["feed_url"], "--pubkey", sb.Facts["published_key"], "--fingerprint", signing.Fingerprint(old))
+	show := e.ok("incident", "show", id)
+	if left := regexp.MustCompile(`\[[ !>]\] +\d+\.\d+`).FindAllString(show, -1); len(left) > 0 {
+		t.Fatalf("steps left %v:\n%s", left, show)
+	}
+	e.ok("timeline", "verify", id)
+	contractOK(t, chk)
+}

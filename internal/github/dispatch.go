@@ -1,0 +1,105 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+)
+
+// Dispatch starts a workflow on ref with inputs
+// (actions/create-workflow-dispatch: 204 and no body, so the run it
+// creates is found by FindDispatchedRun).
+func (c *Client) Dispatch(ctx context.Context, r Repo, workflowID int64, ref string, inputs map[string]string) error {
+	ev := gh.CreateWorkflowDispatchEventRequest{Ref: ref}
+	if len(inputs) > 0 {
+		ev.Inputs = map[string]any{}
+		for k, v := range inputs {
+			ev.Inputs[k] = v
+		}
+	}
+	resp, err := c.Actions.CreateWorkflowDispatchEventByID(ctx, r.Owner, r.Name, workflowID, ev)
+	return Classify("actions/create-workflow-dispatch", resp, err)
+}
+
+// FindDispatchedRun is the earliest workflow_dispatch run of the workflow
+// created at or after since (the dispatch's own time, less a little clock
+// skew), if it has appeared.
+func (c *Client) FindDispatchedRun(ctx context.Context, r Repo, workflowID int64, since time.Time) (Run, bool, error) {
+	runs, err := c.Runs(ctx, r, workflowID, nil, since)
+	if err != nil {
+		return Run{}, false, err
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Created.Before(runs[j].Created) })
+	for _, run := range runs {
+		if run.Event == "workflow_dispatch" {
+			return run, true, nil
+		}
+	}
+	return Run{}, false, nil
+}
+
+// MaxLogs bounds a run's log archive.
+const MaxLogs = 512 << 20
+
+// RunLogs writes the zip of a run's logs to w
+// (actions/download-workflow-run-logs: a 302 to a short-lived URL, which
+// is fetched without the token: it is another host's, signed for this
+// download). It returns the bytes written.
+func (c *Client) RunLogs(ctx context.Context, r Repo, runID int64, w io.Writer) (int64, error) {
+	u, resp, err := c.Actions.GetWorkflowRunLogs(ctx, r.Owner, r.Name, runID, 0)
+	if err := Classify("actions/download-workflow-run-logs", resp, err); err != nil {
+		return 0, err
+	}
+	if err := downloadable(u); err != nil {
+		return 0, fmt.Errorf("logs of run %d: %w", runID, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	hc := &http.Client{Timeout: 10 * time.Minute, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return fmt.Errorf("more than 5 redirects")
+		}
+		return downloadable(req.URL)
+	}}
+	res, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("logs of run %d: %w", runID, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("logs of run %d: the archive URL answered HTTP %d (logs are deleted after the repository's retention period)", runID, res.StatusCode)
+	}
+	n, err := io.Copy(w, io.LimitReader(res.Body, MaxLogs+1))
+	if err != nil {
+		return n, err
+	}
+	if n > MaxLogs {
+		return n, fmt.Errorf("logs of run %d: larger than %d bytes", runID, int64(MaxLogs))
+	}
+	return n, nil
+}
+
+// downloadable: https, or http to loopback (a simulator).
+func downloadable(u *url.URL) error {
+	if u == nil {
+		return fmt.Errorf("no archive URL")
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	if u.Scheme == "http" {
+		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() || u.Hostname() == "localhost" {
+			return nil
+		}
+	}
+	return fmt.Errorf("the archive URL %s is not https", u.Redacted())
+}
