@@ -3,6 +3,8 @@ package actions
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -43,6 +45,9 @@ type VersionCheck struct {
 	Commit gitrepo.Commit `json:"commit"`
 	OK     bool           `json:"ok"`
 	Detail string         `json:"detail,omitempty"`
+	// SHA256 is the file's content at the commit: what consumers
+	// downloaded while it was published (an advisory names it).
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 func (f *FindFirstBad) sig() string {
@@ -80,6 +85,10 @@ func (f *FindFirstBad) walk(ctx context.Context, cs []gitrepo.Commit, fn func(Ve
 			return nil
 		}
 		vc := VersionCheck{Commit: c}
+		if data != nil {
+			sum := sha256.Sum256(data)
+			vc.SHA256 = hex.EncodeToString(sum[:])
+		}
 		switch _, err := signing.VerifyDetached(f.Pub, data, b, ""); {
 		case data == nil:
 			vc.Detail = f.File + " is not in this commit"

@@ -79,13 +79,15 @@ func TestRunINC1(t *testing.T) {
 	e.ok("milestone", id, "compromised", "--at", "2026-11-21 22:00")
 	e.ok("milestone", id, "detected", "--at", "2026-11-22 01:00")
 	errs := e.fail(1, "template key-compromise is missing", "comms", "render", id, "key-compromise")
-	if !strings.Contains(errs, "missing security_contact\n") {
+	// Revoked is when verifiers dropped the key (a pin update, a published
+	// check), which this incident has not done yet: not the isolation.
+	if !strings.Contains(errs, "missing revoked_at, security_contact\n") {
 		t.Fatalf("missing fields (the key ids come from the scan and the new key): %s", errs)
 	}
 	fp := e.ok("key", "fingerprint", filepath.Join(dir, "old.pub"))
 	oldKID := strings.Fields(fp[strings.Index(fp, "wsc key id ")+len("wsc key id "):])[0]
 	oldKID = strings.TrimSuffix(oldKID, ",")
-	notice := e.ok("comms", "render", id, "key-compromise", "-o", "-", "--set", "security_contact=security@example.com")
+	notice := e.ok("comms", "render", id, "key-compromise", "-o", "-", "--set", "security_contact=security@example.com", "--set", "revoked_at=2026-11-22 04:00 UTC")
 	for _, want := range []string{"Affected Key ID: " + oldKID, "Compromise Date: 2026-11-21 22:00 UTC", "a.wasm (sha256 ", "New Key ID: ", "Affected modules re-signed"} {
 		if !strings.Contains(notice, want) {
 			t.Errorf("notice lacks %q:\n%s", want, notice)

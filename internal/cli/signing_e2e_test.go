@@ -26,6 +26,7 @@ func TestSigningEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
+	sb.Sim.AddRun(sb.Repo, sb.Workflows["release.yml"], "completed", "mallory") // a signing run in the window
 	e.vars["GITHUB_TOKEN"] = sb.Token
 	e.vars["GITHUB_API_URL"] = sb.APIURL
 	keys := t.TempDir()
@@ -35,6 +36,7 @@ func TestSigningEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	pin := signing.Fingerprint(newPub)
+	old, _ := signing.LoadPublicKey(sb.CurrentPub, nil)
 	repo := sb.RepoDir
 	keyFiles := strings.Join([]string{filepath.Join(repo, "advisories", "feed-signing-public.pem"), filepath.Join(repo, "clawsec-signing-public.pem"), filepath.Join(repo, "docs", "SIGNING.md")}, "\n")
 	id := e.openPlaybook("SIGNING", "Signing key leaked in CI logs",
@@ -99,11 +101,26 @@ func TestSigningEndToEnd(t *testing.T) {
 	// The site: what consumers download verifies with the new pin, and
 	// not with the old key's.
 	e.ok("published", "verify", "--feed", sb.Facts["feed_url"], "--pubkey", sb.Facts["published_key"], "--fingerprint", pin)
-	old, _ := signing.LoadPublicKey(sb.CurrentPub, nil)
 	e.fail(1, "verification failed", "published", "verify", "--feed", sb.Facts["feed_url"], "--pubkey", sb.Facts["published_key"], "--fingerprint", signing.Fingerprint(old))
 	show := e.ok("incident", "show", id)
 	if left := regexp.MustCompile(`\[[ !>]\] +\d+\.\d+`).FindAllString(show, -1); len(left) > 0 {
 		t.Fatalf("steps left %v:\n%s", left, show)
+	}
+	// The advisory is filled from the findings: the window from the first
+	// bad commit, the affected artifacts by repository path and SHA-256
+	// (the first bad version, the runs the audit kept), never a local path.
+	adv := e.ok("comms", "render", id, "incident-advisory", "-o", "-", "--set", "remediation=Update to the new key.")
+	for _, want := range []string{"Impacted window: from 20", "fingerprint (SHA-256 of the DER public key): " + signing.Fingerprint(old), "Replacement key fingerprint: " + pin, "advisories/feed.json as published from commit ", "its first bad version, sha256 ", "workflow run(s) of " + sb.Repo} {
+		if !strings.Contains(adv, want) {
+			t.Errorf("advisory lacks %q:\n%s", want, adv)
+		}
+	}
+	if strings.Contains(adv, repo) || strings.Contains(adv, e.home) {
+		t.Errorf("advisory carries a local path:\n%s", adv)
+	}
+	kc := e.ok("comms", "render", id, "key-compromise", "-o", "-", "--allow-missing")
+	if strings.Contains(kc, "[MISSING: revoked_at]") {
+		t.Errorf("revoked_at not filled from the pin update:\n%s", kc)
 	}
 	e.ok("timeline", "verify", id)
 	contractOK(t, chk)

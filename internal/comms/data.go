@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -67,9 +68,32 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 		d["window_end"] = d["contained_at"]
 	}
 	sigstoreData(d, evs)
+	findingsData(d, evs)
 
-	if at, r, ok := latest[actions.IsolateResult](evs, actions.NameKeyIsolate); ok {
-		d["revoked_at"] = when(at)
+	// "Key revoked" is when verifiers dropped the key: the pin update that
+	// replaced it, or a published check that found the new pin served —
+	// not when it was taken out of service (isolated).
+	var revoked time.Time
+	for _, a := range []string{actions.NameKeyPinUpdate, actions.NamePublishedVerify} {
+		for _, dr := range actions.Done(evs, a) {
+			if a == actions.NamePublishedVerify {
+				if r, ok := actions.Decode[actions.PublishedResult](dr.Record); !ok || r.Report == nil || !r.Report.OK {
+					continue
+				}
+			}
+			if revoked.IsZero() || dr.Event.At.Before(revoked) {
+				revoked = dr.Event.At
+			}
+		}
+	}
+	if !revoked.IsZero() {
+		d["revoked_at"] = when(revoked)
+	}
+	// The pin update names both keys by fingerprint.
+	if _, r, ok := latest[actions.PinsResult](evs, actions.NameKeyPinUpdate); ok && r.Old != "" {
+		d["old_fingerprint"], d["new_fingerprint"] = r.Old, r.New
+	}
+	if _, r, ok := latest[actions.IsolateResult](evs, actions.NameKeyIsolate); ok {
 		if r.Fingerprint != "" {
 			d["old_fingerprint"] = r.Fingerprint
 		}
@@ -85,7 +109,9 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 		for _, m := range r.Modules {
 			// A module's name is shown as it is, a newline as \x0a: a name
 			// must never forge a line of the message.
-			lines = append(lines, fmt.Sprintf("- %s (sha256 %s)", textutil.Name(m.Path), textutil.Name(m.SHA256)))
+			// By name and SHA-256: a public notice never carries a local
+			// path.
+			lines = append(lines, fmt.Sprintf("- %s (sha256 %s)", textutil.Name(path.Base(filepath.ToSlash(m.Path))), textutil.Name(m.SHA256)))
 		}
 		if len(lines) > 0 {
 			d["affected_modules"] = strings.Join(lines, "\n")
@@ -208,4 +234,39 @@ func listOrNone(lines []string) string {
 		return "- none"
 	}
 	return strings.Join(lines, "\n")
+}
+
+// findingsData fills the window and the affected artifacts from what the
+// investigation found, where nothing more specific (a milestone, a scan)
+// did: the first bad version git.first-bad found, and the runs gh.audit
+// saved. Artifacts are named by repository path and SHA-256.
+func findingsData(d map[string]string, evs []journal.Event) {
+	var lines []string
+	if _, r, ok := latest[actions.FirstBadResult](evs, actions.NameGitFirstBad); ok && r.FirstBad != nil {
+		if d["window_start"] == "" {
+			d["window_start"] = when(r.FirstBad.At)
+		}
+		sum := ""
+		for _, v := range r.Versions {
+			if v.Commit.Hash == r.FirstBad.Hash && v.SHA256 != "" {
+				sum = ", sha256 " + v.SHA256
+			}
+		}
+		lines = append(lines, fmt.Sprintf("- %s as published from commit %s (%s) on: its first bad version%s",
+			textutil.Name(r.File), textutil.Name(shortHash(r.FirstBad.Hash)), when(r.FirstBad.At), sum))
+	}
+	if _, r, ok := latest[actions.AuditResult](evs, actions.NameGhAudit); ok && r.Runs > 0 {
+		lines = append(lines, fmt.Sprintf("- %d workflow run(s) of %s in the window, listed in the incident evidence %s (sha256 %s)",
+			r.Runs, textutil.Name(r.Repo), textutil.Name(r.Evidence), textutil.Name(r.SHA256)))
+	}
+	if len(lines) > 0 && d["affected_artifacts"] == "" {
+		d["affected_artifacts"] = strings.Join(lines, "\n")
+	}
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }
