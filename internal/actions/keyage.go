@@ -5,11 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 )
+
+// FactRotationDue is the fact key.age records: when the key's rotation
+// is (or was) due.
+const FactRotationDue = "rotation_due_on"
 
 // DefaultRotation is the routine rotation cadence of the ClawSec runbook:
 // every 90 days (or a stricter policy).
@@ -21,9 +29,13 @@ const DefaultRotation = 90 * 24 * time.Hour
 // nothing.
 type KeyAge struct {
 	Path   string        // the key file, public or private
-	Since  time.Time     // when it went into service; zero: the file's modification time
+	Since  time.Time     // when it went into service; zero: from git, else the file's modification time
 	MaxAge time.Duration // the cadence; zero is DefaultRotation
 	Now    func() time.Time
+	// Repo, when set, dates the key by the commit that introduced it: the
+	// oldest of the commits, counting back from the newest, whose version
+	// of Path holds the current key.
+	Repo *gitrepo.Repo
 
 	res KeyAgeResult
 }
@@ -34,7 +46,8 @@ type KeyAgeResult struct {
 	Path          string    `json:"path"`
 	Fingerprint   string    `json:"fingerprint,omitempty"`
 	Since         time.Time `json:"since"`
-	SinceFrom     string    `json:"since_from"` // "given" or "file time"
+	SinceFrom     string    `json:"since_from"` // "given", "file time" or "git: commit HASH (subject)"
+	Commit        string    `json:"commit,omitempty"`
 	AgeSeconds    int64     `json:"age_seconds"`
 	MaxAgeSeconds int64     `json:"max_age_seconds"`
 	Due           bool      `json:"rotation_due"`
@@ -51,7 +64,7 @@ func (k *KeyAge) Plan(context.Context) (*Plan, error) {
 	return &Plan{Action: NameKeyAge, Summary: fmt.Sprintf("check how long %s has been in service against the %s rotation cadence (changes nothing)", k.Path, incident.FormatSpan(k.maxAge()))}, nil
 }
 
-func (k *KeyAge) Execute(context.Context, func(Progress)) (*Result, error) {
+func (k *KeyAge) Execute(ctx context.Context, _ func(Progress)) (*Result, error) {
 	fi, err := os.Stat(k.Path)
 	if err != nil {
 		return nil, err
@@ -60,9 +73,6 @@ func (k *KeyAge) Execute(context.Context, func(Progress)) (*Result, error) {
 		return nil, fmt.Errorf("%s is not a regular file", k.Path)
 	}
 	r := KeyAgeResult{V: RecordVersion, Path: k.Path, Since: k.Since, SinceFrom: "given", MaxAgeSeconds: int64(k.maxAge() / time.Second)}
-	if r.Since.IsZero() {
-		r.Since, r.SinceFrom = fi.ModTime().UTC(), "file time"
-	}
 	// The fingerprint names the key; an encrypted private key is still
 	// timed, without one.
 	pub, err := signing.LoadPublicKey(k.Path, nil)
@@ -71,6 +81,20 @@ func (k *KeyAge) Execute(context.Context, func(Progress)) (*Result, error) {
 		r.Fingerprint = signing.Fingerprint(pub)
 	case !errors.Is(err, signing.ErrEncrypted):
 		return nil, err
+	}
+	if r.Since.IsZero() && k.Repo != nil {
+		if r.Fingerprint == "" {
+			return nil, fmt.Errorf("%s is encrypted: its key cannot be followed through git history (give --since)", k.Path)
+		}
+		c, err := k.introduced(ctx, r.Fingerprint)
+		if err != nil {
+			return nil, err
+		}
+		r.Since, r.Commit = c.At.UTC(), c.Hash
+		r.SinceFrom = fmt.Sprintf("git: commit %.12s (%s)", c.Hash, c.Subject)
+	}
+	if r.Since.IsZero() {
+		r.Since, r.SinceFrom = fi.ModTime().UTC(), "file time"
 	}
 	age := k.Now().Sub(r.Since)
 	if age < 0 {
@@ -82,7 +106,10 @@ func (k *KeyAge) Execute(context.Context, func(Progress)) (*Result, error) {
 	if r.Due {
 		verdict = "ROTATION DUE"
 	}
-	return &Result{Summary: fmt.Sprintf("%s in service %s (since %s, %s): %s", k.Path, incident.FormatSpan(age), r.Since.Format("2006-01-02"), r.SinceFrom, verdict), Data: r}, nil
+	// Recorded as a fact: incident show warns once the date has passed.
+	due := incident.FactEntry(FactRotationDue, r.Since.Add(k.maxAge()).UTC().Format(time.RFC3339))
+	return &Result{Summary: fmt.Sprintf("%s in service %s (since %s, %s): %s", k.Path, incident.FormatSpan(age), r.Since.Format("2006-01-02"), r.SinceFrom, verdict), Data: r,
+		Events: []journal.Entry{due}}, nil
 }
 
 func (k *KeyAge) Verify(context.Context, *Result) (*Verification, error) {
@@ -96,4 +123,52 @@ func (k *KeyAge) Verify(context.Context, *Result) (*Verification, error) {
 		OK:     !k.res.Due,
 		Detail: detail,
 	}}}, nil
+}
+
+// introduced finds the commit that put the current key in the file.
+func (k *KeyAge) introduced(ctx context.Context, fingerprint string) (gitrepo.Commit, error) {
+	rel, err := filepath.Rel(k.Repo.Dir, k.Path)
+	if !filepath.IsAbs(k.Path) {
+		rel, err = k.Path, nil
+	}
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return gitrepo.Commit{}, fmt.Errorf("%s is not inside the repository %s", k.Path, k.Repo.Dir)
+	}
+	rel = filepath.ToSlash(rel)
+	hist, err := k.Repo.History(ctx, rel)
+	if err != nil {
+		return gitrepo.Commit{}, err
+	}
+	if len(hist) == 0 {
+		return gitrepo.Commit{}, fmt.Errorf("%s has no history in %s: commit it, or give --since", rel, k.Repo.Dir)
+	}
+	specs := make([]string, len(hist))
+	for i, c := range hist {
+		specs[i] = c.Hash + ":" + rel
+	}
+	fps := make([]string, len(hist))
+	err = k.Repo.Blobs(ctx, specs, func(i int, b []byte, ok bool) error {
+		if ok {
+			if key, err := signing.ParseKey(b, rel, nil); err == nil {
+				fps[i] = key.Fingerprint()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return gitrepo.Commit{}, err
+	}
+	// Newest first: the run of versions holding this key; its oldest
+	// commit introduced it.
+	found := -1
+	for i := len(hist) - 1; i >= 0; i-- {
+		if fps[i] != fingerprint {
+			break
+		}
+		found = i
+	}
+	if found < 0 {
+		return gitrepo.Commit{}, fmt.Errorf("the key in %s (fingerprint %.16s…) is not the one committed: commit it, or give --since", k.Path, fingerprint)
+	}
+	return hist[found], nil
 }

@@ -26,7 +26,7 @@ func init() {
 			needsIncident: true, build: buildIsolate},
 		entry{Spec: actions.Spec{Name: actions.NameKeyGenerate, Summary: "generate an Ed25519 key pair (a relative out, in an incident, is under its newkeys/)", Required: []string{"out"}, Optional: []string{"format", "record_as"}},
 			build: buildGenerate},
-		entry{Spec: actions.Spec{Name: actions.NameKeyAge, Summary: "check how long a key has been in service against the rotation cadence (90 days unless max_age)", Required: []string{"path"}, Optional: []string{"max_age", "since"}},
+		entry{Spec: actions.Spec{Name: actions.NameKeyAge, Summary: "check how long a key has been in service against the rotation cadence (90 days unless max_age): since the commit that introduced it in repo_dir, or since", Required: []string{"path"}, Optional: []string{"max_age", "since", "repo_dir"}},
 			build: buildKeyAge},
 		entry{Spec: actions.Spec{Name: actions.NameFileSign, Summary: "write a detached Ed25519 signature", Required: []string{"file", "key"}, Optional: []string{"out"}},
 			build: buildSignFile},
@@ -209,6 +209,16 @@ func buildKeyAge(b *builder) (actions.Action, error) {
 			return nil, b.formErr("since", fmt.Errorf("%s is before 1970: no key went into service then", v))
 		}
 		k.Since = t
+	}
+	if b.args.Get("repo_dir") != "" {
+		r, err := b.repo()
+		if err != nil {
+			return nil, err
+		}
+		k.Repo = r
+		if !filepath.IsAbs(k.Path) {
+			k.Path = filepath.Join(r.Dir, k.Path) // a path in the repository
+		}
 	}
 	return k, nil
 }

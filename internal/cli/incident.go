@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/export"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -299,6 +300,9 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 	a.printf("  status    %s; %d events by %s\n", status, st.Events, strings.Join(st.Actors, ", "))
 	for _, t := range v.Torn {
 		a.printf("  WARNING   %s (firebreak timeline repair %s)\n", textutil.Line(t), h.ID)
+	}
+	if due, err := time.Parse(time.RFC3339, v.Facts[actions.FactRotationDue]); err == nil && !now.Before(due) {
+		a.printf("  WARNING   the signing key's rotation was due on %s (%s ago): rotate it (playbook ROTATION)\n", due.Format("2006-01-02"), incident.FormatSpan(now.Sub(due)))
 	}
 	if len(v.Facts) > 0 || len(v.MissingFacts) > 0 {
 		nameW := 14 // the facts' names in a column as wide as the longest

@@ -343,12 +343,13 @@ var cmdChecksumsVerify = &command{
 
 var cmdKeyAge = &command{
 	name:    "key age",
-	args:    "PATH [--max-age 90d] [--since TIME] [--incident ID] [--json]",
-	summary: "Say how long a signing key has been in service (since --since, else its file's time) against the\nrotation cadence: every 90 days in the ClawSec runbook, or --max-age. Exit 1 when a rotation is due.",
+	args:    "PATH [--repo DIR | --since TIME] [--max-age 90d] [--incident ID] [--json]",
+	summary: "Say how long a signing key has been in service against the rotation cadence (every 90 days in the\nClawSec runbook, or --max-age): since the commit that introduced the current key in --repo (git\nhistory, followed by fingerprint), else --since, else the file's time. Exit 1 when a rotation is due.",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		maxAge := fs.String("max-age", "", "the rotation cadence, `SPAN` such as 90d or 36h (default 90d)")
-		since := fs.String("since", "", "when the key went into service (`TIME`; default: the file's modification time)")
+		since := fs.String("since", "", "when the key went into service (`TIME`; default: from --repo, else the file's modification time)")
+		repo := fs.String("repo", "", "date the key by the commit that introduced it in the git repository `DIR` (PATH may be relative to it)")
 		incRef := incidentFlag(fs)
 		jsonFlag(a, fs)
 		return func(args []string) error {
@@ -357,7 +358,10 @@ var cmdKeyAge = &command{
 				return err
 			}
 			pf := &pipeFlags{yes: true} // it changes nothing
-			out, err := a.act(inc, pf, sessionOpts{}, actions.NameKeyAge, app.Args{}.With("path", args[0]).With("max_age", *maxAge).With("since", *since))
+			if *repo != "" && *since != "" {
+				return usagef("", "give --repo (the commit that introduced the key) or --since, not both")
+			}
+			out, err := a.act(inc, pf, sessionOpts{}, actions.NameKeyAge, app.Args{}.With("path", args[0]).With("max_age", *maxAge).With("since", *since).With("repo_dir", *repo))
 			if a.json && out != nil && out.Result != nil {
 				if jerr := a.printJSON(out.Result.Data); jerr != nil {
 					return jerr

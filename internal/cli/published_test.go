@@ -1,15 +1,20 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 )
 
@@ -49,4 +54,33 @@ func TestPublishedVerify(t *testing.T) {
 	if !strings.Contains(tl, `"published.verify"`) || !strings.Contains(tl, hex.EncodeToString(sum[:])) || !strings.Contains(tl, srv.URL+"/advisories/feed.json") {
 		t.Fatalf("record lacks the URL or the SHA-256: %.2000s", tl)
 	}
+}
+
+// TestKeyAgeFromTheRepository: the key is dated by the commit that
+// introduced it, and incident show warns once its rotation is due.
+func TestKeyAgeFromTheRepository(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	e := newEnv(t)
+	dir := t.TempDir()
+	repo, err := gitrepo.Init(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	pem, _ := signing.MarshalPublicKeyPEM(pub)
+	os.WriteFile(filepath.Join(dir, "key.pem"), pem, 0o644)
+	if _, err := repo.CommitAll(context.Background(), "add the signing key", e.now().AddDate(0, 0, -120)); err != nil {
+		t.Fatal(err)
+	}
+	id := e.open()
+	out, _, code := e.run("key", "age", "key.pem", "--repo", dir, "--incident", id)
+	if code != 1 || !strings.Contains(out, "(add the signing key)") || !strings.Contains(out, "ROTATION DUE") {
+		t.Fatalf("key age: %d %s", code, out)
+	}
+	if show := e.ok("incident", "show", id); !strings.Contains(show, "WARNING   the signing key's rotation was due on") {
+		t.Fatalf("show: %s", show)
+	}
+	e.fail(2, "not both", "key", "age", "key.pem", "--repo", dir, "--since", "-1d")
 }
