@@ -71,6 +71,24 @@ func init() {
 				return &actions.Audit{Client: c, Repo: repo, Since: since, Paths: paths, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor, Now: b.s.Now, Logs: logs}, nil
 			}),
 		gh(actions.NameGhPublish, "publish the record as an issue, a comment on issue N or a draft advisory", []string{"kind"}, []string{"issue"}, buildPublish),
+		gh(actions.NameGhProtect, "lock a branch read-only (no pushes, no merges; a review required, enforced for admins), its protection kept as evidence first", []string{"branch"}, nil,
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				return &actions.Protect{Client: c, Repo: repo, Branch: b.args.Get("branch"), Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor}, nil
+			}),
+		gh(actions.NameGhUnprotect, "restore the protection gh.protect found on a branch", []string{"branch"}, nil,
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				evs, err := b.timeline()
+				if err != nil {
+					return nil, err
+				}
+				u := &actions.Unprotect{Client: c, Repo: repo, Branch: b.args.Get("branch")}
+				for _, d := range actions.Done(evs, actions.NameGhProtect) {
+					if r, ok := actions.Decode[actions.ProtectResult](d.Record); ok && r.Repo == repo.String() && r.Branch == u.Branch {
+						u.Before = &r
+					}
+				}
+				return u, nil
+			}),
 		gh(actions.NameGhLogs, "keep the log archives of workflow runs in the evidence (GitHub deletes them after the retention period)", []string{"runs"}, nil,
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				var runs []int64

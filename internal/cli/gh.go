@@ -289,6 +289,40 @@ var cmdGhAudit = &command{
 	},
 }
 
+var cmdGhProtect = &command{
+	name: "gh protect", args: "ID --repo OWNER/REPO --branch B [--yes] [--dry-run]",
+	summary: "Block merges and pushes to branch B while authenticity is uncertain: keep its protection as evidence\n(update replaces all of it), then lock it read-only, require an approving review, enforce it for\nadmins, forbid force pushes and deletion. gh unprotect restores exactly what was there.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		g := ghFlagSet(fs)
+		branch := fs.String("branch", "", "the `BRANCH` (e.g. main)")
+		pf := pipelineFlags(fs)
+		return func(args []string) error {
+			if *branch == "" {
+				return usagef("firebreak gh protect ID --repo org/repo --branch main", "--branch is required")
+			}
+			return a.ghAct(args[0], g, pf, actions.NameGhProtect, app.Args{}.With("branch", *branch))
+		}
+	},
+}
+
+var cmdGhUnprotect = &command{
+	name: "gh unprotect", args: "ID --repo OWNER/REPO --branch B [--yes] [--dry-run]",
+	summary: "Restore the protection gh protect found on branch B in this incident (a branch that had none keeps an\nempty rule: GitHub removes rules only by deleting them, which firebreak does not do; the plan says how).",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		g := ghFlagSet(fs)
+		branch := fs.String("branch", "", "the `BRANCH`")
+		pf := pipelineFlags(fs)
+		return func(args []string) error {
+			if *branch == "" {
+				return usagef("firebreak gh unprotect ID --repo org/repo --branch main", "--branch is required")
+			}
+			return a.ghAct(args[0], g, pf, actions.NameGhUnprotect, app.Args{}.With("branch", *branch))
+		}
+	},
+}
+
 var cmdGhLogs = &command{
 	name: "gh logs", args: "ID --repo OWNER/REPO --run N [--run N]...",
 	summary: "Keep the log archives (zip) of workflow runs in the incident's evidence, with their hashes: GitHub\ndeletes run logs after the repository's retention period (gh audit keeps those of the runs in its window).",

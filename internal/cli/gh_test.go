@@ -2,15 +2,21 @@ package cli
 
 import (
 	"archive/zip"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/firebreak-dev/firebreak/internal/ghsim"
 	"github.com/firebreak-dev/firebreak/internal/ghsim/ghcontract"
+	"github.com/firebreak-dev/firebreak/internal/github"
 )
 
 const simToken = "ghp_clitest00000000000000000000000000000"
@@ -266,5 +272,42 @@ func TestSecretNamesFollowGitHubsRules(t *testing.T) {
 		e.fail(1, "secret name", "gh", "secret-set", id, "--repo", "org/tools", "--name", bad, "--from-file", val, "--yes")
 	}
 	e.ok("gh", "secret-set", id, "--repo", "org/tools", "--name", "FEED_SIGNING_KEY_2", "--from-file", val, "--yes")
+	contractOK(t, chk)
+}
+
+// TestProtectRestoresExactly: a branch with its own protection is locked,
+// then given back exactly what it had; a failed run of dispatch says why.
+func TestProtectRestoresExactly(t *testing.T) {
+	e, s, chk := ghEnv(t)
+	s.AddRepo("org/feed")
+	wf := s.AddWorkflow("org/feed", "deploy-pages.yml", []byte("name: Deploy\n"))
+	c, err := github.New(github.Config{Token: simToken, BaseURL: e.vars["GITHUB_API_URL"], Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := github.Repo{Owner: "org", Name: "feed"}
+	own := &gh.ProtectionRequest{RequiredStatusChecks: &gh.RequiredStatusChecks{Strict: true, Contexts: &[]string{"ci", "lint"}},
+		RequiredPullRequestReviews: &gh.PullRequestReviewsEnforcementRequest{RequiredApprovingReviewCount: 2, RequireCodeOwnerReviews: true},
+		Restrictions:               &gh.BranchRestrictionsRequest{Users: []string{"release-bot"}, Teams: []string{}, Apps: []string{}},
+		RequireLinearHistory:       gh.Bool(true)}
+	if _, err := c.SetProtection(context.Background(), r, "main", own); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Protection("org/feed", "main")
+	id := e.open()
+	e.ok("gh", "protect", id, "--repo", "org/feed", "--branch", "main", "--yes")
+	if p := s.Protection("org/feed", "main"); p["lock_branch"] != true || p["enforce_admins"] != true {
+		t.Fatalf("locked: %v", p)
+	}
+	e.ok("gh", "unprotect", id, "--repo", "org/feed", "--branch", "main", "--yes")
+	if after := s.Protection("org/feed", "main"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("restored:\n%v\nwas\n%v", after, before)
+	}
+	e.fail(1, "no gh.protect of dev", "gh", "unprotect", id, "--repo", "org/feed", "--branch", "dev", "--yes")
+
+	// A deploy that fails: the run is reported, the step fails.
+	s.FailWorkflow("org/feed", wf)
+	e.fail(1, "succeeded", "gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--yes")
+	e.fail(1, "no workflow nope.yml", "gh", "dispatch", id, "--repo", "org/feed", "--workflow", "nope.yml", "--yes")
 	contractOK(t, chk)
 }

@@ -48,7 +48,7 @@ func TestSigningEndToEnd(t *testing.T) {
 
 	lib, _ := playbooks.Load(nil, playbooks.Options{})
 	p, _ := lib.Get("SIGNING")
-	judgement := map[string]bool{"block-feed-merges": true, "review-signing-commits": true, "tighten-controls": true,
+	judgement := map[string]bool{"review-signing-commits": true, "tighten-controls": true,
 		"root-cause-analysis": true, "update-procedures": true, "update-threat-model": true, "post-incident-review": true}
 	ran := 0
 	for _, s := range p.Steps() {
@@ -90,6 +90,14 @@ func TestSigningEndToEnd(t *testing.T) {
 	}
 	if d := sb.Sim.Dispatched(sb.Repo); len(d) != 1 || d[0].Status != "completed" || d[0].Conclusion != "success" || d[0].Ref != "main" {
 		t.Errorf("deploy: %+v", d)
+	}
+	// The branch was locked during the incident and has what it had
+	// before (no requirement) again.
+	if p := sb.Sim.Protection(sb.Repo, "main"); p == nil || p["lock_branch"] == true || p["required_pull_request_reviews"] != nil {
+		t.Errorf("main's protection after the incident: %v", p)
+	}
+	if ev, _ := filepath.Glob(filepath.Join(e.home, "incidents", id, "evidence", "branch-protection-*.json")); len(ev) != 1 {
+		t.Errorf("the protection found was not kept: %v", ev)
 	}
 	if is := sb.Sim.Issues(sb.Repo); len(is) != 1 {
 		t.Errorf("published issues: %d", len(is))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -207,14 +208,45 @@ func TestEveryOperationHoldsToTheContract(t *testing.T) {
 		t.Fatalf("dispatch without a ref: %v", err)
 	}
 
+	// Branch protection: none, then set, read back, and replaced.
+	cl := c
+	if _, found, err := cl.Protection(ctx, github.Repo{Owner: "org", Name: "tools"}, "main"); err != nil || found {
+		t.Fatalf("unprotected branch: %v %v", found, err)
+	}
+	lock := &gh.ProtectionRequest{EnforceAdmins: true, LockBranch: gh.Bool(true),
+		RequiredStatusChecks:       &gh.RequiredStatusChecks{Strict: true, Contexts: &[]string{"ci"}},
+		RequiredPullRequestReviews: &gh.PullRequestReviewsEnforcementRequest{RequiredApprovingReviewCount: 2, DismissStaleReviews: true},
+		Restrictions:               &gh.BranchRestrictionsRequest{Users: []string{"alice"}, Teams: []string{}, Apps: []string{}}}
+	if _, err := cl.SetProtection(ctx, github.Repo{Owner: "org", Name: "tools"}, "main", lock); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := cl.Protection(ctx, github.Repo{Owner: "org", Name: "tools"}, "main")
+	if err != nil || !found || !got.GetLockBranch().GetEnabled() || got.GetRequiredPullRequestReviews().RequiredApprovingReviewCount != 2 {
+		t.Fatalf("protection read back: %v %+v", err, got)
+	}
+	// What was read, sent back, reads back the same: a restore is exact.
+	back := github.RequestOf(got)
+	if _, err := cl.SetProtection(ctx, github.Repo{Owner: "org", Name: "tools"}, "main", back); err != nil {
+		t.Fatal(err)
+	}
+	got2, _, err := cl.Protection(ctx, github.Repo{Owner: "org", Name: "tools"}, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bj, _ := json.Marshal(github.RequestOf(got2))
+	lj, _ := json.Marshal(back)
+	if string(bj) != string(lj) || !got2.GetLockBranch().GetEnabled() || got2.GetRestrictions().Users[0].GetLogin() != "alice" {
+		t.Fatalf("round trip:\n%s\n%s", bj, lj)
+	}
+
 	for _, f := range chk.Failures {
 		t.Error(f)
 	}
 	if unseen := chk.Unseen(Ops()); len(unseen) > 0 {
 		t.Errorf("operations never exercised: %v", unseen)
 	}
-	if len(Ops()) != 31 {
-		t.Errorf("the simulator serves %d operations, want 31", len(Ops()))
+	if len(Ops()) != 33 {
+		t.Errorf("the simulator serves %d operations, want 33", len(Ops()))
 	}
 }
 

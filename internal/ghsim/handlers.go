@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -35,6 +36,8 @@ var routes = []route{
 	{"GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", "actions/list-jobs-for-workflow-run", (*Sim).listJobs},
 	{"GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/logs", "actions/download-workflow-run-logs", (*Sim).runLogs},
 	{"POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", "actions/create-workflow-dispatch", (*Sim).dispatch},
+	{"GET", "/repos/{owner}/{repo}/branches/{branch}/protection", "repos/get-branch-protection", (*Sim).getProtection},
+	{"PUT", "/repos/{owner}/{repo}/branches/{branch}/protection", "repos/update-branch-protection", (*Sim).putProtection},
 	{"GET", "/repos/{owner}/{repo}/actions/secrets", "actions/list-repo-secrets", (*Sim).listSecrets},
 	{"GET", "/repos/{owner}/{repo}/actions/secrets/public-key", "actions/get-repo-public-key", (*Sim).publicKey},
 	{"GET", "/repos/{owner}/{repo}/actions/secrets/{secret_name}", "actions/get-repo-secret", (*Sim).getSecret},
@@ -150,7 +153,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Copy the path values the mux found.
-	for _, name := range []string{"owner", "repo", "workflow_id", "run_id", "secret_name", "environment_name", "ref", "path", "issue_number"} {
+	for _, name := range []string{"owner", "repo", "workflow_id", "run_id", "secret_name", "environment_name", "ref", "path", "issue_number", "branch"} {
 		req.SetPathValue(name, pathValue(pattern, req.URL.Path, name))
 	}
 	var rp *repo
@@ -731,4 +734,154 @@ func validSecretName(n string) bool {
 		}
 	}
 	return true
+}
+
+// protection is a branch's protection as it was set (the request's
+// fields, which is what GitHub keeps).
+type protection struct {
+	StatusChecks *struct {
+		Strict   bool     `json:"strict"`
+		Contexts []string `json:"contexts"`
+		Checks   []struct {
+			Context string `json:"context"`
+			AppID   *int64 `json:"app_id"`
+		} `json:"checks"`
+	} `json:"required_status_checks"`
+	EnforceAdmins *bool `json:"enforce_admins"`
+	Reviews       *struct {
+		DismissStale        bool  `json:"dismiss_stale_reviews"`
+		CodeOwners          bool  `json:"require_code_owner_reviews"`
+		Count               int   `json:"required_approving_review_count"`
+		LastPush            *bool `json:"require_last_push_approval"`
+		DismissalRestricted *struct {
+			Users []string `json:"users"`
+			Teams []string `json:"teams"`
+			Apps  []string `json:"apps"`
+		} `json:"dismissal_restrictions"`
+	} `json:"required_pull_request_reviews"`
+	Restrictions *struct {
+		Users []string `json:"users"`
+		Teams []string `json:"teams"`
+		Apps  []string `json:"apps"`
+	} `json:"restrictions"`
+	LinearHistory          *bool `json:"required_linear_history"`
+	ForcePushes            *bool `json:"allow_force_pushes"`
+	Deletions              *bool `json:"allow_deletions"`
+	BlockCreations         *bool `json:"block_creations"`
+	ConversationResolution *bool `json:"required_conversation_resolution"`
+	Lock                   *bool `json:"lock_branch"`
+	ForkSyncing            *bool `json:"allow_fork_syncing"`
+}
+
+func (s *Sim) getProtection(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p, ok := rp.protection[r.PathValue("branch")]
+	if !ok {
+		writeJSON(w, 404, obj{"message": "Branch not protected", "documentation_url": "https://docs.github.com/rest/branches/branch-protection#get-branch-protection"})
+		return
+	}
+	writeJSON(w, 200, s.protectionJSON(rp, r.PathValue("branch"), p))
+}
+
+func (s *Sim) putProtection(w http.ResponseWriter, r *http.Request, rp *repo) {
+	var raw map[string]json.RawMessage
+	body, _ := io.ReadAll(r.Body)
+	if json.Unmarshal(body, &raw) != nil {
+		writeError(w, 400, "Problems parsing JSON")
+		return
+	}
+	for _, k := range []string{"required_status_checks", "enforce_admins", "required_pull_request_reviews", "restrictions"} {
+		if _, ok := raw[k]; !ok {
+			writeJSON(w, 422, obj{"message": "Invalid request.\n\n\"" + k + "\" wasn't supplied.", "documentation_url": "https://docs.github.com/rest/branches/branch-protection#update-branch-protection"})
+			return
+		}
+	}
+	var p protection
+	if err := json.Unmarshal(body, &p); err != nil {
+		writeJSON(w, 422, obj{"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest/branches/branch-protection#update-branch-protection"})
+		return
+	}
+	if p.Restrictions != nil && (len(p.Restrictions.Teams) > 0 || len(p.Restrictions.Apps) > 0) {
+		writeError(w, 422, "the simulator restricts pushes to users only")
+		return
+	}
+	// GitHub keeps effective values: a setting left out is off.
+	for _, b := range []**bool{&p.EnforceAdmins, &p.LinearHistory, &p.ForcePushes, &p.Deletions, &p.BlockCreations, &p.ConversationResolution, &p.Lock, &p.ForkSyncing} {
+		if *b == nil {
+			f := false
+			*b = &f
+		}
+	}
+	if p.Reviews != nil && p.Reviews.LastPush == nil {
+		f := false
+		p.Reviews.LastPush = &f
+	}
+	if rp.protection == nil {
+		rp.protection = map[string]*protection{}
+	}
+	rp.protection[r.PathValue("branch")] = &p
+	writeJSON(w, 200, s.protectionJSON(rp, r.PathValue("branch"), &p))
+}
+
+// Protection is a branch's protection in the simulator, as JSON (nil when
+// the branch has none): for tests to check what was set.
+func (s *Sim) Protection(full, branch string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.repos[full].protection[branch]
+	if !ok {
+		return nil
+	}
+	b, _ := json.Marshal(p)
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+func (s *Sim) protectionJSON(rp *repo, branch string, p *protection) obj {
+	u := s.api("repos/%s/branches/%s/protection", rp.full, branch)
+	on := func(b *bool) obj { return obj{"enabled": b != nil && *b} }
+	out := obj{"url": u, "enabled": true,
+		"enforce_admins":          obj{"url": u + "/enforce_admins", "enabled": p.EnforceAdmins != nil && *p.EnforceAdmins},
+		"required_linear_history": on(p.LinearHistory), "allow_force_pushes": on(p.ForcePushes), "allow_deletions": on(p.Deletions),
+		"block_creations": on(p.BlockCreations), "required_conversation_resolution": on(p.ConversationResolution),
+		"lock_branch": on(p.Lock), "allow_fork_syncing": on(p.ForkSyncing),
+		"required_signatures": obj{"url": u + "/required_signatures", "enabled": false}}
+	if sc := p.StatusChecks; sc != nil {
+		checks := []any{}
+		contexts := []any{}
+		for _, c := range sc.Checks {
+			checks = append(checks, obj{"context": c.Context, "app_id": c.AppID})
+			contexts = append(contexts, c.Context)
+		}
+		if len(sc.Checks) == 0 {
+			for _, c := range sc.Contexts {
+				contexts = append(contexts, c)
+				checks = append(checks, obj{"context": c, "app_id": nil})
+			}
+		}
+		out["required_status_checks"] = obj{"url": u + "/required_status_checks", "strict": sc.Strict, "contexts": contexts, "checks": checks,
+			"contexts_url": u + "/required_status_checks/contexts"}
+	}
+	if rv := p.Reviews; rv != nil {
+		r := obj{"url": u + "/required_pull_request_reviews", "dismiss_stale_reviews": rv.DismissStale, "require_code_owner_reviews": rv.CodeOwners,
+			"required_approving_review_count": rv.Count, "require_last_push_approval": rv.LastPush != nil && *rv.LastPush}
+		if d := rv.DismissalRestricted; d != nil {
+			users := []any{}
+			for _, l := range d.Users {
+				users = append(users, s.userJSON(l, 1000+int64(len(l))))
+			}
+			r["dismissal_restrictions"] = obj{"url": u + "/dismissal_restrictions", "users_url": u + "/dismissal_restrictions/users",
+				"teams_url": u + "/dismissal_restrictions/teams", "users": users, "teams": []any{}, "apps": []any{}}
+		}
+		out["required_pull_request_reviews"] = r
+	}
+	if rs := p.Restrictions; rs != nil {
+		users := []any{}
+		for _, l := range rs.Users {
+			users = append(users, s.userJSON(l, 1000+int64(len(l))))
+		}
+		out["restrictions"] = obj{"url": u + "/restrictions", "users_url": u + "/restrictions/users", "teams_url": u + "/restrictions/teams",
+			"apps_url": u + "/restrictions/apps", "users": users, "teams": []any{}, "apps": []any{}}
+	}
+	return out
 }

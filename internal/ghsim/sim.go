@@ -45,6 +45,7 @@ type repo struct {
 	issues          []*issue
 	advisories      []map[string]any
 	advisoryEnabled bool
+	protection      map[string]*protection // by branch
 }
 
 type workflow struct {
