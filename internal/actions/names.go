@@ -14,6 +14,7 @@ const (
 	NameGhDispatch          = "gh.dispatch"
 	NameGhLogs              = "gh.logs"
 	NameGhPause             = "gh.pause"
+	NameGhPinPR             = "gh.pin-pr"
 	NameGhProtect           = "gh.protect"
 	NameGhPublish           = "gh.publish"
 	NameGhResume            = "gh.resume"

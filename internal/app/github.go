@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/published"
 	"github.com/firebreak-dev/firebreak/internal/severity"
+	"github.com/firebreak-dev/firebreak/internal/signing"
 )
 
 // DefaultAuditPaths are what gh.audit collects the commits of when no paths
@@ -88,6 +90,30 @@ func init() {
 					}
 				}
 				return u, nil
+			}),
+		gh(actions.NameGhPinPR, "propose the new public key in place of the old in the repository's files as a pull request (the other way to key.pin-update's local edit)", []string{"old", "new", "paths"}, []string{"base", "branch"},
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				old, err := b.pub("old")
+				if err != nil {
+					return nil, err
+				}
+				nw, err := b.pub("new")
+				if err != nil {
+					return nil, err
+				}
+				p := &actions.PinPullRequest{Client: c, Repo: repo, Old: old, New: nw, Paths: b.args.List("paths"), Base: b.args.Get("base"), Branch: b.args.Get("branch")}
+				if p.Base == "" {
+					p.Base = "main"
+				}
+				if p.Branch == "" {
+					p.Branch = "firebreak/pin-" + signing.Fingerprint(nw)[:12]
+				}
+				for _, path := range p.Paths {
+					if filepath.IsAbs(path) || strings.Contains(path, "..") {
+						return nil, b.formErr("paths", fmt.Errorf("%q: give paths in the repository, relative to its root", path))
+					}
+				}
+				return p, nil
 			}),
 		gh(actions.NameGhLogs, "keep the log archives of workflow runs in the evidence (GitHub deletes them after the retention period)", []string{"runs"}, nil,
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {

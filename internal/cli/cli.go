@@ -122,7 +122,7 @@ func init() {
 			cmdSigstoreVerify, cmdSigstoreAudit, cmdSigstoreRootDiff, cmdSigstorePin, cmdSigstoreBlock}},
 		{"GitHub (token from GITHUB_TOKEN or GH_TOKEN; --api-url or GITHUB_API_URL for GitHub Enterprise)", []*command{
 			cmdGhWorkflows, cmdGhPause, cmdGhResume, cmdGhCancel, cmdGhSecrets, cmdGhSecretSet, cmdGhSecretDelete,
-			cmdGhAudit, cmdGhLogs, cmdGhProtect, cmdGhUnprotect, cmdGhDispatch, cmdGhPublish, cmdGhSim}},
+			cmdGhAudit, cmdGhLogs, cmdGhProtect, cmdGhUnprotect, cmdGhPinPR, cmdGhDispatch, cmdGhPublish, cmdGhSim}},
 		{"Communications", []*command{cmdCommsList, cmdCommsRender, cmdContacts}},
 		{"Drills (the same steps and actions as a real incident, against a sandbox)", []*command{cmdDrill, cmdDrillHistory}},
 		{"Playbooks", []*command{cmdPlaybooksList, cmdPlaybooksShow, cmdPlaybooksValidate}},

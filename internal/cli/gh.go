@@ -323,6 +323,28 @@ var cmdGhUnprotect = &command{
 	},
 }
 
+var cmdGhPinPR = &command{
+	name: "gh pin-pr", args: "ID --repo OWNER/REPO --old PUB --new PUB --path P... [--base main] [--branch B] [--yes] [--dry-run]",
+	summary: "Propose the pin update as a pull request instead of a local commit: on a new branch from --base, replace\nevery pinned copy of the old public key (key files, PEM blocks, fingerprints) in the repository files\n--path with the new one, one commit per file, and open a pull request (git/get-ref, git/create-ref,\nrepos/create-or-update-file-contents, pulls/create). Asks first.",
+	minArgs: 1, maxArgs: 1,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		g := ghFlagSet(fs)
+		old := fs.String("old", "", "the revoked public key `PUB`")
+		nw := fs.String("new", "", "the replacement public key `PUB`")
+		var paths multiFlag
+		fs.Var(&paths, "path", "a repository `PATH` that pins the key (repeatable)")
+		base := fs.String("base", "", "the branch to propose into (default main)")
+		branch := fs.String("branch", "", "the new branch (default firebreak/pin-FINGERPRINT)")
+		pf := pipelineFlags(fs)
+		return func(args []string) error {
+			if *old == "" || *nw == "" || len(paths) == 0 {
+				return usagef("firebreak gh pin-pr ID --repo org/repo --old old.pub.pem --new new.pub.pem --path advisories/feed-signing-public.pem", "--old, --new and --path are required")
+			}
+			return a.ghAct(args[0], g, pf, actions.NameGhPinPR, app.Args{}.With("old", *old).With("new", *nw).WithList("paths", paths).With("base", *base).With("branch", *branch))
+		}
+	},
+}
+
 var cmdGhLogs = &command{
 	name: "gh logs", args: "ID --repo OWNER/REPO --run N [--run N]...",
 	summary: "Keep the log archives (zip) of workflow runs in the incident's evidence, with their hashes: GitHub\ndeletes run logs after the repository's retention period (gh audit keeps those of the runs in its window).",

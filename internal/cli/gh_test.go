@@ -17,6 +17,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/ghsim"
 	"github.com/firebreak-dev/firebreak/internal/ghsim/ghcontract"
 	"github.com/firebreak-dev/firebreak/internal/github"
+	"github.com/firebreak-dev/firebreak/internal/signing"
 )
 
 const simToken = "ghp_clitest00000000000000000000000000000"
@@ -309,5 +310,45 @@ func TestProtectRestoresExactly(t *testing.T) {
 	s.FailWorkflow("org/feed", wf)
 	e.fail(1, "succeeded", "gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--yes")
 	e.fail(1, "no workflow nope.yml", "gh", "dispatch", id, "--repo", "org/feed", "--workflow", "nope.yml", "--yes")
+	contractOK(t, chk)
+}
+
+// TestPinPullRequest: the pin update proposed as a pull request — a
+// branch, one commit per file pinning the key, the pull request — with
+// the simulator's files checked, and a file that pins nothing left alone.
+func TestPinPullRequest(t *testing.T) {
+	e, s, chk := ghEnv(t)
+	s.AddRepo("org/feed")
+	dir := t.TempDir()
+	e.ok("key", "generate", "--out", filepath.Join(dir, "old"))
+	e.ok("key", "generate", "--out", filepath.Join(dir, "new"))
+	oldPEM, _ := os.ReadFile(filepath.Join(dir, "old.pub.pem"))
+	newPub, _ := signing.LoadPublicKey(filepath.Join(dir, "new.pub.pem"), nil)
+	oldPub, _ := signing.LoadPublicKey(filepath.Join(dir, "old.pub.pem"), nil)
+	s.AddFile("org/feed", "advisories/feed-signing-public.pem", oldPEM)
+	s.AddFile("org/feed", "docs/SIGNING.md", []byte("Pinned fingerprint: "+signing.Fingerprint(oldPub)+"\n"))
+	s.AddFile("org/feed", "README.md", []byte("nothing pinned here\n"))
+	id := e.open()
+	out := e.ok("gh", "pin-pr", id, "--repo", "org/feed", "--old", filepath.Join(dir, "old.pub.pem"), "--new", filepath.Join(dir, "new.pub.pem"),
+		"--path", "advisories/feed-signing-public.pem", "--path", "docs/SIGNING.md", "--path", "README.md", "--yes")
+	if !strings.Contains(out, "opened pull request #") || !strings.Contains(out, "leave README.md") {
+		t.Fatalf("pin-pr: %s", out)
+	}
+	prs := s.Pulls("org/feed")
+	if len(prs) != 1 || prs[0].Base != "main" || !strings.HasPrefix(prs[0].Head, "firebreak/pin-") {
+		t.Fatalf("pulls: %+v", prs)
+	}
+	for _, p := range []string{"advisories/feed-signing-public.pem", "docs/SIGNING.md"} {
+		b, _ := s.File("org/feed", prs[0].Head, p)
+		if signing.CountKeyReferences(b, newPub) == 0 || signing.CountKeyReferences(b, oldPub) != 0 {
+			t.Errorf("%s on the branch: %q", p, b)
+		}
+		if main, _ := s.File("org/feed", "main", p); signing.CountKeyReferences(main, oldPub) == 0 {
+			t.Errorf("%s changed on main", p)
+		}
+	}
+	// Again: the branch exists (422, said).
+	e.fail(1, "Reference already exists", "gh", "pin-pr", id, "--repo", "org/feed", "--old", filepath.Join(dir, "old.pub.pem"), "--new", filepath.Join(dir, "new.pub.pem"), "--path", "docs/SIGNING.md", "--yes")
+	e.fail(2, "relative to its root", "gh", "pin-pr", id, "--repo", "org/feed", "--old", filepath.Join(dir, "old.pub.pem"), "--new", filepath.Join(dir, "new.pub.pem"), "--path", "../x", "--yes")
 	contractOK(t, chk)
 }

@@ -239,14 +239,40 @@ func TestEveryOperationHoldsToTheContract(t *testing.T) {
 		t.Fatalf("round trip:\n%s\n%s", bj, lj)
 	}
 
+	// A pull request: a branch from main, a file changed on it, the PR.
+	repoRef := github.Repo{Owner: "org", Name: "tools"}
+	head, err := cl.BranchHead(ctx, repoRef, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.CreateBranch(ctx, repoRef, "fix/pin", head); err != nil {
+		t.Fatal(err)
+	}
+	_, sha, found, err := cl.FileAt(ctx, repoRef, ".github/workflows/release.yml", "fix/pin")
+	if err != nil || !found {
+		t.Fatalf("file on the branch: %v %v", found, err)
+	}
+	if _, err := cl.PutFile(ctx, repoRef, ".github/workflows/release.yml", "fix/pin", "edit", []byte("name: Release\n"), sha); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.PutFile(ctx, repoRef, ".github/workflows/release.yml", "fix/pin", "stale", []byte("x"), sha); err == nil {
+		t.Fatal("a stale blob sha was accepted")
+	}
+	if n, _, err := cl.OpenPull(ctx, repoRef, "Pin", "fix/pin", "main", "body"); err != nil || n == 0 {
+		t.Fatalf("pull: %d %v", n, err)
+	}
+	if b, _ := s.File("org/tools", "main", ".github/workflows/release.yml"); string(b) == "name: Release\n" {
+		t.Fatal("the branch's change reached main")
+	}
+
 	for _, f := range chk.Failures {
 		t.Error(f)
 	}
 	if unseen := chk.Unseen(Ops()); len(unseen) > 0 {
 		t.Errorf("operations never exercised: %v", unseen)
 	}
-	if len(Ops()) != 33 {
-		t.Errorf("the simulator serves %d operations, want 33", len(Ops()))
+	if len(Ops()) != 37 {
+		t.Errorf("the simulator serves %d operations, want 37", len(Ops()))
 	}
 }
 

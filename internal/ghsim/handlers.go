@@ -3,6 +3,7 @@ package ghsim
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -51,6 +52,10 @@ var routes = []route{
 	{"GET", "/repos/{owner}/{repo}/commits", "repos/list-commits", (*Sim).listCommits},
 	{"GET", "/repos/{owner}/{repo}/commits/{ref}", "repos/get-commit", (*Sim).getCommit},
 	{"GET", "/repos/{owner}/{repo}/contents/{path...}", "repos/get-content", (*Sim).getContent},
+	{"PUT", "/repos/{owner}/{repo}/contents/{path...}", "repos/create-or-update-file-contents", (*Sim).putContent},
+	{"GET", "/repos/{owner}/{repo}/git/ref/{ref...}", "git/get-ref", (*Sim).getRef},
+	{"POST", "/repos/{owner}/{repo}/git/refs", "git/create-ref", (*Sim).createRef},
+	{"POST", "/repos/{owner}/{repo}/pulls", "pulls/create", (*Sim).createPull},
 	{"POST", "/repos/{owner}/{repo}/issues", "issues/create", (*Sim).createIssue},
 	{"POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "issues/create-comment", (*Sim).createComment},
 	{"POST", "/repos/{owner}/{repo}/security-advisories", "security-advisories/create-repository-advisory", (*Sim).createAdvisory},
@@ -618,15 +623,40 @@ func (s *Sim) getCommit(w http.ResponseWriter, r *http.Request, rp *repo) {
 	writeError(w, 404, "No commit found for SHA: "+ref)
 }
 
+// filesOf is a branch's files ("" or the default branch: the repository's).
+func (rp *repo) filesOf(branch string) (map[string][]byte, bool) {
+	if branch == "" || branch == "main" {
+		return rp.files, true
+	}
+	b, ok := rp.branches[branch]
+	if !ok {
+		return nil, false
+	}
+	return b.files, true
+}
+
+// blobSHA is git's blob id of content.
+func blobSHA(b []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(b))
+	h.Write(b)
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
 func (s *Sim) getContent(w http.ResponseWriter, r *http.Request, rp *repo) {
 	p := r.PathValue("path")
-	b, ok := rp.files[p]
+	files, ok := rp.filesOf(r.URL.Query().Get("ref"))
+	if !ok {
+		writeError(w, 404, "No commit found for the ref "+r.URL.Query().Get("ref"))
+		return
+	}
+	b, ok := files[p]
 	if !ok {
 		writeError(w, 404, "Not Found")
 		return
 	}
 	u := s.api("repos/%s/contents/%s", rp.full, p)
-	sha := fmt.Sprintf("%040x", len(b)*31+len(p))
+	sha := blobSHA(b)
 	writeJSON(w, 200, obj{"type": "file", "encoding": "base64", "size": len(b), "name": p[strings.LastIndex(p, "/")+1:], "path": p,
 		"content": base64.StdEncoding.EncodeToString(b), "sha": sha, "url": u, "git_url": s.api("repos/%s/git/blobs/%s", rp.full, sha),
 		"html_url": s.web("%s/blob/main/%s", rp.full, p), "download_url": s.web("%s/raw/main/%s", rp.full, p),
@@ -884,4 +914,216 @@ func (s *Sim) protectionJSON(rp *repo, branch string, p *protection) obj {
 			"apps_url": u + "/restrictions/apps", "users": users, "teams": []any{}, "apps": []any{}}
 	}
 	return out
+}
+
+type branchState struct {
+	sha   string
+	files map[string][]byte
+}
+
+func (s *Sim) headSHA(rp *repo, branch string) (string, bool) {
+	if branch == "main" {
+		if rp.mainSHA == "" {
+			rp.mainSHA = fmt.Sprintf("%040x", s.id())
+		}
+		return rp.mainSHA, true
+	}
+	b, ok := rp.branches[branch]
+	if !ok {
+		return "", false
+	}
+	return b.sha, true
+}
+
+func (s *Sim) refJSON(rp *repo, ref, sha string) obj {
+	return obj{"ref": ref, "node_id": "REF_" + sha[:8], "url": s.api("repos/%s/git/%s", rp.full, ref),
+		"object": obj{"type": "commit", "sha": sha, "url": s.api("repos/%s/git/commits/%s", rp.full, sha)}}
+}
+
+func (s *Sim) getRef(w http.ResponseWriter, r *http.Request, rp *repo) {
+	ref := r.PathValue("ref")
+	branch, ok := strings.CutPrefix(ref, "heads/")
+	sha, found := s.headSHA(rp, branch)
+	if !ok || !found {
+		writeError(w, 404, "Not Found")
+		return
+	}
+	writeJSON(w, 200, s.refJSON(rp, "refs/"+ref, sha))
+}
+
+func (s *Sim) createRef(w http.ResponseWriter, r *http.Request, rp *repo) {
+	var body struct {
+		Ref string `json:"ref"`
+		SHA string `json:"sha"`
+	}
+	if json.NewDecoder(r.Body).Decode(&body) != nil || body.SHA == "" {
+		writeJSON(w, 422, obj{"message": "Invalid request.", "documentation_url": "https://docs.github.com/rest/git/refs#create-a-reference"})
+		return
+	}
+	branch, ok := strings.CutPrefix(body.Ref, "refs/heads/")
+	if !ok || branch == "" || strings.Contains(branch, "..") {
+		writeJSON(w, 422, obj{"message": "Reference name is not valid", "documentation_url": "https://docs.github.com/rest/git/refs#create-a-reference"})
+		return
+	}
+	if _, exists := s.headSHA(rp, branch); exists || branch == "main" {
+		writeJSON(w, 422, obj{"message": "Reference already exists", "documentation_url": "https://docs.github.com/rest/git/refs#create-a-reference"})
+		return
+	}
+	main, _ := s.headSHA(rp, "main")
+	if body.SHA != main {
+		writeJSON(w, 422, obj{"message": "Object does not exist", "documentation_url": "https://docs.github.com/rest/git/refs#create-a-reference"})
+		return
+	}
+	files := map[string][]byte{}
+	for k, v := range rp.files {
+		files[k] = v
+	}
+	if rp.branches == nil {
+		rp.branches = map[string]*branchState{}
+	}
+	rp.branches[branch] = &branchState{sha: body.SHA, files: files}
+	writeJSON(w, 201, s.refJSON(rp, body.Ref, body.SHA))
+}
+
+func (s *Sim) putContent(w http.ResponseWriter, r *http.Request, rp *repo) {
+	var body struct {
+		Message string `json:"message"`
+		Content string `json:"content"`
+		SHA     string `json:"sha"`
+		Branch  string `json:"branch"`
+	}
+	if json.NewDecoder(r.Body).Decode(&body) != nil || body.Message == "" {
+		writeJSON(w, 422, obj{"message": "Invalid request.", "documentation_url": "https://docs.github.com/rest/repos/contents#create-or-update-file-contents"})
+		return
+	}
+	content, err := base64.StdEncoding.DecodeString(body.Content)
+	if err != nil {
+		writeJSON(w, 422, obj{"message": "content is not valid Base64", "documentation_url": "https://docs.github.com/rest/repos/contents#create-or-update-file-contents"})
+		return
+	}
+	branch := body.Branch
+	if branch == "" {
+		branch = "main"
+	}
+	files, ok := rp.filesOf(branch)
+	if !ok {
+		writeError(w, 404, "Branch "+branch+" not found")
+		return
+	}
+	p := r.PathValue("path")
+	old, exists := files[p]
+	switch {
+	case exists && body.SHA == "":
+		writeJSON(w, 422, obj{"message": "Invalid request.\n\n\"sha\" wasn't supplied.", "documentation_url": "https://docs.github.com/rest/repos/contents#create-or-update-file-contents"})
+		return
+	case exists && body.SHA != blobSHA(old):
+		// A basic error; "metadata": null tells it from the rule-violation
+		// error the description also allows (oneOf: both would match).
+		writeJSON(w, 409, obj{"message": p + " does not match " + body.SHA, "documentation_url": "https://docs.github.com/rest/repos/contents#create-or-update-file-contents", "status": "409", "metadata": nil})
+		return
+	}
+	files[p] = content
+	commitSHA := fmt.Sprintf("%040x", s.id())
+	if branch == "main" {
+		rp.mainSHA = commitSHA
+	} else {
+		rp.branches[branch].sha = commitSHA
+	}
+	now := s.now().Format(time.RFC3339)
+	person := obj{"name": s.login, "email": s.login + "@users.noreply.github.example", "date": now}
+	u := s.api("repos/%s/contents/%s", rp.full, p)
+	status := 200
+	if !exists {
+		status = 201
+	}
+	writeJSON(w, status, obj{
+		"content": obj{"name": p[strings.LastIndex(p, "/")+1:], "path": p, "sha": blobSHA(content), "size": len(content), "url": u,
+			"html_url": s.web("%s/blob/%s/%s", rp.full, branch, p), "git_url": s.api("repos/%s/git/blobs/%s", rp.full, blobSHA(content)),
+			"download_url": s.web("%s/raw/%s/%s", rp.full, branch, p), "type": "file",
+			"_links": obj{"self": u, "git": s.api("repos/%s/git/blobs/%s", rp.full, blobSHA(content)), "html": s.web("%s/blob/%s/%s", rp.full, branch, p)}},
+		"commit": obj{"sha": commitSHA, "node_id": "C_" + commitSHA[:8], "url": s.api("repos/%s/git/commits/%s", rp.full, commitSHA),
+			"html_url": s.web("%s/commit/%s", rp.full, commitSHA), "author": person, "committer": person, "message": body.Message,
+			"tree":    obj{"url": s.api("repos/%s/git/trees/%s", rp.full, commitSHA), "sha": commitSHA},
+			"parents": []any{}, "verification": obj{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil}},
+	})
+}
+
+// Pull is a pull request the simulator holds.
+type Pull struct {
+	Number      int
+	Title, Body string
+	Head, Base  string
+	Files       map[string][]byte // the head branch's files
+}
+
+func (s *Sim) createPull(w http.ResponseWriter, r *http.Request, rp *repo) {
+	var body struct {
+		Title string `json:"title"`
+		Head  string `json:"head"`
+		Base  string `json:"base"`
+		Body  string `json:"body"`
+	}
+	if json.NewDecoder(r.Body).Decode(&body) != nil || body.Head == "" || body.Base == "" {
+		writeJSON(w, 422, obj{"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"})
+		return
+	}
+	headSHA, ok := s.headSHA(rp, body.Head)
+	baseSHA, ok2 := s.headSHA(rp, body.Base)
+	if !ok || !ok2 || body.Head == body.Base {
+		writeJSON(w, 422, obj{"message": "Validation Failed", "errors": []any{obj{"resource": "PullRequest", "field": "head", "code": "invalid"}},
+			"documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"})
+		return
+	}
+	rp.pullCount++
+	n := len(rp.issues) + rp.pullCount
+	id := s.id()
+	rp.pulls = append(rp.pulls, &Pull{Number: n, Title: body.Title, Body: body.Body, Head: body.Head, Base: body.Base, Files: rp.branches[body.Head].files})
+	now := s.now().Format(time.RFC3339)
+	u := s.api("repos/%s/pulls/%d", rp.full, n)
+	html := s.web("%s/pull/%d", rp.full, n)
+	user := s.userJSON(s.login, 1)
+	link := func(h string) obj { return obj{"href": h} }
+	ref := func(branch, sha string) obj {
+		repo := s.fullRepoJSON(rp)
+		repo["has_downloads"] = true // the "repository" schema a pull request carries wants it
+		return obj{"label": rp.owner + ":" + branch, "ref": branch, "sha": sha, "user": user, "repo": repo}
+	}
+	writeJSON(w, 201, obj{"url": u, "id": id, "node_id": fmt.Sprintf("PR_%d", id), "html_url": html, "diff_url": html + ".diff", "patch_url": html + ".patch",
+		"issue_url": s.api("repos/%s/issues/%d", rp.full, n), "commits_url": u + "/commits", "review_comments_url": u + "/comments",
+		"review_comment_url": s.api("repos/%s/pulls/comments{/number}", rp.full), "comments_url": s.api("repos/%s/issues/%d/comments", rp.full, n),
+		"statuses_url": s.api("repos/%s/statuses/%s", rp.full, headSHA), "number": n, "state": "open", "locked": false, "title": body.Title,
+		"user": user, "body": body.Body, "labels": []any{}, "milestone": nil, "active_lock_reason": nil, "created_at": now, "updated_at": now,
+		"closed_at": nil, "merged_at": nil, "merge_commit_sha": nil, "assignee": nil, "assignees": []any{}, "requested_reviewers": []any{},
+		"requested_teams": []any{}, "head": ref(body.Head, headSHA), "base": ref(body.Base, baseSHA),
+		"_links": obj{"self": link(u), "html": link(html), "issue": link(s.api("repos/%s/issues/%d", rp.full, n)),
+			"comments": link(s.api("repos/%s/issues/%d/comments", rp.full, n)), "review_comments": link(u + "/comments"),
+			"review_comment": link(s.api("repos/%s/pulls/comments{/number}", rp.full)), "commits": link(u + "/commits"),
+			"statuses": link(s.api("repos/%s/statuses/%s", rp.full, headSHA))},
+		"author_association": "OWNER", "auto_merge": nil, "draft": false, "merged": false, "mergeable": nil, "rebaseable": nil,
+		"mergeable_state": "unknown", "merged_by": nil, "comments": 0, "review_comments": 0, "maintainer_can_modify": false,
+		"commits": 1, "additions": 0, "deletions": 0, "changed_files": 0})
+}
+
+// Pulls lists the pull requests opened in a repository.
+func (s *Sim) Pulls(full string) []Pull {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Pull
+	for _, p := range s.repos[full].pulls {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// File is a file's content on a branch of a repository ("" or main: the
+// default branch).
+func (s *Sim) File(full, branch, path string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	files, ok := s.repos[full].filesOf(branch)
+	if !ok {
+		return nil, false
+	}
+	b, ok := files[path]
+	return b, ok
 }

@@ -46,6 +46,10 @@ type repo struct {
 	advisories      []map[string]any
 	advisoryEnabled bool
 	protection      map[string]*protection // by branch
+	branches        map[string]*branchState
+	mainSHA         string
+	pulls           []*Pull
+	pullCount       int
 }
 
 type workflow struct {
@@ -435,4 +439,11 @@ func (s *Sim) Dispatched(full string) []DispatchedRun {
 type DispatchedRun struct {
 	ID, WorkflowID          int64
 	Ref, Status, Conclusion string
+}
+
+// AddFile puts a file on the default branch.
+func (s *Sim) AddFile(full, path string, content []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repos[full].files[path] = content
 }

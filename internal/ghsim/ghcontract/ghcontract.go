@@ -120,18 +120,21 @@ func (c *Checker) Wrap(h http.Handler) http.Handler {
 }
 
 // routable returns the request as the router can match it: GitHub's
-// contents path parameter holds slashes, which the router's {path} does not
-// span, so they are escaped for the lookup only.
+// contents path and git ref parameters hold slashes, which the router's
+// {path} and {ref} do not span, so they are escaped for the lookup only.
 func routable(req *http.Request) *http.Request {
 	p := req.URL.Path
-	i := strings.Index(p, "/contents/")
-	if i < 0 || !strings.Contains(p[:i], "/repos/") {
-		return req
+	for _, seg := range []string{"/contents/", "/git/ref/"} {
+		i := strings.Index(p, seg)
+		if i < 0 || !strings.Contains(p[:i], "/repos/") {
+			continue
+		}
+		r2 := req.Clone(req.Context())
+		r2.URL.Path = p[:i+len(seg)] + strings.ReplaceAll(p[i+len(seg):], "/", "%2F")
+		r2.URL.RawPath = r2.URL.Path
+		return r2
 	}
-	r2 := req.Clone(req.Context())
-	r2.URL.Path = p[:i+len("/contents/")] + strings.ReplaceAll(p[i+len("/contents/"):], "/", "%2F")
-	r2.URL.RawPath = r2.URL.Path
-	return r2
+	return req
 }
 
 // Unseen lists the operationIds of ops that no request reached.
