@@ -3,10 +3,14 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
+	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/playbooks"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
@@ -22,6 +26,44 @@ type libraryModel struct {
 	cursor int
 	scroll int
 	w, h   int
+	// rotationDue is the signing key's rotation date the incidents last
+	// measured (key.age), and in which incident; now is when read.
+	rotationDue time.Time
+	rotationBy  string
+	now         time.Time
+}
+
+// setRotation keeps the latest rotation date the incidents measured: the
+// current key's (an older key's comes earlier).
+func (l *libraryModel) setRotation(rows []app.Summary, now time.Time) {
+	l.rotationDue, l.rotationBy, l.now = time.Time{}, "", now
+	for _, r := range rows {
+		if r.RotationDue.After(l.rotationDue) {
+			l.rotationDue, l.rotationBy = r.RotationDue, r.ID
+		}
+	}
+}
+
+// keyAge says when the signing key's rotation is due, for a playbook that
+// checks it (ROTATION's check-key-age).
+func (l libraryModel) keyAge(p *playbooks.Playbook) []string {
+	checks := false
+	for _, s := range p.Steps() {
+		checks = checks || s.Action != nil && s.Action.Name == actions.NameKeyAge
+	}
+	if !checks {
+		return nil
+	}
+	out := []string{"", l.st.Header.Render("Signing key age")}
+	switch {
+	case l.rotationDue.IsZero():
+		out = append(out, "not measured yet: its check-key-age step, or firebreak key age PATH --repo DIR --incident ID")
+	case l.now.Before(l.rotationDue):
+		out = append(out, fmt.Sprintf("rotation due on %s (%s left), as measured in %s", l.rotationDue.Format("2006-01-02"), incident.FormatSpan(l.rotationDue.Sub(l.now)), clean(l.rotationBy)))
+	default:
+		out = append(out, l.st.Bad.Render(fmt.Sprintf("ROTATION DUE since %s (%s ago), as measured in %s", l.rotationDue.Format("2006-01-02"), incident.FormatSpan(l.now.Sub(l.rotationDue)), clean(l.rotationBy))))
+	}
+	return out
 }
 
 func newLibrary(st styles.Styles, lib *playbooks.Library) libraryModel {
@@ -60,6 +102,7 @@ func (l libraryModel) update(msg tea.Msg) (libraryModel, tea.Cmd) {
 func (l libraryModel) detail(p *playbooks.Playbook, w int) []string {
 	out := []string{l.st.Header.Render(fmt.Sprintf("%s %s — %s, default %s", p.ID, clean(p.Title), p.Kind, p.Severity.Both()))}
 	out = append(out, wrap(p.Summary, w)...)
+	out = append(out, l.keyAge(p)...)
 	if len(p.Indicators) > 0 {
 		out = append(out, "", l.st.Header.Render("Indicators"))
 		for _, in := range p.Indicators {

@@ -424,6 +424,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.home.setRows(msg.rows)
+		m.library.setRotation(msg.rows, m.opts.Now())
 		m.homeStamp = msg.stamp
 		return nil
 	case incidentLoadedMsg:

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/severity"
 	"github.com/firebreak-dev/firebreak/playbooks"
@@ -26,7 +27,10 @@ type Summary struct {
 	Overdue          int       `json:"steps_overdue"`
 	Failed           int       `json:"steps_failed"`
 	LastEvent        time.Time `json:"last_event"`
-	Error            string    `json:"error,omitempty"`
+	// RotationDue is when the signing key's rotation is due, as the
+	// incident's last key.age measured it.
+	RotationDue time.Time `json:"rotation_due,omitzero"`
+	Error       string    `json:"error,omitempty"`
 
 	Level severity.Level `json:"-"`
 }
@@ -64,6 +68,9 @@ func Summaries(ws *incident.Workspace, now time.Time, all bool) ([]Summary, erro
 		}
 		if st.Closed {
 			s.Status = "closed"
+		}
+		if t, err := time.Parse(time.RFC3339, st.Facts[actions.FactRotationDue]); err == nil {
+			s.RotationDue = t
 		}
 		s.StepsClosed, s.StepsTotal = st.Progress()
 		for _, ss := range st.Steps {
