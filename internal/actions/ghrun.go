@@ -215,6 +215,10 @@ func (d *Dispatch) Execute(ctx context.Context, _ func(Progress)) (*Result, erro
 	}
 	// GitHub's clock and ours differ a little: look a minute back.
 	start := now().Add(-time.Minute)
+	before, err := d.Client.DispatchRuns(ctx, d.Repo, d.WorkflowID, start)
+	if err != nil {
+		return nil, err
+	}
 	if err := d.Client.Dispatch(ctx, d.Repo, d.WorkflowID, d.Ref, d.Inputs); err != nil {
 		return nil, err
 	}
@@ -226,7 +230,7 @@ func (d *Dispatch) Execute(ctx context.Context, _ func(Progress)) (*Result, erro
 		var err error
 		if d.run == nil {
 			var found bool
-			run, found, err = d.Client.FindDispatchedRun(ctx, d.Repo, d.WorkflowID, start)
+			run, found, err = d.Client.FindDispatchedRun(ctx, d.Repo, d.WorkflowID, d.Ref, start, before)
 			if err == nil && found {
 				d.run = &run
 			}

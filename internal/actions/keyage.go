@@ -127,11 +127,16 @@ func (k *KeyAge) Verify(context.Context, *Result) (*Verification, error) {
 
 // introduced finds the commit that put the current key in the file.
 func (k *KeyAge) introduced(ctx context.Context, fingerprint string) (gitrepo.Commit, error) {
-	rel, err := filepath.Rel(k.Repo.Dir, k.Path)
-	if !filepath.IsAbs(k.Path) {
-		rel, err = k.Path, nil
+	dir, err := filepath.Abs(k.Repo.Dir)
+	if err != nil {
+		return gitrepo.Commit{}, err
 	}
-	if err != nil || strings.HasPrefix(rel, "..") {
+	path, err := filepath.Abs(k.Path)
+	if err != nil {
+		return gitrepo.Commit{}, err
+	}
+	rel, err := filepath.Rel(dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return gitrepo.Commit{}, fmt.Errorf("%s is not inside the repository %s", k.Path, k.Repo.Dir)
 	}
 	rel = filepath.ToSlash(rel)

@@ -215,6 +215,9 @@ func buildKeyAge(b *builder) (actions.Action, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.Dir, err = filepath.Abs(r.Dir); err != nil {
+			return nil, err
+		}
 		k.Repo = r
 		if !filepath.IsAbs(k.Path) {
 			k.Path = filepath.Join(r.Dir, k.Path) // a path in the repository

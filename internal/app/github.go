@@ -75,21 +75,30 @@ func init() {
 		gh(actions.NameGhPublish, "publish the record as an issue, a comment on issue N or a draft advisory", []string{"kind"}, []string{"issue"}, buildPublish),
 		gh(actions.NameGhProtect, "lock a branch read-only (no pushes, no merges; a review required, enforced for admins), its protection kept as evidence first", []string{"branch"}, nil,
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
-				return &actions.Protect{Client: c, Repo: repo, Branch: b.args.Get("branch"), Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor}, nil
-			}),
-		gh(actions.NameGhUnprotect, "restore the protection gh.protect found on a branch", []string{"branch"}, nil,
-			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
-				evs, err := b.timeline()
+				branch := b.args.Get("branch")
+				if err := checkRefName(branch); err != nil {
+					return nil, b.formErr("branch", err)
+				}
+				locked, err := b.lockedBy(repo, branch)
 				if err != nil {
 					return nil, err
 				}
-				u := &actions.Unprotect{Client: c, Repo: repo, Branch: b.args.Get("branch")}
-				for _, d := range actions.Done(evs, actions.NameGhProtect) {
-					if r, ok := actions.Decode[actions.ProtectResult](d.Record); ok && r.Repo == repo.String() && r.Branch == u.Branch {
-						u.Before = &r
-					}
+				if locked != nil {
+					// Locking again would keep the locked state as "what was
+					// there", and unprotect would restore the lock.
+					return nil, fmt.Errorf("%s in %s is locked by this incident already (%s); gh unprotect first", branch, repo, locked.Evidence)
 				}
-				return u, nil
+				return &actions.Protect{Client: c, Repo: repo, Branch: branch, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor}, nil
+			}),
+		gh(actions.NameGhUnprotect, "restore the protection gh.protect found on a branch", []string{"branch"}, nil,
+			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
+				u := &actions.Unprotect{Client: c, Repo: repo, Branch: b.args.Get("branch")}
+				if err := checkRefName(u.Branch); err != nil {
+					return nil, b.formErr("branch", err)
+				}
+				var err error
+				u.Before, err = b.lockedBy(repo, u.Branch)
+				return u, err
 			}),
 		gh(actions.NameGhPinPR, "propose the new public key in place of the old in the repository's files as a pull request (the other way to key.pin-update's local edit)", []string{"old", "new", "paths"}, []string{"base", "branch"},
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
@@ -118,12 +127,16 @@ func init() {
 		gh(actions.NameGhLogs, "keep the log archives of workflow runs in the evidence (GitHub deletes them after the retention period)", []string{"runs"}, nil,
 			func(b *builder, c *github.Client, repo github.Repo) (actions.Action, error) {
 				var runs []int64
+				seen := map[int64]bool{}
 				for _, r := range b.args.List("runs") {
 					id, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
 					if err != nil || id <= 0 {
 						return nil, b.formErr("runs", fmt.Errorf("%q is not a run id", r))
 					}
-					runs = append(runs, id)
+					if !seen[id] {
+						seen[id] = true
+						runs = append(runs, id)
+					}
 				}
 				return &actions.SaveLogs{Client: c, Repo: repo, Runs: runs, Store: b.evidenceStore(), Scratch: b.scratch(), Actor: b.s.Actor}, nil
 			}),
@@ -148,7 +161,13 @@ func init() {
 					if d.Inputs == nil {
 						d.Inputs = map[string]string{}
 					}
+					if _, dup := d.Inputs[k]; dup {
+						return nil, b.formErr("inputs", fmt.Errorf("input %q given twice", k))
+					}
 					d.Inputs[k] = v
+				}
+				if err := checkRefName(d.Ref); err != nil {
+					return nil, b.formErr("ref", err)
 				}
 				if len(d.Inputs) > 10 {
 					return nil, b.formErr("inputs", errors.New("GitHub takes at most 10 inputs"))
@@ -274,4 +293,55 @@ func init() {
 			}
 			return &actions.PublishedVerify{Target: t, Client: &published.Client{HTTP: b.s.HTTP}}, nil
 		}})
+}
+
+// lockedBy is the gh.protect of repo's branch this incident made and has
+// not undone yet (nil when none).
+func (b *builder) lockedBy(repo github.Repo, branch string) (*actions.ProtectResult, error) {
+	evs, err := b.timeline()
+	if err != nil {
+		return nil, err
+	}
+	var locked *actions.ProtectResult
+	for _, e := range evs {
+		if e.Kind != actions.KindDone {
+			continue
+		}
+		rec, ok := actions.ParseRecord(e)
+		if !ok {
+			continue
+		}
+		switch rec.Action {
+		case actions.NameGhProtect:
+			if r, ok := actions.Decode[actions.ProtectResult](rec); ok && r.Repo == repo.String() && r.Branch == branch {
+				locked = &r
+			}
+		case actions.NameGhUnprotect:
+			if r, ok := actions.Decode[actions.UnprotectResult](rec); ok && r.Repo == repo.String() && r.Branch == branch {
+				locked = nil
+			}
+		}
+	}
+	return locked, nil
+}
+
+// checkRefName refuses what git refuses in a branch or tag name (and what
+// would reach a URL or a file name unchanged): control characters, spaces,
+// "..", the characters ~^:?*[\, and more than 255 bytes.
+func checkRefName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("empty")
+	case len(s) > 255:
+		return fmt.Errorf("%d bytes: a ref name has at most 255", len(s))
+	case strings.Contains(s, ".."), strings.Contains(s, "//"), strings.Contains(s, "@{"),
+		strings.HasPrefix(s, "/"), strings.HasPrefix(s, "-"), strings.HasSuffix(s, "/"), strings.HasSuffix(s, "."), strings.HasSuffix(s, ".lock"):
+		return fmt.Errorf("%q is not a valid git ref name", s)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\#%", r) {
+			return fmt.Errorf("%q is not a valid git ref name (it holds %q)", s, r)
+		}
+	}
+	return nil
 }

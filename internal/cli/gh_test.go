@@ -305,6 +305,27 @@ func TestProtectRestoresExactly(t *testing.T) {
 		t.Fatalf("restored:\n%v\nwas\n%v", after, before)
 	}
 	e.fail(1, "no gh.protect of dev", "gh", "unprotect", id, "--repo", "org/feed", "--branch", "dev", "--yes")
+	// Locked twice, the second lock would keep the lock as "what was there".
+	e.ok("gh", "protect", id, "--repo", "org/feed", "--branch", "main", "--yes")
+	e.fail(1, "locked by this incident already", "gh", "protect", id, "--repo", "org/feed", "--branch", "main", "--yes")
+	e.ok("gh", "unprotect", id, "--repo", "org/feed", "--branch", "main", "--yes")
+	if after := s.Protection("org/feed", "main"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("restored after a refused second lock:\n%v\nwas\n%v", after, before)
+	}
+	for _, bad := range []string{"a\nb", "main?x=1", "../../x", "-x", "a b", strings.Repeat("b", 300)} {
+		e.fail(2, "ref name", "gh", "protect", id, "--repo", "org/feed", "--branch", bad, "--yes")
+	}
+	e.fail(1, "Branch not found", "gh", "protect", id, "--repo", "org/feed", "--branch", "feature/x", "--yes")
+
+	// Two dispatches in a row: each reports its own run.
+	out1 := e.ok("gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--yes")
+	out2 := e.ok("gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--yes")
+	d := s.Dispatched("org/feed")
+	if len(d) != 2 || !strings.Contains(out1, fmt.Sprintf("run %d success", d[0].ID)) || !strings.Contains(out2, fmt.Sprintf("run %d success", d[1].ID)) {
+		t.Fatalf("dispatches %+v:\n%s\n%s", d, out1, out2)
+	}
+	e.fail(2, "given twice", "gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--input", "k=1", "--input", "k=2", "--yes")
+	e.fail(1, "No ref found for: nope", "gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--ref", "nope", "--yes")
 
 	// A deploy that fails: the run is reported, the step fails.
 	s.FailWorkflow("org/feed", wf)

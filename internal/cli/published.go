@@ -33,8 +33,13 @@ var cmdPublishedVerify = &command{
 				return err
 			}
 			pf := &pipeFlags{yes: true} // it changes nothing
-			_, err = a.act(inc, pf, sessionOpts{}, actions.NamePublishedVerify, app.Args{}.With("feed_url", *feed).With("sig_url", *sig).With("pubkey", *pub).
+			out, err := a.act(inc, pf, sessionOpts{}, actions.NamePublishedVerify, app.Args{}.With("feed_url", *feed).With("sig_url", *sig).With("pubkey", *pub).
 				With("fingerprint", *fp).With("checksums_url", *sums).With("checksums_sig_url", *sumsSig))
+			if a.json && out != nil && out.Result != nil {
+				if jerr := a.printJSON(out.Result.Data); jerr != nil {
+					return jerr
+				}
+			}
 			return err
 		}
 	},

@@ -45,6 +45,15 @@ func TestPublishedVerify(t *testing.T) {
 	e.fail(1, "/advisories/nope.sig: HTTP 404", append(args, "--sig", srv.URL+"/advisories/nope.sig")...)
 	e.fail(1, "plain HTTP is refused", "published", "verify", "--feed", "http://example.com/feed.json", "--pubkey", srv.URL+"/k")
 	e.fail(2, "--feed and --pubkey are required", "published", "verify", "--feed", srv.URL)
+	// A key fetched from the same site, unpinned, vouches for nothing.
+	if out, _, code := e.run(args...); code != 1 || !strings.Contains(out, "no pin given") {
+		t.Fatalf("unpinned: %d %s", code, out)
+	}
+	// --json prints the report.
+	js := e.ok(append(args, "--fingerprint", fp, "--json")...)
+	if !strings.Contains(js, `"ok": true`) || !strings.Contains(js, `"fingerprint": "`+fp+`"`) {
+		t.Fatalf("json: %s", js)
+	}
 
 	// In an incident, the record keeps the URLs and what they returned.
 	id := e.open()
@@ -83,4 +92,12 @@ func TestKeyAgeFromTheRepository(t *testing.T) {
 		t.Fatalf("show: %s", show)
 	}
 	e.fail(2, "not both", "key", "age", "key.pem", "--repo", dir, "--since", "-1d")
+	// A relative --repo, and a path leaving it.
+	wd, _ := os.Getwd()
+	rel, _ := filepath.Rel(wd, dir)
+	if out, _, _ := e.run("key", "age", "key.pem", "--repo", rel); !strings.Contains(out, "(add the signing key)") {
+		t.Fatalf("relative repo: %s", out)
+	}
+	os.WriteFile(filepath.Join(filepath.Dir(dir), "k.pem"), pem, 0o644)
+	e.fail(1, "not inside the repository", "key", "age", "../k.pem", "--repo", rel)
 }

@@ -96,7 +96,8 @@ func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.Wri
 func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if strings.HasPrefix(req.URL.Path, "/api/v3/") {
 		req.URL.Path = strings.TrimPrefix(req.URL.Path, "/api/v3")
-		req.URL.RawPath = ""
+		// Keep an escaped slash escaped (a branch named feature/x).
+		req.URL.RawPath = strings.TrimPrefix(req.URL.RawPath, "/api/v3")
 	}
 	if strings.HasPrefix(req.URL.Path, blobPrefix) {
 		// The short-lived download URLs GitHub redirects to: another
@@ -159,7 +160,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	defer s.mu.Unlock()
 	// Copy the path values the mux found.
 	for _, name := range []string{"owner", "repo", "workflow_id", "run_id", "secret_name", "environment_name", "ref", "path", "issue_number", "branch"} {
-		req.SetPathValue(name, pathValue(pattern, req.URL.Path, name))
+		req.SetPathValue(name, pathValue(pattern, req.URL.EscapedPath(), name))
 	}
 	var rp *repo
 	if strings.HasPrefix(rt.pattern, "/repos/") {
@@ -182,9 +183,17 @@ func pathValue(pattern, p, name string) string {
 		}
 		switch seg {
 		case "{" + name + "}":
-			return xs[i]
+			v, err := url.PathUnescape(xs[i])
+			if err != nil {
+				return xs[i]
+			}
+			return v
 		case "{" + name + "...}":
-			return strings.Join(xs[i:], "/")
+			v, err := url.PathUnescape(strings.Join(xs[i:], "/"))
+			if err != nil {
+				return strings.Join(xs[i:], "/")
+			}
+			return v
 		}
 	}
 	return ""
@@ -320,6 +329,10 @@ func (s *Sim) dispatch(w http.ResponseWriter, r *http.Request, rp *repo) {
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Ref == "" {
 		writeJSON(w, 422, obj{"message": "Invalid request.\n\n\"ref\" wasn't supplied.", "documentation_url": "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"})
+		return
+	}
+	if _, ok := s.headSHA(rp, body.Ref); !ok {
+		writeJSON(w, 422, obj{"message": "No ref found for: " + body.Ref, "documentation_url": "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"})
 		return
 	}
 	if wf.state != "active" {
@@ -804,6 +817,10 @@ type protection struct {
 }
 
 func (s *Sim) getProtection(w http.ResponseWriter, r *http.Request, rp *repo) {
+	if _, ok := s.headSHA(rp, r.PathValue("branch")); !ok {
+		writeError(w, 404, "Branch not found")
+		return
+	}
 	p, ok := rp.protection[r.PathValue("branch")]
 	if !ok {
 		writeJSON(w, 404, obj{"message": "Branch not protected", "documentation_url": "https://docs.github.com/rest/branches/branch-protection#get-branch-protection"})
@@ -813,6 +830,10 @@ func (s *Sim) getProtection(w http.ResponseWriter, r *http.Request, rp *repo) {
 }
 
 func (s *Sim) putProtection(w http.ResponseWriter, r *http.Request, rp *repo) {
+	if _, ok := s.headSHA(rp, r.PathValue("branch")); !ok {
+		writeError(w, 404, "Branch not found")
+		return
+	}
 	var raw map[string]json.RawMessage
 	body, _ := io.ReadAll(r.Body)
 	if json.Unmarshal(body, &raw) != nil {

@@ -99,7 +99,7 @@ func (s *Sim) runJSON(r *repo, run *run) obj {
 	}
 	w := r.workflowByID(run.workflowID)
 	return obj{
-		"id": run.id, "node_id": fmt.Sprintf("WFR_%d", run.id), "name": w.name, "head_branch": "main", "head_sha": run.headSHA,
+		"id": run.id, "node_id": fmt.Sprintf("WFR_%d", run.id), "name": w.name, "head_branch": run.branch(), "head_sha": run.headSHA,
 		"path": w.path, "run_number": run.number, "display_title": run.title, "event": run.event, "status": run.status,
 		"conclusion": concl, "workflow_id": run.workflowID, "url": u, "html_url": s.web("%s/actions/runs/%d", r.full, run.id),
 		"created_at": stamp(run.created), "updated_at": stamp(run.updated), "run_started_at": stamp(run.created),
@@ -171,4 +171,12 @@ func (s *Sim) commentJSON(r *repo, is *issue, c *comment) obj {
 		"html_url": s.web("%s/issues/%d#issuecomment-%d", r.full, is.number, c.id), "issue_url": s.api("repos/%s/issues/%d", r.full, is.number),
 		"user": s.userJSON(s.login, 1), "created_at": stamp(c.created), "updated_at": stamp(c.created), "author_association": "OWNER",
 	}
+}
+
+// branch is the branch a run ran on: a dispatch's ref, else main.
+func (r *run) branch() string {
+	if r.ref != "" {
+		return r.ref
+	}
+	return "main"
 }

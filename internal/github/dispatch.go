@@ -28,17 +28,35 @@ func (c *Client) Dispatch(ctx context.Context, r Repo, workflowID int64, ref str
 	return Classify("actions/create-workflow-dispatch", resp, err)
 }
 
-// FindDispatchedRun is the earliest workflow_dispatch run of the workflow
-// created at or after since (the dispatch's own time, less a little clock
-// skew), if it has appeared.
-func (c *Client) FindDispatchedRun(ctx context.Context, r Repo, workflowID int64, since time.Time) (Run, bool, error) {
+// DispatchRuns are the ids of the workflow's workflow_dispatch runs
+// created at or after since: read before a dispatch, they are the runs it
+// did not create.
+func (c *Client) DispatchRuns(ctx context.Context, r Repo, workflowID int64, since time.Time) (map[int64]bool, error) {
+	runs, err := c.Runs(ctx, r, workflowID, nil, since)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]bool{}
+	for _, run := range runs {
+		if run.Event == "workflow_dispatch" {
+			out[run.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// FindDispatchedRun is the run a dispatch created: the earliest
+// workflow_dispatch run of the workflow on ref created at or after since
+// (the dispatch's own time, less a little clock skew) that is not one of
+// before (the runs there were already).
+func (c *Client) FindDispatchedRun(ctx context.Context, r Repo, workflowID int64, ref string, since time.Time, before map[int64]bool) (Run, bool, error) {
 	runs, err := c.Runs(ctx, r, workflowID, nil, since)
 	if err != nil {
 		return Run{}, false, err
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Created.Before(runs[j].Created) })
 	for _, run := range runs {
-		if run.Event == "workflow_dispatch" {
+		if run.Event == "workflow_dispatch" && !before[run.ID] && (run.HeadBranch == "" || run.HeadBranch == ref) {
 			return run, true, nil
 		}
 	}

@@ -105,6 +105,7 @@ type Run struct {
 	Status     string    `json:"status"`
 	Conclusion string    `json:"conclusion,omitempty"`
 	Event      string    `json:"event"`
+	HeadBranch string    `json:"head_branch,omitempty"`
 	Actor      string    `json:"actor"`
 	HeadSHA    string    `json:"head_sha"`
 	Created    time.Time `json:"created_at"`
@@ -113,7 +114,7 @@ type Run struct {
 
 func runOf(r *gh.WorkflowRun) Run {
 	return Run{ID: r.GetID(), WorkflowID: r.GetWorkflowID(), Name: r.GetName(), Status: r.GetStatus(), Conclusion: r.GetConclusion(),
-		Event: r.GetEvent(), Actor: r.GetActor().GetLogin(), HeadSHA: r.GetHeadSHA(), Created: r.GetCreatedAt().Time, URL: r.GetHTMLURL()}
+		Event: r.GetEvent(), HeadBranch: r.GetHeadBranch(), Actor: r.GetActor().GetLogin(), HeadSHA: r.GetHeadSHA(), Created: r.GetCreatedAt().Time, URL: r.GetHTMLURL()}
 }
 
 // ActiveStatuses are the run statuses that can still do work. The API takes

@@ -243,6 +243,11 @@ func (c *Client) Verify(ctx context.Context, t Target) (*Report, error) {
 		return rep.done(), nil
 	}
 	rep.Fingerprint = key.Fingerprint()
+	if t.Fingerprint == "" && IsURL(t.PubKey) {
+		// A key fetched from the site that serves the feed vouches for
+		// nothing: whoever replaced the feed replaced it too.
+		add("the fetched public key is checked against a pin", false, "no pin given: give the fingerprint consumers pin (--fingerprint), or the pinned copy they ship as --pubkey FILE")
+	}
 	if t.Fingerprint != "" {
 		pin := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(t.Fingerprint), ":", ""))
 		add("the public key's fingerprint is the pinned "+pin, pin == rep.Fingerprint, "it is "+rep.Fingerprint)
@@ -253,13 +258,13 @@ func (c *Client) Verify(ctx context.Context, t Target) (*Report, error) {
 	rep.Advisories = n
 	add("the feed is a valid advisory feed (a version and an advisories array, each with id, severity and affected)", verr == nil, errText(verr))
 	if t.Checksums != "" {
-		man, f, err := c.get(ctx, t.Checksums, MaxSmall)
-		rep.Checksums = &f
+		man, mf, err := c.get(ctx, t.Checksums, MaxSmall)
+		rep.Checksums = &mf
 		if err != nil {
 			return rep, err
 		}
-		msig, f, err := c.get(ctx, t.ChecksumsSig, MaxSmall)
-		rep.ChecksumsSig = &f
+		msig, sf, err := c.get(ctx, t.ChecksumsSig, MaxSmall)
+		rep.ChecksumsSig = &sf
 		if err != nil {
 			return rep, err
 		}

@@ -78,6 +78,10 @@ func TestVerifyPublished(t *testing.T) {
 	if err != nil || !rep.OK || rep.Advisories != 1 || rep.Feed.SHA256 != sum(s.files["/advisories/feed.json"]) || len(rep.Checks) != 7 {
 		t.Fatalf("good site: %v %+v", err, rep)
 	}
+	// Each file fetched is recorded as itself.
+	if rep.Checksums.SHA256 != sum(s.files["/checksums.json"]) || rep.ChecksumsSig.SHA256 != sum(s.files["/checksums.sig"]) || rep.Checksums.URL == rep.ChecksumsSig.URL {
+		t.Fatalf("manifest recorded as %+v and %+v", rep.Checksums, rep.ChecksumsSig)
+	}
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
 	cases := []struct {
 		name   string
