@@ -68,6 +68,13 @@ func (p *Protect) lock(prev *gh.Protection) *gh.ProtectionRequest {
 
 // Plan reads the protection now and says what changes.
 func (p *Protect) Plan(ctx context.Context) (*Plan, error) {
+	exists, err := p.Client.BranchExists(ctx, p.Repo, p.Branch)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, fmt.Errorf("no branch %s in %s", p.Branch, p.Repo)
+	}
 	prev, had, err := p.Client.Protection(ctx, p.Repo, p.Branch)
 	if err != nil {
 		return nil, err

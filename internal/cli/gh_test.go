@@ -315,7 +315,7 @@ func TestProtectRestoresExactly(t *testing.T) {
 	for _, bad := range []string{"a\nb", "main?x=1", "../../x", "-x", "a b", strings.Repeat("b", 300)} {
 		e.fail(2, "ref name", "gh", "protect", id, "--repo", "org/feed", "--branch", bad, "--yes")
 	}
-	e.fail(1, "Branch not found", "gh", "protect", id, "--repo", "org/feed", "--branch", "feature/x", "--yes")
+	e.fail(1, "no branch feature/x in org/feed", "gh", "protect", id, "--repo", "org/feed", "--branch", "feature/x", "--yes")
 
 	// Two dispatches in a row: each reports its own run.
 	out1 := e.ok("gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--yes")

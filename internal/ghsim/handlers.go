@@ -37,6 +37,7 @@ var routes = []route{
 	{"GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", "actions/list-jobs-for-workflow-run", (*Sim).listJobs},
 	{"GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/logs", "actions/download-workflow-run-logs", (*Sim).runLogs},
 	{"POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", "actions/create-workflow-dispatch", (*Sim).dispatch},
+	{"GET", "/repos/{owner}/{repo}/branches/{branch}", "repos/get-branch", (*Sim).getBranch},
 	{"GET", "/repos/{owner}/{repo}/branches/{branch}/protection", "repos/get-branch-protection", (*Sim).getProtection},
 	{"PUT", "/repos/{owner}/{repo}/branches/{branch}/protection", "repos/update-branch-protection", (*Sim).putProtection},
 	{"GET", "/repos/{owner}/{repo}/actions/secrets", "actions/list-repo-secrets", (*Sim).listSecrets},
@@ -1147,4 +1148,20 @@ func (s *Sim) File(full, branch, path string) ([]byte, bool) {
 	}
 	b, ok := files[path]
 	return b, ok
+}
+
+// getBranch reports a branch, its head commit and whether it is protected.
+func (s *Sim) getBranch(w http.ResponseWriter, r *http.Request, rp *repo) {
+	name := r.PathValue("branch")
+	sha, ok := s.headSHA(rp, name)
+	if !ok {
+		writeError(w, 404, "Branch not found")
+		return
+	}
+	c := &commit{sha: sha, message: "head of " + name, author: s.login, date: s.now()}
+	u := s.api("repos/%s/branches/%s", rp.full, name)
+	_, protected := rp.protection[name]
+	prot := obj{"enabled": protected, "required_status_checks": obj{"enforcement_level": "off", "contexts": []any{}, "checks": []any{}}}
+	writeJSON(w, 200, obj{"name": name, "commit": s.commitJSON(rp, c), "_links": obj{"self": u, "html": s.web("%s/tree/%s", rp.full, name)},
+		"protected": protected, "protection": prot, "protection_url": u + "/protection"})
 }

@@ -128,3 +128,16 @@ func names(users []*gh.User, teams []*gh.Team, apps []*gh.App) (u, t, a []string
 	}
 	return u, t, a
 }
+
+// BranchExists reads a branch (repos/get-branch); false when it is not
+// there.
+func (c *Client) BranchExists(ctx context.Context, r Repo, branch string) (bool, error) {
+	_, resp, err := c.Repositories.GetBranch(ctx, r.Owner, r.Name, branch, 0)
+	if resp != nil && resp.StatusCode == 404 {
+		return false, nil
+	}
+	if err := Classify("repos/get-branch", resp, err); err != nil {
+		return false, err
+	}
+	return true, nil
+}
