@@ -59,9 +59,12 @@ func (l libraryModel) keyAge(p *playbooks.Playbook) []string {
 	case l.rotationDue.IsZero():
 		out = append(out, "not measured yet: its check-key-age step, or firebreak key age PATH --repo DIR --incident ID")
 	case l.now.Before(l.rotationDue):
-		out = append(out, fmt.Sprintf("rotation due on %s (%s left), as measured in %s", l.rotationDue.Format("2006-01-02"), incident.FormatSpan(l.rotationDue.Sub(l.now)), clean(l.rotationBy)))
+		out = append(out, fmt.Sprintf("rotation due on %s (%s left)", l.rotationDue.Format("2006-01-02"), incident.FormatSpan(l.rotationDue.Sub(l.now))))
 	default:
-		out = append(out, l.st.Bad.Render(fmt.Sprintf("ROTATION DUE since %s (%s ago), as measured in %s", l.rotationDue.Format("2006-01-02"), incident.FormatSpan(l.now.Sub(l.rotationDue)), clean(l.rotationBy))))
+		out = append(out, l.st.Bad.Render(fmt.Sprintf("ROTATION DUE since %s (%s ago)", l.rotationDue.Format("2006-01-02"), incident.FormatSpan(l.now.Sub(l.rotationDue)))))
+	}
+	if !l.rotationDue.IsZero() {
+		out = append(out, l.st.Muted.Render("as measured in "+clean(l.rotationBy)))
 	}
 	return out
 }

@@ -27,7 +27,7 @@ func TestLibraryShowsKeyAge(t *testing.T) {
 		t.Fatalf("unmeasured: %s", text(rot))
 	}
 	l.setRotation([]app.Summary{{ID: "old-key", RotationDue: now.AddDate(0, -6, 0)}, {ID: "2026-11-30-rotation", RotationDue: now.AddDate(0, 0, -3)}, {ID: "none"}}, now)
-	if got := text(rot); !strings.Contains(got, "ROTATION DUE since 2026-11-29 (3d0h ago), as measured in 2026-11-30-rotation") {
+	if got := text(rot); !strings.Contains(got, "ROTATION DUE since 2026-11-29 (3d0h ago)\nas measured in 2026-11-30-rotation") {
 		t.Fatalf("due: %s", got)
 	}
 	l.setRotation([]app.Summary{{ID: "r", RotationDue: now.AddDate(0, 0, 40)}}, now)

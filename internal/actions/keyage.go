@@ -13,6 +13,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
 // FactRotationDue is the fact key.age records: when the key's rotation
@@ -61,7 +62,7 @@ func (k *KeyAge) maxAge() time.Duration {
 }
 
 func (k *KeyAge) Plan(context.Context) (*Plan, error) {
-	return &Plan{Action: NameKeyAge, Summary: fmt.Sprintf("check how long %s has been in service against the %s rotation cadence (changes nothing)", k.Path, incident.FormatSpan(k.maxAge()))}, nil
+	return &Plan{Action: NameKeyAge, Summary: fmt.Sprintf("check how long %s has been in service against the %s rotation cadence (changes nothing)", k.Path, playbooks.FormatDuration(k.maxAge()))}, nil
 }
 
 func (k *KeyAge) Execute(ctx context.Context, _ func(Progress)) (*Result, error) {
@@ -119,7 +120,7 @@ func (k *KeyAge) Verify(context.Context, *Result) (*Verification, error) {
 		detail += "; rotation was due on " + k.res.Since.Add(k.maxAge()).Format("2006-01-02")
 	}
 	return &Verification{Checks: []Check{{
-		What:   fmt.Sprintf("key in service %s, the rotation cadence is %s", incident.FormatSpan(age), incident.FormatSpan(k.maxAge())),
+		What:   fmt.Sprintf("key in service %s, the rotation cadence is %s", incident.FormatSpan(age), playbooks.FormatDuration(k.maxAge())),
 		OK:     !k.res.Due,
 		Detail: detail,
 	}}}, nil
