@@ -289,39 +289,32 @@ var cmdGhAudit = &command{
 	},
 }
 
-var cmdGhProtect = &command{
-	name: "gh protect", args: "ID --repo OWNER/REPO --branch B [--yes] [--dry-run]",
-	summary: "Block merges and pushes to branch B while authenticity is uncertain: keep its protection as evidence\n(update replaces all of it), then lock it read-only, require an approving review, enforce it for\nadmins, forbid force pushes and deletion. gh unprotect restores exactly what was there.",
-	minArgs: 1, maxArgs: 1,
-	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
-		g := ghFlagSet(fs)
-		branch := fs.String("branch", "", "the `BRANCH` (e.g. main)")
-		pf := pipelineFlags(fs)
-		return func(args []string) error {
-			if *branch == "" {
-				return usagef("firebreak gh protect ID --repo org/repo --branch main", "--branch is required")
+// branchCmd is a gh command on one branch of the incident's repository.
+func branchCmd(name, summary, action string) *command {
+	return &command{
+		name: name, args: "ID --repo OWNER/REPO --branch B [--yes] [--dry-run]", summary: summary,
+		minArgs: 1, maxArgs: 1,
+		bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+			g := ghFlagSet(fs)
+			branch := fs.String("branch", "", "the `BRANCH` (e.g. main)")
+			pf := pipelineFlags(fs)
+			return func(args []string) error {
+				if *branch == "" {
+					return usagef("firebreak "+name+" ID --repo org/repo --branch main", "--branch is required")
+				}
+				return a.ghAct(args[0], g, pf, action, app.Args{}.With("branch", *branch))
 			}
-			return a.ghAct(args[0], g, pf, actions.NameGhProtect, app.Args{}.With("branch", *branch))
-		}
-	},
+		},
+	}
 }
 
-var cmdGhUnprotect = &command{
-	name: "gh unprotect", args: "ID --repo OWNER/REPO --branch B [--yes] [--dry-run]",
-	summary: "Restore the protection gh protect found on branch B in this incident (a branch that had none keeps an\nempty rule: GitHub removes rules only by deleting them, which firebreak does not do; the plan says how).",
-	minArgs: 1, maxArgs: 1,
-	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
-		g := ghFlagSet(fs)
-		branch := fs.String("branch", "", "the `BRANCH`")
-		pf := pipelineFlags(fs)
-		return func(args []string) error {
-			if *branch == "" {
-				return usagef("firebreak gh unprotect ID --repo org/repo --branch main", "--branch is required")
-			}
-			return a.ghAct(args[0], g, pf, actions.NameGhUnprotect, app.Args{}.With("branch", *branch))
-		}
-	},
-}
+var cmdGhProtect = branchCmd("gh protect",
+	"Block merges and pushes to branch B while authenticity is uncertain: keep its protection as evidence\n(update replaces all of it), then lock it read-only, require an approving review, enforce it for\nadmins, forbid force pushes and deletion. gh unprotect restores exactly what was there.",
+	actions.NameGhProtect)
+
+var cmdGhUnprotect = branchCmd("gh unprotect",
+	"Restore the protection gh protect found on branch B in this incident (a branch that had none keeps an\nempty rule: GitHub removes rules only by deleting them, which firebreak does not do; the plan says how).",
+	actions.NameGhUnprotect)
 
 var cmdGhPinPR = &command{
 	name: "gh pin-pr", args: "ID --repo OWNER/REPO --old PUB --new PUB --path P... [--base main] [--branch B] [--yes] [--dry-run]",
