@@ -57,7 +57,7 @@ func (l libraryModel) keyAge(p *playbooks.Playbook) []string {
 	out := []string{"", l.st.Header.Render("Signing key age")}
 	switch {
 	case l.rotationDue.IsZero():
-		out = append(out, "not measured yet: its check-key-age step, or firebreak key age PATH --repo DIR --incident ID")
+		out = append(out, "not measured yet: run ROTATION's check-key-age step")
 	case l.now.Before(l.rotationDue):
 		out = append(out, fmt.Sprintf("rotation due on %s (%s left)", l.rotationDue.Format("2006-01-02"), incident.FormatSpan(l.rotationDue.Sub(l.now))))
 	default:

@@ -259,7 +259,8 @@ func (d *Dispatch) Execute(ctx context.Context, _ func(Progress)) (*Result, erro
 			res.Summary = fmt.Sprintf("dispatched %s on %s; %s after %s", d.File, d.Ref, what, d.Wait)
 			return res, nil
 		}
-		if err := sleep(ctx, min(time.Duration(attempt+1)*2*time.Second, 15*time.Second)); err != nil {
+		wait := min(time.Duration(attempt+1)*2*time.Second, 15*time.Second, max(deadline.Sub(now()), time.Millisecond))
+		if err := sleep(ctx, wait); err != nil {
 			return res, err
 		}
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -220,7 +221,15 @@ func buildKeyAge(b *builder) (actions.Action, error) {
 		}
 		k.Repo = r
 		if !filepath.IsAbs(k.Path) {
-			k.Path = filepath.Join(r.Dir, k.Path) // a path in the repository
+			// A path as given (from where firebreak runs) when it names a
+			// file; else a path in the repository.
+			if _, err := os.Stat(k.Path); err == nil {
+				if k.Path, err = filepath.Abs(k.Path); err != nil {
+					return nil, err
+				}
+			} else {
+				k.Path = filepath.Join(r.Dir, k.Path)
+			}
 		}
 	}
 	return k, nil

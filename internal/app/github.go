@@ -15,6 +15,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/published"
 	"github.com/firebreak-dev/firebreak/internal/severity"
 	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
 // DefaultAuditPaths are what gh.audit collects the commits of when no paths
@@ -117,11 +118,23 @@ func init() {
 				if p.Branch == "" {
 					p.Branch = "firebreak/pin-" + signing.Fingerprint(nw)[:12]
 				}
-				for _, path := range p.Paths {
-					if filepath.IsAbs(path) || strings.Contains(path, "..") {
-						return nil, b.formErr("paths", fmt.Errorf("%q: give paths in the repository, relative to its root", path))
+				for _, ref := range [][2]string{{"branch", p.Branch}, {"base", p.Base}} {
+					if err := checkRefName(ref[1]); err != nil {
+						return nil, b.formErr(ref[0], err)
 					}
 				}
+				seen := map[string]bool{}
+				var paths []string
+				for _, path := range p.Paths {
+					if path == "" || filepath.IsAbs(path) || strings.Contains(path, "..") || strings.ContainsAny(path, "\x00\r\n\\") || textutil.Line(path) != path {
+						return nil, b.formErr("paths", fmt.Errorf("%q: give paths in the repository, relative to its root", path))
+					}
+					if !seen[path] {
+						seen[path] = true
+						paths = append(paths, path)
+					}
+				}
+				p.Paths = paths
 				return p, nil
 			}),
 		gh(actions.NameGhLogs, "keep the log archives of workflow runs in the evidence (GitHub deletes them after the retention period)", []string{"runs"}, nil,

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -324,6 +325,21 @@ func TestProtectRestoresExactly(t *testing.T) {
 	if len(d) != 2 || !strings.Contains(out1, fmt.Sprintf("run %d success", d[0].ID)) || !strings.Contains(out2, fmt.Sprintf("run %d success", d[1].ID)) {
 		t.Fatalf("dispatches %+v:\n%s\n%s", d, out1, out2)
 	}
+	// Two new runs where one dispatch made one: which is ours cannot be told.
+	ctx := context.Background()
+	existing, err := c.DispatchRuns(ctx, r, wf, e.now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := c.Dispatch(ctx, r, wf, "main", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var amb *github.AmbiguousRunError
+	if _, _, err := c.FindDispatchedRun(ctx, r, wf, "main", e.now().Add(-time.Hour), existing); !errors.As(err, &amb) || len(amb.IDs) != 2 {
+		t.Fatalf("two new runs: %v", err)
+	}
 	e.fail(2, "given twice", "gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--input", "k=1", "--input", "k=2", "--yes")
 	e.fail(1, "No ref found for: nope", "gh", "dispatch", id, "--repo", "org/feed", "--workflow", "deploy-pages.yml", "--ref", "nope", "--yes")
 
@@ -370,6 +386,17 @@ func TestPinPullRequest(t *testing.T) {
 	}
 	// Again: the branch exists (422, said).
 	e.fail(1, "Reference already exists", "gh", "pin-pr", id, "--repo", "org/feed", "--old", filepath.Join(dir, "old.pub.pem"), "--new", filepath.Join(dir, "new.pub.pem"), "--path", "docs/SIGNING.md", "--yes")
-	e.fail(2, "relative to its root", "gh", "pin-pr", id, "--repo", "org/feed", "--old", filepath.Join(dir, "old.pub.pem"), "--new", filepath.Join(dir, "new.pub.pem"), "--path", "../x", "--yes")
+	for _, bad := range [][]string{{"--path", "../x"}, {"--path", ""}, {"--path", "a\nb"}, {"--path", "docs/SIGNING.md", "--branch", "a b"}, {"--path", "docs/SIGNING.md", "--base", "../main"}} {
+		args := append([]string{"gh", "pin-pr", id, "--repo", "org/feed", "--old", filepath.Join(dir, "old.pub.pem"), "--new", filepath.Join(dir, "new.pub.pem"), "--yes"}, bad...)
+		if _, _, code := e.run(args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", bad, code)
+		}
+	}
+	// The same path twice is one edit.
+	out = e.ok("gh", "pin-pr", id, "--repo", "org/feed", "--old", filepath.Join(dir, "old.pub.pem"), "--new", filepath.Join(dir, "new.pub.pem"),
+		"--path", "docs/SIGNING.md", "--path", "docs/SIGNING.md", "--branch", "pin-twice", "--yes")
+	if !strings.Contains(out, "1 file(s) pin the new key") {
+		t.Fatalf("duplicate path: %s", out)
+	}
 	contractOK(t, chk)
 }

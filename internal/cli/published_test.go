@@ -98,6 +98,10 @@ func TestKeyAgeFromTheRepository(t *testing.T) {
 	if out, _, _ := e.run("key", "age", "key.pem", "--repo", rel); !strings.Contains(out, "(add the signing key)") {
 		t.Fatalf("relative repo: %s", out)
 	}
+	// A path that names a file from where firebreak runs is that file.
+	if out, _, _ := e.run("key", "age", filepath.Join(rel, "key.pem"), "--repo", rel); !strings.Contains(out, "(add the signing key)") {
+		t.Fatalf("cwd-relative path: %s", out)
+	}
 	os.WriteFile(filepath.Join(filepath.Dir(dir), "k.pem"), pem, 0o644)
 	e.fail(1, "not inside the repository", "key", "age", "../k.pem", "--repo", rel)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
@@ -55,12 +56,32 @@ func (c *Client) FindDispatchedRun(ctx context.Context, r Repo, workflowID int64
 		return Run{}, false, err
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Created.Before(runs[j].Created) })
+	var fresh []Run
 	for _, run := range runs {
 		if run.Event == "workflow_dispatch" && !before[run.ID] && (run.HeadBranch == "" || run.HeadBranch == ref) {
-			return run, true, nil
+			fresh = append(fresh, run)
 		}
 	}
-	return Run{}, false, nil
+	switch len(fresh) {
+	case 0:
+		return Run{}, false, nil
+	case 1:
+		return fresh[0], true, nil
+	}
+	// Someone else dispatched the same workflow on the same ref at the
+	// same time: the API does not say which run is whose.
+	var ids []string
+	for _, r := range fresh {
+		ids = append(ids, fmt.Sprint(r.ID))
+	}
+	return Run{}, false, &AmbiguousRunError{IDs: ids}
+}
+
+// AmbiguousRunError: more than one new run could be the dispatch's.
+type AmbiguousRunError struct{ IDs []string }
+
+func (e *AmbiguousRunError) Error() string {
+	return "runs " + strings.Join(e.IDs, ", ") + " all appeared after this dispatch (another dispatch of the same workflow on the same ref at the same time): which is this one's cannot be told; check them with firebreak gh audit"
 }
 
 // MaxLogs bounds a run's log archive.

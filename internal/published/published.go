@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -184,6 +185,9 @@ func (c *Client) get(ctx context.Context, raw string, max int64) ([]byte, Fetche
 func (c *Client) load(ctx context.Context, src string, max int64) ([]byte, Fetched, error) {
 	if IsURL(src) {
 		return c.get(ctx, src, max)
+	}
+	if abs, err := filepath.Abs(src); err == nil {
+		src = abs // the record says which file, wherever it is read later
 	}
 	b, err := fsutil.ReadRegular(src, max)
 	if err != nil {
