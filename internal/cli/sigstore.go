@@ -106,6 +106,7 @@ var cmdSigstoreVerify = &command{
 				return err
 			}
 			var req *sigstore.Request
+			var module *wasmsig.Info
 			if bytes.HasPrefix(head, []byte("\x00asm")) {
 				if *artifact != "" || *digest != "" {
 					return usagef("", "%s is a module: it is its own artifact (no --artifact or --digest)", args[0])
@@ -121,10 +122,7 @@ var cmdSigstoreVerify = &command{
 				if inf.Keyless == nil {
 					return fmt.Errorf("%s: no keyless signature (%s)", args[0], inf.Signature)
 				}
-				req = sigstore.WasmRequest(inf.Keyless)
-				if !inf.KeylessOK.ModuleHashOK {
-					req.Digest = &sigstore.Digest{Algorithm: "sha256", Hex: inf.KeylessOK.ComputedHash}
-				}
+				module = inf
 			} else {
 				if (*artifact == "") == (*digest == "") {
 					return usagef("firebreak sigstore verify x.sigstore.json --trusted-root trusted_root.json --artifact x", "give exactly one of --artifact FILE and --digest ALG:HEX")
@@ -142,13 +140,18 @@ var cmdSigstoreVerify = &command{
 					return err
 				}
 			}
-			req.Policy = pol
 			v, err := sigstore.Start(a.ctx, root, a.notify)
 			if err != nil {
 				return err
 			}
 			defer v.Close()
-			res, err := v.Verify(req)
+			var res sigstore.Result
+			if module != nil {
+				res, err = sigstore.VerifyModule(v, module, pol)
+			} else {
+				req.Policy = pol
+				res, err = v.Verify(req)
+			}
 			if err != nil {
 				return err
 			}

@@ -263,8 +263,13 @@ func TestKeylessModules(t *testing.T) {
 	b[len(b)-1] ^= 1
 	changed := filepath.Join(dir, "changed.wasm")
 	os.WriteFile(changed, b, 0o644)
-	if out, _, code := e.run("wasm", "verify", changed, "--trusted-root", root); code != 1 || !strings.Contains(out, "changed after signing") {
-		t.Fatalf("changed: %d %s", code, out)
+	for _, cmd := range [][]string{{"wasm", "verify"}, {"sigstore", "verify"}} {
+		if out, _, code := e.run(append(cmd, changed, "--trusted-root", root)...); code != 1 || !strings.Contains(out, "changed after signing") {
+			t.Fatalf("%v changed: %d %s", cmd, code, out)
+		}
+	}
+	if out := e.ok("wasm", "show", changed, "--trusted-root", root); !strings.Contains(out, "Sigstore: UNTRUSTED") || !strings.Contains(out, "changed after signing") {
+		t.Fatalf("show changed: %s", out)
 	}
 	// The audit: the evil module fails, the good one passes.
 	out, _, code := e.run("sigstore", "audit", dir, "--trusted-root", root)

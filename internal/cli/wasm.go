@@ -419,15 +419,9 @@ func (a *invocation) verifyKeylessModule(path, incRef, given string, idf *identi
 		return err
 	}
 	defer v.Close()
-	req := sigstore.WasmRequest(inf.Keyless)
-	req.Policy = pol
-	res, err := v.Verify(req)
+	res, err := sigstore.VerifyModule(v, inf, pol)
 	if err != nil {
 		return err
-	}
-	if !inf.KeylessOK.ModuleHashOK {
-		res.Verified, res.TimeVerified = false, false
-		res.Problem = joinNonEmpty("the module does not hash to the signed module hash (changed after signing)", res.Problem)
 	}
 	if b, ok := blockedBy(blocked, res.Identity, res.Issuer); ok {
 		res.Verified = false

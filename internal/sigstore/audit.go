@@ -396,21 +396,11 @@ func inspectModule(path string, explicit bool, v Checker) (*Finding, string, err
 		return nil, "-", nil
 	}
 	f := &Finding{Path: path, Kind: "wasm", Artifact: filepath.Base(path), Digest: "sha256:" + inf.KeylessOK.ComputedHash}
-	k := inf.Keyless
-	res, err := v.Verify(WasmRequest(k))
+	res, err := VerifyModule(v, inf, Policy{})
 	if err != nil {
 		return nil, "", err
 	}
 	fill(f, res)
-	if !inf.KeylessOK.ModuleHashOK {
-		f.Verified = false
-		f.Problem = joinProblems("the module does not hash to the signed module hash (changed after signing)", f.Problem)
-	}
-	if !inf.KeylessOK.SignatureOK && f.Verified {
-		f.Verified = false
-		f.Problem = joinProblems(inf.KeylessOK.Problem, f.Problem)
-	}
-	f.TimeVerified = f.TimeVerified && f.Verified // a time is only as good as the signature
 	if len(inf.LateSignatureSections) > 0 {
 		f.Notes = append(f.Notes, "it also carries a signature section that is not first (verifiers ignore it)")
 	}

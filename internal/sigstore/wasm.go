@@ -2,7 +2,6 @@ package sigstore
 
 import (
 	"context"
-	"strings"
 
 	"github.com/firebreak-dev/firebreak/internal/wasmsig"
 )
@@ -48,6 +47,32 @@ const (
 	StatusNotVerified = "not verified"
 )
 
+// VerifyModule verifies a described module's keyless signature: the
+// verifier's checks (chain, log entry, signature over the module hash,
+// and the signer when pol names one) with this side's folded in — the
+// module hashes to the signed module hash, and the P-256 signature
+// verifies with the leaf. A time is only as good as the signature.
+func VerifyModule(v Checker, inf *wasmsig.Info, pol Policy) (Result, error) {
+	req := WasmRequest(inf.Keyless)
+	req.Policy = pol
+	res, err := v.Verify(req)
+	if err != nil {
+		return res, err
+	}
+	if c := inf.KeylessOK; c != nil {
+		if !c.ModuleHashOK {
+			res.Verified = false
+			res.Problem = joinProblems("the module does not hash to the signed module hash (changed after signing)", res.Problem)
+		}
+		if !c.SignatureOK && res.Verified {
+			res.Verified = false
+			res.Problem = joinProblems(c.Problem, res.Problem)
+		}
+	}
+	res.TimeVerified = res.TimeVerified && res.Verified
+	return res, nil
+}
+
 // CheckModule judges a described module's keyless signature against a
 // trusted root (nil: "not verified: no trusted root", never a leaf-only
 // check passed off as verification).
@@ -67,23 +92,16 @@ func CheckModule(ctx context.Context, inf *wasmsig.Info, root *Root, notify func
 		return nil, err
 	}
 	defer sv.Close()
-	res, err := sv.Verify(WasmRequest(k))
+	res, err := VerifyModule(sv, inf, Policy{})
 	if err != nil {
 		return nil, err
 	}
-	v.Status, v.Reason = StatusVerified, ""
 	if res.Identity != "" {
 		v.Identity, v.Issuer = res.Identity, res.Issuer
 	}
-	var why []string
-	if c := inf.KeylessOK; c != nil && !c.ModuleHashOK {
-		why = append(why, "the module does not hash to the signed module hash (changed after signing)")
-	}
+	v.Status = StatusVerified
 	if !res.Verified {
-		why = append(why, res.Problem)
-	}
-	if len(why) > 0 {
-		v.Status, v.Reason = StatusUntrusted, strings.Join(why, "; ")
+		v.Status, v.Reason = StatusUntrusted, res.Problem
 	}
 	return v, nil
 }
