@@ -364,7 +364,7 @@ func (a *invocation) printFinding(f sigstore.Finding) {
 	} else if !f.Verified {
 		mark = "--  "
 	}
-	a.printf("%s %s  (%s)\n", mark, textutil.Line(f.Artifact), textutil.Line(f.Path))
+	a.printf("%s %s  (%s)\n", mark, textutil.Name(f.Artifact), textutil.Name(f.Path))
 	a.printf("     signer   %s (issuer %s)\n", textutil.Line(orNone(f.Identity)), textutil.Line(orNone(f.Issuer)))
 	when := "no integrated time"
 	if !f.IntegratedTime.IsZero() {
@@ -418,7 +418,7 @@ func (a *invocation) printAuditSummary(s *sigstore.Summary, withList bool) {
 		a.printf("identities in the window: %s\n", textutil.Line(strings.Join(s.Identities, ", ")))
 	}
 	for _, sk := range s.Skipped {
-		a.printf("skipped %s: %s\n", textutil.Line(sk.Path), textutil.Line(sk.Reason))
+		a.printf("skipped %s: %s\n", textutil.Name(sk.Path), textutil.Line(sk.Reason))
 	}
 	a.printf("trusted root sha256 %s\n", s.RootSHA256)
 }
