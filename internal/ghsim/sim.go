@@ -228,10 +228,8 @@ func (s *Sim) AddRun(full string, workflowID int64, status, actor string) int64 
 func (s *Sim) SetStuck(full string, id int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, run := range s.repos[full].runs {
-		if run.id == id {
-			run.stuck = true
-		}
+	if run := s.repos[full].runByID(id); run != nil {
+		run.stuck = true
 	}
 }
 
@@ -239,10 +237,8 @@ func (s *Sim) SetStuck(full string, id int64) {
 func (s *Sim) RunStatus(full string, id int64) (string, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, run := range s.repos[full].runs {
-		if run.id == id {
-			return run.status, run.conclusion
-		}
+	if run := s.repos[full].runByID(id); run != nil {
+		return run.status, run.conclusion
 	}
 	return "", ""
 }
@@ -320,6 +316,15 @@ func (s *Sim) Inject(f Fault) {
 		f.Count = 1
 	}
 	s.faults = append(s.faults, &f)
+}
+
+func (r *repo) runByID(id int64) *run {
+	for _, run := range r.runs {
+		if run.id == id {
+			return run
+		}
+	}
+	return nil
 }
 
 func (r *repo) workflowByID(id int64) *workflow {
@@ -414,10 +419,8 @@ func (s *Sim) FailWorkflow(full string, id int64) {
 func (s *Sim) ExpireLogs(full string, runID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, r := range s.repos[full].runs {
-		if r.id == runID {
-			r.logsExpired = true
-		}
+	if run := s.repos[full].runByID(runID); run != nil {
+		run.logsExpired = true
 	}
 }
 
