@@ -364,8 +364,12 @@ func TestCheckTitle(t *testing.T) {
 		{"   ", "the title is empty"},
 		{"two\nlines", "one line"},
 		{"cr\rhere", "one line"},
+		{"bad \xff byte", `the title "bad \xff byte" is not UTF-8 text`},
+		{"esc \x1b[31m red", ""},
 		{strings.Repeat("x", 200), ""},
 		{strings.Repeat("x", 201), "201 characters"},
+		{strings.Repeat("é", 200), ""},
+		{strings.Repeat("é", 201), "201 characters"},
 	} {
 		err := CheckTitle(tc.title)
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {

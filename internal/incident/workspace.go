@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -205,7 +206,8 @@ func Slug(title string) string {
 }
 
 // CheckTitle says what is wrong with an incident title, if anything: it
-// must be one non-empty line of at most 200 characters.
+// must be one non-empty line of UTF-8 text, at most 200 characters (as the
+// console's title field counts them).
 func CheckTitle(title string) error {
 	title = strings.TrimSpace(title)
 	switch {
@@ -213,8 +215,10 @@ func CheckTitle(title string) error {
 		return errors.New("the title is empty")
 	case strings.ContainsAny(title, "\r\n"):
 		return errors.New("the title must be one line")
-	case len(title) > 200:
-		return fmt.Errorf("the title is %d characters; keep it under 200", len(title))
+	case !utf8.ValidString(title):
+		return fmt.Errorf("the title %s is not UTF-8 text", strconv.QuoteToASCII(title))
+	case utf8.RuneCountInString(title) > 200:
+		return fmt.Errorf("the title is %d characters; keep it under 200", utf8.RuneCountInString(title))
 	}
 	return nil
 }
