@@ -138,6 +138,24 @@ func TestBuildChecksRequiredAndIncident(t *testing.T) {
 
 // TestBuildUsesTheSession: the GitHub client comes from the session's
 // factory (a drill's simulator), the actor and the key passphrase too.
+// TestBuildRefusesTextThatIsNotUTF8: a reason or an identity with a byte
+// that is not UTF-8 is refused before the action runs, naming the
+// argument, instead of being recorded as U+FFFD.
+func TestBuildRefusesTextThatIsNotUTF8(t *testing.T) {
+	s, inc := fixtureOf(t, "INC-2", nil)
+	for _, tc := range []struct{ arg string }{{"reason"}, {"identity"}, {"issuer"}} {
+		args := Args{}.With("identity", "evil@example.com").With(tc.arg, "bad \xff byte")
+		_, err := s.Build(t.Context(), inc, actions.NameSigstoreBlock, args)
+		var ae *ArgError
+		if !errors.As(err, &ae) || ae.Arg != tc.arg || !ae.Form || !strings.Contains(err.Error(), `"bad \xff byte" is not UTF-8 text`) {
+			t.Errorf("%s not UTF-8: err = %v", tc.arg, err)
+		}
+	}
+	if _, err := s.Build(t.Context(), inc, actions.NameSigstoreBlock, Args{}.With("identity", "evil@example.com").With("reason", "signed the module — é")); err != nil {
+		t.Errorf("UTF-8 reason refused: %v", err)
+	}
+}
+
 func TestBuildUsesTheSession(t *testing.T) {
 	s, inc := fixture(t)
 	calls := 0

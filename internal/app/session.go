@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/github"
@@ -101,6 +103,12 @@ func (e *ArgError) Error() string {
 
 func (e *ArgError) Unwrap() error { return e.Err }
 
+// textArgs are the arguments that are prose or names the record keeps as
+// given (a path may be any bytes; evidence keeps those exactly). A byte
+// that is not UTF-8 in them could only be recorded as something else, so it
+// is refused before the action runs.
+var textArgs = []string{"reason", "pin_reason", "message", "identity", "issuer"}
+
 // Build makes the action name from its arguments, for the incident inc
 // (nil where the action can run without one: key.generate, file.sign,
 // wasm.sign …).
@@ -115,6 +123,11 @@ func (s *Session) Build(ctx context.Context, inc *incident.Incident, name string
 	for _, r := range e.Spec.Required {
 		if !args.has(r) {
 			return nil, &ArgError{Action: name, Arg: r, Err: errors.New("is required"), Form: true}
+		}
+	}
+	for _, n := range textArgs {
+		if v := args.Get(n); !utf8.ValidString(v) {
+			return nil, &ArgError{Action: name, Arg: n, Err: fmt.Errorf("%s is not UTF-8 text", strconv.QuoteToASCII(v)), Form: true}
 		}
 	}
 	return e.build(&builder{ctx: ctx, s: s, inc: inc, name: name, args: args})

@@ -208,6 +208,9 @@ func (inc *Incident) Note(ctx context.Context, actor, text, step string, at time
 	if text == "" {
 		return errors.New("the note is empty")
 	}
+	if !utf8.ValidString(text) {
+		return fmt.Errorf("the note %s is not UTF-8 text", strconv.QuoteToASCII(text))
+	}
 	if step != "" {
 		s, ok := inc.Playbook.Step(step)
 		if !ok {

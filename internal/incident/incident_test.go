@@ -174,6 +174,9 @@ func TestStepsSeverityNotesMilestones(t *testing.T) {
 	if err := inc.Note(ctx, "bob", "ghp_"+strings.Repeat("x", 36), "", time.Time{}); err == nil {
 		t.Fatal("token in a note accepted")
 	}
+	if err := inc.Note(ctx, "bob", "bad \xff byte", "", time.Time{}); err == nil || !strings.Contains(err.Error(), `the note "bad \xff byte" is not UTF-8 text`) {
+		t.Fatalf("a note that is not UTF-8: %v", err)
+	}
 	must(inc.SetMilestone(ctx, "alice", "Detected", t0.Add(-2*time.Hour)))
 	must(inc.SetMilestone(ctx, "alice", "contained", time.Time{}))
 	if err := inc.SetMilestone(ctx, "alice", "fixed", time.Time{}); err == nil {
