@@ -238,9 +238,9 @@ func (t timelineModel) detail() []string {
 		if json.Indent(&b, e.Data, "  ", "  ") == nil {
 			data = "  " + b.String()
 		}
-		for _, l := range strings.Split(data, "\n") {
-			out = append(out, wrap(clean(l), w)...)
-		}
+		// wrap shows control bytes escaped and keeps each line's indent
+		// (clean would fold it away).
+		out = append(out, wrap(data, w)...)
 	}
 	return out
 }

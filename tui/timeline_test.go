@@ -63,7 +63,7 @@ func TestTimelineFilter(t *testing.T) {
 func TestTimelineReadsAWholeEvent(t *testing.T) {
 	f := newFixture(t)
 	inc := f.open("INC-1", "Key leak")
-	long := strings.Repeat("the key was copied to the backup host before rotation; ", 6) + "END-OF-NOTE"
+	long := strings.Repeat("the key was copied to the backup host before rotation; ", 6) + "END-OF-NOTE \x1b[2J"
 	if err := inc.Note(t.Context(), "alice", long, "isolate-key", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +78,11 @@ func TestTimelineReadsAWholeEvent(t *testing.T) {
 	checkFrame(t, v, 80, 24)
 	if !strings.Contains(v, "END-OF-NOTE") || !strings.Contains(v, "step    isolate-key") {
 		t.Fatalf("the whole event is not shown:\n%s", v)
+	}
+	// The data keeps its JSON indentation, and a control byte in it is
+	// shown escaped, not sent to the terminal.
+	if !strings.Contains(v, "\n    \"text\": \"the key") || strings.Contains(v, "\x1b[2J") || !strings.Contains(v, `\u001b[2J`) {
+		t.Fatalf("the data is not shown indented and escaped:\n%s", v)
 	}
 	m = drive(t, m, esc)
 	if m.screen != screenTimeline || m.timeline.open {
