@@ -106,7 +106,7 @@ func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident, evs []journa
 				return out
 			}
 		}
-		reps, err := actions.VerifyEvidence(ctx, inc, evs, nil)
+		reps, err := actions.VerifyEvidence(ctx, inc, evs, nil, nil)
 		if err != nil {
 			out.err = err
 			return out

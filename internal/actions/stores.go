@@ -3,6 +3,9 @@ package actions
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/firebreak-dev/firebreak/evidence"
@@ -107,12 +110,19 @@ const KindEvidence = "evidence.added"
 // written before they named their store are placed by their operation: an
 // isolated key in the incident's own keys/, anything else in evidence/.
 func Recorded(inc *incident.Incident, evs []journal.Event, dir string) []evidence.Entry {
+	es, _ := recorded(inc, evs, dir)
+	return es
+}
+
+// recorded is Recorded with the actor who recorded each entry.
+func recorded(inc *incident.Incident, evs []journal.Event, dir string) ([]evidence.Entry, []string) {
 	dir = filepath.Clean(dir)
 	own := map[string]string{
 		"isolate": filepath.Join(inc.Dir, "keys"),
 		"":        filepath.Join(inc.Dir, "evidence"),
 	}
 	out := []evidence.Entry{}
+	var actors []string
 	for _, ev := range evs {
 		if ev.Kind != KindEvidence {
 			continue
@@ -132,9 +142,10 @@ func Recorded(inc *incident.Incident, evs []journal.Event, dir string) []evidenc
 		}
 		if sameDir(store, dir) {
 			out = append(out, e)
+			actors = append(actors, ev.Actor)
 		}
 	}
-	return out
+	return out, actors
 }
 
 // sameDir compares two directory paths made absolute.
@@ -148,20 +159,54 @@ func sameDir(a, b string) bool {
 type StoreReport struct {
 	Dir string `json:"dir"`
 	*evidence.VerifyReport
+	// Elsewhere is evidence a responder on another machine took: its
+	// record came through sync, its bytes stay on that machine.
+	Elsewhere []HeldElsewhere `json:"elsewhere,omitempty"`
+}
+
+// HeldElsewhere is an item of evidence whose bytes are on the machine of
+// the actor who took it.
+type HeldElsewhere struct {
+	evidence.Entry
+	Actor string `json:"actor"`
 }
 
 // VerifyEvidence re-hashes the incident's evidence and every key store
 // against what the journal recorded (see evidence.Store.Verify). The
-// evidence store comes first.
-func VerifyEvidence(ctx context.Context, inc *incident.Incident, evs []journal.Event, progress func(string)) ([]StoreReport, error) {
+// evidence store comes first. remote, when set, says which actors work on
+// other machines of a synced home: what they took and is not here is
+// listed as held elsewhere, not missing; what is here is verified.
+func VerifyEvidence(ctx context.Context, inc *incident.Incident, evs []journal.Event, remote func(actor string) bool, progress func(string)) ([]StoreReport, error) {
 	var out []StoreReport
-	for _, st := range append([]*evidence.Store{EvidenceStore(inc)}, KeyStores(inc, evs)...) {
+	for i, st := range append([]*evidence.Store{EvidenceStore(inc)}, KeyStores(inc, evs)...) {
 		st.Owner = inc.Header.ID
-		rep, err := st.Verify(ctx, Recorded(inc, evs, st.Dir), progress)
+		entries, actors := recorded(inc, evs, st.Dir)
+		var here []evidence.Entry
+		var away []HeldElsewhere
+		for j, e := range entries {
+			if remote != nil && remote(actors[j]) {
+				if _, err := os.Lstat(filepath.Join(st.Dir, e.Name)); errors.Is(err, fs.ErrNotExist) {
+					away = append(away, HeldElsewhere{e, actors[j]})
+					continue
+				}
+			}
+			here = append(here, e)
+		}
+		if i > 0 && len(here) == 0 && len(away) > 0 {
+			if _, err := os.Lstat(st.Dir); errors.Is(err, fs.ErrNotExist) {
+				// A key store on another machine, never on this one.
+				out = append(out, StoreReport{st.Dir, &evidence.VerifyReport{Problems: []evidence.Problem{}, Leftovers: []evidence.Problem{}, Reference: "journal"}, away})
+				continue
+			}
+		}
+		if here == nil {
+			here = []evidence.Entry{}
+		}
+		rep, err := st.Verify(ctx, here, progress)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, StoreReport{st.Dir, rep})
+		out = append(out, StoreReport{st.Dir, rep, away})
 	}
 	return out, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/redact"
+	homesync "github.com/firebreak-dev/firebreak/internal/sync"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
 )
@@ -111,6 +112,7 @@ func init() {
 	groups = []group{
 		{"Incidents", []*command{cmdIncidentOpen, cmdIncidentList, cmdIncidentShow, cmdIncidentClose, cmdIncidentReopen,
 			cmdStep, cmdRun, cmdNote, cmdFact, cmdMilestone, cmdSeverity, cmdMetrics}},
+		{"Team (sync through git, roles, approvals, follow-ups, search)", []*command{cmdSyncInit, cmdSync}},
 		{"Timeline", []*command{cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal, cmdExport}},
 		{"Evidence and keys (changes go through plan -> confirm -> execute -> verify -> record)", []*command{
 			cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceClean, cmdEvidenceList,
@@ -311,8 +313,17 @@ func hintFor(err error) string {
 		se  *redact.SecretError
 		ge  *github.APIError
 		ah  *app.HintError
+		sr  *homesync.RefusedError
+		sf  *homesync.ForkError
+		sn  *homesync.NotInitializedError
 	)
 	switch {
+	case errors.As(err, &sf):
+		return sf.Hint()
+	case errors.As(err, &sr):
+		return sr.Hint
+	case errors.As(err, &sn):
+		return "firebreak sync init --remote URL (docs/sync.md)"
 	case errors.As(err, &ge):
 		return ge.Hint
 	case errors.As(err, &ah):

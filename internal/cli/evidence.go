@@ -240,7 +240,7 @@ var cmdEvidenceVerify = &command{
 			if err != nil {
 				return err
 			}
-			reps, err := actions.VerifyEvidence(a.ctx, inc, evs, nil)
+			reps, err := actions.VerifyEvidence(a.ctx, inc, evs, remoteActors(a.home, a.actor, inc.Header.ID), nil)
 			if err != nil {
 				return err
 			}
@@ -270,9 +270,18 @@ var cmdEvidenceVerify = &command{
 				// an unrecorded file in a store is not evidence.
 				return withHint(fmt.Errorf("the recorded evidence of %s verifies, but %d leftover(s) of interrupted takes are in its stores (unrecorded; no original was removed)", inc.Header.ID, left), "firebreak evidence clean %s", inc.Header.ID)
 			}
-			keys := 0
+			keys, away := 0, 0
 			for _, r := range reps[1:] {
 				keys += r.Checked
+			}
+			for _, r := range reps {
+				for _, e := range r.Elsewhere {
+					away++
+					a.printf("ELSEWHERE %s — taken by %s on another machine (sha256 %s, %d bytes); its bytes are not synced\n", textutil.Name(filepath.Join(filepath.Base(r.Dir), e.Name)), textutil.Line(e.Actor), e.SHA256, e.Size)
+				}
+			}
+			if away > 0 {
+				a.printf("%d item(s) are held on other machines: evidence verify there checks them\n", away)
 			}
 			a.printf("OK %s: %d evidence file(s) (%d bytes) and %d isolated key(s) in %d key store(s) match what the journal recorded\n", inc.Header.ID, reps[0].Checked, reps[0].Bytes, keys, len(reps)-1)
 			return nil

@@ -54,13 +54,26 @@ func (r *Repo) Run(ctx context.Context, args ...string) ([]byte, error) {
 	return r.run(ctx, nil, args...)
 }
 
+// RunWith runs git with extra environment (KEY=VALUE) and, when stdin is
+// not nil, that input.
+func (r *Repo) RunWith(ctx context.Context, env []string, stdin []byte, args ...string) ([]byte, error) {
+	return r.runIn(ctx, env, stdin, args...)
+}
+
 func (r *Repo) run(ctx context.Context, env []string, args ...string) ([]byte, error) {
+	return r.runIn(ctx, env, nil, args...)
+}
+
+func (r *Repo) runIn(ctx context.Context, env []string, stdin []byte, args ...string) ([]byte, error) {
 	bin, err := exec.LookPath("git")
 	if err != nil {
 		return nil, ErrNoGit
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-C", r.Dir}, args...)...)
 	cmd.Env = append(cleanEnv(), env...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
 	var out limited
 	out.max = MaxOutput
 	var stderr bytes.Buffer
@@ -263,14 +276,7 @@ func (r *Repo) CommitAll(ctx context.Context, message string, at time.Time, path
 	if _, err := r.Run(ctx, append(add, paths...)...); err != nil {
 		return "", err
 	}
-	name, email := r.Author, r.Email
-	if name == "" {
-		name = "firebreak"
-	}
-	if email == "" {
-		email = "firebreak@localhost"
-	}
-	env := []string{"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email}
+	env := r.Ident()
 	if !at.IsZero() {
 		d := at.UTC().Format(time.RFC3339)
 		env = append(env, "GIT_AUTHOR_DATE="+d, "GIT_COMMITTER_DATE="+d)
@@ -279,6 +285,19 @@ func (r *Repo) CommitAll(ctx context.Context, message string, at time.Time, path
 		return "", err
 	}
 	return r.Head(ctx)
+}
+
+// Ident is the environment that makes Author and Email the author and
+// committer of what git records.
+func (r *Repo) Ident() []string {
+	name, email := r.Author, r.Email
+	if name == "" {
+		name = "firebreak"
+	}
+	if email == "" {
+		email = "firebreak@localhost"
+	}
+	return []string{"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email}
 }
 
 // Status lists the paths with uncommitted changes (porcelain v1 lines).

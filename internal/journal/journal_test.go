@@ -370,6 +370,17 @@ func TestSealAndVerify(t *testing.T) {
 		t.Fatal("wrong scope passed")
 	}
 
+	// Every seal, keys or not (sync): a seal by a key not given has its
+	// heads checked and is counted; one by a given key is verified.
+	rep, _ = j.Verify(ctx, VerifyOptions{Seals: true, Scope: "INC"})
+	if rep.Seals.Checked != 1 || rep.Seals.UnknownKey != 1 || len(rep.Seals.Failures) != 0 {
+		t.Fatalf("seals without a key: %+v", rep.Seals)
+	}
+	rep, _ = j.Verify(ctx, VerifyOptions{Seals: true, Keys: []ed25519.PublicKey{other.Public().(ed25519.PublicKey), pub}})
+	if rep.Seals.Checked != 1 || rep.Seals.UnknownKey != 0 || len(rep.Seals.Failures) != 0 {
+		t.Fatalf("seals with keys: %+v", rep.Seals)
+	}
+
 	// Rewrite bob's whole chain consistently: chains verify, the seal does not.
 	b, _ := os.ReadFile(j.Path("bob"))
 	var rewritten []byte
@@ -392,6 +403,11 @@ func TestSealAndVerify(t *testing.T) {
 	rep, _ = j.Verify(ctx, VerifyOptions{PublicKey: pub})
 	if rep.Intact() || len(rep.Seals.Failures) != 1 || !strings.Contains(rep.Seals.Failures[0].Detail, "rewritten") {
 		t.Fatalf("rewrite not caught: %+v", rep.Seals)
+	}
+	// Without the key, the heads still catch it.
+	rep, _ = j.Verify(ctx, VerifyOptions{Seals: true})
+	if len(rep.Seals.Failures) != 1 || !strings.Contains(rep.Seals.Failures[0].Detail, "rewritten") {
+		t.Fatalf("rewrite not caught without the key: %+v", rep.Seals)
 	}
 	// A forged signature.
 	j2 := newJournal(t)

@@ -91,6 +91,13 @@ type VerifyOptions struct {
 	// PublicKey, when set, checks every checkpoint's signature with it and
 	// that each head it names is the event the file holds at that seq.
 	PublicKey ed25519.PublicKey
+	// Seals checks every checkpoint whoever signed it: that each head it
+	// names is still the event the file holds at that seq, and its
+	// signature when its key is PublicKey or one of Keys. A checkpoint by
+	// another key is counted as UnknownKey, not failed (sync: a teammate's
+	// seal arrives before their public key does).
+	Seals bool
+	Keys  []ed25519.PublicKey
 	// Scope, when set, is the scope every checkpoint must name (the
 	// incident id).
 	Scope string
@@ -166,7 +173,7 @@ func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, erro
 		}
 		rep.Files = append(rep.Files, *fr)
 	}
-	if opts.PublicKey != nil {
+	if opts.PublicKey != nil || opts.Seals {
 		sr, err := j.checkSeals(rep, opts)
 		if err != nil {
 			return nil, err

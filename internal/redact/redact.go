@@ -169,3 +169,27 @@ func (s *Writer) Flush() error {
 	s.held = s.held[:0]
 	return err
 }
+
+// FindReader is Find over a stream of any length, in windows of 4 MiB that
+// overlap by maxHeld bytes, so a secret up to that long is seen whole
+// wherever the windows fall. Memory stays at one window.
+func FindReader(r io.Reader) (string, error) {
+	const window = 4 << 20
+	buf := make([]byte, 0, window+maxHeld)
+	for {
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if what := Find(buf); what != "" {
+			return what, nil
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		keep := min(maxHeld, len(buf))
+		copy(buf, buf[len(buf)-keep:])
+		buf = buf[:keep]
+	}
+}

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,22 @@ func TestWriterCutsLongLinesOutsideTokens(t *testing.T) {
 	w.Flush()
 	if strings.Contains(b.String(), tok) || strings.Count(b.String(), "[REDACTED: a GitHub token]") != 2 {
 		t.Fatal("a token split across the cut survived")
+	}
+}
+
+// TestFindReaderAcrossWindows: a secret is found wherever the 4 MiB
+// windows fall, including astride their boundary.
+func TestFindReaderAcrossWindows(t *testing.T) {
+	secret := "ghp_" + strings.Repeat("A", 36)
+	for _, at := range []int{0, 4<<20 - 10, 4 << 20, 9<<20 + 3} {
+		b := append(bytes.Repeat([]byte("x"), at), secret...)
+		b = append(b, bytes.Repeat([]byte("y"), 1000)...)
+		what, err := FindReader(bytes.NewReader(b))
+		if err != nil || what == "" {
+			t.Fatalf("secret at %d: %q %v", at, what, err)
+		}
+	}
+	if what, err := FindReader(bytes.NewReader(bytes.Repeat([]byte("ghp"), 3<<20))); err != nil || what != "" {
+		t.Fatalf("clean stream: %q %v", what, err)
 	}
 }

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"crypto/ed25519"
+	"flag"
+
+	"github.com/firebreak-dev/firebreak/internal/signing"
+	homesync "github.com/firebreak-dev/firebreak/internal/sync"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+)
+
+var cmdSyncInit = &command{
+	name:    "sync init",
+	args:    "--remote URL [--pubkey PUB]... [--json]",
+	summary: "Make the firebreak home a git repository that syncs with URL (any git remote: a bare repository\non a shared host, a private GitHub repository), then sync. Only the incident record is shared:\nheaders, playbook snapshots, journals, comms and exports; never evidence bytes or keys (docs/sync.md).",
+	minArgs: 0, maxArgs: 0,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		remote := fs.String("remote", "", "git remote `URL`")
+		keys := syncFlags(a, fs)
+		return func([]string) error {
+			if *remote == "" {
+				return usagef("firebreak sync init --remote URL", "--remote is required")
+			}
+			if err := homesync.Init(a.ctx, a.home, a.actor, *remote); err != nil {
+				return err
+			}
+			if !a.json {
+				a.printf("%s now syncs with %s.\n", textutil.Clean(a.home, false), textutil.Line(*remote))
+			}
+			return a.sync(*keys)
+		}
+	},
+}
+
+var cmdSync = &command{
+	name:    "sync",
+	args:    "[--pubkey PUB]... [--json]",
+	summary: "Commit this machine's new records, fetch, check that the remote only adds to the record (no\nrewritten or forked journal, no changed header), merge, verify every journal chain and seal, push.\nA journal that does not verify, or one actor appending on two machines, stops it before a push.",
+	minArgs: 0, maxArgs: 0,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		keys := syncFlags(a, fs)
+		return func([]string) error { return a.sync(*keys) }
+	},
+}
+
+func syncFlags(a *invocation, fs *flag.FlagSet) *multiFlag {
+	var keys multiFlag
+	fs.Var(&keys, "pubkey", "public key `PUB` seals are checked against (repeatable; a seal by another key has its heads checked)")
+	jsonFlag(a, fs)
+	return &keys
+}
+
+func (a *invocation) sync(keyPaths []string) error {
+	var keys []ed25519.PublicKey
+	for _, p := range keyPaths {
+		k, err := signing.LoadPublicKey(p, a.passphrase("", p))
+		if err != nil {
+			return err
+		}
+		keys = append(keys, k)
+	}
+	rep, err := homesync.Sync(a.ctx, homesync.Options{Home: a.home, Actor: a.actor, Keys: keys, Now: a.now})
+	if a.json && rep != nil && rep.Remote != "" {
+		if perr := a.printJSON(rep); perr != nil {
+			return perr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return nil
+	}
+	a.printf("Synced with %s at %s.\n", textutil.Line(rep.Remote), stampUTC(rep.At))
+	a.printf("  committed %d file(s) from this machine\n", len(rep.Committed))
+	a.printf("  received  %d file(s) from the remote\n", len(rep.Received))
+	for _, p := range first(rep.Received, 10) {
+		a.printf("    %s\n", textutil.Name(p))
+	}
+	var events int64
+	files, seals, unknown := 0, 0, 0
+	for _, v := range rep.Verified {
+		events += v.Events
+		files += v.Files
+		seals += v.Seals
+		unknown += v.UnknownKey
+	}
+	a.printf("  verified  %d incident journal(s): %d event(s) in %d file(s), chains intact", len(rep.Verified), events, files)
+	if seals > 0 {
+		a.printf("; %d seal(s) hold", seals)
+		if unknown > 0 {
+			a.printf(" (%d signed by a key not given: --pubkey to check the signature)", unknown)
+		}
+	}
+	a.printf("\n")
+	if rep.Pushed {
+		a.printf("  pushed    %.12s\n", rep.Head)
+	}
+	return nil
+}
+
+// remoteActors says, in a home that syncs, which actors of incident id work
+// on other machines (their evidence bytes are there); nil otherwise.
+func remoteActors(home, actor, id string) func(string) bool {
+	local, synced := homesync.LocalActors(home, id)
+	if !synced {
+		return nil
+	}
+	return func(a string) bool { return a != actor && !local[a] }
+}

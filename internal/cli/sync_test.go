@@ -1,0 +1,279 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/signing"
+)
+
+// git runs git in dir for a test, with no user configuration.
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// team is a bare remote and responders, each with their own home.
+type team struct {
+	t      *testing.T
+	remote string
+}
+
+func newTeam(t *testing.T) *team {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	remote := filepath.Join(t.TempDir(), "remote.git")
+	git(t, filepath.Dir(remote), "init", "-q", "--bare", "-b", "main", remote)
+	return &team{t: t, remote: remote}
+}
+
+func (tm *team) responder(actor string) *env {
+	e := newEnv(tm.t)
+	e.vars["FIREBREAK_ACTOR"] = actor
+	return e
+}
+
+// head is the remote's main.
+func (tm *team) head() string { return git(tm.t, tm.remote, "rev-parse", "main") }
+
+// syncJSON syncs and decodes the report.
+func syncJSON(e *env) (rep struct {
+	Committed, Received []string
+	Pushed              bool
+	Verified            []struct {
+		Incident   string
+		Intact     bool
+		Events     int
+		Seals      int
+		UnknownKey int `json:"seals_unknown_key"`
+	}
+}) {
+	e.t.Helper()
+	out := e.ok("sync", "--json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		e.t.Fatalf("sync --json: %v\n%s", err, out)
+	}
+	return rep
+}
+
+func TestSyncTwoResponders(t *testing.T) {
+	tm := newTeam(t)
+	alice, bob := tm.responder("alice@laptop"), tm.responder("bob@desk")
+
+	id := alice.open()
+	ev := filepath.Join(t.TempDir(), "leaked.pem")
+	os.WriteFile(ev, []byte("not really a key\n"), 0o600)
+	alice.ok("evidence", "add", id, ev, "--yes")
+	if out := alice.ok("sync", "init", "--remote", tm.remote); !strings.Contains(out, "now syncs with") || !strings.Contains(out, "pushed") {
+		t.Fatalf("alice init: %s", out)
+	}
+	// Only the record is in git: no evidence bytes, no manifest, no keys.
+	files := git(t, alice.home, "ls-files")
+	for _, f := range strings.Split(files, "\n") {
+		if !strings.HasPrefix(f, "incidents/"+id+"/") || strings.Contains(f, "/evidence/") || strings.Contains(f, "/keys/") {
+			t.Fatalf("synced a file that is not the record: %q\n%s", f, files)
+		}
+	}
+	if !strings.Contains(files, "journal/alice@laptop.jsonl") || !strings.Contains(files, "incident.json") || !strings.Contains(files, "playbook.yaml") {
+		t.Fatalf("record not synced:\n%s", files)
+	}
+
+	out := bob.ok("sync", "init", "--remote", tm.remote)
+	if !strings.Contains(out, "received  3 file(s)") {
+		t.Fatalf("bob init: %s", out)
+	}
+	// Bob has the incident with the folders firebreak gives it, and modes.
+	for _, sub := range []string{"evidence", "keys", "comms", "exports"} {
+		if fi, err := os.Stat(filepath.Join(bob.home, "incidents", id, sub)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("bob's %s: %v %v", sub, fi, err)
+		}
+	}
+	if fi, _ := os.Stat(filepath.Join(bob.home, "incidents", id, "incident.json")); fi.Mode().Perm() != 0o400 {
+		t.Fatalf("header mode %v", fi.Mode())
+	}
+	// Bob works on it: his evidence verify knows alice's file is on her machine.
+	out = bob.ok("evidence", "verify", id)
+	if !strings.Contains(out, "ELSEWHERE evidence/leaked.pem — taken by alice@laptop") {
+		t.Fatalf("bob evidence verify: %s", out)
+	}
+
+	// Both work concurrently, then sync in every order.
+	for round := 0; round < 3; round++ {
+		alice.advance(time.Minute)
+		bob.advance(time.Minute)
+		alice.ok("note", id, "alice round "+itoa(round))
+		bob.ok("note", id, "bob round "+itoa(round))
+		bob.ok("fact", id, "key_id=abcd0"+itoa(round))
+		if round%2 == 0 {
+			syncJSON(alice)
+			syncJSON(bob)
+		} else {
+			syncJSON(bob)
+			syncJSON(alice)
+		}
+	}
+	syncJSON(alice) // bob's last round
+	at := alice.ok("timeline", id)
+	bt := bob.ok("timeline", id)
+	if at != bt || !strings.Contains(at, "bob round 2") || !strings.Contains(at, "alice round 2") {
+		t.Fatalf("timelines differ or miss work:\nalice:\n%s\nbob:\n%s", at, bt)
+	}
+	for _, e := range []*env{alice, bob} {
+		if out := e.ok("timeline", "verify", id); !strings.Contains(out, "OK") {
+			t.Fatalf("verify: %s", out)
+		}
+	}
+
+	// A seal by alice arrives at bob and is checked: heads always, the
+	// signature with her public key.
+	pub, priv, _ := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)))
+	dir := t.TempDir()
+	privPEM, _ := signing.MarshalPrivateKeyPEM(priv)
+	pubPEM, _ := signing.MarshalPublicKeyPEM(pub)
+	os.WriteFile(filepath.Join(dir, "k.pem"), privPEM, 0o600)
+	os.WriteFile(filepath.Join(dir, "p.pem"), pubPEM, 0o600)
+	alice.ok("timeline", "seal", id, "--key", filepath.Join(dir, "k.pem"))
+	syncJSON(alice)
+	rep := syncJSON(bob)
+	if len(rep.Verified) != 1 || !rep.Verified[0].Intact || rep.Verified[0].Seals != 1 || rep.Verified[0].UnknownKey != 1 {
+		t.Fatalf("bob's sync of the seal: %+v", rep)
+	}
+	if out := bob.ok("sync", "--pubkey", filepath.Join(dir, "p.pem")); !strings.Contains(out, "1 seal(s) hold") || strings.Contains(out, "not given") {
+		t.Fatalf("seal with key: %s", out)
+	}
+	if out := bob.ok("timeline", "verify", id, "--pubkey", filepath.Join(dir, "p.pem")); !strings.Contains(out, "1 seal(s) verified") {
+		t.Fatalf("bob verifies alice's seal: %s", out)
+	}
+}
+
+func TestSyncRefusesAFork(t *testing.T) {
+	tm := newTeam(t)
+	one, two := tm.responder("alice"), tm.responder("alice")
+	id := one.open()
+	one.ok("sync", "init", "--remote", tm.remote)
+	two.ok("sync", "init", "--remote", tm.remote)
+	one.ok("note", id, "from the laptop")
+	two.ok("note", id, "from the desktop")
+	syncJSON(one)
+	before := tm.head()
+	journal := filepath.Join(two.home, "incidents", id, "journal", "alice.jsonl")
+	mine, _ := os.ReadFile(journal)
+	errs := two.fail(1, `the journal of "alice" forked`, "sync")
+	for _, want := range []string{"after seq 1", "this machine 1 event(s), first note", "nothing was merged or pushed", "hint: one actor name per machine", "--actor alice@HOST"} {
+		if !strings.Contains(errs, want) {
+			t.Fatalf("fork message lacks %q:\n%s", want, errs)
+		}
+	}
+	if tm.head() != before {
+		t.Fatal("a forked chain was pushed")
+	}
+	if now, _ := os.ReadFile(journal); !bytes.Equal(now, mine) {
+		t.Fatal("the local journal changed")
+	}
+	two.ok("timeline", "verify", id)
+	if out := two.ok("timeline", id); strings.Contains(out, "from the laptop") {
+		t.Fatalf("the fork was merged: %s", out)
+	}
+}
+
+// TestSyncRefusesAnythingButGrowth: a remote that rewrites, deletes,
+// changes a header, carries a link or a file firebreak never syncs, or
+// breaks a chain is refused before any of it is merged; so is a local
+// change that is not growth, and a secret.
+func TestSyncRefusesAnythingButGrowth(t *testing.T) {
+	tm := newTeam(t)
+	alice, bob := tm.responder("alice@a"), tm.responder("bob@b")
+	id := alice.open()
+	alice.ok("note", id, "first")
+	alice.ok("sync", "init", "--remote", tm.remote)
+	bob.ok("sync", "init", "--remote", tm.remote)
+	bobJournal := filepath.Join(bob.home, "incidents", id, "journal", "alice@a.jsonl")
+	kept, _ := os.ReadFile(bobJournal)
+
+	// An attacker with push access to the remote, working in a clone.
+	work := filepath.Join(t.TempDir(), "work")
+	git(t, filepath.Dir(work), "clone", "-q", tm.remote, work)
+	jpath := "incidents/" + id + "/journal/alice@a.jsonl"
+	attack := func(name string, change func(), want string) {
+		t.Helper()
+		base := git(t, work, "rev-parse", "HEAD")
+		change()
+		git(t, work, "add", "-A")
+		git(t, work, "commit", "-q", "-m", name)
+		git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
+		pushed := tm.head()
+		bob.fail(1, want, "sync")
+		if got, _ := os.ReadFile(bobJournal); !bytes.Equal(got, kept) {
+			t.Fatalf("%s: bob's copy of the journal changed", name)
+		}
+		if tm.head() != pushed {
+			t.Fatalf("%s: bob pushed over the remote", name)
+		}
+		git(t, work, "reset", "-q", "--hard", base)
+		git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
+	}
+	write := func(p, s string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(work, p)), 0o755)
+		os.WriteFile(filepath.Join(work, p), []byte(s), 0o644)
+	}
+	attack("rewrite", func() {
+		b, _ := os.ReadFile(filepath.Join(work, jpath))
+		write(jpath, strings.Replace(string(b), "first", "frist", 1))
+	}, "forked")
+	attack("extend with a broken chain", func() {
+		b, _ := os.ReadFile(filepath.Join(work, jpath))
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		write(jpath, string(b)+strings.Replace(lines[len(lines)-1], `"seq":2`, `"seq":3`, 1)+"\n")
+	}, "journal (remote)")
+	attack("delete", func() { os.Remove(filepath.Join(work, jpath)) }, "was deleted on the remote")
+	attack("header", func() {
+		os.Chmod(filepath.Join(work, "incidents", id, "incident.json"), 0o644)
+		write("incidents/"+id+"/incident.json", "{}")
+	}, "the incident header is written once")
+	attack("keys", func() { write("incidents/"+id+"/keys/stolen.pem", "x") }, "is not part of the incident record")
+	attack("hooks", func() { write(".gitignore", "!*") }, "is not part of the incident record")
+	attack("link", func() {
+		os.MkdirAll(filepath.Join(work, "incidents", id, "comms"), 0o755)
+		os.Symlink("/etc/passwd", filepath.Join(work, "incidents", id, "comms", "x.md"))
+	}, "mode 120000")
+
+	// Local: a journal cut short, a deleted file, a secret in a message.
+	bob.ok("sync") // the remote is back as it was
+	own := filepath.Join(alice.home, "incidents", id, "journal", "alice@a.jsonl")
+	orig, _ := os.ReadFile(own)
+	os.WriteFile(own, orig[:bytes.IndexByte(orig, '\n')+1], 0o600)
+	alice.fail(1, "no longer begins with the events already synced", "sync")
+	os.WriteFile(own, orig, 0o600)
+	os.Remove(own)
+	alice.fail(1, "was deleted from this home", "sync")
+	os.WriteFile(own, orig, 0o600)
+	_, priv, _ := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{9}, 64)))
+	pemKey, _ := signing.MarshalPrivateKeyPEM(priv)
+	secret := filepath.Join(alice.home, "incidents", id, "comms", "oops.md")
+	os.WriteFile(secret, append([]byte("here is the key\n"), pemKey...), 0o600)
+	before := tm.head()
+	errs := alice.fail(1, "looks like it holds", "sync")
+	if strings.Contains(errs, "PRIVATE KEY") && strings.Contains(errs, string(pemKey[30:60])) {
+		t.Fatalf("the refusal echoes the secret: %s", errs)
+	}
+	if tm.head() != before || strings.Contains(git(t, alice.home, "log", "--all", "--name-only"), "oops.md") {
+		t.Fatal("a secret was committed or pushed")
+	}
+	os.Remove(secret)
+	syncJSON(alice)
+}
