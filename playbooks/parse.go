@@ -396,6 +396,7 @@ func (d *decoder) step(n *yaml.Node) Step {
 				"informed":    d.strs(&s.RACI.Informed, "informed"),
 			}, "responsible", "accountable")
 		},
+		"approval": func(v *yaml.Node) { s.Approval = d.approval(v) },
 		"action": func(v *yaml.Node) {
 			a := &Action{Args: map[string]string{}}
 			actionNode = v
@@ -425,6 +426,42 @@ func (d *decoder) step(n *yaml.Node) Step {
 	}, "id", "title", "raci")
 	d.steps = append(d.steps, stepPos{id: orNode(idNode, n), guidance: guidanceNode, action: actionNode, args: argNodes})
 	return s
+}
+
+// approval reads a step's approval: "required", a severity ("SEV-1": at
+// that level or worse), or {when: required|SEVERITY, by: [ROLE...]}.
+func (d *decoder) approval(n *yaml.Node) *Approval {
+	a := &Approval{}
+	when := func(v *yaml.Node) {
+		var w string
+		d.str(&w, "approval")(v)
+		if w == "" || w == "required" {
+			return
+		}
+		l, err := severity.Parse(w)
+		if err != nil {
+			d.errf(v, "approval must be required or a severity (SEV-1, SEV-2, SEV-3, Critical…), not %q", w)
+			return
+		}
+		a.When = l
+	}
+	if n.Kind == yaml.MappingNode {
+		d.fields(n, "approval", map[string]func(*yaml.Node){
+			"when": when,
+			"by":   d.strs(&a.By, "approval by"),
+		}, "when")
+	} else {
+		when(n)
+	}
+	if len(a.By) == 0 {
+		a.By = append([]string(nil), DefaultApprovers...)
+	}
+	for _, r := range a.By {
+		if strings.EqualFold(r, RoleCommander) {
+			d.errf(n, "approval by: the commander always approves; name the other roles")
+		}
+	}
+	return a
 }
 
 func (d *decoder) validate(p *Playbook, opts Options) {

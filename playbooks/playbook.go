@@ -88,6 +88,45 @@ type Step struct {
 	Deadline time.Duration `json:"deadline,omitempty"`
 	Action   *Action       `json:"action,omitempty"`
 	Phase    string        `json:"phase"`
+	// Approval, when set, is a second person's sign-off the step needs
+	// before it is run (ClawSec's custody: the security owner approves key
+	// lifecycle changes).
+	Approval *Approval `json:"approval,omitempty"`
+}
+
+// Approval says when a step needs approval and who may give it.
+type Approval struct {
+	// When is the least severe level at which approval is needed; zero:
+	// always. (SEV-1: only at Critical / SEV-1.)
+	When severity.Level `json:"when,omitempty"`
+	// By are the roles whose holders may approve; the incident commander
+	// always may.
+	By []string `json:"by"`
+}
+
+// DefaultApprovers are the roles that approve when a step names none:
+// ClawSec's security owner (and, always, the incident commander).
+var DefaultApprovers = []string{"Security owner"}
+
+// RoleCommander is the role that leads the incident; it is handed off, not
+// assigned.
+const RoleCommander = "commander"
+
+// Needed reports whether the approval applies at severity sev.
+func (a *Approval) Needed(sev severity.Level) bool {
+	return a != nil && (a.When == 0 || sev <= a.When)
+}
+
+// Text says when and by whom, for people: "at SEV-1, by commander or Security owner".
+func (a *Approval) Text() string {
+	when := "always"
+	if a.When != 0 {
+		when = "at " + a.When.SEV() + " (" + a.When.String() + ") or worse"
+		if a.When == severity.Critical {
+			when = "at SEV-1 (Critical)"
+		}
+	}
+	return when + ", by the " + strings.Join(append([]string{RoleCommander}, a.By...), " or ")
 }
 
 // RACI names who is Responsible, Accountable, Consulted and Informed.

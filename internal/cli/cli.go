@@ -112,7 +112,8 @@ func init() {
 	groups = []group{
 		{"Incidents", []*command{cmdIncidentOpen, cmdIncidentList, cmdIncidentShow, cmdIncidentClose, cmdIncidentReopen,
 			cmdStep, cmdRun, cmdNote, cmdFact, cmdMilestone, cmdSeverity, cmdMetrics}},
-		{"Team (sync through git, roles, approvals, follow-ups, search)", []*command{cmdSyncInit, cmdSync}},
+		{"Team (sync through git, roles, approvals, follow-ups, search)", []*command{cmdSyncInit, cmdSync, cmdRole, cmdHandoff, cmdAssign, cmdApprove,
+			cmdFollowupAdd, cmdFollowupList, cmdFollowupDone, cmdSearch}},
 		{"Timeline", []*command{cmdTimeline, cmdTimelineVerify, cmdTimelineRepair, cmdTimelineSeal, cmdExport}},
 		{"Evidence and keys (changes go through plan -> confirm -> execute -> verify -> record)", []*command{
 			cmdEvidenceQuarantine, cmdEvidenceAdd, cmdEvidenceVerify, cmdEvidenceClean, cmdEvidenceList,
@@ -316,8 +317,14 @@ func hintFor(err error) string {
 		sr  *homesync.RefusedError
 		sf  *homesync.ForkError
 		sn  *homesync.NotInitializedError
+		ae  *incident.ApprovalError
+		re  *incident.RoleError
 	)
 	switch {
+	case errors.As(err, &ae):
+		return ae.Hint()
+	case errors.As(err, &re):
+		return "firebreak incident show ID lists who holds which role"
 	case errors.As(err, &sf):
 		return sf.Hint()
 	case errors.As(err, &sr):

@@ -14,6 +14,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/export"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/severity"
+	homesync "github.com/firebreak-dev/firebreak/internal/sync"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
 )
@@ -176,20 +177,27 @@ func (a *invocation) listIncidents(all bool) error {
 // incidentView is "incident show --json".
 type incidentView struct {
 	incident.Header
-	Status           string                    `json:"status"`
-	CurrentSeverity  string                    `json:"current_severity"`
-	CurrentSEV       string                    `json:"current_sev"`
-	Response         string                    `json:"response"`
-	ResponseDeadline time.Time                 `json:"response_deadline"`
-	SeverityHistory  []incident.SeverityChange `json:"severity_history"`
-	Facts            map[string]string         `json:"facts"`
-	MissingFacts     []string                  `json:"missing_facts"`
-	Steps            []stepView                `json:"steps"`
-	Milestones       map[string]time.Time      `json:"milestones"`
-	Metrics          []export.MetricRecord     `json:"metrics"`
-	Events           int                       `json:"events"`
-	Actors           []string                  `json:"actors"`
-	Torn             []string                  `json:"torn,omitempty"`
+	Status           string                         `json:"status"`
+	CurrentSeverity  string                         `json:"current_severity"`
+	CurrentSEV       string                         `json:"current_sev"`
+	Response         string                         `json:"response"`
+	ResponseDeadline time.Time                      `json:"response_deadline"`
+	SeverityHistory  []incident.SeverityChange      `json:"severity_history"`
+	Facts            map[string]string              `json:"facts"`
+	MissingFacts     []string                       `json:"missing_facts"`
+	Steps            []stepView                     `json:"steps"`
+	Milestones       map[string]time.Time           `json:"milestones"`
+	Metrics          []export.MetricRecord          `json:"metrics"`
+	Events           int                            `json:"events"`
+	Actors           []string                       `json:"actors"`
+	Torn             []string                       `json:"torn,omitempty"`
+	Commander        incident.RoleHolder            `json:"commander"`
+	Roles            map[string]incident.RoleHolder `json:"roles"`
+	MySteps          []string                       `json:"my_steps"`
+	StatusDue        *time.Time                     `json:"status_update_due,omitempty"`
+	StatusOverdue    bool                           `json:"status_update_overdue"`
+	Followups        []incident.Followup            `json:"followups"`
+	LastSync         *time.Time                     `json:"last_sync,omitempty"`
 }
 
 type stepView struct {
@@ -205,6 +213,12 @@ type stepView struct {
 	At       *time.Time      `json:"at,omitempty"`
 	Reason   string          `json:"reason,omitempty"`
 	Action   string          `json:"action,omitempty"`
+	Assignee string          `json:"assignee,omitempty"`
+	// Approval is when and by whom the step needs approval; NeedsApproval
+	// whether it still does at the current severity.
+	Approval      string              `json:"approval,omitempty"`
+	NeedsApproval bool                `json:"needs_approval"`
+	Approvals     []incident.Approval `json:"approvals,omitempty"`
 }
 
 var cmdIncidentShow = &command{
@@ -258,7 +272,28 @@ func (a *invocation) view(inc *incident.Incident, st *incident.State) incidentVi
 		if s.Action != nil {
 			sv.Action = s.Action.Name
 		}
+		sv.Assignee, sv.Approvals = ss.Assignee, ss.Approvals
+		if s.Approval != nil {
+			sv.Approval = s.Approval.Text()
+			sv.NeedsApproval = st.NeedsApproval(s, a.actor) != nil && !ss.State.Closed()
+		}
 		v.Steps = append(v.Steps, sv)
+	}
+	v.Commander, v.Roles = st.Commander(), st.Roles
+	v.MySteps = []string{}
+	for _, s := range st.MySteps(inc.Playbook, a.actor) {
+		v.MySteps = append(v.MySteps, s.ID)
+	}
+	if due, over := st.StatusDue(now); !due.IsZero() {
+		v.StatusDue, v.StatusOverdue = &due, over
+	}
+	v.Followups = st.Followups
+	if v.Followups == nil {
+		v.Followups = []incident.Followup{}
+	}
+	if rep, ok := homesync.LastSync(a.home); ok {
+		t := rep.At
+		v.LastSync = &t
 	}
 	for name, m := range st.Milestones {
 		v.Milestones[name] = m.At
@@ -298,6 +333,7 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 		status = "closed at " + stampUTC(st.ClosedAt)
 	}
 	a.printf("  status    %s; %d events by %s\n", status, st.Events, strings.Join(st.Actors, ", "))
+	a.printTeam(inc, st, v, now)
 	for _, t := range v.Torn {
 		a.printf("  WARNING   %s (firebreak timeline repair %s)\n", textutil.Line(t), h.ID)
 	}
@@ -352,6 +388,15 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 				who += " — " + textutil.Line(sv.Reason)
 			}
 		}
+		if sv.Assignee != "" {
+			who = strings.TrimSpace("@" + textutil.Line(sv.Assignee) + " " + who)
+		}
+		switch {
+		case sv.NeedsApproval:
+			who += " [NEEDS APPROVAL]"
+		case len(sv.Approvals) > 0:
+			who += " [approved by " + textutil.Line(sv.Approvals[len(sv.Approvals)-1].Actor) + "]"
+		}
 		line := fmt.Sprintf("    %s %-4s %-*s  %-29s  %-*s  %s", sv.State.Icon(), sv.Number, idw, s.ID, due, raciw, textutil.Line(s.RACI.String()), who)
 		a.printf("%s\n", strings.TrimRight(line, " "))
 	}
@@ -367,6 +412,67 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 	a.printf("\nMetrics (WSC targets)\n")
 	for _, m := range st.Metrics() {
 		a.printf("  %-21s %-36s target %-13s %s\n", m.Name, m.Text(), m.TargetText, m.Definition)
+	}
+	if len(st.Followups) > 0 {
+		a.printf("\nFollow-ups\n")
+		for _, f := range st.Followups {
+			a.printf("  %s\n", followupLine(f, now))
+		}
+	}
+}
+
+// followupLine is one follow-up on a line.
+func followupLine(f incident.Followup, now time.Time) string {
+	mark := "[ ]"
+	if f.Done {
+		mark = "[x]"
+	}
+	line := fmt.Sprintf("%s %d. %s", mark, f.N, textutil.Line(f.Text))
+	if f.Owner != "" {
+		line += " — owner " + textutil.Line(f.Owner)
+	}
+	if !f.Due.IsZero() {
+		line += ", due " + f.Due.UTC().Format("2006-01-02 15:04Z")
+		if f.Overdue(now) {
+			line += " OVERDUE"
+		}
+	}
+	if f.Done {
+		line += " (done by " + textutil.Line(f.DoneBy) + " " + f.DoneAt.UTC().Format("2006-01-02 15:04Z") + ")"
+	}
+	return line
+}
+
+// printTeam prints who leads, who holds which role, the status-update
+// reminder, this responder's steps and the last sync.
+func (a *invocation) printTeam(inc *incident.Incident, st *incident.State, v incidentView, now time.Time) {
+	c := st.Commander()
+	a.printf("  commander %s (since %s)\n", textutil.Line(c.Person), stampUTC(c.At))
+	if len(st.Roles) > 0 {
+		var parts []string
+		for _, r := range slices.Sorted(maps.Keys(st.Roles)) {
+			if r != incident.RoleCommander {
+				parts = append(parts, textutil.Line(r)+" "+textutil.Line(st.Roles[r].Person))
+			}
+		}
+		if len(parts) > 0 {
+			a.printf("  roles     %s\n", strings.Join(parts, "; "))
+		}
+	}
+	if v.StatusDue != nil {
+		every := incident.CadenceText(st.Severity)
+		if v.StatusOverdue {
+			a.printf("  UPDATES   status update OVERDUE by %s (every %s at %s): firebreak comms render %s TEMPLATE, or firebreak note %s TEXT --status\n",
+				incident.FormatSpan(now.Sub(*v.StatusDue)), every, st.Severity.SEV(), inc.Header.ID, inc.Header.ID)
+		} else {
+			a.printf("  updates   next status update due %s (in %s; every %s at %s)\n", stampUTC(*v.StatusDue), incident.FormatSpan(v.StatusDue.Sub(now)), every, st.Severity.SEV())
+		}
+	}
+	if len(v.MySteps) > 0 {
+		a.printf("  my steps  %s (%s)\n", strings.Join(first(v.MySteps, 6), ", "), textutil.Line(a.actor))
+	}
+	if v.LastSync != nil {
+		a.printf("  synced    %s (%s ago)\n", stampUTC(*v.LastSync), incident.FormatSpan(now.Sub(*v.LastSync)))
 	}
 }
 

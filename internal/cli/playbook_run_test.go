@@ -75,8 +75,32 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 	id := strings.TrimSpace(e.ok("incident", "open", "--playbook", "SIGNING", "--title", "key leaked in logs",
 		"--fact", "repo=org/clawsec", "--fact", "since=2026-11-21 00:00", "--fact", "feed="+feed,
 		"--fact", "new_key="+filepath.Join(dir, "new.pem"), "--fact", "public_key="+filepath.Join(dir, "new.pub.pem")))
-	for _, step := range []string{"pause-signing-workflows", "cancel-signing-runs", "review-workflow-runs", "revoke-compromised-secret",
-		"re-sign-artifacts", "set-new-secret", "resume-workflows", "redeploy", "publish-timeline"} {
+	for _, step := range []string{"pause-signing-workflows", "cancel-signing-runs", "review-workflow-runs"} {
+		e.ok("run", id, step, "--yes")
+	}
+	// SEV-1 secret deletion needs a second person's approval, asked for
+	// before any fact and naming who may give it.
+	errs := e.fail(1, "needs approval at SEV-1 (Critical), by the commander or Security owner before it is run", "run", id, "revoke-compromised-secret", "--yes", "--set", "signing_secret=X")
+	if !strings.Contains(errs, "hint: no one holds an approving role yet: firebreak role "+id+" 'Security owner' PERSON") {
+		t.Fatalf("refusal hint: %s", errs)
+	}
+	if out := e.ok("timeline", id); strings.Contains(out, "signing_secret = X") {
+		t.Fatal("a fact was recorded before the approval refusal")
+	}
+	// The commander (alice, the opener) approving her own run does not count.
+	e.ok("approve", id, "revoke-compromised-secret")
+	e.fail(1, "a responder cannot approve their own step", "run", id, "revoke-compromised-secret", "--yes")
+	e.fail(1, "may be approved only by the commander or Security owner; mallory holds none", "--actor", "mallory", "approve", id, "revoke-compromised-secret")
+	e.ok("role", id, "Security Owner", "carol")
+	e.ok("assign", id, "set-new-secret", "carol")
+	e.fail(1, "self-approval is refused", "--actor", "carol", "approve", id, "set-new-secret")
+	e.ok("assign", id, "set-new-secret", "alice")
+	e.ok("--actor", "carol", "approve", id, "revoke-compromised-secret", "--reason", "custody: the key owner agrees")
+	e.ok("--actor", "carol", "approve", id, "set-new-secret")
+	if out := e.ok("incident", "show", id); !strings.Contains(out, "roles     Security owner carol") || !strings.Contains(out, "@alice") || !strings.Contains(out, "[approved by carol]") {
+		t.Fatalf("show lacks roles, assignee or approval:\n%s", out)
+	}
+	for _, step := range []string{"revoke-compromised-secret", "re-sign-artifacts", "set-new-secret", "resume-workflows", "redeploy", "publish-timeline"} {
 		e.ok("run", id, step, "--yes")
 	}
 	if s.WorkflowState("org/clawsec", wf) != "active" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -196,12 +197,25 @@ var cmdPlaybooksValidate = &command{
 
 var cmdMetrics = &command{
 	name:    "metrics",
-	args:    "[--json]",
-	summary: "Response metrics over all incidents, against the WSC targets. Drill incidents are never counted.",
+	args:    "[--since TIME] [--by severity|playbook] [--json]",
+	summary: "Response metrics over incidents, against the WSC targets: all of them, or those opened since TIME,\nas one set or by severity or playbook, to see trends. Drill incidents are never counted.",
 	maxArgs: 0,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		since := fs.String("since", "", "count incidents opened from `TIME` on (-30d, 2026-11-01, RFC 3339)")
+		by := fs.String("by", "", "group by `severity` or playbook")
 		jsonFlag(a, fs)
 		return func([]string) error {
+			var from time.Time
+			if *since != "" {
+				t, err := parseSince(*since, a.now())
+				if err != nil {
+					return err
+				}
+				from = t
+			}
+			if *by != "" && *by != "severity" && *by != "playbook" {
+				return usagef("--by severity or --by playbook", "cannot group by %q", *by)
+			}
 			ids, err := a.ws.IDs()
 			if err != nil {
 				return err
@@ -214,6 +228,9 @@ var cmdMetrics = &command{
 					unreadable = append(unreadable, id)
 					continue
 				}
+				if !from.IsZero() && inc.Header.Created.Before(from) {
+					continue
+				}
 				st, err := inc.State()
 				if err != nil {
 					unreadable = append(unreadable, id)
@@ -221,43 +238,122 @@ var cmdMetrics = &command{
 				}
 				states = append(states, st)
 			}
-			aggs, counted, drills := incident.AggregateMetrics(states)
 			for _, id := range unreadable {
 				fmt.Fprintf(a.stderr, "firebreak: warning: incident %s is unreadable and not counted\n", textutil.Clean(id, false))
 			}
+			groups := groupStates(states, *by)
 			if a.json {
 				type agg struct {
 					incident.Aggregate
 					MedianSeconds *int64 `json:"median_seconds,omitempty"`
 					MaxSeconds    *int64 `json:"max_seconds,omitempty"`
 				}
-				out := struct {
-					Incidents  int   `json:"incidents"`
-					Drills     int   `json:"drills_excluded"`
-					Unreadable int   `json:"unreadable"`
-					Metrics    []agg `json:"metrics"`
-				}{Incidents: counted, Drills: drills, Unreadable: len(unreadable), Metrics: []agg{}}
-				for _, g := range aggs {
-					x := agg{Aggregate: g}
-					if g.Measured > 0 {
-						m, mx := int64(g.Median/time.Second), int64(g.Max/time.Second)
-						x.MedianSeconds, x.MaxSeconds = &m, &mx
+				type set struct {
+					Group     string `json:"group,omitempty"`
+					Incidents int    `json:"incidents"`
+					Drills    int    `json:"drills_excluded"`
+					Metrics   []agg  `json:"metrics"`
+				}
+				sets := []set{}
+				for _, g := range groups {
+					aggs, counted, drills := incident.AggregateMetrics(g.states)
+					x := set{Group: g.name, Incidents: counted, Drills: drills, Metrics: []agg{}}
+					for _, m := range aggs {
+						y := agg{Aggregate: m}
+						if m.Measured > 0 {
+							med, mx := int64(m.Median/time.Second), int64(m.Max/time.Second)
+							y.MedianSeconds, y.MaxSeconds = &med, &mx
+						}
+						x.Metrics = append(x.Metrics, y)
 					}
-					out.Metrics = append(out.Metrics, x)
+					sets = append(sets, x)
+				}
+				out := struct {
+					Since      *time.Time `json:"since,omitempty"`
+					By         string     `json:"by,omitempty"`
+					Unreadable int        `json:"unreadable"`
+					set
+					Groups []set `json:"groups,omitempty"`
+				}{By: *by, Unreadable: len(unreadable)}
+				if !from.IsZero() {
+					out.Since = &from
+				}
+				if *by == "" {
+					out.set = sets[0]
+				} else {
+					out.Groups = sets
+					for _, s := range sets {
+						out.Incidents += s.Incidents
+						out.Drills += s.Drills
+					}
+					out.Metrics = []agg{}
 				}
 				return a.printJSON(out)
 			}
-			a.printf("%d incident(s) counted, %d drill(s) excluded\n\n", counted, drills)
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "METRIC\tTARGET\tMEASURED\tMET TARGET\tMEDIAN\tWORST\tDEFINITION")
-			for _, g := range aggs {
-				med, worst := "—", "—"
-				if g.Measured > 0 {
-					med, worst = incident.FormatSpan(g.Median), incident.FormatSpan(g.Max)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n", g.Name, g.TargetText, g.Measured, g.Met, g.Measured, med, worst, g.Definition)
+			if !from.IsZero() {
+				a.printf("Incidents opened since %s.\n", stampUTC(from))
 			}
-			return tw.Flush()
+			for i, g := range groups {
+				aggs, counted, drills := incident.AggregateMetrics(g.states)
+				if i > 0 {
+					a.printf("\n")
+				}
+				if g.name != "" {
+					a.printf("%s: ", textutil.Line(g.name))
+				}
+				a.printf("%d incident(s) counted, %d drill(s) excluded\n\n", counted, drills)
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "METRIC\tTARGET\tMEASURED\tMET TARGET\tMEDIAN\tWORST\tDEFINITION")
+				for _, m := range aggs {
+					med, worst := "—", "—"
+					if m.Measured > 0 {
+						med, worst = incident.FormatSpan(m.Median), incident.FormatSpan(m.Max)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n", m.Name, m.TargetText, m.Measured, m.Met, m.Measured, med, worst, m.Definition)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+			}
+			if *by != "" && len(groups) == 0 {
+				a.printf("No incidents.\n")
+			}
+			return nil
 		}
 	},
+}
+
+type stateGroup struct {
+	name   string
+	states []*incident.State
+}
+
+// groupStates groups incidents by severity (most severe first) or
+// playbook (by id); one unnamed group when by is empty.
+func groupStates(states []*incident.State, by string) []stateGroup {
+	if by == "" {
+		return []stateGroup{{states: states}}
+	}
+	idx := map[string]int{}
+	var out []stateGroup
+	key := func(st *incident.State) (string, string) {
+		if by == "severity" {
+			return fmt.Sprintf("%d", st.Severity), st.Severity.SEV() + " (" + st.Severity.String() + ")"
+		}
+		return st.Header.Playbook.ID, st.Header.Playbook.ID
+	}
+	keys := map[string]string{}
+	for _, st := range states {
+		k, name := key(st)
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			keys[name] = k
+			out = append(out, stateGroup{name: name})
+		}
+		out[i].states = append(out[i].states, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return keys[out[i].name] < keys[out[j].name] })
+	return out
 }

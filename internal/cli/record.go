@@ -58,18 +58,27 @@ var cmdStep = &command{
 
 var cmdNote = &command{
 	name:    "note",
-	args:    "ID TEXT [--step STEP] [--at TIME]",
-	summary: "Add a note to the timeline. Never paste secrets: name where they are instead.",
+	args:    "ID TEXT [--step STEP] [--status] [--at TIME]",
+	summary: "Add a note to the timeline. Never paste secrets: name where they are instead. --status marks it\na status update, which resets the status-update reminder (every 30 min at SEV-1, 1 h SEV-2, 4 h SEV-3).",
 	minArgs: 2, maxArgs: -1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		step := fs.String("step", "", "the `STEP` the note is about")
+		status := fs.Bool("status", false, "a status update")
 		at := atFlag(fs)
 		return func(args []string) error {
 			inc, when, err := a.loadAt(args[0], *at)
 			if err != nil {
 				return err
 			}
-			if err := inc.Note(a.ctx, a.actor, strings.Join(args[1:], " "), *step, when); err != nil {
+			if *status && *step != "" {
+				return usagef("a status update is about the incident", "--status and --step together")
+			}
+			if *status {
+				err = inc.StatusUpdate(a.ctx, a.actor, strings.Join(args[1:], " "), when)
+			} else {
+				err = inc.Note(a.ctx, a.actor, strings.Join(args[1:], " "), *step, when)
+			}
+			if err != nil {
 				return err
 			}
 			a.printf("noted\n")

@@ -45,6 +45,11 @@ var cmdRun = &command{
 				return err
 			} else if st.Closed {
 				return &incident.ClosedError{ID: inc.Header.ID, At: st.ClosedAt}
+			} else if err := st.NeedsApproval(step, a.actor); err != nil && !pf.dryRun {
+				// A second person's sign-off first: refused before any
+				// fact is asked for. A dry run changes nothing, so it may
+				// show the approver what they approve.
+				return err
 			}
 			facts := map[string]string{}
 			for _, kv := range sets {

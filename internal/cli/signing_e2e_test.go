@@ -50,6 +50,7 @@ func TestSigningEndToEnd(t *testing.T) {
 	p, _ := lib.Get("SIGNING")
 	judgement := map[string]bool{"review-signing-commits": true, "tighten-controls": true,
 		"root-cause-analysis": true, "update-procedures": true, "update-threat-model": true, "post-incident-review": true}
+	e.ok("role", id, "security owner", "carol")
 	ran := 0
 	for _, s := range p.Steps() {
 		if s.ID == "post-incident-review" {
@@ -65,6 +66,11 @@ func TestSigningEndToEnd(t *testing.T) {
 			}
 			e.ok("step", id, s.ID, "skip", "--reason", "judgement: done by the team")
 			continue
+		}
+		if s.Approval != nil {
+			// ClawSec's custody: the security owner signs off first.
+			e.fail(1, "needs approval", "run", id, s.ID, "--yes")
+			e.ok("--actor", "carol", "approve", id, s.ID, "--reason", "custody: checked with the key owner")
 		}
 		if out, errs, code := e.run("run", id, s.ID, "--yes"); code != 0 {
 			t.Fatalf("step %s: exit %d\n%s\n%s", s.ID, code, out, errs)

@@ -34,9 +34,10 @@ type SeverityData struct {
 }
 
 // NoteData is the data of a note: the text, when the summary could not
-// hold it.
+// hold it; Status marks a status update (StatusUpdate).
 type NoteData struct {
-	Text string `json:"text,omitempty"`
+	Status bool   `json:"status,omitempty"`
+	Text   string `json:"text,omitempty"`
 }
 
 // ClosedData is the data of an incident.closed event.

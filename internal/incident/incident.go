@@ -179,6 +179,11 @@ func (inc *Incident) Step(ctx context.Context, actor, ref, verb, reason string, 
 	if err != nil {
 		return step, from, err
 	}
+	if verb == playbooks.VerbDone {
+		if err := st.NeedsApproval(step, actor); err != nil {
+			return step, from, err
+		}
+	}
 	summary := fmt.Sprintf("step %s %s: %s", step.Number, to, step.Title)
 	if verb == playbooks.VerbReopen {
 		summary = fmt.Sprintf("step %s reopened: %s", step.Number, step.Title)

@@ -24,6 +24,14 @@ type State struct {
 	LastEvent       time.Time // logged time of the newest event
 	Actors          []string
 	Torn            []*journal.TornError
+	// Roles maps a role to who holds it (the commander: see Commander).
+	Roles map[string]RoleHolder
+	// Handoffs are the commander handoffs, in order.
+	Handoffs  []HandoffData
+	Followups []Followup
+	// LastStatus is when the last status update was given (a status note
+	// or a rendered message).
+	LastStatus time.Time
 }
 
 // SeverityChange is one entry of the severity history (the first is the
@@ -43,6 +51,10 @@ type StepStatus struct {
 	At      time.Time       `json:"at,omitempty"`    // when the last change happened
 	Reason  string          `json:"reason,omitempty"`
 	History []StepChange    `json:"history,omitempty"`
+	// Assignee is who was given the step, if anyone.
+	Assignee string `json:"assignee,omitempty"`
+	// Approvals of the step since it was last reopened.
+	Approvals []Approval `json:"approvals,omitempty"`
 }
 
 // StepChange is one transition of a step.
@@ -78,9 +90,13 @@ func Derive(h Header, p *playbooks.Playbook, events []journal.Event) *State {
 // order (journal.ByLogged), keeping only the state: a journal of any length
 // streams through it.
 type Deriver struct {
-	st     *State
-	p      *playbooks.Playbook
-	actors map[string]bool
+	st        *State
+	p         *playbooks.Playbook
+	actors    map[string]bool
+	followups map[string]int // event id -> index in st.Followups
+	// early holds a followup.done logged before its followup.added
+	// (another machine's clock behind), until the addition arrives.
+	early map[string]*journal.Event
 }
 
 // NewDeriver starts the state of an incident with no events.
@@ -91,6 +107,7 @@ func NewDeriver(h Header, p *playbooks.Playbook) *Deriver {
 		Facts:      map[string]string{},
 		Steps:      map[string]StepStatus{},
 		Milestones: map[string]Milestone{},
+		Roles:      map[string]RoleHolder{},
 	}
 	st.SeverityHistory = append(st.SeverityHistory, SeverityChange{At: h.Created, Actor: h.CreatedBy, To: h.Severity})
 	for _, in := range p.Inputs {
@@ -101,7 +118,7 @@ func NewDeriver(h Header, p *playbooks.Playbook) *Deriver {
 	for _, s := range p.Steps() {
 		st.Steps[s.ID] = StepStatus{State: playbooks.Pending}
 	}
-	return &Deriver{st: st, p: p, actors: map[string]bool{}}
+	return &Deriver{st: st, p: p, actors: map[string]bool{}, followups: map[string]int{}}
 }
 
 // Add applies the next event in logged order. It keeps nothing of e that
@@ -117,8 +134,10 @@ func (d *Deriver) Add(e *journal.Event) {
 	switch {
 	case e.Kind == KindSeverity, e.Kind == KindFact, e.Kind == KindMilestone, e.Kind == KindClosed, e.Kind == KindReopened:
 	case verb != "" && e.Step != "":
+	case d.team(e):
+		return
 	default:
-		return // notes, actions, exports: timeline only
+		return // actions, exports: timeline only
 	}
 	switch e.Kind {
 	case KindSeverity:
@@ -153,10 +172,79 @@ func (d *Deriver) Add(e *journal.Event) {
 		}
 		reason := decode[StepData](e.Data).Reason
 		ss.State, ss.Actor, ss.At, ss.Reason = to, e.Actor, e.At, reason
+		if verb == playbooks.VerbReopen {
+			ss.Approvals = nil // an approval is for one attempt
+		}
 		ss.History = append(ss.History, StepChange{At: e.At, Actor: e.Actor, Verb: verb, To: to, Reason: reason})
 		st.Steps[e.Step] = ss
 	}
 }
+
+// team applies the team's events (roles, assignments, approvals,
+// follow-ups, status updates) and reports whether e was one.
+func (d *Deriver) team(e *journal.Event) bool {
+	st := d.st
+	switch e.Kind {
+	case KindNote, commsRendered:
+		if e.Kind == commsRendered || decode[NoteData](e.Data).Status {
+			if e.At.After(st.LastStatus) {
+				st.LastStatus = e.At
+			}
+		}
+	case KindRole:
+		if rd := decode[RoleData](e.Data); rd.Role != "" && journal.ValidActor(rd.Person) && rd.Role != RoleCommander {
+			st.Roles[rd.Role] = RoleHolder{Person: rd.Person, At: e.At, Actor: e.Actor}
+		}
+	case KindHandoff:
+		if hd := decode[HandoffData](e.Data); journal.ValidActor(hd.To) {
+			st.Roles[RoleCommander] = RoleHolder{Person: hd.To, At: e.At, Actor: e.Actor}
+			st.Handoffs = append(st.Handoffs, hd)
+		}
+	case KindAssigned:
+		if ss, ok := st.Steps[e.Step]; ok {
+			ss.Assignee = decode[AssignData](e.Data).Person
+			st.Steps[e.Step] = ss
+		}
+	case KindApproved:
+		if ss, ok := st.Steps[e.Step]; ok {
+			ad := decode[ApproveData](e.Data)
+			ss.Approvals = append(ss.Approvals, Approval{Actor: e.Actor, Role: ad.Role, At: e.At, Reason: ad.Reason})
+			st.Steps[e.Step] = ss
+		}
+	case KindFollowup:
+		fd := decode[FollowupData](e.Data)
+		if fd.Text == "" {
+			return true
+		}
+		d.followups[e.ID] = len(st.Followups)
+		st.Followups = append(st.Followups, Followup{N: len(st.Followups) + 1, ID: e.ID, Text: fd.Text, Owner: fd.Owner, Due: fd.Due, By: e.Actor, At: e.At})
+		if done, ok := d.early[e.ID]; ok {
+			delete(d.early, e.ID)
+			d.team(done)
+		}
+	case KindFollowupDone:
+		fd := decode[FollowupDoneData](e.Data)
+		i, ok := d.followups[fd.Followup]
+		switch {
+		case !ok && fd.Followup != "":
+			if d.early == nil {
+				d.early = map[string]*journal.Event{}
+			}
+			c := *e
+			c.Data = append([]byte(nil), e.Data...)
+			d.early[fd.Followup] = &c
+		case ok && !st.Followups[i].Done:
+			f := &st.Followups[i]
+			f.Done, f.DoneAt, f.DoneBy, f.Reason = true, e.At, e.Actor, fd.Reason
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// commsRendered is comms.KindRendered (comms imports this package).
+const commsRendered = "comms.rendered"
 
 // State is the state after the events added so far.
 func (d *Deriver) State() *State {

@@ -68,3 +68,26 @@ func parseAgo(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// ParseDue reads a due time, which lies ahead:
+//
+//	+7d, +48h, +1h30m                                  after now
+//	2026-12-01, 2026-12-01 17:00, RFC 3339             (a date: its end, 23:59 UTC)
+func ParseDue(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "+") {
+		d, err := parseAgo(s[1:])
+		if err != nil {
+			return time.Time{}, fmt.Errorf("cannot read due time %q (use +7d, +48h, a date 2026-12-01, or \"YYYY-MM-DD HH:MM\" UTC)", s)
+		}
+		return now.Add(d).UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.Add(24*time.Hour - time.Minute).UTC(), nil
+	}
+	t, err := ParseTime(s, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || strings.HasPrefix(s, "-") || s == "now" {
+		return time.Time{}, fmt.Errorf("cannot read due time %q (use +7d, +48h, a date 2026-12-01, or \"YYYY-MM-DD HH:MM\" UTC)", s)
+	}
+	return t, nil
+}
