@@ -3,8 +3,10 @@ package comms
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +71,7 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 	}
 	sigstoreData(d, evs)
 	findingsData(d, evs)
+	teamData(d, st)
 
 	// "Key revoked" is when verifiers dropped the key: the pin update that
 	// replaced it, or a published check that found the new pin served —
@@ -269,4 +272,42 @@ func shortHash(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// teamData fills who led (commander, handoffs, roles) and the follow-ups.
+func teamData(d map[string]string, st *incident.State) {
+	c := st.Commander()
+	d["commander"] = c.Person
+	lines := []string{"- commander: " + textutil.Line(c.Person)}
+	for _, h := range st.Handoffs {
+		lines = append(lines, "- "+when(h.At)+" handoff: "+textutil.Line(h.From)+" -> "+textutil.Line(h.To))
+	}
+	for _, r := range slices.Sorted(maps.Keys(st.Roles)) {
+		if r != incident.RoleCommander {
+			lines = append(lines, "- "+textutil.Line(r)+": "+textutil.Line(st.Roles[r].Person))
+		}
+	}
+	d["team"] = strings.Join(lines, "\n")
+	var fs []string
+	for _, f := range st.Followups {
+		box := "[ ]"
+		if f.Done {
+			box = "[x]"
+		}
+		line := fmt.Sprintf("- %s %d. %s", box, f.N, textutil.Line(f.Text))
+		if f.Owner != "" {
+			line += " (owner " + textutil.Line(f.Owner)
+			if !f.Due.IsZero() {
+				line += ", due " + when(f.Due)
+			}
+			line += ")"
+		} else if !f.Due.IsZero() {
+			line += " (due " + when(f.Due) + ")"
+		}
+		fs = append(fs, line)
+	}
+	if len(fs) == 0 {
+		fs = []string{"- none recorded (firebreak followup add ID TEXT)"}
+	}
+	d["followups"] = strings.Join(fs, "\n")
 }

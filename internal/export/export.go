@@ -41,6 +41,8 @@ type Record struct {
 	Steps           []StepRecord              `json:"steps"`
 	Milestones      []MilestoneRecord         `json:"milestones"`
 	Metrics         []MetricRecord            `json:"metrics"`
+	Team            TeamRecord                `json:"team"`
+	Followups       []incident.Followup       `json:"followups"`
 	// Timeline streams the events in timeline order; the JSON export
 	// writes them as the "timeline" array, between metrics and journal.
 	Timeline Events        `json:"-"`
@@ -84,6 +86,18 @@ type StepRecord struct {
 	Deadline   *time.Time            `json:"deadline,omitempty"`
 	State      playbooks.State       `json:"state"`
 	History    []incident.StepChange `json:"history"`
+	Assignee   string                `json:"assignee,omitempty"`
+	// Approval says when and by whom the step needs approval; Approvals
+	// are those given since it was last reopened.
+	Approval  string              `json:"approval,omitempty"`
+	Approvals []incident.Approval `json:"approvals,omitempty"`
+}
+
+// TeamRecord is who led the incident and who held which role.
+type TeamRecord struct {
+	Commander incident.RoleHolder            `json:"commander"`
+	Handoffs  []incident.Handoff             `json:"handoffs"`
+	Roles     map[string]incident.RoleHolder `json:"roles"`
 }
 
 // MilestoneRecord is one milestone reached.
@@ -136,7 +150,11 @@ func Build(inc *incident.Incident, st *incident.State, timeline Events, rep *jou
 	}
 	for _, s := range inc.Playbook.Steps() {
 		ss := st.Steps[s.ID]
-		sr := StepRecord{Number: s.Number, ID: s.ID, Phase: s.Phase, PhaseTitle: phaseTitle[s.Phase], Title: s.Title, RACI: s.RACI, State: ss.State, History: ss.History}
+		sr := StepRecord{Number: s.Number, ID: s.ID, Phase: s.Phase, PhaseTitle: phaseTitle[s.Phase], Title: s.Title, RACI: s.RACI, State: ss.State, History: ss.History,
+			Assignee: ss.Assignee, Approvals: ss.Approvals}
+		if s.Approval != nil {
+			sr.Approval = s.Approval.Text()
+		}
 		if d := st.StepDeadline(s); !d.IsZero() {
 			sr.Deadline = &d
 		}
@@ -152,6 +170,17 @@ func Build(inc *incident.Incident, st *incident.State, timeline Events, rep *jou
 		}
 	}
 	r.Metrics = MetricRecords(st)
+	r.Team = TeamRecord{Commander: st.Commander(), Handoffs: st.Handoffs, Roles: st.Roles}
+	if r.Team.Handoffs == nil {
+		r.Team.Handoffs = []incident.Handoff{}
+	}
+	if r.Team.Roles == nil {
+		r.Team.Roles = map[string]incident.RoleHolder{}
+	}
+	r.Followups = st.Followups
+	if r.Followups == nil {
+		r.Followups = []incident.Followup{}
+	}
 	if r.Timeline == nil {
 		r.Timeline = Slice(nil)
 	}
@@ -213,6 +242,8 @@ func WriteJSON(out io.Writer, r *Record) error {
 	jw.member("steps", r.Steps)
 	jw.member("milestones", r.Milestones)
 	jw.member("metrics", r.Metrics)
+	jw.member("team", r.Team)
+	jw.member("followups", r.Followups)
 	if jw.err == nil {
 		jw.w.WriteString(",\n  \"timeline\": [")
 		n := 0

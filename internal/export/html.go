@@ -72,8 +72,22 @@ th{background:#f6f8fa}code{font-family:ui-monospace,monospace;font-size:12px;wor
 
 <h2>Steps</h2>
 <table><tr><th>#</th><th>Step</th><th>Phase</th><th>RACI</th><th>Due (UTC)</th><th>State</th><th>History</th></tr>
-{{range .Steps}}<tr><td>{{.Number}}</td><td>{{clean .Title}}<br><code>{{.ID}}</code></td><td>{{clean .PhaseTitle}}</td><td>{{clean .RACI.String}}</td><td>{{with .Deadline}}{{stamp (deref .)}}{{end}}</td><td>{{upper .State}}</td><td>{{range .History}}{{stamp .At}} {{clean .Actor}}: {{.Verb}} → {{.To}}{{if .Reason}} — {{clean .Reason}}{{end}}<br>{{end}}</td></tr>
+{{range .Steps}}<tr><td>{{.Number}}</td><td>{{clean .Title}}<br><code>{{.ID}}</code>{{with .Assignee}}<br>assigned to {{clean .}}{{end}}</td><td>{{clean .PhaseTitle}}</td><td>{{clean .RACI.String}}{{with .Approval}}<br>needs approval {{clean .}}{{end}}</td><td>{{with .Deadline}}{{stamp (deref .)}}{{end}}</td><td>{{upper .State}}</td><td>{{range .Approvals}}{{stamp .At}} approved by {{clean .Actor}} ({{clean .Role}}){{if .Reason}} — {{clean .Reason}}{{end}}<br>{{end}}{{range .History}}{{stamp .At}} {{clean .Actor}}: {{.Verb}} → {{.To}}{{if .Reason}} — {{clean .Reason}}{{end}}<br>{{end}}</td></tr>
 {{end}}</table>
+
+<h2>Team</h2>
+<p>Commander: {{clean .Team.Commander.Person}} (since {{stamp .Team.Commander.At}})</p>
+{{if .Team.Handoffs}}<table><tr><th>Handoff at (UTC)</th><th>From</th><th>To</th><th>Recorded by</th><th>Reason</th></tr>
+{{range .Team.Handoffs}}<tr><td>{{stamp .At}}</td><td>{{clean .From}}</td><td>{{clean .To}}</td><td>{{clean .Actor}}</td><td>{{clean .Reason}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Team.Roles}}<table><tr><th>Role</th><th>Person</th><th>Since (UTC)</th></tr>
+{{range $r, $h := .Team.Roles}}{{if ne $r "commander"}}<tr><td>{{clean $r}}</td><td>{{clean $h.Person}}</td><td>{{stamp $h.At}}</td></tr>
+{{end}}{{end}}</table>{{end}}
+
+<h2>Follow-ups</h2>
+{{if .Followups}}<table><tr><th>#</th><th>Follow-up</th><th>Owner</th><th>Due (UTC)</th><th>State</th></tr>
+{{range .Followups}}<tr><td>{{.N}}</td><td>{{clean .Text}}</td><td>{{clean .Owner}}</td><td>{{if not .Due.IsZero}}{{stamp .Due}}{{end}}</td><td>{{if .Done}}DONE {{stamp .DoneAt}} by {{clean .DoneBy}}{{if .Reason}} — {{clean .Reason}}{{end}}{{else}}OPEN{{end}}</td></tr>
+{{end}}</table>{{else}}<p>None recorded.</p>{{end}}
 
 <h2>Timeline</h2>
 <p>All times are UTC. <em>At</em> is when it happened (as the responder gave it); <em>logged</em> is when it was written.</p>

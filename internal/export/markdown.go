@@ -16,7 +16,7 @@ import (
 // is escaped so it renders literally.
 func WriteMarkdown(out io.Writer, r *Record) error {
 	mw := &mdWriter{w: bufio.NewWriterSize(out, 64<<10), r: r}
-	for _, section := range []func(){mw.header, mw.severity, mw.facts, mw.metrics, mw.steps, mw.timeline, mw.journal} {
+	for _, section := range []func(){mw.header, mw.team, mw.severity, mw.facts, mw.metrics, mw.steps, mw.followups, mw.timeline, mw.journal} {
 		section()
 		if mw.err != nil {
 			return mw.err
@@ -133,6 +133,19 @@ func (mw *mdWriter) steps() {
 		}
 		mw.p("- **", s.Number, " ", md(s.Title), "** (`", s.ID, "`): ", strings.ToUpper(string(s.State)), deadline)
 		mw.p("  - RACI: ", md(s.RACI.String()))
+		if s.Assignee != "" {
+			mw.p("  - Assigned to ", md(s.Assignee))
+		}
+		if s.Approval != "" {
+			mw.p("  - Needs approval ", md(s.Approval))
+		}
+		for _, a := range s.Approvals {
+			line := "  - " + stamp(a.At) + " approved by " + md(a.Actor) + " (" + md(a.Role) + ")"
+			if a.Reason != "" {
+				line += " — " + md(a.Reason)
+			}
+			mw.p(line)
+		}
 		for _, c := range s.History {
 			line := "  - " + stamp(c.At) + " " + md(c.Actor) + ": " + c.Verb + " → " + string(c.To)
 			if c.Reason != "" {
@@ -140,6 +153,64 @@ func (mw *mdWriter) steps() {
 			}
 			mw.p(line)
 		}
+	}
+	mw.p()
+}
+
+func (mw *mdWriter) team() {
+	t := mw.r.Team
+	mw.p("## Team")
+	mw.p()
+	mw.p("Commander: ", md(t.Commander.Person), " (since ", stamp(t.Commander.At), ")")
+	mw.p()
+	if len(t.Handoffs) > 0 {
+		mw.p("| Handoff at (UTC) | From | To | Recorded by | Reason |")
+		mw.p("|---|---|---|---|---|")
+		for _, h := range t.Handoffs {
+			mw.p("| ", stamp(h.At), " | ", md(h.From), " | ", md(h.To), " | ", md(h.Actor), " | ", md(h.Reason), " |")
+		}
+		mw.p()
+	}
+	if len(t.Roles) > 0 {
+		mw.p("| Role | Person | Since (UTC) |")
+		mw.p("|---|---|---|")
+		for _, r := range slices.Sorted(maps.Keys(t.Roles)) {
+			if r != "commander" {
+				mw.p("| ", md(r), " | ", md(t.Roles[r].Person), " | ", stamp(t.Roles[r].At), " |")
+			}
+		}
+		mw.p()
+	}
+}
+
+func (mw *mdWriter) followups() {
+	mw.p("## Follow-ups")
+	mw.p()
+	if len(mw.r.Followups) == 0 {
+		mw.p("None recorded.")
+		mw.p()
+		return
+	}
+	for _, f := range mw.r.Followups {
+		box := "[ ]"
+		if f.Done {
+			box = "[x]"
+		}
+		line := "- " + box + " " + strconv.Itoa(f.N) + ". " + md(f.Text)
+		if f.Owner != "" {
+			line += " — owner " + md(f.Owner)
+		}
+		if !f.Due.IsZero() {
+			line += ", due " + stamp(f.Due)
+		}
+		if f.Done {
+			line += " (done " + stamp(f.DoneAt) + " by " + md(f.DoneBy)
+			if f.Reason != "" {
+				line += ": " + md(f.Reason)
+			}
+			line += ")"
+		}
+		mw.p(line)
 	}
 	mw.p()
 }

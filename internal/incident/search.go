@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
 )
 
@@ -103,17 +104,25 @@ type matcher struct {
 	since     time.Time
 	prefilter bool
 	lower     []byte
+	r         *journal.Reader // reused from file to file
 }
 
 func (m *matcher) file(id, path string, fn func(Hit) error) error {
-	r, err := journal.OpenFile(path)
+	// Not through a link, never blocking on a pipe: as the journal reads.
+	f, err := fsutil.OpenRegularNoFollow(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		return err
 	}
-	defer r.Close()
+	defer f.Close()
+	if m.r == nil {
+		m.r = journal.NewReader(path, f)
+	} else {
+		m.r.Reset(path, f)
+	}
+	r := m.r
 	for {
 		line, _, _, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -236,6 +245,7 @@ func excerpt(text, needle string) string {
 		}
 		return r
 	}, text[start:end])
+	s = strings.TrimSpace(s)
 	if start > 0 {
 		s = "…" + s
 	}

@@ -27,7 +27,7 @@ type State struct {
 	// Roles maps a role to who holds it (the commander: see Commander).
 	Roles map[string]RoleHolder
 	// Handoffs are the commander handoffs, in order.
-	Handoffs  []HandoffData
+	Handoffs  []Handoff
 	Followups []Followup
 	// LastStatus is when the last status update was given (a status note
 	// or a rendered message).
@@ -198,7 +198,7 @@ func (d *Deriver) team(e *journal.Event) bool {
 	case KindHandoff:
 		if hd := decode[HandoffData](e.Data); journal.ValidActor(hd.To) {
 			st.Roles[RoleCommander] = RoleHolder{Person: hd.To, At: e.At, Actor: e.Actor}
-			st.Handoffs = append(st.Handoffs, hd)
+			st.Handoffs = append(st.Handoffs, Handoff{From: hd.From, To: hd.To, At: e.At, Actor: e.Actor, Reason: hd.Reason})
 		}
 	case KindAssigned:
 		if ss, ok := st.Steps[e.Step]; ok {

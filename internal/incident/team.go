@@ -82,6 +82,15 @@ type RoleHolder struct {
 	Actor  string    `json:"actor"`
 }
 
+// Handoff is one commander handoff.
+type Handoff struct {
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Reason string    `json:"reason,omitempty"`
+}
+
 // Approval is one approval of a step.
 type Approval struct {
 	Actor  string    `json:"actor"`

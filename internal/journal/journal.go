@@ -404,6 +404,14 @@ func NewReaderSize(name string, rd io.Reader, size int) *Reader {
 	return &Reader{path: name, br: bufio.NewReaderSize(rd, size)}
 }
 
+// Reset makes r read name from rd from the start, keeping its buffers: a
+// pass over many files (a search across incidents) allocates them once.
+// The caller closes what it opened.
+func (r *Reader) Reset(name string, rd io.Reader) {
+	r.br.Reset(rd)
+	*r = Reader{path: name, br: r.br, long: r.long[:0]}
+}
+
 // Close closes the file, if the Reader opened one.
 func (r *Reader) Close() error {
 	if r.c == nil {
