@@ -117,16 +117,18 @@ func (a *Approval) Needed(sev severity.Level) bool {
 	return a != nil && (a.When == 0 || sev <= a.When)
 }
 
-// Text says when and by whom, for people: "at SEV-1, by commander or Security owner".
+// Text says when and from whom: "at SEV-1 (Critical), from the commander
+// or Security owner", or "from the commander or Security owner" when
+// always.
 func (a *Approval) Text() string {
-	when := "always"
-	if a.When != 0 {
-		when = "at " + a.When.SEV() + " (" + a.When.String() + ") or worse"
-		if a.When == severity.Critical {
-			when = "at SEV-1 (Critical)"
-		}
+	who := "from the " + strings.Join(append([]string{RoleCommander}, a.By...), " or ")
+	switch a.When {
+	case 0:
+		return who
+	case severity.Critical:
+		return "at SEV-1 (Critical), " + who
 	}
-	return when + ", by the " + strings.Join(append([]string{RoleCommander}, a.By...), " or ")
+	return "at " + a.When.SEV() + " (" + a.When.String() + ") or worse, " + who
 }
 
 // RACI names who is Responsible, Accountable, Consulted and Informed.

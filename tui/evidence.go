@@ -40,6 +40,10 @@ type evidenceModel struct {
 	checked   int
 	bytes     int64
 	err       error
+	// remote says which actors work on other machines of a synced home;
+	// elsewhere is what they took (by storeKey), held on their machine.
+	remote    func(actor string) bool
+	elsewhere map[string]string
 }
 
 type evidenceLoadedMsg struct {
@@ -53,11 +57,12 @@ type evidenceLoadedMsg struct {
 }
 
 type evidenceVerifiedMsg struct {
-	id       string
-	problems map[string]evidence.Problem
-	checked  int
-	bytes    int64
-	err      error
+	id        string
+	elsewhere map[string]string // by storeKey: the actor whose machine holds it
+	problems  map[string]evidence.Problem
+	checked   int
+	bytes     int64
+	err       error
 }
 
 // keyEntry is an isolated key and the store it is in (the incident's
@@ -96,9 +101,9 @@ func loadEvidenceCmd(inc *incident.Incident) tea.Cmd {
 // recorded: streaming, in a command, so the screen stays live however large
 // the evidence is. evs is the timeline the load just read, or nil to read it
 // afresh (v, after the journal may have grown).
-func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident, evs []journal.Event) tea.Cmd {
+func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident, evs []journal.Event, remote func(string) bool) tea.Cmd {
 	return func() tea.Msg {
-		out := evidenceVerifiedMsg{id: inc.Header.ID, problems: map[string]evidence.Problem{}}
+		out := evidenceVerifiedMsg{id: inc.Header.ID, problems: map[string]evidence.Problem{}, elsewhere: map[string]string{}}
 		if evs == nil {
 			var err error
 			if evs, _, err = inc.Journal.Timeline(); err != nil {
@@ -106,7 +111,7 @@ func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident, evs []journa
 				return out
 			}
 		}
-		reps, err := actions.VerifyEvidence(ctx, inc, evs, nil, nil)
+		reps, err := actions.VerifyEvidence(ctx, inc, evs, remote, nil)
 		if err != nil {
 			out.err = err
 			return out
@@ -116,6 +121,9 @@ func verifyEvidenceCmd(ctx context.Context, inc *incident.Incident, evs []journa
 			out.bytes += rep.Bytes
 			for _, p := range append(rep.Problems, rep.Leftovers...) {
 				out.problems[storeKey(rep.Dir, p.Name)] = p
+			}
+			for _, e := range rep.Elsewhere {
+				out.elsewhere[storeKey(rep.Dir, e.Name)] = e.Actor
 			}
 		}
 		return out
@@ -131,7 +139,7 @@ func (e *evidenceModel) setSize(w, h int) { e.w, e.h = w, h }
 // open resets the screen for an incident and loads it; verifying starts
 // once the load has found the stores.
 func (e *evidenceModel) open(inc *incident.Incident) tea.Cmd {
-	*e = evidenceModel{st: e.st, nav: e.nav, w: e.w, h: e.h, id: inc.Header.ID, inc: inc, verifying: true}
+	*e = evidenceModel{st: e.st, nav: e.nav, w: e.w, h: e.h, id: inc.Header.ID, inc: inc, verifying: true, remote: e.remote}
 	return loadEvidenceCmd(inc)
 }
 
@@ -146,11 +154,11 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context) (evidenceModel, 
 			e.verifying = false
 			break
 		}
-		return e, verifyEvidenceCmd(ctx, e.inc, msg.evs)
+		return e, verifyEvidenceCmd(ctx, e.inc, msg.evs, e.remote)
 	case evidenceVerifiedMsg:
 		if msg.id == e.id {
 			e.verifying, e.verified = false, msg.err == nil
-			e.problems, e.checked, e.bytes = msg.problems, msg.checked, msg.bytes
+			e.problems, e.checked, e.bytes, e.elsewhere = msg.problems, msg.checked, msg.bytes, msg.elsewhere
 			if msg.err != nil {
 				e.err = msg.err
 			}
@@ -163,7 +171,7 @@ func (e evidenceModel) update(msg tea.Msg, ctx context.Context) (evidenceModel, 
 			e.top = pageScroll(e.top, 1, len(e.lines()), e.h-2)
 		case msg.String() == "v" && !e.verifying && e.stores != nil:
 			e.verifying = true
-			return e, verifyEvidenceCmd(ctx, e.inc, nil)
+			return e, verifyEvidenceCmd(ctx, e.inc, nil, e.remote)
 		}
 	}
 	return e, nil
@@ -178,6 +186,9 @@ func (e evidenceModel) status(dir, name string) string {
 	}
 	if p, ok := e.problems[storeKey(dir, name)]; ok {
 		return e.st.Bad.Render("FAIL " + p.Kind)
+	}
+	if _, ok := e.elsewhere[storeKey(dir, name)]; ok {
+		return "away"
 	}
 	return "ok"
 }
@@ -224,6 +235,9 @@ func (e evidenceModel) view() string {
 	case e.verifying:
 	case len(e.problems) == 0:
 		head = fmt.Sprintf("verified: %d file(s), %d bytes, all match the journal", e.checked, e.bytes)
+		if n := len(e.elsewhere); n > 0 {
+			head += fmt.Sprintf("; %d taken on other machines (away: their bytes stay there)", n)
+		}
 	default:
 		head = e.st.Bad.Render(fmt.Sprintf("NOT VERIFIED: %d problem(s) in %d file(s)", len(e.problems), e.checked))
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -41,10 +42,49 @@ type homeModel struct {
 	pick    int
 	// titles are the drills' playbook titles, by kind (from the library).
 	titles map[drill.Kind]string
+	sync   *syncState
+	// search looks inside every incident's journal for the filter's text
+	// (3 characters or more), in the background; hits are the incidents
+	// found for hitsFor, each with what matched.
+	search    func(q string, seq int) tea.Cmd
+	searchSeq int
+	hits      map[string]string
+	hitsFor   string
+}
+
+// homeHitsMsg is what a search inside the journals found.
+type homeHitsMsg struct {
+	q    string
+	seq  int
+	hits map[string]string
+	err  error
+}
+
+// minSearch is the shortest filter that is also searched for inside the
+// incidents' journals.
+const minSearch = 3
+
+// homeSearchCmd finds the incidents whose journal holds q, with the first
+// matching event of each.
+func homeSearchCmd(ctx context.Context, ws *incident.Workspace, q string, seq int) tea.Cmd {
+	return func() tea.Msg {
+		hits := map[string]string{}
+		err := ws.Search(ctx, incident.SearchOptions{Text: q}, func(h incident.Hit) error {
+			if _, ok := hits[h.Incident]; !ok {
+				what := h.Summary
+				if h.Excerpt != "" {
+					what = h.Excerpt
+				}
+				hits[h.Incident] = h.At.UTC().Format("2006-01-02 15:04Z") + " " + h.Actor + " " + h.Kind + ": " + what
+			}
+			return nil
+		})
+		return homeHitsMsg{q: q, seq: seq, hits: hits, err: err}
+	}
 }
 
 func newHome(st styles.Styles, now func() time.Time) homeModel {
-	ti := newInput("/ ", "filter by id, title, playbook")
+	ti := newInput("/ ", "filter by id, title, playbook; 3+ letters also search inside")
 	return homeModel{st: st, nav: keys.NewNav(), now: now, filter: ti}
 }
 
@@ -77,14 +117,33 @@ func (h homeModel) visible() []app.Summary {
 	}
 	var out []app.Summary
 	for _, r := range h.rows {
-		if strings.Contains(strings.ToLower(r.ID+" "+r.Title+" "+r.Playbook), q) {
+		_, found := h.hits[r.ID]
+		if strings.Contains(strings.ToLower(r.ID+" "+r.Title+" "+r.Playbook), q) || found && h.hitsFor == q {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
+// searchCmd starts a search inside the journals for the filter's text, or
+// forgets the last one when the text is too short.
+func (h *homeModel) searchCmd() tea.Cmd {
+	q := strings.ToLower(strings.TrimSpace(h.filter.Value()))
+	h.searchSeq++
+	if len([]rune(q)) < minSearch || h.search == nil {
+		h.hits, h.hitsFor = nil, ""
+		return nil
+	}
+	return h.search(q, h.searchSeq)
+}
+
 func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
+	if hm, ok := msg.(homeHitsMsg); ok {
+		if hm.seq == h.searchSeq && hm.err == nil {
+			h.hits, h.hitsFor = hm.hits, hm.q
+		}
+		return h, nil
+	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return h, nil
@@ -99,11 +158,16 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 			h.typing = false
 			h.filter.Blur()
 			h.filter.SetValue("")
+			h.searchCmd()
 			return h, nil
 		}
+		before := h.filter.Value()
 		var cmd tea.Cmd
 		h.filter, cmd = h.filter.Update(msg)
 		h.cursor = 0
+		if h.filter.Value() != before {
+			return h, tea.Batch(cmd, h.searchCmd())
+		}
 		return h, cmd
 	}
 	if h.picking {
@@ -117,6 +181,7 @@ func (h homeModel) update(msg tea.Msg) (homeModel, tea.Cmd) {
 			selected = vis[h.cursor].ID
 		}
 		h.filter.SetValue("")
+		h.searchCmd()
 		h.cursor = 0
 		for i, r := range h.visible() {
 			if r.ID == selected {
@@ -193,7 +258,11 @@ func (h homeModel) view() string {
 	}
 	var b strings.Builder
 	vis := h.visible()
-	b.WriteString(h.st.Title.Render(fmt.Sprintf("Incidents (%d)", len(vis))))
+	title := fmt.Sprintf("Incidents (%d)", len(vis))
+	if s := h.sync.text(h.now()); s != "" {
+		title += h.st.Muted.Render(" · " + s)
+	}
+	b.WriteString(truncate(h.st.Title.Render(title), h.w))
 	b.WriteString("\n")
 	if h.typing || h.filter.Value() != "" {
 		b.WriteString(h.filter.View() + "\n")
@@ -254,6 +323,9 @@ func (h homeModel) view() string {
 				when = "response deadline PASSED"
 			}
 			detail = r.Level.Both() + " · " + when + "\n" + detail
+		}
+		if found, ok := h.hits[r.ID]; ok && h.hitsFor == strings.ToLower(strings.TrimSpace(h.filter.Value())) {
+			detail += "\nfound: " + clean(found)
 		}
 		for _, l := range strings.Split(detail, "\n") {
 			b.WriteString(h.st.Muted.Render(truncate(l, h.w)) + "\n")

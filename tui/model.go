@@ -27,6 +27,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/drill"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	homesync "github.com/firebreak-dev/firebreak/internal/sync"
 	"github.com/firebreak-dev/firebreak/playbooks"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
@@ -124,6 +125,8 @@ type Model struct {
 	facts    factsModel
 	// sh is what the screens share: the session, the open incident.
 	sh shared
+	// sync is the home's sync (S), shown by the list and the runner.
+	sync *syncState
 
 	// watching is the incident whose journal the watch tick is checking
 	// (one watch at a time).
@@ -170,6 +173,13 @@ func New(ctx context.Context, o Options) Model {
 		m.sh.sess = &app.Session{Workspace: o.Workspace, Actor: o.Actor, Now: o.Now}
 	}
 	m.runner.tick = tea.Tick
+	m.sync = &syncState{repo: homesync.IsRepo(o.Workspace.Home)}
+	if m.sync.repo {
+		m.sync.last, _ = homesync.LastSync(o.Workspace.Home)
+	}
+	m.runner.sync, m.home.sync = m.sync, m.sync
+	ws := o.Workspace
+	m.home.search = func(q string, seq int) tea.Cmd { return homeSearchCmd(ctx, ws, q, seq) }
 	m.runner.guide = newGuide(o.NoColor, o.DarkBackground)
 	m.timeline = newTimeline(st)
 	m.evidence = newEvidence(st)
@@ -403,6 +413,21 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		}
 	case signalMsg:
 		return m.forceQuit()
+	case syncDoneMsg:
+		m.sync.running = false
+		if msg.rep != nil && msg.rep.Remote != "" {
+			m.sync.last = msg.rep
+		}
+		if msg.err != nil {
+			m.err = syncError(msg.err)
+		}
+		cmds := []tea.Cmd{loadIncidentsCmd(m.opts.Workspace, m.opts.Now())}
+		if m.runner.inc != nil && m.screen != screenHome {
+			cmds = append(cmds, loadIncidentCmd(m.ctx, m.opts.Workspace, m.runner.inc.Header.ID))
+		}
+		return tea.Batch(cmds...)
+	case homeHitsMsg:
+		return m.deliver(screenHome, msg)
 	case tickMsg:
 		if m.screen == screenHome && !m.showAll {
 			// The list follows what other processes do (an incident
@@ -535,6 +560,8 @@ func (m *Model) globalKey(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 	case key.Matches(msg, m.gk.Help):
 		m.showAll = !m.showAll
 		return true, nil
+	case key.Matches(msg, m.home.nav.Sync) && (m.screen == screenHome || m.screen == screenRunner) && !m.home.filtering():
+		return true, m.startSync()
 	case key.Matches(msg, m.gk.Back):
 		if m.err != nil {
 			m.err = nil
@@ -545,6 +572,24 @@ func (m *Model) globalKey(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 		}
 	}
 	return false, nil
+}
+
+// startSync syncs the home in the background (S): the console stays live,
+// and the result, or why it was refused, shows when it ends.
+func (m *Model) startSync() tea.Cmd {
+	home := m.opts.Workspace.Home
+	switch {
+	case !homesync.IsRepo(home):
+		m.err = fmt.Errorf("this home does not sync: firebreak sync init --remote URL makes it a git repository shared with the team (docs/sync.md)")
+		return nil
+	case m.sync.running:
+		return nil
+	case m.runner.act.busy():
+		m.err = errors.New("an action is running: sync when it ends (its record is being written)")
+		return nil
+	}
+	m.sync.repo, m.sync.running = true, true
+	return syncCmd(m.ctx, home, m.opts.Actor, m.opts.Now)
 }
 
 // forceQuit is ctrl+c, and a signal: safe, a running action is cancelled

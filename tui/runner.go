@@ -39,6 +39,8 @@ const (
 	promptReopenStep
 	promptClose
 	promptReopenIncident
+	promptApprove
+	promptStatus
 )
 
 func (p promptKind) String() string {
@@ -61,6 +63,10 @@ func (p promptKind) String() string {
 		return "new severity and why (e.g. SEV-1 key confirmed public)"
 	case promptFact:
 		return "fact"
+	case promptApprove:
+		return "why it may go ahead (your approval)"
+	case promptStatus:
+		return "status update"
 	}
 	return ""
 }
@@ -90,6 +96,7 @@ type runnerModel struct {
 	facts            []string // facts still to ask for before the action runs again
 	log              *slog.Logger
 	guide            *guide
+	sync             *syncState
 
 	// The selected step's plan, made as a dry run a moment after the
 	// cursor stops on it (previewSeq says which request is current).
@@ -255,6 +262,10 @@ func (r runnerModel) updatePrompt(km tea.KeyMsg, actor string, ctx context.Conte
 			return r, closeCmd(ctx, r.inc, actor, text, true), screenRunner
 		case promptSeverity:
 			return r, severityCmd(ctx, r.inc, actor, text), screenRunner
+		case promptApprove:
+			return r, approveCmd(ctx, r.inc, actor, step, text), screenRunner
+		case promptStatus:
+			return r, statusCmd(ctx, r.inc, actor, text), screenRunner
 		default:
 			return r, noteCmd(ctx, r.inc, actor, step, text), screenRunner
 		}
@@ -365,6 +376,21 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		return ask(promptReopenStep)
 	case key.Matches(km, r.keys.Severity):
 		return ask(promptSeverity)
+	case key.Matches(km, r.keys.Status):
+		return ask(promptStatus)
+	case key.Matches(km, r.keys.Mine):
+		r.nextMine()
+		return r, r.schedulePreview(), screenRunner
+	case key.Matches(km, r.keys.Approve):
+		s := r.steps[r.cursor]
+		switch {
+		case s.Approval == nil:
+			r.message = "step " + s.Number + " needs no approval"
+		case r.state.Steps[s.ID].State.Closed():
+			r.message = "step " + s.Number + " is " + string(r.state.Steps[s.ID].State) + ": there is nothing to approve"
+		default:
+			return ask(promptApprove)
+		}
 	case key.Matches(km, r.keys.Run), key.Matches(km, r.keys.RunTerminal):
 		s := r.steps[r.cursor]
 		onTerminal := key.Matches(km, r.keys.RunTerminal) || r.build == nil
@@ -375,6 +401,11 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 			r.message = "an action is already running (step " + r.act.step.Number + "); esc cancels it"
 		case r.state.Steps[s.ID].State.Closed():
 			r.message = "step " + s.Number + " is " + string(r.state.Steps[s.ID].State) + "; o reopens it (with a reason) to run it again"
+		case r.state.NeedsApproval(s, actor) != nil:
+			// Refused here, before any fact is asked for.
+			var ae *incident.ApprovalError
+			errors.As(r.state.NeedsApproval(s, actor), &ae)
+			r.message = ae.Error() + " — " + ae.Hint()
 		case onTerminal && r.exe == "":
 			r.message = "running actions is not available here; use: firebreak run " + r.inc.Header.ID + " " + s.ID
 		case onTerminal:
@@ -417,6 +448,7 @@ func (r runnerModel) view() string {
 	var b strings.Builder
 	b.WriteString(r.st.Title.Render(truncate(clean(r.inc.Header.Title)+" — "+r.inc.Playbook.ID+" "+r.inc.Playbook.Title, r.w)) + "\n")
 	b.WriteString(truncate(r.metricsLine(), r.w) + "\n")
+	b.WriteString(truncate(r.teamLine(), r.w) + "\n")
 	panes(&b, left, right, leftW, rightW, h, r.st.Border.Render(" │ "))
 	if r.prompt == promptFact {
 		// Why it asks, or why the last answer was refused, above the field.
@@ -486,7 +518,16 @@ func (r runnerModel) stepList(w int) ([]string, int) {
 		if r.state.Overdue(s, now) {
 			due = " OVERDUE"
 		}
-		line := fmt.Sprintf("%s%s %-4s %s%s", mark, ss.State.Icon(), s.Number, clean(s.Title), due)
+		// Who has it and whether it waits for approval, before the title:
+		// a narrow list cuts the title, not these.
+		tags := ""
+		if !ss.State.Closed() && r.state.NeedsApproval(s, r.actor) != nil {
+			tags = "[appr] "
+		}
+		if ss.Assignee != "" {
+			tags += "@" + clean(ss.Assignee) + " "
+		}
+		line := fmt.Sprintf("%s%s %-4s %s%s%s", mark, ss.State.Icon(), s.Number, tags, clean(s.Title), due)
 		line = truncate(line, w)
 		switch {
 		case i == r.cursor:
@@ -509,9 +550,9 @@ func (r runnerModel) widths() (left, right int) {
 }
 
 // paneHeight is the panes' height: the screen less the title, the metrics
-// line and the prompt.
+// and team lines and the prompt.
 func (r runnerModel) paneHeight() int {
-	h := max(r.h-3, 1)
+	h := max(r.h-4, 1)
 	if r.prompt != promptNone {
 		h--
 	} else if n := len(r.messageLines()); n > 1 {
@@ -566,6 +607,10 @@ func (r runnerModel) detail(w int) (head, body []string) {
 		}
 	}
 	out = append(out, "State: "+status, "RACI: "+clean(s.RACI.String()))
+	if ss.Assignee != "" {
+		out = append(out, "Assigned: "+clean(ss.Assignee))
+	}
+	out = append(out, r.approvalLines(s, w)...)
 	if absent := r.absentFor(s); len(absent) > 0 {
 		// Only the facts this step's action reads: a module already
 		// quarantined no longer exists where it was, and that is right.
@@ -662,7 +707,7 @@ func (r runnerModel) fullHelp() []key.Binding {
 	if r.act.busy() {
 		return []key.Binding{r.keys.CancelAction, r.nav.Up, r.nav.Down, r.nav.PageUp, r.nav.PageDown}
 	}
-	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Facts, r.keys.ReopenStep, r.keys.CloseIncident, r.keys.CodeScroll, r.keys.Milestone, r.keys.Severity, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
+	return uniqueKeys(append([]key.Binding{r.nav.Up, r.nav.Down}, append(r.shortHelp(), r.keys.RunTerminal, r.keys.Fail, r.keys.Evidence, r.keys.Comms, r.keys.Facts, r.keys.ReopenStep, r.keys.CloseIncident, r.keys.CodeScroll, r.keys.Milestone, r.keys.Severity, r.keys.Status, r.keys.Approve, r.keys.Mine, r.nav.Sync, r.nav.PageUp, r.nav.PageDown, r.keys.Refresh)...))
 }
 
 // uniqueKeys drops a binding already listed (by its help key), so help

@@ -8,6 +8,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	homesync "github.com/firebreak-dev/firebreak/internal/sync"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 )
 
@@ -61,7 +62,7 @@ func (h *homeModel) Update(msg tea.Msg, _ *shared) tea.Cmd {
 }
 func (h *homeModel) View() string                { return h.view() }
 func (h *homeModel) Help() []key.Binding         { return h.shortHelp() }
-func (h *homeModel) FullHelp() []key.Binding     { return h.shortHelp() }
+func (h *homeModel) FullHelp() []key.Binding     { return append(h.shortHelp(), h.nav.Sync) }
 func (h *homeModel) SetSize(w, ht int)           { h.setSize(w, ht) }
 func (h *homeModel) Typing() bool                { return h.filtering() }
 func (h *homeModel) Back(*shared) (screen, bool) { return screenHome, false }
@@ -136,7 +137,10 @@ func (e *evidenceModel) FullHelp() []key.Binding     { return e.shortHelp() }
 func (e *evidenceModel) SetSize(w, h int)            { e.setSize(w, h) }
 func (e *evidenceModel) Typing() bool                { return false }
 func (e *evidenceModel) Back(*shared) (screen, bool) { return screenRunner, true }
-func (e *evidenceModel) Enter(sh *shared) tea.Cmd    { return e.open(sh.inc) }
+func (e *evidenceModel) Enter(sh *shared) tea.Cmd {
+	e.remote = homesync.RemoteActors(sh.opts.Workspace.Home, sh.opts.Actor, sh.inc.Header.ID)
+	return e.open(sh.inc)
+}
 
 // Communications.
 

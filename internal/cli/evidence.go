@@ -20,6 +20,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	homesync "github.com/firebreak-dev/firebreak/internal/sync"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
@@ -240,7 +241,7 @@ var cmdEvidenceVerify = &command{
 			if err != nil {
 				return err
 			}
-			reps, err := actions.VerifyEvidence(a.ctx, inc, evs, remoteActors(a.home, a.actor, inc.Header.ID), nil)
+			reps, err := actions.VerifyEvidence(a.ctx, inc, evs, homesync.RemoteActors(a.home, a.actor, inc.Header.ID), nil)
 			if err != nil {
 				return err
 			}

@@ -80,7 +80,7 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 	}
 	// SEV-1 secret deletion needs a second person's approval, asked for
 	// before any fact and naming who may give it.
-	errs := e.fail(1, "needs approval at SEV-1 (Critical), by the commander or Security owner before it is run", "run", id, "revoke-compromised-secret", "--yes", "--set", "signing_secret=X")
+	errs := e.fail(1, "needs approval at SEV-1 (Critical), from the commander or Security owner before it is run", "run", id, "revoke-compromised-secret", "--yes", "--set", "signing_secret=X")
 	if !strings.Contains(errs, "hint: no one holds an approving role yet: firebreak role "+id+" 'Security owner' PERSON") {
 		t.Fatalf("refusal hint: %s", errs)
 	}

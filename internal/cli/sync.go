@@ -98,13 +98,3 @@ func (a *invocation) sync(keyPaths []string) error {
 	}
 	return nil
 }
-
-// remoteActors says, in a home that syncs, which actors of incident id work
-// on other machines (their evidence bytes are there); nil otherwise.
-func remoteActors(home, actor, id string) func(string) bool {
-	local, synced := homesync.LocalActors(home, id)
-	if !synced {
-		return nil
-	}
-	return func(a string) bool { return a != actor && !local[a] }
-}

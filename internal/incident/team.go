@@ -337,6 +337,12 @@ func (st *State) heldRole(s playbooks.Step, person string) string {
 	return ""
 }
 
+// CanApprove reports whether person may approve step s: they hold an
+// approving role and are not its assignee.
+func (st *State) CanApprove(s playbooks.Step, person string) bool {
+	return s.Approval != nil && st.heldRole(s, person) != "" && st.Steps[s.ID].Assignee != person
+}
+
 // NeedsApproval returns an *ApprovalError when step s needs approval at the
 // incident's severity and has none from someone other than runner; nil
 // otherwise.

@@ -921,3 +921,15 @@ func addLocal(home string, paths []string) error {
 	}
 	return fsutil.WriteFileAtomic(filepath.Join(home, ".git", localFile), append(b, '\n'), 0o600)
 }
+
+// RemoteActors says, in a home that syncs, which actors of incident id work
+// on other machines: not actor (who runs this), and not an actor whose
+// journal this machine committed first. Their evidence bytes are on their
+// machines. nil for a home that does not sync (every actor is local).
+func RemoteActors(home, actor, id string) func(string) bool {
+	local, synced := LocalActors(home, id)
+	if !synced {
+		return nil
+	}
+	return func(a string) bool { return a != actor && !local[a] }
+}

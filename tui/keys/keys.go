@@ -23,6 +23,9 @@ func NewGlobal() Global {
 // Nav are the movement keys (arrows and vim).
 type Nav struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter, New, Drill, Library key.Binding
+	// Sync shares the home through git (firebreak sync), in the
+	// background; on the incident list and in the runner.
+	Sync key.Binding
 }
 
 // NewNav returns the movement keys.
@@ -39,6 +42,7 @@ func NewNav() Nav {
 		New:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new")),
 		Drill:    key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "sandbox drill")),
 		Library:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "playbooks")),
+		Sync:     key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sync")),
 	}
 }
 
@@ -48,6 +52,7 @@ type Runner struct {
 	Record, CancelField                                                                                      key.Binding // while a reason, note or fact is typed
 	Run, RunTerminal, Start, Done, Skip, Fail, Note, Milestone, Severity, Timeline, Evidence, Comms, Refresh key.Binding
 	Facts, ReopenStep, CloseIncident, CodeScroll                                                             key.Binding
+	Approve, Status, Mine                                                                                    key.Binding
 }
 
 // NewRunner returns the runner's keys.
@@ -75,5 +80,8 @@ func NewRunner() Runner {
 		ReopenStep:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "reopen step")),
 		CloseIncident: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "close/reopen incident")),
 		CodeScroll:    key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "scroll code sideways")),
+		Approve:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "approve step")),
+		Status:        key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "status update")),
+		Mine:          key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "next of my steps")),
 	}
 }

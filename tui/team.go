@@ -1,0 +1,162 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	homesync "github.com/firebreak-dev/firebreak/internal/sync"
+	"github.com/firebreak-dev/firebreak/playbooks"
+)
+
+// syncState is the home's sync as the console shows it, shared by the
+// screens that show it (a pointer: the models are copied).
+type syncState struct {
+	repo    bool // the home is a sync repository
+	running bool
+	stage   string
+	last    *homesync.Report
+}
+
+// text is the sync state in a few words, or "" for a home that does not
+// sync.
+func (s *syncState) text(now time.Time) string {
+	switch {
+	case s == nil || !s.repo:
+		return ""
+	case s.running:
+		return "syncing…"
+	case s.last == nil:
+		return "not synced yet (S)"
+	case s.last.Error != "":
+		return "sync FAILED " + incident.FormatSpan(now.Sub(s.last.At)) + " ago (S retries)"
+	}
+	return "synced " + incident.FormatSpan(now.Sub(s.last.At)) + " ago (S)"
+}
+
+type syncDoneMsg struct {
+	rep *homesync.Report
+	err error
+}
+
+// syncCmd syncs the home in the background: the console stays live.
+func syncCmd(ctx context.Context, home, actor string, now func() time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		defer cancel()
+		rep, err := homesync.Sync(ctx, homesync.Options{Home: home, Actor: actor, Now: now})
+		return syncDoneMsg{rep: rep, err: err}
+	}
+}
+
+// syncError is a failed sync with its way out, for the error line.
+func syncError(err error) error {
+	var fe *homesync.ForkError
+	var re *homesync.RefusedError
+	switch {
+	case errors.As(err, &fe):
+		return fmt.Errorf("%w — %s", err, fe.Hint())
+	case errors.As(err, &re) && re.Hint != "":
+		return fmt.Errorf("%w — %s", err, re.Hint)
+	case errors.Is(err, homesync.ErrBusy):
+		return errors.New("a sync of this home is already running (another console or a command); try again when it ends")
+	}
+	return fmt.Errorf("sync: %w", err)
+}
+
+// approveCmd records an approval, as `firebreak approve` does.
+func approveCmd(ctx context.Context, inc *incident.Incident, actor, step, reason string) tea.Cmd {
+	return func() tea.Msg {
+		_, err := inc.Approve(ctx, actor, step, reason, time.Time{})
+		var ae *incident.ApprovalError
+		if errors.As(err, &ae) {
+			err = fmt.Errorf("%w (%s)", err, ae.Hint())
+		}
+		return changedMsg{id: inc.Header.ID, err: err}
+	}
+}
+
+// statusCmd records a status update, as `firebreak note --status` does.
+func statusCmd(ctx context.Context, inc *incident.Incident, actor, text string) tea.Cmd {
+	return func() tea.Msg {
+		return changedMsg{id: inc.Header.ID, err: inc.StatusUpdate(ctx, actor, text, time.Time{})}
+	}
+}
+
+// teamLine is who leads and what is due from the team: the commander,
+// this responder's roles and steps, the status-update reminder, the sync.
+func (r runnerModel) teamLine() string {
+	st, now := r.state, r.now()
+	parts := []string{"commander " + clean(st.Commander().Person)}
+	if roles := st.RolesOf(r.actor); len(roles) > 0 {
+		parts = append(parts, "you: "+clean(strings.Join(roles, ", ")))
+	}
+	if mine := st.MySteps(r.inc.Playbook, r.actor); len(mine) > 0 {
+		parts = append(parts, fmt.Sprintf("my steps %d (M)", len(mine)))
+	}
+	if due, over := st.StatusDue(now); over {
+		parts = append(parts, r.st.Bad.Render("STATUS UPDATE OVERDUE "+incident.FormatSpan(now.Sub(due))+" (u)"))
+	} else if !due.IsZero() {
+		parts = append(parts, "update due in "+incident.FormatSpan(due.Sub(now)))
+	}
+	if s := r.sync.text(now); s != "" {
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// approvalLines describe a step's approval in the detail pane.
+func (r runnerModel) approvalLines(s playbooks.Step, w int) []string {
+	if s.Approval == nil {
+		return nil
+	}
+	ss := r.state.Steps[s.ID]
+	text := "Approval: " + s.Approval.Text()
+	var ae *incident.ApprovalError
+	switch err := r.state.NeedsApproval(s, r.actor); {
+	case len(ss.Approvals) > 0 && err == nil:
+		a := ss.Approvals[len(ss.Approvals)-1]
+		text += " — approved by " + clean(a.Actor) + " (" + clean(a.Role) + ") " + a.At.UTC().Format("15:04Z")
+		if a.Reason != "" {
+			text += ": " + clean(a.Reason)
+		}
+	case errors.As(err, &ae) && !ss.State.Closed():
+		who := "no one holds an approving role yet"
+		if len(ae.Approvers) > 0 {
+			who = "may approve: " + clean(strings.Join(ae.Approvers, ", "))
+		}
+		if r.state.CanApprove(s, r.actor) {
+			who += " (y approves)"
+		}
+		return append(wrapIndent("", text, w), wrapIndent("", r.st.Bad.Render("NEEDS APPROVAL")+" — "+who, w)...)
+	case !s.Approval.Needed(r.state.Severity):
+		text += " — not needed at " + r.state.Severity.SEV()
+	}
+	return wrapIndent("", text, w)
+}
+
+// nextMine moves the cursor to the next of this responder's steps.
+func (r *runnerModel) nextMine() {
+	mine := r.state.MySteps(r.inc.Playbook, r.actor)
+	if len(mine) == 0 {
+		r.message = "no open step is assigned to you (" + r.actor + ") or to a role you hold: firebreak assign ID STEP " + r.actor
+		return
+	}
+	ids := map[string]bool{}
+	for _, s := range mine {
+		ids[s.ID] = true
+	}
+	for i := 1; i <= len(r.steps); i++ {
+		j := (r.cursor + i) % len(r.steps)
+		if ids[r.steps[j].ID] {
+			r.cursor, r.scroll, r.hscroll = j, 0, 0
+			r.message = ""
+			return
+		}
+	}
+}
