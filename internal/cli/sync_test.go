@@ -189,6 +189,18 @@ func TestSyncRefusesAFork(t *testing.T) {
 	if out := two.ok("timeline", id); strings.Contains(out, "from the laptop") {
 		t.Fatalf("the fork was merged: %s", out)
 	}
+
+	// One after the other is refused too: a third home (a clone) writes as
+	// alice, syncs; the first machine, which writes alice's journal, will
+	// not take events it did not write into it.
+	three := tm.responder("alice")
+	three.ok("sync", "init", "--remote", tm.remote)
+	three.ok("note", id, "from a third machine")
+	syncJSON(three)
+	errs = one.fail(1, "which this machine writes, was extended on another machine (1 event(s), first note", "sync")
+	if !strings.Contains(errs, "hint: one actor name per machine: this machine goes on as alice") {
+		t.Fatalf("sequential use hint: %s", errs)
+	}
 }
 
 // TestSyncRefusesAnythingButGrowth: a remote that rewrites, deletes,
@@ -276,4 +288,33 @@ func TestSyncRefusesAnythingButGrowth(t *testing.T) {
 	}
 	os.Remove(secret)
 	syncJSON(alice)
+}
+
+func TestSyncSetupErrors(t *testing.T) {
+	tm := newTeam(t)
+	e := tm.responder("alice@a")
+	e.fail(1, "is not set up to sync", "sync")
+	if _, errs, _ := e.run("sync"); !strings.Contains(errs, "hint: firebreak sync init --remote URL") {
+		t.Fatalf("hint: %s", errs)
+	}
+	e.fail(2, "--remote is required", "sync", "init")
+	e.fail(1, "is not a git remote URL", "sync", "init", "--remote", "--upload-pack=touch /tmp/x")
+	// A transport that runs a command is never used.
+	marker := filepath.Join(t.TempDir(), "ran")
+	other := tm.responder("bob@b")
+	other.fail(1, "cannot reach ext::", "sync", "init", "--remote", "ext::sh -c touch% "+marker)
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the ext:: transport ran a command")
+	}
+	if _, err := os.Stat(filepath.Join(other.home, ".git")); err == nil {
+		t.Fatal("a failed init left a repository behind")
+	}
+	other.ok("sync", "init", "--remote", tm.remote) // and the right URL works then
+	e.ok("sync", "init", "--remote", tm.remote)
+	e.ok("sync", "init", "--remote", tm.remote) // again: nothing changes
+	e.fail(1, "already syncs with "+tm.remote, "sync", "init", "--remote", tm.remote+"x")
+	rep := syncJSON(e)
+	if len(rep.Committed) != 0 || len(rep.Received) != 0 {
+		t.Fatalf("an empty home synced something: %+v", rep)
+	}
 }

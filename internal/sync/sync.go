@@ -202,12 +202,19 @@ type ForkError struct {
 }
 
 func (e *ForkError) Error() string {
+	if e.Common < 0 {
+		return fmt.Sprintf("sync refused: %s: the journal of %q, which this machine writes, was extended on another machine (%d event(s), first %s): one actor on two machines forks its chain; nothing was merged or pushed",
+			e.Path, e.Actor, e.Remote, e.RemoteFirst)
+	}
 	return fmt.Sprintf("sync refused: %s: the journal of %q forked: this machine and the remote both appended after seq %d (this machine %d event(s), first %s; the remote %d, first %s); nothing was merged or pushed",
 		e.Path, e.Actor, e.Common, e.Local, e.LocalFirst, e.Remote, e.RemoteFirst)
 }
 
 // Hint is the way out.
 func (e *ForkError) Hint() string {
+	if e.Common < 0 {
+		return fmt.Sprintf("one actor name per machine: this machine goes on as %s, the other machine takes its own (firebreak --actor %s@HOST, or FIREBREAK_ACTOR); the remote's events stay on the remote, and this home changed nothing", e.Actor, e.Actor)
+	}
 	return fmt.Sprintf("one actor name per machine (firebreak --actor %s@HOST, or FIREBREAK_ACTOR): both records are intact, this machine's in %s and the remote's at origin/%s; keep this home as it is and clone the remote into a new home (firebreak --home NEW sync init --remote URL), then record this machine's %d event(s) there under the new name", e.Actor, e.Path, Branch, e.Local)
 }
 
@@ -225,7 +232,8 @@ func repo(home, actor string) *gitrepo.Repo {
 
 // netEnv is the environment for commands that reach the remote: never a
 // prompt (the console owns the terminal), never an interactive ssh.
-var netEnv = []string{"GIT_SSH_COMMAND=ssh -o BatchMode=yes", "GIT_TERMINAL_PROMPT=0"}
+// Only transports that move data: never ext:: (which runs a command).
+var netEnv = []string{"GIT_SSH_COMMAND=ssh -o BatchMode=yes", "GIT_TERMINAL_PROMPT=0", "GIT_ALLOW_PROTOCOL=file:git:http:https:ssh"}
 
 // IsRepo reports whether home is a sync repository (its own .git, not a
 // repository somewhere above it).
@@ -259,6 +267,16 @@ func Init(ctx context.Context, home, actor, remote string) error {
 	if _, err := gitrepo.Init(ctx, home); err != nil {
 		return err
 	}
+	if err := setup(ctx, r, remote); err != nil {
+		// Nothing half set up is left: the repository made here goes.
+		_ = os.RemoveAll(filepath.Join(home, ".git"))
+		return err
+	}
+	return writeExclude(home)
+}
+
+// setup configures a new repository and checks that the remote answers.
+func setup(ctx context.Context, r *gitrepo.Repo, remote string) error {
 	for _, args := range [][]string{
 		{"remote", "add", "origin", remote},
 		{"config", "core.autocrlf", "false"},
@@ -271,7 +289,11 @@ func Init(ctx context.Context, home, actor, remote string) error {
 			return err
 		}
 	}
-	return writeExclude(home)
+	if _, err := r.RunWith(ctx, netEnv, nil, "ls-remote", "--heads", "origin"); err != nil {
+		return &RefusedError{Reason: fmt.Sprintf("cannot reach %s: %v; nothing was set up", remote, err),
+			Hint: "check the URL and your access (an ssh URL uses your ssh agent; for https, see docs/sync.md)"}
+	}
+	return nil
 }
 
 func writeExclude(home string) error {
@@ -610,6 +632,13 @@ func check(ctx context.Context, o *Options, r *gitrepo.Repo) ([]string, error) {
 				return nil, err
 			}
 			if ext {
+				// A journal this machine writes, extended elsewhere: the
+				// same actor on two machines, even one after the other.
+				actor := strings.TrimSuffix(path.Base(p), journal.Ext)
+				if local, _ := LocalActors(o.Home, incidentOf(p)); local[actor] {
+					n, first := describeTail(mustTail(ctx, r, le.oid, re.oid))
+					return nil, &ForkError{Path: p, Actor: actor, Common: -1, Remote: n, RemoteFirst: first}
+				}
 				received = append(received, p)
 				touched[incidentOf(p)] = true
 			}
@@ -685,6 +714,20 @@ func compareJournal(ctx context.Context, r *gitrepo.Repo, p, localOID, remoteOID
 	fe.Local, fe.LocalFirst = describeTail(l[common:])
 	fe.Remote, fe.RemoteFirst = describeTail(rm[common:])
 	return false, fe
+}
+
+// mustTail is what the remote's version of a journal adds to this
+// machine's (the caller knows it extends it); empty if it cannot be read.
+func mustTail(ctx context.Context, r *gitrepo.Repo, localOID, remoteOID string) []byte {
+	var sizes [2][]byte
+	_ = r.Blobs(ctx, []string{localOID, remoteOID}, func(i int, b []byte, ok bool) error {
+		sizes[i] = b
+		return nil
+	})
+	if len(sizes[1]) < len(sizes[0]) {
+		return nil
+	}
+	return sizes[1][len(sizes[0]):]
 }
 
 // describeTail counts the events in b and describes the first.
