@@ -70,6 +70,11 @@ const accessibleHelp = `Commands:
   skip|fail STEP REASON     mark a step skipped or failed, with the reason
   run STEP                  do the step's action: the plan is read out and confirmed here
   note TEXT                 add a note to the timeline
+  status TEXT               a status update (resets the status-update reminder)
+  approve STEP REASON       approve a step that needs a second person's approval
+  assign STEP PERSON        give a step to a person (- unassigns)
+  followup TEXT             add a follow-up (an action item that outlives the incident)
+  sync                      share the home with the team's git remote (firebreak sync)
   milestone NAME            compromised, detected, contained, eradicated, recovered or reviewed
   severity LEVEL REASON     change the severity (Critical, High, Medium, Low or SEV-1..3)
   timeline | evidence | metrics
@@ -159,6 +164,26 @@ func (s *accessible) exec(line string) bool {
 		if need() && len(rest) > 0 {
 			s.cmd("note", s.id, strings.Join(rest, " "))
 		}
+	case "status":
+		if need() && len(rest) > 0 {
+			s.cmd("note", s.id, strings.Join(rest, " "), "--status")
+		}
+	case "approve":
+		if need() && len(rest) >= 2 {
+			s.cmd("approve", s.id, rest[0], "--reason", strings.Join(rest[1:], " "))
+		} else if s.id != "" {
+			s.a.printf("Say which step and why: approve STEP REASON.\n")
+		}
+	case "assign":
+		if need() && len(rest) == 2 {
+			s.cmd("assign", s.id, rest[0], rest[1])
+		}
+	case "followup":
+		if need() && len(rest) > 0 {
+			s.cmd("followup", "add", s.id, strings.Join(rest, " "))
+		}
+	case "sync":
+		s.cmd("sync")
 	case "milestone":
 		if need() && len(rest) == 1 {
 			s.cmd("milestone", s.id, rest[0])

@@ -33,6 +33,11 @@ func TestAccessibleConsole(t *testing.T) {
 		"run isolate-key",
 		"isolate",
 		"milestone contained",
+		"status contained, rotating",
+		"assign 2.1 bob",
+		"followup move the key into an HSM",
+		"approve 2.1", // no reason: asked for one
+		"sync",        // not set up: says how
 		"timeline",
 		"back",
 		"list",
@@ -45,6 +50,9 @@ func TestAccessibleConsole(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	got := out.String()
+	if !strings.Contains(errb.String(), "hint: firebreak sync init --remote URL") {
+		t.Fatalf("sync in a home that does not sync: %s", errb.String())
+	}
 	for _, want := range []string{
 		"accessible mode",
 		"Commands:",
@@ -56,6 +64,10 @@ func TestAccessibleConsole(t *testing.T) {
 		"Step 1.1, Isolate the key (isolate-key). State: started.",
 		"Action: key.isolate.",
 		"Say why: skip STEP REASON.",
+		"Say which step and why: approve STEP REASON.",
+		"status: contained, rotating",
+		"step 2.1 assigned to bob",
+		"follow-up: move the key into an HSM",
 		"Type isolate to go ahead, anything else cancels: ",
 		"step 1.1 isolate-key: done",
 		"first look: the gist is 2 hours old",
