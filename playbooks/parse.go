@@ -444,6 +444,9 @@ func (d *decoder) approval(n *yaml.Node) *Approval {
 			return
 		}
 		a.When = l
+		if l == severity.Medium && strings.HasPrefix(strings.ToUpper(strings.TrimSpace(w)), "SEV") {
+			a.When = severity.Low // SEV-3 is Medium and Low alike: all of it
+		}
 	}
 	if n.Kind == yaml.MappingNode {
 		d.fields(n, "approval", map[string]func(*yaml.Node){

@@ -2,9 +2,11 @@ package playbooks
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -255,6 +257,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("id: X\nphases: [{id: a, title: A, steps: [{id: s, title: S, raci: {responsible: R, accountable: A}}]}]\n"))
 	f.Add([]byte("&a [*a]"))
+	f.Add([]byte("id: X\nphases: [{id: a, title: A, steps: [{id: s, title: S, raci: {responsible: R, accountable: A}, approval: {when: SEV-2, by: [K]}}]}]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Parse("f.yaml", b, Options{})
 		if err != nil {
@@ -270,8 +273,51 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("step %q duplicated or unnumbered", s.ID)
 			}
 			seen[s.ID] = true
+			if a := s.Approval; a != nil && (len(a.By) == 0 || slices.ContainsFunc(a.By, func(r string) bool { return strings.EqualFold(r, RoleCommander) })) {
+				t.Fatalf("step %q approval by %v", s.ID, a.By)
+			}
 		}
 	})
+}
+
+func TestApprovalField(t *testing.T) {
+	base := "id: X\nversion: \"1\"\ntitle: T\nkind: incident\nseverity: high\nphases: [{id: a, title: A, steps: [{id: s, title: S, raci: {responsible: R, accountable: A}, approval: %s}]}]\n"
+	for _, c := range []struct {
+		yaml, when, by, err string
+	}{
+		{"required", "", "Security owner", ""},
+		{"SEV-1", "Critical", "Security owner", ""},
+		{"high", "High", "Security owner", ""},
+		{"SEV-3", "Low", "Security owner", ""},
+		{"medium", "Medium", "Security owner", ""},
+		{"{when: SEV-2, by: [Key custodian, Release manager]}", "High", "Key custodian,Release manager", ""},
+		{"{when: required, by: Key custodian}", "", "Key custodian", ""},
+		{"sometimes", "", "", "approval must be required or a severity"},
+		{"{by: [X]}", "", "", "when"},
+		{"{when: required, by: [Commander]}", "", "", "the commander always approves"},
+		{"{when: required, who: [X]}", "", "", "who"},
+		{"[required]", "", "", "approval must be text"},
+	} {
+		p, err := Parse("x.yaml", []byte(fmt.Sprintf(base, c.yaml)), Options{})
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("approval %s: error %v, want %q", c.yaml, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("approval %s: %v", c.yaml, err)
+			continue
+		}
+		s, _ := p.Step("s")
+		when := ""
+		if s.Approval.When != 0 {
+			when = s.Approval.When.String()
+		}
+		if when != c.when || strings.Join(s.Approval.By, ",") != c.by {
+			t.Errorf("approval %s: when %q by %v", c.yaml, when, s.Approval.By)
+		}
+	}
 }
 
 func filepathGlob() ([]string, error) {

@@ -305,6 +305,24 @@ func FuzzParseTime(f *testing.F) {
 	})
 }
 
+func FuzzParseDue(f *testing.F) {
+	for _, s := range []string{"+7d", "+48h", "2026-12-01", "2026-12-01 17:00", "2026-12-01T17:00:00Z", "-1d", "now", "+0d", "+9999999999d", "2026-02-30"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseDue(s, t0)
+		if err != nil {
+			return
+		}
+		if got.Location() != time.UTC || got.IsZero() {
+			t.Fatalf("%q -> %v", s, got)
+		}
+		if strings.HasPrefix(strings.TrimSpace(s), "+") && !got.After(t0) {
+			t.Fatalf("%q is not ahead: %v", s, got)
+		}
+	})
+}
+
 func TestPlaybookSnapshotsAreParsedOncePerContent(t *testing.T) {
 	ctx := context.Background()
 	w := newWorkspace(t)
