@@ -197,8 +197,12 @@ func (e evidenceModel) lines() []string {
 	var out []string
 	out = append(out, e.st.Header.Render(fmt.Sprintf("Evidence (%d)", len(e.files))))
 	for _, f := range e.files {
-		out = append(out, fmt.Sprintf("  %-4s %.16s…  %9d  %-10s %s  ← %s", e.status(e.evDir, f.Name), f.SHA256, f.Size, f.Operation,
-			clean(f.Name), textutil.Name(f.Original.Path)))
+		from := "← " + textutil.Name(f.Original.Path)
+		if who, ok := e.elsewhere[storeKey(e.evDir, f.Name)]; ok {
+			from = "held by " + clean(who) + " " + from // first: the width cuts the path
+		}
+		out = append(out, fmt.Sprintf("  %-4s %.16s…  %9d  %-10s %s  %s", e.status(e.evDir, f.Name), f.SHA256, f.Size, f.Operation,
+			clean(f.Name), from))
 	}
 	out = append(out, "", e.st.Header.Render(fmt.Sprintf("Isolated keys (%d)", len(e.keys))))
 	for _, k := range e.keys {
@@ -236,7 +240,7 @@ func (e evidenceModel) view() string {
 	case len(e.problems) == 0:
 		head = fmt.Sprintf("verified: %d file(s), %d bytes, all match the journal", e.checked, e.bytes)
 		if n := len(e.elsewhere); n > 0 {
-			head += fmt.Sprintf("; %d taken on other machines (away: their bytes stay there)", n)
+			head += fmt.Sprintf("; %d away (held on a teammate's machine)", n)
 		}
 	default:
 		head = e.st.Bad.Render(fmt.Sprintf("NOT VERIFIED: %d problem(s) in %d file(s)", len(e.problems), e.checked))

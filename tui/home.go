@@ -75,7 +75,7 @@ func homeSearchCmd(ctx context.Context, ws *incident.Workspace, q string, seq in
 				if h.Excerpt != "" {
 					what = h.Excerpt
 				}
-				hits[h.Incident] = h.At.UTC().Format("2006-01-02 15:04Z") + " " + h.Actor + " " + h.Kind + ": " + what
+				hits[h.Incident] = h.Actor + " " + h.Kind + ": " + what
 			}
 			return nil
 		})

@@ -420,6 +420,9 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		}
 		if msg.err != nil {
 			m.err = syncError(msg.err)
+			m.opts.Log.Warn("sync failed", "err", msg.err.Error())
+		} else if msg.rep != nil {
+			m.opts.Log.Info("synced", "remote", msg.rep.Remote, "committed", len(msg.rep.Committed), "received", len(msg.rep.Received), "pushed", msg.rep.Pushed)
 		}
 		cmds := []tea.Cmd{loadIncidentsCmd(m.opts.Workspace, m.opts.Now())}
 		if m.runner.inc != nil && m.screen != screenHome {
@@ -428,6 +431,13 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmds...)
 	case homeHitsMsg:
 		return m.deliver(screenHome, msg)
+	case statusRecordedMsg:
+		if msg.err != nil {
+			m.err = msg.err
+		} else if m.runner.state != nil {
+			m.runner.message = "status update recorded: the next is due in " + incident.CadenceText(m.runner.state.Severity)
+		}
+		return loadIncidentCmd(m.ctx, m.opts.Workspace, msg.id)
 	case tickMsg:
 		if m.screen == screenHome && !m.showAll {
 			// The list follows what other processes do (an incident
@@ -649,7 +659,16 @@ func (m Model) View() string {
 	b.WriteByte('\n')
 	body := m.active().View()
 	if m.err != nil {
-		body = m.st.Bad.Render("ERROR: "+clean(m.err.Error())) + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
+		// Whole, on up to four lines: the reason and the way out are at
+		// the end of the message.
+		lines := wrap("ERROR: "+m.err.Error(), m.width)
+		if len(lines) > 4 {
+			lines = append(lines[:3], truncate(lines[3]+" …", m.width))
+		}
+		for i := range lines {
+			lines[i] = m.st.Bad.Render(lines[i])
+		}
+		body = strings.Join(lines, "\n") + "\n" + m.st.Muted.Render("esc: dismiss") + "\n" + body
 	}
 	switch {
 	case m.quitting:

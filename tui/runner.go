@@ -382,15 +382,12 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 		r.nextMine()
 		return r, r.schedulePreview(), screenRunner
 	case key.Matches(km, r.keys.Approve):
-		s := r.steps[r.cursor]
-		switch {
-		case s.Approval == nil:
-			r.message = "step " + s.Number + " needs no approval"
-		case r.state.Steps[s.ID].State.Closed():
-			r.message = "step " + s.Number + " is " + string(r.state.Steps[s.ID].State) + ": there is nothing to approve"
-		default:
-			return ask(promptApprove)
+		// Refused before the reason is asked for, when it would be.
+		if why := r.approveRefusal(r.steps[r.cursor]); why != "" {
+			r.message = why
+			return r, nil, screenRunner
 		}
+		return ask(promptApprove)
 	case key.Matches(km, r.keys.Run), key.Matches(km, r.keys.RunTerminal):
 		s := r.steps[r.cursor]
 		onTerminal := key.Matches(km, r.keys.RunTerminal) || r.build == nil
@@ -405,7 +402,7 @@ func (r runnerModel) update(msg tea.Msg, actor string, ctx context.Context) (run
 			// Refused here, before any fact is asked for.
 			var ae *incident.ApprovalError
 			errors.As(r.state.NeedsApproval(s, actor), &ae)
-			r.message = ae.Error() + " — " + ae.Hint()
+			r.message = runRefusal(ae)
 		case onTerminal && r.exe == "":
 			r.message = "running actions is not available here; use: firebreak run " + r.inc.Header.ID + " " + s.ID
 		case onTerminal:
@@ -525,7 +522,7 @@ func (r runnerModel) stepList(w int) ([]string, int) {
 			tags = "[appr] "
 		}
 		if ss.Assignee != "" {
-			tags += "@" + clean(ss.Assignee) + " "
+			tags += "@" + clean(shortName(ss.Assignee)) + " "
 		}
 		line := fmt.Sprintf("%s%s %-4s %s%s%s", mark, ss.State.Icon(), s.Number, tags, clean(s.Title), due)
 		line = truncate(line, w)

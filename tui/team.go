@@ -81,10 +81,16 @@ func approveCmd(ctx context.Context, inc *incident.Incident, actor, step, reason
 	}
 }
 
+// statusRecordedMsg reports a status update recorded (or refused).
+type statusRecordedMsg struct {
+	id  string
+	err error
+}
+
 // statusCmd records a status update, as `firebreak note --status` does.
 func statusCmd(ctx context.Context, inc *incident.Incident, actor, text string) tea.Cmd {
 	return func() tea.Msg {
-		return changedMsg{id: inc.Header.ID, err: inc.StatusUpdate(ctx, actor, text, time.Time{})}
+		return statusRecordedMsg{id: inc.Header.ID, err: inc.StatusUpdate(ctx, actor, text, time.Time{})}
 	}
 }
 
@@ -92,22 +98,65 @@ func statusCmd(ctx context.Context, inc *incident.Incident, actor, text string) 
 // this responder's roles and steps, the status-update reminder, the sync.
 func (r runnerModel) teamLine() string {
 	st, now := r.state, r.now()
-	parts := []string{"commander " + clean(st.Commander().Person)}
-	if roles := st.RolesOf(r.actor); len(roles) > 0 {
-		parts = append(parts, "you: "+clean(strings.Join(roles, ", ")))
+	// What needs doing first; a narrow screen cuts the end.
+	var parts []string
+	due, over := st.StatusDue(now)
+	if over {
+		parts = append(parts, r.st.Bad.Render("STATUS UPDATE OVERDUE "+incident.FormatSpan(now.Sub(due))+" (u)"))
 	}
 	if mine := st.MySteps(r.inc.Playbook, r.actor); len(mine) > 0 {
 		parts = append(parts, fmt.Sprintf("my steps %d (M)", len(mine)))
 	}
-	if due, over := st.StatusDue(now); over {
-		parts = append(parts, r.st.Bad.Render("STATUS UPDATE OVERDUE "+incident.FormatSpan(now.Sub(due))+" (u)"))
-	} else if !due.IsZero() {
-		parts = append(parts, "update due in "+incident.FormatSpan(due.Sub(now)))
-	}
 	if s := r.sync.text(now); s != "" {
 		parts = append(parts, s)
 	}
+	parts = append(parts, "commander "+clean(st.Commander().Person))
+	if roles := st.RolesOf(r.actor); len(roles) > 0 {
+		parts = append(parts, "you: "+clean(strings.Join(roles, ", ")))
+	}
+	if !over && !due.IsZero() {
+		parts = append(parts, "update due in "+incident.FormatSpan(due.Sub(now)))
+	}
 	return strings.Join(parts, " · ")
+}
+
+// shortName is a person's name without its machine: bob@desk is bob.
+func shortName(p string) string {
+	if i := strings.IndexByte(p, '@'); i > 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// approveRefusal says, before the reason is asked for, why this responder
+// may not approve step s, or "" when they may.
+func (r runnerModel) approveRefusal(s playbooks.Step) string {
+	ss := r.state.Steps[s.ID]
+	switch {
+	case s.Approval == nil:
+		return "step " + s.Number + " needs no approval"
+	case ss.State.Closed():
+		return "step " + s.Number + " is " + string(ss.State) + ": there is nothing to approve"
+	case ss.Assignee == r.actor:
+		return "step " + s.Number + " is assigned to you (" + r.actor + "): self-approval is refused; the approval must come from someone else"
+	case !r.state.CanApprove(s, r.actor):
+		return "step " + s.Number + " may be approved only by the " + strings.Join(append([]string{incident.RoleCommander}, s.Approval.By...), " or ") + "; you (" + r.actor + ") hold none of these roles"
+	}
+	return ""
+}
+
+// runRefusal is why step s may not run yet for lack of approval, short
+// enough for the message lines.
+func runRefusal(ae *incident.ApprovalError) string {
+	who := "no one holds an approving role yet: firebreak role " + ae.Incident + " '" + ae.Roles[len(ae.Roles)-1] + "' PERSON"
+	if len(ae.Approvers) > 0 {
+		who = "may approve: " + strings.Join(ae.Approvers, ", ") + " (y in their console, or firebreak approve ID " + ae.Step.ID + ")"
+	}
+	what := "needs approval " + ae.Step.Approval.Text() + " before it runs"
+	if strings.Contains(ae.Reason, "own step") {
+		what = "needs approval by someone other than you"
+	}
+	return ae.Step.Number + " " + what + ". " + who
 }
 
 // approvalLines describe a step's approval in the detail pane.
@@ -133,7 +182,13 @@ func (r runnerModel) approvalLines(s playbooks.Step, w int) []string {
 		if r.state.CanApprove(s, r.actor) {
 			who += " (y approves)"
 		}
-		return append(wrapIndent("", text, w), wrapIndent("", r.st.Bad.Render("NEEDS APPROVAL")+" — "+who, w)...)
+		// Wrapped plain, styled after: wrapping shows an escape sequence
+		// as text.
+		need := wrapIndent("", "NEEDS APPROVAL — "+who, w)
+		for i := range need {
+			need[i] = r.st.Bad.Render(need[i])
+		}
+		return append(wrapIndent("", text, w), need...)
 	case !s.Approval.Needed(r.state.Severity):
 		text += " — not needed at " + r.state.Severity.SEV()
 	}

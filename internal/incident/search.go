@@ -148,6 +148,9 @@ func (m *matcher) file(id, path string, fn func(Hit) error) error {
 		if m.needle != "" {
 			if strings.Contains(strings.ToLower(e.Summary), m.needle) {
 				h.In = "summary"
+				if len(e.Summary) > 100 {
+					h.Excerpt = excerpt(e.Summary, m.needle)
+				}
 			} else if field, text, ok := m.inData(e.Data); ok {
 				h.In, h.Excerpt = field, excerpt(text, m.needle)
 			} else {

@@ -527,27 +527,33 @@ func (st *State) RolesOf(person string) []string {
 	return out
 }
 
-// MySteps lists the steps assigned to person, or whose responsible role
-// person holds, that are not closed, in playbook order.
+// MySteps lists the open steps that are person's, in playbook order:
+// assigned to them; or unassigned, with a responsible role they hold; or
+// unassigned, with no responsible role anyone holds, when they are the
+// commander (what is not delegated is the commander's).
 func (st *State) MySteps(p *playbooks.Playbook, person string) []playbooks.Step {
 	var out []playbooks.Step
+	commander := st.Commander().Person == person
 	for _, s := range p.Steps() {
 		ss := st.Steps[s.ID]
 		if ss.State.Closed() {
 			continue
 		}
-		if ss.Assignee == person {
-			out = append(out, s)
-			continue
-		}
 		if ss.Assignee != "" {
+			if ss.Assignee == person {
+				out = append(out, s)
+			}
 			continue
 		}
+		held, mine := false, false
 		for _, r := range s.RACI.Responsible {
-			if h, ok := st.RoleHolder(r); ok && h.Person == person {
-				out = append(out, s)
-				break
+			if h, ok := st.RoleHolder(r); ok {
+				held = true
+				mine = mine || h.Person == person
 			}
+		}
+		if mine || !held && commander {
+			out = append(out, s)
 		}
 	}
 	return out

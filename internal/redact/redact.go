@@ -170,12 +170,25 @@ func (s *Writer) Flush() error {
 	return err
 }
 
-// FindReader is Find over a stream of any length, in windows of 4 MiB that
-// overlap by maxHeld bytes, so a secret up to that long is seen whole
-// wherever the windows fall. Memory stays at one window.
+// FindReader is Find over a stream of any length (see Finder).
 func FindReader(r io.Reader) (string, error) {
+	var f Finder
+	return f.Find(r)
+}
+
+// A Finder runs Find over streams of any length, in windows of 4 MiB that
+// overlap by maxHeld bytes, so a secret up to that long is seen whole
+// wherever the windows fall. Memory stays at one window, allocated once
+// and reused from stream to stream (a sync scans every file it commits).
+type Finder struct{ buf []byte }
+
+// Find returns the kind of the first secret in r, or "".
+func (f *Finder) Find(r io.Reader) (string, error) {
 	const window = 4 << 20
-	buf := make([]byte, 0, window+maxHeld)
+	if f.buf == nil {
+		f.buf = make([]byte, 0, window+maxHeld)
+	}
+	buf := f.buf[:0]
 	for {
 		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

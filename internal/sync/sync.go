@@ -426,6 +426,7 @@ func commitLocal(ctx context.Context, o *Options, r *gitrepo.Repo, rep *Report) 
 		}
 	}
 	var stage []string
+	var finder redact.Finder
 	for _, rec := range strings.Split(string(out), "\x00") {
 		if len(rec) < 4 {
 			continue
@@ -455,7 +456,7 @@ func commitLocal(ctx context.Context, o *Options, r *gitrepo.Repo, rep *Report) 
 				return err
 			}
 		}
-		if what, err := scanFile(full); err != nil {
+		if what, err := scanFile(&finder, full); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		} else if what != "" {
 			return &RefusedError{Path: p, Reason: "looks like it holds " + what + "; secrets never leave this machine, so nothing was committed", Hint: "find the line with firebreak timeline verify, and keep the secret out of the record"}
@@ -494,13 +495,13 @@ func gitDate(at time.Time, r *gitrepo.Repo) []string {
 }
 
 // scanFile runs the redaction filter over a file as a stream.
-func scanFile(path string) (string, error) {
-	f, err := os.Open(path)
+func scanFile(finder *redact.Finder, path string) (string, error) {
+	f, err := fsutil.OpenRegularNoFollow(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	return redact.FindReader(f)
+	return finder.Find(f)
 }
 
 // checkExtends refuses a journal file that is not the committed version
