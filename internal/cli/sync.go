@@ -34,12 +34,24 @@ var cmdSyncInit = &command{
 
 var cmdSync = &command{
 	name:    "sync",
-	args:    "[--pubkey PUB]... [--json]",
+	args:    "[--pubkey PUB]... [--release ACTOR] [--json]",
 	summary: "Commit this machine's new records, fetch, check that the remote only adds to the record (no\nrewritten or forked journal, no changed header), merge, verify every journal chain and seal, push.\nA journal that does not verify, or one actor appending on two machines, stops it before a push.",
 	minArgs: 0, maxArgs: 0,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		keys := syncFlags(a, fs)
-		return func([]string) error { return a.sync(*keys) }
+		release := fs.String("release", "", "hand `ACTOR` over to other machines first: this machine will not write as ACTOR again")
+		return func([]string) error {
+			if *release != "" {
+				n, err := homesync.Release(a.home, *release)
+				if err != nil {
+					return err
+				}
+				if !a.json {
+					a.printf("This machine no longer writes as %s (%d incident journal(s)); appending as %s here again would fork, and sync would refuse it.\n", textutil.Line(*release), n, textutil.Line(*release))
+				}
+			}
+			return a.sync(*keys)
+		}
 	},
 }
 
@@ -95,6 +107,8 @@ func (a *invocation) sync(keyPaths []string) error {
 	a.printf("\n")
 	if rep.Pushed {
 		a.printf("  pushed    %.12s\n", rep.Head)
+	} else if rep.Head != "" {
+		a.printf("  the remote already has %.12s: nothing to push\n", rep.Head)
 	}
 	return nil
 }

@@ -197,10 +197,22 @@ func TestSyncRefusesAFork(t *testing.T) {
 	three.ok("sync", "init", "--remote", tm.remote)
 	three.ok("note", id, "from a third machine")
 	syncJSON(three)
-	errs = one.fail(1, "which this machine writes, was extended on another machine (1 event(s), first note", "sync")
-	if !strings.Contains(errs, "hint: one actor name per machine: this machine goes on as alice") {
+	errs = one.fail(1, "which this machine wrote first, was extended on another machine (1 event(s), first note", "sync")
+	if !strings.Contains(errs, "firebreak sync --release alice") {
 		t.Fatalf("sequential use hint: %s", errs)
 	}
+	// The way out when this machine will not write as alice again.
+	if out := one.ok("sync", "--release", "alice"); !strings.Contains(out, "no longer writes as alice (1 incident") || !strings.Contains(out, "received  1 file(s)") {
+		t.Fatalf("release: %s", out)
+	}
+	if out := one.ok("timeline", id); !strings.Contains(out, "from a third machine") {
+		t.Fatalf("released journal not taken in: %s", out)
+	}
+	// Writing as alice here again forks, and is refused.
+	one.ok("note", id, "alice on the laptop again")
+	three.ok("note", id, "alice on the third machine")
+	syncJSON(three)
+	one.fail(1, `the journal of "alice" forked`, "sync")
 }
 
 // TestSyncRefusesAnythingButGrowth: a remote that rewrites, deletes,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -236,25 +235,17 @@ var cmdFollowupList = &command{
 				a.printf("No follow-ups.\n")
 				return nil
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "INCIDENT\tN\tSTATE\tOWNER\tDUE\tTEXT")
+			// By incident, its id on a line of its own: ids are long, and a
+			// column of them leaves no room for the text.
+			id := ""
 			for _, r := range rows {
-				state, due, owner := "open", "—", "—"
-				if r.Done {
-					state = "done"
+				if r.Incident != id {
+					id = r.Incident
+					a.printf("%s\n", id)
 				}
-				if !r.Due.IsZero() {
-					due = r.Due.UTC().Format("2006-01-02 15:04Z")
-					if r.Overdue {
-						due += " OVERDUE"
-					}
-				}
-				if r.Owner != "" {
-					owner = textutil.Line(r.Owner)
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", r.Incident, r.N, state, owner, due, textutil.Line(r.Text))
+				a.printf("  %s\n", followupLine(r.Followup, now))
 			}
-			return tw.Flush()
+			return nil
 		}
 	},
 }

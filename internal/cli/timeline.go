@@ -60,6 +60,10 @@ var cmdTimeline = &command{
 				return a.printJSON(out)
 			}
 			w := bufio.NewWriter(a.stdout)
+			actorW := 10 // as wide as the longest actor (alice@laptop)
+			for _, e := range out {
+				actorW = max(actorW, len(textutil.Line(e.Actor)))
+			}
 			for _, e := range out {
 				step := ""
 				if e.Step != "" {
@@ -69,7 +73,7 @@ var cmdTimeline = &command{
 				if e.Logged.Sub(e.At) > time.Minute {
 					backdated = " (logged " + stampUTC(e.Logged) + ")"
 				}
-				fmt.Fprintf(w, "%s  %-10s %-17s %s%s%s\n", stampUTC(e.At), textutil.Line(e.Actor), e.Kind, textutil.Line(e.Summary), step, backdated)
+				fmt.Fprintf(w, "%s  %-*s %-17s %s%s%s\n", stampUTC(e.At), actorW, textutil.Line(e.Actor), e.Kind, textutil.Line(e.Summary), step, backdated)
 			}
 			return w.Flush()
 		}

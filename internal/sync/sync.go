@@ -38,6 +38,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -203,7 +204,7 @@ type ForkError struct {
 
 func (e *ForkError) Error() string {
 	if e.Common < 0 {
-		return fmt.Sprintf("sync refused: %s: the journal of %q, which this machine writes, was extended on another machine (%d event(s), first %s): one actor on two machines forks its chain; nothing was merged or pushed",
+		return fmt.Sprintf("sync refused: %s: the journal of %q, which this machine wrote first, was extended on another machine (%d event(s), first %s): one actor on two machines forks its chain; nothing was merged or pushed",
 			e.Path, e.Actor, e.Remote, e.RemoteFirst)
 	}
 	return fmt.Sprintf("sync refused: %s: the journal of %q forked: this machine and the remote both appended after seq %d (this machine %d event(s), first %s; the remote %d, first %s); nothing was merged or pushed",
@@ -213,7 +214,7 @@ func (e *ForkError) Error() string {
 // Hint is the way out.
 func (e *ForkError) Hint() string {
 	if e.Common < 0 {
-		return fmt.Sprintf("one actor name per machine: this machine goes on as %s, the other machine takes its own (firebreak --actor %s@HOST, or FIREBREAK_ACTOR); the remote's events stay on the remote, and this home changed nothing", e.Actor, e.Actor)
+		return fmt.Sprintf("one actor name per machine; this home changed nothing. If this machine will not write as %s again (someone ran --actor %s here once), hand the name over: firebreak sync --release %s; otherwise the other machine takes its own name (firebreak --actor %s@HOST)", e.Actor, e.Actor, e.Actor, e.Actor)
 	}
 	return fmt.Sprintf("one actor name per machine (firebreak --actor %s@HOST, or FIREBREAK_ACTOR): both records are intact, this machine's in %s and the remote's at origin/%s; keep this home as it is and clone the remote into a new home (firebreak --home NEW sync init --remote URL), then record this machine's %d event(s) there under the new name", e.Actor, e.Path, Branch, e.Local)
 }
@@ -382,11 +383,16 @@ func run(ctx context.Context, o *Options, rep *Report) error {
 		if _, err := r.Run(ctx, "rev-parse", "-q", "--verify", "HEAD"); err != nil {
 			return nil // nothing recorded here and nothing on the remote
 		}
+		head, _ := r.Head(ctx)
+		if rb, err := r.Run(ctx, "rev-parse", "-q", "--verify", remoteRef); err == nil && strings.TrimSpace(string(rb)) == head {
+			rep.Head = head // the remote has it all: nothing to push
+			return nil
+		}
 		o.stage("push")
 		out, err := r.RunWith(ctx, netEnv, nil, "push", "--porcelain", "origin", "HEAD:refs/heads/"+Branch)
 		if err == nil {
-			rep.Pushed = true
-			rep.Head, _ = r.Head(ctx)
+			rep.Pushed, rep.Head = true, head
+			_, _ = r.Run(ctx, "update-ref", remoteRef, head) // what the remote now has
 			return nil
 		}
 		var ge *gitrepo.Error
@@ -948,6 +954,39 @@ func readLocal(home string) map[string][]string {
 	return m
 }
 
+// Release hands actor over to other machines: this machine no longer
+// counts as writing actor's journals, so what another machine adds to them
+// is taken in (and appending as actor here again would fork, which sync
+// refuses). It returns how many incidents' journals it released.
+func Release(home, actor string) (int, error) {
+	if !IsRepo(home) {
+		return 0, &NotInitializedError{Home: home}
+	}
+	if !journal.ValidActor(actor) {
+		return 0, fmt.Errorf("%s is not an actor name", strconv.QuoteToASCII(actor))
+	}
+	m := readLocal(home)
+	n := 0
+	for id, actors := range m {
+		if i := slices.Index(actors, actor); i >= 0 {
+			m[id] = slices.Delete(actors, i, i+1)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, writeLocal(home, m)
+}
+
+func writeLocal(home string, m map[string][]string) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(filepath.Join(home, ".git", localFile), append(b, '\n'), 0o600)
+}
+
 func addLocal(home string, paths []string) error {
 	if len(paths) == 0 {
 		return nil
@@ -959,11 +998,7 @@ func addLocal(home string, paths []string) error {
 			m[id] = append(m[id], actor)
 		}
 	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return fsutil.WriteFileAtomic(filepath.Join(home, ".git", localFile), append(b, '\n'), 0o600)
+	return writeLocal(home, m)
 }
 
 // RemoteActors says, in a home that syncs, which actors of incident id work
