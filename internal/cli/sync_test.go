@@ -161,19 +161,183 @@ func TestSyncTwoResponders(t *testing.T) {
 	}
 }
 
+// TestSyncRefusesAnythingButGrowth: what a remote holds beyond growth of
+// the record never reaches a home. A rewritten or broken journal, or a
+// changed header, is refused before any merge; a journal cut short or a
+// file deleted on the remote is kept here and pushed back; a path that is
+// not the record is left out, and the push drops it. Locally, a change
+// that is not growth, a torn line, a secret, or a file staged by hand
+// never leaves the machine.
+func TestSyncRefusesAnythingButGrowth(t *testing.T) {
+	tm := newTeam(t)
+	alice, bob := tm.responder("alice@a"), tm.responder("bob@b")
+	id := alice.open()
+	alice.ok("note", id, "first")
+	alice.ok("note", id, "second")
+	alice.ok("sync", "init", "--remote", tm.remote)
+	bob.ok("sync", "init", "--remote", tm.remote)
+	jpath := "incidents/" + id + "/journal/alice@a.jsonl"
+	bobJournal := filepath.Join(bob.home, filepath.FromSlash(jpath))
+	kept, _ := os.ReadFile(bobJournal)
+
+	// An attacker with push access to the remote, working in a clone.
+	work := filepath.Join(t.TempDir(), "work")
+	git(t, filepath.Dir(work), "clone", "-q", tm.remote, work)
+	write := func(p, s string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(work, p)), 0o755)
+		os.Chmod(filepath.Join(work, p), 0o644)
+		os.WriteFile(filepath.Join(work, p), []byte(s), 0o644)
+	}
+	refused := func(name string, change func(), want string) {
+		t.Helper()
+		base := tm.head()
+		git(t, work, "fetch", "-q", "origin")
+		git(t, work, "reset", "-q", "--hard", "origin/main")
+		change()
+		git(t, work, "add", "-A")
+		git(t, work, "commit", "-q", "--allow-empty", "-m", name)
+		git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
+		pushed := tm.head()
+		bob.fail(1, want, "sync")
+		if got, _ := os.ReadFile(bobJournal); !bytes.Equal(got, kept) {
+			t.Fatalf("%s: bob's copy of the journal changed", name)
+		}
+		if tm.head() != pushed {
+			t.Fatalf("%s: bob pushed over the remote", name)
+		}
+		git(t, work, "push", "-q", "-f", "origin", base+":refs/heads/main")
+	}
+	orig := kept
+	lines := strings.SplitAfter(string(orig), "\n")
+	refused("rewrite", func() { write(jpath, strings.Replace(string(orig), "second", "secnod", 1)) }, "forked")
+	refused("extend with a broken chain", func() {
+		last := strings.TrimSuffix(lines[len(lines)-2], "\n")
+		write(jpath, string(orig)+strings.Replace(last, `"seq":3`, `"seq":4`, 1)+"\n")
+	}, "(from the remote)")
+	refused("header", func() { write("incidents/"+id+"/incident.json", "{}") }, "the incident header is written once")
+	refused("a torn line", func() { write(jpath, string(orig)+`{"seq":4,"id":"ab`) }, "(from the remote)")
+	refused("unrecorded message", func() { write("incidents/"+id+"/comms/fake.txt", "all clear") }, "is not a message or export its journal recorded")
+
+	// Cut short, deleted, and not the record: bob keeps the record, takes in
+	// nothing else, and his push puts it back.
+	for _, c := range []struct {
+		name   string
+		change func()
+		report string
+	}{
+		{"cut", func() { write(jpath, lines[0]) }, "restored"},
+		{"emptied", func() { write(jpath, "") }, "restored"},
+		{"delete", func() { os.Remove(filepath.Join(work, filepath.FromSlash(jpath))) }, "restored"},
+		{"keys", func() { write("incidents/"+id+"/keys/stolen.pem", "x") }, "ignored"},
+		{"gitignore", func() { write(".gitignore", "!*") }, "ignored"},
+		{"link", func() {
+			os.MkdirAll(filepath.Join(work, "incidents", id, "exports"), 0o755)
+			os.Symlink("/etc/passwd", filepath.Join(work, "incidents", id, "exports", "x.md"))
+		}, "ignored"},
+		{"empty commit", func() {}, ""},
+	} {
+		git(t, work, "fetch", "-q", "origin")
+		git(t, work, "reset", "-q", "--hard", "origin/main")
+		c.change()
+		git(t, work, "add", "-A")
+		git(t, work, "commit", "-q", "--allow-empty", "-m", c.name)
+		git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
+		bob.ok("note", id, "bob after "+c.name) // something of bob's own to push, whatever the remote did
+		out := bob.ok("sync", "--json")
+		var rep map[string]any
+		json.Unmarshal([]byte(out), &rep)
+		if (c.report != "" && rep[c.report] == nil) || rep["pushed"] != true {
+			t.Fatalf("%s: %s", c.name, out)
+		}
+		if got, _ := os.ReadFile(bobJournal); !bytes.Equal(got, kept) {
+			t.Fatalf("%s: bob's copy of alice's journal changed", c.name)
+		}
+		if git(t, tm.remote, "show", "main:"+jpath)+"\n" != string(kept) {
+			t.Fatalf("%s: the record was not put back on the remote", c.name)
+		}
+		if files := git(t, tm.remote, "ls-tree", "-r", "--name-only", "main"); strings.Contains(files, "stolen") || strings.Contains(files, ".gitignore") || strings.Contains(files, "x.md") {
+			t.Fatalf("%s: the push kept what is not the record:\n%s", c.name, files)
+		}
+	}
+	bob.ok("timeline", "verify", id)
+	for _, p := range []string{"keys/stolen.pem", "exports/x.md"} {
+		if _, err := os.Lstat(filepath.Join(bob.home, "incidents", id, filepath.FromSlash(p))); err == nil {
+			t.Fatalf("%s reached bob's home", p)
+		}
+	}
+	syncJSON(alice) // alice, who never saw any of it, is fine too
+	alice.ok("timeline", "verify", id)
+
+	// Local: a journal cut short, a deleted file, a torn line, a message
+	// firebreak did not write, a key staged or committed by hand.
+	own := filepath.Join(alice.home, filepath.FromSlash(jpath))
+	os.WriteFile(own, orig[:bytes.IndexByte(orig, '\n')+1], 0o600)
+	alice.fail(1, "no longer begins with the events already synced", "sync")
+	os.WriteFile(own, orig, 0o600)
+	os.Remove(own)
+	alice.fail(1, "was deleted from this home", "sync")
+	os.WriteFile(own, append(append([]byte{}, orig...), `{"seq":4,"id":"ab`...), 0o600)
+	alice.fail(1, "ends with a torn line", "sync")
+	os.WriteFile(own, orig, 0o600)
+	_, priv, _ := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{9}, 64)))
+	pemKey, _ := signing.MarshalPrivateKeyPEM(priv)
+	secret := filepath.Join(alice.home, "incidents", id, "comms", "oops.md")
+	os.WriteFile(secret, append([]byte("here is the key\n"), pemKey...), 0o600)
+	if rep := syncJSON(alice); len(rep.Committed) != 0 {
+		t.Fatalf("a message firebreak did not write was committed: %+v", rep)
+	}
+	os.Remove(secret)
+	leak := filepath.Join(alice.home, "incidents", "leak.pem")
+	os.WriteFile(leak, pemKey, 0o600)
+	os.MkdirAll(filepath.Join(alice.home, "incidents", id, "exports", "sub"), 0o700)
+	os.WriteFile(filepath.Join(alice.home, "incidents", id, "exports", "sub", "k.pem"), pemKey, 0o600)
+	if out := git(t, alice.home, "status", "--porcelain", "--untracked-files=all"); out != "" {
+		t.Fatalf("git sees what is not the record:\n%s", out)
+	}
+	git(t, alice.home, "add", "-f", "incidents/leak.pem")
+	alice.ok("note", id, "third")
+	syncJSON(alice)
+	if log := git(t, tm.remote, "log", "--all", "--name-only"); strings.Contains(log, "leak.pem") || strings.Contains(log, "k.pem") {
+		t.Fatal("a key staged by hand was pushed")
+	}
+	// Committed by hand: the push is refused.
+	git(t, alice.home, "add", "-f", "incidents/leak.pem")
+	git(t, alice.home, "commit", "-q", "-m", "by hand")
+	before := tm.head()
+	alice.fail(1, "incidents/leak.pem: was committed, but it is not part of the record", "sync")
+	if tm.head() != before {
+		t.Fatal("a commit made by hand was pushed")
+	}
+}
+
 func TestSyncRefusesAFork(t *testing.T) {
 	tm := newTeam(t)
-	one, two := tm.responder("alice"), tm.responder("alice")
+	one := tm.responder("alice")
 	id := one.open()
 	one.ok("sync", "init", "--remote", tm.remote)
+
+	// A second machine under the same name is refused as soon as it would
+	// take in a journal under its own name that it never wrote.
+	same := tm.responder("alice")
+	errs := same.fail(1, `a journal under this machine's name "alice" arrived from the remote (1 event(s), first incident.opened`, "sync", "init", "--remote", tm.remote)
+	if !strings.Contains(errs, "hint: one actor name per machine: work here under a name of this machine's own (firebreak --actor alice@HOST") {
+		t.Fatalf("same name hint: %s", errs)
+	}
+	if _, err := os.Stat(filepath.Join(same.home, "incidents", id)); err == nil {
+		t.Fatal("the refused sync merged the incident")
+	}
+
+	// Someone writes as alice on bob's machine while alice writes on hers:
+	// two chains from one point.
+	two := tm.responder("bob")
 	two.ok("sync", "init", "--remote", tm.remote)
 	one.ok("note", id, "from the laptop")
-	two.ok("note", id, "from the desktop")
+	two.ok("--actor", "alice", "note", id, "from the desktop")
 	syncJSON(one)
 	before := tm.head()
 	journal := filepath.Join(two.home, "incidents", id, "journal", "alice.jsonl")
 	mine, _ := os.ReadFile(journal)
-	errs := two.fail(1, `the journal of "alice" forked`, "sync")
+	errs = two.fail(1, `the journal of "alice" forked`, "sync")
 	for _, want := range []string{"after seq 1", "this machine 1 event(s), first note", "nothing was merged or pushed", "hint: one actor name per machine", "--actor alice@HOST"} {
 		if !strings.Contains(errs, want) {
 			t.Fatalf("fork message lacks %q:\n%s", want, errs)
@@ -190,12 +354,12 @@ func TestSyncRefusesAFork(t *testing.T) {
 		t.Fatalf("the fork was merged: %s", out)
 	}
 
-	// One after the other is refused too: a third home (a clone) writes as
-	// alice, syncs; the first machine, which writes alice's journal, will
-	// not take events it did not write into it.
-	three := tm.responder("alice")
+	// One after the other is refused too: a third machine writes as alice
+	// and syncs; the first, which started alice's journal, will not take
+	// events it did not write into it.
+	three := tm.responder("carol")
 	three.ok("sync", "init", "--remote", tm.remote)
-	three.ok("note", id, "from a third machine")
+	three.ok("--actor", "alice", "note", id, "from a third machine")
 	syncJSON(three)
 	errs = one.fail(1, "which this machine wrote first, was extended on another machine (1 event(s), first note", "sync")
 	if !strings.Contains(errs, "firebreak sync --release alice") {
@@ -210,96 +374,9 @@ func TestSyncRefusesAFork(t *testing.T) {
 	}
 	// Writing as alice here again forks, and is refused.
 	one.ok("note", id, "alice on the laptop again")
-	three.ok("note", id, "alice on the third machine")
+	three.ok("--actor", "alice", "note", id, "alice on the third machine")
 	syncJSON(three)
 	one.fail(1, `the journal of "alice" forked`, "sync")
-}
-
-// TestSyncRefusesAnythingButGrowth: a remote that rewrites, deletes,
-// changes a header, carries a link or a file firebreak never syncs, or
-// breaks a chain is refused before any of it is merged; so is a local
-// change that is not growth, and a secret.
-func TestSyncRefusesAnythingButGrowth(t *testing.T) {
-	tm := newTeam(t)
-	alice, bob := tm.responder("alice@a"), tm.responder("bob@b")
-	id := alice.open()
-	alice.ok("note", id, "first")
-	alice.ok("sync", "init", "--remote", tm.remote)
-	bob.ok("sync", "init", "--remote", tm.remote)
-	bobJournal := filepath.Join(bob.home, "incidents", id, "journal", "alice@a.jsonl")
-	kept, _ := os.ReadFile(bobJournal)
-
-	// An attacker with push access to the remote, working in a clone.
-	work := filepath.Join(t.TempDir(), "work")
-	git(t, filepath.Dir(work), "clone", "-q", tm.remote, work)
-	jpath := "incidents/" + id + "/journal/alice@a.jsonl"
-	attack := func(name string, change func(), want string) {
-		t.Helper()
-		base := git(t, work, "rev-parse", "HEAD")
-		change()
-		git(t, work, "add", "-A")
-		git(t, work, "commit", "-q", "-m", name)
-		git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
-		pushed := tm.head()
-		bob.fail(1, want, "sync")
-		if got, _ := os.ReadFile(bobJournal); !bytes.Equal(got, kept) {
-			t.Fatalf("%s: bob's copy of the journal changed", name)
-		}
-		if tm.head() != pushed {
-			t.Fatalf("%s: bob pushed over the remote", name)
-		}
-		git(t, work, "reset", "-q", "--hard", base)
-		git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
-	}
-	write := func(p, s string) {
-		os.MkdirAll(filepath.Dir(filepath.Join(work, p)), 0o755)
-		os.WriteFile(filepath.Join(work, p), []byte(s), 0o644)
-	}
-	attack("rewrite", func() {
-		b, _ := os.ReadFile(filepath.Join(work, jpath))
-		write(jpath, strings.Replace(string(b), "first", "frist", 1))
-	}, "forked")
-	attack("extend with a broken chain", func() {
-		b, _ := os.ReadFile(filepath.Join(work, jpath))
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		write(jpath, string(b)+strings.Replace(lines[len(lines)-1], `"seq":2`, `"seq":3`, 1)+"\n")
-	}, "journal (remote)")
-	attack("delete", func() { os.Remove(filepath.Join(work, jpath)) }, "was deleted on the remote")
-	attack("header", func() {
-		os.Chmod(filepath.Join(work, "incidents", id, "incident.json"), 0o644)
-		write("incidents/"+id+"/incident.json", "{}")
-	}, "the incident header is written once")
-	attack("keys", func() { write("incidents/"+id+"/keys/stolen.pem", "x") }, "is not part of the incident record")
-	attack("hooks", func() { write(".gitignore", "!*") }, "is not part of the incident record")
-	attack("link", func() {
-		os.MkdirAll(filepath.Join(work, "incidents", id, "comms"), 0o755)
-		os.Symlink("/etc/passwd", filepath.Join(work, "incidents", id, "comms", "x.md"))
-	}, "mode 120000")
-
-	// Local: a journal cut short, a deleted file, a secret in a message.
-	bob.ok("sync") // the remote is back as it was
-	own := filepath.Join(alice.home, "incidents", id, "journal", "alice@a.jsonl")
-	orig, _ := os.ReadFile(own)
-	os.WriteFile(own, orig[:bytes.IndexByte(orig, '\n')+1], 0o600)
-	alice.fail(1, "no longer begins with the events already synced", "sync")
-	os.WriteFile(own, orig, 0o600)
-	os.Remove(own)
-	alice.fail(1, "was deleted from this home", "sync")
-	os.WriteFile(own, orig, 0o600)
-	_, priv, _ := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{9}, 64)))
-	pemKey, _ := signing.MarshalPrivateKeyPEM(priv)
-	secret := filepath.Join(alice.home, "incidents", id, "comms", "oops.md")
-	os.WriteFile(secret, append([]byte("here is the key\n"), pemKey...), 0o600)
-	before := tm.head()
-	errs := alice.fail(1, "looks like it holds", "sync")
-	if strings.Contains(errs, "PRIVATE KEY") && strings.Contains(errs, string(pemKey[30:60])) {
-		t.Fatalf("the refusal echoes the secret: %s", errs)
-	}
-	if tm.head() != before || strings.Contains(git(t, alice.home, "log", "--all", "--name-only"), "oops.md") {
-		t.Fatal("a secret was committed or pushed")
-	}
-	os.Remove(secret)
-	syncJSON(alice)
 }
 
 func TestSyncSetupErrors(t *testing.T) {

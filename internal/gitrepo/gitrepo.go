@@ -26,6 +26,9 @@ type Repo struct {
 	Dir string
 	// Author and Email sign commits firebreak makes; empty: "firebreak".
 	Author, Email string
+	// Env is added to the environment of every git command (KEY=VALUE):
+	// configuration that must hold whatever the repository says.
+	Env []string
 }
 
 // Error is a failed git command, with what git said.
@@ -70,7 +73,7 @@ func (r *Repo) runIn(ctx context.Context, env []string, stdin []byte, args ...st
 		return nil, ErrNoGit
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-C", r.Dir}, args...)...)
-	cmd.Env = append(cleanEnv(), env...)
+	cmd.Env = append(append(cleanEnv(), r.Env...), env...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -188,7 +191,7 @@ func (r *Repo) Blobs(ctx context.Context, specs []string, fn func(i int, data []
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-C", r.Dir, "cat-file", "--batch")
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), r.Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
