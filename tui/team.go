@@ -166,10 +166,11 @@ func (r runnerModel) approvalLines(s playbooks.Step, w int) []string {
 	}
 	ss := r.state.Steps[s.ID]
 	text := "Approval: " + s.Approval.Text()
+	valid := r.state.ValidApprovals(s)
 	var ae *incident.ApprovalError
 	switch err := r.state.NeedsApproval(s, r.actor); {
-	case len(ss.Approvals) > 0 && err == nil:
-		a := ss.Approvals[len(ss.Approvals)-1]
+	case len(valid) > 0 && err == nil:
+		a := valid[len(valid)-1]
 		text += " — approved by " + clean(a.Actor) + " (" + clean(a.Role) + ") " + a.At.UTC().Format("15:04Z")
 		if a.Reason != "" {
 			text += ": " + clean(a.Reason)

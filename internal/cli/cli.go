@@ -319,8 +319,11 @@ func hintFor(err error) string {
 		sn  *homesync.NotInitializedError
 		ae  *incident.ApprovalError
 		re  *incident.RoleError
+		nc  *incident.NotCommanderError
 	)
 	switch {
+	case errors.As(err, &nc):
+		return nc.Hint()
 	case errors.As(err, &ae):
 		return ae.Hint()
 	case errors.As(err, &re):

@@ -198,6 +198,7 @@ type incidentView struct {
 	StatusOverdue    bool                           `json:"status_update_overdue"`
 	Followups        []incident.Followup            `json:"followups"`
 	LastSync         *time.Time                     `json:"last_sync,omitempty"`
+	LastSyncError    string                         `json:"last_sync_error,omitempty"`
 }
 
 type stepView struct {
@@ -272,7 +273,7 @@ func (a *invocation) view(inc *incident.Incident, st *incident.State) incidentVi
 		if s.Action != nil {
 			sv.Action = s.Action.Name
 		}
-		sv.Assignee, sv.Approvals = ss.Assignee, ss.Approvals
+		sv.Assignee, sv.Approvals = ss.Assignee, st.ValidApprovals(s)
 		if s.Approval != nil {
 			sv.Approval = s.Approval.Text()
 			sv.NeedsApproval = st.NeedsApproval(s, a.actor) != nil && !ss.State.Closed()
@@ -293,7 +294,7 @@ func (a *invocation) view(inc *incident.Incident, st *incident.State) incidentVi
 	}
 	if rep, ok := homesync.LastSync(a.home); ok {
 		t := rep.At
-		v.LastSync = &t
+		v.LastSync, v.LastSyncError = &t, rep.Error
 	}
 	for name, m := range st.Milestones {
 		v.Milestones[name] = m.At
@@ -471,7 +472,10 @@ func (a *invocation) printTeam(inc *incident.Incident, st *incident.State, v inc
 	if len(v.MySteps) > 0 {
 		a.printf("  my steps  %s (%s)\n", strings.Join(first(v.MySteps, 6), ", "), textutil.Line(a.actor))
 	}
-	if v.LastSync != nil {
+	switch {
+	case v.LastSync != nil && v.LastSyncError != "":
+		a.printf("  SYNC      the last sync FAILED at %s (%s ago): %s\n", stampUTC(*v.LastSync), incident.FormatSpan(now.Sub(*v.LastSync)), textutil.Line(v.LastSyncError))
+	case v.LastSync != nil:
 		a.printf("  synced    %s (%s ago)\n", stampUTC(*v.LastSync), incident.FormatSpan(now.Sub(*v.LastSync)))
 	}
 }

@@ -87,6 +87,15 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 	if out := e.ok("timeline", id); strings.Contains(out, "signing_secret = X") {
 		t.Fatal("a fact was recorded before the approval refusal")
 	}
+	// The same action by hand is the same step: refused too.
+	e.fail(1, "revoke-compromised-secret (Rotate/revoke compromised key(s)) needs approval", "gh", "secret-delete", id, "--repo", "org/clawsec", "--name", "CLAWSEC_SIGNING_PRIVATE_KEY", "--yes")
+	if _, ok := s.Secret("org/clawsec", "", "CLAWSEC_SIGNING_PRIVATE_KEY"); !ok {
+		t.Fatal("the secret was deleted without approval")
+	}
+	// Lowering the severity does not lift it.
+	e.ok("severity", id, "SEV-2", "--reason", "contained")
+	e.fail(1, "needs approval", "run", id, "revoke-compromised-secret", "--yes")
+	e.ok("severity", id, "SEV-1", "--reason", "not contained after all")
 	// The commander (alice, the opener) approving her own run does not count.
 	e.ok("approve", id, "revoke-compromised-secret")
 	e.fail(1, "a responder cannot approve their own step", "run", id, "revoke-compromised-secret", "--yes")

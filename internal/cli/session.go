@@ -9,6 +9,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/signing"
+	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
 // sessionOpts are what one command adds to the session its actions are
@@ -54,6 +55,9 @@ func (a *invocation) session(o sessionOpts) *app.Session {
 // act builds the action name for a direct command (its arguments from
 // flags: a bad one is a usage error) and runs it through the pipeline.
 func (a *invocation) act(inc *incident.Incident, pf *pipeFlags, o sessionOpts, name string, args app.Args) (*actions.Outcome, error) {
+	if err := a.approved(inc, pf, name); err != nil {
+		return nil, err
+	}
 	act, err := a.session(o).Build(a.ctx, inc, name, args)
 	if err != nil {
 		var ae *app.ArgError
@@ -70,4 +74,40 @@ func (a *invocation) act(inc *incident.Incident, pf *pipeFlags, o sessionOpts, n
 // key is signing.ErrEncrypted, which the console hands to the CLI.
 func (a *invocation) consoleSession() *app.Session {
 	return a.session(sessionOpts{quiet: true})
+}
+
+// approved refuses, before anything is planned, an action that a step of
+// the incident's playbook needs approval for and does not have: named by
+// --step, or the action of a step that asks for approval (gh
+// secret-delete is what SIGNING's revoke-compromised-secret does, whether
+// it is run as the step or by hand). A dry run changes nothing, so it may
+// show the approver what they approve.
+func (a *invocation) approved(inc *incident.Incident, pf *pipeFlags, name string) error {
+	if inc == nil || pf.dryRun {
+		return nil
+	}
+	st, err := inc.State()
+	if err != nil {
+		return err
+	}
+	var gated []playbooks.Step
+	for _, s := range inc.Playbook.Steps() {
+		if s.Approval == nil || st.Steps[s.ID].State.Closed() {
+			continue
+		}
+		if pf.step != "" && (s.ID == pf.step || s.Number == pf.step) || pf.step == "" && s.Action != nil && s.Action.Name == name {
+			gated = append(gated, s)
+		}
+	}
+	var first error
+	for _, s := range gated {
+		err := st.NeedsApproval(s, a.actor)
+		if err == nil {
+			return nil // one approved step covers the action
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }

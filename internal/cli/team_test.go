@@ -19,8 +19,17 @@ func TestRolesHandoffFollowupsInTheRecord(t *testing.T) {
 	if out := e.ok("handoff", id, "--to", "dave", "--reason", "end of shift"); out != "commander: alice -> dave\n" {
 		t.Fatalf("handoff: %q", out)
 	}
-	e.ok("assign", id, "2.1", "carol")
-	e.fail(1, "already assigned to carol", "assign", id, "2.1", "carol")
+	// Only the commander gives roles, hands off and assigns others' steps.
+	e.fail(1, "only the commander (dave) assigns steps to others", "assign", id, "2.1", "carol")
+	if _, errs, _ := e.run("role", id, "comms", "erin"); !strings.Contains(errs, "only the commander (dave) gives roles") || !strings.Contains(errs, "hint: ask dave, or take command first") {
+		t.Fatalf("role by a non-commander: %s", errs)
+	}
+	e.fail(1, "only the commander (dave) hands command to someone else", "handoff", id, "--to", "erin")
+	e.fail(1, "taking command from dave needs a reason", "--actor", "erin", "handoff", id, "--to", "erin")
+	e.ok("--actor", "dave", "assign", id, "2.1", "carol")
+	e.fail(1, "already assigned to carol", "--actor", "dave", "assign", id, "2.1", "carol")
+	e.ok("--actor", "bob", "assign", id, "2.2", "bob") // anyone takes an unassigned step
+	e.ok("--actor", "bob", "assign", id, "2.2", "-")   // and gives it back
 	e.ok("followup", "add", id, "move", "the", "key", "to", "an", "HSM", "--owner", "carol", "--due", "+7d")
 	e.ok("followup", "add", id, "pin actions by SHA")
 	e.fail(2, "cannot read due time", "followup", "add", id, "x", "--due", "yesterday")

@@ -151,7 +151,7 @@ func Build(inc *incident.Incident, st *incident.State, timeline Events, rep *jou
 	for _, s := range inc.Playbook.Steps() {
 		ss := st.Steps[s.ID]
 		sr := StepRecord{Number: s.Number, ID: s.ID, Phase: s.Phase, PhaseTitle: phaseTitle[s.Phase], Title: s.Title, RACI: s.RACI, State: ss.State, History: ss.History,
-			Assignee: ss.Assignee, Approvals: ss.Approvals}
+			Assignee: ss.Assignee, Approvals: st.ValidApprovals(s)}
 		if s.Approval != nil {
 			sr.Approval = s.Approval.Text()
 		}

@@ -192,24 +192,36 @@ func (d *Deriver) team(e *journal.Event) bool {
 			}
 		}
 	case KindRole:
-		if rd := decode[RoleData](e.Data); rd.Role != "" && journal.ValidActor(rd.Person) && rd.Role != RoleCommander {
-			st.Roles[rd.Role] = RoleHolder{Person: rd.Person, At: e.At, Actor: e.Actor}
+		// The commands check who may record these (the commander); the
+		// state takes them as recorded, in any order machines' clocks put
+		// them: a name is a claim until a seal signs for it.
+		rd := decode[RoleData](e.Data)
+		if role, ok := canonicalRole(d.p, rd.Role); ok && role != RoleCommander && journal.ValidActor(rd.Person) {
+			st.Roles[role] = RoleHolder{Person: rd.Person, At: e.At, Actor: e.Actor}
 		}
 	case KindHandoff:
-		if hd := decode[HandoffData](e.Data); journal.ValidActor(hd.To) {
+		hd := decode[HandoffData](e.Data)
+		if from := st.Commander().Person; journal.ValidActor(hd.To) && hd.To != from {
 			st.Roles[RoleCommander] = RoleHolder{Person: hd.To, At: e.At, Actor: e.Actor}
-			st.Handoffs = append(st.Handoffs, Handoff{From: hd.From, To: hd.To, At: e.At, Actor: e.Actor, Reason: hd.Reason})
+			st.Handoffs = append(st.Handoffs, Handoff{From: from, To: hd.To, At: e.At, Actor: e.Actor, Reason: hd.Reason})
 		}
 	case KindAssigned:
 		if ss, ok := st.Steps[e.Step]; ok {
-			ss.Assignee = decode[AssignData](e.Data).Person
-			st.Steps[e.Step] = ss
+			if person := decode[AssignData](e.Data).Person; person == "" || journal.ValidActor(person) {
+				ss.Assignee = person
+				st.Steps[e.Step] = ss
+			}
 		}
 	case KindApproved:
-		if ss, ok := st.Steps[e.Step]; ok {
-			ad := decode[ApproveData](e.Data)
-			ss.Approvals = append(ss.Approvals, Approval{Actor: e.Actor, Role: ad.Role, At: e.At, Reason: ad.Reason})
-			st.Steps[e.Step] = ss
+		// Kept as recorded; NeedsApproval counts one only when its actor
+		// holds an approving role and is neither the assignee nor the
+		// runner (so the order clocks put it in does not matter).
+		if _, ok := d.p.Step(e.Step); ok {
+			if ss, known := st.Steps[e.Step]; known {
+				ad := decode[ApproveData](e.Data)
+				ss.Approvals = append(ss.Approvals, Approval{Actor: e.Actor, Role: ad.Role, At: e.At, Reason: ad.Reason})
+				st.Steps[e.Step] = ss
+			}
 		}
 	case KindFollowup:
 		fd := decode[FollowupData](e.Data)
@@ -241,6 +253,18 @@ func (d *Deriver) team(e *journal.Event) bool {
 		return false
 	}
 	return true
+}
+
+// canonicalRole is the playbook's spelling of a role, case and spacing
+// aside.
+func canonicalRole(p *playbooks.Playbook, name string) (string, bool) {
+	norm := strings.Join(strings.Fields(strings.ToLower(name)), " ")
+	for _, r := range Roles(p) {
+		if strings.ToLower(r) == norm {
+			return r, true
+		}
+	}
+	return "", false
 }
 
 // commsRendered is comms.KindRendered (comms imports this package).

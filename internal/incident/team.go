@@ -197,6 +197,20 @@ func (inc *Incident) openState() (*State, error) {
 	return st, nil
 }
 
+// NotCommanderError is a team change only the commander makes.
+type NotCommanderError struct {
+	Actor, Commander, What string
+}
+
+func (e *NotCommanderError) Error() string {
+	return fmt.Sprintf("only the commander (%s) %s; %s is not the commander", e.Commander, e.What, e.Actor)
+}
+
+// Hint is how to go on.
+func (e *NotCommanderError) Hint() string {
+	return "ask " + e.Commander + ", or take command first (it is recorded): firebreak handoff ID --to " + e.Actor + " --reason TEXT"
+}
+
 // ErrUseHandoff is assigning the commander role: it is handed off.
 var ErrUseHandoff = errors.New("the commander is handed off, not assigned")
 
@@ -215,6 +229,9 @@ func (inc *Incident) SetRole(ctx context.Context, actor, role, person string, at
 	st, err := inc.openState()
 	if err != nil {
 		return r, err
+	}
+	if c := st.Commander().Person; c != actor {
+		return r, &NotCommanderError{Actor: actor, Commander: c, What: "gives roles"}
 	}
 	if h, ok := st.Roles[r]; ok && h.Person == person {
 		return r, fmt.Errorf("%s already holds the role %s", person, r)
@@ -242,6 +259,16 @@ func (inc *Incident) Handoff(ctx context.Context, actor, to, reason string, at t
 	if from == to {
 		return from, fmt.Errorf("%s is already the commander", to)
 	}
+	switch {
+	case actor == from:
+	case actor == to && reason != "":
+		// Taking command (the commander cannot be reached): allowed, and
+		// on the record with its reason.
+	case actor == to:
+		return from, fmt.Errorf("taking command from %s needs a reason (--reason TEXT): it is recorded", from)
+	default:
+		return from, &NotCommanderError{Actor: actor, Commander: from, What: "hands command to someone else"}
+	}
 	summary := fmt.Sprintf("commander handoff: %s -> %s", from, to)
 	if reason != "" {
 		summary += " — " + oneLine(reason, 200)
@@ -266,11 +293,15 @@ func (inc *Incident) Assign(ctx context.Context, actor, ref, person string, at t
 	if err != nil {
 		return step, err
 	}
-	if st.Steps[step.ID].Assignee == person {
+	cur := st.Steps[step.ID].Assignee
+	if cur == person {
 		if person == "" {
 			return step, fmt.Errorf("step %s is not assigned", step.ID)
 		}
 		return step, fmt.Errorf("step %s is already assigned to %s", step.ID, person)
+	}
+	if !mayAssign(st, actor, cur, person) {
+		return step, &NotCommanderError{Actor: actor, Commander: st.Commander().Person, What: "assigns steps to others (anyone may take an unassigned step, or give back their own)"}
 	}
 	summary := fmt.Sprintf("step %s assigned to %s: %s", step.Number, person, step.Title)
 	if person == "" {
@@ -278,6 +309,13 @@ func (inc *Incident) Assign(ctx context.Context, actor, ref, person string, at t
 	}
 	_, err = inc.record(ctx, journal.Entry{At: at, Actor: actor, Kind: KindAssigned, Step: step.ID, Summary: summary, Data: AssignData{Person: person}})
 	return step, err
+}
+
+// mayAssign is who may change a step's assignee from cur to person: the
+// commander; anyone taking an unassigned step; the assignee giving it
+// back.
+func mayAssign(st *State, actor, cur, person string) bool {
+	return actor == st.Commander().Person || cur == "" && person == actor || cur == actor && person == ""
 }
 
 // ApprovalError is a step that needs approval it does not have, or an
@@ -337,26 +375,55 @@ func (st *State) heldRole(s playbooks.Step, person string) string {
 	return ""
 }
 
+// MostSevere is the most severe level the incident has had: an approval a
+// severity once asked for is not lifted by a downgrade (lowering the
+// severity, running the step and raising it again).
+func (st *State) MostSevere() severity.Level {
+	l := st.Severity
+	for _, c := range st.SeverityHistory {
+		if c.To.Valid() && c.To < l {
+			l = c.To
+		}
+	}
+	return l
+}
+
 // CanApprove reports whether person may approve step s: they hold an
 // approving role and are not its assignee.
 func (st *State) CanApprove(s playbooks.Step, person string) bool {
 	return s.Approval != nil && st.heldRole(s, person) != "" && st.Steps[s.ID].Assignee != person
 }
 
+// ValidApprovals are the approvals of step s that count: by a holder of
+// an approving role who is not its assignee.
+func (st *State) ValidApprovals(s playbooks.Step) []Approval {
+	var out []Approval
+	for _, a := range st.Steps[s.ID].Approvals {
+		if st.CanApprove(s, a.Actor) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // NeedsApproval returns an *ApprovalError when step s needs approval at the
 // incident's severity and has none from someone other than runner; nil
 // otherwise.
 func (st *State) NeedsApproval(s playbooks.Step, runner string) error {
-	if !s.Approval.Needed(st.Severity) {
+	if !s.Approval.Needed(st.MostSevere()) {
 		return nil
 	}
+	own := false
 	for _, a := range st.Steps[s.ID].Approvals {
-		if a.Actor != runner {
+		switch {
+		case a.Actor == runner:
+			own = true
+		case st.CanApprove(s, a.Actor):
 			return nil
 		}
 	}
 	reason := "needs approval " + s.Approval.Text() + " before it is run; it has none"
-	if len(st.Steps[s.ID].Approvals) > 0 {
+	if own {
 		reason = "needs approval by someone other than " + runner + " (" + s.Approval.Text() + "); a responder cannot approve their own step"
 	}
 	return &ApprovalError{Incident: st.Header.ID, Step: s, Severity: st.Severity, Reason: reason,

@@ -74,6 +74,15 @@ func TestRolesHandoffAssignApprove(t *testing.T) {
 	if _, err := inc.Approve(ctx, "mallory", "isolate-key", "", time.Time{}); err == nil || !strings.Contains(err.Error(), "holds none") {
 		t.Fatalf("anyone approved: %v", err)
 	}
+	// An approval written straight into a journal by someone who holds no
+	// approving role (a forged file, another tool) does not count.
+	if _, err := inc.Journal.Append(ctx, journal.Entry{Actor: "nobody", Kind: KindApproved, Step: "isolate-key", Summary: "approved", Data: ApproveData{Role: "Key custodian"}}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = inc.State()
+	if err := st.NeedsApproval(step, "erin"); err == nil {
+		t.Fatal("an approval by someone without the role counted")
+	}
 	if _, err := inc.Approve(ctx, "carol", "isolate-key", "checked the key id", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +93,7 @@ func TestRolesHandoffAssignApprove(t *testing.T) {
 	if err := st.NeedsApproval(step, "carol"); err == nil {
 		t.Fatal("the approver's own run counted her approval")
 	}
-	if a := st.Steps["isolate-key"].Approvals; len(a) != 1 || a[0].Role != "Key custodian" || a[0].Reason != "checked the key id" {
+	if a := st.ValidApprovals(step); len(a) != 1 || a[0].Role != "Key custodian" || a[0].Reason != "checked the key id" {
 		t.Fatalf("approval recorded %+v", a)
 	}
 	// An approval is for one attempt: reopening clears it.
@@ -98,13 +107,22 @@ func TestRolesHandoffAssignApprove(t *testing.T) {
 	if err := st.NeedsApproval(step, "erin"); err == nil {
 		t.Fatal("an approval survived a reopen")
 	}
-	// Below SEV-1 the step needs none.
+	// A downgrade does not lift it: the incident was SEV-1.
 	if err := inc.SetSeverity(ctx, "dave", severity.High, "contained", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	st, _ = inc.State()
-	if err := st.NeedsApproval(step, "erin"); err != nil {
-		t.Fatalf("SEV-2: %v", err)
+	if err := st.NeedsApproval(step, "erin"); err == nil {
+		t.Fatal("lowering the severity lifted the approval")
+	}
+	// An incident that never was SEV-1 needs none.
+	low, err := w.Open(ctx, OpenOptions{Playbook: approvalPlaybook(t), Title: "minor", Actor: "alice", Severity: severity.High})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lst, _ := low.State()
+	if err := lst.NeedsApproval(step, "erin"); err != nil {
+		t.Fatalf("SEV-2 from the start: %v", err)
 	}
 	if c := st.Commander(); c.Person != "dave" || len(st.Handoffs) != 1 || st.Handoffs[0].From != "alice" {
 		t.Fatalf("handoff state: %+v %+v", c, st.Handoffs)

@@ -32,6 +32,14 @@ var patterns = sync.OnceValue(func() []pattern {
 		// base64 without its armour and as hex; a SEC1 P-256 key likewise.
 		{"an Ed25519 private key (PKCS#8 DER)", regexp.MustCompile(`MC4CAQAwBQYDK2VwBCIEI|MFECAQEwBQYDK2VwBCIEI|(?i:302e020100300506032b657004220420|3051020101300506032b657004220420)`)},
 		{"an EC private key (SEC1 DER)", regexp.MustCompile(`MHcCAQEEI[A-Za-z0-9+/]{20}`)},
+		// A PEM private key as base64 (how CI secrets often hold one):
+		// "-----BEGIN", then "PRIVATE KEY" at any of its three alignments.
+		{"a base64-encoded PEM private key", regexp.MustCompile(`LS0tLS1CRUdJTi[A-Za-z0-9+/]{0,60}?(?:UFJJVkFURSBLRVk|SVZBVEUgS0VZ|UklWQVRFIEtFW)`)},
+		// The base64 DER of RSA (PKCS#8 and PKCS#1) and EC (PKCS#8) keys,
+		// without their armour.
+		{"an RSA private key (PKCS#8 DER)", regexp.MustCompile(`MII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEFAASC`)},
+		{"an RSA private key (PKCS#1 DER)", regexp.MustCompile(`MII[A-Za-z0-9+/]{3}IBAAKC[AQgY][A-Za-z0-9+/]EA`)},
+		{"an EC private key (PKCS#8 DER)", regexp.MustCompile(`MIG[A-Za-z0-9+/]AgEAMB[AM]GByqGSM49AgEG`)},
 		{"a GitHub token", regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}`)},
 		{"an AWS access key id", regexp.MustCompile(`AKIA[0-9A-Z]{16}`)},
 		{"a Slack token", regexp.MustCompile(`xox[abpors]-[A-Za-z0-9-]{10,}`)},
@@ -77,6 +85,7 @@ func Check(where string, b []byte) error {
 var triggers = [][]byte{
 	[]byte("PRIVATE KEY-----"), []byte("b3BlbnNzaC1rZXktdjE"),
 	[]byte("wBQYDK2VwBCIEI"), []byte("300506032"), []byte("MHcCAQEEI"),
+	[]byte("LS0tLS1CRUdJTi"), []byte("IBADANBgkqhkiG9w0BAQEFAASC"), []byte("IBAAKC"), []byte("GByqGSM49AgEG"),
 	[]byte("ghp_"), []byte("gho_"), []byte("ghu_"), []byte("ghs_"), []byte("ghr_"), []byte("github_pat_"),
 	[]byte("AKIA"), []byte("xox"), []byte("untrusted comment: minisign"),
 }

@@ -2,6 +2,14 @@ package redact
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"strings"
 	"testing"
 )
@@ -125,5 +133,46 @@ func TestFindReaderAcrossWindows(t *testing.T) {
 	}
 	if what, err := FindReader(bytes.NewReader(bytes.Repeat([]byte("ghp"), 3<<20))); err != nil || what != "" {
 		t.Fatalf("clean stream: %q %v", what, err)
+	}
+}
+
+// TestFindKeyForms: private keys in the forms they leak in — DER bodies
+// without armour, and whole PEM files base64-encoded as CI secrets hold
+// them — for RSA (PKCS#1, PKCS#8), EC (SEC1, PKCS#8) and Ed25519.
+func TestFindKeyForms(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ec384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	der := map[string][]byte{}
+	der["rsa pkcs1"] = x509.MarshalPKCS1PrivateKey(rsaKey)
+	der["rsa pkcs8"], _ = x509.MarshalPKCS8PrivateKey(rsaKey)
+	der["ec sec1"], _ = x509.MarshalECPrivateKey(ec256)
+	der["ec256 pkcs8"], _ = x509.MarshalPKCS8PrivateKey(ec256)
+	der["ec384 pkcs8"], _ = x509.MarshalPKCS8PrivateKey(ec384)
+	der["ed25519 pkcs8"], _ = x509.MarshalPKCS8PrivateKey(ed)
+	for name, d := range der {
+		body := base64.StdEncoding.EncodeToString(d)
+		if Find([]byte("note: "+body[:64])) == "" {
+			t.Errorf("%s: the start of its base64 DER is not found", name)
+		}
+		typ := "PRIVATE KEY"
+		if name == "rsa pkcs1" {
+			typ = "RSA PRIVATE KEY"
+		}
+		pemFile := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: d})
+		if Find([]byte("K="+base64.StdEncoding.EncodeToString(pemFile))) == "" {
+			t.Errorf("%s: its PEM file as base64 is not found", name)
+		}
+	}
+	// Public keys and certificates are not secrets.
+	pub, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	for _, s := range []string{base64.StdEncoding.EncodeToString(pub), base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))} {
+		if what := Find([]byte(s)); what != "" {
+			t.Errorf("a public key taken for %s", what)
+		}
 	}
 }
