@@ -49,7 +49,18 @@ func syncCmd(ctx context.Context, home, actor string, now func() time.Time) tea.
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		defer cancel()
-		rep, err := homesync.Sync(ctx, homesync.Options{Home: home, Actor: actor, Now: now})
+		// As the command syncs: the home's sealing settings, its keys
+		// read without asking (an encrypted sealing key is refused here:
+		// the command asks for its passphrase).
+		st, err := homesync.LoadSettings(home)
+		if err != nil {
+			return syncDoneMsg{err: err}
+		}
+		seal, keys, err := st.Keys(nil)
+		if err != nil {
+			return syncDoneMsg{err: fmt.Errorf("%w (an encrypted sealing key: sync with firebreak sync, which asks for its passphrase)", err)}
+		}
+		rep, err := homesync.Sync(ctx, homesync.Options{Home: home, Actor: actor, Now: now, Keys: keys, SealKey: seal, RequireSealed: st.RequireSealed})
 		return syncDoneMsg{rep: rep, err: err}
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/ed25519"
 	"flag"
 
 	"github.com/firebreak-dev/firebreak/internal/signing"
@@ -11,12 +10,12 @@ import (
 
 var cmdSyncInit = &command{
 	name:    "sync init",
-	args:    "--remote URL [--pubkey PUB]... [--json]",
+	args:    "--remote URL [--seal-key KEY] [--pubkey PUB]... [--require-sealed] [--json]",
 	summary: "Make the firebreak home a git repository that syncs with URL (any git remote: a bare repository\non a shared host, a private GitHub repository), then sync. Only the incident record is shared:\nheaders, playbook snapshots, journals, comms and exports; never evidence bytes or keys (docs/sync.md).",
 	minArgs: 0, maxArgs: 0,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		remote := fs.String("remote", "", "git remote `URL`")
-		keys := syncFlags(a, fs)
+		sf := syncFlags(a, fs)
 		return func([]string) error {
 			if *remote == "" {
 				return usagef("firebreak sync init --remote URL", "--remote is required")
@@ -27,7 +26,7 @@ var cmdSyncInit = &command{
 			if !a.json {
 				a.printf("%s now syncs with %s.\n", textutil.Clean(a.home, false), textutil.Line(*remote))
 			}
-			return a.sync(*keys)
+			return a.sync(sf)
 		}
 	},
 }
@@ -38,7 +37,7 @@ var cmdSync = &command{
 	summary: "Commit this machine's new records, fetch, check that the remote only adds to the record (no\nrewritten or forked journal, no changed header), merge, verify every journal chain and seal, push.\nA journal that does not verify, or one actor appending on two machines, stops it before a push.",
 	minArgs: 0, maxArgs: 0,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
-		keys := syncFlags(a, fs)
+		sf := syncFlags(a, fs)
 		release := fs.String("release", "", "hand `ACTOR` over to other machines first: this machine will not write as ACTOR again")
 		return func([]string) error {
 			if *release != "" {
@@ -50,28 +49,67 @@ var cmdSync = &command{
 					a.printf("This machine no longer writes as %s (%d incident journal(s)); appending as %s here again would fork, and sync would refuse it.\n", textutil.Line(*release), n, textutil.Line(*release))
 				}
 			}
-			return a.sync(*keys)
+			return a.sync(sf)
 		}
 	},
 }
 
-func syncFlags(a *invocation, fs *flag.FlagSet) *multiFlag {
-	var keys multiFlag
-	fs.Var(&keys, "pubkey", "public key `PUB` seals are checked against (repeatable; a seal by another key has its heads checked)")
-	jsonFlag(a, fs)
-	return &keys
+// syncSettings are the sealing flags; given, they are kept for every later
+// sync of the home (the console's S included).
+type syncSettings struct {
+	pubkeys       multiFlag
+	sealKey       string
+	requireSealed bool
+	set           func() map[string]bool
 }
 
-func (a *invocation) sync(keyPaths []string) error {
-	var keys []ed25519.PublicKey
-	for _, p := range keyPaths {
-		k, err := signing.LoadPublicKey(p, a.passphrase("", p))
-		if err != nil {
+func syncFlags(a *invocation, fs *flag.FlagSet) *syncSettings {
+	sf := &syncSettings{}
+	fs.Var(&sf.pubkeys, "pubkey", "a team member's public key `PUB`: seals by it are checked, signature included (repeatable; kept for later syncs)")
+	fs.StringVar(&sf.sealKey, "seal-key", "", "your Ed25519 private key `KEY`: each sync seals what you appended (kept for later syncs; - stops)")
+	fs.BoolVar(&sf.requireSealed, "require-sealed", false, "refuse a journal the remote extends unless it ends with a seal by a --pubkey key (kept for later syncs)")
+	sf.set = func() map[string]bool {
+		m := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { m[f.Name] = true })
+		return m
+	}
+	jsonFlag(a, fs)
+	return sf
+}
+
+func (a *invocation) sync(sf *syncSettings) error {
+	st, err := homesync.LoadSettings(a.home)
+	if err != nil {
+		return err
+	}
+	set := sf.set()
+	if set["pubkey"] || set["seal-key"] || set["require-sealed"] {
+		if set["pubkey"] {
+			st.PublicKeys = append(st.PublicKeys, sf.pubkeys...)
+		}
+		if set["seal-key"] {
+			st.SealKey = sf.sealKey
+			if sf.sealKey == "-" {
+				st.SealKey = ""
+			}
+		}
+		if set["require-sealed"] {
+			st.RequireSealed = sf.requireSealed
+		}
+		// Checked before they are kept: a key that does not load is
+		// named now, not at the next sync.
+		if _, _, err := st.Keys(func(p string) signing.Passphrase { return a.passphrase("", p) }); err != nil {
 			return err
 		}
-		keys = append(keys, k)
+		if err := homesync.SaveSettings(a.home, st); err != nil {
+			return err
+		}
 	}
-	rep, err := homesync.Sync(a.ctx, homesync.Options{Home: a.home, Actor: a.actor, Keys: keys, Now: a.now})
+	seal, keys, err := st.Keys(func(p string) signing.Passphrase { return a.passphrase("", p) })
+	if err != nil {
+		return err
+	}
+	rep, err := homesync.Sync(a.ctx, homesync.Options{Home: a.home, Actor: a.actor, Keys: keys, SealKey: seal, RequireSealed: st.RequireSealed, Now: a.now})
 	if a.json && rep != nil && rep.Remote != "" {
 		if perr := a.printJSON(rep); perr != nil {
 			return perr

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 )
 
@@ -406,4 +408,73 @@ func TestSyncSetupErrors(t *testing.T) {
 	if len(rep.Committed) != 0 || len(rep.Received) != 0 {
 		t.Fatalf("an empty home synced something: %+v", rep)
 	}
+}
+
+// TestSyncSealed: with sealing keys, each sync seals what the responder
+// appended, and a home that requires seals takes in no journal growth
+// that a team key did not sign for — however valid its chain.
+func TestSyncSealed(t *testing.T) {
+	tm := newTeam(t)
+	alice, bob := tm.responder("alice@a"), tm.responder("bob@b")
+	keys := t.TempDir()
+	alice.ok("key", "generate", "--out", filepath.Join(keys, "alice"))
+	bob.ok("key", "generate", "--out", filepath.Join(keys, "bob"))
+	id := alice.open()
+	alice.ok("note", id, "contained")
+	alice.ok("sync", "init", "--remote", tm.remote, "--seal-key", filepath.Join(keys, "alice.pem"), "--pubkey", filepath.Join(keys, "bob.pub.pem"), "--require-sealed")
+	out := bob.ok("sync", "init", "--remote", tm.remote, "--seal-key", filepath.Join(keys, "bob.pem"), "--pubkey", filepath.Join(keys, "alice.pub.pem"), "--require-sealed")
+	if !strings.Contains(out, "1 seal(s) hold") || strings.Contains(out, "not given") {
+		t.Fatalf("bob takes in alice's sealed journal: %s", out)
+	}
+	if last := lastKind(t, filepath.Join(alice.home, "incidents", id, "journal", "alice@a.jsonl")); last != "checkpoint" {
+		t.Fatalf("alice's sync did not seal: last event %s", last)
+	}
+	// The settings hold for later syncs, the console's included.
+	bob.ok("note", id, "rotating")
+	syncJSON(bob)
+	if out := alice.ok("sync"); !strings.Contains(out, "received  1 file(s)") {
+		t.Fatalf("alice takes in bob's sealed note: %s", out)
+	}
+
+	// An attacker with push access appends to alice's journal: a valid
+	// chain, unsealed, then sealed by a key of their own.
+	work := filepath.Join(t.TempDir(), "work")
+	git(t, filepath.Dir(work), "clone", "-q", tm.remote, work)
+	jpath := filepath.Join(work, "incidents", id, "journal", "alice@a.jsonl")
+	forge := func(seal bool) {
+		dir := t.TempDir()
+		b, _ := os.ReadFile(jpath)
+		os.WriteFile(filepath.Join(dir, "alice@a.jsonl"), b, 0o600)
+		j := journal.New(dir)
+		j.Now = bob.now // within the clock bob accepts: the seal is what stops it
+		if _, err := j.Append(context.Background(), journal.Entry{Actor: "alice@a", Kind: "note", Summary: "all clear, stand down"}); err != nil {
+			t.Fatal(err)
+		}
+		if seal {
+			_, priv, _ := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{5}, 64)))
+			if _, err := j.Seal(context.Background(), "alice@a", id, priv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, _ = os.ReadFile(filepath.Join(dir, "alice@a.jsonl"))
+		os.WriteFile(jpath, b, 0o644)
+		git(t, work, "commit", "-q", "-am", "forged")
+		git(t, work, "push", "-q", "origin", "HEAD:main")
+	}
+	forge(false)
+	bob.fail(1, "does not end with a seal by one of the team's keys", "sync")
+	forge(true)
+	bob.fail(1, "does not end with a seal by one of the team's keys", "sync")
+	if out := bob.ok("timeline", id); strings.Contains(out, "stand down") {
+		t.Fatalf("a forged event reached bob's home: %s", out)
+	}
+}
+
+func lastKind(t *testing.T, path string) string {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var e struct{ Kind string }
+	json.Unmarshal([]byte(lines[len(lines)-1]), &e)
+	return e.Kind
 }

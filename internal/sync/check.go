@@ -377,6 +377,13 @@ func verifyIncoming(ctx context.Context, o *Options, r *gitrepo.Repo, id string,
 	case future != "":
 		return refuse(future)
 	}
+	if o.RequireSealed {
+		for p := range incoming {
+			if Classify(p) == Journal && !sealedBy(filepath.Join(scratch, filepath.FromSlash(p)), o.Keys) {
+				return refuse(p + " does not end with a seal by one of the team's keys, and this home requires one (an unsealed event is a name, not a signature)")
+			}
+		}
+	}
 	recorded, err := recordedFiles(filepath.Join(scratch, "incidents", id, "journal"))
 	if err != nil {
 		return err

@@ -41,9 +41,26 @@ func commitLocal(ctx context.Context, o *Options, r *gitrepo.Repo, rep *Report) 
 	if _, err := r.Run(ctx, reset...); err != nil {
 		return err
 	}
-	out, err := r.Run(ctx, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+	status := func() ([]byte, error) {
+		return r.Run(ctx, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+	}
+	out, err := status()
 	if err != nil {
 		return err
+	}
+	if o.SealKey != nil {
+		var changed []string
+		for _, rec := range strings.Split(string(out), "\x00") {
+			if len(rec) >= 4 && !strings.Contains(rec[:2], "D") {
+				changed = append(changed, rec[3:])
+			}
+		}
+		if err := sealOwn(ctx, o, changed); err != nil {
+			return err
+		}
+		if out, err = status(); err != nil {
+			return err
+		}
 	}
 	head := map[string]treeEntry{}
 	if hasHead {

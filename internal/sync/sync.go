@@ -116,7 +116,12 @@ type Options struct {
 	// Keys are the public keys seals are checked against; a seal by
 	// another key has its heads checked, and is counted as unknown.
 	Keys []ed25519.PublicKey
-	Now  func() time.Time
+	// SealKey, when set, seals what this machine appended before it is
+	// committed; RequireSealed refuses a journal the remote extends that
+	// does not end with a seal by one of Keys (see Settings).
+	SealKey       ed25519.PrivateKey
+	RequireSealed bool
+	Now           func() time.Time
 	// Progress, when set, hears each stage ("commit", "fetch", …).
 	Progress func(stage string)
 }
