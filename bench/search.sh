@@ -3,7 +3,7 @@
 # events), compared in one run with `grep -ril` over the same journal files:
 # grep only finds the files that hold the text, firebreak parses each
 # matching line and reports the event.
-# Usage: bash bench/search.sh [INCIDENTS] [ROUNDS]   (defaults 1000, 5; best round)
+# Usage: bash bench/search.sh [INCIDENTS] [ROUNDS]   (defaults 1000, 5; alternating rounds, best of each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000}
@@ -17,18 +17,15 @@ go run ./bench/journalgen --home "$work/home" --events 100 --incidents "$n" | he
 echo "journals: $(find "$work/home" -name '*.jsonl' | wc -l) files, $(du -sh "$work/home/incidents" | cut -f1)"
 cat "$work"/home/incidents/*/journal/*.jsonl >/dev/null   # warm the page cache for both tools
 
-best() { # LABEL CMD… : best wall time of $rounds runs
-  local label=$1; shift; local b="" s e t
-  for _ in $(seq "$rounds"); do
-    s=$(date +%s.%N); "$@" >/dev/null || true; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l)
-    if [ -z "$b" ] || (( $(echo "$t < $b" | bc -l) )); then b=$t; fi
-  done
-  eval "$label=$b"
-}
+# Alternating rounds, best of each: both tools see the same load.
+fbt="" grp=""
 text="module 42 of THE release"
-best fbt "$fb" --home "$work/home" search "$text" --limit 0
-best grp grep -ril "$text" "$work/home/incidents"
+for _ in $(seq "$rounds"); do
+  s=$(date +%s.%N); "$fb" --home "$work/home" search "$text" --limit 0 >/dev/null; e=$(date +%s.%N)
+  t=$(echo "$e - $s" | bc -l); if [ -z "$fbt" ] || (( $(echo "$t < $fbt" | bc -l) )); then fbt=$t; fi
+  s=$(date +%s.%N); grep -ril "$text" "$work/home/incidents" >/dev/null; e=$(date +%s.%N)
+  t=$(echo "$e - $s" | bc -l); if [ -z "$grp" ] || (( $(echo "$t < $grp" | bc -l) )); then grp=$t; fi
+done
 hits=$("$fb" --home "$work/home" search "$text" --json --limit 0 | grep -c '"seq"')
 rss=$( { /usr/bin/time -f '%M' "$fb" --home "$work/home" search "$text" --limit 0 >/dev/null; } 2>&1 | tail -1)
 printf '\nfirebreak search   %7.3f s (best of %d), %d events found, peak RSS %d KiB\n' "$fbt" "$rounds" "$hits" "$rss"
