@@ -421,8 +421,14 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			m.err = syncError(msg.err)
 			m.opts.Log.Warn("sync failed", "err", msg.err.Error())
-		} else if msg.rep != nil {
-			m.opts.Log.Info("synced", "remote", msg.rep.Remote, "committed", len(msg.rep.Committed), "received", len(msg.rep.Received), "pushed", msg.rep.Pushed)
+		} else if rep := msg.rep; rep != nil {
+			m.opts.Log.Info("synced", "remote", rep.Remote, "committed", len(rep.Committed), "received", len(rep.Received), "pushed", rep.Pushed,
+				"restored", rep.Restored, "left_out", rep.Ignored, "foreign", rep.Foreign, "too_large", rep.TooLarge)
+			if n := len(rep.Restored) + len(rep.Ignored) + len(rep.Foreign) + len(rep.TooLarge); n > 0 {
+				// Synced, but something needs a look: said at once.
+				m.err = fmt.Errorf("synced, but %d restored (the remote held them cut short or deleted), %d left out (not the record), %d journal(s) under your name this machine never wrote, %d too large to sync (the console log names them)",
+					len(rep.Restored), len(rep.Ignored), len(rep.Foreign), len(rep.TooLarge))
+			}
 		}
 		cmds := []tea.Cmd{loadIncidentsCmd(m.opts.Workspace, m.opts.Now())}
 		if m.runner.inc != nil && m.screen != screenHome {

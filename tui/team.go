@@ -60,7 +60,11 @@ func syncCmd(ctx context.Context, home, actor string, now func() time.Time) tea.
 		if err != nil {
 			return syncDoneMsg{err: fmt.Errorf("%w (an encrypted sealing key: sync with firebreak sync, which asks for its passphrase)", err)}
 		}
-		rep, err := homesync.Sync(ctx, homesync.Options{Home: home, Actor: actor, Now: now, Keys: keys, SealKey: seal, RequireSealed: st.RequireSealed})
+		names, err := st.Names(actor, seal)
+		if err != nil {
+			return syncDoneMsg{err: err}
+		}
+		rep, err := homesync.Sync(ctx, homesync.Options{Home: home, Actor: actor, Now: now, Keys: keys, KeyNames: names, SealKey: seal, RequireSealed: st.RequireSealed})
 		return syncDoneMsg{rep: rep, err: err}
 	}
 }

@@ -92,6 +92,8 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 	if _, ok := s.Secret("org/clawsec", "", "CLAWSEC_SIGNING_PRIVATE_KEY"); !ok {
 		t.Fatal("the secret was deleted without approval")
 	}
+	// Naming another step does not unlock it.
+	e.fail(1, "needs approval", "gh", "secret-delete", id, "--repo", "org/clawsec", "--name", "CLAWSEC_SIGNING_PRIVATE_KEY", "--yes", "--step", "review-workflow-runs")
 	// Lowering the severity does not lift it.
 	e.ok("severity", id, "SEV-2", "--reason", "contained")
 	e.fail(1, "needs approval", "run", id, "revoke-compromised-secret", "--yes")
@@ -111,6 +113,12 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 	}
 	for _, step := range []string{"revoke-compromised-secret", "re-sign-artifacts", "set-new-secret", "resume-workflows", "redeploy", "publish-timeline"} {
 		e.ok("run", id, step, "--yes")
+	}
+	// The step is done: its action by hand needs the step reopened and
+	// approved again (an approval is for one attempt).
+	errs = e.fail(1, "gh.secret-delete is what step revoke-compromised-secret", "gh", "secret-delete", id, "--repo", "org/clawsec", "--name", "CLAWSEC_SIGNING_PRIVATE_KEY", "--yes")
+	if !strings.Contains(errs, "reopen --reason TEXT") {
+		t.Fatalf("hint: %s", errs)
 	}
 	if s.WorkflowState("org/clawsec", wf) != "active" {
 		t.Fatal("deploy not resumed")

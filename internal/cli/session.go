@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
@@ -76,12 +77,14 @@ func (a *invocation) consoleSession() *app.Session {
 	return a.session(sessionOpts{quiet: true})
 }
 
-// approved refuses, before anything is planned, an action that a step of
-// the incident's playbook needs approval for and does not have: named by
-// --step, or the action of a step that asks for approval (gh
-// secret-delete is what SIGNING's revoke-compromised-secret does, whether
-// it is run as the step or by hand). A dry run changes nothing, so it may
-// show the approver what they approve.
+// approved refuses, before anything is planned, an action a step of the
+// incident's playbook asks approval for: the action of such a step (gh
+// secret-delete is what SIGNING's revoke-compromised-secret does), whatever
+// --step says and whatever state the step is in, and any action run as
+// such a step (--step). It goes ahead when one of those steps is open and
+// approved for this runner; a closed one is reopened, and approved again,
+// first (an approval is for one attempt). A dry run changes nothing, so it
+// may show the approver what they approve.
 func (a *invocation) approved(inc *incident.Incident, pf *pipeFlags, name string) error {
 	if inc == nil || pf.dryRun {
 		return nil
@@ -92,18 +95,29 @@ func (a *invocation) approved(inc *incident.Incident, pf *pipeFlags, name string
 	}
 	var gated []playbooks.Step
 	for _, s := range inc.Playbook.Steps() {
-		if s.Approval == nil || st.Steps[s.ID].State.Closed() {
+		if !s.Approval.Needed(st.MostSevere()) {
 			continue
 		}
-		if pf.step != "" && (s.ID == pf.step || s.Number == pf.step) || pf.step == "" && s.Action != nil && s.Action.Name == name {
+		if s.Action != nil && s.Action.Name == name || pf.step != "" && (s.ID == pf.step || s.Number == pf.step) {
 			gated = append(gated, s)
 		}
 	}
+	if len(gated) == 0 {
+		return nil
+	}
 	var first error
 	for _, s := range gated {
+		ss := st.Steps[s.ID]
+		if ss.State.Closed() {
+			if first == nil {
+				first = withHint(fmt.Errorf("%s is what step %s (%s) does, which needs approval %s; the step is %s", name, s.ID, s.Title, s.Approval.Text(), ss.State),
+					"an approval is for one attempt: reopen it (firebreak step %s %s reopen --reason TEXT) and have it approved again", inc.Header.ID, s.ID)
+			}
+			continue
+		}
 		err := st.NeedsApproval(s, a.actor)
 		if err == nil {
-			return nil // one approved step covers the action
+			return nil // an open, approved step covers the action
 		}
 		if first == nil {
 			first = err

@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 
+	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/signing"
 	homesync "github.com/firebreak-dev/firebreak/internal/sync"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
@@ -65,7 +66,7 @@ type syncSettings struct {
 
 func syncFlags(a *invocation, fs *flag.FlagSet) *syncSettings {
 	sf := &syncSettings{}
-	fs.Var(&sf.pubkeys, "pubkey", "a team member's public key `PUB`: seals by it are checked, signature included (repeatable; kept for later syncs)")
+	fs.Var(&sf.pubkeys, "pubkey", "a team member's public key, `NAME=PUB` (NAME: the person, alice for alice@laptop): seals by it are checked, signature included (repeatable; kept for later syncs)")
 	fs.StringVar(&sf.sealKey, "seal-key", "", "your Ed25519 private key `KEY`: each sync seals what you appended (kept for later syncs; - stops)")
 	fs.BoolVar(&sf.requireSealed, "require-sealed", false, "refuse a journal the remote extends unless it ends with a seal by a --pubkey key (kept for later syncs)")
 	sf.set = func() map[string]bool {
@@ -109,7 +110,11 @@ func (a *invocation) sync(sf *syncSettings) error {
 	if err != nil {
 		return err
 	}
-	rep, err := homesync.Sync(a.ctx, homesync.Options{Home: a.home, Actor: a.actor, Keys: keys, SealKey: seal, RequireSealed: st.RequireSealed, Now: a.now})
+	names, err := st.Names(a.actor, seal)
+	if err != nil {
+		return err
+	}
+	rep, err := homesync.Sync(a.ctx, homesync.Options{Home: a.home, Actor: a.actor, Keys: keys, KeyNames: names, SealKey: seal, RequireSealed: st.RequireSealed, Now: a.now})
 	if a.json && rep != nil && rep.Remote != "" {
 		if perr := a.printJSON(rep); perr != nil {
 			return perr
@@ -143,6 +148,21 @@ func (a *invocation) sync(sf *syncSettings) error {
 		}
 	}
 	a.printf("\n")
+	for _, p := range rep.Foreign {
+		a.printf("  WARNING   %s: a journal under your name (%s) that this machine never wrote arrived: another machine uses the name, or someone who can push wrote it; read it (firebreak timeline ID), and use a name of this machine's own (--actor %s@HOST)\n", textutil.Name(p), textutil.Line(a.actor), textutil.Line(homesync.Person(a.actor)))
+	}
+	for _, p := range first(rep.Restored, 10) {
+		a.printf("  RESTORED  %s: the remote held it cut short or deleted; this machine's copy was pushed back\n", textutil.Name(p))
+	}
+	for _, p := range first(rep.Ignored, 10) {
+		a.printf("  LEFT OUT  %s: on the remote, but not the record; never merged, and this push drops it from the branch\n", textutil.Name(p))
+	}
+	for _, p := range rep.TooLarge {
+		a.printf("  NOT SYNCED %s: over %d MiB, more than git objects carry here; it stays on this machine (export the incident to share it)\n", textutil.Name(p), gitrepo.MaxOutput>>20)
+	}
+	if len(rep.Restored)+len(rep.Ignored) > 0 {
+		a.printf("  the remote was changed outside firebreak: its history says by whom (git -C %s log %s)\n", textutil.Clean(a.home, false), "refs/remotes/origin/main")
+	}
 	if rep.Pushed {
 		a.printf("  pushed    %.12s\n", rep.Head)
 	} else if rep.Head != "" {

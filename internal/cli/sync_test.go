@@ -219,6 +219,23 @@ func TestSyncRefusesAnythingButGrowth(t *testing.T) {
 	refused("header", func() { write("incidents/"+id+"/incident.json", "{}") }, "the incident header is written once")
 	refused("a torn line", func() { write(jpath, string(orig)+`{"seq":4,"id":"ab`) }, "(from the remote)")
 	refused("unrecorded message", func() { write("incidents/"+id+"/comms/fake.txt", "all clear") }, "is not a message or export its journal recorded")
+	draft := filepath.Join(bob.home, "incidents", id, "comms", "draft.txt")
+	os.WriteFile(draft, []byte("bob's own draft"), 0o600)
+	refused("in the way", func() { write("incidents/"+id+"/comms/draft.txt", "the attacker's") }, "this machine already has something there that is not in its record")
+	if b, _ := os.ReadFile(draft); string(b) != "bob's own draft" {
+		t.Fatal("bob's draft was replaced")
+	}
+	os.Remove(draft)
+	refused("two openings", func() {
+		dir := t.TempDir()
+		j := journal.New(dir)
+		j.Now = bob.now
+		first, _ := journal.ParseLine([]byte(strings.TrimSuffix(lines[0], "\n")))
+		j.Append(context.Background(), journal.Entry{Actor: "carol", Kind: "note", Summary: "hi"})
+		j.Append(context.Background(), journal.Entry{Actor: "carol", Kind: first.Kind, Summary: first.Summary, Data: first.Data})
+		b, _ := os.ReadFile(filepath.Join(dir, "carol.jsonl"))
+		write("incidents/"+id+"/journal/carol.jsonl", string(b))
+	}, "more than one opening")
 
 	// Cut short, deleted, and not the record: bob keeps the record, takes in
 	// nothing else, and his push puts it back.
@@ -306,10 +323,29 @@ func TestSyncRefusesAnythingButGrowth(t *testing.T) {
 	git(t, alice.home, "add", "-f", "incidents/leak.pem")
 	git(t, alice.home, "commit", "-q", "-m", "by hand")
 	before := tm.head()
-	alice.fail(1, "incidents/leak.pem: was committed, but it is not part of the record", "sync")
+	alice.fail(1, "incidents/leak.pem: was committed (commit ", "sync")
 	if tm.head() != before {
 		t.Fatal("a commit made by hand was pushed")
 	}
+	// Taken out again by a second commit: still in the history the push
+	// would send, still refused; the hint's way out works.
+	git(t, alice.home, "rm", "-q", "--cached", "incidents/leak.pem")
+	git(t, alice.home, "commit", "-q", "-m", "not the record")
+	errs := alice.fail(1, "incidents/leak.pem: was committed (commit ", "sync")
+	if !strings.Contains(errs, "reset --soft refs/remotes/origin/main") {
+		t.Fatalf("hint: %s", errs)
+	}
+	git(t, alice.home, "reset", "-q", "--soft", "refs/remotes/origin/main")
+	syncJSON(alice)
+	if log := git(t, tm.remote, "log", "--all", "--name-only"); strings.Contains(log, "leak.pem") {
+		t.Fatal("the key reached the remote")
+	}
+	// A message added to comms by hand and committed with git is not the
+	// record either.
+	os.WriteFile(filepath.Join(alice.home, "incidents", id, "comms", "draft.md"), []byte("draft"), 0o600)
+	git(t, alice.home, "add", "-f", "incidents/"+id+"/comms/draft.md")
+	git(t, alice.home, "commit", "-q", "-m", "wip")
+	alice.fail(1, "no journal records a message or export with that content", "sync")
 }
 
 func TestSyncRefusesAFork(t *testing.T) {
@@ -318,15 +354,11 @@ func TestSyncRefusesAFork(t *testing.T) {
 	id := one.open()
 	one.ok("sync", "init", "--remote", tm.remote)
 
-	// A second machine under the same name is refused as soon as it would
-	// take in a journal under its own name that it never wrote.
+	// A second machine under the same name is warned when a journal under
+	// its own name that it never wrote arrives.
 	same := tm.responder("alice")
-	errs := same.fail(1, `a journal under this machine's name "alice" arrived from the remote (1 event(s), first incident.opened`, "sync", "init", "--remote", tm.remote)
-	if !strings.Contains(errs, "hint: one actor name per machine: work here under a name of this machine's own (firebreak --actor alice@HOST") {
-		t.Fatalf("same name hint: %s", errs)
-	}
-	if _, err := os.Stat(filepath.Join(same.home, "incidents", id)); err == nil {
-		t.Fatal("the refused sync merged the incident")
+	if out := same.ok("sync", "init", "--remote", tm.remote); !strings.Contains(out, "WARNING   incidents/"+id+"/journal/alice.jsonl: a journal under your name (alice) that this machine never wrote arrived") {
+		t.Fatalf("same name: %s", out)
 	}
 
 	// Someone writes as alice on bob's machine while alice writes on hers:
@@ -339,7 +371,7 @@ func TestSyncRefusesAFork(t *testing.T) {
 	before := tm.head()
 	journal := filepath.Join(two.home, "incidents", id, "journal", "alice.jsonl")
 	mine, _ := os.ReadFile(journal)
-	errs = two.fail(1, `the journal of "alice" forked`, "sync")
+	errs := two.fail(1, `the journal of "alice" forked`, "sync")
 	for _, want := range []string{"after seq 1", "this machine 1 event(s), first note", "nothing was merged or pushed", "hint: one actor name per machine", "--actor alice@HOST"} {
 		if !strings.Contains(errs, want) {
 			t.Fatalf("fork message lacks %q:\n%s", want, errs)
@@ -421,8 +453,9 @@ func TestSyncSealed(t *testing.T) {
 	bob.ok("key", "generate", "--out", filepath.Join(keys, "bob"))
 	id := alice.open()
 	alice.ok("note", id, "contained")
-	alice.ok("sync", "init", "--remote", tm.remote, "--seal-key", filepath.Join(keys, "alice.pem"), "--pubkey", filepath.Join(keys, "bob.pub.pem"), "--require-sealed")
-	out := bob.ok("sync", "init", "--remote", tm.remote, "--seal-key", filepath.Join(keys, "bob.pem"), "--pubkey", filepath.Join(keys, "alice.pub.pem"), "--require-sealed")
+	alice.fail(1, "names nobody: give it as --pubkey NAME=", "sync", "init", "--remote", tm.remote, "--seal-key", filepath.Join(keys, "alice.pem"), "--pubkey", filepath.Join(keys, "bob.pub.pem"), "--require-sealed")
+	alice.ok("sync", "--seal-key", filepath.Join(keys, "alice.pem"), "--pubkey", "bob="+filepath.Join(keys, "bob.pub.pem"), "--require-sealed")
+	out := bob.ok("sync", "init", "--remote", tm.remote, "--seal-key", filepath.Join(keys, "bob.pem"), "--pubkey", "alice="+filepath.Join(keys, "alice.pub.pem"), "--require-sealed")
 	if !strings.Contains(out, "1 seal(s) hold") || strings.Contains(out, "not given") {
 		t.Fatalf("bob takes in alice's sealed journal: %s", out)
 	}
@@ -462,9 +495,35 @@ func TestSyncSealed(t *testing.T) {
 		git(t, work, "push", "-q", "origin", "HEAD:main")
 	}
 	forge(false)
-	bob.fail(1, "does not end with a seal by one of the team's keys", "sync")
+	bob.fail(1, "does not end with a seal by alice@a's key", "sync")
 	forge(true)
-	bob.fail(1, "does not end with a seal by one of the team's keys", "sync")
+	bob.fail(1, "does not end with a seal by alice@a's key", "sync")
+
+	// A team seal replayed at the end of a forged journal does not cover
+	// it; and bob's key does not seal for a journal under another name.
+	git(t, work, "fetch", "-q", "origin")
+	git(t, work, "reset", "-q", "--hard", "origin/main")
+	b, _ := os.ReadFile(jpath)
+	var cp journal.Event
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if e, err := journal.ParseLine([]byte(l)); err == nil && e.Kind == journal.KindCheckpoint {
+			cp = e
+		}
+	}
+	mdir := t.TempDir()
+	mj := journal.New(mdir)
+	mj.Now = bob.now
+	mj.Append(context.Background(), journal.Entry{Actor: "mallory", Kind: "incident.closed", Summary: "closed"})
+	mj.Append(context.Background(), journal.Entry{Actor: "mallory", Kind: journal.KindCheckpoint, Summary: "checkpoint", Data: cp.Data})
+	mb, _ := os.ReadFile(filepath.Join(mdir, "mallory.jsonl"))
+	os.WriteFile(filepath.Join(work, "incidents", id, "journal", "mallory.jsonl"), mb, 0o644)
+	git(t, work, "add", "-A")
+	git(t, work, "commit", "-q", "-m", "replay")
+	git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
+	bob.fail(1, "(from the remote)", "sync")
+	if out := bob.ok("incident", "show", id); strings.Contains(out, "closed at") {
+		t.Fatal("the replayed seal let a forged close in")
+	}
 	if out := bob.ok("timeline", id); strings.Contains(out, "stand down") {
 		t.Fatalf("a forged event reached bob's home: %s", out)
 	}

@@ -86,7 +86,8 @@ var cmdTimelineVerify = &command{
 	summary: "Recompute every actor file's hash chain. Exit 0 with a one-line summary when intact;\nexit 1 naming the file, seq and what differs for the first bad event.\nWith --pubkey, also check every signed checkpoint (firebreak timeline seal).",
 	minArgs: 1, maxArgs: 1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
-		pubPath := fs.String("pubkey", "", "Ed25519 public key `PUB` (any supported form, or the private key) to check seals with")
+		var pubPaths multiFlag
+		fs.Var(&pubPaths, "pubkey", "Ed25519 public key `PUB` (any supported form, or the private key) to check seals with; repeat for a team: each seal must be by one of them")
 		passFile := passFlag(fs)
 		jsonFlag(a, fs)
 		return func(args []string) error {
@@ -95,10 +96,15 @@ var cmdTimelineVerify = &command{
 				return err
 			}
 			opts := journal.VerifyOptions{Scope: inc.Header.ID}
-			if *pubPath != "" {
-				if opts.PublicKey, err = signing.LoadPublicKey(*pubPath, a.passphrase(*passFile, *pubPath)); err != nil {
+			for _, p := range pubPaths {
+				k, err := signing.LoadPublicKey(p, a.passphrase(*passFile, p))
+				if err != nil {
 					return err
 				}
+				opts.Keys = append(opts.Keys, k)
+			}
+			if len(opts.Keys) == 1 {
+				opts.PublicKey, opts.Keys = opts.Keys[0], nil
 			}
 			var openings []string
 			opts.Visit = func(e *journal.Event) {

@@ -370,6 +370,29 @@ func TestSealAndVerify(t *testing.T) {
 		t.Fatal("wrong scope passed")
 	}
 
+	// A seal copied to the end of another file (an attacker without the
+	// key replaying it to cover their own events) does not verify there.
+	{
+		j4 := newJournal(t)
+		mustAppend(t, j4, "alice", "note", "a1", nil)
+		cp4, err := j4.Seal(ctx, "alice", "INC", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAppend(t, j4, "mallory", "note", "forged", nil)
+		if _, err := j4.Append(ctx, Entry{Actor: "mallory", Kind: KindCheckpoint, Summary: "checkpoint", Data: cp4.Data}); err != nil {
+			t.Fatal(err)
+		}
+		rep, _ := j4.Verify(ctx, VerifyOptions{PublicKey: pub, Scope: "INC"})
+		if rep.Intact() {
+			t.Fatal("a seal replayed at the end of another file verified")
+		}
+		rep, _ = j4.Verify(ctx, VerifyOptions{Seals: true, Keys: []ed25519.PublicKey{pub}})
+		if rep.Intact() && len(rep.Problems) == 0 {
+			t.Fatalf("replayed seal accepted with Seals: %+v", rep.Seals)
+		}
+	}
+
 	// Every seal, keys or not (sync): a seal by a key not given has its
 	// heads checked and is counted; one by a given key is verified.
 	rep, _ = j.Verify(ctx, VerifyOptions{Seals: true, Scope: "INC"})

@@ -110,8 +110,18 @@ func parseCheckpoint(e *Event) (checkpoint, error) {
 			return checkpoint{}, fmt.Errorf("checkpoint head %q is malformed", a)
 		}
 	}
-	if own, ok := d.Heads[e.Actor]; ok && own.Seq != e.Seq-1 {
+	// A checkpoint signs its own file's head (the event before it): copied
+	// to the end of another file, or later in its own, it no longer
+	// matches what it signed. Only a file's first event has no head of
+	// its own to name.
+	own, ok := d.Heads[e.Actor]
+	switch {
+	case ok && own.Seq != e.Seq-1:
 		return checkpoint{}, fmt.Errorf("checkpoint at seq %d names its own file's head as seq %d", e.Seq, own.Seq)
+	case !ok && e.Seq > 1:
+		return checkpoint{}, fmt.Errorf("checkpoint at seq %d does not name its own file's head (seq %d)", e.Seq, e.Seq-1)
+	case ok && own.ID != e.Prev:
+		return checkpoint{}, fmt.Errorf("checkpoint at seq %d names its own file's head as %s, but the event before it is %s", e.Seq, short(own.ID), short(e.Prev))
 	}
 	return checkpoint{seq: e.Seq, data: d}, nil
 }
@@ -142,6 +152,8 @@ func (j *Journal) checkSeals(rep *Report, opts VerifyOptions) (*SealReport, erro
 	}
 	if opts.PublicKey != nil {
 		sr.Key = signing.Fingerprint(opts.PublicKey)
+	} else if len(opts.Keys) == 1 {
+		sr.Key = signing.Fingerprint(opts.Keys[0])
 	}
 	// The ids each checkpoint claims, to look up in a second streaming pass.
 	want := map[string]map[int64]string{} // actor -> seq -> id found
@@ -156,7 +168,11 @@ func (j *Journal) checkSeals(rep *Report, opts VerifyOptions) (*SealReport, erro
 		sr.Checked++
 		pub, known := keys[cp.data.Key]
 		if !known && !opts.Seals {
-			fail(cp, fmt.Sprintf("signed by key %s, not by the given key %s", short(cp.data.Key), short(sr.Key)))
+			if len(keys) == 1 {
+				fail(cp, fmt.Sprintf("signed by key %s, not by the given key %s", short(cp.data.Key), short(sr.Key)))
+			} else {
+				fail(cp, fmt.Sprintf("signed by key %s, none of the %d given keys", short(cp.data.Key), len(keys)))
+			}
 			continue
 		}
 		if opts.Scope != "" && cp.data.Scope != opts.Scope {

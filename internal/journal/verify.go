@@ -173,7 +173,7 @@ func (j *Journal) Verify(ctx context.Context, opts VerifyOptions) (*Report, erro
 		}
 		rep.Files = append(rep.Files, *fr)
 	}
-	if opts.PublicKey != nil || opts.Seals {
+	if opts.PublicKey != nil || opts.Seals || len(opts.Keys) > 0 {
 		sr, err := j.checkSeals(rep, opts)
 		if err != nil {
 			return nil, err

@@ -81,6 +81,9 @@ type plan struct {
 	// ignored are paths on the remote that are not the record (or not
 	// files): never merged, and dropped from the branch by the push.
 	ignored []string
+	// foreign are journals under this machine's own name that it never
+	// wrote (among received).
+	foreign []string
 	// behind: this machine's branch is an ancestor of the remote's.
 	behind bool
 }
@@ -136,9 +139,15 @@ func check(ctx context.Context, o *Options, r *gitrepo.Repo) (*plan, error) {
 		case !here:
 			if kind == Journal && actor == o.Actor {
 				// A journal under this machine's own name that this
-				// machine never wrote: another machine uses the name.
-				n, first := describeTail(mustBlob(ctx, r, re.oid))
-				return nil, &ForkError{Path: p, Actor: actor, Common: -2, Remote: n, RemoteFirst: first}
+				// machine never wrote: another machine uses the name, or
+				// someone with push access wrote it. Taken in like any
+				// other (refusing would lock this machine out for good),
+				// and said; --require-sealed refuses it unless this
+				// responder's key sealed it.
+				pl.foreign = append(pl.foreign, p)
+			}
+			if err := notInTheWay(ctx, o, r, p, re.oid); err != nil {
+				return nil, err
 			}
 			pl.received = append(pl.received, p)
 			touched[incidentOf(p)] = true
@@ -180,6 +189,25 @@ func check(ctx context.Context, o *Options, r *gitrepo.Repo) (*plan, error) {
 		}
 	}
 	return pl, nil
+}
+
+// notInTheWay refuses a file the remote adds where this machine already
+// has something its record does not hold (a draft in comms/, a folder):
+// the merge would replace it. The same content is no conflict.
+func notInTheWay(ctx context.Context, o *Options, r *gitrepo.Repo, p, oid string) error {
+	full := filepath.Join(o.Home, filepath.FromSlash(p))
+	fi, err := os.Lstat(full)
+	if err != nil {
+		return nil // nothing there
+	}
+	if fi.Mode().IsRegular() {
+		out, err := r.Run(ctx, "hash-object", "--no-filters", "--", p)
+		if err == nil && strings.TrimSpace(string(out)) == oid {
+			return nil
+		}
+	}
+	return &RefusedError{Path: p, Reason: "the remote adds it, but this machine already has something there that is not in its record (a file put there by hand?); nothing was merged",
+		Hint: "move this machine's " + p + " out of the home, then sync again"}
 }
 
 func headerHint(k Kind) string {
@@ -363,9 +391,13 @@ func verifyIncoming(ctx context.Context, o *Options, r *gitrepo.Repo, id string,
 			fromRemote[strings.TrimSuffix(path.Base(p), journal.Ext)] = true
 		}
 	}
+	openings := 0
 	v, err := verifyJournal(ctx, o, inc.Journal, id, func(e *journal.Event) {
 		if future == "" && fromRemote[e.Actor] && e.Logged.After(late) {
 			future = fmt.Sprintf("%s seq %d is logged at %s, in the future", e.Actor, e.Seq, e.Logged.UTC().Format(time.RFC3339))
+		}
+		if e.Kind == incident.KindOpened {
+			openings++
 		}
 	})
 	if err != nil {
@@ -376,11 +408,14 @@ func verifyIncoming(ctx context.Context, o *Options, r *gitrepo.Repo, id string,
 		return refuse(v.Problem)
 	case future != "":
 		return refuse(future)
+	case openings > 1:
+		return refuse(incident.ErrTwoOpenings.Error())
 	}
 	if o.RequireSealed {
 		for p := range incoming {
-			if Classify(p) == Journal && !sealedBy(filepath.Join(scratch, filepath.FromSlash(p)), o.Keys) {
-				return refuse(p + " does not end with a seal by one of the team's keys, and this home requires one (an unsealed event is a name, not a signature)")
+			actor := strings.TrimSuffix(path.Base(p), journal.Ext)
+			if Classify(p) == Journal && !sealedBy(filepath.Join(scratch, filepath.FromSlash(p)), actor, o.KeyNames) {
+				return refuse(p + " does not end with a seal by " + actor + "'s key, and this home requires one (an unsealed event is a name, not a signature)")
 			}
 		}
 	}
@@ -435,10 +470,65 @@ func verifyJournal(ctx context.Context, o *Options, j *journal.Journal, id strin
 	return v, nil
 }
 
-// prePush checks what this machine is about to push, however it was
-// committed (firebreak, or git by hand): every path the push adds or
-// changes is the record, a file, and holds no secret.
-func prePush(ctx context.Context, r *gitrepo.Repo, hasRemote bool) error {
+// prePush checks everything this machine is about to push, however it was
+// committed (by firebreak, or with git by hand): every commit the push
+// sends adds or changes only record paths, as files, holding no secret
+// (nor does its message); and the tree it leaves on the remote only grows
+// the remote's (journals extended, nothing else changed or deleted) and
+// holds no message or export the journals did not record.
+func prePush(ctx context.Context, o *Options, r *gitrepo.Repo, hasRemote bool, leftOut []string) error {
+	rng, undo := "HEAD", "git -C "+o.Home+" update-ref -d HEAD"
+	if hasRemote {
+		rng, undo = remoteRef+"..HEAD", "git -C "+o.Home+" reset --soft "+remoteRef
+	}
+	hint := func(what string) string {
+		return what + "; drop this machine's unpushed commits, keeping the files (" + undo + "), then sync again: firebreak commits only the record"
+	}
+	out, err := r.Run(ctx, "rev-list", rng)
+	if err != nil {
+		return err
+	}
+	var finder redact.Finder
+	blobs := map[string]string{} // oid -> a path it is at
+	for _, c := range strings.Fields(string(out)) {
+		msg, err := r.Run(ctx, "log", "-1", "--format=%B", c)
+		if err != nil {
+			return err
+		}
+		if what := redact.Find(msg); what != "" {
+			return &RefusedError{Path: "commit " + c[:12], Reason: "its message looks like it holds " + what + "; nothing was pushed", Hint: hint("the message stays on this machine")}
+		}
+		raw, err := r.Run(ctx, "diff-tree", "-r", "-z", "--no-commit-id", "--root", "-m", "--no-renames", c)
+		if err != nil {
+			return err
+		}
+		f := strings.Split(string(raw), "\x00")
+		for i := 0; i+1 < len(f); i += 2 {
+			meta := strings.Fields(strings.TrimPrefix(f[i], ":"))
+			p := f[i+1]
+			if len(meta) != 5 || meta[4] == "D" {
+				continue // a deletion adds nothing; the final tree is checked below
+			}
+			mode, oid := meta[1], meta[3]
+			if Classify(p) == NotSynced || (mode != "100644" && mode != "100755") {
+				return &RefusedError{Path: p, Reason: "was committed (commit " + c[:12] + "), but it is not part of the record; nothing was pushed", Hint: hint("it stays on this machine")}
+			}
+			blobs[oid] = p
+		}
+	}
+	oids := sortedKeys(blobs)
+	err = r.Blobs(ctx, oids, func(i int, b []byte, ok bool) error {
+		if !ok {
+			return fmt.Errorf("%s: object missing", blobs[oids[i]])
+		}
+		if what, _ := finder.Find(bytes.NewReader(b)); what != "" {
+			return &RefusedError{Path: blobs[oids[i]], Reason: "looks like it holds " + what + " (in a commit this push would send); nothing was pushed", Hint: hint("it stays on this machine")}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	head, err := tree(ctx, r, "HEAD")
 	if err != nil {
 		return err
@@ -449,26 +539,50 @@ func prePush(ctx context.Context, r *gitrepo.Repo, hasRemote bool) error {
 			return err
 		}
 	}
-	var paths, oids []string
+	dropped := map[string]bool{}
+	for _, p := range leftOut {
+		dropped[p] = true
+	}
+	for _, p := range sortedKeys(old) {
+		if e := old[p]; Classify(p) == NotSynced || dropped[p] || e.typ != "blob" || (e.mode != "100644" && e.mode != "100755") {
+			continue // left out: the push drops it
+		}
+		he, ok := head[p]
+		switch {
+		case !ok:
+			return &RefusedError{Path: p, Reason: "this push would delete it from the remote (a commit made outside firebreak?); nothing was pushed", Hint: hint("the record only grows")}
+		case he.oid == old[p].oid:
+		case Classify(p) != Journal:
+			return &RefusedError{Path: p, Reason: "this push would change it on the remote, and it is written once; nothing was pushed", Hint: hint("the record only grows")}
+		default:
+			rel, err := compareJournal(ctx, r, p, he.oid, old[p].oid)
+			if err != nil || rel == remoteExtends {
+				return &RefusedError{Path: p, Reason: "this push would rewrite or cut it short on the remote; nothing was pushed", Hint: hint("the record only grows")}
+			}
+		}
+	}
+	recorded := map[string]map[string]bool{}
 	for _, p := range sortedKeys(head) {
-		e := head[p]
-		if o, ok := old[p]; ok && o.oid == e.oid {
+		if Classify(p) != Record {
 			continue
 		}
-		if Classify(p) == NotSynced || e.typ != "blob" || (e.mode != "100644" && e.mode != "100755") {
-			return &RefusedError{Path: p, Reason: "was committed, but it is not part of the record (a commit made outside firebreak?); nothing was pushed",
-				Hint: "take it out of the commit: git -C HOME rm --cached -- " + p + " && git -C HOME commit -m 'not the record'; if it is a secret, it is on this machine's history only until then"}
+		if e, ok := old[p]; ok && e.oid == head[p].oid {
+			continue
 		}
-		paths, oids = append(paths, p), append(oids, e.oid)
+		id := incidentOf(p)
+		if recorded[id] == nil {
+			if recorded[id], err = recordedFiles(filepath.Join(o.Home, "incidents", id, "journal")); err != nil {
+				return err
+			}
+		}
+		b, err := blob(ctx, r, head[p].oid)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		if !recorded[id][recordKey(p, hex.EncodeToString(sum[:]))] {
+			return &RefusedError{Path: p, Reason: "was committed, but no journal records a message or export with that content (a file put there by hand?); nothing was pushed", Hint: hint("it stays on this machine")}
+		}
 	}
-	var finder redact.Finder
-	return r.Blobs(ctx, oids, func(i int, b []byte, ok bool) error {
-		if !ok {
-			return fmt.Errorf("%s: object missing", paths[i])
-		}
-		if what, _ := finder.Find(bytes.NewReader(b)); what != "" {
-			return &RefusedError{Path: paths[i], Reason: "looks like it holds " + what + "; nothing was pushed", Hint: "take it out of the commit (git -C HOME rm --cached, commit), and keep the secret out of the record"}
-		}
-		return nil
-	})
+	return nil
 }

@@ -92,6 +92,12 @@ func commitLocal(ctx context.Context, o *Options, r *gitrepo.Repo, rep *Report) 
 		if !fi.Mode().IsRegular() {
 			return &RefusedError{Path: p, Reason: fmt.Sprintf("is a %s, not a file firebreak wrote; nothing was committed", fsutil.TypeName(fi.Mode())), Hint: "remove it from the home"}
 		}
+		if fi.Size() > gitrepo.MaxOutput-(1<<20) {
+			// Over what a blob may be here: the rest of the home still
+			// syncs; this file stays on this machine, and is named.
+			rep.TooLarge = append(rep.TooLarge, p)
+			continue
+		}
 		was, tracked := head[p]
 		switch {
 		case tracked && kind == Record:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -26,8 +27,10 @@ type Settings struct {
 	// SealKey is this responder's Ed25519 private key (a path): each
 	// sync seals what this machine appended since the last one.
 	SealKey string `json:"seal_key,omitempty"`
-	// PublicKeys are the team's public keys (paths): seals by them are
-	// checked, signatures included.
+	// PublicKeys are the team's public keys, NAME=PATH (or PATH): seals by
+	// them are checked, signatures included; NAME binds the key to a
+	// person (alice: alice, alice@laptop…) or one actor name, and only a
+	// bound key seals for --require-sealed.
 	PublicKeys []string `json:"public_keys,omitempty"`
 	// RequireSealed refuses a journal the remote extends unless it ends
 	// with a seal by one of PublicKeys, so every event it brings is
@@ -57,9 +60,14 @@ func SaveSettings(home string, s Settings) error {
 		return &NotInitializedError{Home: home}
 	}
 	for i, p := range s.PublicKeys {
-		if abs, err := filepath.Abs(p); err == nil {
-			s.PublicKeys[i] = abs
+		name, path := splitBinding(p)
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
 		}
+		if name != "" {
+			path = name + "=" + path
+		}
+		s.PublicKeys[i] = path
 	}
 	if s.SealKey != "" {
 		if abs, err := filepath.Abs(s.SealKey); err == nil {
@@ -68,8 +76,15 @@ func SaveSettings(home string, s Settings) error {
 	}
 	slices.Sort(s.PublicKeys)
 	s.PublicKeys = slices.Compact(s.PublicKeys)
-	if s.RequireSealed && len(s.PublicKeys) == 0 {
-		return errors.New("requiring seals needs the team's public keys (--pubkey)")
+	if s.RequireSealed {
+		if len(s.PublicKeys) == 0 && s.SealKey == "" {
+			return errors.New("requiring seals needs the team's public keys (--pubkey NAME=PUB)")
+		}
+		for _, p := range s.PublicKeys {
+			if name, _ := splitBinding(p); name == "" {
+				return fmt.Errorf("--require-sealed: the key %s names nobody: give it as --pubkey NAME=%s (the person whose journals it seals)", p, p)
+			}
+		}
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -122,11 +137,12 @@ func lastEvent(path string) (journal.Event, error) {
 	return journal.ParseLine(last)
 }
 
-// sealedBy reports whether a journal file ends with a checkpoint by one of
-// keys (its signature is checked by verification).
-func sealedBy(path string, keys []ed25519.PublicKey) bool {
+// sealedBy reports whether a journal file ends with a checkpoint, by its
+// own actor, signed by a key bound to that actor's name (its signature and
+// that it signs the file's own head are checked by verification).
+func sealedBy(path, actor string, names map[string][]string) bool {
 	e, err := lastEvent(path)
-	if err != nil || e.Kind != journal.KindCheckpoint {
+	if err != nil || e.Kind != journal.KindCheckpoint || e.Actor != actor {
 		return false
 	}
 	var d struct {
@@ -135,12 +151,50 @@ func sealedBy(path string, keys []ed25519.PublicKey) bool {
 	if json.Unmarshal(e.Data, &d) != nil {
 		return false
 	}
-	for _, k := range keys {
-		if signing.Fingerprint(k) == d.Key {
+	return bound(names[d.Key], actor)
+}
+
+// splitBinding reads NAME=PATH (NAME a person or actor name) or PATH.
+func splitBinding(p string) (string, string) {
+	if name, path, ok := strings.Cut(p, "="); ok && journal.ValidActor(name) {
+		return name, path
+	}
+	return "", p
+}
+
+// Person is the person an actor name is: alice for alice@laptop.
+func Person(actor string) string { return strings.SplitN(actor, "@", 2)[0] }
+
+// bound reports whether a key bound to names may seal actor's journal.
+func bound(names []string, actor string) bool {
+	for _, n := range names {
+		if n == actor || n == Person(actor) {
 			return true
 		}
 	}
 	return false
+}
+
+// Names maps each of the settings' public keys (by fingerprint) to the
+// names it is bound to; the sealing key is bound to actor's person.
+func (s Settings) Names(actor string, seal ed25519.PrivateKey) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, p := range s.PublicKeys {
+		name, path := splitBinding(p)
+		k, err := signing.LoadPublicKey(path, nil)
+		if err != nil {
+			return nil, fmt.Errorf("the team's public key %s: %w", path, err)
+		}
+		if name != "" {
+			fp := signing.Fingerprint(k)
+			out[fp] = append(out[fp], name)
+		}
+	}
+	if seal != nil {
+		fp := signing.Fingerprint(seal.Public().(ed25519.PublicKey))
+		out[fp] = append(out[fp], Person(actor))
+	}
+	return out, nil
 }
 
 // Keys loads the settings' keys: the sealing key (pass answers for an
@@ -159,7 +213,8 @@ func (s Settings) Keys(pass func(path string) signing.Passphrase) (ed25519.Priva
 		seal = k
 	}
 	var keys []ed25519.PublicKey
-	for _, path := range s.PublicKeys {
+	for _, p := range s.PublicKeys {
+		_, path := splitBinding(p)
 		k, err := signing.LoadPublicKey(path, nil)
 		if err != nil {
 			return nil, nil, fmt.Errorf("the team's public key %s: %w", path, err)

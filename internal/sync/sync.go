@@ -121,7 +121,10 @@ type Options struct {
 	// does not end with a seal by one of Keys (see Settings).
 	SealKey       ed25519.PrivateKey
 	RequireSealed bool
-	Now           func() time.Time
+	// KeyNames binds keys (by fingerprint) to the people or actors whose
+	// journals they may seal (Settings.Names).
+	KeyNames map[string][]string
+	Now      func() time.Time
 	// Progress, when set, hears each stage ("commit", "fetch", …).
 	Progress func(stage string)
 }
@@ -153,8 +156,14 @@ type Report struct {
 	// Ignored are paths on the remote that are not the record: never
 	// merged, and dropped from the branch by this sync's push.
 	Ignored []string `json:"ignored,omitempty"`
-	Head    string   `json:"head,omitempty"`
-	Pushed  bool     `json:"pushed"`
+	// Foreign are journals under this machine's own actor name that it
+	// never wrote (among Received): another machine uses the name, or
+	// someone who can push wrote them.
+	Foreign []string `json:"foreign,omitempty"`
+	// TooLarge are journals over what git objects carry here: not synced.
+	TooLarge []string `json:"too_large,omitempty"`
+	Head     string   `json:"head,omitempty"`
+	Pushed   bool     `json:"pushed"`
 	// Verified is every incident's journal after the merge.
 	Verified []Verified `json:"verified"`
 	Error    string     `json:"error,omitempty"`
@@ -420,6 +429,7 @@ func run(ctx context.Context, o *Options, rep *Report) error {
 				rep.Received = appendNew(rep.Received, pl.received...)
 				rep.Restored = appendNew(rep.Restored, pl.restored...)
 				rep.Ignored = appendNew(rep.Ignored, pl.ignored...)
+				rep.Foreign = appendNew(rep.Foreign, pl.foreign...)
 			}
 		}
 		o.stage("verify")
@@ -437,7 +447,7 @@ func run(ctx context.Context, o *Options, rep *Report) error {
 			rep.Head = head // the remote has it all: nothing to push
 			return nil
 		}
-		if err := prePush(ctx, r, has); err != nil {
+		if err := prePush(ctx, o, r, has, rep.Ignored); err != nil {
 			return err
 		}
 		o.stage("push")
