@@ -23,6 +23,8 @@ fuzz: ## run every fuzz target for 30 s
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./playbooks
 	go test -run '^$$' -fuzz FuzzParseTime -fuzztime 30s ./internal/incident
 	go test -run '^$$' -fuzz FuzzParseDue -fuzztime 30s ./internal/incident
+	go test -run '^$$' -fuzz FuzzRequirements -fuzztime 30s ./internal/deps
+	go test -run '^$$' -fuzz FuzzAdvisory -fuzztime 30s ./internal/deps
 	go test -run '^$$' -fuzz FuzzParseKey -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzParseSignature -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./internal/signing
