@@ -25,6 +25,7 @@ const (
 	NameGitFirstBad         = "git.first-bad"
 	NameGitRestore          = "git.restore"
 	NameKeyAge              = "key.age"
+	NameDepsCheck           = "deps.check"
 	NameKeyCheckConsistency = "key.check-consistency"
 	NameKeyFingerprint      = "key.fingerprint"
 	NameKeyGenerate         = "key.generate"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -278,6 +279,9 @@ func buildPublish(b *builder, c *github.Client, repo github.Repo) (actions.Actio
 			Severity:        advisorySeverity(st.Severity),
 			Vulnerabilities: []github.AdvisoryVulnerability{{Package: github.AdvisoryPackage{Ecosystem: "other", Name: repo.Name}}},
 		}
+		if pkg := st.Facts[actions.FactPackage]; pkg != "" {
+			fillFromDeps(&p.Advisory, st.Facts, b.inc.Header.ID)
+		}
 	}
 	return p, nil
 }
@@ -357,4 +361,56 @@ func checkRefName(s string) error {
 		}
 	}
 	return nil
+}
+
+// cveRe is a CVE id as GitHub takes it.
+var cveRe = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
+
+// fillFromDeps fills a draft advisory from what deps.check recorded (INC-4):
+// the package and its ecosystem, each affected range, the patched version,
+// the CVE id, and the advisory's ids and summary — nothing typed by hand.
+func fillFromDeps(a *github.AdvisoryRequest, f map[string]string, id string) {
+	eco := map[string]string{"crates.io": "rust", "Go": "go", "npm": "npm", "PyPI": "pip"}[f[actions.FactEcosystem]]
+	if eco == "" {
+		eco = "other"
+	}
+	pkg := f[actions.FactPackage]
+	var patched *string
+	if v := f[actions.FactFixedVersion]; v != "" {
+		patched = &v
+	}
+	a.Vulnerabilities = nil
+	for _, r := range strings.Split(f[actions.FactAffectedVersions], "; ") {
+		r = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(r, ">= 0, "), ">= 0.0.0-0, "))
+		v := github.AdvisoryVulnerability{Package: github.AdvisoryPackage{Ecosystem: eco, Name: pkg}, PatchedVersions: patched}
+		if r != "" {
+			r := r
+			v.VulnerableVersionRange = &r
+		}
+		a.Vulnerabilities = append(a.Vulnerabilities, v)
+	}
+	if cve := f[actions.FactCVE]; cveRe.MatchString(cve) {
+		a.CVEID = cve
+	}
+	ids := f[actions.FactAdvisoryID]
+	if al := f[actions.FactAdvisoryAliases]; al != "" {
+		ids += " (" + al + ")"
+	}
+	summary := pkg + ": " + f[actions.FactDescription]
+	if f[actions.FactDescription] == "" {
+		summary = pkg + " " + f[actions.FactAffectedVersions] + " is affected by " + f[actions.FactAdvisoryID]
+	}
+	if len(summary) > 1000 {
+		summary = summary[:1000]
+	}
+	a.Summary = summary
+	a.Description = fmt.Sprintf("%s (%s) %s is affected by %s.\n\nAffected versions: %s\nPatched versions: %s\n\nRecorded by firebreak in incident %s.",
+		pkg, f[actions.FactEcosystem], f[actions.FactVersionInUse], ids, f[actions.FactAffectedVersions], orDash(f[actions.FactFixedVersion]), id)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "none yet"
+	}
+	return s
 }

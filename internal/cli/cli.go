@@ -123,6 +123,7 @@ func init() {
 			cmdWasmShow, cmdWasmVerify, cmdWasmSign, cmdWasmScan, cmdWasmResign}},
 		{"Sigstore, offline (a trusted_root.json; the verifier is sigstore-go, run as firebreak-sigstore)", []*command{
 			cmdSigstoreVerify, cmdSigstoreAudit, cmdSigstoreRootDiff, cmdSigstorePin, cmdSigstoreBlock}},
+		{"Dependencies (OSV advisories against lockfiles, offline)", []*command{cmdDepsCheck}},
 		{"GitHub (token from GITHUB_TOKEN or GH_TOKEN; --api-url or GITHUB_API_URL for GitHub Enterprise)", []*command{
 			cmdGhWorkflows, cmdGhPause, cmdGhResume, cmdGhCancel, cmdGhSecrets, cmdGhSecretSet, cmdGhSecretDelete,
 			cmdGhAudit, cmdGhLogs, cmdGhProtect, cmdGhUnprotect, cmdGhPinPR, cmdGhDispatch, cmdGhPublish, cmdGhSim}},

@@ -383,6 +383,7 @@ type AdvisoryRequest struct {
 	Summary         string                  `json:"summary"`
 	Description     string                  `json:"description"`
 	Severity        string                  `json:"severity,omitempty"`
+	CVEID           string                  `json:"cve_id,omitempty"`
 	CWEIDs          []string                `json:"cwe_ids,omitempty"`
 	Vulnerabilities []AdvisoryVulnerability `json:"vulnerabilities"`
 }

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/app"
+	"github.com/firebreak-dev/firebreak/internal/deps"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
+)
+
+var cmdDepsCheck = &command{
+	name:    "deps check",
+	args:    "LOCKFILE... --advisory FILE|DIR|ZIP... [--incident ID [--step STEP] [--expect none]] [--json]",
+	summary: "Which of these lockfiles (Cargo.lock, go.mod with its go.sum, package-lock.json, requirements.txt,\npoetry.lock) pin a version an OSV advisory affects (a JSON file, a directory of them, an OSV.dev export\nzip)? Each finding: package, ecosystem, version, advisory and aliases, ranges, first fixed version.\nExit 1 when anything is affected, 0 when nothing is, 2 on input it cannot read (named with where).\nWith --incident, it runs as the deps.check action and records the advisory's facts.",
+	minArgs: 1, maxArgs: -1,
+	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
+		var advisories multiFlag
+		fs.Var(&advisories, "advisory", "OSV advisories: a JSON `FILE`, a directory, or an OSV.dev zip (repeatable)")
+		inc := incidentFlag(fs)
+		expect := fs.String("expect", "", "with --incident: none, to fail while anything is affected (the fix's check)")
+		pf := pipelineFlags(fs)
+		jsonFlag(a, fs)
+		return func(args []string) error {
+			if len(advisories) == 0 {
+				return usagef("firebreak deps check Cargo.lock --advisory advisories/", "--advisory is required")
+			}
+			if *inc != "" {
+				i, err := a.load(*inc)
+				if err != nil {
+					return err
+				}
+				args := app.Args{}.With("lockfiles", strings.Join(args, "\n")).With("advisories", strings.Join(advisories, "\n")).With("expect", *expect)
+				out, err := a.act(i, pf, sessionOpts{}, actions.NameDepsCheck, args)
+				if err != nil {
+					return badInput(err)
+				}
+				if out == nil || out.Result == nil {
+					return nil // a dry run
+				}
+				if r, ok := out.Result.Data.(actions.DepsResult); ok && r.Affected {
+					return errSilent
+				}
+				return nil
+			}
+			as, err := deps.LoadAdvisories(advisories)
+			if err != nil {
+				return badInput(err)
+			}
+			var lfs []*deps.Lockfile
+			for _, p := range args {
+				lf, err := deps.ReadLockfile(p)
+				if err != nil {
+					return badInput(err)
+				}
+				lfs = append(lfs, lf)
+			}
+			rep := deps.Check(lfs, as)
+			if a.json {
+				return a.jsonVerdict(rep, !rep.Affected())
+			}
+			a.printDeps(rep)
+			if rep.Affected() {
+				return errSilent
+			}
+			return nil
+		}
+	},
+}
+
+// badInput is an advisory or lockfile that cannot be read: exit 2, named.
+func badInput(err error) error {
+	var ie *deps.InputError
+	if errors.As(err, &ie) {
+		return &usageError{msg: err.Error(), hint: "an OSV advisory is JSON as osv.dev serves it; lockfiles are read by their names (Cargo.lock, go.mod, package-lock.json, requirements*.txt, poetry.lock)"}
+	}
+	return err
+}
+
+func (a *invocation) printDeps(rep *deps.Report) {
+	for _, f := range rep.Findings {
+		direct := ""
+		if f.Direct {
+			direct = " (direct)"
+		}
+		a.printf("AFFECTED  %s %s %s%s in %s\n", textutil.Line(f.Ecosystem), textutil.Line(f.Package), textutil.Line(f.Version), direct, textutil.Name(f.Lockfile))
+		ids := textutil.Line(f.Advisory)
+		if len(f.Aliases) > 0 {
+			ids += " (" + textutil.Line(strings.Join(f.Aliases, ", ")) + ")"
+		}
+		if f.Summary != "" {
+			ids += ": " + textutil.Line(f.Summary)
+		}
+		a.printf("          %s\n", ids)
+		fixed := "no fixed version yet"
+		if f.Fixed != "" {
+			fixed = "first fixed " + textutil.Line(f.Fixed)
+		}
+		a.printf("          affected %s; %s\n", textutil.Line(strings.Join(f.Ranges, "; ")), fixed)
+	}
+	pkgs := 0
+	for _, lf := range rep.Lockfiles {
+		pkgs += len(lf.Deps)
+	}
+	for _, u := range first(rep.Unpinned, 10) {
+		a.printf("UNPINNED  %s (no exact version: cannot tell)\n", textutil.Line(u))
+	}
+	for _, u := range first(rep.Unchecked, 10) {
+		a.printf("UNCHECKED %s\n", textutil.Line(u))
+	}
+	verdict := "not affected"
+	if rep.Affected() {
+		verdict = "AFFECTED"
+	}
+	a.printf("%s: %d finding(s) in %d lockfile(s) (%d pinned package(s)), %d advisory(ies)", verdict, len(rep.Findings), len(rep.Lockfiles), pkgs, rep.Advisories)
+	if len(rep.Withdrawn) > 0 {
+		a.printf(", %d withdrawn and skipped (%s)", len(rep.Withdrawn), textutil.Line(strings.Join(first(rep.Withdrawn, 5), ", ")))
+	}
+	a.printf("\n")
+}
