@@ -423,11 +423,11 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			m.opts.Log.Warn("sync failed", "err", msg.err.Error())
 		} else if rep := msg.rep; rep != nil {
 			m.opts.Log.Info("synced", "remote", rep.Remote, "committed", len(rep.Committed), "received", len(rep.Received), "pushed", rep.Pushed,
-				"restored", rep.Restored, "left_out", rep.Ignored, "foreign", rep.Foreign, "too_large", rep.TooLarge)
-			if n := len(rep.Restored) + len(rep.Ignored) + len(rep.Foreign) + len(rep.TooLarge); n > 0 {
+				"restored", rep.Restored, "rejected", rep.Rejected, "left_out", rep.Ignored, "foreign", rep.Foreign, "too_large", rep.TooLarge)
+			if n := len(rep.Restored) + len(rep.Ignored) + len(rep.Rejected) + len(rep.Foreign) + len(rep.TooLarge); n > 0 {
 				// Synced, but something needs a look: said at once.
-				m.err = fmt.Errorf("synced, but %d restored (the remote held them cut short or deleted), %d left out (not the record), %d journal(s) under your name this machine never wrote, %d too large to sync (the console log names them)",
-					len(rep.Restored), len(rep.Ignored), len(rep.Foreign), len(rep.TooLarge))
+				m.err = fmt.Errorf("synced, but %d restored (the remote held them cut short or deleted), %d rejected (did not verify), %d left out (not the record), %d journal(s) under your name this machine never wrote, %d too large to sync (the console log names them)",
+					len(rep.Restored), len(rep.Rejected), len(rep.Ignored), len(rep.Foreign), len(rep.TooLarge))
 			}
 		}
 		cmds := []tea.Cmd{loadIncidentsCmd(m.opts.Workspace, m.opts.Now())}

@@ -92,6 +92,8 @@ func TestSigningPlaybookAgainstTheSimulator(t *testing.T) {
 	if _, ok := s.Secret("org/clawsec", "", "CLAWSEC_SIGNING_PRIVATE_KEY"); !ok {
 		t.Fatal("the secret was deleted without approval")
 	}
+	// Naming the step in capitals is naming it.
+	e.fail(1, "needs approval", "gh", "secret-delete", id, "--repo", "org/clawsec", "--name", "OTHER", "--yes", "--step", "REVOKE-COMPROMISED-SECRET")
 	// Naming another step does not unlock it.
 	e.fail(1, "needs approval", "gh", "secret-delete", id, "--repo", "org/clawsec", "--name", "CLAWSEC_SIGNING_PRIVATE_KEY", "--yes", "--step", "review-workflow-runs")
 	// Lowering the severity does not lift it.

@@ -93,12 +93,18 @@ func (a *invocation) approved(inc *incident.Incident, pf *pipeFlags, name string
 	if err != nil {
 		return err
 	}
+	named := ""
+	if pf.step != "" {
+		if s, ok := inc.Playbook.Step(pf.step); ok { // as the runner resolves it: id or number, any case
+			named = s.ID
+		}
+	}
 	var gated []playbooks.Step
 	for _, s := range inc.Playbook.Steps() {
 		if !s.Approval.Needed(st.MostSevere()) {
 			continue
 		}
-		if s.Action != nil && s.Action.Name == name || pf.step != "" && (s.ID == pf.step || s.Number == pf.step) {
+		if s.Action != nil && s.Action.Name == name || s.ID == named {
 			gated = append(gated, s)
 		}
 	}

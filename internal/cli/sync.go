@@ -154,13 +154,16 @@ func (a *invocation) sync(sf *syncSettings) error {
 	for _, p := range first(rep.Restored, 10) {
 		a.printf("  RESTORED  %s: the remote held it cut short or deleted; this machine's copy was pushed back\n", textutil.Name(p))
 	}
+	for _, p := range first(rep.Rejected, 10) {
+		a.printf("  REJECTED  %s; never merged, and this push leaves this machine's copy (or nothing) there\n", textutil.Name(p))
+	}
 	for _, p := range first(rep.Ignored, 10) {
 		a.printf("  LEFT OUT  %s: on the remote, but not the record; never merged, and this push drops it from the branch\n", textutil.Name(p))
 	}
 	for _, p := range rep.TooLarge {
 		a.printf("  NOT SYNCED %s: over %d MiB, more than git objects carry here; it stays on this machine (export the incident to share it)\n", textutil.Name(p), gitrepo.MaxOutput>>20)
 	}
-	if len(rep.Restored)+len(rep.Ignored) > 0 {
+	if len(rep.Restored)+len(rep.Ignored)+len(rep.Rejected) > 0 {
 		a.printf("  the remote was changed outside firebreak: its history says by whom (git -C %s log %s)\n", textutil.Clean(a.home, false), "refs/remotes/origin/main")
 	}
 	if rep.Pushed {

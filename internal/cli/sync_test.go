@@ -190,16 +190,21 @@ func TestSyncRefusesAnythingButGrowth(t *testing.T) {
 		os.Chmod(filepath.Join(work, p), 0o644)
 		os.WriteFile(filepath.Join(work, p), []byte(s), 0o644)
 	}
-	refused := func(name string, change func(), want string) {
+	attack := func(name string, change func()) string {
 		t.Helper()
-		base := tm.head()
 		git(t, work, "fetch", "-q", "origin")
 		git(t, work, "reset", "-q", "--hard", "origin/main")
 		change()
 		git(t, work, "add", "-A")
 		git(t, work, "commit", "-q", "--allow-empty", "-m", name)
 		git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
-		pushed := tm.head()
+		return tm.head()
+	}
+	// refused: the whole sync stops (a conflict people must settle).
+	refused := func(name string, change func(), want string) {
+		t.Helper()
+		base := tm.head()
+		pushed := attack(name, change)
 		bob.fail(1, want, "sync")
 		if got, _ := os.ReadFile(bobJournal); !bytes.Equal(got, kept) {
 			t.Fatalf("%s: bob's copy of the journal changed", name)
@@ -209,16 +214,38 @@ func TestSyncRefusesAnythingButGrowth(t *testing.T) {
 		}
 		git(t, work, "push", "-q", "-f", "origin", base+":refs/heads/main")
 	}
+	// rejected: what does not verify is left out, the rest syncs, and
+	// bob's push leaves his copy of the record there.
+	rejected := func(name string, change func(), want string) {
+		t.Helper()
+		attack(name, change)
+		out := bob.ok("sync", "--json")
+		var rep struct{ Rejected []string }
+		json.Unmarshal([]byte(out), &rep)
+		if !strings.Contains(strings.Join(rep.Rejected, "\n"), want) {
+			t.Fatalf("%s: rejected %v, want %q", name, rep.Rejected, want)
+		}
+		if got, _ := os.ReadFile(bobJournal); !bytes.Equal(got, kept) {
+			t.Fatalf("%s: bob's copy of the journal changed", name)
+		}
+		if git(t, tm.remote, "show", "main:"+jpath)+"\n" != string(kept) {
+			t.Fatalf("%s: the record was not put back on the remote", name)
+		}
+	}
 	orig := kept
 	lines := strings.SplitAfter(string(orig), "\n")
-	refused("rewrite", func() { write(jpath, strings.Replace(string(orig), "second", "secnod", 1)) }, "forked")
-	refused("extend with a broken chain", func() {
+	rejected("rewrite", func() { write(jpath, strings.Replace(string(orig), "second", "secnod", 1)) }, "rewritten on the remote")
+	rejected("extend with a broken chain", func() {
 		last := strings.TrimSuffix(lines[len(lines)-2], "\n")
 		write(jpath, string(orig)+strings.Replace(last, `"seq":3`, `"seq":4`, 1)+"\n")
-	}, "(from the remote)")
+	}, "alice@a.jsonl: ")
 	refused("header", func() { write("incidents/"+id+"/incident.json", "{}") }, "the incident header is written once")
-	refused("a torn line", func() { write(jpath, string(orig)+`{"seq":4,"id":"ab`) }, "(from the remote)")
-	refused("unrecorded message", func() { write("incidents/"+id+"/comms/fake.txt", "all clear") }, "is not a message or export its journal recorded")
+	rejected("a torn line", func() { write(jpath, string(orig)+`{"seq":4,"id":"ab`) }, "torn")
+	rejected("unrecorded message", func() { write("incidents/"+id+"/comms/fake.txt", "all clear") }, "is not a message or export its journal recorded")
+	rejected("a new incident with only a header", func() {
+		write("incidents/2026-11-22-inc1-fake/incident.json", "{}")
+		write("incidents/2026-11-22-inc1-fake/playbook.yaml", "id: X")
+	}, "incidents/2026-11-22-inc1-fake/incident.json: the incident does not load")
 	draft := filepath.Join(bob.home, "incidents", id, "comms", "draft.txt")
 	os.WriteFile(draft, []byte("bob's own draft"), 0o600)
 	refused("in the way", func() { write("incidents/"+id+"/comms/draft.txt", "the attacker's") }, "this machine already has something there that is not in its record")
@@ -226,7 +253,7 @@ func TestSyncRefusesAnythingButGrowth(t *testing.T) {
 		t.Fatal("bob's draft was replaced")
 	}
 	os.Remove(draft)
-	refused("two openings", func() {
+	rejected("two openings", func() {
 		dir := t.TempDir()
 		j := journal.New(dir)
 		j.Now = bob.now
@@ -475,6 +502,8 @@ func TestSyncSealed(t *testing.T) {
 	git(t, filepath.Dir(work), "clone", "-q", tm.remote, work)
 	jpath := filepath.Join(work, "incidents", id, "journal", "alice@a.jsonl")
 	forge := func(seal bool) {
+		git(t, work, "fetch", "-q", "origin")
+		git(t, work, "reset", "-q", "--hard", "origin/main")
 		dir := t.TempDir()
 		b, _ := os.ReadFile(jpath)
 		os.WriteFile(filepath.Join(dir, "alice@a.jsonl"), b, 0o600)
@@ -495,9 +524,16 @@ func TestSyncSealed(t *testing.T) {
 		git(t, work, "push", "-q", "origin", "HEAD:main")
 	}
 	forge(false)
-	bob.fail(1, "does not end with a seal by alice@a's key", "sync")
+	sealedOut := func() {
+		t.Helper()
+		out := bob.ok("sync", "--json")
+		if !strings.Contains(out, "does not end with a seal by alice@a's key") {
+			t.Fatalf("unsealed growth not rejected: %s", out)
+		}
+	}
+	sealedOut()
 	forge(true)
-	bob.fail(1, "does not end with a seal by alice@a's key", "sync")
+	sealedOut()
 
 	// A team seal replayed at the end of a forged journal does not cover
 	// it; and bob's key does not seal for a journal under another name.
@@ -520,7 +556,9 @@ func TestSyncSealed(t *testing.T) {
 	git(t, work, "add", "-A")
 	git(t, work, "commit", "-q", "-m", "replay")
 	git(t, work, "push", "-q", "-f", "origin", "HEAD:main")
-	bob.fail(1, "(from the remote)", "sync")
+	if out := bob.ok("sync", "--json"); !strings.Contains(out, "mallory.jsonl") || !strings.Contains(out, "rejected") {
+		t.Fatalf("the replayed seal was not rejected: %s", out)
+	}
 	if out := bob.ok("incident", "show", id); strings.Contains(out, "closed at") {
 		t.Fatal("the replayed seal let a forged close in")
 	}

@@ -169,6 +169,14 @@ func (inc *Incident) role(name string) (string, error) {
 	return "", &RoleError{Role: name, Known: known}
 }
 
+// Person is the person an actor name names: alice for alice@laptop. The
+// approval rules compare people, not names: one person's two machines are
+// still one person.
+func Person(actor string) string { return strings.SplitN(actor, "@", 2)[0] }
+
+// samePerson reports whether two actor names are one person's.
+func samePerson(a, b string) bool { return a != "" && b != "" && Person(a) == Person(b) }
+
 // CheckPerson refuses what cannot name a responder: people are named as
 // actors are (alice, alice@laptop).
 func CheckPerson(p string) error {
@@ -358,7 +366,7 @@ func approverRoles(s playbooks.Step) []string {
 func (st *State) approvers(s playbooks.Step, except string) []string {
 	var out []string
 	for _, r := range approverRoles(s) {
-		if h, ok := st.RoleHolder(r); ok && h.Person != except && !slices.Contains(out, h.Person) {
+		if h, ok := st.RoleHolder(r); ok && !samePerson(h.Person, except) && !slices.Contains(out, h.Person) {
 			out = append(out, h.Person)
 		}
 	}
@@ -391,7 +399,7 @@ func (st *State) MostSevere() severity.Level {
 // CanApprove reports whether person may approve step s: they hold an
 // approving role and are not its assignee.
 func (st *State) CanApprove(s playbooks.Step, person string) bool {
-	return s.Approval != nil && st.heldRole(s, person) != "" && st.Steps[s.ID].Assignee != person
+	return s.Approval != nil && st.heldRole(s, person) != "" && !samePerson(st.Steps[s.ID].Assignee, person)
 }
 
 // ValidApprovals are the approvals of step s that count: by a holder of
@@ -416,7 +424,7 @@ func (st *State) NeedsApproval(s playbooks.Step, runner string) error {
 	own := false
 	for _, a := range st.Steps[s.ID].Approvals {
 		switch {
-		case a.Actor == runner:
+		case samePerson(a.Actor, runner):
 			own = true
 		case st.CanApprove(s, a.Actor):
 			return nil
@@ -456,8 +464,8 @@ func (inc *Incident) Approve(ctx context.Context, actor, ref, reason string, at 
 		return &ApprovalError{Incident: inc.Header.ID, Step: step, Severity: st.Severity, Reason: reason,
 			Approvers: st.approvers(step, except), Roles: approverRoles(step)}
 	}
-	if ss.Assignee == actor {
-		return step, fail("is assigned to you ("+actor+"): self-approval is refused; approval must come from someone else", actor)
+	if samePerson(ss.Assignee, actor) {
+		return step, fail("is assigned to you ("+ss.Assignee+"): self-approval is refused; approval must come from someone else", actor)
 	}
 	role := st.heldRole(step, actor)
 	if role == "" {

@@ -93,6 +93,9 @@ func TestRolesHandoffAssignApprove(t *testing.T) {
 	if err := st.NeedsApproval(step, "carol"); err == nil {
 		t.Fatal("the approver's own run counted her approval")
 	}
+	if err := st.NeedsApproval(step, "carol@laptop"); err == nil {
+		t.Fatal("the approver's run under another of her names counted her approval")
+	}
 	if a := st.ValidApprovals(step); len(a) != 1 || a[0].Role != "Key custodian" || a[0].Reason != "checked the key id" {
 		t.Fatalf("approval recorded %+v", a)
 	}

@@ -393,6 +393,29 @@ func TestSealAndVerify(t *testing.T) {
 		}
 	}
 
+	// A seal signs its own event: its summary or time changed (and the
+	// chain recomputed), it no longer verifies.
+	for _, change := range []func(e *Event){
+		func(e *Event) { e.Summary = "approved remove-secret: custody checked" },
+		func(e *Event) { e.At = e.At.Add(-time.Hour) },
+		func(e *Event) { e.Step = "remove-secret" },
+	} {
+		j5 := newJournal(t)
+		mustAppend(t, j5, "alice", "note", "a1", nil)
+		if _, err := j5.Seal(ctx, "alice", "INC", key); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(j5.Path("alice"))
+		ls := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		e, _ := ParseLine([]byte(ls[1]))
+		change(&e)
+		line, _ := encodeLine(&e)
+		os.WriteFile(j5.Path("alice"), append([]byte(ls[0]+"\n"), line...), 0o600)
+		if rep, _ := j5.Verify(ctx, VerifyOptions{PublicKey: pub, Scope: "INC"}); rep.Intact() {
+			t.Fatal("a changed seal event verified")
+		}
+	}
+
 	// Every seal, keys or not (sync): a seal by a key not given has its
 	// heads checked and is counted; one by a given key is verified.
 	rep, _ = j.Verify(ctx, VerifyOptions{Seals: true, Scope: "INC"})

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/signing"
 )
@@ -28,6 +29,10 @@ type checkpointData struct {
 	Alg       string          `json:"alg"`
 	Key       string          `json:"key"` // SHA-256 of the signer's SPKI DER, hex
 	Signature string          `json:"signature"`
+	// V 2 signs the checkpoint event itself too (SealMessageV2): its
+	// actor, seq, prev, summary and Sealed, the time its at must be.
+	V      int       `json:"v,omitempty"`
+	Sealed time.Time `json:"sealed,omitzero"`
 }
 
 type checkpoint struct {
@@ -35,6 +40,46 @@ type checkpoint struct {
 	line int
 	seq  int64
 	data checkpointData
+	// The event's own fields a v2 signature covers.
+	actor, prev, summary, step string
+	at, logged                 time.Time
+}
+
+// V2 reports whether the checkpoint signs its own event (SealMessageV2).
+func (c checkpoint) v2() bool { return c.data.V == 2 }
+
+// message is what the checkpoint's signature covers.
+func (c checkpoint) message() []byte {
+	if c.v2() {
+		return SealMessageV2(c.data.Scope, c.actor, c.seq, c.prev, c.summary, c.data.Sealed, c.data.Heads)
+	}
+	return SealMessage(c.data.Scope, c.data.Heads)
+}
+
+// SealMessageV2 is the exact byte string a version 2 checkpoint signs: the
+// event it is (who, where in which file, after which event, what it says,
+// when) as well as the heads, so that no field of the event can be changed
+// and no copy of it can stand anywhere else:
+//
+//	firebreak-checkpoint-v2\n
+//	scope <scope>\n
+//	actor <actor>\n
+//	seq <seq>\n
+//	prev <id or empty>\n
+//	sealed <RFC 3339 nanoseconds, UTC>\n
+//	summary <summary, JSON-quoted>\n
+//	head <actor> <seq> <id>\n   (one per actor, sorted by actor)
+func SealMessageV2(scope, actor string, seq int64, prev, summary string, sealed time.Time, heads map[string]Head) []byte {
+	v1 := SealMessage(scope, heads)
+	_, rest, _ := strings.Cut(string(v1), "\n")        // drop the v1 line
+	scopeLine, headLines, _ := strings.Cut(rest, "\n") // "scope X", then the heads
+	q, _ := json.Marshal(summary)
+	var b strings.Builder
+	b.WriteString("firebreak-checkpoint-v2\n" + scopeLine + "\n")
+	b.WriteString("actor " + actor + "\nseq " + strconv.FormatInt(seq, 10) + "\nprev " + prev + "\n")
+	b.WriteString("sealed " + sealed.UTC().Format(TimeLayout) + "\nsummary " + string(q) + "\n")
+	b.WriteString(headLines)
+	return []byte(b.String())
 }
 
 // SealMessage is the exact byte string a checkpoint signs:
@@ -80,16 +125,31 @@ func (j *Journal) Seal(ctx context.Context, actor, scope string, key ed25519.Pri
 	}
 	heads := rep.Heads()
 	pub := key.Public().(ed25519.PublicKey)
-	sig := ed25519.Sign(key, SealMessage(scope, heads))
 	fp := signing.Fingerprint(pub)
+	summary := fmt.Sprintf("checkpoint over %d events in %d files, signed by key %s", rep.Events, len(heads), fp[:16])
+	// The event this will be: the next in actor's file. Signed as such,
+	// with the time it is made; the append below must land exactly there.
+	seq, prev := int64(1), ""
+	if h, ok := heads[actor]; ok {
+		seq, prev = h.Seq+1, h.ID
+	}
+	sealed := j.now()
+	sig := ed25519.Sign(key, SealMessageV2(scope, actor, seq, prev, summary, sealed, heads))
 	data := checkpointData{
 		Scope: scope, Heads: heads, Alg: "ed25519", Key: fp,
-		Signature: base64.StdEncoding.EncodeToString(sig),
+		Signature: base64.StdEncoding.EncodeToString(sig), V: 2, Sealed: sealed,
 	}
-	summary := fmt.Sprintf("checkpoint over %d events in %d files, signed by key %s", rep.Events, len(heads), fp[:16])
-	// The seal covers the heads it read; a concurrent append after the read
-	// is simply not covered, which verification reports as unsealed events.
-	return j.Append(ctx, Entry{Actor: actor, Kind: KindCheckpoint, Summary: summary, Data: data})
+	e, err := j.Append(ctx, Entry{At: sealed, Actor: actor, Kind: KindCheckpoint, Summary: summary, Data: data})
+	if err != nil {
+		return e, err
+	}
+	if e.Seq != seq || e.Prev != prev {
+		// Another process appended to actor's file between the read and
+		// the append: the checkpoint signs an event that is not where it
+		// stands, and verification will say so. Seal again.
+		return e, fmt.Errorf("seal: %s's file grew while sealing (seq %d, not %d): seal again", actor, e.Seq, seq)
+	}
+	return e, nil
 }
 
 func parseCheckpoint(e *Event) (checkpoint, error) {
@@ -114,6 +174,15 @@ func parseCheckpoint(e *Event) (checkpoint, error) {
 	// to the end of another file, or later in its own, it no longer
 	// matches what it signed. Only a file's first event has no head of
 	// its own to name.
+	if d.V != 0 && d.V != 2 {
+		return checkpoint{}, fmt.Errorf("checkpoint version %d is not one firebreak knows", d.V)
+	}
+	if d.V == 2 && !e.At.Equal(d.Sealed) {
+		return checkpoint{}, fmt.Errorf("checkpoint at seq %d says it happened at %s, but it was sealed at %s", e.Seq, FormatTime(e.At), FormatTime(d.Sealed))
+	}
+	if d.V == 2 && e.Step != "" {
+		return checkpoint{}, fmt.Errorf("checkpoint at seq %d names a step (%s); a seal is about no step", e.Seq, e.Step)
+	}
 	own, ok := d.Heads[e.Actor]
 	switch {
 	case ok && own.Seq != e.Seq-1:
@@ -123,7 +192,7 @@ func parseCheckpoint(e *Event) (checkpoint, error) {
 	case ok && own.ID != e.Prev:
 		return checkpoint{}, fmt.Errorf("checkpoint at seq %d names its own file's head as %s, but the event before it is %s", e.Seq, short(own.ID), short(e.Prev))
 	}
-	return checkpoint{seq: e.Seq, data: d}, nil
+	return checkpoint{seq: e.Seq, data: d, actor: e.Actor, prev: e.Prev, summary: e.Summary, step: e.Step, at: e.At, logged: e.Logged}, nil
 }
 
 // SealReport is the outcome of checking every checkpoint with a key.
@@ -187,7 +256,7 @@ func (j *Journal) checkSeals(rep *Report, opts VerifyOptions) (*SealReport, erro
 				fail(cp, "signature is not 64 bytes of base64")
 				continue
 			}
-			if !ed25519.Verify(pub, SealMessage(cp.data.Scope, cp.data.Heads), sig) {
+			if !ed25519.Verify(pub, cp.message(), sig) {
 				fail(cp, "signature does not verify")
 				continue
 			}

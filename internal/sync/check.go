@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 	"github.com/firebreak-dev/firebreak/internal/gitrepo"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
@@ -81,6 +83,11 @@ type plan struct {
 	// ignored are paths on the remote that are not the record (or not
 	// files): never merged, and dropped from the branch by the push.
 	ignored []string
+	// rejected are what the remote adds that does not verify (an incident
+	// whose chain, seal or header fails; a teammate's journal rewritten
+	// there), each "path: why": never merged; this machine's copy, or
+	// nothing, is what the push leaves there.
+	rejected []string
 	// foreign are journals under this machine's own name that it never
 	// wrote (among received).
 	foreign []string
@@ -88,7 +95,22 @@ type plan struct {
 	behind bool
 }
 
-func (pl *plan) clean() bool { return len(pl.restored) == 0 && len(pl.ignored) == 0 }
+func (pl *plan) clean() bool {
+	return len(pl.restored) == 0 && len(pl.ignored) == 0 && len(pl.rejected) == 0
+}
+
+// reject takes an incident's paths out of what the merge receives.
+func (pl *plan) reject(prefix, why string) {
+	var keep []string
+	for _, p := range pl.received {
+		if strings.HasPrefix(p, prefix) {
+			pl.rejected = append(pl.rejected, p+": "+why)
+		} else {
+			keep = append(keep, p)
+		}
+	}
+	pl.received = keep
+}
 
 // check compares the remote's tree with this machine's and decides what
 // the merge takes: files the remote adds, and journals it extends. It
@@ -153,6 +175,16 @@ func check(ctx context.Context, o *Options, r *gitrepo.Repo) (*plan, error) {
 			touched[incidentOf(p)] = true
 		case kind == Journal:
 			rel, err := compareJournal(ctx, r, p, le.oid, re.oid)
+			var fe *ForkError
+			if errors.As(err, &fe) && was && be.oid == le.oid {
+				// This machine has not written to it since the last sync,
+				// and the remote's no longer extends that copy: rewritten
+				// on the remote. The copy this machine took in is kept and
+				// the push puts it back. A machine that appended to it too
+				// is refused as a fork: it must choose.
+				pl.rejected = append(pl.rejected, p+": rewritten on the remote (it no longer extends the copy this machine took in); this machine's copy is kept")
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -184,7 +216,15 @@ func check(ctx context.Context, o *Options, r *gitrepo.Repo) (*plan, error) {
 		}
 	}
 	for _, id := range sortedKeys(touched) {
-		if err := verifyIncoming(ctx, o, r, id, local, remote, pl.received); err != nil {
+		err := verifyIncoming(ctx, o, r, id, local, remote, pl.received)
+		var re *RefusedError
+		if errors.As(err, &re) {
+			// Left out, not a refusal of the whole sync: one bad incident
+			// on the remote must not stop every responder's work.
+			pl.reject("incidents/"+id+"/", re.Reason)
+			continue
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -195,6 +235,14 @@ func check(ctx context.Context, o *Options, r *gitrepo.Repo) (*plan, error) {
 // has something its record does not hold (a draft in comms/, a folder):
 // the merge would replace it. The same content is no conflict.
 func notInTheWay(ctx context.Context, o *Options, r *gitrepo.Repo, p, oid string) error {
+	parts := strings.Split(p, "/")
+	for i := 1; i < len(parts); i++ { // its folders: a file there would be replaced by one
+		dir := strings.Join(parts[:i], "/")
+		if fi, err := os.Lstat(filepath.Join(o.Home, filepath.FromSlash(dir))); err == nil && !fi.IsDir() {
+			return &RefusedError{Path: dir, Reason: "the remote adds " + p + " beneath it, but on this machine it is a " + fsutil.TypeName(fi.Mode()) + ", not a folder; nothing was merged",
+				Hint: "move this machine's " + dir + " out of the home, then sync again"}
+		}
+	}
 	full := filepath.Join(o.Home, filepath.FromSlash(p))
 	fi, err := os.Lstat(full)
 	if err != nil {
@@ -372,8 +420,7 @@ func verifyIncoming(ctx context.Context, o *Options, r *gitrepo.Repo, id string,
 		return err
 	}
 	refuse := func(reason string) error {
-		return &RefusedError{Path: prefix + " (from the remote)", Reason: reason + "; nothing was merged",
-			Hint: "the remote's copy was changed outside firebreak; every clone that synced before holds the good one"}
+		return &RefusedError{Path: prefix + " (from the remote)", Reason: reason}
 	}
 	ws := &incident.Workspace{Home: scratch}
 	inc, err := ws.LoadForAudit(id)
@@ -491,7 +538,7 @@ func prePush(ctx context.Context, o *Options, r *gitrepo.Repo, hasRemote bool, l
 	var finder redact.Finder
 	blobs := map[string]string{} // oid -> a path it is at
 	for _, c := range strings.Fields(string(out)) {
-		msg, err := r.Run(ctx, "log", "-1", "--format=%B", c)
+		msg, err := r.Run(ctx, "log", "-1", "--format=%an%n%ae%n%cn%n%ce%n%B", c)
 		if err != nil {
 			return err
 		}

@@ -100,16 +100,19 @@ func sealOwn(ctx context.Context, o *Options, changed []string) error {
 		return nil
 	}
 	for _, p := range changed {
-		if Classify(p) != Journal || filepath.Base(p) != o.Actor+journal.Ext {
+		actor := strings.TrimSuffix(filepath.Base(p), journal.Ext)
+		// Every name of this person this machine wrote under (alice,
+		// alice@phone): the key is bound to the person.
+		if Classify(p) != Journal || Person(actor) != Person(o.Actor) {
 			continue
 		}
 		dir := filepath.Join(o.Home, "incidents", incidentOf(p), "journal")
-		if last, err := lastEvent(filepath.Join(dir, o.Actor+journal.Ext)); err == nil && last.Kind == journal.KindCheckpoint {
+		if last, err := lastEvent(filepath.Join(dir, actor+journal.Ext)); err == nil && last.Kind == journal.KindCheckpoint {
 			continue
 		}
 		j := journal.New(dir)
 		j.Now = o.now
-		if _, err := j.Seal(ctx, o.Actor, incidentOf(p), o.SealKey); err != nil {
+		if _, err := j.Seal(ctx, actor, incidentOf(p), o.SealKey); err != nil {
 			return fmt.Errorf("seal %s: %w", p, err)
 		}
 	}
@@ -147,9 +150,10 @@ func sealedBy(path, actor string, names map[string][]string) bool {
 	}
 	var d struct {
 		Key string `json:"key"`
+		V   int    `json:"v"`
 	}
-	if json.Unmarshal(e.Data, &d) != nil {
-		return false
+	if json.Unmarshal(e.Data, &d) != nil || d.V != 2 {
+		return false // a version 1 seal does not sign its own event
 	}
 	return bound(names[d.Key], actor)
 }

@@ -156,6 +156,9 @@ type Report struct {
 	// Ignored are paths on the remote that are not the record: never
 	// merged, and dropped from the branch by this sync's push.
 	Ignored []string `json:"ignored,omitempty"`
+	// Rejected are what the remote added that does not verify ("path:
+	// why"): never merged; the push leaves this machine's copy there.
+	Rejected []string `json:"rejected,omitempty"`
 	// Foreign are journals under this machine's own actor name that it
 	// never wrote (among Received): another machine uses the name, or
 	// someone who can push wrote them.
@@ -261,8 +264,10 @@ var gitConfig = func() []string {
 		{"core.attributesFile", "/dev/null"}, {"core.excludesFile", "/dev/null"}, {"core.fsmonitor", "false"},
 		{"core.askPass", ""}, {"merge.renames", "false"}, {"diff.renames", "false"}, {"gc.auto", "0"},
 		{"commit.gpgSign", "false"}, {"credential.interactive", "false"},
+		{"push.followTags", "false"}, {"core.commitGraph", "false"},
 	}
-	env := []string{fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(kv)), "GIT_LITERAL_PATHSPECS=1"}
+	// No replace objects or grafts: what is checked is what is sent.
+	env := []string{fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(kv)), "GIT_LITERAL_PATHSPECS=1", "GIT_NO_REPLACE_OBJECTS=1", "GIT_GRAFT_FILE=/dev/null"}
 	for i, p := range kv {
 		env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", i, p[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, p[1]))
 	}
@@ -430,6 +435,7 @@ func run(ctx context.Context, o *Options, rep *Report) error {
 				rep.Restored = appendNew(rep.Restored, pl.restored...)
 				rep.Ignored = appendNew(rep.Ignored, pl.ignored...)
 				rep.Foreign = appendNew(rep.Foreign, pl.foreign...)
+				rep.Rejected = appendNew(rep.Rejected, pl.rejected...)
 			}
 		}
 		o.stage("verify")
@@ -447,12 +453,16 @@ func run(ctx context.Context, o *Options, rep *Report) error {
 			rep.Head = head // the remote has it all: nothing to push
 			return nil
 		}
-		if err := prePush(ctx, o, r, has, rep.Ignored); err != nil {
+		skip := append([]string{}, rep.Ignored...)
+		for _, p := range rep.Rejected {
+			skip = append(skip, strings.SplitN(p, ": ", 2)[0])
+		}
+		if err := prePush(ctx, o, r, has, skip); err != nil {
 			return err
 		}
 		o.stage("push")
 		pctx, cancel := context.WithTimeout(ctx, netTimeout)
-		out, err := r.RunWith(pctx, netEnv, nil, "push", "--porcelain", "origin", "HEAD:refs/heads/"+Branch)
+		out, err := r.RunWith(pctx, netEnv, nil, "push", "--porcelain", "--no-follow-tags", "origin", "HEAD:refs/heads/"+Branch)
 		cancel()
 		if err == nil {
 			rep.Pushed, rep.Head = true, head
