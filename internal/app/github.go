@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
@@ -364,7 +365,7 @@ func checkRefName(s string) error {
 }
 
 // cveRe is a CVE id as GitHub takes it.
-var cveRe = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
+var cveRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`) })
 
 // fillFromDeps fills a draft advisory from what deps.check recorded (INC-4):
 // the package and its ecosystem, each affected range, the patched version,
@@ -389,7 +390,7 @@ func fillFromDeps(a *github.AdvisoryRequest, f map[string]string, id string) {
 		}
 		a.Vulnerabilities = append(a.Vulnerabilities, v)
 	}
-	if cve := f[actions.FactCVE]; cveRe.MatchString(cve) {
+	if cve := f[actions.FactCVE]; cveRe().MatchString(cve) {
 		a.CVEID = cve
 	}
 	ids := f[actions.FactAdvisoryID]

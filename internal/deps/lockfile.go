@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	"golang.org/x/mod/modfile"
@@ -277,14 +278,18 @@ func readPoetryLock(path string, b []byte) (*Lockfile, error) {
 // pep503 is a PyPI project name normalised (PEP 503): Flask_SQLAlchemy
 // and flask-sqlalchemy are one project.
 func pep503(name string) string {
-	return strings.ToLower(pep503Re.ReplaceAllString(name, "-"))
+	return strings.ToLower(pep503Re().ReplaceAllString(name, "-"))
 }
 
-var pep503Re = regexp.MustCompile(`[-_.]+`)
+// The regular expressions are compiled on first use: every firebreak
+// command pays package initialisation at start-up.
+var pep503Re = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[-_.]+`) })
 
 // requirementRe is a pinned requirement: name, optional extras, ==
 // or === version, then an optional environment marker or comment.
-var requirementRe = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9._+!-]+)\s*(?:;.*)?$`)
+var requirementRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9._+!-]+)\s*(?:;.*)?$`)
+})
 
 // readRequirements reads a pip requirements file: name==version lines,
 // following -r includes (relative to the file, each once). Lines that pin
@@ -344,7 +349,7 @@ func readRequirements(path string, b []byte, seen map[string]bool) (*Lockfile, e
 		if i := strings.Index(line, " --"); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
-		m := requirementRe.FindStringSubmatch(line)
+		m := requirementRe().FindStringSubmatch(line)
 		if m == nil {
 			lf.Unpinned = append(lf.Unpinned, fmt.Sprintf("%s:%d: %s", path, n, line))
 			continue

@@ -202,7 +202,7 @@ func checkLayout(home string) error {
 		return err
 	}
 	for _, e := range ents {
-		if !idRe.MatchString(e.Name()) {
+		if !idRe().MatchString(e.Name()) {
 			continue
 		}
 		p := "incidents/" + e.Name()

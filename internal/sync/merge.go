@@ -111,7 +111,7 @@ func verifyAll(ctx context.Context, o *Options, rep *Report) error {
 		return err
 	}
 	for _, e := range ents {
-		if !e.IsDir() || !idRe.MatchString(e.Name()) {
+		if !e.IsDir() || !idRe().MatchString(e.Name()) {
 			continue
 		}
 		jdir := filepath.Join(o.Home, "incidents", e.Name(), "journal")

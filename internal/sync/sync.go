@@ -33,6 +33,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
@@ -69,7 +70,9 @@ const exclude = `# firebreak sync: only the incident record is shared (see docs/
 /incidents/*/exports/*/
 `
 
-var idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
+// idRe is an incident id; compiled on first use (start-up pays every
+// package's initialisation).
+var idRe = gosync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`) })
 
 // Kind says what a synced path is.
 type Kind int
@@ -87,7 +90,7 @@ const (
 // that sync carries, and what it is.
 func Classify(p string) Kind {
 	parts := strings.Split(p, "/")
-	if len(parts) < 3 || parts[0] != "incidents" || !idRe.MatchString(parts[1]) {
+	if len(parts) < 3 || parts[0] != "incidents" || !idRe().MatchString(parts[1]) {
 		return NotSynced
 	}
 	for _, s := range parts {
@@ -258,7 +261,7 @@ func (e *NotInitializedError) Error() string {
 // repository's own configuration says: no hooks, no links, no line-ending
 // or attribute conversion (the user's attributes file included), no
 // rename detection, no automatic gc, no askpass, literal paths.
-var gitConfig = func() []string {
+var gitConfig = gosync.OnceValue(func() []string {
 	kv := [][2]string{
 		{"core.hooksPath", "/dev/null"}, {"core.symlinks", "false"}, {"core.autocrlf", "false"},
 		{"core.attributesFile", "/dev/null"}, {"core.excludesFile", "/dev/null"}, {"core.fsmonitor", "false"},
@@ -272,11 +275,11 @@ var gitConfig = func() []string {
 		env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", i, p[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, p[1]))
 	}
 	return env
-}()
+})
 
 // repo opens the home's repository.
 func repo(home, actor string) *gitrepo.Repo {
-	return &gitrepo.Repo{Dir: home, Author: actor, Email: actor, Env: gitConfig}
+	return &gitrepo.Repo{Dir: home, Author: actor, Email: actor, Env: gitConfig()}
 }
 
 // netEnv is the environment for commands that reach the remote: never a
