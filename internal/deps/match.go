@@ -49,14 +49,16 @@ func (r *Report) Affected() bool { return len(r.Findings) > 0 }
 func Check(lockfiles []*Lockfile, advisories []*Advisory) *Report {
 	rep := &Report{Lockfiles: lockfiles, Advisories: len(advisories), Findings: []Finding{}}
 	type key struct{ eco, name string }
-	index := map[key][]*Lockfile{}
+	type pinned struct {
+		lf  *Lockfile
+		dep Dep
+	}
+	index := map[key][]pinned{} // every pin of a package, by ecosystem and name
 	for _, lf := range lockfiles {
 		rep.Unpinned = append(rep.Unpinned, lf.Unpinned...)
 		for _, d := range lf.Deps {
 			k := key{d.Ecosystem, normName(d.Ecosystem, d.Name)}
-			if l := index[k]; len(l) == 0 || l[len(l)-1] != lf {
-				index[k] = append(index[k], lf)
-			}
+			index[k] = append(index[k], pinned{lf, d})
 		}
 	}
 	unchecked := map[string]bool{}
@@ -71,25 +73,21 @@ func Check(lockfiles []*Lockfile, advisories []*Advisory) *Report {
 				eco, name = fromPURL(af.Package.PURL)
 			}
 			eco = strings.SplitN(eco, ":", 2)[0] // "Debian:11" and the like
-			for _, lf := range index[key{eco, normName(eco, name)}] {
-				for _, d := range lf.Deps {
-					if d.Ecosystem != eco || normName(eco, d.Name) != normName(eco, name) {
-						continue
-					}
-					hit, fixed, why := affects(af, eco, d.Version)
-					if why != "" && !unchecked[a.ID+why] {
-						unchecked[a.ID+why] = true
-						rep.Unchecked = append(rep.Unchecked, a.ID+": "+why)
-					}
-					if !hit {
-						continue
-					}
-					rep.Findings = append(rep.Findings, Finding{
-						Lockfile: lf.Path, Ecosystem: eco, Package: d.Name, Version: d.Version, Direct: d.Direct,
-						Advisory: a.ID, Aliases: a.Aliases, CVE: a.CVE(), Summary: a.Summary,
-						Ranges: rangeTexts(af), Fixed: fixed, Source: a.Source,
-					})
+			for _, pin := range index[key{eco, normName(eco, name)}] {
+				lf, d := pin.lf, pin.dep
+				hit, fixed, why := affects(af, eco, d.Version)
+				if why != "" && !unchecked[a.ID+why] {
+					unchecked[a.ID+why] = true
+					rep.Unchecked = append(rep.Unchecked, a.ID+": "+why)
 				}
+				if !hit {
+					continue
+				}
+				rep.Findings = append(rep.Findings, Finding{
+					Lockfile: lf.Path, Ecosystem: eco, Package: d.Name, Version: d.Version, Direct: d.Direct,
+					Advisory: a.ID, Aliases: a.Aliases, CVE: a.CVE(), Summary: a.Summary,
+					Ranges: rangeTexts(af), Fixed: fixed, Source: a.Source,
+				})
 			}
 		}
 	}

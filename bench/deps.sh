@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# firebreak deps check over a package-lock.json of 50,000 packages and a
+# directory of 10,000 npm OSV advisories (a large ecosystem export), beside
+# jq only parsing the same files (the floor: reading them), with wall time
+# and peak RSS, best of ROUNDS alternating rounds.
+# Usage: bash bench/deps.sh [ROUNDS]   (default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/firebreak" ./cmd/firebreak
+python3 - "$work" <<'PY'
+import json, os, sys
+w = sys.argv[1]
+pkgs = {"": {"name": "app"}}
+for i in range(50000):
+    pkgs["node_modules/pkg-%d" % i] = {"version": "1.%d.%d" % (i % 50, i % 7)}
+json.dump({"lockfileVersion": 3, "packages": pkgs}, open(os.path.join(w, "package-lock.json"), "w"))
+os.mkdir(os.path.join(w, "adv"))
+for i in range(10000):
+    a = {"id": "GHSA-bench-%d" % i, "modified": "2024-01-01T00:00:00Z",
+         "affected": [{"package": {"ecosystem": "npm", "name": "pkg-%d" % (i * 5)},
+                       "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.25.0"}]}]}]}
+    json.dump(a, open(os.path.join(w, "adv", "GHSA-bench-%d.json" % i), "w"))
+PY
+echo "lockfile $(du -h "$work/package-lock.json" | cut -f1), advisories $(ls "$work/adv" | wc -l) files"
+cat "$work"/adv/*.json "$work/package-lock.json" >/dev/null
+fb="" jq_=""
+for _ in $(seq "$rounds"); do
+  /usr/bin/time -f "%e %M" -o "$work/t" "$work/firebreak" deps check "$work/package-lock.json" --advisory "$work/adv" >/dev/null || true
+  read -r s k < <(tail -1 "$work/t"); if [ -z "$fb" ] || (( $(echo "$s < ${fb%% *}" | bc -l) )); then fb="$s $k"; fi
+  /usr/bin/time -f "%e %M" -o "$work/t" sh -c "jq -c '.packages|length' '$work/package-lock.json' >/dev/null && cat '$work'/adv/*.json | jq -c '.id' >/dev/null"
+  read -r s k < <(tail -1 "$work/t"); if [ -z "$jq_" ] || (( $(echo "$s < ${jq_%% *}" | bc -l) )); then jq_="$s $k"; fi
+done
+"$work/firebreak" deps check "$work/package-lock.json" --advisory "$work/adv" | tail -1 || true
+printf '\nfirebreak deps check   %s s  %s KiB peak RSS (best of %d)\n' ${fb% *} ${fb#* } "$rounds"
+printf 'jq, parsing only       %s s  %s KiB (best of %d)\n' ${jq_% *} ${jq_#* } "$rounds"
+printf 'ratio                  %.2fx jq\n' "$(echo "${fb% *} / ${jq_% *}" | bc -l)"
