@@ -417,31 +417,9 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 	if len(st.Followups) > 0 {
 		a.printf("\nFollow-ups\n")
 		for _, f := range st.Followups {
-			a.printf("  %s\n", followupLine(f, now))
+			a.printf("  %s\n", f.Line(now))
 		}
 	}
-}
-
-// followupLine is one follow-up on a line.
-func followupLine(f incident.Followup, now time.Time) string {
-	mark := "[ ]"
-	if f.Done {
-		mark = "[x]"
-	}
-	line := fmt.Sprintf("%s %d. %s", mark, f.N, textutil.Line(f.Text))
-	if f.Owner != "" {
-		line += " — owner " + textutil.Line(f.Owner)
-	}
-	if !f.Due.IsZero() {
-		line += ", due " + f.Due.UTC().Format("2006-01-02 15:04Z")
-		if f.Overdue(now) {
-			line += " OVERDUE"
-		}
-	}
-	if f.Done {
-		line += " (done by " + textutil.Line(f.DoneBy) + " " + f.DoneAt.UTC().Format("2006-01-02 15:04Z") + ")"
-	}
-	return line
 }
 
 // printTeam prints who leads, who holds which role, the status-update

@@ -243,7 +243,7 @@ var cmdFollowupList = &command{
 					id = r.Incident
 					a.printf("%s\n", id)
 				}
-				a.printf("  %s\n", followupLine(r.Followup, now))
+				a.printf("  %s\n", r.Followup.Line(now))
 			}
 			return nil
 		}

@@ -84,7 +84,7 @@ func TestRolesHandoffFollowupsInTheRecord(t *testing.T) {
 		t.Fatalf("export team/follow-ups: %+v", rec)
 	}
 	summary := e.ok("comms", "render", id, "post-incident-summary", "-o", "-", "--allow-missing")
-	for _, want := range []string{"- commander: dave", "handoff: alice -> dave", "- [ ] 1. move the key to an HSM (owner carol, due", "- [x] 2. pin actions by SHA"} {
+	for _, want := range []string{"- commander: dave", "handoff: alice -> dave", "- [ ] 1. move the key to an HSM — owner carol, due", "- [x] 2. pin actions by SHA"} {
 		if !strings.Contains(summary, want) {
 			t.Fatalf("summary lacks %q:\n%s", want, summary)
 		}

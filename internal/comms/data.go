@@ -71,7 +71,7 @@ func Data(inc *incident.Incident, st *incident.State, evs []journal.Event, conta
 	}
 	sigstoreData(d, evs)
 	findingsData(d, evs)
-	teamData(d, st)
+	teamData(d, st, now)
 
 	// "Key revoked" is when verifiers dropped the key: the pin update that
 	// replaced it, or a published check that found the new pin served —
@@ -275,7 +275,7 @@ func shortHash(h string) string {
 }
 
 // teamData fills who led (commander, handoffs, roles) and the follow-ups.
-func teamData(d map[string]string, st *incident.State) {
+func teamData(d map[string]string, st *incident.State, now time.Time) {
 	c := st.Commander()
 	d["commander"] = c.Person
 	lines := []string{"- commander: " + textutil.Line(c.Person)}
@@ -290,21 +290,7 @@ func teamData(d map[string]string, st *incident.State) {
 	d["team"] = strings.Join(lines, "\n")
 	var fs []string
 	for _, f := range st.Followups {
-		box := "[ ]"
-		if f.Done {
-			box = "[x]"
-		}
-		line := fmt.Sprintf("- %s %d. %s", box, f.N, textutil.Line(f.Text))
-		if f.Owner != "" {
-			line += " (owner " + textutil.Line(f.Owner)
-			if !f.Due.IsZero() {
-				line += ", due " + when(f.Due)
-			}
-			line += ")"
-		} else if !f.Due.IsZero() {
-			line += " (due " + when(f.Due) + ")"
-		}
-		fs = append(fs, line)
+		fs = append(fs, "- "+f.Line(now))
 	}
 	if len(fs) == 0 {
 		fs = []string{"- none recorded (firebreak followup add ID TEXT)"}

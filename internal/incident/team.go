@@ -13,6 +13,7 @@ import (
 
 	"github.com/firebreak-dev/firebreak/internal/journal"
 	"github.com/firebreak-dev/firebreak/internal/severity"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 	"github.com/firebreak-dev/firebreak/playbooks"
 )
 
@@ -112,6 +113,29 @@ type Followup struct {
 	DoneAt time.Time `json:"done_at,omitzero"`
 	DoneBy string    `json:"done_by,omitempty"`
 	Reason string    `json:"reason,omitempty"`
+}
+
+// Line is the follow-up on one line, its text made safe to show:
+// "[ ] 1. move the key to an HSM — owner carol, due 2026-12-01 17:00Z".
+func (f Followup) Line(now time.Time) string {
+	mark := "[ ]"
+	if f.Done {
+		mark = "[x]"
+	}
+	line := fmt.Sprintf("%s %d. %s", mark, f.N, textutil.Line(f.Text))
+	if f.Owner != "" {
+		line += " — owner " + textutil.Line(f.Owner)
+	}
+	if !f.Due.IsZero() {
+		line += ", due " + f.Due.UTC().Format("2006-01-02 15:04Z")
+		if f.Overdue(now) {
+			line += " OVERDUE"
+		}
+	}
+	if f.Done {
+		line += " (done by " + textutil.Line(f.DoneBy) + " " + f.DoneAt.UTC().Format("2006-01-02 15:04Z") + ")"
+	}
+	return line
 }
 
 // Overdue reports whether an open follow-up is past its due time at now.
