@@ -169,6 +169,7 @@ func TestBrokenInputsAreNamed(t *testing.T) {
 		{"trunc.json", `{"id":"X","affected":[`, "trunc.json"},
 		{"noid.json", `{"affected":[]}`, "has no id"},
 		{"badrange.json", `{"id":"X","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":"1","fixed":"2"}]}]}]}`, "exactly one of introduced"},
+		{"empty.json", "[]", "holds no advisory"},
 		{"badtype.json", `{"id":"X","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"RANGE","events":[{"introduced":"1"}]}]}]}`, `type "RANGE"`},
 	} {
 		p := write(t, dir, c.file, c.body)
@@ -199,6 +200,20 @@ func TestBrokenInputsAreNamed(t *testing.T) {
 	p := write(t, dir, "s/go.mod", "module x\n")
 	if _, err := ReadLockfile(p); err == nil || !strings.Contains(err.Error(), "go.sum:1:1") {
 		t.Errorf("go.sum: %v", err)
+	}
+}
+
+// TestZipThatIsAPipe: a named pipe (or a link to one) named like a zip
+// is refused at once, never waited on.
+func TestZipThatIsAPipe(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "f")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip(err)
+	}
+	os.Symlink(fifo, filepath.Join(dir, "adv.zip"))
+	if _, err := LoadAdvisories([]string{filepath.Join(dir, "adv.zip")}); err == nil {
+		t.Fatal("a pipe was read as a zip")
 	}
 }
 

@@ -183,18 +183,24 @@ func loadFile(path string) ([]*Advisory, error) {
 }
 
 func loadZip(path string) ([]*Advisory, error) {
-	fi, err := os.Stat(path)
+	// Not through a link to a pipe or a device: a regular file, opened
+	// without blocking, as every other input is.
+	f, err := fsutil.OpenRegular(path)
+	if err != nil {
+		return nil, &InputError{Path: path, Err: err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, &InputError{Path: path, Err: err}
 	}
 	if fi.Size() > maxZip {
 		return nil, &InputError{Path: path, Err: fmt.Errorf("is %d bytes, more than the %d a zip of advisories may be", fi.Size(), int64(maxZip))}
 	}
-	zr, err := zip.OpenReader(path)
+	zr, err := zip.NewReader(f, fi.Size())
 	if err != nil {
 		return nil, &InputError{Path: path, Err: fmt.Errorf("not a zip of advisories: %w", err)}
 	}
-	defer zr.Close()
 	var out []*Advisory
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() || !strings.EqualFold(filepath.Ext(f.Name), ".json") {
@@ -243,6 +249,10 @@ func parseAdvisories(where string, b []byte) ([]*Advisory, error) {
 	}
 	if err != nil {
 		return nil, jsonError(where, b, err)
+	}
+	if len(list) == 0 {
+		// Checking against nothing would answer "not affected".
+		return nil, &InputError{Path: where, Err: errors.New("holds no advisory (an empty list)")}
 	}
 	for i, a := range list {
 		if a == nil {
