@@ -27,6 +27,13 @@ func TestFind(t *testing.T) {
 		{"-----BEGIN PUBLIC KEY-----", ""},
 		{"key id 4bb9e28df31c5283810a3e32", ""},
 		{"ghp_short", ""},
+		{"glpat-" + strings.Repeat("x9_-", 5), "a GitLab token"},
+		{"pip install git+https://deploy:s3cret@git.example.com/lib.git", "a password in a URL"},
+		{"https://:tok@host/x", "a password in a URL"},
+		{"https://github.com/wsc/wsc/security/advisories/GHSA-abcd", ""},
+		{"git+ssh://git@github.com:org/repo.git", ""},
+		{"https://deploy@git.example.com", ""},
+		{"http://localhost:8080/path@v1", ""},
 	} {
 		if got := Find([]byte(tc.in)); got != tc.want {
 			t.Errorf("Find(%q) = %q, want %q", tc.in, got, tc.want)
