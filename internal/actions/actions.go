@@ -21,6 +21,7 @@ import (
 	"github.com/firebreak-dev/firebreak/evidence"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/redact"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
@@ -313,6 +314,12 @@ func (r *Runner) record(ctx context.Context, kind, summary string, data map[stri
 	}
 	// What ran is recorded even when the run was cancelled part way.
 	ctx = context.WithoutCancel(ctx)
+	// Everything is checked before anything is written: an event the
+	// journal would refuse (it holds what looks like a secret, from an
+	// input the action read) is left out and named, and the action's own
+	// record is then still written, without the secret.
+	var events []journal.Entry
+	var left []string
 	if res != nil {
 		for _, e := range res.Events {
 			e = r.portable(e)
@@ -320,12 +327,31 @@ func (r *Runner) record(ctx context.Context, kind, summary string, data map[stri
 			if e.Step == "" {
 				e.Step = r.Step
 			}
-			if _, err := r.Incident.Record(ctx, e); err != nil {
-				return err
+			if err := incident.CheckEntry(e); err != nil {
+				left = append(left, err.Error())
+				continue
 			}
+			events = append(events, e)
 		}
 	}
-	_, err := r.Incident.Record(ctx, journal.Entry{Actor: r.Actor, Kind: kind, Step: r.Step, Summary: oneLine(summary), Data: utf8Data(fitRecord(data))})
+	if len(left) > 0 {
+		data["left_out"] = left
+	}
+	main := journal.Entry{Actor: r.Actor, Kind: kind, Step: r.Step, Summary: oneLine(summary), Data: utf8Data(fitRecord(data))}
+	if err := incident.CheckEntry(main); err != nil {
+		left = append(left, err.Error())
+		main.Summary = string(redact.Scrub([]byte(main.Summary)))
+		main.Data = map[string]any{"action": data["action"], "scrubbed": "the record's detail held what looks like a secret and is not kept", "left_out": left}
+		if incident.CheckEntry(main) != nil {
+			main.Summary = kind + ": " + fmt.Sprint(data["action"]) + " (summary held what looks like a secret)"
+		}
+	}
+	for _, e := range events {
+		if _, err := r.Incident.Record(ctx, e); err != nil {
+			return err
+		}
+	}
+	_, err := r.Incident.Record(ctx, main)
 	return err
 }
 

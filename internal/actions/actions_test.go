@@ -180,3 +180,41 @@ func TestFitRecordKeepsLargeActionsRecordable(t *testing.T) {
 		t.Fatal("a small record was changed")
 	}
 }
+
+// leaky is an action whose result carries a secret read from its input
+// (an advisory's text, a requirements line): in an event and in its data.
+type leaky struct{ fake }
+
+func (l *leaky) Execute(context.Context, func(Progress)) (*Result, error) {
+	tok := "ghp_" + strings.Repeat("Z9", 20)
+	return &Result{Summary: "read it", Data: map[string]string{"line": "token " + tok},
+		Events: []journal.Entry{incident.FactEntry("owner", "bob"), incident.FactEntry("description", "has "+tok)}}, nil
+}
+
+// A secret in what an action read never reaches the journal, and never
+// leaves the action done but unrecorded: the event holding it is left
+// out and named, the record is kept without its detail, and nothing is
+// half-written (the clean event before it is still recorded once).
+func TestRecordLeavesSecretsOutButRecordsTheAction(t *testing.T) {
+	inc := testIncident(t)
+	r := &Runner{Incident: inc, Actor: "alice", Yes: true}
+	if _, err := r.Run(context.Background(), &leaky{fake{checks: []Check{{What: "ok", OK: true}}}}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := inc.Journal.Timeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(evs)
+	if strings.Contains(string(raw), "Z9Z9Z9") {
+		t.Fatal("the secret reached the journal")
+	}
+	got := strings.Join(kinds(t, inc), " ")
+	if got != "fact.set@ action.done@" {
+		t.Fatalf("recorded %s", got)
+	}
+	last := evs[len(evs)-1]
+	if !strings.Contains(string(last.Data), "left_out") || !strings.Contains(string(last.Data), "a GitHub token") {
+		t.Fatalf("the record does not name what was left out: %s", last.Data)
+	}
+}

@@ -75,17 +75,8 @@ func (inc *Incident) Now() time.Time { return inc.now() }
 
 // record appends to the journal after refusing secrets in what is written.
 func (inc *Incident) record(ctx context.Context, e journal.Entry) (journal.Event, error) {
-	if err := redact.Check(e.Kind+" summary", []byte(e.Summary)); err != nil {
+	if err := CheckEntry(e); err != nil {
 		return journal.Event{}, err
-	}
-	if e.Data != nil {
-		b, err := json.Marshal(e.Data)
-		if err != nil {
-			return journal.Event{}, err
-		}
-		if err := redact.Check(e.Kind+" data", b); err != nil {
-			return journal.Event{}, err
-		}
 	}
 	if !e.At.IsZero() && e.At.After(inc.now().Add(MaxFuture)) {
 		return journal.Event{}, fmt.Errorf("%s is in the future", journal.FormatTime(e.At))
@@ -95,6 +86,25 @@ func (inc *Incident) record(ctx context.Context, e journal.Entry) (journal.Event
 		return ev, fmt.Errorf("incident %s: %w", inc.Header.ID, err)
 	}
 	return ev, nil
+}
+
+// CheckEntry is the check every event passes before it is written: its
+// summary and data hold no secret (a *redact.SecretError), and its data
+// can be written as JSON.
+func CheckEntry(e journal.Entry) error {
+	if err := redact.Check(e.Kind+" summary", []byte(e.Summary)); err != nil {
+		return err
+	}
+	if e.Data != nil {
+		b, err := json.Marshal(e.Data)
+		if err != nil {
+			return err
+		}
+		if err := redact.Check(e.Kind+" data", b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Record appends any event (used by actions and exports), refusing secrets.
@@ -376,7 +386,7 @@ func CheckFacts(p *playbooks.Playbook, facts map[string]string, now time.Time) (
 		if v == "" {
 			return nil, &FactError{Name: name, Reason: "empty value"}
 		}
-		if in.Type != playbooks.TypeText && strings.ContainsAny(v, "\r\n") {
+		if !in.MultiLine() && strings.ContainsAny(v, "\r\n") {
 			return nil, &FactError{Name: name, Reason: "must be one line"}
 		}
 		if !utf8.ValidString(v) {
@@ -390,6 +400,23 @@ func CheckFacts(p *playbooks.Playbook, facts map[string]string, now time.Time) (
 		switch in.Type {
 		case playbooks.TypePath:
 			v = fsutil.ExpandHome(v)
+		case playbooks.TypePaths:
+			// Each made absolute, as a file is: the list is read where the
+			// action runs, not where it was typed.
+			var list []string
+			for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' }) {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if a, err := filepath.Abs(fsutil.ExpandHome(p)); err == nil {
+					p = a
+				}
+				list = append(list, p)
+			}
+			if len(list) == 0 {
+				return nil, &FactError{Name: name, Reason: "names no path"}
+			}
+			v = strings.Join(list, "\n")
 		case playbooks.TypeFile, playbooks.TypeDir:
 			// An existing file or directory is recorded where it is, not
 			// relative to wherever the command or console was started.
@@ -436,11 +463,20 @@ func AbsentPaths(p *playbooks.Playbook, facts map[string]string) []string {
 	var out []string
 	for _, in := range p.Inputs {
 		v, ok := facts[in.Name]
-		if !ok || (in.Type != playbooks.TypeFile && in.Type != playbooks.TypeDir) {
+		if !ok {
 			continue
 		}
-		if _, err := os.Lstat(v); err != nil {
-			out = append(out, in.Name+": "+v)
+		switch in.Type {
+		case playbooks.TypeFile, playbooks.TypeDir:
+			if _, err := os.Lstat(v); err != nil {
+				out = append(out, in.Name+": "+v)
+			}
+		case playbooks.TypePaths:
+			for _, p := range strings.Split(v, "\n") {
+				if _, err := os.Lstat(p); err != nil {
+					out = append(out, in.Name+": "+p)
+				}
+			}
 		}
 	}
 	return out
