@@ -53,9 +53,15 @@ const (
 	TypeRepo   = "repo"
 	TypeTime   = "time"
 	TypeURL    = "url"
+	// TypePaths is one or more files or directories: one per line, or
+	// separated by commas; each is recorded absolute, one per line.
+	TypePaths = "paths"
 )
 
-var inputTypes = []string{TypeString, TypeText, TypePath, TypeFile, TypeDir, TypeHex, TypeRepo, TypeTime, TypeURL}
+var inputTypes = []string{TypeString, TypeText, TypePath, TypeFile, TypeDir, TypeHex, TypeRepo, TypeTime, TypeURL, TypePaths}
+
+// MultiLine reports whether an input's value may span lines.
+func (in Input) MultiLine() bool { return in.Type == TypeText || in.Type == TypePaths }
 
 // Input is a typed fact the playbook needs.
 type Input struct {

@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/playbooks"
 	"github.com/firebreak-dev/firebreak/tui/keys"
 	"github.com/firebreak-dev/firebreak/tui/styles"
 )
@@ -104,12 +105,21 @@ func (f factsModel) update(msg tea.Msg, ctx context.Context, actor string) (fact
 			in := ins[f.cursor]
 			f.editing, f.message = true, ""
 			f.input.Prompt = in.Name + " = "
-			f.input.SetValue(f.facts[in.Name])
+			f.input.SetValue(oneLineFact(in.Type, f.facts[in.Name]))
 			f.input.CursorEnd()
 			return f, f.input.Focus()
 		}
 	}
 	return f, nil
+}
+
+// oneLineFact is a fact as one line: a list of paths comma-separated (as
+// it may be typed back), anything else as it is.
+func oneLineFact(typ, v string) string {
+	if typ == playbooks.TypePaths {
+		return strings.ReplaceAll(v, "\n", ", ")
+	}
+	return v
 }
 
 func (f factsModel) view() string {
@@ -131,7 +141,7 @@ func (f factsModel) view() string {
 	rows := make([]string, 0, len(ins))
 	for i, in := range ins {
 		v, ok := f.facts[in.Name]
-		val := clean(v)
+		val := clean(oneLineFact(in.Type, v))
 		switch {
 		case missing[in.Name]:
 			val = "MISSING (required)"

@@ -317,7 +317,7 @@ func factFits(p *playbooks.Playbook, d FactData) bool {
 	if d.Name == "" || strings.TrimSpace(d.Value) == "" {
 		return false
 	}
-	if in, ok := p.Input(d.Name); ok && in.Type != playbooks.TypeText && strings.ContainsAny(d.Value, "\r\n") {
+	if in, ok := p.Input(d.Name); ok && !in.MultiLine() && strings.ContainsAny(d.Value, "\r\n") {
 		return false
 	}
 	return true
