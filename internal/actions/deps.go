@@ -3,11 +3,15 @@ package actions
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/firebreak-dev/firebreak/internal/deps"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/journal"
+	"github.com/firebreak-dev/firebreak/internal/redact"
+	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
 // The facts deps.check records from the advisory that affects a lockfile
@@ -21,6 +25,7 @@ const (
 	FactEcosystem        = "ecosystem"
 	FactPackage          = "package"
 	FactAffectedVersions = "affected_versions"
+	FactPatchedVersions  = "patched_versions"
 	FactFixedVersion     = "fixed_version"
 	FactVersionInUse     = "version_in_use"
 	FactDescription      = "description"
@@ -36,6 +41,10 @@ type DepsCheck struct {
 	Lockfiles  []string
 	Advisories []string
 	ExpectNone bool
+	// KeepFacts records the check but not its facts: a check run by hand
+	// beside the incident (deps check --incident without --step) does not
+	// rewrite what the assessment recorded.
+	KeepFacts bool
 
 	rep *deps.Report
 }
@@ -57,33 +66,51 @@ func (d *DepsCheck) Plan(context.Context) (*Plan, error) {
 }
 
 func (d *DepsCheck) Execute(ctx context.Context, _ func(Progress)) (*Result, error) {
-	as, err := deps.LoadAdvisories(d.Advisories)
+	rep, err := deps.Run(d.Lockfiles, d.Advisories)
 	if err != nil {
 		return nil, err
 	}
-	var lfs []*deps.Lockfile
-	for _, p := range d.Lockfiles {
-		lf, err := deps.ReadLockfile(p)
-		if err != nil {
-			return nil, err
-		}
-		lfs = append(lfs, lf)
-	}
-	d.rep = deps.Check(lfs, as)
-	res := &Result{Data: DepsResult{V: RecordVersion, Affected: d.rep.Affected(), Report: d.rep}}
+	d.rep = rep
+	res := &Result{Data: DepsResult{V: RecordVersion, Affected: rep.Affected(), Report: rep}}
 	pkgs := 0
-	for _, lf := range lfs {
+	for _, lf := range rep.Lockfiles {
 		pkgs += len(lf.Deps)
 	}
-	if !d.rep.Affected() {
-		res.Summary = fmt.Sprintf("not affected: %d pinned package(s) in %d lockfile(s) against %d advisory(ies)", pkgs, len(lfs), d.rep.Advisories)
-		res.Events = []journal.Entry{incident.FactEntry(FactDepsAffected, "no")}
+	unread := ""
+	if !rep.Complete() {
+		unread = fmt.Sprintf("; %d advisory file(s) could not be read", rep.UnreadCount)
+	}
+	if !rep.Affected() {
+		answer := "no"
+		res.Summary = fmt.Sprintf("not affected: %d pinned package(s) in %d lockfile(s) against %d advisory(ies)", pkgs, len(rep.Lockfiles), rep.Advisories)
+		if !rep.Complete() {
+			answer = "unknown"
+			res.Summary = fmt.Sprintf("no answer: nothing affected in %d pinned package(s) by the %d advisory(ies) read, but %d could not be read", pkgs, rep.Advisories, rep.UnreadCount)
+		}
+		if !d.ExpectNone && !d.KeepFacts {
+			res.Events = []journal.Entry{incident.FactEntry(FactDepsAffected, answer)}
+		}
 		return res, nil
 	}
-	f := d.rep.Findings[0]
-	res.Summary = fmt.Sprintf("AFFECTED: %d finding(s); %s %s %s in %s (%s, fixed in %s)", len(d.rep.Findings), f.Ecosystem, f.Package, f.Version, f.Lockfile, f.Advisory, orUnreleased(f.Fixed))
-	if d.ExpectNone {
+	f := rep.Findings[0]
+	res.Summary = textutil.Line(fmt.Sprintf("AFFECTED: %d finding(s); %s %s %s in %s (%s, fixed in %s)%s", rep.FindingsTotal, f.Ecosystem, f.Package, f.Version, f.Lockfile, f.Advisory, orUnreleased(f.Fixed), unread))
+	if d.ExpectNone || d.KeepFacts {
 		return res, nil // the fix's check: facts stay as the assessment found them
+	}
+	for _, kv := range findingFacts(f) {
+		res.Events = append(res.Events, incident.FactEntry(kv[0], kv[1]))
+	}
+	return res, nil
+}
+
+// findingFacts are the facts a finding gives, every value one line of
+// plain text: an advisory is input from outside, and its text reaches the
+// journal, the disclosure and GitHub. Control and bidirectional
+// characters are shown as escapes; what looks like a secret is hidden.
+func findingFacts(f deps.Finding) [][2]string {
+	cve := f.CVE
+	if !cveRe().MatchString(cve) {
+		cve = ""
 	}
 	facts := [][2]string{
 		{FactDepsAffected, "yes"},
@@ -92,45 +119,56 @@ func (d *DepsCheck) Execute(ctx context.Context, _ func(Progress)) (*Result, err
 		{FactPackage, f.Package},
 		{FactVersionInUse, f.Version},
 		{FactAffectedVersions, strings.Join(f.Ranges, "; ")},
+		{FactPatchedVersions, strings.Join(f.Patched, "; ")},
+		{FactAdvisoryAliases, strings.Join(f.Aliases, ", ")},
+		{FactCVE, cve},
+		{FactFixedVersion, f.Fixed},
+		{FactDescription, oneLineText(f.Summary)},
 	}
-	if len(f.Aliases) > 0 {
-		facts = append(facts, [2]string{FactAdvisoryAliases, strings.Join(f.Aliases, ", ")})
-	}
-	if f.CVE != "" {
-		facts = append(facts, [2]string{FactCVE, f.CVE})
-	}
-	for _, a := range append([]string{f.Advisory}, f.Aliases...) {
-		if strings.HasPrefix(a, "GHSA-") {
+	// The GitHub advisory id, from the advisory's aliases first: an
+	// advisory's own id is the one OSV gave it.
+	for _, a := range append(append([]string{}, f.Aliases...), f.Advisory) {
+		if ghsaRe().MatchString(a) {
 			facts = append(facts, [2]string{FactGHSA, a})
 			break
 		}
 	}
-	if f.Fixed != "" {
-		facts = append(facts, [2]string{FactFixedVersion, f.Fixed})
-	}
-	if f.Summary != "" {
-		facts = append(facts, [2]string{FactDescription, oneLineText(f.Summary)})
-	}
+	out := facts[:0]
 	for _, kv := range facts {
-		if kv[1] != "" {
-			res.Events = append(res.Events, incident.FactEntry(kv[0], kv[1]))
+		v := string(redact.Scrub([]byte(textutil.Line(kv[1]))))
+		if kv[0] == FactPatchedVersions && strings.Trim(v, "; ") == "" {
+			v = ""
+		}
+		if v != "" {
+			out = append(out, [2]string{kv[0], v})
 		}
 	}
-	return res, nil
+	return out
 }
 
+var (
+	ghsaRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^GHSA(-[23456789cfghjmpqrvwx]{4}){3}$`) })
+	cveRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`) })
+)
+
 func (d *DepsCheck) Verify(context.Context, *Result) (*Verification, error) {
-	n := len(d.rep.Findings)
+	n := d.rep.FindingsTotal
+	// An advisory that could not be read leaves "not affected" (and the
+	// fix's check) without an answer; "affected" stands.
+	read := Check{What: "every advisory read", OK: d.rep.Complete() || d.rep.Affected() && !d.ExpectNone}
+	if !read.OK {
+		read.Detail = fmt.Sprintf("%d could not be read, first %s", d.rep.UnreadCount, textutil.Line(d.rep.Unread[0]))
+	}
 	if !d.ExpectNone {
-		return &Verification{Checks: []Check{{What: "every lockfile read and every advisory evaluated", OK: true,
+		return &Verification{Checks: []Check{read, {What: "every lockfile read and every advisory evaluated", OK: true,
 			Detail: fmt.Sprintf("%d finding(s), %d advisory(ies) withdrawn, %d range(s) unchecked, %d requirement(s) unpinned", n, len(d.rep.Withdrawn), len(d.rep.Unchecked), len(d.rep.Unpinned))}}}, nil
 	}
 	c := Check{What: "no pinned version is affected any longer", OK: n == 0}
 	if n > 0 {
 		f := d.rep.Findings[0]
-		c.Detail = fmt.Sprintf("%d finding(s), first %s %s in %s (%s, fixed in %s)", n, f.Package, f.Version, f.Lockfile, f.Advisory, orUnreleased(f.Fixed))
+		c.Detail = textutil.Line(fmt.Sprintf("%d finding(s), first %s %s in %s (%s, fixed in %s)", n, f.Package, f.Version, f.Lockfile, f.Advisory, orUnreleased(f.Fixed)))
 	}
-	return &Verification{Checks: []Check{c}}, nil
+	return &Verification{Checks: []Check{read, c}}, nil
 }
 
 func orUnreleased(s string) string {

@@ -1,13 +1,16 @@
 package app
 
 import (
+	"path/filepath"
+
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
 
 func init() {
 	register(entry{Spec: actions.Spec{Name: actions.NameDepsCheck,
-		Summary:  "check lockfiles (Cargo.lock, go.mod, package-lock.json, requirements.txt, poetry.lock) against OSV advisories (a file, a directory, an OSV.dev zip); records the advisory's facts; with expect: none, fails while anything is affected",
-		Required: []string{"lockfiles", "advisories"}, Optional: []string{"expect"}},
+		Summary:  "check lockfiles (Cargo.lock, go.mod, package-lock.json, requirements.txt, poetry.lock) against OSV advisories (a file, a directory, an OSV.dev zip); records the advisory's facts (not with facts: keep); with expect: none, fails while anything is affected or an advisory cannot be read",
+		Required: []string{"lockfiles", "advisories"}, Optional: []string{"expect", "facts"}},
 		build: buildDepsCheck})
 }
 
@@ -19,6 +22,22 @@ func buildDepsCheck(b *builder) (actions.Action, error) {
 		d.ExpectNone = true
 	default:
 		return nil, b.formErr("expect", errString("expect is none (the fix's check) or any, not "+e))
+	}
+	switch f := b.args.Get("facts"); f {
+	case "", "record":
+	case "keep":
+		d.KeepFacts = true
+	default:
+		return nil, b.formErr("facts", errString("facts is record (the assessment) or keep (a check beside it), not "+f))
+	}
+	// Relative to where the command or console started: made absolute
+	// here, so the plan and the record name the files checked.
+	for _, l := range [][]string{d.Lockfiles, d.Advisories} {
+		for i, p := range l {
+			if a, err := filepath.Abs(fsutil.ExpandHome(p)); err == nil {
+				l[i] = a
+			}
+		}
 	}
 	if len(d.Lockfiles) == 0 {
 		return nil, b.formErr("lockfiles", errString("no lockfile given"))

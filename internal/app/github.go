@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
+	"github.com/firebreak-dev/firebreak/internal/deps"
 	"github.com/firebreak-dev/firebreak/internal/export"
 	"github.com/firebreak-dev/firebreak/internal/github"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -376,19 +377,36 @@ func fillFromDeps(a *github.AdvisoryRequest, f map[string]string, id string) {
 		eco = "other"
 	}
 	pkg := f[actions.FactPackage]
-	var patched *string
-	if v := f[actions.FactFixedVersion]; v != "" {
-		patched = &v
-	}
+	// One vulnerability per affected interval, each with the version that
+	// closes it (patched_versions is recorded beside affected_versions);
+	// versions as GitHub writes them (a Go module's without its v).
+	ghv := func(v string) string { return deps.GitHubVersion(f[actions.FactEcosystem], v) }
+	ranges := splitList(f[actions.FactAffectedVersions])
+	patched := splitList(f[actions.FactPatchedVersions])
 	a.Vulnerabilities = nil
-	for _, r := range strings.Split(f[actions.FactAffectedVersions], "; ") {
-		r = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(r, ">= 0, "), ">= 0.0.0-0, "))
-		v := github.AdvisoryVulnerability{Package: github.AdvisoryPackage{Ecosystem: eco, Name: pkg}, PatchedVersions: patched}
-		if r != "" {
-			r := r
+	for i, r := range ranges {
+		v := github.AdvisoryVulnerability{Package: github.AdvisoryPackage{Ecosystem: eco, Name: pkg}}
+		if r != "every version" {
+			var parts []string
+			for _, c := range strings.Split(r, ", ") {
+				op, ver, ok := strings.Cut(c, " ")
+				if !ok {
+					parts = append(parts, c)
+					continue
+				}
+				parts = append(parts, op+" "+ghv(ver))
+			}
+			r := strings.Join(parts, ", ")
 			v.VulnerableVersionRange = &r
 		}
+		if i < len(patched) && patched[i] != "" {
+			p := ghv(patched[i])
+			v.PatchedVersions = &p
+		}
 		a.Vulnerabilities = append(a.Vulnerabilities, v)
+	}
+	if len(ranges) == 0 {
+		a.Vulnerabilities = []github.AdvisoryVulnerability{{Package: github.AdvisoryPackage{Ecosystem: eco, Name: pkg}}}
 	}
 	if cve := f[actions.FactCVE]; cveRe().MatchString(cve) {
 		a.CVEID = cve
@@ -401,12 +419,25 @@ func fillFromDeps(a *github.AdvisoryRequest, f map[string]string, id string) {
 	if f[actions.FactDescription] == "" {
 		summary = pkg + " " + f[actions.FactAffectedVersions] + " is affected by " + f[actions.FactAdvisoryID]
 	}
-	if len(summary) > 1000 {
-		summary = summary[:1000]
+	if r := []rune(summary); len(r) > 1000 {
+		summary = string(r[:1000])
 	}
 	a.Summary = summary
 	a.Description = fmt.Sprintf("%s (%s) %s is affected by %s.\n\nAffected versions: %s\nPatched versions: %s\n\nRecorded by firebreak in incident %s.",
 		pkg, f[actions.FactEcosystem], f[actions.FactVersionInUse], ids, f[actions.FactAffectedVersions], orDash(f[actions.FactFixedVersion]), id)
+}
+
+// splitList reads a fact holding a "; "-separated list; empty items keep
+// their place.
+func splitList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	out := strings.Split(s, ";")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	return out
 }
 
 func orDash(s string) string {

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"strings"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
@@ -14,7 +15,7 @@ import (
 var cmdDepsCheck = &command{
 	name:    "deps check",
 	args:    "LOCKFILE... --advisory FILE|DIR|ZIP... [--incident ID [--step STEP] [--expect none]] [--json]",
-	summary: "Which of these lockfiles (Cargo.lock, go.mod with its go.sum, package-lock.json, requirements.txt,\npoetry.lock) pin a version an OSV advisory affects (a JSON file, a directory of them, an OSV.dev export\nzip)? Each finding: package, ecosystem, version, advisory and aliases, ranges, first fixed version.\nExit 1 when anything is affected, 0 when nothing is, 2 on input it cannot read (named with where).\nWith --incident, it runs as the deps.check action and records the advisory's facts.",
+	summary: "Which of these lockfiles (Cargo.lock, go.mod with its go.sum, package-lock.json, requirements.txt,\npoetry.lock) pin a version an OSV advisory affects (a JSON file, a directory of them, an OSV.dev export\nzip)? Each finding: package, ecosystem, version, advisory and aliases, ranges, first fixed version.\nExit 1 when anything is affected, 0 when nothing is, 2 on input it cannot read (named with where;\nin a directory or zip of advisories the rest is still read, but nothing is then called unaffected).\nWith --incident it runs as the deps.check action: with --step it records the advisory's facts.",
 	minArgs: 1, maxArgs: -1,
 	bind: func(a *invocation, fs *flag.FlagSet) func([]string) error {
 		var advisories multiFlag
@@ -33,6 +34,11 @@ var cmdDepsCheck = &command{
 					return err
 				}
 				args := app.Args{}.With("lockfiles", strings.Join(args, "\n")).With("advisories", strings.Join(advisories, "\n")).With("expect", *expect)
+				if pf.step == "" {
+					// A check beside the incident: recorded, but it does
+					// not rewrite the facts the assessment recorded.
+					args = args.With("facts", "keep")
+				}
 				out, err := a.act(i, pf, sessionOpts{}, actions.NameDepsCheck, args)
 				if err != nil {
 					return badInput(err)
@@ -45,25 +51,24 @@ var cmdDepsCheck = &command{
 				}
 				return nil
 			}
-			as, err := deps.LoadAdvisories(advisories)
+			rep, err := deps.Run(args, advisories)
 			if err != nil {
 				return badInput(err)
 			}
-			var lfs []*deps.Lockfile
-			for _, p := range args {
-				lf, err := deps.ReadLockfile(p)
-				if err != nil {
-					return badInput(err)
-				}
-				lfs = append(lfs, lf)
-			}
-			rep := deps.Check(lfs, as)
+			noAnswer := &usageError{msg: fmt.Sprintf("no answer: %d advisory file(s) could not be read (they are named in the output); nothing the others name is affected", rep.UnreadCount),
+				hint: "fix or remove them, or give the advisory for this incident on its own"}
 			if a.json {
-				return a.jsonVerdict(rep, !rep.Affected())
+				if err := a.jsonVerdict(rep, !rep.Affected()); err != nil || rep.Affected() || rep.Complete() {
+					return err
+				}
+				return noAnswer
 			}
 			a.printDeps(rep)
-			if rep.Affected() {
+			switch {
+			case rep.Affected():
 				return errSilent
+			case !rep.Complete():
+				return noAnswer
 			}
 			return nil
 		}
@@ -73,10 +78,14 @@ var cmdDepsCheck = &command{
 // badInput is an advisory or lockfile that cannot be read: exit 2, named.
 func badInput(err error) error {
 	var ie *deps.InputError
-	if errors.As(err, &ie) {
-		return &usageError{msg: err.Error(), hint: "an OSV advisory is JSON as osv.dev serves it; lockfiles are read by their names (Cargo.lock, go.mod, package-lock.json, requirements*.txt, poetry.lock)"}
+	if !errors.As(err, &ie) {
+		return err
 	}
-	return err
+	hint := "lockfiles are read by their names: Cargo.lock, go.mod (with its go.sum), package-lock.json, requirements*.txt (or any .txt in a requirements folder), poetry.lock"
+	if ie.Advisory {
+		hint = "an OSV advisory is JSON as osv.dev, RustSec, the Go vulnerability database and GitHub publish it: a file, a directory of them, or an osv.dev export zip"
+	}
+	return &usageError{msg: err.Error(), hint: hint}
 }
 
 func (a *invocation) printDeps(rep *deps.Report) {
@@ -84,6 +93,9 @@ func (a *invocation) printDeps(rep *deps.Report) {
 		direct := ""
 		if f.Direct {
 			direct = " (direct)"
+		}
+		if f.Minimum {
+			direct = " (the least version it names; check the toolchain that builds: go version)"
 		}
 		a.printf("AFFECTED  %s %s %s%s in %s\n", textutil.Line(f.Ecosystem), textutil.Line(f.Package), textutil.Line(f.Version), direct, textutil.Name(f.Lockfile))
 		ids := textutil.Line(f.Advisory)
@@ -110,11 +122,23 @@ func (a *invocation) printDeps(rep *deps.Report) {
 	for _, u := range first(rep.Unchecked, 10) {
 		a.printf("UNCHECKED %s\n", textutil.Line(u))
 	}
+	for _, u := range first(rep.Unread, 10) {
+		a.printf("UNREAD    %s\n", textutil.Line(u))
+	}
+	if rep.UnreadCount > len(first(rep.Unread, 10)) {
+		a.printf("UNREAD    … %d in all\n", rep.UnreadCount)
+	}
 	verdict := "not affected"
 	if rep.Affected() {
 		verdict = "AFFECTED"
 	}
-	a.printf("%s: %d finding(s) in %d lockfile(s) (%d pinned package(s)), %d advisory(ies)", verdict, len(rep.Findings), len(rep.Lockfiles), pkgs, rep.Advisories)
+	if !rep.Affected() && !rep.Complete() {
+		verdict = "NO ANSWER"
+	}
+	if len(rep.Findings) < rep.FindingsTotal {
+		a.printf("… %d more finding(s) not listed (--json lists the first %d too)\n", rep.FindingsTotal-len(rep.Findings), len(rep.Findings))
+	}
+	a.printf("%s: %d finding(s) in %d lockfile(s) (%d pinned package(s)), %d advisory(ies) read", verdict, rep.FindingsTotal, len(rep.Lockfiles), pkgs, rep.Advisories)
 	if len(rep.Withdrawn) > 0 {
 		a.printf(", %d withdrawn and skipped (%s)", len(rep.Withdrawn), textutil.Line(strings.Join(first(rep.Withdrawn, 5), ", ")))
 	}

@@ -19,20 +19,20 @@ func write(t *testing.T, dir, name, s string) string {
 	return p
 }
 
-func advisories(t *testing.T, names ...string) []*Advisory {
+func advisories(t *testing.T, names ...string) *AdvisorySet {
 	t.Helper()
 	var paths []string
 	for _, n := range names {
 		paths = append(paths, filepath.Join("testdata", n+".json"))
 	}
-	as, err := LoadAdvisories(paths)
+	as, err := LoadAdvisories(paths, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return as
 }
 
-func check(t *testing.T, path string, as []*Advisory) *Report {
+func check(t *testing.T, path string, as *AdvisorySet) *Report {
 	t.Helper()
 	lf, err := ReadLockfile(path)
 	if err != nil {
@@ -66,9 +66,9 @@ func TestRealAdvisoriesAgainstLockfiles(t *testing.T) {
 		{"cargo fixed", "b/Cargo.lock", strings.Replace(cargoAffected, `"1.0.1"`, `"2.1.1"`, 1), ""},
 		{"cargo prerelease of the fix is still affected", "c/Cargo.lock", strings.Replace(cargoAffected, `"1.0.1"`, `"2.0.0-rc.3"`, 1), "ed25519-dalek 2.0.0-rc.3 RUSTSEC-2022-0093 2.0.0"},
 		{"cargo path dependency is not crates.io", "d/Cargo.lock", "version = 3\n[[package]]\nname = \"ed25519-dalek\"\nversion = \"1.0.1\"\n", ""},
-		{"go affected", "e/go.mod", "module example.com/signer\n\ngo 1.22\n\nrequire golang.org/x/crypto v0.30.0\n", "golang.org/x/crypto v0.30.0 GO-2024-3321 0.31.0"},
+		{"go affected", "e/go.mod", "module example.com/signer\n\ngo 1.22\n\nrequire golang.org/x/crypto v0.30.0\n", "golang.org/x/crypto v0.30.0 GO-2024-3321 v0.31.0"},
 		{"go fixed", "f/go.mod", "module example.com/signer\n\nrequire golang.org/x/crypto v0.31.0\n", ""},
-		{"go pseudo-version before the fix", "g/go.mod", "module example.com/signer\n\nrequire golang.org/x/crypto v0.30.1-0.20241201000000-abcdefabcdef\n", "golang.org/x/crypto v0.30.1-0.20241201000000-abcdefabcdef GO-2024-3321 0.31.0"},
+		{"go pseudo-version before the fix", "g/go.mod", "module example.com/signer\n\nrequire golang.org/x/crypto v0.30.1-0.20241201000000-abcdefabcdef\n", "golang.org/x/crypto v0.30.1-0.20241201000000-abcdefabcdef GO-2024-3321 v0.31.0"},
 		{"go replaced by a fixed version", "h/go.mod", "module example.com/signer\n\nrequire golang.org/x/crypto v0.30.0\n\nreplace golang.org/x/crypto => golang.org/x/crypto v0.32.0\n", ""},
 		{"npm v3", "i/package-lock.json", `{"name":"app","lockfileVersion":3,"packages":{"":{"name":"app"},"node_modules/lodash":{"version":"4.17.20"},"node_modules/a/node_modules/lodash":{"version":"4.17.21"}}}`, "lodash 4.17.20 GHSA-35jh-r3h4-6jhm 4.17.21"},
 		{"npm v1", "j/package-lock.json", `{"lockfileVersion":1,"dependencies":{"x":{"version":"1.0.0","dependencies":{"lodash":{"version":"4.17.15"}}}}}`, "lodash 4.17.15 GHSA-35jh-r3h4-6jhm 4.17.21"},
@@ -103,7 +103,7 @@ func TestGoSumAndAliases(t *testing.T) {
 		t.Fatalf("go.sum module: %+v", rep.Findings)
 	}
 	f := rep.Findings[0]
-	if f.CVE != "CVE-2024-45337" || strings.Join(f.Aliases, ",") != "CVE-2024-45337,GHSA-v778-237x-gjrc" || strings.Join(f.Ranges, "|") != ">= 0, < 0.31.0" {
+	if f.CVE != "CVE-2024-45337" || strings.Join(f.Aliases, ",") != "CVE-2024-45337,GHSA-v778-237x-gjrc" || strings.Join(f.Ranges, "|") != "< v0.31.0" || strings.Join(f.Patched, "|") != "v0.31.0" {
 		t.Fatalf("finding %+v", f)
 	}
 }
@@ -114,9 +114,9 @@ func TestLastAffectedWithdrawnAndVersions(t *testing.T) {
 	write(t, dir, "adv/withdrawn.json", `{"id":"TEST-GONE","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-02-01T00:00:00Z","affected":[{"package":{"ecosystem":"crates.io","name":"wsc"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`)
 	write(t, dir, "adv/listed.json", `[{"id":"TEST-LIST","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"purl":"pkg:cargo/wsc"},"versions":["0.4.1"]}]}]`)
 	write(t, dir, "adv/git.json", `{"id":"TEST-GIT","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"crates.io","name":"wsc"},"ranges":[{"type":"GIT","repo":"https://x","events":[{"introduced":"abc"}]}]}]}`)
-	as, err := LoadAdvisories([]string{filepath.Join(dir, "adv")})
-	if err != nil || len(as) != 4 {
-		t.Fatalf("%d %v", len(as), err)
+	as, err := LoadAdvisories([]string{filepath.Join(dir, "adv")}, nil)
+	if err != nil || len(as.List) != 4 {
+		t.Fatalf("%v %v", as, err)
 	}
 	lock := func(v string) string {
 		return write(t, dir, v+"/Cargo.lock", "[[package]]\nname = \"wsc\"\nversion = \""+v+"\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n")
@@ -154,8 +154,8 @@ func TestZipExport(t *testing.T) {
 	}
 	zw.Close()
 	f.Close()
-	as, err := LoadAdvisories([]string{zp})
-	if err != nil || len(as) != 2 || !strings.HasSuffix(as[0].Source, "all.zip!RUSTSEC-2022-0093.json") {
+	as, err := LoadAdvisories([]string{zp}, nil)
+	if err != nil || len(as.List) != 2 || !strings.HasSuffix(as.List[0].Source, "all.zip!RUSTSEC-2022-0093.json") {
 		t.Fatalf("%v %v", as, err)
 	}
 }
@@ -173,7 +173,7 @@ func TestBrokenInputsAreNamed(t *testing.T) {
 		{"badtype.json", `{"id":"X","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"RANGE","events":[{"introduced":"1"}]}]}]}`, `type "RANGE"`},
 	} {
 		p := write(t, dir, c.file, c.body)
-		_, err := LoadAdvisories([]string{p})
+		_, err := LoadAdvisories([]string{p}, nil)
 		var ie *InputError
 		if err == nil || !errors.As(err, &ie) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.file, err, c.want)
@@ -212,7 +212,7 @@ func TestZipThatIsAPipe(t *testing.T) {
 		t.Skip(err)
 	}
 	os.Symlink(fifo, filepath.Join(dir, "adv.zip"))
-	if _, err := LoadAdvisories([]string{filepath.Join(dir, "adv.zip")}); err == nil {
+	if _, err := LoadAdvisories([]string{filepath.Join(dir, "adv.zip")}, nil); err == nil {
 		t.Fatal("a pipe was read as a zip")
 	}
 }
@@ -262,10 +262,10 @@ func FuzzAdvisory(f *testing.F) {
 		if err != nil {
 			return
 		}
-		lf := &Lockfile{Path: "Cargo.lock", Deps: []Dep{{CratesIO, "ed25519-dalek", "1.0.1", false}, {Go, "golang.org/x/crypto", "v0.30.0", false}, {NPM, "@a/b", "1", false}}}
-		rep := Check([]*Lockfile{lf}, as)
+		lf := &Lockfile{Path: "Cargo.lock", Deps: []Dep{{Ecosystem: CratesIO, Name: "ed25519-dalek", Version: "1.0.1"}, {Ecosystem: Go, Name: "golang.org/x/crypto", Version: "v0.30.0"}, {Ecosystem: NPM, Name: "@a/b", Version: "1"}}}
+		rep := Check([]*Lockfile{lf}, &AdvisorySet{List: as, Read: len(as)})
 		for _, f := range rep.Findings {
-			if f.Advisory == "" || f.Package == "" {
+			if f.Advisory == "" || f.Package == "" || len(f.Ranges) != len(f.Patched) {
 				t.Fatalf("finding %+v", f)
 			}
 		}

@@ -6,15 +6,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	goversion "go/version"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
 )
@@ -35,6 +39,12 @@ type Dep struct {
 	// Direct: the project names it itself (go.mod's require without
 	// // indirect, requirements.txt); false when the lockfile cannot say.
 	Direct bool `json:"direct,omitempty"`
+	// File is where it is pinned when that is not the lockfile named (a
+	// requirements file included with -r).
+	File string `json:"file,omitempty"`
+	// Minimum: the lockfile names the least version, not the one built
+	// (go.mod's go and toolchain lines, for the standard library).
+	Minimum bool `json:"minimum,omitempty"`
 }
 
 // Lockfile is what one lockfile pins.
@@ -72,7 +82,7 @@ func ReadLockfile(path string) (*Lockfile, error) {
 		lf, err = readPackageLock(path, b)
 	case base == "poetry.lock":
 		lf, err = readPoetryLock(path, b)
-	case strings.HasSuffix(base, ".txt") && strings.Contains(base, "requirements"):
+	case isRequirements(path):
 		lf, err = readRequirements(path, b, map[string]bool{})
 	default:
 		return nil, &InputError{Path: path, Err: errors.New("is not a lockfile firebreak reads (Cargo.lock, go.mod, package-lock.json, requirements.txt, poetry.lock)")}
@@ -100,6 +110,17 @@ func tomlError(path string, err error) error {
 	return &InputError{Path: path, Err: err}
 }
 
+// isRequirements reports whether path names a pip requirements file:
+// requirements*.txt (requirements-dev.txt, dev-requirements.txt), or any
+// *.txt in a requirements directory (requirements/prod.txt).
+func isRequirements(path string) bool {
+	base := strings.ToLower(filepath.Base(path))
+	if !strings.HasSuffix(base, ".txt") {
+		return false
+	}
+	return strings.Contains(base, "requirements") || strings.EqualFold(filepath.Base(filepath.Dir(path)), "requirements")
+}
+
 // readCargoLock reads Cargo.lock's [[package]] tables; only packages from
 // a registry are crates.io's (path and git dependencies are not).
 func readCargoLock(path string, b []byte) (*Lockfile, error) {
@@ -125,9 +146,13 @@ func readCargoLock(path string, b []byte) (*Lockfile, error) {
 	return lf, nil
 }
 
-// readGoMod reads go.mod's requirements (replacements applied) and, from
-// the go.sum beside it, every other module of the build graph it records
-// with a module hash.
+// readGoMod reads go.mod's requirements (replacements applied). From Go
+// 1.17 on, go.mod lists every module the build uses (module graph
+// pruning), so it is the whole answer; for an older go line, the modules
+// of the build graph come from the go.sum beside it, each at the highest
+// version it records (what minimal version selection builds). The
+// standard library is added at the version the go (or toolchain) line
+// names: the least the module builds with.
 func readGoMod(path string, b []byte) (*Lockfile, error) {
 	f, err := modfile.Parse(path, b, nil)
 	if err != nil {
@@ -145,46 +170,89 @@ func readGoMod(path string, b []byte) (*Lockfile, error) {
 			replaced[r.Old.Path] = *r
 		}
 	}
-	seen := map[string]bool{}
+	chosen := map[string]int{} // module → its index in lf.Deps
 	add := func(mod, ver string, direct bool) {
 		if r, ok := replaced[mod+"@"+ver]; ok {
 			mod, ver = r.New.Path, r.New.Version
 		} else if r, ok := replaced[mod]; ok {
 			mod, ver = r.New.Path, r.New.Version
 		}
-		if ver == "" || seen[mod+"@"+ver] {
+		if ver == "" {
 			return // a directory replacement: not a published module
 		}
-		seen[mod+"@"+ver] = true
+		if i, ok := chosen[mod]; ok {
+			if semver.Compare(ver, lf.Deps[i].Version) > 0 {
+				lf.Deps[i].Version = ver
+			}
+			lf.Deps[i].Direct = lf.Deps[i].Direct || direct
+			return
+		}
+		chosen[mod] = len(lf.Deps)
 		lf.Deps = append(lf.Deps, Dep{Ecosystem: Go, Name: mod, Version: ver, Direct: direct})
 	}
 	for _, r := range f.Require {
 		add(r.Mod.Path, r.Mod.Version, !r.Indirect)
 	}
+	goVer := ""
+	if f.Go != nil {
+		goVer = f.Go.Version
+	}
+	if std := stdlibVersion(f); std != "" {
+		lf.Deps = append(lf.Deps, Dep{Ecosystem: Go, Name: "stdlib", Version: std, Minimum: true},
+			Dep{Ecosystem: Go, Name: "toolchain", Version: std, Minimum: true})
+	}
+	if goVer != "" && goversion.Compare("go"+goVer, "go1.17") >= 0 {
+		return lf, nil // go.mod is complete; go.sum also holds versions no longer built
+	}
 	sum := filepath.Join(filepath.Dir(path), "go.sum")
-	if sb, err := fsutil.ReadRegular(sum, maxLockfile); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(sb))
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for n := 1; sc.Scan(); n++ {
-			fields := strings.Fields(sc.Text())
-			if len(fields) == 0 {
-				continue
-			}
-			if len(fields) != 3 || !strings.HasPrefix(fields[2], "h1:") {
-				return nil, &InputError{Path: sum, Line: n, Col: 1, Err: errors.New("not a go.sum line (MODULE VERSION h1:HASH)")}
-			}
-			if strings.HasSuffix(fields[1], "/go.mod") {
-				continue // only its go.mod was read: not built
-			}
-			add(fields[0], fields[1], false)
+	sb, err := fsutil.ReadRegular(sum, maxLockfile)
+	if errors.Is(err, os.ErrNotExist) {
+		return lf, nil
+	}
+	if err != nil {
+		return nil, &InputError{Path: sum, Err: err}
+	}
+	sc := bufio.NewScanner(bytes.NewReader(sb))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 {
+			continue
 		}
-		if err := sc.Err(); err != nil {
-			return nil, &InputError{Path: sum, Err: err}
+		if len(fields) != 3 || !strings.HasPrefix(fields[2], "h1:") {
+			return nil, &InputError{Path: sum, Line: n, Col: 1, Err: errors.New("not a go.sum line (MODULE VERSION h1:HASH)")}
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+		if strings.HasSuffix(fields[1], "/go.mod") || !semver.IsValid(fields[1]) {
+			continue // only its go.mod was read: not built
+		}
+		add(fields[0], fields[1], false)
+	}
+	if err := sc.Err(); err != nil {
 		return nil, &InputError{Path: sum, Err: err}
 	}
 	return lf, nil
+}
+
+// stdlibVersion is the least Go release a go.mod builds with, as the Go
+// vulnerability database writes versions (1.22.5): its toolchain line, or
+// its go line (1.22 is 1.22.0, 1.21rc2 stays a pre-release).
+func stdlibVersion(f *modfile.File) string {
+	v := ""
+	if f.Toolchain != nil {
+		v = strings.TrimPrefix(f.Toolchain.Name, "go")
+	}
+	if f.Go != nil && (v == "" || goversion.Compare("go"+f.Go.Version, "go"+v) > 0) {
+		v = f.Go.Version
+	}
+	if v == "" || !goversion.IsValid("go"+v) {
+		return ""
+	}
+	// 1.22 (a language version) is released as 1.22.0; 1.20 and older
+	// were released as 1.20 itself, which semver reads as 1.20.0 too.
+	if strings.Count(v, ".") == 1 && !strings.ContainsAny(v, "rcbeta") {
+		v += ".0"
+	}
+	return v
 }
 
 // readPackageLock reads package-lock.json, lockfile version 1 (nested
@@ -198,7 +266,7 @@ func readPackageLock(path string, b []byte) (*Lockfile, error) {
 			Link    bool   `json:"link"`
 			Dev     bool   `json:"dev"`
 		} `json:"packages"`
-		Dependencies map[string]json.RawMessage `json:"dependencies"`
+		Dependencies map[string]*npmV1Dep `json:"dependencies"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, jsonError(path, b, err)
@@ -226,21 +294,24 @@ func readPackageLock(path string, b []byte) (*Lockfile, error) {
 		}
 		return lf, nil
 	}
-	var walk func(deps map[string]json.RawMessage, depth int) error
-	walk = func(deps map[string]json.RawMessage, depth int) error {
+	var walk func(deps map[string]*npmV1Dep, depth int) error
+	walk = func(deps map[string]*npmV1Dep, depth int) error {
 		if depth > 64 {
 			return &InputError{Path: path, Err: errors.New("dependencies nest deeper than 64")}
 		}
-		for name, raw := range deps {
-			var d struct {
-				Version      string                     `json:"version"`
-				Dependencies map[string]json.RawMessage `json:"dependencies"`
+		for name, d := range deps {
+			if d == nil {
+				continue
 			}
-			if err := json.Unmarshal(raw, &d); err != nil {
-				return &InputError{Path: path, Err: fmt.Errorf("dependency %q: %v", name, err)}
-			}
-			if !strings.Contains(d.Version, ":") { // not file:, git+…: a registry version
-				add(name, d.Version)
+			switch v := d.Version; {
+			case strings.HasPrefix(v, "npm:"):
+				// An alias ("my-lodash": "npm:lodash@4.17.20") installs lodash.
+				spec := strings.TrimPrefix(v, "npm:")
+				if i := strings.LastIndex(spec, "@"); i > 0 {
+					add(spec[:i], spec[i+1:])
+				}
+			case !strings.Contains(v, ":"): // not file:, git+…: a registry version
+				add(name, v)
 			}
 			if err := walk(d.Dependencies, depth+1); err != nil {
 				return err
@@ -252,6 +323,13 @@ func readPackageLock(path string, b []byte) (*Lockfile, error) {
 		return nil, err
 	}
 	return lf, nil
+}
+
+// npmV1Dep is an entry of package-lock.json version 1's nested
+// "dependencies": decoded once, as a tree.
+type npmV1Dep struct {
+	Version      string               `json:"version"`
+	Dependencies map[string]*npmV1Dep `json:"dependencies"`
 }
 
 // readPoetryLock reads poetry.lock's [[package]] tables.
@@ -292,8 +370,11 @@ var requirementRe = sync.OnceValue(func() *regexp.Regexp {
 })
 
 // readRequirements reads a pip requirements file: name==version lines,
-// following -r includes (relative to the file, each once). Lines that pin
-// no exact version are listed as unpinned.
+// following -r includes (relative to the file, each once; a package is
+// attributed to the file that pins it). Lines that pin no exact version
+// are listed as unpinned, with any password in a URL hidden. The file may
+// be UTF-8 (with or without a BOM) or UTF-16 with a BOM, as Windows
+// editors and PowerShell's redirection write it.
 func readRequirements(path string, b []byte, seen map[string]bool) (*Lockfile, error) {
 	abs, _ := filepath.Abs(path)
 	if seen[abs] {
@@ -303,27 +384,36 @@ func readRequirements(path string, b []byte, seen map[string]bool) (*Lockfile, e
 	if len(seen) > 64 {
 		return nil, &InputError{Path: path, Err: errors.New("more than 64 requirement files include each other")}
 	}
+	text, err := decodeText(b)
+	if err != nil {
+		return nil, &InputError{Path: path, Err: err}
+	}
 	lf := &Lockfile{Path: path, Format: "requirements.txt"}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var cont string
-	for n := 1; sc.Scan(); n++ {
-		line := cont + sc.Text()
-		cont = ""
-		if strings.HasSuffix(line, `\`) {
-			cont = strings.TrimSuffix(line, `\`)
-			continue
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		n := i + 1
+		line := strings.TrimSuffix(lines[i], "\r")
+		// A line ending in \ goes on with the next (the last line's \ joins
+		// nothing).
+		for strings.HasSuffix(line, `\`) {
+			line = strings.TrimSuffix(line, `\`)
+			if i+1 >= len(lines) {
+				break
+			}
+			i++
+			line += strings.TrimSuffix(lines[i], "\r")
 		}
-		if i := strings.Index(line, " #"); i >= 0 {
-			line = line[:i]
+		if j := strings.Index(line, " #"); j >= 0 {
+			line = line[:j]
+		}
+		if j := strings.Index(line, "\t#"); j >= 0 {
+			line = line[:j]
 		}
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if strings.HasPrefix(line, "-r ") || strings.HasPrefix(line, "--requirement") {
-			inc := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "--requirement"), "-r"))
-			inc = strings.TrimSpace(strings.TrimPrefix(inc, "="))
+		if inc, ok := includeOf(line); ok {
 			if inc == "" {
 				return nil, &InputError{Path: path, Line: n, Col: 1, Err: errors.New("-r names no file")}
 			}
@@ -338,26 +428,85 @@ func readRequirements(path string, b []byte, seen map[string]bool) (*Lockfile, e
 			if err != nil {
 				return nil, err
 			}
-			lf.Deps = append(lf.Deps, sub.Deps...)
+			for _, d := range sub.Deps {
+				if d.File == "" {
+					d.File = inc
+				}
+				lf.Deps = append(lf.Deps, d)
+			}
 			lf.Unpinned = append(lf.Unpinned, sub.Unpinned...)
 			continue
 		}
 		if strings.HasPrefix(line, "-") {
-			continue // other options (-i, --hash on its own line, -e …)
+			continue // other options (-i, -c, --hash on its own line, -e …)
 		}
 		// --hash options after the requirement are not part of it.
-		if i := strings.Index(line, " --"); i >= 0 {
-			line = strings.TrimSpace(line[:i])
+		if j := strings.Index(line, " --"); j >= 0 {
+			line = strings.TrimSpace(line[:j])
 		}
 		m := requirementRe().FindStringSubmatch(line)
 		if m == nil {
-			lf.Unpinned = append(lf.Unpinned, fmt.Sprintf("%s:%d: %s", path, n, line))
+			lf.Unpinned = append(lf.Unpinned, fmt.Sprintf("%s:%d: %s", path, n, hidePasswords(line)))
 			continue
 		}
 		lf.Deps = append(lf.Deps, Dep{Ecosystem: PyPI, Name: pep503(m[1]), Version: m[2], Direct: true})
 	}
-	if err := sc.Err(); err != nil {
-		return nil, &InputError{Path: path, Err: err}
-	}
 	return lf, nil
 }
+
+// includeOf reads a -r / --requirement line: -r FILE, -rFILE,
+// --requirement FILE, --requirement=FILE.
+func includeOf(line string) (string, bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(line, "--requirement"):
+		rest = strings.TrimPrefix(line, "--requirement")
+		if rest != "" && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '=' {
+			return "", false
+		}
+	case strings.HasPrefix(line, "-r"):
+		rest = strings.TrimPrefix(line, "-r")
+	default:
+		return "", false
+	}
+	rest = strings.TrimSpace(rest)
+	rest = strings.TrimSpace(strings.TrimPrefix(rest, "="))
+	return rest, true
+}
+
+// decodeText is a text file's content as UTF-8: a UTF-8 BOM is dropped,
+// UTF-16 with a BOM is decoded.
+func decodeText(b []byte) (string, error) {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		b = b[3:]
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		if len(b)%2 != 0 {
+			return "", errors.New("is UTF-16 with an odd number of bytes (cut short?)")
+		}
+		be := b[0] == 0xFE
+		u := make([]uint16, 0, len(b)/2-1)
+		for i := 2; i+1 < len(b); i += 2 {
+			if be {
+				u = append(u, uint16(b[i])<<8|uint16(b[i+1]))
+			} else {
+				u = append(u, uint16(b[i+1])<<8|uint16(b[i]))
+			}
+		}
+		return string(utf16.Decode(u)), nil
+	}
+	if !utf8.Valid(b) {
+		return "", errors.New("is not UTF-8 text (nor UTF-16 with a BOM)")
+	}
+	return string(b), nil
+}
+
+// hidePasswords drops the password of every URL in s
+// (https://user:secret@host → https://user@host).
+func hidePasswords(s string) string {
+	return urlPasswordRe().ReplaceAllString(s, "${1}@")
+}
+
+var urlPasswordRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@`)
+})

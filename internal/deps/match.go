@@ -1,7 +1,9 @@
 package deps
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -9,87 +11,194 @@ import (
 )
 
 // Finding is one affected package: where it is pinned, by which advisory.
+// An advisory that names a package in several entries gives one finding.
 type Finding struct {
 	Lockfile  string   `json:"lockfile"`
 	Ecosystem string   `json:"ecosystem"`
 	Package   string   `json:"package"`
 	Version   string   `json:"version"`
 	Direct    bool     `json:"direct,omitempty"`
+	Minimum   bool     `json:"minimum,omitempty"` // the lockfile names the least version (Go's standard library)
 	Advisory  string   `json:"advisory"`
 	Aliases   []string `json:"aliases,omitempty"`
 	CVE       string   `json:"cve,omitempty"`
 	Summary   string   `json:"summary,omitempty"`
-	// Ranges are the affected ranges, as people read them:
-	// ">= 0, < 2.0.0", "<= 1.4.2".
+	// Ranges are the affected ranges, one interval each, as people and
+	// GitHub read them: "< 2.0.0", ">= 1.2.0, < 1.4.3", "<= 1.4.2".
 	Ranges []string `json:"ranges"`
+	// Patched is, for each range, the version that closes it ("" when
+	// none does: last_affected, a limit, or no fix yet).
+	Patched []string `json:"patched"`
 	// Fixed is the first version that fixes the version in use, or ""
 	// when the advisory names none (last_affected, or unfixed).
 	Fixed  string `json:"fixed,omitempty"`
 	Source string `json:"source"` // the advisory's file
 }
 
+// maxFindings bounds the findings kept; Report.FindingsTotal counts all.
+const maxFindings = 10_000
+
 // Report is what a check found.
 type Report struct {
-	Lockfiles  []*Lockfile `json:"lockfiles"`
-	Advisories int         `json:"advisories"`
+	Lockfiles []*Lockfile `json:"lockfiles"`
+	// Advisories counts the advisories read; only those naming a pinned
+	// package are evaluated.
+	Advisories int `json:"advisories"`
 	// Withdrawn are advisories skipped because they were withdrawn.
 	Withdrawn []string  `json:"withdrawn,omitempty"`
 	Findings  []Finding `json:"findings"`
+	// FindingsTotal counts every finding; past maxFindings only the first
+	// are listed.
+	FindingsTotal int `json:"findings_total"`
 	// Unpinned are requirements the check cannot answer for.
 	Unpinned []string `json:"unpinned,omitempty"`
 	// Unchecked are advisory ranges the check cannot evaluate (GIT ranges,
 	// versions an ecosystem cannot parse), with why.
 	Unchecked []string `json:"unchecked,omitempty"`
+	// Unread are entries of an advisory directory or zip that could not be
+	// read (the first 50, with where and why); UnreadCount counts them.
+	// While any is unread, "not affected" is not an answer.
+	Unread      []string `json:"unread,omitempty"`
+	UnreadCount int      `json:"unread_count,omitempty"`
 }
 
 // Affected reports whether anything is affected.
-func (r *Report) Affected() bool { return len(r.Findings) > 0 }
+func (r *Report) Affected() bool { return r.FindingsTotal > 0 }
+
+// Complete reports whether every advisory could be read.
+func (r *Report) Complete() bool { return r.UnreadCount == 0 }
+
+// Run reads the lockfiles, then the advisories naming what they pin (an
+// ecosystem export is read through and only those kept), and checks them.
+func Run(lockfiles, advisories []string) (*Report, error) {
+	if len(advisories) == 0 {
+		return nil, &InputError{Path: "--advisory", Err: errors.New("no advisory given: checking against nothing would answer \"not affected\""), Advisory: true}
+	}
+	var lfs []*Lockfile
+	for _, p := range lockfiles {
+		lf, err := ReadLockfile(p)
+		if err != nil {
+			return nil, err
+		}
+		lfs = append(lfs, lf)
+	}
+	set, err := LoadAdvisories(advisories, Names(lfs))
+	if err != nil {
+		return nil, err
+	}
+	return Check(lfs, set), nil
+}
+
+type pkgKey struct{ eco, name string }
+
+// Names is a filter for LoadAdvisories: an advisory naming a package the
+// lockfiles pin (or naming none, to be reported as unchecked).
+func Names(lockfiles []*Lockfile) func(*Advisory) bool {
+	pinned := map[pkgKey]bool{}
+	for _, lf := range lockfiles {
+		for _, d := range lf.Deps {
+			pinned[pkgKey{d.Ecosystem, normName(d.Ecosystem, d.Name)}] = true
+		}
+	}
+	return func(a *Advisory) bool {
+		for _, af := range a.Affected {
+			eco, name := packageOf(af)
+			if eco == "" || pinned[pkgKey{eco, normName(eco, name)}] {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// packageOf is an affected entry's ecosystem (without a release suffix:
+// "Debian:11" is Debian) and name, from its package or its purl.
+func packageOf(af Affected) (string, string) {
+	eco, name := af.Package.Ecosystem, af.Package.Name
+	if eco == "" || name == "" {
+		eco, name = fromPURL(af.Package.PURL)
+	}
+	eco, _, _ = strings.Cut(eco, ":")
+	return eco, name
+}
 
 // Check matches every pinned package against every advisory.
-func Check(lockfiles []*Lockfile, advisories []*Advisory) *Report {
-	rep := &Report{Lockfiles: lockfiles, Advisories: len(advisories), Findings: []Finding{}}
-	type key struct{ eco, name string }
+func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
+	rep := &Report{Lockfiles: lockfiles, Advisories: set.Read, Findings: []Finding{},
+		Unread: set.Unread, UnreadCount: set.UnreadCount}
 	type pinned struct {
 		lf  *Lockfile
 		dep Dep
 	}
-	index := map[key][]pinned{} // every pin of a package, by ecosystem and name
+	index := map[pkgKey][]pinned{} // every pin of a package, by ecosystem and name
 	for _, lf := range lockfiles {
 		rep.Unpinned = append(rep.Unpinned, lf.Unpinned...)
 		for _, d := range lf.Deps {
-			k := key{d.Ecosystem, normName(d.Ecosystem, d.Name)}
+			k := pkgKey{d.Ecosystem, normName(d.Ecosystem, d.Name)}
 			index[k] = append(index[k], pinned{lf, d})
 		}
 	}
 	unchecked := map[string]bool{}
-	for _, a := range advisories {
+	note := func(id, why string) {
+		if why != "" && !unchecked[id+why] {
+			unchecked[id+why] = true
+			rep.Unchecked = append(rep.Unchecked, id+": "+why)
+		}
+	}
+	type findingKey struct{ file, eco, name, version, advisory string }
+	at := map[findingKey]int{} // a finding's index in rep.Findings
+	for _, a := range set.List {
 		if !a.Withdrawn.IsZero() {
 			rep.Withdrawn = append(rep.Withdrawn, a.ID)
 			continue
 		}
-		for _, af := range a.Affected {
-			eco, name := af.Package.Ecosystem, af.Package.Name
+		for i, af := range a.Affected {
+			eco, name := packageOf(af)
 			if eco == "" || name == "" {
-				eco, name = fromPURL(af.Package.PURL)
+				note(a.ID, fmt.Sprintf("affected[%d] names no package (a repository's commits): not checked", i))
+				continue
 			}
-			eco = strings.SplitN(eco, ":", 2)[0] // "Debian:11" and the like
-			for _, pin := range index[key{eco, normName(eco, name)}] {
+			for _, pin := range index[pkgKey{eco, normName(eco, name)}] {
 				lf, d := pin.lf, pin.dep
 				hit, fixed, why := affects(af, eco, d.Version)
-				if why != "" && !unchecked[a.ID+why] {
-					unchecked[a.ID+why] = true
-					rep.Unchecked = append(rep.Unchecked, a.ID+": "+why)
-				}
+				note(a.ID, why)
 				if !hit {
 					continue
 				}
+				file := lf.Path
+				if d.File != "" {
+					file = d.File
+				}
+				k := findingKey{file, eco, d.Name, d.Version, a.ID}
+				if j, ok := at[k]; ok { // the same package in another entry
+					f := &rep.Findings[j]
+					rs, ps := rangeTexts(af, eco, d.Name)
+					for i, r := range rs {
+						if !slices.Contains(f.Ranges, r) {
+							f.Ranges, f.Patched = append(f.Ranges, r), append(f.Patched, ps[i])
+						}
+					}
+					if fixed != "" && (f.Fixed == "" || lower(eco, fixed, f.Fixed)) {
+						f.Fixed = fixed
+					}
+					continue
+				}
+				rep.FindingsTotal++
+				if len(rep.Findings) >= maxFindings {
+					continue
+				}
+				at[k] = len(rep.Findings)
+				rs, ps := rangeTexts(af, eco, d.Name)
 				rep.Findings = append(rep.Findings, Finding{
-					Lockfile: lf.Path, Ecosystem: eco, Package: d.Name, Version: d.Version, Direct: d.Direct,
+					Lockfile: file, Ecosystem: eco, Package: d.Name, Version: d.Version, Direct: d.Direct, Minimum: d.Minimum,
 					Advisory: a.ID, Aliases: a.Aliases, CVE: a.CVE(), Summary: a.Summary,
-					Ranges: rangeTexts(af), Fixed: fixed, Source: a.Source,
+					Ranges: rs, Patched: ps, Fixed: fixed, Source: a.Source,
 				})
 			}
 		}
+	}
+	for i := range rep.Findings {
+		rep.Findings[i].Fixed = display(rep.Findings[i].Ecosystem, rep.Findings[i].Package, rep.Findings[i].Fixed)
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool {
 		x, y := rep.Findings[i], rep.Findings[j]
@@ -102,6 +211,45 @@ func Check(lockfiles []*Lockfile, advisories []*Advisory) *Report {
 		return x.Advisory < y.Advisory
 	})
 	return rep
+}
+
+// lower reports whether version a is below b in eco.
+func lower(eco, a, b string) bool {
+	v, err := semantic.Parse(a, eco)
+	if err != nil {
+		return false
+	}
+	c, err := v.CompareStr(b)
+	return err == nil && c < 0
+}
+
+// display is a version as its ecosystem's tools take it: a Go module's
+// with its v (go get golang.org/x/crypto@v0.31.0), a Go release with go
+// (go1.22.5). The advisory's own form is what GitHub takes; see
+// GitHubVersion.
+func display(eco, pkg, v string) string {
+	if eco != Go || v == "" || v == "0" {
+		return v
+	}
+	if pkg == "stdlib" || pkg == "toolchain" {
+		if strings.HasPrefix(v, "go") {
+			return v
+		}
+		return "go" + v
+	}
+	if strings.HasPrefix(v, "v") {
+		return v
+	}
+	return "v" + v
+}
+
+// GitHubVersion is a version as GitHub advisories write it (a Go
+// module's without its v).
+func GitHubVersion(eco, v string) string {
+	if eco == Go {
+		return strings.TrimPrefix(strings.TrimPrefix(v, "go"), "v")
+	}
+	return v
 }
 
 // normName is a package name as its ecosystem compares it.
@@ -134,14 +282,16 @@ func fromPURL(purl string) (string, string) {
 // returns the first fixed version above v from the range that matched,
 // and why a range could not be evaluated, if one could not.
 func affects(af Affected, eco, version string) (bool, string, string) {
-	for _, v := range af.Versions {
-		if v == version || eco == Go && "v"+v == version {
-			return true, fixedAbove(af, eco, version), ""
-		}
-	}
 	ver, err := semantic.Parse(version, eco)
 	if err != nil {
 		return false, "", fmt.Sprintf("the %s version %q cannot be compared (%v)", eco, version, err)
+	}
+	for _, v := range af.Versions {
+		// Equal as the ecosystem compares: PyPI's 1.0 is 1.0.0, Go's
+		// v1.2.3 is 1.2.3.
+		if c, err := ver.CompareStr(v); v == version || err == nil && c == 0 {
+			return true, fixedAbove(af, eco, version), ""
+		}
 	}
 	cmp := func(s string) (int, bool) {
 		if s == "0" {
@@ -223,6 +373,9 @@ func fixedAbove(af Affected, eco, version string) string {
 	}
 	best := ""
 	for _, r := range af.Ranges {
+		if r.Type == "GIT" {
+			continue // a commit, not a version
+		}
 		for _, e := range r.Events {
 			if e.Fixed == "" {
 				continue
@@ -244,40 +397,60 @@ func fixedAbove(af Affected, eco, version string) string {
 	return best
 }
 
-// rangeTexts are an affected entry's ranges for people.
-func rangeTexts(af Affected) []string {
-	var out []string
+// rangeTexts are an affected entry's ranges for people and for GitHub's
+// vulnerable_version_range, one text per interval (a range that reopens
+// gives several), in the ecosystem's display form, with the version that
+// closes each ("" when none does). A limit bounds an interval left open.
+func rangeTexts(af Affected, eco, pkg string) (texts, patched []string) {
+	add := func(t, p string) { texts, patched = append(texts, t), append(patched, p) }
 	for _, r := range af.Ranges {
 		if r.Type == "GIT" {
 			continue
 		}
-		var parts []string
+		limit := ""
 		for _, e := range r.Events {
-			switch {
-			case e.Introduced != "":
-				parts = append(parts, ">= "+e.Introduced)
-			case e.Fixed != "":
-				parts = append(parts, "< "+e.Fixed)
-			case e.LastAffected != "":
-				parts = append(parts, "<= "+e.LastAffected)
-			case e.Limit != "":
-				parts = append(parts, "< "+e.Limit+" (limit)")
+			if e.Limit != "" {
+				limit = e.Limit
 			}
 		}
-		out = append(out, strings.Join(parts, ", "))
+		open, inside := "", false
+		closeWith := func(bound, fix string) {
+			t := bound
+			if open != "0" && open != "" {
+				t = ">= " + display(eco, pkg, open) + ", " + bound
+			}
+			add(t, fix)
+			inside = false
+		}
+		for _, e := range sortedEvents(r.Events, eco) {
+			switch {
+			case e.Introduced != "":
+				if !inside {
+					open, inside = e.Introduced, true
+				}
+			case e.Fixed != "" && inside:
+				closeWith("< "+display(eco, pkg, e.Fixed), display(eco, pkg, e.Fixed))
+			case e.LastAffected != "" && inside:
+				closeWith("<= "+display(eco, pkg, e.LastAffected), "")
+			}
+		}
+		switch {
+		case !inside:
+		case limit != "":
+			closeWith("< "+display(eco, pkg, limit), "")
+		case open == "0" || open == "":
+			add("every version", "")
+		default:
+			add(">= "+display(eco, pkg, open), "")
+		}
 	}
-	if len(af.Versions) > 0 && len(out) == 0 {
-		out = append(out, "versions "+strings.Join(first(af.Versions, 8), ", "))
+	if len(af.Versions) > 0 && len(texts) == 0 {
+		for _, v := range af.Versions[:min(len(af.Versions), 20)] {
+			add("= "+display(eco, pkg, v), "")
+		}
 	}
-	if out == nil {
-		out = []string{}
+	if texts == nil {
+		texts, patched = []string{}, []string{}
 	}
-	return out
-}
-
-func first(s []string, n int) []string {
-	if len(s) > n {
-		return append(append([]string{}, s[:n]...), "…")
-	}
-	return s
+	return texts, patched
 }

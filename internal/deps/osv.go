@@ -21,7 +21,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -30,15 +29,16 @@ import (
 
 // Advisory is an OSV record: the fields the check reads.
 type Advisory struct {
-	ID        string     `json:"id"`
-	Modified  time.Time  `json:"modified"`
-	Published time.Time  `json:"published,omitzero"`
-	Withdrawn time.Time  `json:"withdrawn,omitzero"`
-	Aliases   []string   `json:"aliases,omitempty"`
-	Summary   string     `json:"summary,omitempty"`
-	Details   string     `json:"details,omitempty"`
-	Affected  []Affected `json:"affected,omitempty"`
-	Severity  []Score    `json:"severity,omitempty"`
+	ID        string    `json:"id"`
+	Modified  time.Time `json:"modified"`
+	Published time.Time `json:"published,omitzero"`
+	Withdrawn time.Time `json:"withdrawn,omitzero"`
+	Aliases   []string  `json:"aliases,omitempty"`
+	Summary   string    `json:"summary,omitempty"`
+	// Details is not read: an ecosystem export holds hundreds of megabytes
+	// of it, and the check needs none.
+	Affected []Affected `json:"affected,omitempty"`
+	Severity []Score    `json:"severity,omitempty"`
 	// Source is where it was read: a file, or ZIP!entry.
 	Source string `json:"source"`
 }
@@ -98,10 +98,18 @@ func (a *Advisory) GHSA() string {
 }
 
 // Limits on what is read: an advisory is a few kilobytes; an ecosystem
-// export is large, but each entry is one advisory.
+// export is large, but each entry is one advisory. What is kept is bounded
+// apart from what is read: only advisories naming a pinned package are
+// kept (see Run), and their sum may not pass maxKept.
 const (
 	maxAdvisory = 16 << 20
 	maxZip      = 2 << 30
+	// maxZipRead bounds what a zip may expand to, all entries together (a
+	// zip bomb of small entries otherwise costs hours, not memory).
+	maxZipRead = 16 << 30
+	maxKept    = 512 << 20
+	maxSummary = 1000 // runes of an advisory's summary kept
+	maxUnread  = 50   // unreadable entries named; the rest are counted
 )
 
 // InputError is an advisory or lockfile that cannot be read: where, and why.
@@ -110,6 +118,8 @@ type InputError struct {
 	Line int    // 0 when unknown
 	Col  int
 	Err  error
+	// Advisory: the input is an advisory (else a lockfile).
+	Advisory bool
 }
 
 func (e *InputError) Error() string {
@@ -121,126 +131,209 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
+func advisoryError(path string, err error) *InputError {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		ie.Advisory = true
+		return ie
+	}
+	return &InputError{Path: path, Err: err, Advisory: true}
+}
+
+// AdvisorySet is what LoadAdvisories read.
+type AdvisorySet struct {
+	// List holds the advisories kept: every one read, or those keep wanted.
+	List []*Advisory
+	// Read counts the advisories read (kept or not).
+	Read int
+	// Unread names the entries of a directory or zip that could not be
+	// read, with where and why (the first maxUnread); UnreadCount counts
+	// them all. A file named on its own that cannot be read is an error.
+	Unread      []string
+	UnreadCount int
+
+	kept int64 // bytes of the advisories kept
+}
+
+func (s *AdvisorySet) unread(err error) {
+	s.UnreadCount++
+	if len(s.Unread) < maxUnread {
+		s.Unread = append(s.Unread, err.Error())
+	}
+}
+
+// add keeps the advisories keep wants, within maxKept.
+func (s *AdvisorySet) add(where string, size int, as []*Advisory, keep func(*Advisory) bool) error {
+	s.Read += len(as)
+	for _, a := range as {
+		if keep != nil && !keep(a) {
+			continue
+		}
+		s.kept += int64(size) / int64(len(as))
+		if s.kept > maxKept {
+			return advisoryError(where, fmt.Errorf("the advisories naming the pinned packages pass %d MiB: give the advisories for this incident, not a whole database", maxKept>>20))
+		}
+		s.List = append(s.List, a)
+	}
+	return nil
+}
+
 // LoadAdvisories reads advisories from each path: a JSON file (one
-// advisory, or an array of them), a directory (every *.json under it;
-// links are not followed), or a zip of *.json (an OSV.dev export).
-func LoadAdvisories(paths []string) ([]*Advisory, error) {
-	var out []*Advisory
+// advisory, or an array of them), a directory (every *.json under it; the
+// directory named may be a link, links inside it are not followed), or a
+// zip of *.json (an OSV.dev export). A file named on its own must read; an
+// entry of a directory or zip that does not is named in Unread, and the
+// others are still read. keep, when not nil, chooses what is kept.
+func LoadAdvisories(paths []string, keep func(*Advisory) bool) (*AdvisorySet, error) {
+	set := &AdvisorySet{}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, &InputError{Path: p, Err: err}
+			return nil, advisoryError(p, err)
 		}
 		switch {
 		case fi.IsDir():
-			var files []string
-			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return &InputError{Path: path, Err: err}
-				}
-				if d.Type().IsRegular() && strings.EqualFold(filepath.Ext(path), ".json") {
-					files = append(files, path)
-				}
-				return nil
-			})
-			if err != nil {
+			if err := loadDir(set, p, keep); err != nil {
 				return nil, err
-			}
-			sort.Strings(files)
-			for _, f := range files {
-				as, err := loadFile(f)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, as...)
-			}
-			if len(files) == 0 {
-				return nil, &InputError{Path: p, Err: errors.New("holds no *.json advisory")}
 			}
 		case strings.EqualFold(filepath.Ext(p), ".zip"):
-			as, err := loadZip(p)
-			if err != nil {
+			if err := loadZip(set, p, keep); err != nil {
 				return nil, err
 			}
-			out = append(out, as...)
 		default:
-			as, err := loadFile(p)
+			b, err := fsutil.ReadRegular(p, maxAdvisory)
 			if err != nil {
+				return nil, advisoryError(p, err)
+			}
+			as, err := parseAdvisories(p, b)
+			if err != nil {
+				return nil, advisoryError(p, err)
+			}
+			if err := set.add(p, len(b), as, keep); err != nil {
 				return nil, err
 			}
-			out = append(out, as...)
 		}
 	}
-	return out, nil
+	return set, nil
 }
 
-func loadFile(path string) ([]*Advisory, error) {
-	b, err := fsutil.ReadRegular(path, maxAdvisory)
+func loadDir(set *AdvisorySet, dir string, keep func(*Advisory) bool) error {
+	// The directory named is followed when it is a link (advisories ->
+	// /srv/osv); the walk then follows none.
+	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return nil, &InputError{Path: path, Err: err}
+		return advisoryError(dir, err)
 	}
-	return parseAdvisories(path, b)
+	n := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		shown := filepath.Join(dir, strings.TrimPrefix(path, root))
+		if err != nil {
+			if path == root {
+				return advisoryError(dir, err)
+			}
+			set.unread(advisoryError(shown, err))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(path), ".json") {
+			return nil
+		}
+		n++
+		b, err := fsutil.ReadRegular(path, maxAdvisory)
+		if err != nil {
+			set.unread(advisoryError(shown, err))
+			return nil
+		}
+		as, err := parseAdvisories(shown, b)
+		if err != nil {
+			set.unread(advisoryError(shown, err))
+			return nil
+		}
+		return set.add(shown, len(b), as, keep)
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return advisoryError(dir, errors.New("holds no *.json advisory"))
+	}
+	return nil
 }
 
-func loadZip(path string) ([]*Advisory, error) {
+func loadZip(set *AdvisorySet, path string, keep func(*Advisory) bool) error {
 	// Not through a link to a pipe or a device: a regular file, opened
 	// without blocking, as every other input is.
 	f, err := fsutil.OpenRegular(path)
 	if err != nil {
-		return nil, &InputError{Path: path, Err: err}
+		return advisoryError(path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, &InputError{Path: path, Err: err}
+		return advisoryError(path, err)
 	}
 	if fi.Size() > maxZip {
-		return nil, &InputError{Path: path, Err: fmt.Errorf("is %d bytes, more than the %d a zip of advisories may be", fi.Size(), int64(maxZip))}
+		return advisoryError(path, fmt.Errorf("is %d bytes, more than the %d a zip of advisories may be", fi.Size(), int64(maxZip)))
 	}
 	zr, err := zip.NewReader(f, fi.Size())
 	if err != nil {
-		return nil, &InputError{Path: path, Err: fmt.Errorf("not a zip of advisories: %w", err)}
+		return advisoryError(path, fmt.Errorf("not a zip of advisories: %w", err))
 	}
-	var out []*Advisory
+	n := 0
+	var total int64
+	buf := new(bytes.Buffer)
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() || !strings.EqualFold(filepath.Ext(f.Name), ".json") {
 			continue
 		}
+		n++
 		where := path + "!" + f.Name
 		if f.UncompressedSize64 > maxAdvisory {
-			return nil, &InputError{Path: where, Err: fmt.Errorf("is %d bytes, more than the %d an advisory may be", f.UncompressedSize64, maxAdvisory)}
+			set.unread(advisoryError(where, fmt.Errorf("is %d bytes, more than the %d an advisory may be", f.UncompressedSize64, maxAdvisory)))
+			continue
+		}
+		if total += int64(f.UncompressedSize64); total > maxZipRead {
+			return advisoryError(path, fmt.Errorf("expands to more than %d GiB", maxZipRead>>30))
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, &InputError{Path: where, Err: err}
+			set.unread(advisoryError(where, err))
+			continue
 		}
-		b, err := io.ReadAll(io.LimitReader(rc, maxAdvisory+1))
+		buf.Reset()
+		_, err = io.Copy(buf, io.LimitReader(rc, maxAdvisory+1))
 		rc.Close()
+		if err == nil && buf.Len() > maxAdvisory {
+			err = errors.New("larger than it says")
+		}
 		if err != nil {
-			return nil, &InputError{Path: where, Err: err}
+			set.unread(advisoryError(where, err))
+			continue
 		}
-		if len(b) > maxAdvisory {
-			return nil, &InputError{Path: where, Err: errors.New("larger than it says")}
-		}
-		as, err := parseAdvisories(where, b)
+		as, err := parseAdvisories(where, buf.Bytes())
 		if err != nil {
-			return nil, err
+			set.unread(advisoryError(where, err))
+			continue
 		}
-		out = append(out, as...)
+		if err := set.add(where, buf.Len(), as, keep); err != nil {
+			return err
+		}
 	}
-	if len(out) == 0 {
-		return nil, &InputError{Path: path, Err: errors.New("holds no *.json advisory")}
+	if n == 0 {
+		return advisoryError(path, errors.New("holds no *.json advisory"))
 	}
-	return out, nil
+	return nil
 }
 
 // parseAdvisories reads one advisory or an array of them, and checks each
 // has what the check needs.
 func parseAdvisories(where string, b []byte) ([]*Advisory, error) {
-	b = bytes.TrimSpace(b)
 	var list []*Advisory
 	var err error
-	if len(b) > 0 && b[0] == '[' {
+	// Not trimmed: a JSON error's offset is then the file's.
+	if rest := bytes.TrimLeft(b, " \t\r\n"); len(rest) > 0 && rest[0] == '[' {
 		err = json.Unmarshal(b, &list)
 	} else {
 		var a Advisory
@@ -259,6 +352,9 @@ func parseAdvisories(where string, b []byte) ([]*Advisory, error) {
 			return nil, &InputError{Path: where, Err: fmt.Errorf("entry %d is null", i)}
 		}
 		a.Source = where
+		if r := []rune(a.Summary); len(r) > maxSummary {
+			a.Summary = string(r[:maxSummary-1]) + "…"
+		}
 		if err := a.check(); err != nil {
 			return nil, &InputError{Path: where, Err: err}
 		}
@@ -272,11 +368,8 @@ func (a *Advisory) check() error {
 		return errors.New("the advisory has no id")
 	}
 	for i, af := range a.Affected {
-		if af.Package.Ecosystem == "" || af.Package.Name == "" {
-			if af.Package.PURL == "" {
-				return fmt.Errorf("%s: affected[%d] names no package (ecosystem and name)", a.ID, i)
-			}
-		}
+		// An entry naming no package (a C library's GIT ranges) is read:
+		// the check names it as unchecked.
 		for j, r := range af.Ranges {
 			switch r.Type {
 			case "SEMVER", "ECOSYSTEM", "GIT":

@@ -1,0 +1,267 @@
+package deps
+
+import (
+	"archive/zip"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/firebreak-dev/firebreak/internal/redact"
+)
+
+// set is advisories given inline, as LoadAdvisories would keep them.
+func set(t *testing.T, jsons ...string) *AdvisorySet {
+	t.Helper()
+	s := &AdvisorySet{}
+	for i, j := range jsons {
+		as, err := parseAdvisories(fmt.Sprintf("inline-%d.json", i), []byte(j))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.List = append(s.List, as...)
+		s.Read += len(as)
+	}
+	return s
+}
+
+func findings(rep *Report) string {
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, fmt.Sprintf("%s %s %s fixed=%s ranges=%s patched=%s", f.Package, f.Version, f.Advisory, f.Fixed, strings.Join(f.Ranges, "|"), strings.Join(f.Patched, "|")))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestGoModIsTheAnswerFromGo117(t *testing.T) {
+	adv := advisories(t, "GO-2024-3321")
+	sum := "golang.org/x/crypto v0.28.0 h1:old=\ngolang.org/x/crypto v0.28.0/go.mod h1:x=\ngolang.org/x/crypto v0.31.0 h1:new=\n"
+	for _, c := range []struct {
+		name, mod, want string
+	}{
+		// go ≥ 1.17: go.mod names every module built; go.sum's v0.28.0 is stale.
+		{"pruned", "module m\n\ngo 1.21\n\nrequire golang.org/x/crypto v0.31.0 // indirect\n", ""},
+		// Older go lines: the highest version go.sum records is the one built.
+		{"unpruned", "module m\n\ngo 1.16\n", ""},
+		{"unpruned old", "module m\n\ngo 1.16\n\nrequire golang.org/x/crypto v0.30.0\n", ""},
+	} {
+		dir := t.TempDir()
+		write(t, dir, "go.sum", sum)
+		rep := check(t, write(t, dir, "go.mod", c.mod), adv)
+		if got := findings(rep); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	// Without the fixed version in go.sum, the old one is reported.
+	dir := t.TempDir()
+	write(t, dir, "go.sum", "golang.org/x/crypto v0.28.0 h1:old=\n")
+	rep := check(t, write(t, dir, "go.mod", "module m\n\ngo 1.16\n"), adv)
+	if got := findings(rep); !strings.HasPrefix(got, "golang.org/x/crypto v0.28.0 GO-2024-3321 fixed=v0.31.0") {
+		t.Errorf("go.sum: %q", got)
+	}
+}
+
+const stdlibAdvisory = `{"id":"GO-2024-2963","modified":"2024-07-02T00:00:00Z","aliases":["CVE-2024-24791"],
+ "summary":"Denial of service due to improper 100-continue handling in net/http",
+ "affected":[{"package":{"name":"stdlib","ecosystem":"Go"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.21.12"},{"introduced":"1.22.0-0"},{"fixed":"1.22.5"}]}]}]}`
+
+func TestStdlibFromGoAndToolchainLines(t *testing.T) {
+	adv := set(t, stdlibAdvisory)
+	for _, c := range []struct {
+		mod, want string
+	}{
+		{"module m\ngo 1.22.1\n", "stdlib 1.22.1 GO-2024-2963 fixed=go1.22.5 ranges=< go1.21.12|>= go1.22.0-0, < go1.22.5 patched=go1.21.12|go1.22.5"},
+		{"module m\ngo 1.22\n", "stdlib 1.22.0 GO-2024-2963 fixed=go1.22.5"},
+		{"module m\ngo 1.22.1\ntoolchain go1.22.5\n", ""},
+		{"module m\ngo 1.21.12\n", ""},
+		{"module m\ngo 1.20\n", "stdlib 1.20.0 GO-2024-2963 fixed=go1.21.12"},
+	} {
+		dir := t.TempDir()
+		rep := check(t, write(t, dir, "go.mod", c.mod), adv)
+		got := findings(rep)
+		if c.want == "" && got != "" || c.want != "" && !strings.HasPrefix(got, c.want) {
+			t.Errorf("%q: %q, want %q", c.mod, got, c.want)
+		}
+		if got != "" && !rep.Findings[0].Minimum {
+			t.Errorf("%q: the standard library's version is a minimum", c.mod)
+		}
+	}
+}
+
+func TestRequirementsEncodingsAndIncludes(t *testing.T) {
+	dir := t.TempDir()
+	utf16le := func(s string) string {
+		b := []byte{0xFF, 0xFE}
+		for _, u := range utf16.Encode([]rune(s)) {
+			b = append(b, byte(u), byte(u>>8))
+		}
+		return string(b)
+	}
+	for _, c := range []struct {
+		file, body, want string
+	}{
+		{"bom/requirements.txt", "\ufeffrequests==2.30.0\n", "requests==2.30.0"},
+		{"utf16/requirements.txt", utf16le("requests==2.30.0\r\nflask==2.0.1\r\n"), "flask==2.0.1 requests==2.30.0"},
+		{"eof/requirements.txt", "flask==2.0.1\nrequests==2.30.0 \\", "flask==2.0.1 requests==2.30.0"},
+		{"tabs/requirements.txt", "requests==2.30.0\t# pinned\n", "requests==2.30.0"},
+		{"dir/requirements/prod.txt", "requests==2.30.0\n", "requests==2.30.0"},
+	} {
+		lf, err := ReadLockfile(write(t, dir, c.file, c.body))
+		if err != nil {
+			t.Errorf("%s: %v", c.file, err)
+			continue
+		}
+		var got []string
+		for _, d := range lf.Deps {
+			got = append(got, d.Name+"=="+d.Version)
+		}
+		if strings.Join(got, " ") != c.want || len(lf.Unpinned) != 0 {
+			t.Errorf("%s: %v %v, want %s", c.file, got, lf.Unpinned, c.want)
+		}
+	}
+	if _, err := ReadLockfile(write(t, dir, "bad/requirements.txt", "requests==2.30.0\xff\n")); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Errorf("latin-1: %v", err)
+	}
+
+	// -rFILE and --requirement=FILE; a finding names the file that pins it.
+	inc := write(t, dir, "inc/base.txt", "requests==2.30.0\n")
+	write(t, dir, "inc/more.txt", "git+https://deploy:hunter2@git.example.com/lib.git#egg=lib\n")
+	top := write(t, dir, "inc/requirements.txt", "-rbase.txt\n--requirement=more.txt\nflask==2.0.1\n")
+	rep := check(t, top, advisories(t, "GHSA-j8r2-6x86-q33q"))
+	if len(rep.Findings) != 1 || rep.Findings[0].Lockfile != inc {
+		t.Fatalf("attributed to %+v, want %s", rep.Findings, inc)
+	}
+	if len(rep.Unpinned) != 1 || strings.Contains(rep.Unpinned[0], "hunter2") || !strings.Contains(rep.Unpinned[0], "https://deploy@git.example.com") || redact.Find([]byte(rep.Unpinned[0])) != "" {
+		t.Errorf("unpinned: %q", rep.Unpinned)
+	}
+}
+
+func TestNpmV1AliasAndDeepTree(t *testing.T) {
+	dir := t.TempDir()
+	rep := check(t, write(t, dir, "package-lock.json", `{"lockfileVersion":1,"dependencies":{
+	  "my-lodash":{"version":"npm:lodash@4.17.20"},
+	  "@scope/x":{"version":"npm:@scope/y@1.0.0"},
+	  "local":{"version":"file:../local"}}}`), advisories(t, "GHSA-35jh-r3h4-6jhm"))
+	if got := findings(rep); !strings.HasPrefix(got, "lodash 4.17.20 GHSA-35jh-r3h4-6jhm fixed=4.17.21") {
+		t.Fatalf("alias: %q", got)
+	}
+	var names []string
+	for _, d := range rep.Lockfiles[0].Deps {
+		names = append(names, d.Name+"@"+d.Version)
+	}
+	if strings.Join(names, " ") != "@scope/y@1.0.0 lodash@4.17.20" {
+		t.Errorf("deps: %v", names)
+	}
+	// 65 levels of nesting are refused, with where.
+	deep := strings.Repeat(`{"version":"1.0.0","dependencies":{"a":`, 66) + `{"version":"1.0.0"}` + strings.Repeat("}}", 66)
+	if _, err := ReadLockfile(write(t, dir, "deep/package-lock.json", `{"lockfileVersion":1,"dependencies":{"a":`+deep+`}}`)); err == nil || !strings.Contains(err.Error(), "deeper than 64") {
+		t.Errorf("deep: %v", err)
+	}
+}
+
+func TestRangesFixesAndVersionLists(t *testing.T) {
+	lock := func(eco, name, ver string) []*Lockfile {
+		return []*Lockfile{{Path: "L", Deps: []Dep{{Ecosystem: eco, Name: name, Version: ver}}}}
+	}
+	for _, c := range []struct {
+		name, adv, eco, pkg, ver, want string
+	}{
+		{"a GIT fix is a commit, not the fixed version",
+			`{"id":"A","affected":[{"package":{"ecosystem":"crates.io","name":"c"},"ranges":[{"type":"GIT","repo":"https://x","events":[{"introduced":"0"},{"fixed":"9f8e7d6c"}]},{"type":"SEMVER","events":[{"introduced":"0"}]}]}]}`,
+			CratesIO, "c", "1.0.0", "c 1.0.0 A fixed= ranges=every version patched="},
+		{"two intervals, each with its own fix",
+			`{"id":"B","affected":[{"package":{"ecosystem":"npm","name":"n"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.2.3"},{"introduced":"2.0.0"},{"fixed":"2.0.4"}]}]}]}`,
+			NPM, "n", "2.0.1", "n 2.0.1 B fixed=2.0.4 ranges=< 1.2.3|>= 2.0.0, < 2.0.4 patched=1.2.3|2.0.4"},
+		{"a limit bounds, it does not fix",
+			`{"id":"C","affected":[{"package":{"ecosystem":"npm","name":"n"},"ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"limit":"3.0.0"}]}]}]}`,
+			NPM, "n", "2.0.0", "n 2.0.0 C fixed= ranges=>= 1.0.0, < 3.0.0 patched="},
+		{"last_affected",
+			`{"id":"D","affected":[{"package":{"ecosystem":"npm","name":"n"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"last_affected":"1.4.2"}]}]}]}`,
+			NPM, "n", "1.4.2", "n 1.4.2 D fixed= ranges=<= 1.4.2 patched="},
+		{"PyPI versions compare as PEP 440 does",
+			`{"id":"E","affected":[{"package":{"ecosystem":"PyPI","name":"Py_Pkg"},"versions":["1.0","1.1"]}]}`,
+			PyPI, "py-pkg", "1.0.0", "py-pkg 1.0.0 E fixed= ranges== 1.0|= 1.1 patched=|"},
+		{"one finding for an advisory naming the package twice",
+			`{"id":"F","affected":[{"package":{"ecosystem":"Go","name":"example.com/m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.2.0"}]}]},{"package":{"ecosystem":"Go","name":"example.com/m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"fixed":"1.1.5"}]}]}]}`,
+			Go, "example.com/m", "v1.1.0", "example.com/m v1.1.0 F fixed=v1.1.5 ranges=< v1.2.0|>= v1.0.0, < v1.1.5 patched=v1.2.0|v1.1.5"},
+	} {
+		rep := Check(lock(c.eco, c.pkg, c.ver), set(t, c.adv))
+		if got := findings(rep); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestUnreadEntriesAreNamedNotFatal(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := os.ReadFile(filepath.Join("testdata", "RUSTSEC-2022-0093.json"))
+	write(t, dir, "db/good.json", string(b))
+	write(t, dir, "db/broken.json", "\n\n{\"id\": \"X\",\n  \"affected\": 7}")
+	write(t, dir, "db/gitonly.json", `{"id":"OSV-C","affected":[{"ranges":[{"type":"GIT","repo":"https://x","events":[{"introduced":"0"}]}]}]}`)
+	// The directory is named through a link: it is followed.
+	os.Symlink(filepath.Join(dir, "db"), filepath.Join(dir, "link"))
+	lock := write(t, dir, "p/Cargo.lock", cargoAffected)
+	rep, err := Run([]string{lock}, []string{filepath.Join(dir, "link")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Affected() || rep.Complete() || rep.UnreadCount != 1 || !strings.Contains(rep.Unread[0], filepath.Join(dir, "link", "broken.json")+":4:") {
+		t.Fatalf("affected %v, unread %d %q", rep.Affected(), rep.UnreadCount, rep.Unread)
+	}
+	if !strings.Contains(strings.Join(rep.Unchecked, "\n"), "OSV-C: affected[0] names no package") {
+		t.Errorf("unchecked: %q", rep.Unchecked)
+	}
+	// A broken file named on its own is an error.
+	if _, err := Run([]string{lock}, []string{filepath.Join(dir, "db", "broken.json")}); err == nil {
+		t.Error("a broken advisory named on its own was read")
+	}
+}
+
+func TestExportKeepsOnlyWhatIsPinned(t *testing.T) {
+	dir := t.TempDir()
+	zp := filepath.Join(dir, "all.zip")
+	f, _ := os.Create(zp)
+	zw := zip.NewWriter(f)
+	for i := range 500 {
+		w, _ := zw.Create(fmt.Sprintf("X-%d.json", i))
+		fmt.Fprintf(w, `{"id":"X-%d","details":%q,"affected":[{"package":{"ecosystem":"crates.io","name":"other-%d"},"versions":["1.0.0"]}]}`, i, strings.Repeat("d", 10000), i)
+	}
+	b, _ := os.ReadFile(filepath.Join("testdata", "RUSTSEC-2022-0093.json"))
+	w, _ := zw.Create("RUSTSEC-2022-0093.json")
+	w.Write(b)
+	w, _ = zw.Create("bad.json")
+	w.Write([]byte("{"))
+	zw.Close()
+	f.Close()
+	lf, err := ReadLockfile(write(t, dir, "p/Cargo.lock", cargoAffected))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadAdvisories([]string{zp}, Names([]*Lockfile{lf}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Read != 501 || len(s.List) != 1 || s.List[0].ID != "RUSTSEC-2022-0093" || s.UnreadCount != 1 || !strings.Contains(s.Unread[0], "all.zip!bad.json") {
+		t.Fatalf("read %d kept %d unread %q", s.Read, len(s.List), s.Unread)
+	}
+}
+
+func TestFindingsAreCapped(t *testing.T) {
+	s := &AdvisorySet{}
+	for i := range maxFindings + 5 {
+		s.List = append(s.List, &Advisory{ID: fmt.Sprintf("A-%d", i), Affected: []Affected{{Package: Package{Ecosystem: NPM, Name: "n"}, Versions: []string{"1.0.0"}}}})
+	}
+	rep := Check([]*Lockfile{{Path: "L", Deps: []Dep{{Ecosystem: NPM, Name: "n", Version: "1.0.0"}}}}, s)
+	if len(rep.Findings) != maxFindings || rep.FindingsTotal != maxFindings+5 || !rep.Affected() {
+		t.Fatalf("%d listed of %d", len(rep.Findings), rep.FindingsTotal)
+	}
+}
+
+func TestJSONErrorLinesCountLeadingBlankLines(t *testing.T) {
+	_, err := parseAdvisories("a.json", []byte("\n\n\n{\"id\": 7}"))
+	if err == nil || !strings.Contains(err.Error(), "a.json:4:") {
+		t.Fatalf("%v", err)
+	}
+}
