@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # firebreak deps check over a package-lock.json of 50,000 packages and a
-# directory of 10,000 npm OSV advisories (a large ecosystem export), beside
-# jq only parsing the same files (the floor: reading them), with wall time
-# and peak RSS, best of ROUNDS alternating rounds.
+# directory of 10,000 npm OSV advisories, beside jq only parsing the same
+# files (the floor: reading them); then the same lockfile in version 1
+# (nested) against an OSV.dev-style export zip of 100,000 advisories with
+# 2 KiB of details each, beside unzip -p | jq. Wall time and peak RSS, best
+# of ROUNDS alternating rounds.
 # Usage: bash bench/deps.sh [ROUNDS]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,20 @@ for i in range(10000):
          "affected": [{"package": {"ecosystem": "npm", "name": "pkg-%d" % (i * 5)},
                        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.25.0"}]}]}]}
     json.dump(a, open(os.path.join(w, "adv", "GHSA-bench-%d.json" % i), "w"))
+# Version 1: every package nested one level under a parent, as npm 6 wrote.
+deps = {}
+for i in range(0, 50000, 10):
+    deps["pkg-%d" % i] = {"version": "1.%d.%d" % (i % 50, i % 7),
+        "dependencies": {"pkg-%d" % j: {"version": "1.%d.%d" % (j % 50, j % 7)} for j in range(i + 1, i + 10)}}
+os.mkdir(os.path.join(w, "v1"))
+json.dump({"lockfileVersion": 1, "dependencies": deps}, open(os.path.join(w, "v1", "package-lock.json"), "w"))
+import zipfile
+with zipfile.ZipFile(os.path.join(w, "all.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    for i in range(100000):
+        a = {"id": "GHSA-zip-%d" % i, "modified": "2024-01-01T00:00:00Z", "details": ("details %d " % i) * 200,
+             "affected": [{"package": {"ecosystem": "npm", "name": "pkg-%d" % (i * 3)},
+                           "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.25.0"}]}]}]}
+        z.writestr("GHSA-zip-%d.json" % i, json.dumps(a))
 PY
 echo "lockfile $(du -h "$work/package-lock.json" | cut -f1), advisories $(ls "$work/adv" | wc -l) files"
 cat "$work"/adv/*.json "$work/package-lock.json" >/dev/null
@@ -37,3 +53,17 @@ done
 printf '\nfirebreak deps check   %s s  %s KiB peak RSS (best of %d)\n' ${fb% *} ${fb#* } "$rounds"
 printf 'jq, parsing only       %s s  %s KiB (best of %d)\n' ${jq_% *} ${jq_#* } "$rounds"
 printf 'ratio                  %.2fx jq\n' "$(echo "${fb% *} / ${jq_% *}" | bc -l)"
+
+echo
+echo "v1 lockfile $(du -h "$work/v1/package-lock.json" | cut -f1), export zip $(du -h "$work/all.zip" | cut -f1) (100,000 advisories)"
+fz="" uz=""
+for _ in $(seq "$rounds"); do
+  /usr/bin/time -f "%e %M" -o "$work/t" "$work/firebreak" deps check "$work/v1/package-lock.json" --advisory "$work/all.zip" >/dev/null || true
+  read -r s k < <(tail -1 "$work/t"); if [ -z "$fz" ] || (( $(echo "$s < ${fz%% *}" | bc -l) )); then fz="$s $k"; fi
+  /usr/bin/time -f "%e %M" -o "$work/t" sh -c "jq -c '.dependencies|length' '$work/v1/package-lock.json' >/dev/null && unzip -p '$work/all.zip' | jq -c '.id' >/dev/null"
+  read -r s k < <(tail -1 "$work/t"); if [ -z "$uz" ] || (( $(echo "$s < ${uz%% *}" | bc -l) )); then uz="$s $k"; fi
+done
+"$work/firebreak" deps check "$work/v1/package-lock.json" --advisory "$work/all.zip" | tail -1 || true
+printf '\nfirebreak deps check   %s s  %s KiB peak RSS (best of %d)\n' ${fz% *} ${fz#* } "$rounds"
+printf 'unzip -p | jq          %s s  %s KiB (best of %d)\n' ${uz% *} ${uz#* } "$rounds"
+printf 'ratio                  %.2fx unzip | jq\n' "$(echo "${fz% *} / ${uz% *}" | bc -l)"
