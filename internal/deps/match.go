@@ -36,7 +36,11 @@ type Finding struct {
 }
 
 // maxFindings bounds the findings kept; Report.FindingsTotal counts all.
-const maxFindings = 10_000
+// maxUnchecked bounds the unchecked notes.
+const (
+	maxFindings  = 10_000
+	maxUnchecked = 1_000
+)
 
 // Report is what a check found.
 type Report struct {
@@ -92,7 +96,7 @@ func Run(lockfiles, advisories []string) (*Report, error) {
 type pkgKey struct{ eco, name string }
 
 // Names is a filter for LoadAdvisories: an advisory naming a package the
-// lockfiles pin (or naming none, to be reported as unchecked).
+// lockfiles pin.
 func Names(lockfiles []*Lockfile) func(*Advisory) bool {
 	pinned := map[pkgKey]bool{}
 	for _, lf := range lockfiles {
@@ -103,7 +107,7 @@ func Names(lockfiles []*Lockfile) func(*Advisory) bool {
 	return func(a *Advisory) bool {
 		for _, af := range a.Affected {
 			eco, name := packageOf(af)
-			if eco == "" || pinned[pkgKey{eco, normName(eco, name)}] {
+			if pinned[pkgKey{eco, normName(eco, name)}] {
 				return true
 			}
 		}
@@ -131,8 +135,10 @@ func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
 		dep Dep
 	}
 	index := map[pkgKey][]pinned{} // every pin of a package, by ecosystem and name
+	unpinned := 0
 	for _, lf := range lockfiles {
-		rep.Unpinned = append(rep.Unpinned, lf.Unpinned...)
+		unpinned += len(lf.Unpinned)
+		rep.Unpinned = append(rep.Unpinned, lf.Unpinned[:min(len(lf.Unpinned), max(maxUnchecked-len(rep.Unpinned), 0))]...)
 		for _, d := range lf.Deps {
 			k := pkgKey{d.Ecosystem, normName(d.Ecosystem, d.Name)}
 			index[k] = append(index[k], pinned{lf, d})
@@ -140,10 +146,19 @@ func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
 	}
 	unchecked := map[string]bool{}
 	note := func(id, why string) {
-		if why != "" && !unchecked[id+why] {
+		if why != "" && !unchecked[id+why] && len(rep.Unchecked) < maxUnchecked {
 			unchecked[id+why] = true
 			rep.Unchecked = append(rep.Unchecked, id+": "+why)
 		}
+	}
+	if n := unpinned - len(rep.Unpinned); n > 0 {
+		rep.Unpinned = append(rep.Unpinned, fmt.Sprintf("… and %d more", n))
+	}
+	for _, id := range set.Unnamed {
+		note(id, "names no package (a repository's commits): not checked")
+	}
+	if n := set.UnnamedCount - len(set.Unnamed); n > 0 {
+		note("…", fmt.Sprintf("%d more advisories name no package: not checked", n))
 	}
 	type findingKey struct{ file, eco, name, version, advisory string }
 	at := map[findingKey]int{} // a finding's index in rep.Findings

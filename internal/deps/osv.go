@@ -151,6 +151,11 @@ type AdvisorySet struct {
 	// them all. A file named on its own that cannot be read is an error.
 	Unread      []string
 	UnreadCount int
+	// Unnamed are the advisories not kept that have an entry naming no
+	// package (a C library's GIT ranges): the check cannot tell for them
+	// (the first maxUnread ids; UnnamedCount counts them).
+	Unnamed      []string
+	UnnamedCount int
 
 	kept int64 // bytes of the advisories kept
 }
@@ -167,6 +172,12 @@ func (s *AdvisorySet) add(where string, size int, as []*Advisory, keep func(*Adv
 	s.Read += len(as)
 	for _, a := range as {
 		if keep != nil && !keep(a) {
+			if a.unnamed() {
+				s.UnnamedCount++
+				if len(s.Unnamed) < maxUnread {
+					s.Unnamed = append(s.Unnamed, a.ID)
+				}
+			}
 			continue
 		}
 		s.kept += int64(size) / int64(len(as))
@@ -360,6 +371,16 @@ func parseAdvisories(where string, b []byte) ([]*Advisory, error) {
 		}
 	}
 	return list, nil
+}
+
+// unnamed reports whether an entry of the advisory names no package.
+func (a *Advisory) unnamed() bool {
+	for _, af := range a.Affected {
+		if eco, name := packageOf(af); eco == "" || name == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // check refuses an advisory the check could misread.
