@@ -186,6 +186,9 @@ func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
 				}
 				k := findingKey{file, eco, d.Name, d.Version, a.ID}
 				if j, ok := at[k]; ok { // the same package in another entry
+					if j < 0 {
+						continue // counted, not listed
+					}
 					f := &rep.Findings[j]
 					rs, ps := rangeTexts(af, eco, d.Name)
 					for i, r := range rs {
@@ -200,6 +203,7 @@ func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
 				}
 				rep.FindingsTotal++
 				if len(rep.Findings) >= maxFindings {
+					at[k] = -1
 					continue
 				}
 				at[k] = len(rep.Findings)
