@@ -40,30 +40,26 @@ with zipfile.ZipFile(os.path.join(w, "all.zip"), "w", zipfile.ZIP_DEFLATED) as z
                            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.25.0"}]}]}]}
         z.writestr("GHSA-zip-%d.json" % i, json.dumps(a))
 PY
-echo "lockfile $(du -h "$work/package-lock.json" | cut -f1), advisories $(ls "$work/adv" | wc -l) files"
-cat "$work"/adv/*.json "$work/package-lock.json" >/dev/null
-fb="" jq_=""
-for _ in $(seq "$rounds"); do
-  /usr/bin/time -f "%e %M" -o "$work/t" "$work/firebreak" deps check "$work/package-lock.json" --advisory "$work/adv" >/dev/null || true
-  read -r s k < <(tail -1 "$work/t"); if [ -z "$fb" ] || (( $(echo "$s < ${fb%% *}" | bc -l) )); then fb="$s $k"; fi
-  /usr/bin/time -f "%e %M" -o "$work/t" sh -c "jq -c '.packages|length' '$work/package-lock.json' >/dev/null && cat '$work'/adv/*.json | jq -c '.id' >/dev/null"
-  read -r s k < <(tail -1 "$work/t"); if [ -z "$jq_" ] || (( $(echo "$s < ${jq_%% *}" | bc -l) )); then jq_="$s $k"; fi
-done
-"$work/firebreak" deps check "$work/package-lock.json" --advisory "$work/adv" | tail -1 || true
-printf '\nfirebreak deps check   %s s  %s KiB peak RSS (best of %d)\n' ${fb% *} ${fb#* } "$rounds"
-printf 'jq, parsing only       %s s  %s KiB (best of %d)\n' ${jq_% *} ${jq_#* } "$rounds"
-printf 'ratio                  %.2fx jq\n' "$(echo "${fb% *} / ${jq_% *}" | bc -l)"
-
-echo
-echo "v1 lockfile $(du -h "$work/v1/package-lock.json" | cut -f1), export zip $(du -h "$work/all.zip" | cut -f1) (100,000 advisories)"
-fz="" uz=""
-for _ in $(seq "$rounds"); do
-  /usr/bin/time -f "%e %M" -o "$work/t" "$work/firebreak" deps check "$work/v1/package-lock.json" --advisory "$work/all.zip" >/dev/null || true
-  read -r s k < <(tail -1 "$work/t"); if [ -z "$fz" ] || (( $(echo "$s < ${fz%% *}" | bc -l) )); then fz="$s $k"; fi
-  /usr/bin/time -f "%e %M" -o "$work/t" sh -c "jq -c '.dependencies|length' '$work/v1/package-lock.json' >/dev/null && unzip -p '$work/all.zip' | jq -c '.id' >/dev/null"
-  read -r s k < <(tail -1 "$work/t"); if [ -z "$uz" ] || (( $(echo "$s < ${uz%% *}" | bc -l) )); then uz="$s $k"; fi
-done
-"$work/firebreak" deps check "$work/v1/package-lock.json" --advisory "$work/all.zip" | tail -1 || true
-printf '\nfirebreak deps check   %s s  %s KiB peak RSS (best of %d)\n' ${fz% *} ${fz#* } "$rounds"
-printf 'unzip -p | jq          %s s  %s KiB (best of %d)\n' ${uz% *} ${uz#* } "$rounds"
-printf 'ratio                  %.2fx unzip | jq\n' "$(echo "${fz% *} / ${uz% *}" | bc -l)"
+# compare LABEL REFLABEL LOCKFILE ADVISORIES REFCMD: best of $rounds
+# alternating rounds of firebreak deps check and the reference command.
+compare() {
+  local label=$1 ref=$2 lock=$3 adv=$4 refcmd=$5 fb="" rf="" s k
+  for _ in $(seq "$rounds"); do
+    /usr/bin/time -f "%e %M" -o "$work/t" "$work/firebreak" deps check "$lock" --advisory "$adv" >/dev/null || true
+    read -r s k < <(tail -1 "$work/t"); if [ -z "$fb" ] || (( $(echo "$s < ${fb%% *}" | bc -l) )); then fb="$s $k"; fi
+    /usr/bin/time -f "%e %M" -o "$work/t" sh -c "$refcmd"
+    read -r s k < <(tail -1 "$work/t"); if [ -z "$rf" ] || (( $(echo "$s < ${rf%% *}" | bc -l) )); then rf="$s $k"; fi
+  done
+  echo "$label"
+  "$work/firebreak" deps check "$lock" --advisory "$adv" | tail -1 || true
+  printf 'firebreak deps check   %s s  %s KiB peak RSS (best of %d)\n' "${fb% *}" "${fb#* }" "$rounds"
+  printf '%-22s %s s  %s KiB (best of %d)\n' "$ref" "${rf% *}" "${rf#* }" "$rounds"
+  printf 'ratio                  %.2fx\n\n' "$(echo "${fb% *} / ${rf% *}" | bc -l)"
+}
+cat "$work"/adv/*.json "$work/package-lock.json" "$work/all.zip" >/dev/null
+compare "lockfile $(du -h "$work/package-lock.json" | cut -f1), advisories $(find "$work/adv" -name '*.json' | wc -l) files" \
+  "jq, parsing only" "$work/package-lock.json" "$work/adv" \
+  "jq -c '.packages|length' '$work/package-lock.json' >/dev/null && cat '$work'/adv/*.json | jq -c '.id' >/dev/null"
+compare "v1 lockfile $(du -h "$work/v1/package-lock.json" | cut -f1), export zip $(du -h "$work/all.zip" | cut -f1) (100,000 advisories)" \
+  "unzip -p | jq" "$work/v1/package-lock.json" "$work/all.zip" \
+  "jq -c '.dependencies|length' '$work/v1/package-lock.json' >/dev/null && unzip -p '$work/all.zip' | jq -c '.id' >/dev/null"
