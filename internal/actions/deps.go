@@ -93,7 +93,18 @@ func (d *DepsCheck) Execute(ctx context.Context, _ func(Progress)) (*Result, err
 		return res, nil
 	}
 	f := rep.Findings[0]
-	res.Summary = textutil.Line(fmt.Sprintf("AFFECTED: %d finding(s); %s %s %s in %s (%s, fixed in %s)%s", rep.FindingsTotal, f.Ecosystem, f.Package, f.Version, f.Lockfile, f.Advisory, orUnreleased(f.Fixed), unread))
+	var each []string
+	for _, f := range rep.Findings[:min(len(rep.Findings), 3)] {
+		each = append(each, fmt.Sprintf("%s %s %s in %s (%s, fixed in %s)", f.Ecosystem, f.Package, f.Version, f.Lockfile, f.Advisory, orUnreleased(f.Fixed)))
+	}
+	more := ""
+	if n := rep.FindingsTotal - len(each); n > 0 {
+		more = fmt.Sprintf("; and %d more (firebreak deps check lists them)", n)
+	}
+	if rep.FindingsTotal > 1 && !d.ExpectNone && !d.KeepFacts {
+		more += "; the facts are the first's"
+	}
+	res.Summary = textutil.Line(fmt.Sprintf("AFFECTED: %d finding(s); %s%s%s", rep.FindingsTotal, strings.Join(each, "; "), more, unread))
 	if d.ExpectNone || d.KeepFacts {
 		return res, nil // the fix's check: facts stay as the assessment found them
 	}

@@ -348,7 +348,11 @@ func (a *invocation) printIncident(inc *incident.Incident, st *incident.State, v
 		}
 		a.printf("\nFacts\n")
 		for _, k := range slices.Sorted(maps.Keys(v.Facts)) {
-			a.printf("  %-*s %s\n", nameW, textutil.Name(k), textutil.Line(v.Facts[k]))
+			val := v.Facts[k]
+			if in, ok := inc.Playbook.Input(k); ok && in.Type == playbooks.TypePaths {
+				val = strings.ReplaceAll(val, "\n", ", ") // one path per line: shown as typed
+			}
+			a.printf("  %-*s %s\n", nameW, textutil.Name(k), textutil.Line(val))
 		}
 		for _, k := range v.MissingFacts {
 			a.printf("  %-*s MISSING (required: firebreak fact %s %s=VALUE)\n", nameW, k, h.ID, k)
