@@ -25,6 +25,8 @@ fuzz: ## run every fuzz target for 30 s
 	go test -run '^$$' -fuzz FuzzParseDue -fuzztime 30s ./internal/incident
 	go test -run '^$$' -fuzz FuzzRequirements -fuzztime 30s ./internal/deps
 	go test -run '^$$' -fuzz FuzzAdvisory -fuzztime 30s ./internal/deps
+	go test -run '^$$' -fuzz FuzzPackageLock -fuzztime 30s ./internal/deps
+	go test -run '^$$' -fuzz FuzzGoMod -fuzztime 30s ./internal/deps
 	go test -run '^$$' -fuzz FuzzParseKey -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzParseSignature -fuzztime 30s ./internal/signing
 	go test -run '^$$' -fuzz FuzzParseManifest -fuzztime 30s ./internal/signing

@@ -265,3 +265,38 @@ func TestJSONErrorLinesCountLeadingBlankLines(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+func FuzzPackageLock(f *testing.F) {
+	f.Add([]byte(`{"lockfileVersion":3,"packages":{"":{},"node_modules/a":{"version":"1.0.0"},"node_modules/b":{"name":"c","version":"2"}}}`))
+	f.Add([]byte(`{"lockfileVersion":1,"dependencies":{"x":{"version":"npm:@s/y@1.0.0","dependencies":{"z":{"version":"file:../z"}}}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lf, err := readPackageLock("package-lock.json", b)
+		if err != nil {
+			return
+		}
+		for _, d := range lf.Deps {
+			if d.Name == "" || d.Version == "" || d.Ecosystem != NPM {
+				t.Fatalf("%q -> %+v", b, d)
+			}
+		}
+	})
+}
+
+func FuzzGoMod(f *testing.F) {
+	f.Add([]byte("module m\ngo 1.22.1\ntoolchain go1.23.0\nrequire golang.org/x/crypto v0.30.0\n"))
+	f.Add([]byte("module m\ngo 1.16\nrequire a.b/c v1.0.0 // indirect\nreplace a.b/c => ../c\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lf, err := readGoMod(filepath.Join(t.TempDir(), "go.mod"), b)
+		if err != nil {
+			return
+		}
+		for _, d := range lf.Deps {
+			if d.Name == "" || d.Version == "" {
+				t.Fatalf("%q -> %+v", b, d)
+			}
+			if d.Name == "stdlib" && !d.Minimum {
+				t.Fatalf("stdlib not flagged as a minimum: %+v", d)
+			}
+		}
+	})
+}
