@@ -305,9 +305,6 @@ func loadZip(set *AdvisorySet, path string, keep func(*Advisory) bool) error {
 			set.unread(advisoryError(where, fmt.Errorf("is %d bytes, more than the %d an advisory may be", f.UncompressedSize64, maxAdvisory)))
 			continue
 		}
-		if total += int64(f.UncompressedSize64); total > maxZipRead {
-			return advisoryError(path, fmt.Errorf("expands to more than %d GiB", maxZipRead>>30))
-		}
 		rc, err := f.Open()
 		if err != nil {
 			set.unread(advisoryError(where, err))
@@ -316,6 +313,10 @@ func loadZip(set *AdvisorySet, path string, keep func(*Advisory) bool) error {
 		buf.Reset()
 		_, err = io.Copy(buf, io.LimitReader(rc, maxAdvisory+1))
 		rc.Close()
+		// What was read, not what the entry's header says.
+		if total += int64(buf.Len()); total > maxZipRead {
+			return advisoryError(path, fmt.Errorf("expands to more than %d GiB", maxZipRead>>30))
+		}
 		if err == nil && buf.Len() > maxAdvisory {
 			err = errors.New("larger than it says")
 		}
