@@ -100,7 +100,7 @@ func TestActionRunsInTheConsole(t *testing.T) {
 	// a: the action needs offline_dir, so the console asks for it.
 	m = drive(t, m, typed("a")...)
 	v := m.View()
-	if !strings.Contains(v, "Secure offline location for the key (offline_dir)") || !m.typing() {
+	if !strings.Contains(v, "offline_dir — Secure offline location for the key (needed by the action)\n> ") || !m.typing() {
 		t.Fatalf("no fact prompt:\n%s", v)
 	}
 	// q is text in that field, and a bad value is refused with the reason.

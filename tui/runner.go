@@ -453,7 +453,8 @@ func (r runnerModel) view() string {
 			b.WriteString(r.st.Muted.Render(truncate(clean(r.message), r.w)) + "\n")
 		}
 		in, _ := r.inc.Playbook.Input(r.facts[0])
-		b.WriteString(truncate(clean(in.Title)+" ("+r.facts[0]+"), needed by the action: "+r.input.View(), r.w) + "\n")
+		b.WriteString(truncate(r.facts[0]+" — "+clean(in.Title)+" (needed by the action)", r.w) + "\n")
+		b.WriteString(r.input.View() + "\n")
 	} else if r.prompt != promptNone {
 		b.WriteString(r.input.View() + "\n")
 	} else {
@@ -550,7 +551,14 @@ func (r runnerModel) widths() (left, right int) {
 // and team lines and the prompt.
 func (r runnerModel) paneHeight() int {
 	h := max(r.h-4, 1)
-	if r.prompt != promptNone {
+	if r.prompt == promptFact {
+		// What it asks on one line, the answer on the next (why, above).
+		h -= 2
+		if r.message != "" {
+			h--
+		}
+		h = max(h, 1)
+	} else if r.prompt != promptNone {
 		h--
 	} else if n := len(r.messageLines()); n > 1 {
 		h = max(h-(n-1), 1)
@@ -739,7 +747,8 @@ func factCmd(ctx context.Context, inc *incident.Incident, actor, name, value str
 func (r *runnerModel) askFact() tea.Cmd {
 	r.prompt = promptFact
 	r.input.SetValue("")
-	r.input.Prompt = ""
+	r.input.Prompt = "> "
+	r.input.Width = max(r.w-4, 10) // a long answer scrolls inside the line
 	return r.input.Focus()
 }
 
