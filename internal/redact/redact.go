@@ -68,7 +68,7 @@ var patterns = sync.OnceValue(func() []pattern {
 		{"a minisign/wsc secret key", regexp.MustCompile(`untrusted comment: minisign encrypted secret key`), bs("untrusted comment: minisign")},
 		// A URL's password (https://deploy:s3cret@git.example.com): the
 		// user may stay, the password may not.
-		{"a password in a URL", regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@`), bs("://")},
+		{"a password in a URL", regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s]*[^/\s@][^/\s]*@`), bs("://")},
 	}
 })
 

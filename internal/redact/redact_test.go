@@ -30,6 +30,8 @@ func TestFind(t *testing.T) {
 		{"glpat-" + strings.Repeat("x9_-", 5), "a GitLab token"},
 		{"pip install git+https://deploy:s3cret@git.example.com/lib.git", "a password in a URL"},
 		{"https://:tok@host/x", "a password in a URL"},
+		{"https://user:p@ss@host/x", "a password in a URL"},
+		{"https://user:@host/x", ""},
 		{"https://github.com/wsc/wsc/security/advisories/GHSA-abcd", ""},
 		{"git+ssh://git@github.com:org/repo.git", ""},
 		{"https://deploy@git.example.com", ""},
