@@ -55,6 +55,9 @@ type Lockfile struct {
 	// Unpinned are requirements that name no exact version
 	// (requirements.txt: flask>=2): the check cannot tell for them.
 	Unpinned []string `json:"unpinned,omitempty"`
+	// Loose are the packages of those requirements, by name (File is
+	// FILE:LINE): an advisory naming one leaves the check undecided.
+	Loose []Dep `json:"-"`
 }
 
 // maxLockfile bounds what is read: a large monorepo's package-lock.json is
@@ -108,6 +111,15 @@ func tomlError(path string, err error) error {
 		return &InputError{Path: path, Line: pe.Position.Line, Col: pe.Position.Col, Err: fmt.Errorf("not valid TOML: %s", pe.Message)}
 	}
 	return &InputError{Path: path, Err: err}
+}
+
+// IsLockfile reports whether ReadLockfile reads path, by its name.
+func IsLockfile(path string) bool {
+	switch filepath.Base(path) {
+	case "Cargo.lock", "go.mod", "package-lock.json", "npm-shrinkwrap.json", "poetry.lock":
+		return true
+	}
+	return isRequirements(path)
 }
 
 // isRequirements reports whether path names a pip requirements file:
@@ -234,25 +246,31 @@ func readGoMod(path string, b []byte) (*Lockfile, error) {
 }
 
 // stdlibVersion is the least Go release a go.mod builds with, as the Go
-// vulnerability database writes versions (1.22.5): its toolchain line, or
-// its go line (1.22 is 1.22.0, 1.21rc2 stays a pre-release).
+// vulnerability database writes versions: its toolchain line, or its go
+// line, whichever is higher. 1.22 (a language version) is released as
+// 1.22.0; a pre-release go1.21rc2 is 1.21.0-rc.2.
 func stdlibVersion(f *modfile.File) string {
 	v := ""
 	if f.Toolchain != nil {
 		v = strings.TrimPrefix(f.Toolchain.Name, "go")
 	}
-	if f.Go != nil && (v == "" || goversion.Compare("go"+f.Go.Version, "go"+v) > 0) {
+	if f.Go != nil && (v == "" || !goversion.IsValid("go"+v) || goversion.Compare("go"+f.Go.Version, "go"+v) > 0) {
 		v = f.Go.Version
 	}
 	if v == "" || !goversion.IsValid("go"+v) {
 		return ""
 	}
-	// 1.22 (a language version) is released as 1.22.0; 1.20 and older
-	// were released as 1.20 itself, which semver reads as 1.20.0 too.
-	if strings.Count(v, ".") == 1 && !strings.ContainsAny(v, "rcbeta") {
-		v += ".0"
+	base, pre := v, ""
+	for _, kind := range []string{"rc", "beta"} {
+		if i := strings.Index(v, kind); i > 0 {
+			base, pre = v[:i], "-"+kind+"."+v[i+len(kind):]
+			break
+		}
 	}
-	return v
+	if strings.Count(base, ".") == 1 {
+		base += ".0"
+	}
+	return base + pre
 }
 
 // readPackageLock reads package-lock.json, lockfile version 1 (nested
@@ -269,7 +287,10 @@ func readPackageLock(path string, b []byte) (*Lockfile, error) {
 		Dependencies map[string]*npmV1Dep `json:"dependencies"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, jsonError(path, b, err)
+		return nil, jsonError(path, "not a package-lock.json", b, -1, err)
+	}
+	if doc.LockfileVersion < 1 || doc.LockfileVersion > 3 {
+		return nil, &InputError{Path: path, Err: fmt.Errorf("has lockfileVersion %d: firebreak reads versions 1 to 3 (npm 5 to 10)", doc.LockfileVersion)}
 	}
 	lf := &Lockfile{Path: path, Format: "package-lock.json"}
 	seen := map[string]bool{}
@@ -369,6 +390,12 @@ var requirementRe = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9._+!-]+)\s*(?:;.*)?$`)
 })
 
+// requirementNameRe is the project a requirement names (flask>=2,
+// flask[async] ~= 2.0, "flask @ https://…").
+var requirementNameRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@]|$)`)
+})
+
 // readRequirements reads a pip requirements file: name==version lines,
 // following -r includes (relative to the file, each once; a package is
 // attributed to the file that pins it). Lines that pin no exact version
@@ -435,6 +462,7 @@ func readRequirements(path string, b []byte, seen map[string]bool) (*Lockfile, e
 				lf.Deps = append(lf.Deps, d)
 			}
 			lf.Unpinned = append(lf.Unpinned, sub.Unpinned...)
+			lf.Loose = append(lf.Loose, sub.Loose...)
 			continue
 		}
 		if strings.HasPrefix(line, "-") {
@@ -447,6 +475,9 @@ func readRequirements(path string, b []byte, seen map[string]bool) (*Lockfile, e
 		m := requirementRe().FindStringSubmatch(line)
 		if m == nil {
 			lf.Unpinned = append(lf.Unpinned, fmt.Sprintf("%s:%d: %s", path, n, hidePasswords(line)))
+			if name := requirementNameRe().FindStringSubmatch(line); name != nil {
+				lf.Loose = append(lf.Loose, Dep{Ecosystem: PyPI, Name: pep503(name[1]), File: fmt.Sprintf("%s:%d", path, n)})
+			}
 			continue
 		}
 		lf.Deps = append(lf.Deps, Dep{Ecosystem: PyPI, Name: pep503(m[1]), Version: m[2], Direct: true})
@@ -495,18 +526,22 @@ func decodeText(b []byte) (string, error) {
 		}
 		return string(utf16.Decode(u)), nil
 	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return "", errors.New("holds NUL bytes: UTF-16 without a BOM? (save it as UTF-8)")
+	}
 	if !utf8.Valid(b) {
 		return "", errors.New("is not UTF-8 text (nor UTF-16 with a BOM)")
 	}
 	return string(b), nil
 }
 
-// hidePasswords drops the password of every URL in s
-// (https://user:secret@host → https://user@host).
+// hidePasswords hides who a URL logs in as, with what
+// (https://user:secret@host → https://***@host): a token is often the
+// user itself (https://TOKEN@host).
 func hidePasswords(s string) string {
-	return urlPasswordRe().ReplaceAllString(s, "${1}@")
+	return urlUserRe().ReplaceAllString(s, "${1}***@")
 }
 
-var urlPasswordRe = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@`)
+var urlUserRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]*@`)
 })

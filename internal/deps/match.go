@@ -3,9 +3,11 @@ package deps
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/osv-scalibr/semantic"
 )
@@ -64,13 +66,20 @@ type Report struct {
 	// While any is unread, "not affected" is not an answer.
 	Unread      []string `json:"unread,omitempty"`
 	UnreadCount int      `json:"unread_count,omitempty"`
+	// Undecided are pinned (or loosely named) packages an advisory names
+	// that the check cannot tell about: no exact version, or no range it
+	// can evaluate (GIT only, versions not of the ecosystem). While any
+	// is, "not affected" is not an answer.
+	Undecided      []string `json:"undecided,omitempty"`
+	UndecidedCount int      `json:"undecided_count,omitempty"`
 }
 
 // Affected reports whether anything is affected.
 func (r *Report) Affected() bool { return r.FindingsTotal > 0 }
 
-// Complete reports whether every advisory could be read.
-func (r *Report) Complete() bool { return r.UnreadCount == 0 }
+// Complete reports whether every advisory could be read, and decided for
+// every package it names.
+func (r *Report) Complete() bool { return r.UnreadCount == 0 && r.UndecidedCount == 0 }
 
 // Run reads the lockfiles, then the advisories naming what they pin (an
 // ecosystem export is read through and only those kept), and checks them.
@@ -96,11 +105,11 @@ func Run(lockfiles, advisories []string) (*Report, error) {
 type pkgKey struct{ eco, name string }
 
 // Names is a filter for LoadAdvisories: an advisory naming a package the
-// lockfiles pin.
+// lockfiles pin, or name without an exact version.
 func Names(lockfiles []*Lockfile) func(*Advisory) bool {
 	pinned := map[pkgKey]bool{}
 	for _, lf := range lockfiles {
-		for _, d := range lf.Deps {
+		for _, d := range slices.Concat(lf.Deps, lf.Loose) {
 			pinned[pkgKey{d.Ecosystem, normName(d.Ecosystem, d.Name)}] = true
 		}
 	}
@@ -135,8 +144,13 @@ func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
 		dep Dep
 	}
 	index := map[pkgKey][]pinned{} // every pin of a package, by ecosystem and name
+	loose := map[pkgKey][]Dep{}    // packages named without an exact version
 	unpinned := 0
 	for _, lf := range lockfiles {
+		for _, d := range lf.Loose {
+			k := pkgKey{d.Ecosystem, normName(d.Ecosystem, d.Name)}
+			loose[k] = append(loose[k], d)
+		}
 		unpinned += len(lf.Unpinned)
 		rep.Unpinned = append(rep.Unpinned, lf.Unpinned[:min(len(lf.Unpinned), max(maxUnchecked-len(rep.Unpinned), 0))]...)
 		for _, d := range lf.Deps {
@@ -160,6 +174,25 @@ func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
 	if n := set.UnnamedCount - len(set.Unnamed); n > 0 {
 		note("…", fmt.Sprintf("%d more advisories name no package: not checked", n))
 	}
+	undecided := func(s string) {
+		rep.UndecidedCount++
+		if len(rep.Undecided) < maxUnchecked {
+			rep.Undecided = append(rep.Undecided, s)
+		}
+	}
+	// A package a lockfile names without an exact version, that an
+	// advisory names: the check cannot tell.
+	for _, a := range set.List {
+		if !a.Withdrawn.IsZero() {
+			continue
+		}
+		for _, af := range a.Affected {
+			eco, name := packageOf(af)
+			for _, l := range loose[pkgKey{eco, normName(eco, name)}] {
+				undecided(fmt.Sprintf("%s in %s pins no exact version: %s names it", l.Name, l.File, a.ID))
+			}
+		}
+	}
 	type findingKey struct{ file, eco, name, version, advisory string }
 	at := map[findingKey]int{} // a finding's index in rep.Findings
 	for _, a := range set.List {
@@ -175,15 +208,15 @@ func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
 			}
 			for _, pin := range index[pkgKey{eco, normName(eco, name)}] {
 				lf, d := pin.lf, pin.dep
-				hit, fixed, why := affects(af, eco, d.Version)
+				hit, fixed, why, decided := affects(af, eco, d.Version)
 				note(a.ID, why)
+				if !hit && !decided {
+					undecided(fmt.Sprintf("%s %s in %s: %s names it, and no range of it can be evaluated (%s)", d.Name, d.Version, where(lf, d), a.ID, orText(why, "it lists no ranges or versions")))
+				}
 				if !hit {
 					continue
 				}
-				file := lf.Path
-				if d.File != "" {
-					file = d.File
-				}
+				file := where(lf, d)
 				k := findingKey{file, eco, d.Name, d.Version, a.ID}
 				if j, ok := at[k]; ok { // the same package in another entry
 					if j < 0 {
@@ -230,6 +263,21 @@ func Check(lockfiles []*Lockfile, set *AdvisorySet) *Report {
 		return x.Advisory < y.Advisory
 	})
 	return rep
+}
+
+// where is the file that pins d: the lockfile, or the file it includes.
+func where(lf *Lockfile, d Dep) string {
+	if d.File != "" {
+		return d.File
+	}
+	return lf.Path
+}
+
+func orText(s, or string) string {
+	if s == "" {
+		return or
+	}
+	return s
 }
 
 // lower reports whether version a is below b in eco.
@@ -300,16 +348,20 @@ func fromPURL(purl string) (string, string) {
 // ranges (introduced ≤ v < fixed, or ≤ last_affected, and < limit). It
 // returns the first fixed version above v from the range that matched,
 // and why a range could not be evaluated, if one could not.
-func affects(af Affected, eco, version string) (bool, string, string) {
+func affects(af Affected, eco, version string) (hit bool, fixed, why string, decided bool) {
+	if !validIn(eco, version) {
+		return false, "", fmt.Sprintf("the %s version %q cannot be compared", eco, version), false
+	}
 	ver, err := semantic.Parse(version, eco)
 	if err != nil {
-		return false, "", fmt.Sprintf("the %s version %q cannot be compared (%v)", eco, version, err)
+		return false, "", fmt.Sprintf("the %s version %q cannot be compared (%v)", eco, version, err), false
 	}
 	for _, v := range af.Versions {
+		decided = true
 		// Equal as the ecosystem compares: PyPI's 1.0 is 1.0.0, Go's
 		// v1.2.3 is 1.2.3.
 		if c, err := ver.CompareStr(v); v == version || err == nil && c == 0 {
-			return true, fixedAbove(af, eco, version), ""
+			return true, fixedAbove(af, eco, version), "", true
 		}
 	}
 	cmp := func(s string) (int, bool) {
@@ -319,16 +371,22 @@ func affects(af Affected, eco, version string) (bool, string, string) {
 		c, err := ver.CompareStr(s)
 		return c, err == nil
 	}
-	why := ""
+ranges:
 	for _, r := range af.Ranges {
 		if r.Type == "GIT" {
 			why = "a GIT range (commits, not versions) is not checked"
 			continue
 		}
+		for _, e := range r.Events {
+			if v := eventVersion(e); v != "0" && !validIn(eco, v) {
+				why = fmt.Sprintf("a range holds %q, not a %s version: that range is not checked", v, eco)
+				continue ranges
+			}
+		}
+		decided = true
 		// The events in version order: each introduced opens, each fixed
 		// or last_affected closes what the last introduced opened.
-		affected, inRange := false, false
-		var limitBelow bool
+		inRange, limitBelow := false, false
 		for _, e := range sortedEvents(r.Events, eco) {
 			switch {
 			case e.Introduced != "":
@@ -349,26 +407,47 @@ func affects(af Affected, eco, version string) (bool, string, string) {
 				}
 			}
 		}
-		affected = inRange && !limitBelow
-		if affected {
-			return true, fixedAbove(af, eco, version), why
+		if inRange && !limitBelow {
+			return true, fixedAbove(af, eco, version), why, true
 		}
 	}
-	return false, "", why
+	return false, "", why, decided
+}
+
+// eventVersion is the version an event names.
+func eventVersion(e Event) string {
+	for _, s := range []string{e.Introduced, e.Fixed, e.LastAffected, e.Limit} {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// semverRe is a semantic version as crates.io, npm and Go write them (Go
+// with its v; the Go database writes 1.21.0-rc.2 for go1.21rc2).
+var semverRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+})
+
+// validIn reports whether v is a version of eco: the comparison library
+// reads anything as a version, and would order garbage somewhere.
+func validIn(eco, v string) bool {
+	switch eco {
+	case CratesIO, NPM, Go:
+		return semverRe().MatchString(v)
+	case PyPI:
+		_, err := semantic.ParsePyPIVersion(v)
+		return err == nil
+	}
+	return true
 }
 
 // sortedEvents orders a range's events by version ("0" first); an event
 // whose version does not parse keeps its place.
 func sortedEvents(evs []Event, eco string) []Event {
 	out := append([]Event(nil), evs...)
-	val := func(e Event) string {
-		for _, s := range []string{e.Introduced, e.Fixed, e.LastAffected, e.Limit} {
-			if s != "" {
-				return s
-			}
-		}
-		return ""
-	}
+	val := eventVersion
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := val(out[i]), val(out[j])
 		if a == "0" || b == "0" {

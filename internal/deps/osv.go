@@ -14,6 +14,7 @@ package deps
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/fsutil"
@@ -167,10 +171,12 @@ func (s *AdvisorySet) unread(err error) {
 	}
 }
 
-// add keeps the advisories keep wants, within maxKept.
-func (s *AdvisorySet) add(where string, size int, as []*Advisory, keep func(*Advisory) bool) error {
-	s.Read += len(as)
-	for _, a := range as {
+// read decodes the advisories in b (one, or an array, decoded one at a
+// time) and keeps those keep wants, within maxKept: memory follows what is
+// kept, not what is read.
+func (s *AdvisorySet) read(where string, b []byte, keep func(*Advisory) bool) error {
+	return decodeAdvisories(where, b, func(a *Advisory) error {
+		s.Read++
 		if keep != nil && !keep(a) {
 			if a.unnamed() {
 				s.UnnamedCount++
@@ -178,15 +184,38 @@ func (s *AdvisorySet) add(where string, size int, as []*Advisory, keep func(*Adv
 					s.Unnamed = append(s.Unnamed, a.ID)
 				}
 			}
-			continue
+			return nil
 		}
-		s.kept += int64(size) / int64(len(as))
-		if s.kept > maxKept {
-			return advisoryError(where, fmt.Errorf("the advisories naming the pinned packages pass %d MiB: give the advisories for this incident, not a whole database", maxKept>>20))
+		if s.kept += a.cost(); s.kept > maxKept {
+			return &InputError{Path: where, Advisory: true, Err: fmt.Errorf("the advisories naming the pinned packages pass %d MiB in memory: give the advisories for this incident, not a whole database", maxKept>>20)}
 		}
 		s.List = append(s.List, a)
+		return nil
+	})
+}
+
+// cost estimates the memory an advisory holds once decoded.
+func (a *Advisory) cost() int64 {
+	n := 256 + len(a.ID) + len(a.Summary) + len(a.Source)
+	for _, s := range a.Aliases {
+		n += 16 + len(s)
 	}
-	return nil
+	for _, af := range a.Affected {
+		n += 128 + len(af.Package.Ecosystem) + len(af.Package.Name) + len(af.Package.PURL)
+		for _, r := range af.Ranges {
+			n += 64
+			for _, e := range r.Events {
+				n += 80 + len(e.Introduced) + len(e.Fixed) + len(e.LastAffected) + len(e.Limit)
+			}
+		}
+		for _, v := range af.Versions {
+			n += 16 + len(v)
+		}
+	}
+	for _, sc := range a.Severity {
+		n += 32 + len(sc.Type) + len(sc.Score)
+	}
+	return int64(n)
 }
 
 // LoadAdvisories reads advisories from each path: a JSON file (one
@@ -216,12 +245,8 @@ func LoadAdvisories(paths []string, keep func(*Advisory) bool) (*AdvisorySet, er
 			if err != nil {
 				return nil, advisoryError(p, err)
 			}
-			as, err := parseAdvisories(p, b)
-			if err != nil {
+			if err := set.read(p, b, keep); err != nil {
 				return nil, advisoryError(p, err)
-			}
-			if err := set.add(p, len(b), as, keep); err != nil {
-				return nil, err
 			}
 		}
 	}
@@ -248,21 +273,25 @@ func loadDir(set *AdvisorySet, dir string, keep func(*Advisory) bool) error {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(path), ".json") {
+		if d.IsDir() || !strings.EqualFold(filepath.Ext(path), ".json") {
 			return nil
 		}
+		// A link to an advisory is read; a link to a directory, a pipe or
+		// a device named *.json is unread, and so no answer.
 		n++
 		b, err := fsutil.ReadRegular(path, maxAdvisory)
 		if err != nil {
 			set.unread(advisoryError(shown, err))
 			return nil
 		}
-		as, err := parseAdvisories(shown, b)
-		if err != nil {
+		if err := set.read(shown, b, keep); err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) && strings.Contains(ie.Err.Error(), "MiB in memory") {
+				return err
+			}
 			set.unread(advisoryError(shown, err))
-			return nil
 		}
-		return set.add(shown, len(b), as, keep)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -291,6 +320,9 @@ func loadZip(set *AdvisorySet, path string, keep func(*Advisory) bool) error {
 	zr, err := zip.NewReader(f, fi.Size())
 	if err != nil {
 		return advisoryError(path, fmt.Errorf("not a zip of advisories: %w", err))
+	}
+	if err := overlapping(zr); err != nil {
+		return advisoryError(path, err)
 	}
 	n := 0
 	var total int64
@@ -324,13 +356,12 @@ func loadZip(set *AdvisorySet, path string, keep func(*Advisory) bool) error {
 			set.unread(advisoryError(where, err))
 			continue
 		}
-		as, err := parseAdvisories(where, buf.Bytes())
-		if err != nil {
+		if err := set.read(where, buf.Bytes(), keep); err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) && strings.Contains(ie.Err.Error(), "MiB in memory") {
+				return err
+			}
 			set.unread(advisoryError(where, err))
-			continue
-		}
-		if err := set.add(where, buf.Len(), as, keep); err != nil {
-			return err
 		}
 	}
 	if n == 0 {
@@ -339,39 +370,133 @@ func loadZip(set *AdvisorySet, path string, keep func(*Advisory) bool) error {
 	return nil
 }
 
+// overlapping refuses a zip whose entries share their bytes: a small file
+// that expands many times over, entry after entry (a zip bomb).
+func overlapping(zr *zip.Reader) error {
+	type span struct {
+		name       string
+		start, end int64
+	}
+	spans := make([]span, 0, len(zr.File))
+	for _, f := range zr.File {
+		off, err := f.DataOffset()
+		if err != nil {
+			return fmt.Errorf("entry %q: %w", f.Name, err)
+		}
+		spans = append(spans, span{f.Name, off, off + int64(f.CompressedSize64)})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			return fmt.Errorf("entries %q and %q share their bytes: not an export (a zip bomb?)", spans[i-1].name, spans[i].name)
+		}
+	}
+	return nil
+}
+
 // parseAdvisories reads one advisory or an array of them, and checks each
 // has what the check needs.
 func parseAdvisories(where string, b []byte) ([]*Advisory, error) {
 	var list []*Advisory
-	var err error
-	// Not trimmed: a JSON error's offset is then the file's.
-	if rest := bytes.TrimLeft(b, " \t\r\n"); len(rest) > 0 && rest[0] == '[' {
-		err = json.Unmarshal(b, &list)
-	} else {
+	err := decodeAdvisories(where, b, func(a *Advisory) error { list = append(list, a); return nil })
+	return list, err
+}
+
+// decodeAdvisories decodes one advisory or an array of them, one at a
+// time, checks each and hands it to fn. The JSON's keys are checked as
+// the OSV schema spells them: Go's decoder would also take "AFFECTED" for
+// "affected", and read a document differently from other OSV tools.
+func decodeAdvisories(where string, b []byte, fn func(*Advisory) error) error {
+	if k, ok := foldedKey(b); ok {
+		return &InputError{Path: where, Err: fmt.Errorf("has the key %q: OSV keys are lower case (%q)", k, strings.ToLower(k))}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	one := func() error {
 		var a Advisory
-		err = json.Unmarshal(b, &a)
-		list = []*Advisory{&a}
-	}
-	if err != nil {
-		return nil, jsonError(where, b, err)
-	}
-	if len(list) == 0 {
-		// Checking against nothing would answer "not affected".
-		return nil, &InputError{Path: where, Err: errors.New("holds no advisory (an empty list)")}
-	}
-	for i, a := range list {
-		if a == nil {
-			return nil, &InputError{Path: where, Err: fmt.Errorf("entry %d is null", i)}
+		if err := dec.Decode(&a); err != nil {
+			return jsonError(where, "not an OSV advisory", b, dec.InputOffset(), err)
 		}
 		a.Source = where
 		if r := []rune(a.Summary); len(r) > maxSummary {
 			a.Summary = string(r[:maxSummary-1]) + "…"
 		}
 		if err := a.check(); err != nil {
-			return nil, &InputError{Path: where, Err: err}
+			return &InputError{Path: where, Err: err}
+		}
+		return fn(&a)
+	}
+	// Not trimmed: a JSON error's offset is then the file's.
+	if rest := bytes.TrimLeft(b, " \t\r\n"); len(rest) == 0 || rest[0] != '[' {
+		if err := one(); err != nil {
+			return err
+		}
+		return trailing(where, b, dec)
+	}
+	if _, err := dec.Token(); err != nil {
+		return jsonError(where, "not an OSV advisory", b, dec.InputOffset(), err)
+	}
+	n := 0
+	for ; dec.More(); n++ {
+		if bytes.HasPrefix(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n,"), []byte("null")) {
+			return &InputError{Path: where, Err: fmt.Errorf("entry %d is null", n)}
+		}
+		if err := one(); err != nil {
+			return err
 		}
 	}
-	return list, nil
+	if _, err := dec.Token(); err != nil {
+		return jsonError(where, "not an OSV advisory", b, dec.InputOffset(), err)
+	}
+	if n == 0 {
+		// Checking against nothing would answer "not affected".
+		return &InputError{Path: where, Err: errors.New("holds no advisory (an empty list)")}
+	}
+	return trailing(where, b, dec)
+}
+
+// trailing refuses anything but space after the document.
+func trailing(where string, b []byte, dec *json.Decoder) error {
+	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
+		return jsonError(where, "not an OSV advisory", b, dec.InputOffset(), errors.New("more after the advisory"))
+	}
+	return nil
+}
+
+// osvKeys are the keys the check reads.
+var osvKeys = []string{"id", "modified", "published", "withdrawn", "aliases", "summary", "details", "affected",
+	"severity", "package", "ecosystem", "name", "purl", "ranges", "versions", "type", "events",
+	"introduced", "fixed", "last_affected", "limit", "score"}
+
+// foldedKey finds an object key that equals one of osvKeys only when case
+// is ignored ("AFFECTED"). It looks at each colon: a key is the string
+// right before one (a colon inside a string value is not preceded by a
+// closing quote and a key-shaped word, or is harmless when it is).
+func foldedKey(b []byte) (string, bool) {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], ':')
+		if j < 0 {
+			return "", false
+		}
+		c := i + j
+		i = c + 1
+		k := c - 1
+		for k >= 0 && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
+			k--
+		}
+		if k < 1 || b[k] != '"' {
+			continue
+		}
+		start := bytes.LastIndexByte(b[max(0, k-16):k], '"')
+		if start < 0 {
+			continue
+		}
+		key := string(b[max(0, k-16)+start+1 : k])
+		for _, o := range osvKeys {
+			if len(key) == len(o) && key != o && strings.EqualFold(key, o) {
+				return key, true
+			}
+		}
+	}
 }
 
 // unnamed reports whether an entry of the advisory names no package.
@@ -384,42 +509,85 @@ func (a *Advisory) unnamed() bool {
 	return false
 }
 
-// check refuses an advisory the check could misread.
+// idRe is an advisory id or alias as OSV databases write them
+// (RUSTSEC-2022-0093, GHSA-v778-237x-gjrc, GO-2024-3321, PYSEC-2021-1).
+var idRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.:-]{0,127}$`) })
+
+// versionRe is a version or commit as an advisory may write it: no space,
+// quote, semicolon or shell character, whatever the ecosystem (they reach
+// GitHub's range syntax and commands a responder pastes).
+var versionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~!:-]{0,127}$`) })
+
+// check refuses an advisory the check could misread, and drops aliases
+// that are not ids.
 func (a *Advisory) check() error {
 	if a.ID == "" {
 		return errors.New("the advisory has no id")
 	}
+	if !idRe().MatchString(a.ID) {
+		return fmt.Errorf("the advisory's id %q is not an OSV id (letters, digits, - . :)", clip(a.ID))
+	}
+	aliases := a.Aliases[:0]
+	for _, al := range a.Aliases {
+		if idRe().MatchString(al) {
+			aliases = append(aliases, al)
+		}
+	}
+	a.Aliases = aliases
 	for i, af := range a.Affected {
 		// An entry naming no package (a C library's GIT ranges) is read:
 		// the check names it as unchecked.
+		for j, v := range af.Versions {
+			if !versionRe().MatchString(v) {
+				return fmt.Errorf("%s: affected[%d].versions[%d] %q is not a version", a.ID, i, j, clip(v))
+			}
+		}
 		for j, r := range af.Ranges {
 			switch r.Type {
 			case "SEMVER", "ECOSYSTEM", "GIT":
 			default:
-				return fmt.Errorf("%s: affected[%d].ranges[%d] has type %q (SEMVER, ECOSYSTEM or GIT)", a.ID, i, j, r.Type)
+				return fmt.Errorf("%s: affected[%d].ranges[%d] has type %q (SEMVER, ECOSYSTEM or GIT)", a.ID, i, j, clip(r.Type))
 			}
 			if len(r.Events) == 0 {
 				return fmt.Errorf("%s: affected[%d].ranges[%d] has no events", a.ID, i, j)
 			}
+			introduced := false
 			for k, e := range r.Events {
 				n := 0
 				for _, s := range []string{e.Introduced, e.Fixed, e.LastAffected, e.Limit} {
-					if s != "" {
-						n++
+					if s == "" {
+						continue
+					}
+					n++
+					if !versionRe().MatchString(s) {
+						return fmt.Errorf("%s: affected[%d].ranges[%d].events[%d] %q is not a version", a.ID, i, j, k, clip(s))
 					}
 				}
 				if n != 1 {
 					return fmt.Errorf("%s: affected[%d].ranges[%d].events[%d] must have exactly one of introduced, fixed, last_affected, limit", a.ID, i, j, k)
 				}
+				introduced = introduced || e.Introduced != ""
+			}
+			if !introduced {
+				return fmt.Errorf("%s: affected[%d].ranges[%d] has no introduced event (the OSV schema asks for one)", a.ID, i, j)
 			}
 		}
 	}
 	return nil
 }
 
-// jsonError places a JSON error at its line and column.
-func jsonError(where string, b []byte, err error) error {
-	var off int64 = -1
+// clip shortens what an error quotes.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:59]) + "…"
+	}
+	return s
+}
+
+// jsonError places a JSON error at its line and column: the error's own
+// offset when it has one, else where the decoder stopped (at).
+func jsonError(where, what string, b []byte, at int64, err error) error {
+	off := at
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -427,11 +595,14 @@ func jsonError(where string, b []byte, err error) error {
 		off = se.Offset
 	case errors.As(err, &te):
 		off = te.Offset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		off = int64(len(b))
+		err = errors.New("unexpected end of JSON input")
 	}
 	if off < 0 || off > int64(len(b)) {
-		return &InputError{Path: where, Err: fmt.Errorf("not an OSV advisory: %w", err)}
+		return &InputError{Path: where, Err: fmt.Errorf("%s: %w", what, err)}
 	}
 	line := 1 + bytes.Count(b[:off], []byte{'\n'})
 	col := int(off) - bytes.LastIndexByte(b[:off], '\n')
-	return &InputError{Path: where, Line: line, Col: col, Err: fmt.Errorf("not an OSV advisory: %w", err)}
+	return &InputError{Path: where, Line: line, Col: col, Err: fmt.Errorf("%s: %w", what, err)}
 }

