@@ -4,11 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/firebreak-dev/firebreak/internal/actions"
 	"github.com/firebreak-dev/firebreak/internal/app"
 	"github.com/firebreak-dev/firebreak/internal/deps"
+	"github.com/firebreak-dev/firebreak/internal/redact"
 	"github.com/firebreak-dev/firebreak/internal/textutil"
 )
 
@@ -26,7 +28,7 @@ var cmdDepsCheck = &command{
 		jsonFlag(a, fs)
 		return func(args []string) error {
 			if len(advisories) == 0 {
-				return usagef("firebreak deps check Cargo.lock --advisory advisories/", "--advisory is required")
+				return usagef("firebreak deps check go.mod --advisory GO-2024-3321.json (a file, a directory of advisories, or an osv.dev zip)", "--advisory is required")
 			}
 			if *inc != "" {
 				i, err := a.load(*inc)
@@ -40,6 +42,11 @@ var cmdDepsCheck = &command{
 					args = args.With("facts", "keep")
 				}
 				out, err := a.act(i, pf, sessionOpts{}, actions.NameDepsCheck, args)
+				if out != nil && out.Result != nil {
+					if r, ok := out.Result.Data.(actions.DepsResult); ok && !r.Affected && !r.Report.Complete() {
+						return noAnswer(r.Report) // exit 2, as without --incident
+					}
+				}
 				if err != nil {
 					return badInput(err)
 				}
@@ -55,24 +62,29 @@ var cmdDepsCheck = &command{
 			if err != nil {
 				return badInput(err)
 			}
-			noAnswer := &usageError{msg: fmt.Sprintf("no answer: %d advisory file(s) could not be read (they are named in the output); nothing the others name is affected", rep.UnreadCount),
-				hint: "fix or remove them, or give the advisory for this incident on its own"}
 			if a.json {
 				if err := a.jsonVerdict(rep, !rep.Affected()); err != nil || rep.Affected() || rep.Complete() {
 					return err
 				}
-				return noAnswer
+				return noAnswer(rep)
 			}
 			a.printDeps(rep)
 			switch {
 			case rep.Affected():
 				return errSilent
 			case !rep.Complete():
-				return noAnswer
+				return noAnswer(rep)
 			}
 			return nil
 		}
 	},
+}
+
+// noAnswer is a check that found nothing but could not read or decide
+// everything: exit 2, never "not affected".
+func noAnswer(rep *deps.Report) error {
+	return &usageError{msg: fmt.Sprintf("no answer: nothing found affected, but %d advisory file(s) could not be read and %d package(s) could not be decided (named in the output)", rep.UnreadCount, rep.UndecidedCount),
+		hint: "fix or remove the unread files (or give the advisory for this incident on its own); pin the undecided packages to exact versions"}
 }
 
 // badInput is an advisory or lockfile that cannot be read: exit 2, named.
@@ -82,7 +94,10 @@ func badInput(err error) error {
 		return err
 	}
 	hint := "lockfiles are read by their names: Cargo.lock, go.mod (with its go.sum), package-lock.json, requirements*.txt (or any .txt in a requirements folder), poetry.lock"
-	if ie.Advisory {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		hint = "check the path: it is read from where the command runs"
+	case ie.Advisory:
 		hint = "an OSV advisory is JSON as osv.dev, RustSec, the Go vulnerability database and GitHub publish it: a file, a directory of them, or an osv.dev export zip"
 	}
 	return &usageError{msg: err.Error(), hint: hint}
@@ -103,7 +118,7 @@ func (a *invocation) printDeps(rep *deps.Report) {
 			ids += " (" + textutil.Line(strings.Join(f.Aliases, ", ")) + ")"
 		}
 		if f.Summary != "" {
-			ids += ": " + textutil.Line(f.Summary)
+			ids += ": " + string(redact.Scrub([]byte(textutil.Line(f.Summary))))
 		}
 		a.printf("          %s\n", ids)
 		fixed := "no fixed version yet"
@@ -117,10 +132,16 @@ func (a *invocation) printDeps(rep *deps.Report) {
 		pkgs += len(lf.Deps)
 	}
 	for _, u := range first(rep.Unpinned, 10) {
-		a.printf("UNPINNED  %s (no exact version: cannot tell)\n", textutil.Line(u))
+		a.printf("UNPINNED  %s (no exact version: cannot tell)\n", string(redact.Scrub([]byte(textutil.Line(u)))))
 	}
 	for _, u := range first(rep.Unchecked, 10) {
 		a.printf("UNCHECKED %s\n", textutil.Line(u))
+	}
+	for _, u := range first(rep.Undecided, 10) {
+		a.printf("UNDECIDED %s\n", textutil.Line(u))
+	}
+	if rep.UndecidedCount > len(first(rep.Undecided, 10)) {
+		a.printf("UNDECIDED … %d in all\n", rep.UndecidedCount)
 	}
 	for _, u := range first(rep.Unread, 10) {
 		a.printf("UNREAD    %s\n", textutil.Line(u))

@@ -34,7 +34,8 @@ func TestINC4EndToEnd(t *testing.T) {
 	var show struct{ Facts map[string]string }
 	json.Unmarshal([]byte(e.ok("incident", "show", id, "--json")), &show)
 	for k, want := range map[string]string{"deps_affected": "yes", "advisory_id": "GO-2024-3321", "cve_id": "CVE-2024-45337", "ghsa_id": "GHSA-v778-237x-gjrc",
-		"ecosystem": "Go", "package": "golang.org/x/crypto", "version_in_use": "v0.30.0", "affected_versions": "< v0.31.0", "patched_versions": "v0.31.0", "fixed_version": "v0.31.0", "lockfiles": gomod} {
+		"ecosystem": "Go", "package": "golang.org/x/crypto", "version_in_use": "v0.30.0", "affected_versions": "< v0.31.0", "patched_versions": "v0.31.0", "fixed_version": "v0.31.0", "lockfiles": gomod,
+		"update_command": "go get golang.org/x/crypto@v0.31.0 && go mod tidy", "reach_command": "govulncheck ./... && go mod why -m golang.org/x/crypto"} {
 		if show.Facts[k] != want {
 			t.Errorf("fact %s = %q, want %q", k, show.Facts[k], want)
 		}
@@ -59,6 +60,10 @@ func TestINC4EndToEnd(t *testing.T) {
 	os.WriteFile(gomod, []byte("module example.com/wsc-tools\n\ngo 1.22\n\nrequire golang.org/x/crypto v0.31.0\n"), 0o644)
 	e.ok("step", id, "update-dependency", "done")
 	e.ok("run", id, "verify-fix", "--yes")
+	json.Unmarshal([]byte(e.ok("incident", "show", id, "--json")), &show)
+	if show.Facts["deps_affected"] != "no" || show.Facts["advisory_id"] != "GO-2024-3321" {
+		t.Fatalf("after the fix: %v", show.Facts)
+	}
 
 	// Release: the checksums manifest, signed.
 	e.ok("run", id, "release-patch", "--yes")
@@ -147,8 +152,8 @@ func TestDepsCheckHostileInputs(t *testing.T) {
 	db := filepath.Join(dir, "db")
 	os.MkdirAll(db, 0o755)
 	token := "ghp_" + strings.Repeat("A1b2", 9)
-	os.WriteFile(filepath.Join(db, "evil.json"), []byte(`{"id":"EVIL-1\u202e","aliases":["CVE-2026-0001","GHSA-xxxx-not-real"],
-	  "summary":"bad \u001b[31mred\u001b[0m; leaked `+token+`",
+	os.WriteFile(filepath.Join(db, "evil.json"), []byte(`{"id":"EVIL-1","aliases":["CVE-2026-0001","GHSA-xxxx-not-real","x\u202ey"],
+	  "summary":"bad \u001b[31mred\u001b[0m\u202e; leaked `+token+`",
 	  "affected":[{"package":{"ecosystem":"crates.io","name":"wsc"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0.5.0"}]}]}]}`), 0o644)
 
 	// Relative paths, as typed in a project folder: recorded absolute.
@@ -164,7 +169,8 @@ func TestDepsCheckHostileInputs(t *testing.T) {
 	if f["lockfiles"] != lock || f["advisories"] != db {
 		t.Errorf("paths: %q %q", f["lockfiles"], f["advisories"])
 	}
-	if f["advisory_id"] != `EVIL-1\u202e` || strings.ContainsRune(f["description"], 0x1b) || strings.Contains(f["description"], token) || f["ghsa_id"] != "" || f["cve_id"] != "CVE-2026-0001" {
+	if f["advisory_id"] != "EVIL-1" || f["advisory_aliases"] != "CVE-2026-0001, GHSA-xxxx-not-real" || strings.ContainsAny(f["description"], "\x1b\u202e") || !strings.Contains(f["description"], `\x1b[31mred`) ||
+		strings.Contains(f["description"], token) || f["ghsa_id"] != "" || f["cve_id"] != "CVE-2026-0001" {
 		t.Errorf("facts from a hostile advisory: %q", f)
 	}
 	e.ok("timeline", "verify", id)
@@ -174,7 +180,7 @@ func TestDepsCheckHostileInputs(t *testing.T) {
 	os.WriteFile(filepath.Join(db, "evil.json"), []byte("{\n\"id\": 7}"), 0o644)
 	os.WriteFile(filepath.Join(db, "ok.json"), []byte(`{"id":"OK-1","affected":[{"package":{"ecosystem":"crates.io","name":"other"},"versions":["1.0.0"]}]}`), 0o644)
 	out, errs, code := e.run("deps", "check", lock, "--advisory", db)
-	if code != 2 || !strings.Contains(out, "UNREAD    "+filepath.Join(db, "evil.json")+":2:") || !strings.Contains(out, "NO ANSWER") || !strings.Contains(errs, "no answer: 1 advisory file(s) could not be read") {
+	if code != 2 || !strings.Contains(out, "UNREAD    "+filepath.Join(db, "evil.json")+":2:") || !strings.Contains(out, "NO ANSWER") || !strings.Contains(errs, "1 advisory file(s) could not be read") {
 		t.Fatalf("unread: %d\n%s\n%s", code, out, errs)
 	}
 	if _, _, code := e.run("deps", "check", lock, "--advisory", db, "--json"); code != 2 {
@@ -182,9 +188,20 @@ func TestDepsCheckHostileInputs(t *testing.T) {
 	}
 	// The fix's check does not pass on a partial read.
 	e.fail(1, "every advisory read", "run", id, "verify-fix", "--yes")
-	// A missing lockfile's hint is about lockfiles.
-	_, errs, _ = e.run("deps", "check", "nope/Cargo.lock", "--advisory", db)
-	if !strings.Contains(errs, "hint: lockfiles are read by their names") {
+	// With --incident too, no answer is exit 2.
+	if _, _, code := e.run("deps", "check", lock, "--advisory", db, "--incident", id, "--yes"); code != 2 {
+		t.Errorf("--incident with an unread advisory: exit %d", code)
+	}
+	// A missing lockfile's hint is about the path; an unknown one's about
+	// the names read.
+	if _, errs, _ = e.run("deps", "check", "nope/Cargo.lock", "--advisory", db); !strings.Contains(errs, "hint: check the path") {
 		t.Errorf("hint: %s", errs)
 	}
+	if _, errs, _ = e.run("deps", "check", filepath.Join(db, "ok.json"), "--advisory", db); !strings.Contains(errs, "hint: lockfiles are read by their names") {
+		t.Errorf("hint: %s", errs)
+	}
+	// The step names a lockfile that is not there before it runs.
+	e.ok("fact", id, "lockfiles=nope/go.mod")
+	e.ok("step", id, "check-affected", "reopen", "--reason", "another lockfile")
+	e.fail(1, "correct the fact lockfiles", "run", id, "check-affected", "--yes")
 }
