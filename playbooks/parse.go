@@ -333,6 +333,7 @@ func (d *decoder) input(n *yaml.Node) Input {
 		"description": d.str(&in.Description, "input description"),
 		"required":    d.boolean(&in.Required, "required"),
 		"default":     d.str(&in.Default, "default"),
+		"recorded":    d.boolean(&in.Recorded, "recorded"),
 	}, "name", "type", "title")
 	if in.Name != "" {
 		d.at(in.Name+"\x00input", nameNode)

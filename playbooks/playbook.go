@@ -71,6 +71,9 @@ type Input struct {
 	Description string `json:"description,omitempty"`
 	Required    bool   `json:"required,omitempty"`
 	Default     string `json:"default,omitempty"`
+	// Recorded: an action records it (deps.check's advisory facts); the
+	// new-incident form does not ask for it.
+	Recorded bool `json:"recorded,omitempty"`
 }
 
 // Phase groups steps.

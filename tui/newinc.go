@@ -94,6 +94,9 @@ func (n *newIncidentModel) details() tea.Cmd {
 		huh.NewSelect[severity.Level]().Title("Severity").Options(sevOpts...).Value(&n.a.sev),
 	}
 	for _, in := range p.Inputs {
+		if in.Recorded {
+			continue // an action records it: not asked here
+		}
 		v := new(string)
 		if in.Default != "" {
 			*v = in.Default

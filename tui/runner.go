@@ -654,7 +654,7 @@ func (r runnerModel) detail(w int) (head, body []string) {
 			} else if err != nil {
 				v = "(" + err.Error() + ")"
 			}
-			out = append(out, "  "+k+" = "+clean(v))
+			out = append(out, "  "+k+" = "+clean(strings.ReplaceAll(v, "\n", ", "))) // a list on one line
 		}
 		if p := r.preview; p != nil && p.step == s.ID && p.stamp == r.stamp && !ss.State.Closed() {
 			var mf *actions.MissingFactsError

@@ -234,7 +234,13 @@ func buildComms(b *builder) (actions.Action, error) {
 				all = all && inputs[m]
 			}
 			if all {
-				sort.Strings(missing)
+				// Asked in the playbook's order (what it is, then the dates),
+				// not alphabetically.
+				order := map[string]int{}
+				for i, in := range b.inc.Playbook.Inputs {
+					order[in.Name] = i
+				}
+				sort.Slice(missing, func(i, j int) bool { return order[missing[i]] < order[missing[j]] })
 				return nil, &actions.MissingFactsError{Names: missing}
 			}
 		}
