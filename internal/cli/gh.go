@@ -40,7 +40,7 @@ func (a *invocation) ghNew(apiURL string) (*github.Client, error) {
 	c, err := github.New(github.Config{Token: github.TokenFromEnv(a.getenv), BaseURL: apiURL, Sleep: a.ghSleep})
 	switch {
 	case errors.Is(err, github.ErrNoToken):
-		return nil, withHint(err, "create a token with the permissions the command needs (Actions, Secrets, Contents, Issues) and export it")
+		return nil, withHint(err, "export GITHUB_TOKEN: a token with the permissions the command needs (Actions, Secrets, Contents, Issues; Repository security advisories for a draft advisory)")
 	case errors.Is(err, github.ErrInsecureURL):
 		return nil, withHint(err, "use the https URL of the API (GitHub Enterprise: https://HOST), or run the simulator on loopback: firebreak gh sim")
 	}
