@@ -161,7 +161,7 @@ type AdvisorySet struct {
 	Unnamed      []string
 	UnnamedCount int
 
-	kept int64 // bytes of the advisories kept
+	kept int64 // the memory the advisories kept hold, estimated
 }
 
 func (s *AdvisorySet) unread(err error) {
@@ -170,6 +170,9 @@ func (s *AdvisorySet) unread(err error) {
 		s.Unread = append(s.Unread, err.Error())
 	}
 }
+
+// errKeptBudget stops a load: what it would keep passes maxKept.
+var errKeptBudget = fmt.Errorf("the advisories naming the pinned packages pass %d MiB in memory: give the advisories for this incident, not a whole database", maxKept>>20)
 
 // read decodes the advisories in b (one, or an array, decoded one at a
 // time) and keeps those keep wants, within maxKept: memory follows what is
@@ -187,7 +190,7 @@ func (s *AdvisorySet) read(where string, b []byte, keep func(*Advisory) bool) er
 			return nil
 		}
 		if s.kept += a.cost(); s.kept > maxKept {
-			return &InputError{Path: where, Advisory: true, Err: fmt.Errorf("the advisories naming the pinned packages pass %d MiB in memory: give the advisories for this incident, not a whole database", maxKept>>20)}
+			return &InputError{Path: where, Advisory: true, Err: errKeptBudget}
 		}
 		s.List = append(s.List, a)
 		return nil
@@ -220,7 +223,8 @@ func (a *Advisory) cost() int64 {
 
 // LoadAdvisories reads advisories from each path: a JSON file (one
 // advisory, or an array of them), a directory (every *.json under it; the
-// directory named may be a link, links inside it are not followed), or a
+// directory named may be a link, and a *.json link inside it is read, but
+// no directory link inside it is followed), or a
 // zip of *.json (an OSV.dev export). A file named on its own must read; an
 // entry of a directory or zip that does not is named in Unread, and the
 // others are still read. keep, when not nil, chooses what is kept.
@@ -285,8 +289,7 @@ func loadDir(set *AdvisorySet, dir string, keep func(*Advisory) bool) error {
 			return nil
 		}
 		if err := set.read(shown, b, keep); err != nil {
-			var ie *InputError
-			if errors.As(err, &ie) && strings.Contains(ie.Err.Error(), "MiB in memory") {
+			if errors.Is(err, errKeptBudget) {
 				return err
 			}
 			set.unread(advisoryError(shown, err))
@@ -357,8 +360,7 @@ func loadZip(set *AdvisorySet, path string, keep func(*Advisory) bool) error {
 			continue
 		}
 		if err := set.read(where, buf.Bytes(), keep); err != nil {
-			var ie *InputError
-			if errors.As(err, &ie) && strings.Contains(ie.Err.Error(), "MiB in memory") {
+			if errors.Is(err, errKeptBudget) {
 				return err
 			}
 			set.unread(advisoryError(where, err))
