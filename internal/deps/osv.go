@@ -111,7 +111,6 @@ const (
 	// maxZipRead bounds what a zip may expand to, all entries together (a
 	// zip bomb of small entries otherwise costs hours, not memory).
 	maxZipRead = 16 << 30
-	maxKept    = 512 << 20
 	maxSummary = 1000 // runes of an advisory's summary kept
 	maxUnread  = 50   // unreadable entries named; the rest are counted
 )
@@ -170,6 +169,10 @@ func (s *AdvisorySet) unread(err error) {
 		s.Unread = append(s.Unread, err.Error())
 	}
 }
+
+// maxKept bounds the memory the advisories kept hold (a variable: tests
+// lower it).
+var maxKept int64 = 512 << 20
 
 // errKeptBudget stops a load: what it would keep passes maxKept.
 var errKeptBudget = fmt.Errorf("the advisories naming the pinned packages pass %d MiB in memory: give the advisories for this incident, not a whole database", maxKept>>20)

@@ -3,6 +3,7 @@ package deps
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -406,5 +407,25 @@ func TestOverlappingZipIsRefused(t *testing.T) {
 	os.WriteFile(zp, out, 0o644)
 	if _, err := LoadAdvisories([]string{zp}, nil); err == nil || !strings.Contains(err.Error(), "share their bytes") {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestKeptMemoryBudget(t *testing.T) {
+	defer func(old int64) { maxKept = old }(maxKept)
+	maxKept = 4 << 10
+	dir := t.TempDir()
+	var list []string
+	for i := range 50 {
+		list = append(list, fmt.Sprintf(`{"id":"A-%d","affected":[{"package":{"ecosystem":"npm","name":"n"},"versions":["1.0.0"]}]}`, i))
+	}
+	p := write(t, dir, "many.json", "["+strings.Join(list, ",")+"]")
+	lf := &Lockfile{Path: "L", Deps: []Dep{{Ecosystem: NPM, Name: "n", Version: "1.0.0"}}}
+	if _, err := LoadAdvisories([]string{p}, Names([]*Lockfile{lf})); !errors.Is(err, errKeptBudget) {
+		t.Fatalf("%v", err)
+	}
+	// Advisories for other packages cost nothing.
+	other := &Lockfile{Path: "L", Deps: []Dep{{Ecosystem: NPM, Name: "m", Version: "1.0.0"}}}
+	if s, err := LoadAdvisories([]string{p}, Names([]*Lockfile{other})); err != nil || s.Read != 50 || len(s.List) != 0 {
+		t.Fatalf("%v %v", s, err)
 	}
 }
