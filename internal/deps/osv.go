@@ -416,11 +416,7 @@ func decodeAdvisories(where string, b []byte, fn func(*Advisory) error) error {
 		return &InputError{Path: where, Err: fmt.Errorf("has the key %q: OSV keys are lower case (%q)", k, strings.ToLower(k))}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	one := func() error {
-		var a Advisory
-		if err := dec.Decode(&a); err != nil {
-			return jsonError(where, "not an OSV advisory", b, dec.InputOffset(), err)
-		}
+	accept := func(a *Advisory) error {
 		a.Source = where
 		if r := []rune(a.Summary); len(r) > maxSummary {
 			a.Summary = string(r[:maxSummary-1]) + "…"
@@ -428,14 +424,24 @@ func decodeAdvisories(where string, b []byte, fn func(*Advisory) error) error {
 		if err := a.check(); err != nil {
 			return &InputError{Path: where, Err: err}
 		}
-		return fn(&a)
+		return fn(a)
 	}
 	// Not trimmed: a JSON error's offset is then the file's.
 	if rest := bytes.TrimLeft(b, " \t\r\n"); len(rest) == 0 || rest[0] != '[' {
-		if err := one(); err != nil {
-			return err
+		// One advisory (what a directory or an export holds): decoded in
+		// one pass, anything after it refused by Unmarshal.
+		var a Advisory
+		if err := json.Unmarshal(b, &a); err != nil {
+			return jsonError(where, "not an OSV advisory", b, -1, err)
 		}
-		return trailing(where, b, dec)
+		return accept(&a)
+	}
+	one := func() error {
+		var a Advisory
+		if err := dec.Decode(&a); err != nil {
+			return jsonError(where, "not an OSV advisory", b, dec.InputOffset(), err)
+		}
+		return accept(&a)
 	}
 	if _, err := dec.Token(); err != nil {
 		return jsonError(where, "not an OSV advisory", b, dec.InputOffset(), err)

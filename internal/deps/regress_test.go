@@ -339,7 +339,7 @@ func TestAttackerRound2(t *testing.T) {
 		{`{"id":"R","affected":[{"package":{"ecosystem":"crates.io","name":"x"},"ranges":[{"type":"SEMVER","events":[{"limit":"2.0.0"}]}]}]}`, "no introduced event"},
 		{strings.Replace(string(rustsec), `"affected"`, `"AFFECTED": [], "affected"`, 1), `the key "AFFECTED"`},
 		{strings.Replace(string(rustsec), `"id"`, `"withdrawn": "2020-01-01T00:00:00Z", "ID"`, 1), `the key "ID"`},
-		{`{"id":"R"} {"id":"S"}`, "more after the advisory"},
+		{`{"id":"R"} {"id":"S"}`, "after top-level value"},
 	} {
 		if _, err := parseAdvisories("a.json", []byte(c.body)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%.60s: %v, want %q", c.body, err, c.want)
